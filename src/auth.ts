@@ -1,0 +1,49 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import type { DataSource } from 'typeorm';
+import type { Viewer } from './context.js';
+import { ApiKey } from './db/entities/api-key.entity.js';
+import { Tenant } from './db/entities/tenant.entity.js';
+import { hashApiKey } from './services/tenant.service.js';
+
+export interface AuthenticatorOptions {
+  db: DataSource;
+  opsToken: string;
+  /** How long a resolved key is trusted without asking the database again. */
+  keyTtlMs?: number;
+}
+
+export type Authenticate = (authorization: string | null | undefined) => Promise<Viewer | null>;
+
+const OPERATOR: Viewer = Object.freeze({ kind: 'operator' });
+
+/**
+ * Resolves `Authorization: Bearer <key>` to a viewer. Known keys are answered from memory, so
+ * the cache's hit path costs no database round trip; unknown keys always ask the database.
+ */
+export function createAuthenticator(options: AuthenticatorOptions): Authenticate {
+  const opsHash = createHash('sha256').update(options.opsToken).digest();
+  const known = new LRUCache<string, Viewer>({ max: 10_000, ttl: options.keyTtlMs ?? 300_000 });
+
+  return async (authorization) => {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
+    if (!match) return null;
+    const key = match[1];
+    if (timingSafeEqual(createHash('sha256').update(key).digest(), opsHash)) return OPERATOR;
+
+    const keyHash = hashApiKey(key);
+    const cached = known.get(keyHash);
+    if (cached) return cached;
+    const row = await options.db
+      .getRepository(ApiKey)
+      .createQueryBuilder('k')
+      .innerJoin(Tenant, 't', 't.id = k.tenant_id')
+      .select(['k.tenant_id AS "tenantId"', 't.timezone AS "timezone"'])
+      .where('k.key_hash = :keyHash', { keyHash })
+      .getRawOne<{ tenantId: string; timezone: string }>();
+    if (!row) return null;
+    const viewer: Viewer = Object.freeze({ kind: 'tenant', ...row });
+    known.set(keyHash, viewer);
+    return viewer;
+  };
+}

@@ -1,0 +1,22 @@
+/**
+ * Collection tags (DESIGN §4). Ids are hierarchical: invalidating a tag also reaches every tag
+ * that extends it with more `:`-separated parts (`Agenda:<userId>` covers every day).
+ */
+export const agendaTag = (userId: string, date?: string) =>
+  date ? `Agenda:${userId}:${date}` : `Agenda:${userId}`;
+export const serviceListTag = (userId: string) => `ServiceList:${userId}`;
+export const templateTag = (tenantId: string) => `Template:${tenantId}`;
+export const megaStatsTag = (tenantId: string) => `MegaStats:${tenantId}`;
+export const analyticsTag = (tenantId: string, month?: string) =>
+  month ? `Analytics:${tenantId}:${month}` : `Analytics:${tenantId}`;
+export const sessionTag = (sessionId: string) => `Session:${sessionId}`;
+export const storeListTag = (tenantId: string) => `StoreList:${tenantId}`;
+export const entityTag = (typename: string, id: string) => `${typename}:${id}`;
+
+/** Applies a write's tags once its transaction has committed. */
+export interface CacheInvalidator {
+  invalidate(tenantId: string, tags: string[]): Promise<void>;
+}
+
+/** The invalidator when caching is disabled: there is nothing to make stale. */
+export const noCache: CacheInvalidator = { invalidate: async () => {} };

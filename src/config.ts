@@ -1,0 +1,78 @@
+import { IANAZone } from 'luxon';
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const seconds = z.coerce.number().int().min(0);
+const zone = z.string().refine((tz) => IANAZone.isValidZone(tz), 'must be an IANA time zone');
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  HOST: z.string().default('0.0.0.0'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DATABASE_URL: z.string().url().optional(),
+  SQLITE_PATH: z.string().default('./data/hotpath.sqlite'),
+  DATABASE_SCHEMA: z.string().optional(),
+  SEED_DEMO: bool.optional(),
+  OPS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  DEFAULT_TIMEZONE: zone.default('America/Sao_Paulo'),
+  GRAPHIQL: bool.optional(),
+});
+
+export type Env = Record<string, string | undefined>;
+
+export interface DatabaseConfig {
+  /** PostgreSQL connection string; SQLite at `sqlitePath` when absent. */
+  url?: string;
+  sqlitePath: string;
+  /** PostgreSQL schema to use instead of `public`. */
+  schema?: string;
+}
+
+export interface Config {
+  env: 'development' | 'production' | 'test';
+  host: string;
+  port: number;
+  logLevel: string;
+  database: DatabaseConfig;
+  /** Seed demo data into an empty database at start. */
+  seedDemo: boolean;
+  /** Operator token; generated at start outside production when absent. */
+  opsToken?: string;
+  defaultTimezone: string;
+  graphiql: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+/** Reads the whole configuration from the environment; lists every problem at once. */
+export function parseConfig(env: Env): Config {
+  const blanksRemoved = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ''));
+  const parsed = envSchema.safeParse(blanksRemoved);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  if (e.NODE_ENV === 'production' && !e.OPS_TOKEN) {
+    problems.push('OPS_TOKEN: required when NODE_ENV=production');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    env: e.NODE_ENV,
+    host: e.HOST,
+    port: e.PORT,
+    logLevel: e.LOG_LEVEL,
+    database: { url: e.DATABASE_URL, sqlitePath: e.SQLITE_PATH, schema: e.DATABASE_SCHEMA },
+    seedDemo: e.SEED_DEMO ?? e.NODE_ENV !== 'production',
+    opsToken: e.OPS_TOKEN,
+    defaultTimezone: e.DEFAULT_TIMEZONE,
+    graphiql: e.GRAPHIQL ?? e.NODE_ENV !== 'production',
+  };
+}

@@ -1,0 +1,80 @@
+import type BetterSqlite3 from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DataSource, type Logger } from 'typeorm';
+import type { DatabaseConfig } from '../config.js';
+import { localDayOfEpoch } from '../time.js';
+import { entities } from './entities/index.js';
+import { Initial1763769600000 } from './migrations/1763769600000-initial.js';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+export const migrations = [Initial1763769600000];
+
+export function dialectOf(dataSource: DataSource): Dialect {
+  return dataSource.options.type === 'postgres' ? 'postgres' : 'sqlite';
+}
+
+/**
+ * SQLite has no time zone database; these functions give its GROUP BY the same local-time
+ * buckets PostgreSQL computes with AT TIME ZONE.
+ */
+function registerSqliteFunctions(db: BetterSqlite3.Database): void {
+  db.function('hp_local_day', { deterministic: true }, (epochMs, tz) =>
+    localDayOfEpoch(Number(epochMs), String(tz)),
+  );
+  db.function('hp_local_month', { deterministic: true }, (epochMs, tz) =>
+    localDayOfEpoch(Number(epochMs), String(tz)).slice(0, 7),
+  );
+}
+
+export interface DataSourceOptions {
+  /** A TypeORM logger; tests pass one that counts statements. */
+  logger?: Logger;
+}
+
+/** SQLite (better-sqlite3) by default, PostgreSQL when `url` is set. Not initialized. */
+export function createDataSource(config: DatabaseConfig, options: DataSourceOptions = {}) {
+  const common = {
+    entities,
+    migrations,
+    migrationsRun: false,
+    synchronize: false,
+    logger: options.logger,
+    logging: options.logger ? (['query', 'error'] as const) : (['error'] as const),
+  };
+  if (config.url) {
+    return new DataSource({
+      ...common,
+      logging: [...common.logging],
+      type: 'postgres',
+      url: config.url,
+      schema: config.schema,
+      extra: { max: 10 },
+    });
+  }
+  if (config.sqlitePath !== ':memory:') mkdirSync(dirname(config.sqlitePath), { recursive: true });
+  return new DataSource({
+    ...common,
+    logging: [...common.logging],
+    type: 'better-sqlite3',
+    database: config.sqlitePath,
+    enableWAL: config.sqlitePath !== ':memory:',
+    prepareDatabase: (db: BetterSqlite3.Database) => {
+      db.pragma('foreign_keys = ON');
+      db.pragma('busy_timeout = 5000');
+      registerSqliteFunctions(db);
+    },
+  });
+}
+
+/** Connects and applies pending migrations. */
+export async function openDatabase(config: DatabaseConfig, options: DataSourceOptions = {}) {
+  const dataSource = createDataSource(config, options);
+  await dataSource.initialize();
+  if (config.url && config.schema) {
+    await dataSource.query(`CREATE SCHEMA IF NOT EXISTS "${config.schema.replaceAll('"', '')}"`);
+  }
+  await dataSource.runMigrations({ transaction: 'each' });
+  return dataSource;
+}

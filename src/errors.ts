@@ -1,0 +1,39 @@
+import { createGraphQLError } from 'graphql-yoga';
+
+export type ErrorCode =
+  | 'BAD_USER_INPUT'
+  | 'NOT_FOUND'
+  | 'FORBIDDEN'
+  | 'UNAUTHENTICATED'
+  | 'CONFLICT';
+
+function codedError(code: ErrorCode, message: string, status: number, extra: object = {}) {
+  return createGraphQLError(message, { extensions: { code, http: { status }, ...extra } });
+}
+
+/** Another tenant's row answers exactly like a missing one. */
+export function notFound(typename: string, id: string) {
+  return codedError('NOT_FOUND', `${typename} ${id} not found.`, 200);
+}
+
+export function forbidden(message = 'Operators only.') {
+  return codedError('FORBIDDEN', message, 200);
+}
+
+export function unauthenticated(message: string) {
+  return createGraphQLError(message, {
+    extensions: {
+      code: 'UNAUTHENTICATED',
+      http: { status: 401, headers: { 'WWW-Authenticate': 'Bearer' } },
+    },
+  });
+}
+
+/** `field` is the input path, e.g. `input.durationMinutes`. */
+export function badInput(field: string, message: string) {
+  return codedError('BAD_USER_INPUT', `${field}: ${message}`, 200, { field });
+}
+
+export function conflict(message: string) {
+  return codedError('CONFLICT', message, 200);
+}

@@ -1,0 +1,80 @@
+import type { Service } from '../db/entities/service.entity.js';
+import { loadServices, loadServicesOfUsers } from '../loaders/service.loader.js';
+import { requireTenant } from '../services/access.js';
+import { builder } from './builder.js';
+import { loadOrNotFound } from './loading.js';
+import { UserRef } from './user.js';
+
+export const ServiceRef = builder.loadableObjectRef('Service', {
+  load: (ids: string[], ctx) => loadServices(ctx.db, requireTenant(ctx.viewer).tenantId, ids),
+  toKey: (service: Service) => service.id,
+});
+
+ServiceRef.implement({
+  description: 'Something a provider offers, with its length and price.',
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    user: t.field({ type: UserRef, description: 'The provider.', resolve: (s) => s.userId }),
+    name: t.exposeString('name'),
+    durationMinutes: t.exposeInt('durationMinutes', { description: 'Between 5 and 600.' }),
+    priceCents: t.exposeInt('priceCents', { description: 'Price in cents.' }),
+    active: t.exposeBoolean('active', { description: 'Bookable. False once deleted.' }),
+  }),
+});
+
+const CreateServiceInput = builder.inputType('CreateServiceInput', {
+  fields: (t) => ({
+    userId: t.id({ required: true }),
+    name: t.string({ required: true, description: '1 to 200 characters.' }),
+    durationMinutes: t.int({ required: true, description: 'Between 5 and 600.' }),
+    priceCents: t.int({ required: true, description: 'Not negative.' }),
+  }),
+});
+
+const UpdateServiceInput = builder.inputType('UpdateServiceInput', {
+  description: 'Omitted fields stay as they are.',
+  fields: (t) => ({
+    name: t.string(),
+    durationMinutes: t.int(),
+    priceCents: t.int(),
+    active: t.boolean(),
+  }),
+});
+
+builder.queryFields((t) => ({
+  services: t.loadableGroup({
+    description: "The user's services, by name; NOT_FOUND for a user of another tenant.",
+    type: ServiceRef,
+    args: { userId: t.arg.id({ required: true }) },
+    load: (userIds: string[], ctx) =>
+      loadServicesOfUsers(ctx.db, requireTenant(ctx.viewer).tenantId, userIds),
+    group: (service) => (service as Service).userId,
+    resolve: async (_, args, ctx) => {
+      const user = await loadOrNotFound(UserRef, ctx, 'User', String(args.userId));
+      return user.id;
+    },
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  createService: t.field({
+    type: ServiceRef,
+    args: { input: t.arg({ type: CreateServiceInput, required: true }) },
+    resolve: (_, { input }, ctx) =>
+      ctx.services.services.create(ctx.viewer, { ...input, userId: String(input.userId) }),
+  }),
+  updateService: t.field({
+    type: ServiceRef,
+    args: {
+      id: t.arg.id({ required: true }),
+      input: t.arg({ type: UpdateServiceInput, required: true }),
+    },
+    resolve: (_, args, ctx) => ctx.services.services.update(ctx.viewer, String(args.id), args.input),
+  }),
+  deleteService: t.field({
+    description: 'Takes the service off the list; booked appointments keep showing it.',
+    type: ServiceRef,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_, args, ctx) => ctx.services.services.delete(ctx.viewer, String(args.id)),
+  }),
+}));

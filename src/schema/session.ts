@@ -1,0 +1,105 @@
+import {
+  SESSION_STATES,
+  type WhatsAppSession,
+} from '../db/entities/whatsapp-session.entity.js';
+import { loadSessions } from '../loaders/session.loader.js';
+import { requireTenant } from '../services/access.js';
+import { builder } from './builder.js';
+import { loadOrNotFound } from './loading.js';
+
+const SessionStateEnum = builder.enumType('SessionState', { values: SESSION_STATES });
+
+// Status, QR code and credential are views of the session row; each has the session's id.
+const SessionStatusRef = builder.objectRef<WhatsAppSession>('SessionStatus').implement({
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    state: t.field({ type: SessionStateEnum, resolve: (s) => s.state }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+  }),
+});
+
+const QrCodeRef = builder.objectRef<WhatsAppSession>('QrCode').implement({
+  description: 'The code to scan with the phone; valid for 60 seconds.',
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    code: t.string({ resolve: (s) => s.qrCode ?? '' }),
+    expiresAt: t.field({ type: 'DateTime', resolve: (s) => s.qrExpiresAt ?? s.updatedAt }),
+  }),
+});
+
+const DeviceCredentialRef = builder.objectRef<WhatsAppSession>('DeviceCredential').implement({
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    deviceJid: t.string({ resolve: (s) => s.deviceJid ?? '' }),
+  }),
+});
+
+const SessionRef = builder.loadableObject('WhatsAppSession', {
+  load: (ids: string[], ctx) => loadSessions(ctx.db, requireTenant(ctx.viewer).tenantId, ids),
+  toKey: (session: WhatsAppSession) => session.id,
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    name: t.exposeString('name'),
+    status: t.field({ type: SessionStatusRef, resolve: (s) => s }),
+    qrCode: t.field({
+      type: QrCodeRef,
+      nullable: true,
+      description: 'The current code; null when there is none or it has expired.',
+      resolve: (s, _, ctx) => (ctx.services.sessions.hasLiveQrCode(s) ? s : null),
+    }),
+    credential: t.field({
+      type: DeviceCredentialRef,
+      nullable: true,
+      description: 'The paired device; null until one is set.',
+      resolve: (s) => (s.deviceJid ? s : null),
+    }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  session: t.field({
+    type: SessionRef,
+    nullable: true,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_, args, ctx) => loadOrNotFound(SessionRef, ctx, 'WhatsAppSession', String(args.id)),
+  }),
+  sessionStatus: t.field({
+    type: SessionStatusRef,
+    nullable: true,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_, args, ctx) => loadOrNotFound(SessionRef, ctx, 'WhatsAppSession', String(args.id)),
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  createSession: t.field({
+    type: SessionRef,
+    args: { name: t.arg.string({ required: true }) },
+    resolve: (_, args, ctx) => ctx.services.sessions.create(ctx.viewer, args.name),
+  }),
+  updateSessionStatus: t.field({
+    type: SessionStatusRef,
+    args: {
+      id: t.arg.id({ required: true }),
+      state: t.arg({ type: SessionStateEnum, required: true }),
+    },
+    resolve: (_, args, ctx) =>
+      ctx.services.sessions.updateStatus(ctx.viewer, String(args.id), args.state),
+  }),
+  refreshQrCode: t.field({
+    type: QrCodeRef,
+    description: 'A new code valid for 60 s; the session moves to QR_PENDING.',
+    args: { sessionId: t.arg.id({ required: true }) },
+    resolve: (_, args, ctx) => ctx.services.sessions.refreshQrCode(ctx.viewer, String(args.sessionId)),
+  }),
+  setDeviceCredential: t.field({
+    type: DeviceCredentialRef,
+    description: 'The paired device; the session moves to CONNECTED.',
+    args: {
+      sessionId: t.arg.id({ required: true }),
+      deviceJid: t.arg.string({ required: true }),
+    },
+    resolve: (_, args, ctx) =>
+      ctx.services.sessions.setDeviceCredential(ctx.viewer, String(args.sessionId), args.deviceJid),
+  }),
+}));

@@ -1,0 +1,91 @@
+import { TEMPLATE_TYPES } from '../db/entities/message-template.entity.js';
+import { loadTemplates } from '../loaders/template.loader.js';
+import { requireTenant } from '../services/access.js';
+import { type TemplateView, templateVariables } from '../services/template.service.js';
+import { builder } from './builder.js';
+import { loadOrNotFound } from './loading.js';
+
+export const TemplateTypeEnum = builder.enumType('TemplateType', { values: TEMPLATE_TYPES });
+
+export const MessageTemplateRef = builder.loadableObject('MessageTemplate', {
+  description: "A message with {{variables}}. Built-in templates have ids 'builtin:<TYPE>'.",
+  load: async (ids: string[], ctx): Promise<(TemplateView | null)[]> => {
+    const { tenantId } = requireTenant(ctx.viewer);
+    const stored = ids.filter((id) => !ctx.services.templates.builtInById(id));
+    const rows = stored.length > 0 ? await loadTemplates(ctx.db, tenantId, stored) : [];
+    return ids.map((id) => ctx.services.templates.builtInById(id) ?? rows[stored.indexOf(id)] ?? null);
+  },
+  toKey: (template: TemplateView) => template.id,
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    type: t.field({ type: TemplateTypeEnum, resolve: (tpl) => tpl.type }),
+    name: t.exposeString('name'),
+    body: t.exposeString('body'),
+    variables: t.stringList({
+      description: 'Names of the {{variables}} that body uses.',
+      resolve: (tpl) => templateVariables(tpl.body),
+    }),
+  }),
+});
+
+const RenderedMessageRef = builder
+  .objectRef<{ template: TemplateView; text: string }>('RenderedMessage')
+  .implement({
+    description: 'A template with its variables filled in.',
+    fields: (t) => ({
+      template: t.field({ type: MessageTemplateRef, resolve: (m) => m.template }),
+      text: t.exposeString('text'),
+    }),
+  });
+
+const UpsertTemplateInput = builder.inputType('UpsertTemplateInput', {
+  description: "userId null: the tenant's default for that type.",
+  fields: (t) => ({
+    userId: t.id(),
+    type: t.field({ type: TemplateTypeEnum, required: true }),
+    name: t.string({ required: true }),
+    body: t.string({ required: true, description: 'Up to 4000 characters.' }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  template: t.field({
+    type: MessageTemplateRef,
+    nullable: true,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_, args, ctx) =>
+      loadOrNotFound(MessageTemplateRef, ctx, 'MessageTemplate', String(args.id)),
+  }),
+  templateByType: t.field({
+    type: MessageTemplateRef,
+    nullable: true,
+    description:
+      "The user's own template of that type, else the tenant's default (no userId), else the built-in one.",
+    args: {
+      userId: t.arg.id({ required: true }),
+      type: t.arg({ type: TemplateTypeEnum, required: true }),
+    },
+    resolve: (_, args, ctx) =>
+      ctx.services.templates.byType(ctx.viewer, String(args.userId), args.type),
+  }),
+  renderTemplate: t.field({
+    type: RenderedMessageRef,
+    description:
+      'templateByType with its {{variables}} filled in; BAD_USER_INPUT names any that are missing.',
+    args: {
+      userId: t.arg.id({ required: true }),
+      type: t.arg({ type: TemplateTypeEnum, required: true }),
+      variables: t.arg({ type: 'JSON', required: true }),
+    },
+    resolve: (_, args, ctx) =>
+      ctx.services.templates.render(ctx.viewer, String(args.userId), args.type, args.variables),
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  upsertTemplate: t.field({
+    type: MessageTemplateRef,
+    args: { input: t.arg({ type: UpsertTemplateInput, required: true }) },
+    resolve: (_, { input }, ctx) => ctx.services.templates.upsert(ctx.viewer, input),
+  }),
+}));

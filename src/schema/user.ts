@@ -1,0 +1,63 @@
+import type { Service } from '../db/entities/service.entity.js';
+import { PLANS, type User } from '../db/entities/user.entity.js';
+import { loadUsers } from '../loaders/user.loader.js';
+import { loadServicesOfUsers } from '../loaders/service.loader.js';
+import { requireTenant } from '../services/access.js';
+import { builder } from './builder.js';
+import { loadOrNotFound } from './loading.js';
+import { ServiceRef } from './service.js';
+
+export const PlanEnum = builder.enumType('Plan', {
+  description: "The user's subscription; paid plans are warmed first.",
+  values: PLANS,
+});
+
+export const UserRef = builder.loadableObjectRef('User', {
+  load: (ids: string[], ctx) => loadUsers(ctx.db, requireTenant(ctx.viewer).tenantId, ids),
+  toKey: (user: User) => user.id,
+});
+
+UserRef.implement({
+  description: 'A provider: someone with an agenda and services.',
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    name: t.exposeString('name'),
+    plan: t.field({ type: PlanEnum, resolve: (user) => user.plan }),
+    services: t.loadableGroup({
+      description: 'The services the user offers (active and inactive; deleted ones are gone).',
+      type: ServiceRef,
+      load: (userIds: string[], ctx) =>
+        loadServicesOfUsers(ctx.db, requireTenant(ctx.viewer).tenantId, userIds),
+      group: (service) => (service as Service).userId,
+      resolve: (user) => user.id,
+    }),
+  }),
+});
+
+const CreateUserInput = builder.inputType('CreateUserInput', {
+  fields: (t) => ({
+    tenantId: t.id({ required: true }),
+    name: t.string({ required: true }),
+    plan: t.field({ type: PlanEnum, required: true }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  user: t.field({
+    type: UserRef,
+    nullable: true,
+    description: "A user of the caller's tenant; NOT_FOUND otherwise.",
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_, args, ctx) => loadOrNotFound(UserRef, ctx, 'User', String(args.id)),
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  createUser: t.field({
+    description: 'Operators only.',
+    type: UserRef,
+    args: { input: t.arg({ type: CreateUserInput, required: true }) },
+    resolve: (_, { input }, ctx) =>
+      ctx.services.tenants.createUser(ctx.viewer, { ...input, tenantId: String(input.tenantId) }),
+  }),
+}));

@@ -1,0 +1,12 @@
+import type { Logger } from 'pino';
+import type { DataSource } from 'typeorm';
+import type { CacheInvalidator } from '../cache/tags.js';
+
+export interface ServiceDeps {
+  db: DataSource;
+  /** Invalidates cached responses after a write commits. */
+  cache: CacheInvalidator;
+  clock: () => Date;
+  logger: Logger;
+  defaultTimezone: string;
+}

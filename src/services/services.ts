@@ -1,0 +1,24 @@
+import { AnalyticsService } from './analytics.service.js';
+import { AppointmentService } from './appointment.service.js';
+import type { ServiceDeps } from './deps.js';
+import { MegaStatsService } from './mega-stats.service.js';
+import { SaleService } from './sale.service.js';
+import { ServiceService } from './service.service.js';
+import { SessionService } from './session.service.js';
+import { TemplateService } from './template.service.js';
+import { TenantService } from './tenant.service.js';
+
+export function createServices(deps: ServiceDeps) {
+  return {
+    tenants: new TenantService(deps),
+    services: new ServiceService(deps),
+    appointments: new AppointmentService(deps),
+    templates: new TemplateService(deps),
+    sales: new SaleService(deps),
+    analytics: new AnalyticsService(deps),
+    megaStats: new MegaStatsService(deps),
+    sessions: new SessionService(deps),
+  };
+}
+
+export type Services = ReturnType<typeof createServices>;

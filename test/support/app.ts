@@ -1,0 +1,128 @@
+import 'reflect-metadata';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { pino } from 'pino';
+import type { DataSource, Logger as TypeOrmLogger } from 'typeorm';
+import { createAuthenticator } from '../../src/auth.js';
+import { type CacheInvalidator, noCache } from '../../src/cache/tags.js';
+import { openDatabase } from '../../src/db/data-source.js';
+import { ApiKey } from '../../src/db/entities/api-key.entity.js';
+import { Tenant } from '../../src/db/entities/tenant.entity.js';
+import { type Plan, User } from '../../src/db/entities/user.entity.js';
+import { createServer } from '../../src/server.js';
+import { createServices } from '../../src/services/services.js';
+import { hashApiKey } from '../../src/services/tenant.service.js';
+
+export const dialects = ['sqlite', 'postgres'] as const;
+export type TestDialect = (typeof dialects)[number];
+
+export const postgresUrl = () =>
+  process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/** Counts the SQL statements TypeORM sends, to prove batching. */
+export class StatementCounter implements TypeOrmLogger {
+  statements: string[] = [];
+  get count() {
+    return this.statements.length;
+  }
+  reset() {
+    this.statements = [];
+  }
+  logQuery(query: string) {
+    this.statements.push(query);
+  }
+  logQueryError() {}
+  logQuerySlow() {}
+  logSchemaBuild() {}
+  logMigration() {}
+  log() {}
+}
+
+/** A fresh database: SQLite in memory, or a new PostgreSQL schema dropped on close. */
+export async function openTestDatabase(dialect: TestDialect, logger?: TypeOrmLogger) {
+  if (dialect === 'sqlite') {
+    const db = await openDatabase({ sqlitePath: ':memory:' }, { logger });
+    return { db, close: () => db.destroy() };
+  }
+  const schema = `hp_test_${randomBytes(6).toString('hex')}`;
+  const db = await openDatabase({ url: postgresUrl(), sqlitePath: '', schema }, { logger });
+  return {
+    db,
+    close: async () => {
+      await db.query(`DROP SCHEMA "${schema}" CASCADE`);
+      await db.destroy();
+    },
+  };
+}
+
+export interface TestAppOptions {
+  cache?: CacheInvalidator;
+  now?: () => Date;
+}
+
+export const OPS_TOKEN = 'ops-token-for-tests-only';
+
+export async function buildTestApp(dialect: TestDialect, options: TestAppOptions = {}) {
+  const counter = new StatementCounter();
+  const { db, close } = await openTestDatabase(dialect, counter);
+  const clock = { now: options.now ?? (() => new Date()) };
+  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const services = createServices({
+    db,
+    cache: options.cache ?? noCache,
+    clock: () => clock.now(),
+    logger,
+    defaultTimezone: 'America/Sao_Paulo',
+  });
+  const authenticate = createAuthenticator({ db, opsToken: OPS_TOKEN });
+  const yoga = createServer({ db, services, authenticate, logger });
+
+  async function execute<T = any>(
+    query: string,
+    variables: Record<string, unknown> = {},
+    key: string | null = OPS_TOKEN,
+  ) {
+    const response = await yoga.fetch('http://hotpath.test/graphql', {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(key ? { authorization: `Bearer ${key}` } : {}),
+      },
+      body: JSON.stringify({ query, variables }),
+    });
+    const body = (await response.json()) as {
+      data?: T;
+      errors?: { message: string; extensions?: { code?: string } }[];
+    };
+    return { status: response.status, headers: response.headers, body, data: body.data as T };
+  }
+
+  /** A tenant with an API key, written straight to the database. */
+  async function createTenant(name = 'Tenant', timezone = 'America/Sao_Paulo') {
+    const tenant = await db.getRepository(Tenant).save({
+      id: randomUUID(),
+      name,
+      timezone,
+      createdAt: new Date(),
+    });
+    const key = `hp_test_${randomBytes(12).toString('hex')}`;
+    await db.getRepository(ApiKey).save({
+      id: randomUUID(),
+      tenantId: tenant.id,
+      keyHash: hashApiKey(key),
+      createdAt: new Date(),
+    });
+    return { tenant, key };
+  }
+
+  async function createUser(tenantId: string, name = 'Provider', plan: Plan = 'PRO') {
+    return db.getRepository(User).save({ id: randomUUID(), tenantId, name, plan, createdAt: new Date() });
+  }
+
+  return { db, yoga, services, counter, clock, execute, createTenant, createUser, close };
+}
+
+export type TestApp = Awaited<ReturnType<typeof buildTestApp>>;
+
+/** The error codes of a GraphQL response, in order. */
+export const codes = (body: { errors?: { extensions?: { code?: string } }[] }) =>
+  (body.errors ?? []).map((e) => e.extensions?.code);
