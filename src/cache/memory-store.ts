@@ -1,0 +1,172 @@
+import { LRUCache } from 'lru-cache';
+import {
+  DEFAULT_MARKER_TTL_MS,
+  DEFAULT_MAX_TTL_MS,
+  expandTags,
+  type LookupResult,
+  type ResponseStore,
+  storedTtlMs,
+} from './store.js';
+
+export interface MemoryStoreOptions {
+  /** CACHE_MAX_ENTRIES: the LRU bound; the tag index shrinks with the entries it points to. */
+  maxEntries: number;
+  /** Expiry of entries saved with ttlMs null (default 7 days). They still report ttlMs null. */
+  maxTtlMs?: number;
+  /** How long an invalidation marker refuses stale saves (default 120 s). */
+  markerTtlMs?: number;
+  /**
+   * Clock in ms, for tests (default performance.now). Must not return 0: lru-cache reads a
+   * start time of 0 as "no TTL".
+   */
+  now?: () => number;
+}
+
+export interface MemoryResponseStore extends ResponseStore {
+  /** How many `scope + tag` sets the index holds: bounded because entries leaving prune it. */
+  indexedTags(): number;
+}
+
+interface Entry {
+  scope: string;
+  body: string;
+  tags: string[];
+  /** The expanded tags the entry is indexed under. */
+  indexedUnder: string[];
+  neverExpires: boolean;
+}
+
+// Scopes are UUIDs or 'ops', and NUL appears in no tag, so these joined keys cannot collide.
+const join = (...parts: (string | number)[]) => parts.join('\0');
+
+/** The response store in process memory, with the same semantics as the Redis store. */
+export function createMemoryStore(options: MemoryStoreOptions): MemoryResponseStore {
+  const maxTtlMs = options.maxTtlMs ?? DEFAULT_MAX_TTL_MS;
+  const markerTtlMs = options.markerTtlMs ?? DEFAULT_MARKER_TTL_MS;
+  const now = options.now ?? (() => performance.now());
+
+  /** `scope \0 tag` -> keys of the entries indexed under that tag. */
+  const index = new Map<string, Set<string>>();
+  const seqs = new Map<string, number>();
+  // `scope \0 tag` -> the seq of its last invalidation. Every marker lives equally long and is
+  // re-inserted when set, so the map stays ordered by expiry and is swept from the front.
+  const markers = new Map<string, { seq: number; expiresAt: number }>();
+  let epoch = 0;
+
+  const entries = new LRUCache<string, Entry>({
+    max: options.maxEntries,
+    ttl: maxTtlMs,
+    perf: { now },
+    ttlResolution: options.now ? 0 : 1,
+    dispose(entry, entryKey) {
+      for (const tag of entry.indexedUnder) {
+        const tagKey = join(entry.scope, tag);
+        const keys = index.get(tagKey);
+        if (keys === undefined) continue;
+        keys.delete(entryKey);
+        if (keys.size === 0) index.delete(tagKey);
+      }
+    },
+  });
+
+  function sweepMarkers(at: number): void {
+    for (const [tagKey, marker] of markers) {
+      if (marker.expiresAt > at) break;
+      markers.delete(tagKey);
+    }
+  }
+
+  return {
+    backend: 'MEMORY',
+
+    async lookup(scope, key): Promise<LookupResult> {
+      const entryKey = join(scope, epoch, key);
+      const entry = entries.get(entryKey);
+      if (entry === undefined) return { hit: false, seq: seqs.get(scope) ?? 0 };
+      return {
+        hit: true,
+        body: entry.body,
+        tags: entry.tags,
+        ttlMs: entry.neverExpires
+          ? null
+          : Math.max(0, Math.ceil(entries.getRemainingTTL(entryKey))),
+      };
+    },
+
+    async save(scope, key, entry) {
+      const ttl = storedTtlMs(entry.ttlMs, maxTtlMs);
+      const expanded = expandTags(entry.tags);
+      const at = now();
+      sweepMarkers(at);
+      for (const tag of expanded) {
+        const marker = markers.get(join(scope, tag));
+        if (marker !== undefined && marker.seq > entry.seenSeq) return 'stale';
+      }
+      const entryKey = join(scope, epoch, key);
+      entries.set(
+        entryKey,
+        {
+          scope,
+          body: entry.body,
+          tags: [...entry.tags],
+          indexedUnder: expanded,
+          neverExpires: entry.ttlMs === null || entry.ttlMs === Number.POSITIVE_INFINITY,
+        },
+        { ttl },
+      );
+      for (const tag of expanded) {
+        const tagKey = join(scope, tag);
+        let keys = index.get(tagKey);
+        if (keys === undefined) {
+          keys = new Set();
+          index.set(tagKey, keys);
+        }
+        keys.add(entryKey);
+      }
+      return 'stored';
+    },
+
+    async invalidate(scope, tags) {
+      const unique = [...new Set(tags)].filter((tag) => tag !== '');
+      if (unique.length === 0) return 0;
+      const seq = (seqs.get(scope) ?? 0) + 1;
+      seqs.set(scope, seq);
+      const at = now();
+      sweepMarkers(at);
+      let removed = 0;
+      for (const tag of unique) {
+        const tagKey = join(scope, tag);
+        // Deleting an entry runs dispose, which edits this set: iterate over a copy.
+        for (const entryKey of [...(index.get(tagKey) ?? [])]) {
+          if (entries.has(entryKey)) removed++;
+          entries.delete(entryKey);
+        }
+        index.delete(tagKey);
+        markers.delete(tagKey);
+        markers.set(tagKey, { seq, expiresAt: at + markerTtlMs });
+      }
+      return removed;
+    },
+
+    async purge() {
+      epoch++;
+      // The epoch alone makes every entry unreachable; clearing gives the memory back now.
+      entries.clear();
+      return epoch;
+    },
+
+    async info() {
+      return { keys: entries.size, usedMemoryBytes: null, version: null, connectedClients: null };
+    },
+
+    async ping() {},
+
+    indexedTags: () => index.size,
+
+    async close() {
+      entries.clear();
+      index.clear();
+      markers.clear();
+    },
+  };
+}

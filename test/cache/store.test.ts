@@ -1,0 +1,521 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server, type Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis, type RedisOptions } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createMemoryStore } from '../../src/cache/memory-store.js';
+import { createRedisStore, redisKeys } from '../../src/cache/redis-store.js';
+import { expandTags, type ResponseStore, type SaveEntry } from '../../src/cache/store.js';
+import { freePort, sharedRedisUrl } from '../support/redis.js';
+
+const prefix = `hp-test-${randomUUID().slice(0, 8)}`;
+const schemaHash = 'schema1';
+const clients: Redis[] = [];
+
+async function connect(url = sharedRedisUrl(), options: RedisOptions = {}): Promise<Redis> {
+  const client = new Redis(url, {
+    enableOfflineQueue: false,
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+    commandTimeout: 2_000,
+    ...options,
+  });
+  clients.push(client);
+  await client.connect();
+  return client;
+}
+
+async function scanKeys(client: Redis, match: string): Promise<string[]> {
+  const found: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, keys] = await client.scan(cursor, 'MATCH', match, 'COUNT', 1000);
+    cursor = next;
+    found.push(...keys);
+  } while (cursor !== '0');
+  return found;
+}
+
+/** Polls until `check` holds; returns the ms it took, or throws after `timeoutMs`. */
+async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promise<number> {
+  const started = Date.now();
+  while (!(await check())) {
+    if (Date.now() - started > timeoutMs) throw new Error(`condition not met in ${timeoutMs} ms`);
+    await sleep(10);
+  }
+  return Date.now() - started;
+}
+
+let raw: Redis;
+
+beforeAll(async () => {
+  raw = await connect();
+});
+
+afterAll(async () => {
+  const keys = await scanKeys(raw, `${prefix}*`);
+  for (let i = 0; i < keys.length; i += 500) await raw.del(...keys.slice(i, i + 500));
+  for (const client of clients) client.disconnect();
+});
+
+const factories = [
+  {
+    name: 'redis',
+    create: async (): Promise<ResponseStore> =>
+      createRedisStore({ redis: await connect(), prefix, schemaHash }),
+  },
+  {
+    name: 'memory',
+    create: async (): Promise<ResponseStore> => createMemoryStore({ maxEntries: 10_000 }),
+  },
+];
+
+const entry = (tags: string[], overrides: Partial<SaveEntry> = {}): SaveEntry => ({
+  body: JSON.stringify({ data: { tags } }),
+  tags,
+  ttlMs: 60_000,
+  seenSeq: 0,
+  ...overrides,
+});
+
+describe('expandTags', () => {
+  it('adds every colon prefix once, in order', () => {
+    expect(expandTags(['Agenda:u1:2026-11-22', 'Agenda:u1:2026-11-23', 'Service'])).toEqual([
+      'Agenda',
+      'Agenda:u1',
+      'Agenda:u1:2026-11-22',
+      'Agenda:u1:2026-11-23',
+      'Service',
+    ]);
+    expect(expandTags(['MegaStats:t1:America/Sao_Paulo'])).toEqual([
+      'MegaStats',
+      'MegaStats:t1',
+      'MegaStats:t1:America/Sao_Paulo',
+    ]);
+  });
+});
+
+describe.each(factories)('$name store', ({ name, create }) => {
+  let store: ResponseStore;
+
+  beforeAll(async () => {
+    store = await create();
+  });
+
+  afterAll(async () => {
+    await store.close();
+  });
+
+  it('reports its backend', () => {
+    expect(store.backend).toBe(name === 'redis' ? 'REDIS' : 'MEMORY');
+  });
+
+  it('misses with the scope seq, which each invalidation raises', async () => {
+    const scope = randomUUID();
+    expect(await store.lookup(scope, 'k1')).toEqual({ hit: false, seq: 0 });
+    await store.invalidate(scope, ['User:u1']);
+    expect(await store.lookup(scope, 'k1')).toEqual({ hit: false, seq: 1 });
+    await store.invalidate(scope, ['User:u1', 'Service']);
+    expect(await store.lookup(scope, 'k1')).toEqual({ hit: false, seq: 2 });
+    expect(await store.lookup(randomUUID(), 'k1')).toEqual({ hit: false, seq: 0 });
+  });
+
+  it('returns body, tags and remaining ttl after a save', async () => {
+    const scope = randomUUID();
+    const tags = ['Agenda:u1:2026-11-22', 'Appointment:a1', 'User:u1'];
+    const body = '{"data":{"agenda":{"day":"2026-11-22","note":"line\\nbreak é"}}}\n';
+    expect(await store.save(scope, 'abc123', { body, tags, ttlMs: 60_000, seenSeq: 0 })).toBe(
+      'stored',
+    );
+    const result = await store.lookup(scope, 'abc123');
+    expect(result).toMatchObject({ hit: true, body, tags });
+    if (!result.hit) throw new Error('expected a hit');
+    expect(result.ttlMs).toBeGreaterThan(55_000);
+    expect(result.ttlMs).toBeLessThanOrEqual(60_000);
+    expect(await store.lookup(scope, 'abc124')).toEqual({ hit: false, seq: 0 });
+    expect(await store.lookup('ops', 'abc123')).toMatchObject({ hit: false });
+  });
+
+  it('reports ttlMs null for an entry saved without expiry', async () => {
+    const scope = randomUUID();
+    await store.save(scope, 'k', entry(['Template:t1'], { ttlMs: null }));
+    expect(await store.lookup(scope, 'k')).toMatchObject({ hit: true, ttlMs: null });
+  });
+
+  it('expires entries after their ttl', async () => {
+    const scope = randomUUID();
+    await store.save(scope, 'short', entry(['QrCode:q1'], { ttlMs: 200 }));
+    await store.save(scope, 'long', entry(['QrCode:q1'], { ttlMs: 60_000 }));
+    expect(await store.lookup(scope, 'short')).toMatchObject({ hit: true });
+    await sleep(300);
+    expect(await store.lookup(scope, 'short')).toEqual({ hit: false, seq: 0 });
+    expect(await store.lookup(scope, 'long')).toMatchObject({ hit: true });
+  });
+
+  it('invalidates hierarchically: the tag, a prefix of it, never its neighbours', async () => {
+    const scope = randomUUID();
+    const other = randomUUID();
+    // As a request would: look up, then save with the seq the miss reported.
+    const fill = async (inScope: string, key: string, tags: string[]) => {
+      const miss = await store.lookup(inScope, key);
+      if (miss.hit) return;
+      expect(await store.save(inScope, key, entry(tags, { seenSeq: miss.seq }))).toBe('stored');
+    };
+    const saveAll = async () => {
+      await fill(scope, 'u1d22', ['Agenda:u1:2026-11-22', 'Appointment:a1']);
+      await fill(scope, 'u1d23', ['Agenda:u1:2026-11-23', 'Appointment:a2']);
+      await fill(scope, 'u2d22', ['Agenda:u2:2026-11-22']);
+      await fill(other, 'u1d22', ['Agenda:u1:2026-11-22']);
+    };
+    const cached = async () => ({
+      u1d22: (await store.lookup(scope, 'u1d22')).hit,
+      u1d23: (await store.lookup(scope, 'u1d23')).hit,
+      u2d22: (await store.lookup(scope, 'u2d22')).hit,
+      otherScope: (await store.lookup(other, 'u1d22')).hit,
+    });
+
+    await saveAll();
+    expect(await store.invalidate(scope, ['Agenda:u1:2026-11-24', 'Agenda:u3', 'Agenda:u'])).toBe(
+      0,
+    );
+    expect(await cached()).toEqual({ u1d22: true, u1d23: true, u2d22: true, otherScope: true });
+
+    expect(await store.invalidate(scope, ['Agenda:u1:2026-11-22'])).toBe(1);
+    expect(await cached()).toEqual({ u1d22: false, u1d23: true, u2d22: true, otherScope: true });
+
+    await saveAll();
+    expect(await store.invalidate(scope, ['Agenda:u1'])).toBe(2);
+    expect(await cached()).toEqual({ u1d22: false, u1d23: false, u2d22: true, otherScope: true });
+
+    await saveAll();
+    expect(await store.invalidate(scope, ['Agenda'])).toBe(3);
+    expect(await cached()).toEqual({ u1d22: false, u1d23: false, u2d22: false, otherScope: true });
+  });
+
+  it('reaches time-zone tags and bare types through their prefixes', async () => {
+    const scope = randomUUID();
+    await store.save(scope, 'sp', entry(['MegaStats:t1:America/Sao_Paulo']));
+    await store.save(scope, 'ny', entry(['MegaStats:t1:America/New_York']));
+    await store.save(scope, 't2', entry(['MegaStats:t2:America/Sao_Paulo']));
+    await store.save(scope, 'svc', entry(['ServiceList:u1', 'Service:s1']));
+    await store.save(scope, 'march', entry(['Analytics:t1:2026-03']));
+
+    expect(await store.invalidate(scope, ['Analytics:t1:2026-11'])).toBe(0);
+    expect(await store.lookup(scope, 'march')).toMatchObject({ hit: true });
+    expect(await store.invalidate(scope, ['MegaStats:t1'])).toBe(2);
+    expect((await store.lookup(scope, 'sp')).hit).toBe(false);
+    expect((await store.lookup(scope, 'ny')).hit).toBe(false);
+    expect((await store.lookup(scope, 't2')).hit).toBe(true);
+    expect(await store.invalidate(scope, ['Service'])).toBe(1);
+    expect((await store.lookup(scope, 'svc')).hit).toBe(false);
+  });
+
+  it('counts each removed entry once, and only entries that still existed', async () => {
+    const scope = randomUUID();
+    await store.save(scope, 'a', entry(['Appointment:a1', 'User:u1']));
+    await store.save(scope, 'b', entry(['Appointment:a2', 'User:u1']));
+    await store.save(scope, 'c', entry(['Appointment:a3'], { ttlMs: 100 }));
+    await sleep(200);
+    expect(await store.invalidate(scope, ['Appointment:a1', 'User:u1', 'Appointment'])).toBe(2);
+    expect(await store.invalidate(scope, ['User:u1'])).toBe(0);
+  });
+
+  it('refuses a save whose tag, or a prefix of it, was invalidated after the lookup', async () => {
+    const scope = randomUUID();
+    const tags = ['Agenda:u1:2026-11-22', 'Appointment:a1'];
+    for (const invalidated of ['Agenda:u1:2026-11-22', 'Agenda:u1', 'Agenda', 'Appointment:a1']) {
+      const miss = await store.lookup(scope, 'k');
+      if (miss.hit) throw new Error('expected a miss');
+      await store.invalidate(scope, [invalidated]);
+      expect(await store.save(scope, 'k', entry(tags, { seenSeq: miss.seq }))).toBe('stale');
+      expect(await store.lookup(scope, 'k')).toMatchObject({ hit: false });
+    }
+  });
+
+  it('accepts a save when only unrelated tags were invalidated after the lookup', async () => {
+    const scope = randomUUID();
+    const tags = ['Agenda:u1:2026-11-22', 'Appointment:a1'];
+    await store.invalidate(scope, ['Agenda:u1']);
+    const miss = await store.lookup(scope, 'k');
+    if (miss.hit) throw new Error('expected a miss');
+    expect(miss.seq).toBe(1);
+    await store.invalidate(scope, ['Agenda:u1:2026-11-23', 'Agenda:u2', 'Appointment:a10']);
+    await store.invalidate(randomUUID(), ['Agenda']);
+    expect(await store.save(scope, 'k', entry(tags, { seenSeq: miss.seq }))).toBe('stored');
+    expect(await store.lookup(scope, 'k')).toMatchObject({ hit: true, tags });
+  });
+
+  it('makes every earlier entry miss after a purge, and caches again afterwards', async () => {
+    const scopes = [randomUUID(), randomUUID(), 'ops'];
+    for (const scope of scopes) await store.save(scope, 'p', entry(['User:u1'], { ttlMs: null }));
+    const first = await store.purge();
+    for (const scope of scopes) expect((await store.lookup(scope, 'p')).hit).toBe(false);
+    await store.save(scopes[0], 'p', entry(['User:u1']));
+    expect((await store.lookup(scopes[0], 'p')).hit).toBe(true);
+    expect(await store.purge()).toBe(first + 1);
+    expect((await store.lookup(scopes[0], 'p')).hit).toBe(false);
+  });
+
+  it('answers ping and info', async () => {
+    await expect(store.ping()).resolves.toBeUndefined();
+    await store.save(randomUUID(), 'i', entry(['User:u1']));
+    const info = await store.info();
+    expect(info.keys).toBeGreaterThan(0);
+    if (name === 'redis') {
+      expect(info.version).toMatch(/^\d+\.\d+/);
+      expect(info.usedMemoryBytes).toBeGreaterThan(0);
+      expect(info.connectedClients).toBeGreaterThan(0);
+    } else {
+      expect(info).toMatchObject({ usedMemoryBytes: null, version: null, connectedClients: null });
+    }
+  });
+});
+
+describe('redis store keys', () => {
+  let store: ResponseStore;
+  const keys = redisKeys(prefix);
+
+  beforeAll(async () => {
+    store = createRedisStore({ redis: await connect(), prefix, schemaHash, maxTtlMs: 3_600_000 });
+  });
+
+  afterAll(async () => {
+    await store.close();
+  });
+
+  it('puts every key of a scope behind the {t:<scope>} hash tag', async () => {
+    const scope = randomUUID();
+    await store.save(scope, 'deadbeef', entry(['Agenda:u1:2026-11-22']));
+    await store.invalidate(scope, ['Session:s1']);
+    const epoch = Number((await raw.get(keys.epoch)) ?? 0);
+    const found = await scanKeys(raw, `${prefix}:*${scope}*`);
+    const slot = `${prefix}:{t:${scope}}:`;
+    expect(found.sort()).toEqual(
+      [
+        `${slot}${schemaHash}:${epoch}:r:deadbeef`,
+        `${slot}inv:Session:s1`,
+        `${slot}seq`,
+        `${slot}tag:Agenda`,
+        `${slot}tag:Agenda:u1`,
+        `${slot}tag:Agenda:u1:2026-11-22`,
+      ].sort(),
+    );
+    for (const key of found) {
+      // Redis Cluster hashes only the text between the first '{' and the next '}'.
+      expect(key.slice(key.indexOf('{') + 1, key.indexOf('}'))).toBe(`t:${scope}`);
+    }
+  });
+
+  it('keeps each tag set alive as long as its longest-lived entry', async () => {
+    const scope = randomUUID();
+    await store.save(scope, 'a', entry(['Service:s1'], { ttlMs: 60_000 }));
+    expect(await raw.pttl(keys.tagSet(scope, 'Service:s1'))).toBeGreaterThan(55_000);
+    await store.save(scope, 'b', entry(['Service:s1'], { ttlMs: 1_000 }));
+    expect(await raw.pttl(keys.tagSet(scope, 'Service:s1'))).toBeGreaterThan(55_000);
+    await store.save(scope, 'c', entry(['Service:s1'], { ttlMs: 120_000 }));
+    expect(await raw.pttl(keys.tagSet(scope, 'Service:s1'))).toBeGreaterThan(115_000);
+    expect(await raw.pttl(keys.tagSet(scope, 'Service'))).toBeGreaterThan(115_000);
+  });
+
+  it('stores entries without ttl for maxTtlMs', async () => {
+    const scope = randomUUID();
+    await store.save(scope, 'forever', entry(['Template:t1'], { ttlMs: null }));
+    const epoch = Number((await raw.get(keys.epoch)) ?? 0);
+    const pttl = await raw.pttl(keys.entry(scope, schemaHash, epoch, 'forever'));
+    expect(pttl).toBeGreaterThan(3_500_000);
+    expect(pttl).toBeLessThanOrEqual(3_600_000);
+    expect(await raw.pttl(keys.tagSet(scope, 'Template'))).toBeGreaterThan(3_500_000);
+  });
+
+  it('leaves nothing of a scope once its entries expire, but expiring markers and seq', async () => {
+    const scope = randomUUID();
+    for (let i = 0; i < 20; i++) {
+      await store.save(
+        scope,
+        `k${i}`,
+        entry([`Appointment:a${i}`, 'Agenda:u1:2026-11-22'], {
+          ttlMs: 300,
+        }),
+      );
+    }
+    await store.invalidate(scope, ['Appointment:a0']);
+    expect((await scanKeys(raw, `${prefix}:{t:${scope}}:*`)).length).toBeGreaterThan(20);
+    await sleep(500);
+    await waitFor(async () => {
+      const left = await scanKeys(raw, `${prefix}:{t:${scope}}:*`);
+      return left.every((key) => key.endsWith(':seq') || key.includes(':inv:'));
+    }, 2_000);
+    const left = await scanKeys(raw, `${prefix}:{t:${scope}}:*`);
+    expect(left.sort()).toEqual([keys.marker(scope, 'Appointment:a0'), keys.seq(scope)].sort());
+    expect(await raw.pttl(keys.marker(scope, 'Appointment:a0'))).toBeGreaterThan(0);
+  });
+
+  it('rejects a scope that would break the hash tag', async () => {
+    await expect(store.lookup('a}b', 'k')).rejects.toThrow(/scope/);
+  });
+});
+
+describe('redis store across instances', () => {
+  const waitForSubscribers = (channel: string, count: number) =>
+    waitFor(async () => {
+      const [, subscribers] = (await raw.pubsub('NUMSUB', channel)) as [string, number];
+      return Number(subscribers) >= count;
+    }, 2_000);
+
+  it('sees a purge published by another instance right away', async () => {
+    const shared = `${prefix}-pubsub`;
+    const a = createRedisStore({ redis: await connect(), prefix: shared, schemaHash });
+    // No periodic refresh within the test: only pub/sub can tell b.
+    const b = createRedisStore({
+      redis: await connect(),
+      prefix: shared,
+      schemaHash,
+      epochRefreshMs: 60_000,
+    });
+    const scope = randomUUID();
+    await a.save(scope, 'k', entry(['User:u1']));
+    expect((await b.lookup(scope, 'k')).hit).toBe(true);
+    await waitForSubscribers(`${shared}:events`, 2);
+    await a.purge();
+    const took = await waitFor(async () => !(await b.lookup(scope, 'k')).hit, 300);
+    expect(took).toBeLessThan(300);
+    await a.close();
+    await b.close();
+  });
+
+  it('sees an epoch change it was not told about within ~1.5 s', async () => {
+    const shared = `${prefix}-timer`;
+    const a = createRedisStore({ redis: await connect(), prefix: shared, schemaHash });
+    const b = createRedisStore({ redis: await connect(), prefix: shared, schemaHash });
+    const scope = randomUUID();
+    await a.save(scope, 'k', entry(['User:u1']));
+    expect((await b.lookup(scope, 'k')).hit).toBe(true);
+    await waitForSubscribers(`${shared}:events`, 2);
+    // A purge whose message was lost: only the periodic re-read can notice it.
+    await raw.incr(`${shared}:epoch`);
+    await waitFor(async () => !(await b.lookup(scope, 'k')).hit, 1_500);
+    await waitFor(async () => !(await a.lookup(scope, 'k')).hit, 1_500);
+    await a.close();
+    await b.close();
+  });
+});
+
+describe('redis store when Redis fails', () => {
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown) => unhandled.push(reason);
+  let blackHole: Server;
+  const sockets = new Set<Socket>();
+
+  beforeAll(() => {
+    process.on('unhandledRejection', onUnhandled);
+  });
+
+  afterAll(async () => {
+    process.off('unhandledRejection', onUnhandled);
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => blackHole?.close(resolve));
+  });
+
+  const failingClient = (port: number, options: RedisOptions = {}) => {
+    const client = new Redis(port, '127.0.0.1', {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      lazyConnect: true,
+      commandTimeout: 50,
+      ...options,
+    });
+    clients.push(client);
+    return client;
+  };
+
+  async function expectFastRejections(store: ResponseStore): Promise<void> {
+    const scope = randomUUID();
+    const calls = [
+      () => store.lookup(scope, 'k'),
+      () => store.save(scope, 'k', entry(['User:u1'])),
+      () => store.invalidate(scope, ['User:u1']),
+      () => store.purge(),
+      () => store.ping(),
+    ];
+    for (const call of calls) {
+      const started = Date.now();
+      await expect(call()).rejects.toBeInstanceOf(Error);
+      expect(Date.now() - started).toBeLessThan(1_000);
+    }
+  }
+
+  it('rejects quickly, without unhandled rejections, when nothing listens on the port', async () => {
+    const errors: Error[] = [];
+    const client = failingClient(await freePort());
+    const store = createRedisStore({
+      redis: client,
+      prefix,
+      schemaHash,
+      onError: (error) => errors.push(error),
+    });
+    await expectFastRejections(store);
+    await expectFastRejections(store);
+    await sleep(100);
+    expect(errors.length).toBeGreaterThan(0);
+    expect(unhandled).toEqual([]);
+    client.disconnect();
+    await store.close();
+  });
+
+  it('rejects within the command timeout when Redis accepts but never answers', async () => {
+    blackHole = createServer((socket) => {
+      sockets.add(socket);
+      socket.on('error', () => {});
+    });
+    await new Promise<void>((resolve) => blackHole.listen(0, '127.0.0.1', resolve));
+    const address = blackHole.address();
+    if (address === null || typeof address === 'string') throw new Error('no port');
+    const client = failingClient(address.port, { enableReadyCheck: false });
+    await client.connect();
+    const store = createRedisStore({ redis: client, prefix, schemaHash });
+    const started = Date.now();
+    await expect(store.lookup(randomUUID(), 'k')).rejects.toThrow(/timed out/i);
+    expect(Date.now() - started).toBeLessThan(1_000);
+    await expectFastRejections(store);
+    await sleep(100);
+    expect(unhandled).toEqual([]);
+    client.disconnect();
+    await store.close();
+  });
+});
+
+describe('memory store specifics', () => {
+  it('expires markers after markerTtlMs and entries by the injected clock', async () => {
+    let clock = 1_000;
+    const store = createMemoryStore({ maxEntries: 100, markerTtlMs: 5_000, now: () => clock });
+    const scope = randomUUID();
+    const miss = await store.lookup(scope, 'k');
+    if (miss.hit) throw new Error('expected a miss');
+    await store.invalidate(scope, ['Agenda:u1']);
+    expect(
+      await store.save(scope, 'k', entry(['Agenda:u1:2026-11-22'], { seenSeq: miss.seq })),
+    ).toBe('stale');
+    clock += 5_001;
+    expect(await store.save(scope, 'k', entry(['Agenda:u1:2026-11-22'], { ttlMs: 1_000 }))).toBe(
+      'stored',
+    );
+    clock += 400;
+    expect(await store.lookup(scope, 'k')).toMatchObject({ hit: true, ttlMs: 600 });
+    clock += 601;
+    expect(await store.lookup(scope, 'k')).toEqual({ hit: false, seq: 1 });
+  });
+
+  it('stays within maxEntries and keeps the tag index consistent with evictions', async () => {
+    const store = createMemoryStore({ maxEntries: 3 });
+    const scope = randomUUID();
+    for (let i = 0; i < 5; i++) await store.save(scope, `k${i}`, entry([`Appointment:a${i}`]));
+    expect((await store.info()).keys).toBe(3);
+    // 'Appointment' plus the three entries still cached.
+    expect(store.indexedTags()).toBe(4);
+    expect((await store.lookup(scope, 'k0')).hit).toBe(false);
+    expect(await store.invalidate(scope, ['Appointment:a0', 'Appointment:a1'])).toBe(0);
+    expect(await store.invalidate(scope, ['Appointment'])).toBe(3);
+    expect((await store.info()).keys).toBe(0);
+    expect(store.indexedTags()).toBe(0);
+  });
+});
