@@ -7,7 +7,7 @@ export default defineConfig({
   resolve: {
     // graphql-js refuses to work with two copies of itself ("another module or realm"):
     // pin every import of graphql to the one CommonJS build.
-    alias: { graphql: require.resolve('graphql/index.js').replace(/index\.js$/, '') },
+    alias: [{ find: /^graphql$/, replacement: require.resolve('graphql') }],
   },
   test: {
     include: ['test/**/*.test.ts'],

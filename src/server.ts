@@ -5,6 +5,7 @@ import type { DataSource } from 'typeorm';
 import type { Authenticate } from './auth.js';
 import type { Context } from './context.js';
 import { unauthenticated } from './errors.js';
+import { useInputErrorCodes } from './input-errors.js';
 import { yogaLogger } from './logger.js';
 import { schema } from './schema/index.js';
 import type { Services } from './services/services.js';
@@ -67,7 +68,7 @@ export function createServer(deps: ServerDeps) {
         return maskError(error, message, isDev);
       },
     },
-    plugins: [useHealth(deps)],
+    plugins: [useHealth(deps), useInputErrorCodes()],
     context: async ({ request }) => {
       const viewer = await deps.authenticate(request.headers.get('authorization'));
       if (!viewer) {

@@ -28,7 +28,7 @@ const DimensionEnum = builder.enumType('AnalyticsDimension', {
 
 export const StoreRef = builder.loadableObject('Store', {
   description: 'A point of sale.',
-  load: (ids: string[], ctx) => loadStores(ctx.db, requireTenant(ctx.viewer).tenantId, ids),
+  load: async (ids: string[], ctx) => loadStores(ctx.db, requireTenant(ctx.viewer).tenantId, ids),
   toKey: (store: Store) => store.id,
   fields: (t) => ({ id: t.exposeID('id'), name: t.exposeString('name') }),
 });

@@ -39,7 +39,7 @@ export const AgendaRef = builder.objectRef<AgendaKey>('Agenda').implement({
     appointments: t.loadableList({
       description: 'In start order, cancelled ones included.',
       type: AppointmentRef,
-      load: (ids: string[], ctx) => {
+      load: async (ids: string[], ctx) => {
         const tenant = requireTenant(ctx.viewer);
         const keys = ids.map((id) => {
           const cut = id.lastIndexOf(':');

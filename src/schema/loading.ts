@@ -1,6 +1,7 @@
 import type DataLoader from 'dataloader';
 import type { Context } from '../context.js';
 import { notFound } from '../errors.js';
+import { requireTenant } from '../services/access.js';
 
 interface LoadableRef<T> {
   getDataloader(context: Context): DataLoader<string, T | null>;
@@ -13,6 +14,7 @@ export async function loadOrNotFound<T>(
   typename: string,
   id: string,
 ): Promise<T> {
+  requireTenant(context.viewer);
   const row = await ref.getDataloader(context).load(id);
   if (row == null) throw notFound(typename, id);
   return row;

@@ -6,7 +6,7 @@ import { loadOrNotFound } from './loading.js';
 import { UserRef } from './user.js';
 
 export const ServiceRef = builder.loadableObjectRef('Service', {
-  load: (ids: string[], ctx) => loadServices(ctx.db, requireTenant(ctx.viewer).tenantId, ids),
+  load: async (ids: string[], ctx) => loadServices(ctx.db, requireTenant(ctx.viewer).tenantId, ids),
   toKey: (service: Service) => service.id,
 });
 
@@ -46,7 +46,7 @@ builder.queryFields((t) => ({
     description: "The user's services, by name; NOT_FOUND for a user of another tenant.",
     type: ServiceRef,
     args: { userId: t.arg.id({ required: true }) },
-    load: (userIds: string[], ctx) =>
+    load: async (userIds: string[], ctx) =>
       loadServicesOfUsers(ctx.db, requireTenant(ctx.viewer).tenantId, userIds),
     group: (service) => (service as Service).userId,
     resolve: async (_, args, ctx) => {

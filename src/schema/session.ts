@@ -35,7 +35,7 @@ const DeviceCredentialRef = builder.objectRef<WhatsAppSession>('DeviceCredential
 });
 
 const SessionRef = builder.loadableObject('WhatsAppSession', {
-  load: (ids: string[], ctx) => loadSessions(ctx.db, requireTenant(ctx.viewer).tenantId, ids),
+  load: async (ids: string[], ctx) => loadSessions(ctx.db, requireTenant(ctx.viewer).tenantId, ids),
   toKey: (session: WhatsAppSession) => session.id,
   fields: (t) => ({
     id: t.exposeID('id'),

@@ -13,7 +13,7 @@ export const PlanEnum = builder.enumType('Plan', {
 });
 
 export const UserRef = builder.loadableObjectRef('User', {
-  load: (ids: string[], ctx) => loadUsers(ctx.db, requireTenant(ctx.viewer).tenantId, ids),
+  load: async (ids: string[], ctx) => loadUsers(ctx.db, requireTenant(ctx.viewer).tenantId, ids),
   toKey: (user: User) => user.id,
 });
 
@@ -26,7 +26,7 @@ UserRef.implement({
     services: t.loadableGroup({
       description: 'The services the user offers (active and inactive; deleted ones are gone).',
       type: ServiceRef,
-      load: (userIds: string[], ctx) =>
+      load: async (userIds: string[], ctx) =>
         loadServicesOfUsers(ctx.db, requireTenant(ctx.viewer).tenantId, userIds),
       group: (service) => (service as Service).userId,
       resolve: (user) => user.id,

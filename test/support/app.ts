@@ -12,6 +12,12 @@ import { createServer } from '../../src/server.js';
 import { createServices } from '../../src/services/services.js';
 import { hashApiKey } from '../../src/services/tenant.service.js';
 
+/** What codegen's graphql(`...`) returns: a string that carries its result and variable types. */
+export interface TypedDocument<TResult, TVariables> {
+  toString(): string;
+  __apiType?: (variables: TVariables) => TResult;
+}
+
 export const dialects = ['sqlite', 'postgres'] as const;
 export type TestDialect = (typeof dialects)[number];
 
@@ -76,9 +82,9 @@ export async function buildTestApp(dialect: TestDialect, options: TestAppOptions
   const authenticate = createAuthenticator({ db, opsToken: OPS_TOKEN });
   const yoga = createServer({ db, services, authenticate, logger });
 
-  async function execute<T = any>(
-    query: string,
-    variables: Record<string, unknown> = {},
+  async function execute<T = any, V = Record<string, unknown>>(
+    query: string | TypedDocument<T, V>,
+    variables: V = {} as V,
     key: string | null = OPS_TOKEN,
   ) {
     const response = await yoga.fetch('http://hotpath.test/graphql', {
@@ -87,7 +93,7 @@ export async function buildTestApp(dialect: TestDialect, options: TestAppOptions
         'content-type': 'application/json',
         ...(key ? { authorization: `Bearer ${key}` } : {}),
       },
-      body: JSON.stringify({ query, variables }),
+      body: JSON.stringify({ query: String(query), variables }),
     });
     const body = (await response.json()) as {
       data?: T;

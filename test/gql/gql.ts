@@ -1,0 +1,38 @@
+/* eslint-disable */
+import * as types from './graphql';
+
+
+
+/**
+ * Map of all GraphQL operations in the project.
+ *
+ * This map has several performance disadvantages:
+ * 1. It is not tree-shakeable, so it will include all operations in the project.
+ * 2. It is not minifiable, so the string of a GraphQL query will be multiple times inside the bundle.
+ * 3. It does not support dead code elimination, so it will add unused operations.
+ *
+ * Therefore it is highly recommended to use the babel or swc plugin for production.
+ * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
+ */
+type Documents = {
+    "\n  query AgendaWithRelations($userId: ID!, $date: Date!) {\n    agenda(userId: $userId, date: $date) {\n      id\n      appointments {\n        id\n        provider { name }\n        service { name priceCents }\n      }\n    }\n  }\n": typeof types.AgendaWithRelationsDocument,
+    "\n  query ServicesOfThreeUsers($a: ID!, $b: ID!, $c: ID!) {\n    a: services(userId: $a) { name user { name } }\n    b: services(userId: $b) { name user { name } }\n    c: services(userId: $c) { name user { name } }\n  }\n": typeof types.ServicesOfThreeUsersDocument,
+};
+const documents: Documents = {
+    "\n  query AgendaWithRelations($userId: ID!, $date: Date!) {\n    agenda(userId: $userId, date: $date) {\n      id\n      appointments {\n        id\n        provider { name }\n        service { name priceCents }\n      }\n    }\n  }\n": types.AgendaWithRelationsDocument,
+    "\n  query ServicesOfThreeUsers($a: ID!, $b: ID!, $c: ID!) {\n    a: services(userId: $a) { name user { name } }\n    b: services(userId: $b) { name user { name } }\n    c: services(userId: $c) { name user { name } }\n  }\n": types.ServicesOfThreeUsersDocument,
+};
+
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query AgendaWithRelations($userId: ID!, $date: Date!) {\n    agenda(userId: $userId, date: $date) {\n      id\n      appointments {\n        id\n        provider { name }\n        service { name priceCents }\n      }\n    }\n  }\n"): typeof import('./graphql').AgendaWithRelationsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ServicesOfThreeUsers($a: ID!, $b: ID!, $c: ID!) {\n    a: services(userId: $a) { name user { name } }\n    b: services(userId: $b) { name user { name } }\n    c: services(userId: $c) { name user { name } }\n  }\n"): typeof import('./graphql').ServicesOfThreeUsersDocument;
+
+
+export function graphql(source: string) {
+  return (documents as any)[source] ?? {};
+}
