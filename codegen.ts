@@ -11,6 +11,7 @@ const config: CodegenConfig = {
   schema: printSchema(schema),
   overwrite: true,
   ignoreNoDocuments: true,
+  emitLegacyCommonJSImports: false,
   generates: {
     'schema/schema.graphql': { plugins: ['schema-ast'] },
     'test/gql/': {

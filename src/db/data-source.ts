@@ -1,7 +1,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DataSource, type Logger } from 'typeorm';
+import { DataSource, type EntityManager, type Logger } from 'typeorm';
 import type { DatabaseConfig } from '../config.js';
 import { localDayOfEpoch } from '../time.js';
 import { entities } from './entities/index.js';
@@ -77,4 +77,19 @@ export async function openDatabase(config: DatabaseConfig, options: DataSourceOp
   }
   await dataSource.runMigrations({ transaction: 'each' });
   return dataSource;
+}
+
+const sqliteQueues = new WeakMap<DataSource, Promise<unknown>>();
+
+/**
+ * Runs `work` in a transaction. TypeORM drives better-sqlite3 over one connection, where two
+ * overlapping transactions fail ("cannot start a transaction within a transaction"), so on
+ * SQLite transactions wait for each other. PostgreSQL takes a pooled connection per transaction.
+ */
+export function inTransaction<T>(db: DataSource, work: (em: EntityManager) => Promise<T>): Promise<T> {
+  if (dialectOf(db) !== 'sqlite') return db.transaction(work);
+  const previous = sqliteQueues.get(db) ?? Promise.resolve();
+  const run = previous.then(() => db.transaction(work));
+  sqliteQueues.set(db, run.catch(() => undefined));
+  return run;
 }

@@ -115,8 +115,14 @@ export class AnalyticsService {
         start: start.getTime(),
         end: end.getTime(),
       });
-    if (normalized.channels) sql.andWhere('s.channel IN (:...channels)', { channels: normalized.channels });
-    if (normalized.storeIds) sql.andWhere('s.store_id IN (:...storeIds)', { storeIds: normalized.storeIds });
+    const within = (column: string, param: string, values: string[] | null) => {
+      if (!values) return;
+      // An empty list matches nothing; `IN ()` is a syntax error on PostgreSQL.
+      if (values.length === 0) sql.andWhere('1 = 0');
+      else sql.andWhere(`${column} IN (:...${param})`, { [param]: values });
+    };
+    within('s.channel', 'channels', normalized.channels);
+    within('s.store_id', 'storeIds', normalized.storeIds);
     query.dimensions.forEach((dimension, i) => {
       sql.addSelect(keyExpression[dimension], `k${i}`);
       sql.addGroupBy(`k${i}`);

@@ -3,6 +3,7 @@ import type { EntityManager } from 'typeorm';
 import { z } from 'zod';
 import { agendaTag, entityTag, megaStatsTag } from '../cache/tags.js';
 import type { TenantViewer, Viewer } from '../context.js';
+import { inTransaction } from '../db/data-source.js';
 import { APPOINTMENT_STATUSES, Appointment } from '../db/entities/appointment.entity.js';
 import { Service } from '../db/entities/service.entity.js';
 import { User } from '../db/entities/user.entity.js';
@@ -38,7 +39,7 @@ export class AppointmentService {
   async create(viewer: Viewer, args: Nullable<z.input<typeof createInput>>) {
     const tenant = requireTenant(viewer);
     const input = parseInput(createInput, withoutNulls(args));
-    const appointment = await this.deps.db.transaction(async (em) => {
+    const appointment = await inTransaction(this.deps.db, async (em) => {
       if (!(await em.existsBy(User, { id: input.userId, tenantId: tenant.tenantId }))) {
         throw notFound('User', input.userId);
       }
@@ -63,7 +64,7 @@ export class AppointmentService {
     const tenant = requireTenant(viewer);
     const input = parseInput(updateInput, withoutNulls(args));
     let before: Appointment | undefined;
-    const appointment = await this.deps.db.transaction(async (em) => {
+    const appointment = await inTransaction(this.deps.db, async (em) => {
       const row = await this.find(em, tenant.tenantId, appointmentId);
       before = { ...row };
       const serviceId = input.serviceId ?? row.serviceId;
@@ -82,7 +83,7 @@ export class AppointmentService {
 
   async cancel(viewer: Viewer, appointmentId: string) {
     const tenant = requireTenant(viewer);
-    const appointment = await this.deps.db.transaction(async (em) => {
+    const appointment = await inTransaction(this.deps.db, async (em) => {
       const row = await this.find(em, tenant.tenantId, appointmentId);
       row.status = 'CANCELLED';
       row.updatedAt = this.deps.clock();

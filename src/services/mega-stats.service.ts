@@ -50,7 +50,7 @@ export class MegaStatsService {
   /** Counts by status in four windows, in one statement. */
   async compute(viewer: Viewer, timezone?: string | null): Promise<MegaStats> {
     const tenant = requireTenant(viewer);
-    const tz = timezone ? parseInput(timeZone, timezone, 'timezone') : tenant.timezone;
+    const tz = timezone == null ? tenant.timezone : parseInput(timeZone, timezone, 'timezone');
     const now = this.deps.clock();
     const windows = statsWindows(now, tz);
     const all = Object.values(windows);

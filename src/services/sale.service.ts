@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { analyticsTag, storeListTag } from '../cache/tags.js';
 import type { Viewer } from '../context.js';
+import { inTransaction } from '../db/data-source.js';
 import { Sale } from '../db/entities/sale.entity.js';
 import { Store } from '../db/entities/store.entity.js';
 import { notFound } from '../errors.js';
@@ -48,7 +49,7 @@ export class SaleService {
   async record(viewer: Viewer, args: z.input<typeof saleInput>) {
     const { tenantId, timezone } = requireTenant(viewer);
     const input = parseInput(saleInput, args);
-    const sale = await this.deps.db.transaction(async (em) => {
+    const sale = await inTransaction(this.deps.db, async (em) => {
       if (!(await em.existsBy(Store, { id: input.storeId, tenantId }))) {
         throw notFound('Store', input.storeId);
       }

@@ -3,6 +3,7 @@ import type { EntityManager } from 'typeorm';
 import { z } from 'zod';
 import { entityTag, serviceListTag } from '../cache/tags.js';
 import type { Viewer } from '../context.js';
+import { inTransaction } from '../db/data-source.js';
 import { Service } from '../db/entities/service.entity.js';
 import { User } from '../db/entities/user.entity.js';
 import { notFound } from '../errors.js';
@@ -36,7 +37,7 @@ export class ServiceService {
   async create(viewer: Viewer, args: z.input<typeof createInput>) {
     const { tenantId } = requireTenant(viewer);
     const input = parseInput(createInput, args);
-    const service = await this.deps.db.transaction(async (em) => {
+    const service = await inTransaction(this.deps.db, async (em) => {
       if (!(await em.existsBy(User, { id: input.userId, tenantId }))) {
         throw notFound('User', input.userId);
       }
@@ -58,7 +59,7 @@ export class ServiceService {
   async update(viewer: Viewer, serviceId: string, args: Nullable<z.input<typeof updateInput>>) {
     const { tenantId } = requireTenant(viewer);
     const input = parseInput(updateInput, withoutNulls(args));
-    const service = await this.deps.db.transaction(async (em) => {
+    const service = await inTransaction(this.deps.db, async (em) => {
       const row = await this.findLive(em, tenantId, serviceId);
       return em.save(Object.assign(row, input));
     });
@@ -68,7 +69,7 @@ export class ServiceService {
 
   async delete(viewer: Viewer, serviceId: string) {
     const { tenantId } = requireTenant(viewer);
-    const service = await this.deps.db.transaction(async (em) => {
+    const service = await inTransaction(this.deps.db, async (em) => {
       const row = await this.findLive(em, tenantId, serviceId);
       return em.save(Object.assign(row, { active: false, deletedAt: this.deps.clock() }));
     });

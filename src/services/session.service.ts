@@ -3,6 +3,7 @@ import type { EntityManager } from 'typeorm';
 import { z } from 'zod';
 import { sessionTag } from '../cache/tags.js';
 import type { Viewer } from '../context.js';
+import { inTransaction } from '../db/data-source.js';
 import {
   type SessionState,
   WhatsAppSession,
@@ -80,7 +81,7 @@ export class SessionService {
     apply: (session: WhatsAppSession, now: Date) => void,
   ) {
     const { tenantId } = requireTenant(viewer);
-    const session = await this.deps.db.transaction(async (em: EntityManager) => {
+    const session = await inTransaction(this.deps.db, async (em: EntityManager) => {
       const row = await em.findOneBy(WhatsAppSession, { id: sessionId, tenantId });
       if (!row) throw notFound('WhatsAppSession', sessionId);
       const now = this.deps.clock();

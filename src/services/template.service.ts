@@ -3,6 +3,7 @@ import { IsNull } from 'typeorm';
 import { z } from 'zod';
 import { entityTag, templateTag } from '../cache/tags.js';
 import type { Viewer } from '../context.js';
+import { inTransaction } from '../db/data-source.js';
 import {
   MessageTemplate,
   TEMPLATE_TYPES,
@@ -116,7 +117,7 @@ export class TemplateService {
     const { tenantId } = requireTenant(viewer);
     const input = parseInput(upsertInput, args);
     const write = () =>
-      this.deps.db.transaction(async (em) => {
+      inTransaction(this.deps.db, async (em) => {
         const userId = input.userId ?? null;
         if (userId && !(await em.existsBy(User, { id: userId, tenantId }))) {
           throw notFound('User', userId);

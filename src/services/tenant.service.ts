@@ -1,6 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Viewer } from '../context.js';
+import { inTransaction } from '../db/data-source.js';
 import { ApiKey } from '../db/entities/api-key.entity.js';
 import { Tenant } from '../db/entities/tenant.entity.js';
 import { PLANS, User } from '../db/entities/user.entity.js';
@@ -33,7 +34,7 @@ export class TenantService {
   async createUser(viewer: Viewer, args: { tenantId: string; name: string; plan: string }) {
     requireOperator(viewer);
     const input = parseInput(createUserInput, args);
-    return this.deps.db.transaction(async (em) => {
+    return inTransaction(this.deps.db, async (em) => {
       if (!(await em.existsBy(Tenant, { id: input.tenantId }))) {
         throw notFound('Tenant', input.tenantId);
       }
@@ -46,7 +47,7 @@ export class TenantService {
   /** The key is returned once; only its SHA-256 is stored. */
   async createApiKey(viewer: Viewer, tenantId: string) {
     requireOperator(viewer);
-    return this.deps.db.transaction(async (em) => {
+    return inTransaction(this.deps.db, async (em) => {
       if (!(await em.existsBy(Tenant, { id: tenantId }))) throw notFound('Tenant', tenantId);
       const key = `hp_${randomBytes(32).toString('base64url')}`;
       await em.insert(ApiKey, {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Appointment } from '../../src/db/entities/appointment.entity.js';
 import { Service } from '../../src/db/entities/service.entity.js';
+import type { AgendaWithRelationsQuery } from '../gql/graphql.js';
 import { graphql } from '../gql/index.js';
 import { buildTestApp, dialects, type TestApp } from '../support/app.js';
 
@@ -78,14 +79,14 @@ describe.each(dialects)('DataLoader batching on %s', (dialect) => {
       })),
     );
 
-    let result: Awaited<ReturnType<typeof app.execute>> | undefined;
+    let agenda: AgendaWithRelationsQuery['agenda'] | undefined;
     const statements = await countStatements(async () => {
-      result = await app.execute(AgendaWithRelations, { userId: user.id, date: '2026-05-04' }, key);
+      const res = await app.execute(AgendaWithRelations, { userId: user.id, date: '2026-05-04' }, key);
+      expect(res.body.errors).toBeUndefined();
+      agenda = res.data.agenda;
     });
-    const agenda = result?.body.data?.agenda;
-    expect(result?.body.errors).toBeUndefined();
-    expect(agenda.appointments).toHaveLength(50);
-    expect(agenda.appointments[0]).toMatchObject({ provider: { name: 'Dana' }, service: { name: 'S1' } });
+    expect(agenda?.appointments).toHaveLength(50);
+    expect(agenda?.appointments[0]).toMatchObject({ provider: { name: 'Dana' }, service: { name: 'S1' } });
     // the user, the day's appointments, their services
     expect(statements).toBe(3);
   });

@@ -1,5 +1,5 @@
 /* eslint-disable */
-import * as types from './graphql';
+import * as types from './graphql.js';
 
 
 
@@ -26,11 +26,11 @@ const documents: Documents = {
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query AgendaWithRelations($userId: ID!, $date: Date!) {\n    agenda(userId: $userId, date: $date) {\n      id\n      appointments {\n        id\n        provider { name }\n        service { name priceCents }\n      }\n    }\n  }\n"): typeof import('./graphql').AgendaWithRelationsDocument;
+export function graphql(source: "\n  query AgendaWithRelations($userId: ID!, $date: Date!) {\n    agenda(userId: $userId, date: $date) {\n      id\n      appointments {\n        id\n        provider { name }\n        service { name priceCents }\n      }\n    }\n  }\n"): typeof import('./graphql.js').AgendaWithRelationsDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query ServicesOfThreeUsers($a: ID!, $b: ID!, $c: ID!) {\n    a: services(userId: $a) { name user { name } }\n    b: services(userId: $b) { name user { name } }\n    c: services(userId: $c) { name user { name } }\n  }\n"): typeof import('./graphql').ServicesOfThreeUsersDocument;
+export function graphql(source: "\n  query ServicesOfThreeUsers($a: ID!, $b: ID!, $c: ID!) {\n    a: services(userId: $a) { name user { name } }\n    b: services(userId: $b) { name user { name } }\n    c: services(userId: $c) { name user { name } }\n  }\n"): typeof import('./graphql.js').ServicesOfThreeUsersDocument;
 
 
 export function graphql(source: string) {
