@@ -4,7 +4,6 @@ import { z } from 'zod';
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
-const seconds = z.coerce.number().int().min(0);
 const zone = z.string().refine((tz) => IANAZone.isValidZone(tz), 'must be an IANA time zone');
 
 const envSchema = z.object({

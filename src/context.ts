@@ -1,9 +1,7 @@
 import type { DataSource } from 'typeorm';
 import type { Services } from './services/services.js';
 
-export type Viewer =
-  | { kind: 'tenant'; tenantId: string; timezone: string }
-  | { kind: 'operator' };
+export type Viewer = { kind: 'tenant'; tenantId: string; timezone: string } | { kind: 'operator' };
 
 export type TenantViewer = Extract<Viewer, { kind: 'tenant' }>;
 

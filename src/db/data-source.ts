@@ -1,6 +1,6 @@
-import type BetterSqlite3 from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type BetterSqlite3 from 'better-sqlite3';
 import { DataSource, type EntityManager, type Logger } from 'typeorm';
 import type { DatabaseConfig } from '../config.js';
 import { localDayOfEpoch } from '../time.js';
@@ -86,10 +86,16 @@ const sqliteQueues = new WeakMap<DataSource, Promise<unknown>>();
  * overlapping transactions fail ("cannot start a transaction within a transaction"), so on
  * SQLite transactions wait for each other. PostgreSQL takes a pooled connection per transaction.
  */
-export function inTransaction<T>(db: DataSource, work: (em: EntityManager) => Promise<T>): Promise<T> {
+export function inTransaction<T>(
+  db: DataSource,
+  work: (em: EntityManager) => Promise<T>,
+): Promise<T> {
   if (dialectOf(db) !== 'sqlite') return db.transaction(work);
   const previous = sqliteQueues.get(db) ?? Promise.resolve();
   const run = previous.then(() => db.transaction(work));
-  sqliteQueues.set(db, run.catch(() => undefined));
+  sqliteQueues.set(
+    db,
+    run.catch(() => undefined),
+  );
   return run;
 }

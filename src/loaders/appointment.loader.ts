@@ -27,7 +27,11 @@ export async function loadAgendaAppointments(
         ranges.forEach((r, i) => {
           or.orWhere(
             `(a.userId = :user${i} AND a.startsAt >= :start${i} AND a.startsAt < :end${i})`,
-            { [`user${i}`]: r.key.userId, [`start${i}`]: r.start.getTime(), [`end${i}`]: r.end.getTime() },
+            {
+              [`user${i}`]: r.key.userId,
+              [`start${i}`]: r.start.getTime(),
+              [`end${i}`]: r.end.getTime(),
+            },
           );
         });
       }),
@@ -39,7 +43,10 @@ export async function loadAgendaAppointments(
     ranges.map((r) => agendaId(r.key)),
     rows,
     (a) => {
-      const r = ranges.find((range) => range.key.userId === a.userId && a.startsAt >= range.start && a.startsAt < range.end);
+      const r = ranges.find(
+        (range) =>
+          range.key.userId === a.userId && a.startsAt >= range.start && a.startsAt < range.end,
+      );
       return r ? agendaId(r.key) : '';
     },
   );

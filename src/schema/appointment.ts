@@ -1,7 +1,4 @@
-import {
-  APPOINTMENT_STATUSES,
-  type Appointment,
-} from '../db/entities/appointment.entity.js';
+import { APPOINTMENT_STATUSES, type Appointment } from '../db/entities/appointment.entity.js';
 import { type AgendaKey, agendaId, loadAgendaAppointments } from '../loaders/appointment.loader.js';
 import { requireTenant } from '../services/access.js';
 import { builder } from './builder.js';
@@ -21,7 +18,10 @@ export const AppointmentRef = builder.objectRef<Appointment>('Appointment').impl
     service: t.field({ type: ServiceRef, resolve: (a) => a.serviceId }),
     clientName: t.exposeString('clientName'),
     startsAt: t.expose('startsAt', { type: 'DateTime' }),
-    endsAt: t.expose('endsAt', { type: 'DateTime', description: "startsAt plus the service's duration." }),
+    endsAt: t.expose('endsAt', {
+      type: 'DateTime',
+      description: "startsAt plus the service's duration.",
+    }),
     status: t.field({ type: AppointmentStatusEnum, resolve: (a) => a.status }),
   }),
 });

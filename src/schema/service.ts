@@ -69,7 +69,8 @@ builder.mutationFields((t) => ({
       id: t.arg.id({ required: true }),
       input: t.arg({ type: UpdateServiceInput, required: true }),
     },
-    resolve: (_, args, ctx) => ctx.services.services.update(ctx.viewer, String(args.id), args.input),
+    resolve: (_, args, ctx) =>
+      ctx.services.services.update(ctx.viewer, String(args.id), args.input),
   }),
   deleteService: t.field({
     description: 'Takes the service off the list; booked appointments keep showing it.',

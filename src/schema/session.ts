@@ -1,7 +1,4 @@
-import {
-  SESSION_STATES,
-  type WhatsAppSession,
-} from '../db/entities/whatsapp-session.entity.js';
+import { SESSION_STATES, type WhatsAppSession } from '../db/entities/whatsapp-session.entity.js';
 import { loadSessions } from '../loaders/session.loader.js';
 import { requireTenant } from '../services/access.js';
 import { builder } from './builder.js';
@@ -90,7 +87,8 @@ builder.mutationFields((t) => ({
     type: QrCodeRef,
     description: 'A new code valid for 60 s; the session moves to QR_PENDING.',
     args: { sessionId: t.arg.id({ required: true }) },
-    resolve: (_, args, ctx) => ctx.services.sessions.refreshQrCode(ctx.viewer, String(args.sessionId)),
+    resolve: (_, args, ctx) =>
+      ctx.services.sessions.refreshQrCode(ctx.viewer, String(args.sessionId)),
   }),
   setDeviceCredential: t.field({
     type: DeviceCredentialRef,

@@ -13,7 +13,9 @@ export const MessageTemplateRef = builder.loadableObject('MessageTemplate', {
     const { tenantId } = requireTenant(ctx.viewer);
     const stored = ids.filter((id) => !ctx.services.templates.builtInById(id));
     const rows = stored.length > 0 ? await loadTemplates(ctx.db, tenantId, stored) : [];
-    return ids.map((id) => ctx.services.templates.builtInById(id) ?? rows[stored.indexOf(id)] ?? null);
+    return ids.map(
+      (id) => ctx.services.templates.builtInById(id) ?? rows[stored.indexOf(id)] ?? null,
+    );
   },
   toKey: (template: TemplateView) => template.id,
   fields: (t) => ({

@@ -1,7 +1,7 @@
 import type { Service } from '../db/entities/service.entity.js';
 import { PLANS, type User } from '../db/entities/user.entity.js';
-import { loadUsers } from '../loaders/user.loader.js';
 import { loadServicesOfUsers } from '../loaders/service.loader.js';
+import { loadUsers } from '../loaders/user.loader.js';
 import { requireTenant } from '../services/access.js';
 import { builder } from './builder.js';
 import { loadOrNotFound } from './loading.js';

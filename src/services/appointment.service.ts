@@ -9,7 +9,7 @@ import { Service } from '../db/entities/service.entity.js';
 import { User } from '../db/entities/user.entity.js';
 import { badInput, notFound } from '../errors.js';
 import { localDate } from '../time.js';
-import { id, instant, name, type Nullable, parseInput, withoutNulls } from '../validation.js';
+import { id, instant, type Nullable, name, parseInput, withoutNulls } from '../validation.js';
 import { requireTenant } from './access.js';
 import type { ServiceDeps } from './deps.js';
 
@@ -43,7 +43,12 @@ export class AppointmentService {
       if (!(await em.existsBy(User, { id: input.userId, tenantId: tenant.tenantId }))) {
         throw notFound('User', input.userId);
       }
-      const service = await this.bookableService(em, tenant.tenantId, input.userId, input.serviceId);
+      const service = await this.bookableService(
+        em,
+        tenant.tenantId,
+        input.userId,
+        input.serviceId,
+      );
       const now = this.deps.clock();
       return em.save(
         em.create(Appointment, {
@@ -116,7 +121,11 @@ export class AppointmentService {
 
   /** The provider's day (before and after a move), the tenant's stats, and the row itself. */
   private invalidate(tenant: TenantViewer, after: Appointment, before?: Appointment) {
-    const days = new Set([after, before ?? after].map((a) => agendaTag(a.userId, localDate(a.startsAt, tenant.timezone))));
+    const days = new Set(
+      [after, before ?? after].map((a) =>
+        agendaTag(a.userId, localDate(a.startsAt, tenant.timezone)),
+      ),
+    );
     return this.deps.cache.invalidate(tenant.tenantId, [
       ...days,
       megaStatsTag(tenant.tenantId),

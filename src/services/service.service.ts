@@ -7,7 +7,7 @@ import { inTransaction } from '../db/data-source.js';
 import { Service } from '../db/entities/service.entity.js';
 import { User } from '../db/entities/user.entity.js';
 import { notFound } from '../errors.js';
-import { id, name, type Nullable, parseInput, withoutNulls } from '../validation.js';
+import { id, type Nullable, name, parseInput, withoutNulls } from '../validation.js';
 import { requireTenant } from './access.js';
 import type { ServiceDeps } from './deps.js';
 

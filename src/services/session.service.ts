@@ -4,10 +4,7 @@ import { z } from 'zod';
 import { sessionTag } from '../cache/tags.js';
 import type { Viewer } from '../context.js';
 import { inTransaction } from '../db/data-source.js';
-import {
-  type SessionState,
-  WhatsAppSession,
-} from '../db/entities/whatsapp-session.entity.js';
+import { type SessionState, WhatsAppSession } from '../db/entities/whatsapp-session.entity.js';
 import { badInput, notFound } from '../errors.js';
 import { name, parseInput } from '../validation.js';
 import { requireTenant } from './access.js';
@@ -26,7 +23,9 @@ export class SessionService {
 
   /** An expired code is no code: the phone would reject it. */
   hasLiveQrCode(session: WhatsAppSession): boolean {
-    return Boolean(session.qrCode && session.qrExpiresAt && session.qrExpiresAt > this.deps.clock());
+    return Boolean(
+      session.qrCode && session.qrExpiresAt && session.qrExpiresAt > this.deps.clock(),
+    );
   }
 
   async create(viewer: Viewer, sessionName: string) {

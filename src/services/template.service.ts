@@ -128,13 +128,16 @@ export class TemplateService {
           userId: userId ?? IsNull(),
         });
         const row =
-          existing ?? em.create(MessageTemplate, { id: randomUUID(), tenantId, userId, type: input.type });
+          existing ??
+          em.create(MessageTemplate, { id: randomUUID(), tenantId, userId, type: input.type });
         return em.save(
           Object.assign(row, { name: input.name, body: input.body, updatedAt: this.deps.clock() }),
         );
       });
     // Two first writes of the same template race to insert; the loser updates the winner's row.
-    const template = await write().catch((error) => (isUniqueViolation(error) ? write() : Promise.reject(error)));
+    const template = await write().catch((error) =>
+      isUniqueViolation(error) ? write() : Promise.reject(error),
+    );
     await this.deps.cache.invalidate(tenantId, [
       templateTag(tenantId),
       entityTag('MessageTemplate', template.id),

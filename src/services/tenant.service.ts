@@ -21,7 +21,11 @@ export class TenantService {
 
   async createTenant(viewer: Viewer, args: { name: string; timezone?: string | null }) {
     requireOperator(viewer);
-    const input = parseInput(createTenantInput, { ...args, timezone: args.timezone ?? undefined }, '');
+    const input = parseInput(
+      createTenantInput,
+      { ...args, timezone: args.timezone ?? undefined },
+      '',
+    );
     const tenant = this.deps.db.getRepository(Tenant).create({
       id: randomUUID(),
       name: input.name,
@@ -38,9 +42,7 @@ export class TenantService {
       if (!(await em.existsBy(Tenant, { id: input.tenantId }))) {
         throw notFound('Tenant', input.tenantId);
       }
-      return em.save(
-        em.create(User, { id: randomUUID(), ...input, createdAt: this.deps.clock() }),
-      );
+      return em.save(em.create(User, { id: randomUUID(), ...input, createdAt: this.deps.clock() }));
     });
   }
 

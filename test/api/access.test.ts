@@ -20,7 +20,9 @@ describe.each(dialects)('authentication and tenancy on %s', (dialect) => {
   });
 
   it('lets operators create tenants, users and keys, and the new key works once shown', async () => {
-    const tenant = await app.execute(`mutation { createTenant(name: "Acme", timezone: "Europe/Lisbon") { id name timezone } }`);
+    const tenant = await app.execute(
+      `mutation { createTenant(name: "Acme", timezone: "Europe/Lisbon") { id name timezone } }`,
+    );
     expect(tenant.data.createTenant).toMatchObject({ name: 'Acme', timezone: 'Europe/Lisbon' });
     const tenantId = tenant.data.createTenant.id;
 
@@ -30,14 +32,20 @@ describe.each(dialects)('authentication and tenancy on %s', (dialect) => {
     );
     expect(user.data.createUser).toMatchObject({ name: 'Rita', plan: 'ENTERPRISE' });
 
-    const created = await app.execute(`mutation($t: ID!) { createApiKey(tenantId: $t) }`, { t: tenantId });
+    const created = await app.execute(`mutation($t: ID!) { createApiKey(tenantId: $t) }`, {
+      t: tenantId,
+    });
     const key: string = created.data.createApiKey;
     expect(key).toMatch(/^hp_[A-Za-z0-9_-]{40,}$/);
     const stored = await app.db.getRepository(ApiKey).findOneByOrFail({ tenantId });
     expect(stored.keyHash).toBe(hashApiKey(key));
     expect(JSON.stringify(stored)).not.toContain(key);
 
-    const me = await app.execute(`query($id: ID!) { user(id: $id) { name } }`, { id: user.data.createUser.id }, key);
+    const me = await app.execute(
+      `query($id: ID!) { user(id: $id) { name } }`,
+      { id: user.data.createUser.id },
+      key,
+    );
     expect(me.data.user.name).toBe('Rita');
   });
 
@@ -45,10 +53,18 @@ describe.each(dialects)('authentication and tenancy on %s', (dialect) => {
     const { tenant, key } = await app.createTenant();
     const asTenant = await app.execute(`mutation { createTenant(name: "Mine") { id } }`, {}, key);
     expect(codes(asTenant.body)).toEqual(['FORBIDDEN']);
-    const keyForMe = await app.execute(`mutation($t: ID!) { createApiKey(tenantId: $t) }`, { t: tenant.id }, key);
+    const keyForMe = await app.execute(
+      `mutation($t: ID!) { createApiKey(tenantId: $t) }`,
+      { t: tenant.id },
+      key,
+    );
     expect(codes(keyForMe.body)).toEqual(['FORBIDDEN']);
     const user = await app.createUser(tenant.id);
-    const asOps = await app.execute(`query($id: ID!) { user(id: $id) { name } }`, { id: user.id }, OPS_TOKEN);
+    const asOps = await app.execute(
+      `query($id: ID!) { user(id: $id) { name } }`,
+      { id: user.id },
+      OPS_TOKEN,
+    );
     expect(codes(asOps.body)).toEqual(['FORBIDDEN']);
   });
 
@@ -60,35 +76,56 @@ describe.each(dialects)('authentication and tenancy on %s', (dialect) => {
       [`query($id: ID!) { user(id: $id) { name } }`, { id: theirUser.id }],
       [`query($id: ID!) { agenda(userId: $id, date: "2026-01-01") { id } }`, { id: theirUser.id }],
       [`query($id: ID!) { services(userId: $id) { id } }`, { id: theirUser.id }],
-      [`query($id: ID!) { templateByType(userId: $id, type: WELCOME) { id } }`, { id: theirUser.id }],
+      [
+        `query($id: ID!) { templateByType(userId: $id, type: WELCOME) { id } }`,
+        { id: theirUser.id },
+      ],
     ] as const;
     for (const [query, vars] of queries) {
       const other = await app.execute(query, vars, mine.key);
-      const missing = await app.execute(query, { id: '00000000-0000-4000-8000-00000000dead' }, mine.key);
+      const missing = await app.execute(
+        query,
+        { id: '00000000-0000-4000-8000-00000000dead' },
+        mine.key,
+      );
       expect(codes(other.body)).toEqual(['NOT_FOUND']);
       expect(other.body.errors?.[0].message).toBe(
-        missing.body.errors?.[0].message.replace('00000000-0000-4000-8000-00000000dead', theirUser.id),
+        missing.body.errors?.[0].message.replace(
+          '00000000-0000-4000-8000-00000000dead',
+          theirUser.id,
+        ),
       );
       expect(JSON.stringify(other.body)).not.toContain('Secret');
     }
   });
 
   it('rejects bad operator input with BAD_USER_INPUT naming the field', async () => {
-    const tz = await app.execute(`mutation { createTenant(name: "X", timezone: "Mars/Base") { id } }`);
+    const tz = await app.execute(
+      `mutation { createTenant(name: "X", timezone: "Mars/Base") { id } }`,
+    );
     expect(codes(tz.body)).toEqual(['BAD_USER_INPUT']);
     expect(tz.body.errors?.[0].message).toMatch(/^timezone: /);
-    const plan = await app.execute(`mutation { createUser(input: {tenantId: "x", name: "A", plan: GOLD}) { id } }`);
+    const plan = await app.execute(
+      `mutation { createUser(input: {tenantId: "x", name: "A", plan: GOLD}) { id } }`,
+    );
     expect(codes(plan.body)).toEqual(['BAD_USER_INPUT']);
     expect(plan.body.errors?.[0].message).toMatch(/^input\.plan: /);
-    const planVar = await app.execute(`mutation($i: CreateUserInput!) { createUser(input: $i) { id } }`, {
-      i: { tenantId: 'x', name: 'A', plan: 'GOLD' },
-    });
+    const planVar = await app.execute(
+      `mutation($i: CreateUserInput!) { createUser(input: $i) { id } }`,
+      {
+        i: { tenantId: 'x', name: 'A', plan: 'GOLD' },
+      },
+    );
     expect(codes(planVar.body)).toEqual(['BAD_USER_INPUT']);
     expect(planVar.body.errors?.[0].message).toContain('i.plan');
-    const longName = await app.execute(`mutation($n: String!) { createTenant(name: $n) { id } }`, { n: 'x'.repeat(201) });
+    const longName = await app.execute(`mutation($n: String!) { createTenant(name: $n) { id } }`, {
+      n: 'x'.repeat(201),
+    });
     expect(codes(longName.body)).toEqual(['BAD_USER_INPUT']);
     expect(longName.body.errors?.[0].message).toMatch(/^name: /);
-    const noTenant = await app.execute(`mutation { createUser(input: {tenantId: "nope", name: "A", plan: FREE}) { id } }`);
+    const noTenant = await app.execute(
+      `mutation { createUser(input: {tenantId: "nope", name: "A", plan: FREE}) { id } }`,
+    );
     expect(codes(noTenant.body)).toEqual(['NOT_FOUND']);
   });
 

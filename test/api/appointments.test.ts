@@ -27,9 +27,13 @@ describe.each(dialects)('agenda and appointments on %s', (dialect) => {
     tenantId = tenant.id;
     userId = (await app.createUser(tenant.id, 'Lia')).id;
     const svc = (name: string, durationMinutes: number) =>
-      app.execute(`mutation($i: CreateServiceInput!) { createService(input: $i) { id } }`, {
-        i: { userId, name, durationMinutes, priceCents: 4000 },
-      }, key);
+      app.execute(
+        `mutation($i: CreateServiceInput!) { createService(input: $i) { id } }`,
+        {
+          i: { userId, name, durationMinutes, priceCents: 4000 },
+        },
+        key,
+      );
     cut = (await svc('Cut', 30)).data.createService.id;
     color = (await svc('Color', 90)).data.createService.id;
   });
@@ -63,8 +67,13 @@ describe.each(dialects)('agenda and appointments on %s', (dialect) => {
   });
 
   it('moves an appointment between days and recomputes its end when the service changes', async () => {
-    const { id } = (await create({ clientName: 'Mover', startsAt: '2026-06-15T13:00:00Z' })).data.createAppointment;
-    const moved = await app.execute(UPDATE, { id, input: { startsAt: '2026-06-16T14:00:00Z', serviceId: color, status: 'CONFIRMED' } }, key);
+    const { id } = (await create({ clientName: 'Mover', startsAt: '2026-06-15T13:00:00Z' })).data
+      .createAppointment;
+    const moved = await app.execute(
+      UPDATE,
+      { id, input: { startsAt: '2026-06-16T14:00:00Z', serviceId: color, status: 'CONFIRMED' } },
+      key,
+    );
     expect(moved.data.updateAppointment).toMatchObject({
       startsAt: '2026-06-16T14:00:00.000Z',
       endsAt: '2026-06-16T15:30:00.000Z',
@@ -73,14 +82,23 @@ describe.each(dialects)('agenda and appointments on %s', (dialect) => {
       service: { id: color },
     });
     expect((await agenda('2026-06-15')).data.agenda.appointments).toEqual([]);
-    expect((await agenda('2026-06-16')).data.agenda.appointments.map((a: any) => a.clientName)).toEqual(['Mover']);
+    expect(
+      (await agenda('2026-06-16')).data.agenda.appointments.map((a: any) => a.clientName),
+    ).toEqual(['Mover']);
   });
 
   it('cancels, and the agenda keeps the cancelled appointment with its status', async () => {
-    const { id } = (await create({ clientName: 'Gone', startsAt: '2026-06-17T13:00:00Z' })).data.createAppointment;
-    const res = await app.execute(`mutation($id: ID!) { cancelAppointment(id: $id) { status } }`, { id }, key);
+    const { id } = (await create({ clientName: 'Gone', startsAt: '2026-06-17T13:00:00Z' })).data
+      .createAppointment;
+    const res = await app.execute(
+      `mutation($id: ID!) { cancelAppointment(id: $id) { status } }`,
+      { id },
+      key,
+    );
     expect(res.data.cancelAppointment.status).toBe('CANCELLED');
-    expect((await agenda('2026-06-17')).data.agenda.appointments).toMatchObject([{ id, status: 'CANCELLED' }]);
+    expect((await agenda('2026-06-17')).data.agenda.appointments).toMatchObject([
+      { id, status: 'CANCELLED' },
+    ]);
   });
 
   it('rejects bad input with BAD_USER_INPUT naming the field, and writes nothing', async () => {
@@ -102,24 +120,46 @@ describe.each(dialects)('agenda and appointments on %s', (dialect) => {
 
   it("refuses another provider's service and an inactive one", async () => {
     const other = await app.createUser(tenantId, 'Other provider');
-    const theirs = await app.execute(`mutation($i: CreateServiceInput!) { createService(input: $i) { id } }`, {
-      i: { userId: other.id, name: 'Theirs', durationMinutes: 30, priceCents: 1 },
-    }, key);
-    const wrong = await create({ serviceId: theirs.data.createService.id, startsAt: '2026-06-21T13:00:00Z' });
+    const theirs = await app.execute(
+      `mutation($i: CreateServiceInput!) { createService(input: $i) { id } }`,
+      {
+        i: { userId: other.id, name: 'Theirs', durationMinutes: 30, priceCents: 1 },
+      },
+      key,
+    );
+    const wrong = await create({
+      serviceId: theirs.data.createService.id,
+      startsAt: '2026-06-21T13:00:00Z',
+    });
     expect(codes(wrong.body)).toEqual(['BAD_USER_INPUT']);
     expect(wrong.body.errors?.[0].message).toMatch(/^input\.serviceId: /);
 
-    await app.execute(`mutation($id: ID!) { updateService(id: $id, input: { active: false }) { id } }`, { id: color }, key);
+    await app.execute(
+      `mutation($id: ID!) { updateService(id: $id, input: { active: false }) { id } }`,
+      { id: color },
+      key,
+    );
     const inactive = await create({ serviceId: color, startsAt: '2026-06-21T13:00:00Z' });
     expect(inactive.body.errors?.[0].message).toBe('input.serviceId: is not active');
-    await app.execute(`mutation($id: ID!) { updateService(id: $id, input: { active: true }) { id } }`, { id: color }, key);
+    await app.execute(
+      `mutation($id: ID!) { updateService(id: $id, input: { active: true }) { id } }`,
+      { id: color },
+      key,
+    );
   });
 
   it("answers NOT_FOUND for another tenant's appointment and leaves it alone", async () => {
-    const { id } = (await create({ clientName: 'Mine', startsAt: '2026-06-22T13:00:00Z' })).data.createAppointment;
+    const { id } = (await create({ clientName: 'Mine', startsAt: '2026-06-22T13:00:00Z' })).data
+      .createAppointment;
     const stranger = await app.createTenant('Stranger');
-    const res = await app.execute(`mutation($id: ID!) { cancelAppointment(id: $id) { id } }`, { id }, stranger.key);
+    const res = await app.execute(
+      `mutation($id: ID!) { cancelAppointment(id: $id) { id } }`,
+      { id },
+      stranger.key,
+    );
     expect(codes(res.body)).toEqual(['NOT_FOUND']);
-    expect((await app.db.getRepository(Appointment).findOneByOrFail({ id })).status).toBe('PENDING');
+    expect((await app.db.getRepository(Appointment).findOneByOrFail({ id })).status).toBe(
+      'PENDING',
+    );
   });
 });

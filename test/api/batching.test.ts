@@ -34,7 +34,10 @@ describe.each(dialects)('DataLoader batching on %s', (dialect) => {
 
   beforeAll(async () => {
     app = await buildTestApp(dialect);
-    ({ key, tenant: { id: tenantId } } = await app.createTenant('Batch', 'UTC'));
+    ({
+      key,
+      tenant: { id: tenantId },
+    } = await app.createTenant('Batch', 'UTC'));
   });
   afterAll(() => app.close());
 
@@ -81,12 +84,19 @@ describe.each(dialects)('DataLoader batching on %s', (dialect) => {
 
     let agenda: AgendaWithRelationsQuery['agenda'] | undefined;
     const statements = await countStatements(async () => {
-      const res = await app.execute(AgendaWithRelations, { userId: user.id, date: '2026-05-04' }, key);
+      const res = await app.execute(
+        AgendaWithRelations,
+        { userId: user.id, date: '2026-05-04' },
+        key,
+      );
       expect(res.body.errors).toBeUndefined();
       agenda = res.data.agenda;
     });
     expect(agenda?.appointments).toHaveLength(50);
-    expect(agenda?.appointments[0]).toMatchObject({ provider: { name: 'Dana' }, service: { name: 'S1' } });
+    expect(agenda?.appointments[0]).toMatchObject({
+      provider: { name: 'Dana' },
+      service: { name: 'S1' },
+    });
     // the user, the day's appointments, their services
     expect(statements).toBe(3);
   });

@@ -21,7 +21,11 @@ describe.each(dialects)('services on %s', (dialect) => {
   afterAll(() => app.close());
 
   const create = (i: Record<string, unknown>) =>
-    app.execute(CREATE, { i: { userId, name: 'Cut', durationMinutes: 30, priceCents: 5000, ...i } }, key);
+    app.execute(
+      CREATE,
+      { i: { userId, name: 'Cut', durationMinutes: 30, priceCents: 5000, ...i } },
+      key,
+    );
 
   it('creates, lists by name, updates and deletes', async () => {
     const massage = await create({ name: 'Massage', durationMinutes: 60, priceCents: 12000 });
@@ -44,15 +48,27 @@ describe.each(dialects)('services on %s', (dialect) => {
       { id },
       key,
     );
-    expect(updated.data.updateService).toEqual({ name: 'Massage', priceCents: 13000, active: false });
+    expect(updated.data.updateService).toEqual({
+      name: 'Massage',
+      priceCents: 13000,
+      active: false,
+    });
 
-    const deleted = await app.execute(`mutation($id: ID!) { deleteService(id: $id) { id active } }`, { id }, key);
+    const deleted = await app.execute(
+      `mutation($id: ID!) { deleteService(id: $id) { id active } }`,
+      { id },
+      key,
+    );
     expect(deleted.data.deleteService).toEqual({ id, active: false });
     const after = await app.execute(LIST, { u: userId }, key);
     expect(after.data.services.map((s: any) => s.name)).toEqual(['Brows']);
     expect(await app.db.getRepository(Service).existsBy({ id })).toBe(true);
 
-    const again = await app.execute(`mutation($id: ID!) { deleteService(id: $id) { id } }`, { id }, key);
+    const again = await app.execute(
+      `mutation($id: ID!) { deleteService(id: $id) { id } }`,
+      { id },
+      key,
+    );
     expect(codes(again.body)).toEqual(['NOT_FOUND']);
   });
 
@@ -76,7 +92,9 @@ describe.each(dialects)('services on %s', (dialect) => {
       { id },
       key,
     );
-    expect(bad.body.errors?.[0].message).toBe('input.durationMinutes: must be between 5 and 600 minutes');
+    expect(bad.body.errors?.[0].message).toBe(
+      'input.durationMinutes: must be between 5 and 600 minutes',
+    );
     expect(await app.db.getRepository(Service).count()).toBe(before + 1);
     expect((await app.db.getRepository(Service).findOneByOrFail({ id })).durationMinutes).toBe(30);
   });
@@ -90,7 +108,11 @@ describe.each(dialects)('services on %s', (dialect) => {
       other.key,
     );
     expect(codes(update.body)).toEqual(['NOT_FOUND']);
-    const createForeign = await app.execute(CREATE, { i: { userId, name: 'X', durationMinutes: 30, priceCents: 1 } }, other.key);
+    const createForeign = await app.execute(
+      CREATE,
+      { i: { userId, name: 'X', durationMinutes: 30, priceCents: 1 } },
+      other.key,
+    );
     expect(codes(createForeign.body)).toEqual(['NOT_FOUND']);
     expect((await app.db.getRepository(Service).findOneByOrFail({ id })).name).toBe('Private');
   });

@@ -19,7 +19,14 @@ describe.each(dialects)('smoke on %s', (dialect) => {
     expect(svc.body.errors).toBeUndefined();
     const appt = await app.execute(
       `mutation($input: CreateAppointmentInput!) { createAppointment(input: $input) { id endsAt status } }`,
-      { input: { userId: user.id, serviceId: svc.data.createService.id, clientName: 'Ana', startsAt: '2026-11-22T14:00:00Z' } },
+      {
+        input: {
+          userId: user.id,
+          serviceId: svc.data.createService.id,
+          clientName: 'Ana',
+          startsAt: '2026-11-22T14:00:00Z',
+        },
+      },
       key,
     );
     expect(appt.body.errors).toBeUndefined();

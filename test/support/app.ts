@@ -121,7 +121,9 @@ export async function buildTestApp(dialect: TestDialect, options: TestAppOptions
   }
 
   async function createUser(tenantId: string, name = 'Provider', plan: Plan = 'PRO') {
-    return db.getRepository(User).save({ id: randomUUID(), tenantId, name, plan, createdAt: new Date() });
+    return db
+      .getRepository(User)
+      .save({ id: randomUUID(), tenantId, name, plan, createdAt: new Date() });
   }
 
   return { db, yoga, services, counter, clock, execute, createTenant, createUser, close };

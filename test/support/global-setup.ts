@@ -33,7 +33,9 @@ export default async function globalSetup(): Promise<void> {
   const down: string[] = [];
   for (const service of services) {
     if (!(await reachable(service.url))) {
-      down.push(`${service.name} is not answering at ${service.url}. Start it with:\n  ${service.start}`);
+      down.push(
+        `${service.name} is not answering at ${service.url}. Start it with:\n  ${service.start}`,
+      );
     }
   }
   if (down.length > 0) {

@@ -29,7 +29,11 @@ const instant = (name: string, isNullable = false): TableColumnOptions => ({
 });
 const integer = (name: string): TableColumnOptions => ({ name, type: 'integer' });
 const fk = (column: string, table: string) =>
-  new TableForeignKey({ columnNames: [column], referencedTableName: table, referencedColumnNames: ['id'] });
+  new TableForeignKey({
+    columnNames: [column],
+    referencedTableName: table,
+    referencedColumnNames: ['id'],
+  });
 
 export class Initial1763769600000 implements MigrationInterface {
   name = 'Initial1763769600000';
