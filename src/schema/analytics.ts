@@ -2,10 +2,10 @@ import type { Sale } from '../db/entities/sale.entity.js';
 import type { Store } from '../db/entities/store.entity.js';
 import { loadStores } from '../loaders/store.loader.js';
 import { requireTenant } from '../services/access.js';
-import {
+import type {
   ANALYTICS_DIMENSIONS,
   ANALYTICS_METRICS,
-  type AnalyticsReport,
+  AnalyticsReport,
 } from '../services/analytics.service.js';
 import { builder } from './builder.js';
 
@@ -43,21 +43,20 @@ const SaleRef = builder.objectRef<Sale>('Sale').implement({
   }),
 });
 
-const RowRef = builder
-  .objectRef<AnalyticsReport['rows'][number]>('AnalyticsRow')
-  .implement({
-    fields: (t) => ({
-      keys: t.exposeStringList('keys', {
-        description: 'One value per requested dimension, in request order.',
-      }),
-      values: t.exposeFloatList('values', {
-        description: 'One value per requested metric, in request order. Money in cents.',
-      }),
+const RowRef = builder.objectRef<AnalyticsReport['rows'][number]>('AnalyticsRow').implement({
+  fields: (t) => ({
+    keys: t.exposeStringList('keys', {
+      description: 'One value per requested dimension, in request order.',
     }),
-  });
+    values: t.exposeFloatList('values', {
+      description: 'One value per requested metric, in request order. Money in cents.',
+    }),
+  }),
+});
 
 const ReportRef = builder.objectRef<AnalyticsReport>('AnalyticsReport').implement({
-  description: 'Sales grouped by the requested dimensions. id is derived from the tenant and the query.',
+  description:
+    'Sales grouped by the requested dimensions. id is derived from the tenant and the query.',
   fields: (t) => ({
     id: t.exposeID('id'),
     metrics: t.field({ type: [MetricEnum], resolve: (r) => r.metrics }),
@@ -104,7 +103,7 @@ const RecordSaleInput = builder.inputType('RecordSaleInput', {
 builder.queryFields((t) => ({
   analytics: t.field({
     type: ReportRef,
-    description: 'One GROUP BY over the tenant\'s sales.',
+    description: "One GROUP BY over the tenant's sales.",
     args: { input: t.arg({ type: QueryInput, required: true }) },
     resolve: (_, args, ctx) => ctx.services.analytics.report(ctx.viewer, args.input),
   }),

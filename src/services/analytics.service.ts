@@ -42,9 +42,17 @@ const queryInput = z
     const { start, end } = input.dateRange;
     const days = DateTime.fromISO(end).diff(DateTime.fromISO(start), 'days').days + 1;
     if (days < 1) {
-      ctx.addIssue({ code: 'custom', path: ['dateRange', 'end'], message: 'must not be before dateRange.start' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['dateRange', 'end'],
+        message: 'must not be before dateRange.start',
+      });
     } else if (days > MAX_RANGE_DAYS) {
-      ctx.addIssue({ code: 'custom', path: ['dateRange'], message: `must span at most ${MAX_RANGE_DAYS} days` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['dateRange'],
+        message: `must span at most ${MAX_RANGE_DAYS} days`,
+      });
     }
   });
 

@@ -1,5 +1,4 @@
 import { DateTime } from 'luxon';
-import { z } from 'zod';
 import type { Viewer } from '../context.js';
 import { Appointment } from '../db/entities/appointment.entity.js';
 import { parseInput, timeZone } from '../validation.js';
@@ -35,7 +34,10 @@ export function statsWindows(now: Date, tz: string): Record<Bucket, { start: Dat
   const today = DateTime.fromJSDate(now, { zone: tz }).startOf('day');
   const week = today.minus({ days: today.weekday % 7 });
   const month = today.startOf('month');
-  const span = (start: DateTime, end: DateTime) => ({ start: start.toJSDate(), end: end.toJSDate() });
+  const span = (start: DateTime, end: DateTime) => ({
+    start: start.toJSDate(),
+    end: end.toJSDate(),
+  });
   return {
     today: span(today, today.plus({ days: 1 })),
     week: span(week, week.plus({ days: 7 })),
