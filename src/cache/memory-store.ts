@@ -82,7 +82,7 @@ export function createMemoryStore(options: MemoryStoreOptions): MemoryResponseSt
     async lookup(scope, key): Promise<LookupResult> {
       const entryKey = join(scope, epoch, key);
       const entry = entries.get(entryKey);
-      if (entry === undefined) return { hit: false, seq: seqs.get(scope) ?? 0 };
+      if (entry === undefined) return { hit: false, seq: seqs.get(scope) ?? 0, epoch };
       return {
         hit: true,
         body: entry.body,
@@ -102,6 +102,8 @@ export function createMemoryStore(options: MemoryStoreOptions): MemoryResponseSt
         const marker = markers.get(join(scope, tag));
         if (marker !== undefined && marker.seq > entry.seenSeq) return 'stale';
       }
+      // Computed before a purge: its epoch is gone, so there is nothing to keep.
+      if (entry.seenEpoch !== epoch) return 'stale';
       const entryKey = join(scope, epoch, key);
       entries.set(
         entryKey,

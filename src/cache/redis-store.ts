@@ -230,7 +230,7 @@ export function createRedisStore(options: RedisStoreOptions): ResponseStore {
         [keys.entry(scope, schemaHash, current, key), seqKey],
         [],
       )) as [number, string | number, number?];
-      if (reply[0] !== 1) return { hit: false, seq: Number(reply[1]) };
+      if (reply[0] !== 1) return { hit: false, seq: Number(reply[1]), epoch: current };
       const value = reply[1] as string;
       const newline = value.indexOf('\n');
       const pttl = Number(reply[2]);
@@ -246,9 +246,8 @@ export function createRedisStore(options: RedisStoreOptions): ResponseStore {
       const px = storedTtlMs(entry.ttlMs, maxTtlMs);
       const neverExpires = entry.ttlMs === null || entry.ttlMs === Number.POSITIVE_INFINITY;
       const expanded = expandTags(entry.tags);
-      const current = epoch ?? (await loadEpoch());
       const scriptKeys = [
-        keys.entry(scope, schemaHash, current, key),
+        keys.entry(scope, schemaHash, entry.seenEpoch, key),
         ...expanded.map((tag) => keys.tagSet(scope, tag)),
         ...expanded.map((tag) => keys.marker(scope, tag)),
       ];

@@ -27,8 +27,11 @@ export type CacheBackendName = 'REDIS' | 'MEMORY';
 export type LookupResult =
   /** `ttlMs`: the remaining time to live in ms, null when the entry never expires. */
   | { hit: true; body: string; tags: string[]; ttlMs: number | null }
-  /** `seq`: the scope's invalidation sequence number at the time of the lookup. */
-  | { hit: false; seq: number };
+  /**
+   * `seq`: the scope's invalidation sequence number at the time of the lookup; `epoch`: the
+   * epoch the lookup used. Both go back into the save that follows the execution.
+   */
+  | { hit: false; seq: number; epoch: number };
 
 export interface SaveEntry {
   /** The serialized response. */
@@ -39,6 +42,11 @@ export interface SaveEntry {
   ttlMs: number | null;
   /** The seq returned by the lookup miss that preceded this execution. */
   seenSeq: number;
+  /**
+   * The epoch of that lookup. The entry is written under it, so a result computed before a
+   * purge lands in the purged epoch, where nobody reads it.
+   */
+  seenEpoch: number;
 }
 
 export interface StoreInfo {

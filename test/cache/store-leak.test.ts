@@ -51,11 +51,16 @@ describe('memory left behind by 20,000 expired responses', () => {
     const scope = randomUUID();
     const store = createRedisStore({ redis, prefix: 'hotpath', schemaHash: 'leak' });
     await writeAll(async (i) => {
-      const result = await store.save(scope, i.toString(16).padStart(8, '0'), {
+      const key = i.toString(16).padStart(8, '0');
+      // As a request would: look up, then save with the seq and epoch the miss reported.
+      const miss = await store.lookup(scope, key);
+      if (miss.hit) throw new Error(`lookup ${i} hit`);
+      const result = await store.save(scope, key, {
         body: JSON.stringify({ data: { appointment: { id: `a${i}` } } }),
         tags: [`Appointment:a${i}`, `Agenda:u${i % 50}:2026-11-22`],
         ttlMs: TTL_MS,
-        seenSeq: 0,
+        seenSeq: miss.seq,
+        seenEpoch: miss.epoch,
       });
       if (result !== 'stored') throw new Error(`save ${i} was ${result}`);
     });

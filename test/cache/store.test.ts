@@ -5,7 +5,12 @@ import { Redis, type RedisOptions } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryStore } from '../../src/cache/memory-store.js';
 import { createRedisStore, redisKeys } from '../../src/cache/redis-store.js';
-import { expandTags, type ResponseStore, type SaveEntry } from '../../src/cache/store.js';
+import {
+  expandTags,
+  type LookupResult,
+  type ResponseStore,
+  type SaveEntry,
+} from '../../src/cache/store.js';
 import { freePort, sharedRedisUrl } from '../support/redis.js';
 
 const prefix = `hp-test-${randomUUID().slice(0, 8)}`;
@@ -70,13 +75,47 @@ const factories = [
   },
 ];
 
-const entry = (tags: string[], overrides: Partial<SaveEntry> = {}): SaveEntry => ({
+type Miss = Extract<LookupResult, { hit: false }>;
+
+/** An entry saved after the miss `seen`: with that miss's seq and epoch, as a request would. */
+const entry = (
+  tags: string[],
+  seen: Pick<Miss, 'seq' | 'epoch'>,
+  overrides: Partial<SaveEntry> = {},
+): SaveEntry => ({
   body: JSON.stringify({ data: { tags } }),
   tags,
   ttlMs: 60_000,
-  seenSeq: 0,
+  seenSeq: seen.seq,
+  seenEpoch: seen.epoch,
   ...overrides,
 });
+
+/** Looks the key up, throwing on a hit. */
+async function miss(store: ResponseStore, scope: string, key: string): Promise<Miss> {
+  const result = await store.lookup(scope, key);
+  if (result.hit) throw new Error(`expected a miss for ${scope} ${key}`);
+  return result;
+}
+
+/**
+ * The request protocol: lookup, (execute,) save with the seq and epoch the miss reported.
+ * `overrides` may replace any field, seenSeq and seenEpoch included.
+ */
+async function lookupAndSave(
+  store: ResponseStore,
+  scope: string,
+  key: string,
+  tags: string[],
+  overrides: Partial<SaveEntry> = {},
+): Promise<'stored' | 'stale'> {
+  return store.save(scope, key, entry(tags, await miss(store, scope, key), overrides));
+}
+
+/** The epoch in Redis, where every Redis store of `storePrefix` reads it from. */
+async function redisEpoch(storePrefix = prefix): Promise<number> {
+  return Number((await raw.get(redisKeys(storePrefix).epoch)) ?? 0);
+}
 
 describe('expandTags', () => {
   it('adds every colon prefix once, in order', () => {
@@ -97,9 +136,16 @@ describe('expandTags', () => {
 
 describe.each(factories)('$name store', ({ name, create }) => {
   let store: ResponseStore;
+  // The current epoch: what every miss must report. Purges go through purge() below.
+  let epoch: number;
+  const purge = async () => {
+    epoch = await store.purge();
+    return epoch;
+  };
 
   beforeAll(async () => {
     store = await create();
+    epoch = name === 'redis' ? await redisEpoch() : 0;
   });
 
   afterAll(async () => {
@@ -112,54 +158,61 @@ describe.each(factories)('$name store', ({ name, create }) => {
 
   it('misses with the scope seq, which each invalidation raises', async () => {
     const scope = randomUUID();
-    expect(await store.lookup(scope, 'k1')).toEqual({ hit: false, seq: 0 });
+    expect(await store.lookup(scope, 'k1')).toEqual({ hit: false, seq: 0, epoch });
     await store.invalidate(scope, ['User:u1']);
-    expect(await store.lookup(scope, 'k1')).toEqual({ hit: false, seq: 1 });
+    expect(await store.lookup(scope, 'k1')).toEqual({ hit: false, seq: 1, epoch });
     await store.invalidate(scope, ['User:u1', 'Service']);
-    expect(await store.lookup(scope, 'k1')).toEqual({ hit: false, seq: 2 });
-    expect(await store.lookup(randomUUID(), 'k1')).toEqual({ hit: false, seq: 0 });
+    expect(await store.lookup(scope, 'k1')).toEqual({ hit: false, seq: 2, epoch });
+    expect(await store.lookup(randomUUID(), 'k1')).toEqual({ hit: false, seq: 0, epoch });
   });
 
   it('returns body, tags and remaining ttl after a save', async () => {
     const scope = randomUUID();
     const tags = ['Agenda:u1:2026-11-22', 'Appointment:a1', 'User:u1'];
     const body = '{"data":{"agenda":{"day":"2026-11-22","note":"line\\nbreak é"}}}\n';
-    expect(await store.save(scope, 'abc123', { body, tags, ttlMs: 60_000, seenSeq: 0 })).toBe(
-      'stored',
-    );
+    const seen = await miss(store, scope, 'abc123');
+    expect(
+      await store.save(scope, 'abc123', {
+        body,
+        tags,
+        ttlMs: 60_000,
+        seenSeq: seen.seq,
+        seenEpoch: seen.epoch,
+      }),
+    ).toBe('stored');
     const result = await store.lookup(scope, 'abc123');
     expect(result).toMatchObject({ hit: true, body, tags });
     if (!result.hit) throw new Error('expected a hit');
     expect(result.ttlMs).toBeGreaterThan(55_000);
     expect(result.ttlMs).toBeLessThanOrEqual(60_000);
-    expect(await store.lookup(scope, 'abc124')).toEqual({ hit: false, seq: 0 });
+    expect(await store.lookup(scope, 'abc124')).toEqual({ hit: false, seq: 0, epoch });
     expect(await store.lookup('ops', 'abc123')).toMatchObject({ hit: false });
   });
 
   it('reports ttlMs null for an entry saved without expiry', async () => {
     const scope = randomUUID();
-    await store.save(scope, 'k', entry(['Template:t1'], { ttlMs: null }));
+    await lookupAndSave(store, scope, 'k', ['Template:t1'], { ttlMs: null });
     expect(await store.lookup(scope, 'k')).toMatchObject({ hit: true, ttlMs: null });
   });
 
   it('expires entries after their ttl', async () => {
     const scope = randomUUID();
-    await store.save(scope, 'short', entry(['QrCode:q1'], { ttlMs: 200 }));
-    await store.save(scope, 'long', entry(['QrCode:q1'], { ttlMs: 60_000 }));
+    await lookupAndSave(store, scope, 'short', ['QrCode:q1'], { ttlMs: 200 });
+    await lookupAndSave(store, scope, 'long', ['QrCode:q1'], { ttlMs: 60_000 });
     expect(await store.lookup(scope, 'short')).toMatchObject({ hit: true });
     await sleep(300);
-    expect(await store.lookup(scope, 'short')).toEqual({ hit: false, seq: 0 });
+    expect(await store.lookup(scope, 'short')).toEqual({ hit: false, seq: 0, epoch });
     expect(await store.lookup(scope, 'long')).toMatchObject({ hit: true });
   });
 
   it('invalidates hierarchically: the tag, a prefix of it, never its neighbours', async () => {
     const scope = randomUUID();
     const other = randomUUID();
-    // As a request would: look up, then save with the seq the miss reported.
+    // As a request would: look up, then save with the seq and epoch the miss reported.
     const fill = async (inScope: string, key: string, tags: string[]) => {
-      const miss = await store.lookup(inScope, key);
-      if (miss.hit) return;
-      expect(await store.save(inScope, key, entry(tags, { seenSeq: miss.seq }))).toBe('stored');
+      const result = await store.lookup(inScope, key);
+      if (result.hit) return;
+      expect(await store.save(inScope, key, entry(tags, result))).toBe('stored');
     };
     const saveAll = async () => {
       await fill(scope, 'u1d22', ['Agenda:u1:2026-11-22', 'Appointment:a1']);
@@ -194,11 +247,11 @@ describe.each(factories)('$name store', ({ name, create }) => {
 
   it('reaches time-zone tags and bare types through their prefixes', async () => {
     const scope = randomUUID();
-    await store.save(scope, 'sp', entry(['MegaStats:t1:America/Sao_Paulo']));
-    await store.save(scope, 'ny', entry(['MegaStats:t1:America/New_York']));
-    await store.save(scope, 't2', entry(['MegaStats:t2:America/Sao_Paulo']));
-    await store.save(scope, 'svc', entry(['ServiceList:u1', 'Service:s1']));
-    await store.save(scope, 'march', entry(['Analytics:t1:2026-03']));
+    await lookupAndSave(store, scope, 'sp', ['MegaStats:t1:America/Sao_Paulo']);
+    await lookupAndSave(store, scope, 'ny', ['MegaStats:t1:America/New_York']);
+    await lookupAndSave(store, scope, 't2', ['MegaStats:t2:America/Sao_Paulo']);
+    await lookupAndSave(store, scope, 'svc', ['ServiceList:u1', 'Service:s1']);
+    await lookupAndSave(store, scope, 'march', ['Analytics:t1:2026-03']);
 
     expect(await store.invalidate(scope, ['Analytics:t1:2026-11'])).toBe(0);
     expect(await store.lookup(scope, 'march')).toMatchObject({ hit: true });
@@ -212,9 +265,9 @@ describe.each(factories)('$name store', ({ name, create }) => {
 
   it('counts each removed entry once, and only entries that still existed', async () => {
     const scope = randomUUID();
-    await store.save(scope, 'a', entry(['Appointment:a1', 'User:u1']));
-    await store.save(scope, 'b', entry(['Appointment:a2', 'User:u1']));
-    await store.save(scope, 'c', entry(['Appointment:a3'], { ttlMs: 100 }));
+    await lookupAndSave(store, scope, 'a', ['Appointment:a1', 'User:u1']);
+    await lookupAndSave(store, scope, 'b', ['Appointment:a2', 'User:u1']);
+    await lookupAndSave(store, scope, 'c', ['Appointment:a3'], { ttlMs: 100 });
     await sleep(200);
     expect(await store.invalidate(scope, ['Appointment:a1', 'User:u1', 'Appointment'])).toBe(2);
     expect(await store.invalidate(scope, ['User:u1'])).toBe(0);
@@ -224,10 +277,9 @@ describe.each(factories)('$name store', ({ name, create }) => {
     const scope = randomUUID();
     const tags = ['Agenda:u1:2026-11-22', 'Appointment:a1'];
     for (const invalidated of ['Agenda:u1:2026-11-22', 'Agenda:u1', 'Agenda', 'Appointment:a1']) {
-      const miss = await store.lookup(scope, 'k');
-      if (miss.hit) throw new Error('expected a miss');
+      const seen = await miss(store, scope, 'k');
       await store.invalidate(scope, [invalidated]);
-      expect(await store.save(scope, 'k', entry(tags, { seenSeq: miss.seq }))).toBe('stale');
+      expect(await store.save(scope, 'k', entry(tags, seen))).toBe('stale');
       expect(await store.lookup(scope, 'k')).toMatchObject({ hit: false });
     }
   });
@@ -236,29 +288,64 @@ describe.each(factories)('$name store', ({ name, create }) => {
     const scope = randomUUID();
     const tags = ['Agenda:u1:2026-11-22', 'Appointment:a1'];
     await store.invalidate(scope, ['Agenda:u1']);
-    const miss = await store.lookup(scope, 'k');
-    if (miss.hit) throw new Error('expected a miss');
-    expect(miss.seq).toBe(1);
+    const seen = await miss(store, scope, 'k');
+    expect(seen.seq).toBe(1);
     await store.invalidate(scope, ['Agenda:u1:2026-11-23', 'Agenda:u2', 'Appointment:a10']);
     await store.invalidate(randomUUID(), ['Agenda']);
-    expect(await store.save(scope, 'k', entry(tags, { seenSeq: miss.seq }))).toBe('stored');
+    expect(await store.save(scope, 'k', entry(tags, seen))).toBe('stored');
     expect(await store.lookup(scope, 'k')).toMatchObject({ hit: true, tags });
   });
 
   it('makes every earlier entry miss after a purge, and caches again afterwards', async () => {
     const scopes = [randomUUID(), randomUUID(), 'ops'];
-    for (const scope of scopes) await store.save(scope, 'p', entry(['User:u1'], { ttlMs: null }));
-    const first = await store.purge();
+    for (const scope of scopes) {
+      expect(await lookupAndSave(store, scope, 'p', ['User:u1'], { ttlMs: null })).toBe('stored');
+      expect((await store.lookup(scope, 'p')).hit).toBe(true);
+    }
+    const first = await purge();
     for (const scope of scopes) expect((await store.lookup(scope, 'p')).hit).toBe(false);
-    await store.save(scopes[0], 'p', entry(['User:u1']));
+    expect(await lookupAndSave(store, scopes[0], 'p', ['User:u1'])).toBe('stored');
     expect((await store.lookup(scopes[0], 'p')).hit).toBe(true);
-    expect(await store.purge()).toBe(first + 1);
+    expect(await purge()).toBe(first + 1);
     expect((await store.lookup(scopes[0], 'p')).hit).toBe(false);
+  });
+
+  it('reports the current epoch on a miss, which purge() raises', async () => {
+    const scope = randomUUID();
+    await store.invalidate(scope, ['User:u1']);
+    const before = await miss(store, scope, 'k');
+    expect(before).toEqual({ hit: false, seq: 1, epoch });
+    if (name === 'redis') expect(before.epoch).toBe(await redisEpoch());
+    const purged = await purge();
+    expect(purged).toBeGreaterThan(before.epoch);
+    // The seq belongs to the scope, not to the epoch: a purge leaves it alone.
+    expect(await store.lookup(scope, 'k')).toEqual({ hit: false, seq: 1, epoch: purged });
+    expect(await store.lookup(randomUUID(), 'k')).toEqual({ hit: false, seq: 0, epoch: purged });
+    if (name === 'redis') expect(await redisEpoch()).toBe(purged);
+    const again = await purge();
+    expect(again).toBeGreaterThan(purged);
+    expect(await store.lookup(scope, 'k')).toEqual({ hit: false, seq: 1, epoch: again });
+  });
+
+  it('keeps a result whose lookup happened before a purge invisible after it', async () => {
+    const scope = randomUUID();
+    const tags = ['Agenda:u1:2026-11-22', 'User:u1'];
+    const seen = await miss(store, scope, 'k');
+    // The purge happens while the request executes.
+    const purged = await purge();
+    expect(purged).toBeGreaterThan(seen.epoch);
+    // Redis writes it under the purged epoch ('stored'), memory refuses it ('stale'): either
+    // way nobody may read it.
+    await store.save(scope, 'k', entry(tags, seen, { ttlMs: null }));
+    expect(await store.lookup(scope, 'k')).toEqual({ hit: false, seq: 0, epoch: purged });
+    // A request that looked up after the purge caches as usual.
+    expect(await lookupAndSave(store, scope, 'k', tags)).toBe('stored');
+    expect(await store.lookup(scope, 'k')).toMatchObject({ hit: true, tags });
   });
 
   it('answers ping and info', async () => {
     await expect(store.ping()).resolves.toBeUndefined();
-    await store.save(randomUUID(), 'i', entry(['User:u1']));
+    expect(await lookupAndSave(store, randomUUID(), 'i', ['User:u1'])).toBe('stored');
     const info = await store.info();
     expect(info.keys).toBeGreaterThan(0);
     if (name === 'redis') {
@@ -285,9 +372,9 @@ describe('redis store keys', () => {
 
   it('puts every key of a scope behind the {t:<scope>} hash tag', async () => {
     const scope = randomUUID();
-    await store.save(scope, 'deadbeef', entry(['Agenda:u1:2026-11-22']));
+    expect(await lookupAndSave(store, scope, 'deadbeef', ['Agenda:u1:2026-11-22'])).toBe('stored');
     await store.invalidate(scope, ['Session:s1']);
-    const epoch = Number((await raw.get(keys.epoch)) ?? 0);
+    const epoch = await redisEpoch();
     const found = await scanKeys(raw, `${prefix}:*${scope}*`);
     const slot = `${prefix}:{t:${scope}}:`;
     expect(found.sort()).toEqual(
@@ -308,19 +395,21 @@ describe('redis store keys', () => {
 
   it('keeps each tag set alive as long as its longest-lived entry', async () => {
     const scope = randomUUID();
-    await store.save(scope, 'a', entry(['Service:s1'], { ttlMs: 60_000 }));
+    await lookupAndSave(store, scope, 'a', ['Service:s1'], { ttlMs: 60_000 });
     expect(await raw.pttl(keys.tagSet(scope, 'Service:s1'))).toBeGreaterThan(55_000);
-    await store.save(scope, 'b', entry(['Service:s1'], { ttlMs: 1_000 }));
+    await lookupAndSave(store, scope, 'b', ['Service:s1'], { ttlMs: 1_000 });
     expect(await raw.pttl(keys.tagSet(scope, 'Service:s1'))).toBeGreaterThan(55_000);
-    await store.save(scope, 'c', entry(['Service:s1'], { ttlMs: 120_000 }));
+    await lookupAndSave(store, scope, 'c', ['Service:s1'], { ttlMs: 120_000 });
     expect(await raw.pttl(keys.tagSet(scope, 'Service:s1'))).toBeGreaterThan(115_000);
     expect(await raw.pttl(keys.tagSet(scope, 'Service'))).toBeGreaterThan(115_000);
   });
 
   it('stores entries without ttl for maxTtlMs', async () => {
     const scope = randomUUID();
-    await store.save(scope, 'forever', entry(['Template:t1'], { ttlMs: null }));
-    const epoch = Number((await raw.get(keys.epoch)) ?? 0);
+    expect(await lookupAndSave(store, scope, 'forever', ['Template:t1'], { ttlMs: null })).toBe(
+      'stored',
+    );
+    const epoch = await redisEpoch();
     const pttl = await raw.pttl(keys.entry(scope, schemaHash, epoch, 'forever'));
     expect(pttl).toBeGreaterThan(3_500_000);
     expect(pttl).toBeLessThanOrEqual(3_600_000);
@@ -330,13 +419,9 @@ describe('redis store keys', () => {
   it('leaves nothing of a scope once its entries expire, but expiring markers and seq', async () => {
     const scope = randomUUID();
     for (let i = 0; i < 20; i++) {
-      await store.save(
-        scope,
-        `k${i}`,
-        entry([`Appointment:a${i}`, 'Agenda:u1:2026-11-22'], {
-          ttlMs: 300,
-        }),
-      );
+      await lookupAndSave(store, scope, `k${i}`, [`Appointment:a${i}`, 'Agenda:u1:2026-11-22'], {
+        ttlMs: 300,
+      });
     }
     await store.invalidate(scope, ['Appointment:a0']);
     expect((await scanKeys(raw, `${prefix}:{t:${scope}}:*`)).length).toBeGreaterThan(20);
@@ -373,7 +458,7 @@ describe('redis store across instances', () => {
       epochRefreshMs: 60_000,
     });
     const scope = randomUUID();
-    await a.save(scope, 'k', entry(['User:u1']));
+    expect(await lookupAndSave(a, scope, 'k', ['User:u1'])).toBe('stored');
     expect((await b.lookup(scope, 'k')).hit).toBe(true);
     await waitForSubscribers(`${shared}:events`, 2);
     await a.purge();
@@ -383,12 +468,32 @@ describe('redis store across instances', () => {
     await b.close();
   });
 
+  it('keeps a result another instance computed across a purge invisible everywhere', async () => {
+    const shared = `${prefix}-across`;
+    const a = createRedisStore({ redis: await connect(), prefix: shared, schemaHash });
+    const b = createRedisStore({ redis: await connect(), prefix: shared, schemaHash });
+    const scope = randomUUID();
+    expect(await lookupAndSave(a, scope, 'warm', ['User:u1'])).toBe('stored');
+    const seen = await miss(b, scope, 'k');
+    await waitForSubscribers(`${shared}:events`, 2);
+    // a purges while b executes; b has heard of it by the time it saves.
+    const purged = await a.purge();
+    expect(purged).toBeGreaterThan(seen.epoch);
+    await waitFor(async () => !(await b.lookup(scope, 'warm')).hit, 2_000);
+    await b.save(scope, 'k', entry(['User:u1'], seen));
+    for (const store of [a, b]) {
+      expect(await store.lookup(scope, 'k')).toEqual({ hit: false, seq: 0, epoch: purged });
+    }
+    await a.close();
+    await b.close();
+  });
+
   it('sees an epoch change it was not told about within ~1.5 s', async () => {
     const shared = `${prefix}-timer`;
     const a = createRedisStore({ redis: await connect(), prefix: shared, schemaHash });
     const b = createRedisStore({ redis: await connect(), prefix: shared, schemaHash });
     const scope = randomUUID();
-    await a.save(scope, 'k', entry(['User:u1']));
+    expect(await lookupAndSave(a, scope, 'k', ['User:u1'])).toBe('stored');
     expect((await b.lookup(scope, 'k')).hit).toBe(true);
     await waitForSubscribers(`${shared}:events`, 2);
     // A purge whose message was lost: only the periodic re-read can notice it.
@@ -432,7 +537,8 @@ describe('redis store when Redis fails', () => {
     const scope = randomUUID();
     const calls = [
       () => store.lookup(scope, 'k'),
-      () => store.save(scope, 'k', entry(['User:u1'])),
+      // No lookup first: it would fail before the save is tried.
+      () => store.save(scope, 'k', entry(['User:u1'], { seq: 0, epoch: 0 })),
       () => store.invalidate(scope, ['User:u1']),
       () => store.purge(),
       () => store.ping(),
@@ -489,26 +595,26 @@ describe('memory store specifics', () => {
     let clock = 1_000;
     const store = createMemoryStore({ maxEntries: 100, markerTtlMs: 5_000, now: () => clock });
     const scope = randomUUID();
-    const miss = await store.lookup(scope, 'k');
-    if (miss.hit) throw new Error('expected a miss');
+    const seen = await miss(store, scope, 'k');
     await store.invalidate(scope, ['Agenda:u1']);
-    expect(
-      await store.save(scope, 'k', entry(['Agenda:u1:2026-11-22'], { seenSeq: miss.seq })),
-    ).toBe('stale');
+    expect(await store.save(scope, 'k', entry(['Agenda:u1:2026-11-22'], seen))).toBe('stale');
     clock += 5_001;
-    expect(await store.save(scope, 'k', entry(['Agenda:u1:2026-11-22'], { ttlMs: 1_000 }))).toBe(
-      'stored',
-    );
+    // The same save, seq from before the invalidation: accepted once the marker has expired.
+    expect(
+      await store.save(scope, 'k', entry(['Agenda:u1:2026-11-22'], seen, { ttlMs: 1_000 })),
+    ).toBe('stored');
     clock += 400;
     expect(await store.lookup(scope, 'k')).toMatchObject({ hit: true, ttlMs: 600 });
     clock += 601;
-    expect(await store.lookup(scope, 'k')).toEqual({ hit: false, seq: 1 });
+    expect(await store.lookup(scope, 'k')).toEqual({ hit: false, seq: 1, epoch: 0 });
   });
 
   it('stays within maxEntries and keeps the tag index consistent with evictions', async () => {
     const store = createMemoryStore({ maxEntries: 3 });
     const scope = randomUUID();
-    for (let i = 0; i < 5; i++) await store.save(scope, `k${i}`, entry([`Appointment:a${i}`]));
+    for (let i = 0; i < 5; i++) {
+      expect(await lookupAndSave(store, scope, `k${i}`, [`Appointment:a${i}`])).toBe('stored');
+    }
     expect((await store.info()).keys).toBe(3);
     // 'Appointment' plus the three entries still cached.
     expect(store.indexedTags()).toBe(4);
