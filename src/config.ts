@@ -1,5 +1,6 @@
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
+import { TTL_RULES } from './cache/policy.js';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -18,6 +19,22 @@ const envSchema = z.object({
   OPS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   DEFAULT_TIMEZONE: zone.default('America/Sao_Paulo'),
   GRAPHIQL: bool.optional(),
+  REDIS_URL: z.string().url().optional(),
+  CACHE_ENABLED: bool.default(true),
+  CACHE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, . _ - only')
+    .default('hotpath'),
+  CACHE_MAX_ENTRIES: z.coerce.number().int().min(1).default(10_000),
+  CACHE_TIMEOUT_MS: z.coerce.number().int().min(1).default(50),
+  CACHE_DEBUG: bool.default(false),
+  CACHE_WARM_INTERVAL: z.coerce.number().int().min(0).default(300),
+  CACHE_WARM_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  CACHE_BREAKER_THRESHOLD: z.coerce.number().int().min(1).default(3),
+  CACHE_PROBE_INTERVAL_MS: z.coerce.number().int().min(50).default(1_000),
+  ...Object.fromEntries(
+    TTL_RULES.map((rule) => [rule.env, z.coerce.number().int().min(0).optional()]),
+  ),
 });
 
 export type Env = Record<string, string | undefined>;
@@ -42,6 +59,24 @@ export interface Config {
   opsToken?: string;
   defaultTimezone: string;
   graphiql: boolean;
+  cache: CacheConfig;
+}
+
+export interface CacheConfig {
+  /** DISABLED: CACHE_ENABLED=false; REDIS: REDIS_URL set; MEMORY otherwise. */
+  backend: 'REDIS' | 'MEMORY' | 'DISABLED';
+  redisUrl?: string;
+  prefix: string;
+  maxEntries: number;
+  timeoutMs: number;
+  debug: boolean;
+  /** Seconds between warming runs; 0 turns the warmer off. */
+  warmIntervalSeconds: number;
+  warmConcurrency: number;
+  breakerThreshold: number;
+  probeIntervalMs: number;
+  /** CACHE_TTL_* overrides, in seconds. */
+  ttlOverrides: Record<string, number | undefined>;
 }
 
 export class ConfigError extends Error {
@@ -73,5 +108,23 @@ export function parseConfig(env: Env): Config {
     opsToken: e.OPS_TOKEN,
     defaultTimezone: e.DEFAULT_TIMEZONE,
     graphiql: e.GRAPHIQL ?? e.NODE_ENV !== 'production',
+    cache: {
+      backend: !e.CACHE_ENABLED ? 'DISABLED' : e.REDIS_URL ? 'REDIS' : 'MEMORY',
+      redisUrl: e.REDIS_URL,
+      prefix: e.CACHE_PREFIX,
+      maxEntries: e.CACHE_MAX_ENTRIES,
+      timeoutMs: e.CACHE_TIMEOUT_MS,
+      debug: e.CACHE_DEBUG,
+      warmIntervalSeconds: e.CACHE_WARM_INTERVAL,
+      warmConcurrency: e.CACHE_WARM_CONCURRENCY,
+      breakerThreshold: e.CACHE_BREAKER_THRESHOLD,
+      probeIntervalMs: e.CACHE_PROBE_INTERVAL_MS,
+      ttlOverrides: Object.fromEntries(
+        TTL_RULES.map((rule) => [
+          rule.env,
+          (e as Record<string, unknown>)[rule.env] as number | undefined,
+        ]),
+      ),
+    },
   };
 }

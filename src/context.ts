@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import type { RequestCacheState } from './cache/response-cache.js';
 import type { Services } from './services/services.js';
 
 export type Viewer = { kind: 'tenant'; tenantId: string; timezone: string } | { kind: 'operator' };
@@ -9,4 +10,6 @@ export interface Context {
   viewer: Viewer;
   services: Services;
   db: DataSource;
+  /** This request's cache entry: resolvers tag it and cap its TTL. Null when not cached. */
+  cache: RequestCacheState | null;
 }

@@ -5,7 +5,8 @@ export type ErrorCode =
   | 'NOT_FOUND'
   | 'FORBIDDEN'
   | 'UNAUTHENTICATED'
-  | 'CONFLICT';
+  | 'CONFLICT'
+  | 'CACHE_UNAVAILABLE';
 
 function codedError(code: ErrorCode, message: string, status: number, extra: object = {}) {
   return createGraphQLError(message, { extensions: { code, http: { status }, ...extra } });
@@ -36,4 +37,13 @@ export function badInput(field: string, message: string) {
 
 export function conflict(message: string) {
   return codedError('CONFLICT', message, 200);
+}
+
+/** The store is down; what it held before the outage is dropped when it returns. */
+export function cacheUnavailable() {
+  return codedError(
+    'CACHE_UNAVAILABLE',
+    'The cache store is unavailable. Requests are served from the database, and everything cached before the outage is dropped when it returns.',
+    200,
+  );
 }

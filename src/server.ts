@@ -2,45 +2,73 @@ import { GraphQLError } from 'graphql';
 import { createYoga, maskError, type Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
-import type { Authenticate } from './auth.js';
+import type { CacheRuntime } from './cache/runtime.js';
 import type { Context } from './context.js';
 import { unauthenticated } from './errors.js';
 import { useInputErrorCodes } from './input-errors.js';
 import { yogaLogger } from './logger.js';
+import type { RequestAuth } from './request-auth.js';
 import { schema } from './schema/index.js';
 import type { Services } from './services/services.js';
 
 export interface ServerDeps {
   db: DataSource;
   services: Services;
-  authenticate: Authenticate;
+  auth: RequestAuth;
+  cache: CacheRuntime;
   logger: Logger;
   /** Serve GraphiQL at /graphql, with these headers filled in. */
   graphiql?: false | { defaultHeaders?: Record<string, string> };
 }
 
 async function databaseState(db: DataSource): Promise<'ok' | 'down'> {
+  let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
       db.query('SELECT 1'),
-      new Promise((_, reject) => setTimeout(reject, 1_000, new Error('timeout')).unref()),
+      new Promise((_, reject) => {
+        timer = setTimeout(reject, 1_000, new Error('timeout'));
+      }),
     ]);
     return 'ok';
   } catch {
     return 'down';
+  } finally {
+    clearTimeout(timer);
   }
 }
 
-/** GET /health: 503 only when the database is down. */
-function useHealth(deps: ServerDeps): Plugin {
+/**
+ * GET /health: database and cache state. 503 only when the database is down; a cache in
+ * fallback makes it `degraded`, because requests are still answered. GET /metrics: Prometheus.
+ */
+function useOperations(deps: ServerDeps): Plugin {
   return {
     async onRequest({ request, url, endResponse }) {
-      if (url.pathname !== '/health' || request.method !== 'GET') return;
+      if (request.method !== 'GET') return;
+      if (url.pathname === '/metrics') {
+        const registry = deps.cache.stats.registry;
+        endResponse(
+          new Response(await registry.metrics(), {
+            headers: { 'content-type': registry.contentType },
+          }),
+        );
+        return;
+      }
+      if (url.pathname !== '/health') return;
       const database = await databaseState(deps.db);
-      const status = database === 'ok' ? 'ok' : 'down';
+      const breaker = deps.cache.store?.state();
+      const cache = {
+        backend: deps.cache.backend,
+        status: !breaker ? 'disabled' : breaker.fallbackActive ? 'fallback' : 'ok',
+        connected: deps.cache.connected(),
+        fallbackActive: breaker?.fallbackActive ?? false,
+        fallbackSince: breaker?.fallbackSince ?? null,
+      };
+      const status = database === 'down' ? 'down' : breaker?.fallbackActive ? 'degraded' : 'ok';
       endResponse(
         Response.json(
-          { status, database: { status: database, type: deps.db.options.type } },
+          { status, database: { status: database, type: deps.db.options.type }, cache },
           { status: status === 'down' ? 503 : 200 },
         ),
       );
@@ -68,9 +96,9 @@ export function createServer(deps: ServerDeps) {
         return maskError(error, message, isDev);
       },
     },
-    plugins: [useHealth(deps), useInputErrorCodes()],
+    plugins: [useOperations(deps), useInputErrorCodes(), ...deps.cache.responseCache.plugins],
     context: async ({ request }) => {
-      const viewer = await deps.authenticate(request.headers.get('authorization'));
+      const viewer = await deps.auth.viewerOf(request);
       if (!viewer) {
         throw unauthenticated(
           request.headers.has('authorization')
@@ -78,7 +106,12 @@ export function createServer(deps: ServerDeps) {
             : 'Send an API key: Authorization: Bearer <key>.',
         );
       }
-      return { viewer, services: deps.services, db: deps.db };
+      return {
+        viewer,
+        services: deps.services,
+        db: deps.db,
+        cache: deps.cache.responseCache.stateFor(request),
+      };
     },
   });
 }

@@ -18,5 +18,24 @@ export interface CacheInvalidator {
   invalidate(tenantId: string, tags: string[]): Promise<void>;
 }
 
-/** The invalidator when caching is disabled: there is nothing to make stale. */
-export const noCache: CacheInvalidator = { invalidate: async () => {} };
+/** What operators may name in invalidateType / invalidateEntities: response types and collections. */
+export const INVALIDATABLE_TYPENAMES = new Set([
+  'Tenant',
+  'User',
+  'Service',
+  'Appointment',
+  'Agenda',
+  'MessageTemplate',
+  'AnalyticsReport',
+  'MegaStats',
+  'Store',
+  'WhatsAppSession',
+  'SessionStatus',
+  'QrCode',
+  'DeviceCredential',
+  'ServiceList',
+  'Template',
+  'Analytics',
+  'Session',
+  'StoreList',
+]);

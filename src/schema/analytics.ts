@@ -1,11 +1,13 @@
+import { analyticsTag, storeListTag } from '../cache/tags.js';
 import type { Sale } from '../db/entities/sale.entity.js';
 import type { Store } from '../db/entities/store.entity.js';
 import { loadStores } from '../loaders/store.loader.js';
 import { requireTenant } from '../services/access.js';
-import type {
-  ANALYTICS_DIMENSIONS,
-  ANALYTICS_METRICS,
-  AnalyticsReport,
+import {
+  type ANALYTICS_DIMENSIONS,
+  type ANALYTICS_METRICS,
+  type AnalyticsReport,
+  monthsOf,
 } from '../services/analytics.service.js';
 import { builder } from './builder.js';
 
@@ -105,12 +107,23 @@ builder.queryFields((t) => ({
     type: ReportRef,
     description: "One GROUP BY over the tenant's sales.",
     args: { input: t.arg({ type: QueryInput, required: true }) },
-    resolve: (_, args, ctx) => ctx.services.analytics.report(ctx.viewer, args.input),
+    resolve: async (_, args, ctx) => {
+      const report = await ctx.services.analytics.report(ctx.viewer, args.input);
+      const { timezone } = requireTenant(ctx.viewer);
+      ctx.cache?.tag(
+        ...monthsOf(report.query.dateRange).map((m) => analyticsTag(report.tenantId, m)),
+      );
+      ctx.cache?.capAnalyticsTtl(report.query.dateRange.end, timezone);
+      return report;
+    },
   }),
   stores: t.field({
     type: [StoreRef],
     description: "The tenant's stores, by name: what the STORE dimension's ids refer to.",
-    resolve: (_, __, ctx) => ctx.services.sales.stores(ctx.viewer),
+    resolve: (_, __, ctx) => {
+      ctx.cache?.tag(storeListTag(requireTenant(ctx.viewer).tenantId));
+      return ctx.services.sales.stores(ctx.viewer);
+    },
   }),
 }));
 

@@ -6,6 +6,7 @@ import './template.js';
 import './analytics.js';
 import './mega-stats.js';
 import './session.js';
+import './cache.js';
 import { builder } from './builder.js';
 
 export const schema = builder.toSchema({ sortSchema: false });

@@ -1,3 +1,4 @@
+import { serviceListTag } from '../cache/tags.js';
 import type { Service } from '../db/entities/service.entity.js';
 import { loadServices, loadServicesOfUsers } from '../loaders/service.loader.js';
 import { requireTenant } from '../services/access.js';
@@ -51,6 +52,7 @@ builder.queryFields((t) => ({
     group: (service) => (service as Service).userId,
     resolve: async (_, args, ctx) => {
       const user = await loadOrNotFound(UserRef, ctx, 'User', String(args.userId));
+      ctx.cache?.tag(serviceListTag(user.id));
       return user.id;
     },
   }),

@@ -1,3 +1,4 @@
+import { sessionTag } from '../cache/tags.js';
 import { SESSION_STATES, type WhatsAppSession } from '../db/entities/whatsapp-session.entity.js';
 import { loadSessions } from '../loaders/session.loader.js';
 import { requireTenant } from '../services/access.js';
@@ -42,7 +43,12 @@ const SessionRef = builder.loadableObject('WhatsAppSession', {
       type: QrCodeRef,
       nullable: true,
       description: 'The current code; null when there is none or it has expired.',
-      resolve: (s, _, ctx) => (ctx.services.sessions.hasLiveQrCode(s) ? s : null),
+      resolve: (s, _, ctx) => {
+        if (!ctx.services.sessions.hasLiveQrCode(s)) return null;
+        // A cached code must not outlive the code itself.
+        ctx.cache?.capTtl((s.qrExpiresAt as Date).getTime() - Date.now());
+        return s;
+      },
     }),
     credential: t.field({
       type: DeviceCredentialRef,
@@ -58,13 +64,19 @@ builder.queryFields((t) => ({
     type: SessionRef,
     nullable: true,
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_, args, ctx) => loadOrNotFound(SessionRef, ctx, 'WhatsAppSession', String(args.id)),
+    resolve: (_, args, ctx) => {
+      ctx.cache?.tag(sessionTag(String(args.id)));
+      return loadOrNotFound(SessionRef, ctx, 'WhatsAppSession', String(args.id));
+    },
   }),
   sessionStatus: t.field({
     type: SessionStatusRef,
     nullable: true,
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_, args, ctx) => loadOrNotFound(SessionRef, ctx, 'WhatsAppSession', String(args.id)),
+    resolve: (_, args, ctx) => {
+      ctx.cache?.tag(sessionTag(String(args.id)));
+      return loadOrNotFound(SessionRef, ctx, 'WhatsAppSession', String(args.id));
+    },
   }),
 }));
 

@@ -1,3 +1,4 @@
+import { templateTag } from '../cache/tags.js';
 import { TEMPLATE_TYPES } from '../db/entities/message-template.entity.js';
 import { loadTemplates } from '../loaders/template.loader.js';
 import { requireTenant } from '../services/access.js';
@@ -67,8 +68,10 @@ builder.queryFields((t) => ({
       userId: t.arg.id({ required: true }),
       type: t.arg({ type: TemplateTypeEnum, required: true }),
     },
-    resolve: (_, args, ctx) =>
-      ctx.services.templates.byType(ctx.viewer, String(args.userId), args.type),
+    resolve: (_, args, ctx) => {
+      ctx.cache?.tag(templateTag(requireTenant(ctx.viewer).tenantId));
+      return ctx.services.templates.byType(ctx.viewer, String(args.userId), args.type);
+    },
   }),
   renderTemplate: t.field({
     type: RenderedMessageRef,
@@ -79,8 +82,15 @@ builder.queryFields((t) => ({
       type: t.arg({ type: TemplateTypeEnum, required: true }),
       variables: t.arg({ type: 'JSON', required: true }),
     },
-    resolve: (_, args, ctx) =>
-      ctx.services.templates.render(ctx.viewer, String(args.userId), args.type, args.variables),
+    resolve: (_, args, ctx) => {
+      ctx.cache?.tag(templateTag(requireTenant(ctx.viewer).tenantId));
+      return ctx.services.templates.render(
+        ctx.viewer,
+        String(args.userId),
+        args.type,
+        args.variables,
+      );
+    },
   }),
 }));
 

@@ -1,3 +1,4 @@
+import { serviceListTag } from '../cache/tags.js';
 import type { Service } from '../db/entities/service.entity.js';
 import { PLANS, type User } from '../db/entities/user.entity.js';
 import { loadServicesOfUsers } from '../loaders/service.loader.js';
@@ -29,7 +30,10 @@ UserRef.implement({
       load: async (userIds: string[], ctx) =>
         loadServicesOfUsers(ctx.db, requireTenant(ctx.viewer).tenantId, userIds),
       group: (service) => (service as Service).userId,
-      resolve: (user) => user.id,
+      resolve: (user, _, ctx) => {
+        ctx.cache?.tag(serviceListTag(user.id));
+        return user.id;
+      },
     }),
   }),
 });

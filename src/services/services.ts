@@ -1,5 +1,6 @@
 import { AnalyticsService } from './analytics.service.js';
 import { AppointmentService } from './appointment.service.js';
+import { type CacheAdminDeps, CacheAdminService } from './cache-admin.service.js';
 import type { ServiceDeps } from './deps.js';
 import { MegaStatsService } from './mega-stats.service.js';
 import { SaleService } from './sale.service.js';
@@ -8,8 +9,9 @@ import { SessionService } from './session.service.js';
 import { TemplateService } from './template.service.js';
 import { TenantService } from './tenant.service.js';
 
-export function createServices(deps: ServiceDeps) {
+export function createServices(deps: ServiceDeps, cache: CacheAdminDeps) {
   return {
+    cache: new CacheAdminService(deps, cache),
     tenants: new TenantService(deps),
     services: new ServiceService(deps),
     appointments: new AppointmentService(deps),

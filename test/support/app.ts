@@ -2,14 +2,13 @@ import 'reflect-metadata';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { pino } from 'pino';
 import type { DataSource, Logger as TypeOrmLogger } from 'typeorm';
-import { createAuthenticator } from '../../src/auth.js';
-import { type CacheInvalidator, noCache } from '../../src/cache/tags.js';
+import { createApp } from '../../src/app.js';
+import type { ResponseStore } from '../../src/cache/store.js';
+import type { CacheConfig } from '../../src/config.js';
 import { openDatabase } from '../../src/db/data-source.js';
 import { ApiKey } from '../../src/db/entities/api-key.entity.js';
 import { Tenant } from '../../src/db/entities/tenant.entity.js';
 import { type Plan, User } from '../../src/db/entities/user.entity.js';
-import { createServer } from '../../src/server.js';
-import { createServices } from '../../src/services/services.js';
 import { hashApiKey } from '../../src/services/tenant.service.js';
 
 /** What codegen's graphql(`...`) returns: a string that carries its result and variable types. */
@@ -61,26 +60,55 @@ export async function openTestDatabase(dialect: TestDialect, logger?: TypeOrmLog
 }
 
 export interface TestAppOptions {
-  cache?: CacheInvalidator;
   now?: () => Date;
+  /** Cache settings; DISABLED unless a test asks for a backend. */
+  cache?: Partial<CacheConfig>;
+  store?: ResponseStore;
+  /** Share a database with another app (scale-out tests). */
+  db?: DataSource;
 }
 
 export const OPS_TOKEN = 'ops-token-for-tests-only';
 
+export function testCacheConfig(overrides: Partial<CacheConfig> = {}): CacheConfig {
+  return {
+    backend: 'DISABLED',
+    prefix: `hp-test-${randomBytes(4).toString('hex')}`,
+    maxEntries: 10_000,
+    timeoutMs: 50,
+    debug: false,
+    warmIntervalSeconds: 0,
+    warmConcurrency: 4,
+    breakerThreshold: 3,
+    probeIntervalMs: 200,
+    ttlOverrides: {},
+    ...overrides,
+  };
+}
+
 export async function buildTestApp(dialect: TestDialect, options: TestAppOptions = {}) {
   const counter = new StatementCounter();
-  const { db, close } = await openTestDatabase(dialect, counter);
+  const opened = options.db
+    ? { db: options.db, close: async () => {} }
+    : await openTestDatabase(dialect, counter);
+  const { db } = opened;
   const clock = { now: options.now ?? (() => new Date()) };
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-  const services = createServices({
+  const cacheConfig = testCacheConfig(options.cache);
+  const app = createApp({
     db,
-    cache: options.cache ?? noCache,
-    clock: () => clock.now(),
     logger,
+    cache: cacheConfig,
+    opsToken: OPS_TOKEN,
     defaultTimezone: 'America/Sao_Paulo',
+    clock: () => clock.now(),
+    store: options.store,
   });
-  const authenticate = createAuthenticator({ db, opsToken: OPS_TOKEN });
-  const yoga = createServer({ db, services, authenticate, logger });
+  const { yoga, services } = app;
+  const close = async () => {
+    await app.close();
+    await opened.close();
+  };
 
   async function execute<T = any, V = Record<string, unknown>>(
     query: string | TypedDocument<T, V>,
@@ -126,7 +154,19 @@ export async function buildTestApp(dialect: TestDialect, options: TestAppOptions
       .save({ id: randomUUID(), tenantId, name, plan, createdAt: new Date() });
   }
 
-  return { db, yoga, services, counter, clock, execute, createTenant, createUser, close };
+  return {
+    db,
+    yoga,
+    services,
+    app,
+    cacheConfig,
+    counter,
+    clock,
+    execute,
+    createTenant,
+    createUser,
+    close,
+  };
 }
 
 export type TestApp = Awaited<ReturnType<typeof buildTestApp>>;

@@ -1,0 +1,66 @@
+import type { Logger } from 'pino';
+import type { DataSource } from 'typeorm';
+import { createAuthenticator } from './auth.js';
+import { createCacheRuntime } from './cache/runtime.js';
+import type { ResponseStore } from './cache/store.js';
+import { createWarmer, type Warmer } from './cache/warming.js';
+import type { CacheConfig } from './config.js';
+import { createRequestAuth } from './request-auth.js';
+import { schema } from './schema/index.js';
+import { createServer, type ServerDeps } from './server.js';
+import { createServices } from './services/services.js';
+
+export interface AppDeps {
+  db: DataSource;
+  logger: Logger;
+  cache: CacheConfig;
+  opsToken: string;
+  defaultTimezone: string;
+  clock?: () => Date;
+  graphiql?: ServerDeps['graphiql'];
+  /** Overrides the store CacheConfig would build (tests). */
+  store?: ResponseStore;
+}
+
+/** Wires auth, cache, services and the GraphQL server together; starts nothing. */
+export function createApp(deps: AppDeps) {
+  const clock = deps.clock ?? (() => new Date());
+  const auth = createRequestAuth(createAuthenticator({ db: deps.db, opsToken: deps.opsToken }));
+  const cache = createCacheRuntime({
+    config: deps.cache,
+    schema,
+    auth,
+    logger: deps.logger,
+    store: deps.store,
+  });
+  let warmer: Warmer | undefined;
+  const services = createServices(
+    {
+      db: deps.db,
+      cache: cache.invalidator,
+      clock,
+      logger: deps.logger,
+      defaultTimezone: deps.defaultTimezone,
+    },
+    { runtime: cache, warm: (userIds) => (warmer as Warmer).warm(userIds) },
+  );
+  const yoga = createServer({
+    db: deps.db,
+    services,
+    auth,
+    cache,
+    logger: deps.logger,
+    graphiql: deps.graphiql,
+  });
+  warmer = createWarmer({
+    db: deps.db,
+    fetch: (request) => yoga.fetch(request),
+    auth,
+    logger: deps.logger,
+    concurrency: deps.cache.warmConcurrency,
+    clock,
+  });
+  return { yoga, services, cache, warmer, auth, close: () => cache.close() };
+}
+
+export type App = ReturnType<typeof createApp>;

@@ -1,0 +1,286 @@
+import { createHash } from 'node:crypto';
+import { type CacheEntityRecord, useResponseCache } from '@envelop/response-cache';
+import { type ExecutionResult, type GraphQLSchema, getOperationAST, printSchema } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import type { Logger } from 'pino';
+import type { RequestAuth } from '../request-auth.js';
+import type { ResilientStore } from './breaker.js';
+import { analyticsTtlMs, type TtlPolicy } from './policy.js';
+import type { CacheStats } from './stats.js';
+
+export type CacheOutcome = 'HIT' | 'MISS' | 'BYPASS';
+
+/** What one request knows about its cache entry; resolvers add tags and cap the TTL. */
+export class RequestCacheState {
+  outcome: CacheOutcome = 'BYPASS';
+  /** The lookup's invalidation sequence and epoch: the save must not be older than them. */
+  seen: { seq: number; epoch: number } | null = null;
+  readonly tags = new Set<string>();
+  ttlCapMs = Number.POSITIVE_INFINITY;
+  /** For CACHE_DEBUG: what was served or stored. */
+  debug: { hit: boolean; ttl: number | null; tags: string[] } | null = null;
+  flight: Flight | null = null;
+  pendingSave: Promise<unknown> | null = null;
+
+  constructor(
+    readonly policy: TtlPolicy,
+    readonly scope: string | null,
+    readonly key: string | null,
+    readonly operationName: string | null,
+    readonly startedAt: number,
+  ) {}
+
+  /** Collection tags (DESIGN §4) that the entity ids in the response don't carry. */
+  tag(...tags: string[]) {
+    for (const tag of tags) this.tags.add(tag);
+  }
+
+  capTtl(ms: number) {
+    this.ttlCapMs = Math.min(this.ttlCapMs, ms);
+  }
+
+  /** Reports of past periods live longer (DESIGN §3). */
+  capAnalyticsTtl(rangeEnd: string, timezone: string) {
+    const recentMs = this.policy.get('AnalyticsReport') ?? Number.POSITIVE_INFINITY;
+    this.capTtl(analyticsTtlMs(rangeEnd, timezone, new Date(), recentMs));
+  }
+}
+
+interface Flight {
+  seq: number;
+  epoch: number;
+  result: Promise<ExecutionResult | null>;
+  settle(result: ExecutionResult | null): void;
+}
+
+export interface ResponseCacheOptions {
+  /** null: caching disabled (CACHE_ENABLED=false); every response is a BYPASS. */
+  store: ResilientStore | null;
+  policy: TtlPolicy;
+  stats: CacheStats;
+  auth: RequestAuth;
+  logger: Logger;
+  /** Adds extensions.cache { hit, ttl, tags } to responses. */
+  debug?: boolean;
+  /**
+   * How long a finished execution still answers identical misses that looked up before its
+   * result was stored (with the same invalidation sequence, so never a stale answer).
+   */
+  flightLingerMs?: number;
+}
+
+/** The key of a request: what the raw HTTP request carries, so no parse is needed to find it. */
+export function requestKey(query: string, operationName?: string | null, variables?: unknown) {
+  return createHash('sha256')
+    .update(query)
+    .update('\0')
+    .update(operationName ?? '')
+    .update('\0')
+    .update(JSON.stringify(variables ?? {}))
+    .digest('base64url');
+}
+
+export function schemaHash(schema: GraphQLSchema) {
+  return createHash('sha256').update(printSchema(schema)).digest('hex').slice(0, 12);
+}
+
+const tagOf = (entity: CacheEntityRecord) =>
+  entity.id == null ? entity.typename : `${entity.typename}:${entity.id}`;
+
+/**
+ * The response cache as Yoga plugins (DESIGN §1):
+ * - onParams authenticates, keys the raw request and looks it up: a hit is answered with the
+ *   stored bytes, before any parse, validation or execution;
+ * - a miss goes through @envelop/response-cache, which collects the entities of the result
+ *   and its TTL; identical concurrent misses share one execution (single flight);
+ * - the result is saved with the lookup's sequence number, so a save that raced an
+ *   invalidation is refused by the store (DESIGN §6).
+ */
+export function createResponseCache(options: ResponseCacheOptions) {
+  const { store, stats } = options;
+  const states = new WeakMap<Request, RequestCacheState>();
+  const flights = new Map<string, Flight>();
+  const lingerMs = options.flightLingerMs ?? 1_000;
+
+  const ttlPerSchemaCoordinate: Record<string, number> = { 'Query.cacheStats': 0 };
+  for (const [typename, ms] of options.policy) {
+    // AnalyticsReport's TTL depends on its date range: its resolver caps it instead.
+    if (typename === 'AnalyticsReport') continue;
+    ttlPerSchemaCoordinate[typename] = ms ?? Number.POSITIVE_INFINITY;
+  }
+
+  const stateOf = (context: { cache?: RequestCacheState | null }) => context.cache ?? null;
+
+  function adapterFor(context: { cache?: RequestCacheState | null }) {
+    const state = stateOf(context);
+    return {
+      async get(): Promise<ExecutionResult | null> {
+        if (!state?.seen || !state.key || !state.scope) return null;
+        const flightKey = `${state.scope}\0${state.key}`;
+        const running = flights.get(flightKey);
+        if (running && running.seq === state.seen.seq && running.epoch === state.seen.epoch) {
+          const result = await running.result;
+          if (result) return { ...result };
+        }
+        let settle!: (result: ExecutionResult | null) => void;
+        const result = new Promise<ExecutionResult | null>((resolve) => {
+          settle = resolve;
+        });
+        state.flight = { ...state.seen, result, settle };
+        flights.set(flightKey, state.flight);
+        return null;
+      },
+      set(
+        _key: string,
+        result: ExecutionResult,
+        entities: Iterable<CacheEntityRecord>,
+        ttl: number,
+      ) {
+        if (!store || !state?.seen || !state.key || !state.scope) return;
+        const ttlMs = Math.min(ttl, state.ttlCapMs);
+        if (ttlMs <= 0) return;
+        const tags = [...new Set([...Array.from(entities, tagOf), ...state.tags])];
+        const finite = Number.isFinite(ttlMs) ? Math.ceil(ttlMs) : null;
+        state.debug = { hit: false, ttl: finite === null ? null : finite / 1000, tags };
+        state.pendingSave = store.save(state.scope, state.key, {
+          body: JSON.stringify(result),
+          tags,
+          ttlMs: finite,
+          seenSeq: state.seen.seq,
+          seenEpoch: state.seen.epoch,
+        });
+      },
+      // Writes invalidate their exact tags after commit (services); nothing to do here.
+      invalidate() {},
+    };
+  }
+
+  function endFlight(state: RequestCacheState, result: ExecutionResult | null) {
+    const flight = state.flight;
+    if (!flight || !state.scope || !state.key) return;
+    state.flight = null;
+    flight.settle(result && !result.errors ? result : null);
+    const flightKey = `${state.scope}\0${state.key}`;
+    setTimeout(() => {
+      if (flights.get(flightKey) === flight) flights.delete(flightKey);
+    }, lingerMs).unref();
+  }
+
+  const lookup: Plugin<{ cache?: RequestCacheState | null }> = {
+    onRequest({ request }) {
+      states.set(
+        request,
+        new RequestCacheState(options.policy, null, null, null, performance.now()),
+      );
+    },
+    async onParams({ params, request, setResult }) {
+      const startedAt = states.get(request)?.startedAt ?? performance.now();
+      const operationName = params.operationName ?? null;
+      if (!store || !params.query) {
+        states.set(
+          request,
+          new RequestCacheState(options.policy, null, null, operationName, startedAt),
+        );
+        return;
+      }
+      const viewer = await options.auth.viewerOf(request);
+      // No key, no entry: a 401 follows. Operators read live data.
+      if (!viewer || viewer.kind !== 'tenant') {
+        states.set(
+          request,
+          new RequestCacheState(options.policy, null, null, operationName, startedAt),
+        );
+        return;
+      }
+      const key = requestKey(params.query, operationName, params.variables);
+      const state = new RequestCacheState(
+        options.policy,
+        viewer.tenantId,
+        key,
+        operationName,
+        startedAt,
+      );
+      states.set(request, state);
+      const found = await store.lookup(viewer.tenantId, key);
+      if (found === null) return; // the store is down: BYPASS, straight to the database
+      if (!found.hit) {
+        state.outcome = 'MISS';
+        state.seen = { seq: found.seq, epoch: found.epoch };
+        return;
+      }
+      state.outcome = 'HIT';
+      state.debug = {
+        hit: true,
+        ttl: found.ttlMs === null ? null : found.ttlMs / 1000,
+        tags: found.tags,
+      };
+      const body = options.debug ? withDebug(found.body, state) : found.body;
+      setResult({ stringify: () => body } as ExecutionResult);
+    },
+    onExecute({ args }) {
+      // Mutations and anything else that isn't the cacheable query path stay out of the stats.
+      const state = stateOf(args.contextValue);
+      if (state && state.outcome === 'MISS') {
+        if (getOperationAST(args.document, args.operationName)?.operation !== 'query') {
+          state.outcome = 'BYPASS';
+          state.seen = null;
+        }
+      }
+    },
+    async onExecutionResult({ request, result, setResult }) {
+      const state = states.get(request);
+      if (!state || state.outcome === 'HIT' || !result || Symbol.asyncIterator in result) return;
+      endFlight(state, result as ExecutionResult);
+      if (state.pendingSave) await state.pendingSave;
+      if (options.debug && state.outcome === 'MISS') {
+        const r = result as ExecutionResult;
+        setResult({
+          ...r,
+          extensions: {
+            ...r.extensions,
+            cache: state.debug ?? { hit: false, ttl: null, tags: [] },
+          },
+        });
+      }
+    },
+    onResponse({ request, response }) {
+      const state = states.get(request);
+      if (!state) return;
+      if (state.flight) endFlight(state, null);
+      response.headers.set('X-Cache', state.outcome);
+      const seconds = (performance.now() - state.startedAt) / 1000;
+      stats.record(
+        state.outcome === 'HIT' ? 'hit' : state.outcome === 'MISS' ? 'miss' : 'bypass',
+        state.operationName,
+        seconds,
+      );
+    },
+  };
+
+  const envelopCache = useResponseCache<{ cache?: RequestCacheState | null }>({
+    session: (context) => stateOf(context)?.scope ?? null,
+    enabled: (context) => Boolean(stateOf(context)?.seen),
+    buildResponseCacheKey: ({ context }) =>
+      stateOf(context as { cache?: RequestCacheState })?.key ?? '',
+    cache: adapterFor as never,
+    ttl: options.policy.get('User') ?? 3_600_000,
+    ttlPerSchemaCoordinate,
+    onTtl: ({ ttl, context }) =>
+      Math.min(ttl, stateOf(context as { cache?: RequestCacheState })?.ttlCapMs ?? ttl),
+    includeExtensionMetadata: false,
+  }) as Plugin;
+
+  return {
+    // Execution results pass envelopCache first (it strips its metadata fields), then lookup.
+    plugins: [envelopCache, lookup as Plugin],
+    /** The request's cache state, for the GraphQL context. */
+    stateFor: (request: Request) => states.get(request) ?? null,
+  };
+}
+
+export type ResponseCache = ReturnType<typeof createResponseCache>;
+
+function withDebug(body: string, state: RequestCacheState) {
+  const parsed = JSON.parse(body) as ExecutionResult;
+  return JSON.stringify({ ...parsed, extensions: { ...parsed.extensions, cache: state.debug } });
+}

@@ -1,0 +1,112 @@
+import type { GraphQLSchema } from 'graphql';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { CacheConfig } from '../config.js';
+import type { RequestAuth } from '../request-auth.js';
+import { createResilientStore, type ResilientStore } from './breaker.js';
+import { createMemoryStore } from './memory-store.js';
+import { ttlPolicy } from './policy.js';
+import { createRedisStore } from './redis-store.js';
+import { createResponseCache, schemaHash } from './response-cache.js';
+import { createCacheStats } from './stats.js';
+import type { ResponseStore } from './store.js';
+import type { CacheInvalidator } from './tags.js';
+
+/**
+ * A Redis client that fails fast: no offline queue (a command while disconnected rejects at
+ * once instead of waiting for a reconnect), every command bounded by the cache timeout, and
+ * reconnection forever in the background.
+ */
+export function createRedisClient(url: string, timeoutMs: number) {
+  return new Redis(url, {
+    enableOfflineQueue: false,
+    commandTimeout: timeoutMs,
+    maxRetriesPerRequest: 0,
+    connectTimeout: Math.max(1_000, timeoutMs * 20),
+    retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 1_000),
+  });
+}
+
+export interface CacheRuntimeOptions {
+  config: CacheConfig;
+  schema: GraphQLSchema;
+  auth: RequestAuth;
+  logger: Logger;
+  /** Tests pass their own store (e.g. against a redis-server they kill). */
+  store?: ResponseStore;
+}
+
+/** The cache as the rest of the app sees it: plugins, invalidator, stats, state. */
+export function createCacheRuntime(options: CacheRuntimeOptions) {
+  const { config, logger } = options;
+  const log = logger.child({ component: 'cache' });
+  const stats = createCacheStats();
+  const policy = ttlPolicy(config.ttlOverrides);
+  let redis: Redis | null = null;
+
+  let base: ResponseStore | null = options.store ?? null;
+  if (!base && config.backend === 'REDIS' && config.redisUrl) {
+    const client = createRedisClient(config.redisUrl, config.timeoutMs);
+    redis = client;
+    base = createRedisStore({
+      redis: client,
+      prefix: config.prefix,
+      schemaHash: schemaHash(options.schema),
+      onError: (err) => log.debug({ err }, 'redis error'),
+    });
+  } else if (!base && config.backend === 'MEMORY') {
+    base = createMemoryStore({ maxEntries: config.maxEntries });
+  }
+
+  const store: ResilientStore | null =
+    base &&
+    createResilientStore(base, {
+      timeoutMs: config.timeoutMs,
+      failureThreshold: config.breakerThreshold,
+      probeIntervalMs: config.probeIntervalMs,
+      logger,
+      onError: () => stats.error(),
+    });
+
+  const responseCache = createResponseCache({
+    store,
+    policy,
+    stats,
+    auth: options.auth,
+    logger,
+    debug: config.debug,
+  });
+
+  const invalidator: CacheInvalidator = {
+    async invalidate(tenantId, tags) {
+      if (!store || tags.length === 0) return;
+      const removed = await store.invalidate(tenantId, tags);
+      if (removed === null) {
+        log.warn({ tenantId, tags }, 'invalidation not applied: the epoch is bumped on recovery');
+        return;
+      }
+      stats.invalidated(removed);
+      log.info({ tenantId, tags, removed }, 'cache invalidated');
+    },
+  };
+
+  return {
+    backend: store ? store.backend : ('DISABLED' as const),
+    store,
+    stats,
+    policy,
+    responseCache,
+    invalidator,
+    /** The store answers now (false when disabled or in fallback). */
+    connected(): boolean {
+      if (!store || store.state().fallbackActive) return false;
+      return redis ? redis.status === 'ready' : true;
+    },
+    async close() {
+      await store?.close();
+      redis?.disconnect();
+    },
+  };
+}
+
+export type CacheRuntime = ReturnType<typeof createCacheRuntime>;

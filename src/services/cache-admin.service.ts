@@ -1,0 +1,118 @@
+import { z } from 'zod';
+import type { CacheRuntime } from '../cache/runtime.js';
+import { agendaTag, INVALIDATABLE_TYPENAMES, serviceListTag } from '../cache/tags.js';
+import type { WarmResult } from '../cache/warming.js';
+import type { Viewer } from '../context.js';
+import { Tenant } from '../db/entities/tenant.entity.js';
+import { User } from '../db/entities/user.entity.js';
+import { cacheUnavailable, notFound } from '../errors.js';
+import { calendarDate, parseInput } from '../validation.js';
+import { requireOperator } from './access.js';
+import type { ServiceDeps } from './deps.js';
+
+export interface CacheAdminDeps {
+  runtime: CacheRuntime;
+  /** Late-bound: the warmer runs requests through the server built after the services. */
+  warm: (userIds?: string[] | null) => Promise<WarmResult>;
+}
+
+const typename = z.string().refine((t) => INVALIDATABLE_TYPENAMES.has(t), {
+  message: `must be one of ${[...INVALIDATABLE_TYPENAMES].join(', ')}`,
+});
+const entityRefs = z
+  .array(z.object({ typename, id: z.string().min(1).max(200).nullish() }))
+  .min(1, 'must name at least one entity')
+  .max(1000, 'at most 1000 entities at once');
+
+/** The operator's side of the cache: stats, invalidation, purge, warming. */
+export class CacheAdminService {
+  constructor(
+    private readonly deps: ServiceDeps,
+    private readonly cache: CacheAdminDeps,
+  ) {}
+
+  async stats(viewer: Viewer) {
+    requireOperator(viewer);
+    const { runtime } = this.cache;
+    const info = (await runtime.store?.info()) ?? null;
+    const breaker = runtime.store?.state();
+    return {
+      backend: runtime.backend,
+      connected: runtime.connected(),
+      fallbackActive: breaker?.fallbackActive ?? false,
+      fallbackSince: breaker?.fallbackSince ?? null,
+      ...runtime.stats.snapshot(),
+      keys: info?.keys ?? null,
+      usedMemoryBytes: info?.usedMemoryBytes ?? null,
+      storeVersion: info?.version ?? null,
+      connectedClients: info?.connectedClients ?? null,
+      ttlPolicy: [...runtime.policy].map(([name, ms]) => ({
+        typename: name,
+        ttlSeconds: ms === null ? null : Math.round(ms / 1000),
+      })),
+    };
+  }
+
+  /** A ref without id means the whole type. Applies to every tenant's entries. */
+  async invalidateEntities(viewer: Viewer, refs: { typename: string; id?: string | null }[]) {
+    requireOperator(viewer);
+    const parsed = parseInput(entityRefs, refs, 'entities');
+    const tags = parsed.map((r) => (r.id ? `${r.typename}:${r.id}` : r.typename));
+    const tenants = await this.deps.db.getRepository(Tenant).find({ select: { id: true } });
+    let removed = 0;
+    for (const tenant of tenants) removed += await this.apply(tenant.id, tags);
+    return { invalidatedEntities: removed };
+  }
+
+  invalidateType(viewer: Viewer, name: string) {
+    return this.invalidateEntities(viewer, [{ typename: name }]);
+  }
+
+  /** Without a date: every day of that user. */
+  async invalidateAgenda(viewer: Viewer, userId: string, date?: string | null) {
+    requireOperator(viewer);
+    const day = date == null ? undefined : parseInput(calendarDate, date, 'date');
+    const user = await this.user(userId);
+    return { invalidatedEntities: await this.apply(user.tenantId, [agendaTag(user.id, day)]) };
+  }
+
+  async invalidateServices(viewer: Viewer, userId: string) {
+    requireOperator(viewer);
+    const user = await this.user(userId);
+    return { invalidatedEntities: await this.apply(user.tenantId, [serviceListTag(user.id)]) };
+  }
+
+  /** Everything, in O(1): a new epoch. Reports how many entries the store held. */
+  async purge(viewer: Viewer) {
+    requireOperator(viewer);
+    const { store } = this.cache.runtime;
+    if (!store) return { invalidatedEntities: 0, epoch: null };
+    if (store.state().fallbackActive) throw cacheUnavailable();
+    const held = (await store.info())?.keys ?? 0;
+    const epoch = await store.purge().catch(() => Promise.reject(cacheUnavailable()));
+    this.cache.runtime.stats.invalidated(held);
+    this.deps.logger.info({ component: 'cache', epoch, held }, 'cache purged');
+    return { invalidatedEntities: held, epoch };
+  }
+
+  warm(viewer: Viewer, userIds?: string[] | null) {
+    requireOperator(viewer);
+    return this.cache.warm(userIds);
+  }
+
+  private async user(userId: string) {
+    const user = await this.deps.db.getRepository(User).findOneBy({ id: userId });
+    if (!user) throw notFound('User', userId);
+    return user;
+  }
+
+  private async apply(tenantId: string, tags: string[]) {
+    const { store, stats } = this.cache.runtime;
+    if (!store) return 0;
+    const removed = await store.invalidate(tenantId, tags);
+    if (removed === null) throw cacheUnavailable();
+    stats.invalidated(removed);
+    this.deps.logger.info({ component: 'cache', tenantId, tags, removed }, 'cache invalidated');
+    return removed;
+  }
+}
