@@ -43,6 +43,7 @@ async function main() {
       defaultHeaders: demoTenants[0] ? { Authorization: `Bearer ${demoTenants[0].apiKey}` } : {},
     },
   });
+  await app.cache.ready();
   logger.info({ backend: app.cache.backend }, 'cache ready');
 
   let warming: NodeJS.Timeout | undefined;

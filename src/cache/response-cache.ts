@@ -175,7 +175,7 @@ export function createResponseCache(options: ResponseCacheOptions) {
     },
     async onParams({ params, request, setResult }) {
       const startedAt = states.get(request)?.startedAt ?? performance.now();
-      const operationName = params.operationName ?? null;
+      const operationName = params.operationName ?? operationNameIn(params.query);
       if (!store || !params.query) {
         states.set(
           request,
@@ -192,7 +192,7 @@ export function createResponseCache(options: ResponseCacheOptions) {
         );
         return;
       }
-      const key = requestKey(params.query, operationName, params.variables);
+      const key = requestKey(params.query, params.operationName, params.variables);
       const state = new RequestCacheState(
         options.policy,
         viewer.tenantId,
@@ -279,6 +279,13 @@ export function createResponseCache(options: ResponseCacheOptions) {
 }
 
 export type ResponseCache = ReturnType<typeof createResponseCache>;
+
+/** For stats: the name of the document's first operation, read without parsing it. */
+function operationNameIn(query: string | undefined): string | null {
+  return query
+    ? (/^\s*(?:query|mutation|subscription)\s+([_A-Za-z][_0-9A-Za-z]*)/.exec(query)?.[1] ?? null)
+    : null;
+}
 
 function withDebug(body: string, state: RequestCacheState) {
   const parsed = JSON.parse(body) as ExecutionResult;

@@ -97,6 +97,24 @@ export function createCacheRuntime(options: CacheRuntimeOptions) {
     policy,
     responseCache,
     invalidator,
+    /**
+     * Waits (up to `timeoutMs`) for Redis to connect, so the first requests don't find the
+     * store down. Resolves either way: without Redis the app serves from the database.
+     */
+    async ready(timeoutMs = 3_000): Promise<boolean> {
+      if (!redis || redis.status === 'ready') return true;
+      const client = redis;
+      const connected = await new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), timeoutMs);
+        client.once('ready', () => {
+          clearTimeout(timer);
+          resolve(true);
+        });
+      });
+      if (!connected)
+        log.warn({ timeoutMs }, 'redis is not answering yet: serving from the database');
+      return connected;
+    },
     /** The store answers now (false when disabled or in fallback). */
     connected(): boolean {
       if (!store || store.state().fallbackActive) return false;

@@ -104,6 +104,7 @@ export async function buildTestApp(dialect: TestDialect, options: TestAppOptions
     clock: () => clock.now(),
     store: options.store,
   });
+  await app.cache.ready();
   const { yoga, services } = app;
   const close = async () => {
     await app.close();
