@@ -4,8 +4,7 @@ import { createServer as createHttpServer } from 'node:http';
 import { createApp } from './app.js';
 import { ConfigError, parseConfig } from './config.js';
 import { openDatabase } from './db/data-source.js';
-import { Tenant } from './db/entities/tenant.entity.js';
-import { DEMO_TENANTS, isEmpty, seedDemo } from './db/seed.js';
+import { demoKeys, isEmpty, seedDemo } from './db/seed.js';
 import { createLogger } from './logger.js';
 
 async function main() {
@@ -24,13 +23,7 @@ async function main() {
   if (config.seedDemo && (await isEmpty(db))) {
     await seedDemo(db, { logger });
   }
-  const demoTenants = (
-    await Promise.all(
-      DEMO_TENANTS.map(async (t) =>
-        (await db.getRepository(Tenant).existsBy({ id: t.id })) ? t : null,
-      ),
-    )
-  ).filter((t) => t !== null);
+  const demoTenants = await demoKeys(db);
 
   const opsToken = config.opsToken ?? `ops_${randomBytes(24).toString('base64url')}`;
   const app = createApp({
