@@ -99,6 +99,7 @@ const tagOf = (entity: CacheEntityRecord) =>
 export function createResponseCache(options: ResponseCacheOptions) {
   const { store, stats } = options;
   const states = new WeakMap<Request, RequestCacheState>();
+  const arrivals = new WeakMap<Request, number>();
   const flights = new Map<string, Flight>();
   const lingerMs = options.flightLingerMs ?? 1_000;
 
@@ -167,14 +168,12 @@ export function createResponseCache(options: ResponseCacheOptions) {
   }
 
   const lookup: Plugin<{ cache?: RequestCacheState | null }> = {
+    // Only GraphQL requests get a state (in onParams); /health and /metrics stay out of stats.
     onRequest({ request }) {
-      states.set(
-        request,
-        new RequestCacheState(options.policy, null, null, null, performance.now()),
-      );
+      arrivals.set(request, performance.now());
     },
     async onParams({ params, request, setResult }) {
-      const startedAt = states.get(request)?.startedAt ?? performance.now();
+      const startedAt = arrivals.get(request) ?? performance.now();
       const operationName = params.operationName ?? operationNameIn(params.query);
       if (!store || !params.query) {
         states.set(
