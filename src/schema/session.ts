@@ -1,4 +1,5 @@
 import { sessionTag } from '../cache/tags.js';
+import type { Context } from '../context.js';
 import { SESSION_STATES, type WhatsAppSession } from '../db/entities/whatsapp-session.entity.js';
 import { loadSessions } from '../loaders/session.loader.js';
 import { requireTenant } from '../services/access.js';
@@ -59,24 +60,24 @@ const SessionRef = builder.loadableObject('WhatsAppSession', {
   }),
 });
 
+/** Status, QR code and credential responses all go when the session changes. */
+function loadSession(ctx: Context, id: string) {
+  ctx.cache?.tag(sessionTag(id));
+  return loadOrNotFound(SessionRef, ctx, 'WhatsAppSession', id);
+}
+
 builder.queryFields((t) => ({
   session: t.field({
     type: SessionRef,
     nullable: true,
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_, args, ctx) => {
-      ctx.cache?.tag(sessionTag(String(args.id)));
-      return loadOrNotFound(SessionRef, ctx, 'WhatsAppSession', String(args.id));
-    },
+    resolve: (_, args, ctx) => loadSession(ctx, String(args.id)),
   }),
   sessionStatus: t.field({
     type: SessionStatusRef,
     nullable: true,
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_, args, ctx) => {
-      ctx.cache?.tag(sessionTag(String(args.id)));
-      return loadOrNotFound(SessionRef, ctx, 'WhatsAppSession', String(args.id));
-    },
+    resolve: (_, args, ctx) => loadSession(ctx, String(args.id)),
   }),
 }));
 
