@@ -74,11 +74,16 @@ end
 return {0, tonumber(redis.call('GET', KEYS[2]) or '0')}
 `);
 
-// KEYS: entry, tag sets (n), markers (n). ARGV: value, px, seenSeq. 1 stored, 0 stale.
+// KEYS: entry, seq, tag sets (n), markers (n). ARGV: value, px, seenSeq. 1 stored, 0 stale.
+// A seq below seenSeq means Redis lost its data since the lookup (a restart without
+// persistence): the markers that would refuse this save may be gone too, so refuse it.
 const SAVE = script(`
-local n = (#KEYS - 1) / 2
+local n = (#KEYS - 2) / 2
 local seen = tonumber(ARGV[3])
-for i = n + 2, 2 * n + 1 do
+if tonumber(redis.call('GET', KEYS[2]) or '0') < seen then
+  return 0
+end
+for i = n + 3, 2 * n + 2 do
   local marker = redis.call('GET', KEYS[i])
   if marker and tonumber(marker) > seen then
     return 0
@@ -86,7 +91,7 @@ for i = n + 2, 2 * n + 1 do
 end
 local px = tonumber(ARGV[2])
 redis.call('SET', KEYS[1], ARGV[1], 'PX', px)
-for i = 2, n + 1 do
+for i = 3, n + 2 do
   redis.call('SADD', KEYS[i], KEYS[1])
   if redis.call('PTTL', KEYS[i]) < px then
     redis.call('PEXPIRE', KEYS[i], px)
@@ -248,6 +253,7 @@ export function createRedisStore(options: RedisStoreOptions): ResponseStore {
       const expanded = expandTags(entry.tags);
       const scriptKeys = [
         keys.entry(scope, schemaHash, entry.seenEpoch, key),
+        keys.seq(scope),
         ...expanded.map((tag) => keys.tagSet(scope, tag)),
         ...expanded.map((tag) => keys.marker(scope, tag)),
       ];

@@ -435,6 +435,25 @@ describe('redis store keys', () => {
     expect(await raw.pttl(keys.marker(scope, 'Appointment:a0'))).toBeGreaterThan(0);
   });
 
+  it('refuses a save when Redis lost the invalidation history since the lookup', async () => {
+    const scope = randomUUID();
+    for (let i = 0; i < 5; i++) await store.invalidate(scope, ['Service:s1']);
+    const before = await miss(store, scope, 'k');
+    expect(before.seq).toBe(5);
+    // A restart without persistence: seq and markers are gone, and a write invalidates again.
+    await raw.del(keys.seq(scope), keys.marker(scope, 'Service:s1'));
+    await store.invalidate(scope, ['Service:s1']);
+    const result = await store.save(scope, 'k', {
+      body: '{"data":{"old":true}}',
+      tags: ['Service:s1'],
+      ttlMs: 60_000,
+      seenSeq: before.seq,
+      seenEpoch: before.epoch,
+    });
+    expect(result).toBe('stale');
+    expect((await store.lookup(scope, 'k')).hit).toBe(false);
+  });
+
   it('rejects a scope that would break the hash tag', async () => {
     await expect(store.lookup('a}b', 'k')).rejects.toThrow(/scope/);
   });
