@@ -51,6 +51,12 @@ export function ttlPolicy(overrides: Record<string, number | undefined> = {}): T
   return policy;
 }
 
+/** The longest any analytics report lives (a range that ended over 30 days ago). */
+export function analyticsMaxTtlMs(recentMs: number | null) {
+  if (recentMs === 0) return 0;
+  return Math.max(recentMs ?? Number.POSITIVE_INFINITY, ANALYTICS_PAST_MS.endedMonthAgo);
+}
+
 /**
  * An analytics report of a range that touches the last 7 days keeps the type's TTL (5 min);
  * one that ended 8 to 30 days ago lives an hour, an older one a day.

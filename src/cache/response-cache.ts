@@ -5,7 +5,7 @@ import type { Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import type { RequestAuth } from '../request-auth.js';
 import type { ResilientStore } from './breaker.js';
-import { analyticsTtlMs, type TtlPolicy } from './policy.js';
+import { analyticsMaxTtlMs, analyticsTtlMs, type TtlPolicy } from './policy.js';
 import type { CacheStats } from './stats.js';
 
 export type CacheOutcome = 'HIT' | 'MISS' | 'BYPASS';
@@ -103,11 +103,17 @@ export function createResponseCache(options: ResponseCacheOptions) {
   const flights = new Map<string, Flight>();
   const lingerMs = options.flightLingerMs ?? 1_000;
 
-  const ttlPerSchemaCoordinate: Record<string, number> = { 'Query.cacheStats': 0 };
+  // Introspection is never cached: the stock plugin only knows Query.__schema.
+  const ttlPerSchemaCoordinate: Record<string, number> = {
+    'Query.cacheStats': 0,
+    'Query.__schema': 0,
+    'Query.__type': 0,
+  };
   for (const [typename, ms] of options.policy) {
-    // AnalyticsReport's TTL depends on its date range: its resolver caps it instead.
-    if (typename === 'AnalyticsReport') continue;
-    ttlPerSchemaCoordinate[typename] = ms ?? Number.POSITIVE_INFINITY;
+    // AnalyticsReport's TTL depends on its date range: the longest a report may live, which its
+    // resolver caps. Without an entry the plugin's global TTL (1 h) would cap old reports.
+    ttlPerSchemaCoordinate[typename] =
+      typename === 'AnalyticsReport' ? analyticsMaxTtlMs(ms) : (ms ?? Number.POSITIVE_INFINITY);
   }
 
   const stateOf = (context: { cache?: RequestCacheState | null }) => context.cache ?? null;
@@ -267,6 +273,9 @@ export function createResponseCache(options: ResponseCacheOptions) {
     onTtl: ({ ttl, context }) =>
       Math.min(ttl, stateOf(context as { cache?: RequestCacheState })?.ttlCapMs ?? ttl),
     includeExtensionMetadata: false,
+    // Errors and partial results are never cached (DESIGN §2). The stock check does the same
+    // but also console.warns on every such response.
+    shouldCacheResult: ({ result }) => !result.errors,
   }) as Plugin;
 
   return {

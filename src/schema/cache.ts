@@ -89,7 +89,8 @@ const InvalidationResultRef = builder
   .implement({
     fields: (t) => ({
       invalidatedEntities: t.exposeInt('invalidatedEntities', {
-        description: 'Cached responses removed (for purgeCache: how many the store held).',
+        description:
+          'Cached responses removed. purgeCache: the in-memory store reports how many it dropped; on Redis the old epoch is left to expire, uncounted (0).',
       }),
       epoch: t.int({
         nullable: true,

@@ -45,9 +45,10 @@ const SessionRef = builder.loadableObject('WhatsAppSession', {
       nullable: true,
       description: 'The current code; null when there is none or it has expired.',
       resolve: (s, _, ctx) => {
-        if (!ctx.services.sessions.hasLiveQrCode(s)) return null;
+        const lifeMs = ctx.services.sessions.qrCodeLifeMs(s);
+        if (lifeMs <= 0) return null;
         // A cached code must not outlive the code itself.
-        ctx.cache?.capTtl((s.qrExpiresAt as Date).getTime() - Date.now());
+        ctx.cache?.capTtl(lifeMs);
         return s;
       },
     }),

@@ -82,13 +82,17 @@ export class CacheAdminService {
     return { invalidatedEntities: await this.apply(user.tenantId, [serviceListTag(user.id)]) };
   }
 
-  /** Everything, in O(1): a new epoch. Reports how many entries the store held. */
+  /**
+   * Everything, in O(1): a new epoch, under which no earlier entry is reachable. The memory
+   * store drops its entries and says how many; Redis entries of the old epoch are left to
+   * expire by their TTL, uncounted (counting them would mean scanning the keyspace).
+   */
   async purge(viewer: Viewer) {
     requireOperator(viewer);
     const { store } = this.cache.runtime;
     if (!store) return { invalidatedEntities: 0, epoch: null };
     if (store.state().fallbackActive) throw cacheUnavailable();
-    const held = (await store.info())?.keys ?? 0;
+    const held = store.backend === 'MEMORY' ? ((await store.info())?.keys ?? 0) : 0;
     const epoch = await store.purge().catch(() => Promise.reject(cacheUnavailable()));
     this.cache.runtime.stats.invalidated(held);
     this.deps.logger.info({ component: 'cache', epoch, held }, 'cache purged');

@@ -21,11 +21,10 @@ const deviceJid = z
 export class SessionService {
   constructor(private readonly deps: ServiceDeps) {}
 
-  /** An expired code is no code: the phone would reject it. */
-  hasLiveQrCode(session: WhatsAppSession): boolean {
-    return Boolean(
-      session.qrCode && session.qrExpiresAt && session.qrExpiresAt > this.deps.clock(),
-    );
+  /** How long the session's QR code stays valid; 0 when there is none or it expired. */
+  qrCodeLifeMs(session: WhatsAppSession): number {
+    if (!session.qrCode || !session.qrExpiresAt) return 0;
+    return Math.max(0, session.qrExpiresAt.getTime() - this.deps.clock().getTime());
   }
 
   async create(viewer: Viewer, sessionName: string) {

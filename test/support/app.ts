@@ -75,7 +75,8 @@ export function testCacheConfig(overrides: Partial<CacheConfig> = {}): CacheConf
     backend: 'DISABLED',
     prefix: `hp-test-${randomBytes(4).toString('hex')}`,
     maxEntries: 10_000,
-    timeoutMs: 50,
+    // Generous: two test files load the two cores at once. Failure tests set their own.
+    timeoutMs: 1_000,
     debug: false,
     warmIntervalSeconds: 0,
     warmConcurrency: 4,
