@@ -65,7 +65,9 @@ describe('memory left behind by 20,000 expired responses', () => {
       if (result !== 'stored') throw new Error(`save ${i} was ${result}`);
     });
     // The writes really landed (the earliest may already have expired on a loaded machine).
-    expect((await store.lookup(scope, (RESPONSES - 1).toString(16).padStart(8, '0'))).hit).toBe(true);
+    expect((await store.lookup(scope, (RESPONSES - 1).toString(16).padStart(8, '0'))).hit).toBe(
+      true,
+    );
     const ours = await keysLeft(0);
     await store.close();
 
