@@ -65,7 +65,8 @@ function useOperations(deps: ServerDeps): Plugin {
         fallbackActive: breaker?.fallbackActive ?? false,
         fallbackSince: breaker?.fallbackSince ?? null,
       };
-      const status = database === 'down' ? 'down' : breaker?.fallbackActive ? 'degraded' : 'ok';
+      const cacheDown = Boolean(breaker) && (breaker?.fallbackActive || !cache.connected);
+      const status = database === 'down' ? 'down' : cacheDown ? 'degraded' : 'ok';
       endResponse(
         Response.json(
           { status, database: { status: database, type: deps.db.options.type }, cache },

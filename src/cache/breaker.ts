@@ -31,9 +31,10 @@ class StoreTimeout extends Error {
  * Wraps a store so that it can only ever slow a request by its timeout: every failure is a
  * miss, and after `failureThreshold` of them in a row the breaker opens, requests stop asking
  * the store, and a background probe waits for it to come back. An invalidation that fails
- * opens the breaker at once, because the entries it should have removed may still be there;
- * so, before the store is trusted again, the epoch is bumped: everything cached before the
- * outage becomes unreachable.
+ * opens the breaker at once, because the entries it should have removed may still be there.
+ * When any invalidation was lost (failed, or skipped while open), the epoch is bumped before
+ * the store is trusted again, so everything cached before the outage becomes unreachable; an
+ * outage without writes keeps the cache, since a bump empties it for every instance.
  */
 export function createResilientStore(store: ResponseStore, options: ResilientStoreOptions) {
   const threshold = options.failureThreshold ?? 3;
@@ -41,6 +42,8 @@ export function createResilientStore(store: ResponseStore, options: ResilientSto
   const now = options.now ?? (() => new Date());
   const log = options.logger.child({ component: 'cache' });
   let failures = 0;
+  // An invalidation that failed, or was skipped while open, may have left stale entries.
+  let invalidationsLost = false;
   let state: BreakerState = { fallbackActive: false, fallbackSince: null };
   let probe: NodeJS.Timeout | null = null;
   let closed = false;
@@ -75,7 +78,8 @@ export function createResilientStore(store: ResponseStore, options: ResilientSto
     recovering = true;
     try {
       await withTimeout(store.ping());
-      const epoch = await withTimeout(store.purge());
+      const epoch = invalidationsLost ? await withTimeout(store.purge()) : null;
+      invalidationsLost = false;
       if (probe) clearInterval(probe);
       probe = null;
       failures = 0;
@@ -119,8 +123,11 @@ export function createResilientStore(store: ResponseStore, options: ResilientSto
     save: (scope: string, key: string, entry: SaveEntry) =>
       guarded<'stored' | 'stale' | 'skipped'>(() => store.save(scope, key, entry), 'skipped'),
     /** null: not applied; the breaker is open and the epoch is bumped on recovery. */
-    invalidate: (scope: string, tags: string[]) =>
-      guarded<number | null>(() => store.invalidate(scope, tags), null, true),
+    async invalidate(scope: string, tags: string[]): Promise<number | null> {
+      const removed = await guarded<number | null>(() => store.invalidate(scope, tags), null, true);
+      if (removed === null) invalidationsLost = true;
+      return removed;
+    },
     /** Throws when the store can't be reached: an operator asked for it and must know. */
     async purge(): Promise<number> {
       return withTimeout(store.purge());

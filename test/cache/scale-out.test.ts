@@ -1,0 +1,165 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Service } from '../../src/db/entities/service.entity.js';
+import {
+  buildTestApp,
+  dialects,
+  openTestDatabase,
+  type TestApp,
+  testCacheConfig,
+} from '../support/app.js';
+import { sharedRedisUrl } from '../support/redis.js';
+
+// DESIGN §11: several processes share one Redis and one database; an invalidation made through
+// one of them is seen by all of them at once.
+
+const SERVICES = `query Services($u: ID!) {
+  services(userId: $u) { id name priceCents }
+  user(id: $u) { id name }
+}`;
+const CREATE_SERVICE = `mutation($i: CreateServiceInput!) { createService(input: $i) { id } }`;
+const PURGE = 'mutation { purgeCache { epoch } }';
+const INVALIDATE_SERVICES =
+  'mutation($u: ID!) { invalidateServices(userId: $u) { invalidatedEntities } }';
+
+describe.each(dialects)('two instances side by side on %s', (dialect) => {
+  let database: Awaited<ReturnType<typeof openTestDatabase>>;
+  let a: TestApp;
+  let b: TestApp;
+  let key: string;
+  let tenantId: string;
+  // A generous store timeout: on a busy machine a 50 ms one can open a breaker, and this file
+  // is about sharing, not failing (failure.test.ts).
+  const cache = testCacheConfig({ backend: 'REDIS', redisUrl: sharedRedisUrl(), timeoutMs: 2_000 });
+
+  beforeAll(async () => {
+    // One database (for SQLite, the one in-memory DataSource both apps hold), one Redis, one
+    // CACHE_PREFIX: what two processes of one deployment share.
+    database = await openTestDatabase(dialect);
+    a = await buildTestApp(dialect, { db: database.db, cache });
+    b = await buildTestApp(dialect, { db: database.db, cache });
+    expect(b.cacheConfig.prefix).toBe(a.cacheConfig.prefix);
+    const created = await a.createTenant('Shared');
+    key = created.key;
+    tenantId = created.tenant.id;
+  });
+  afterAll(async () => {
+    await a?.close();
+    await b?.close();
+    await database?.close();
+  });
+
+  async function provider(name: string) {
+    const user = await a.createUser(tenantId, name);
+    const created = await a.execute(
+      CREATE_SERVICE,
+      { i: { userId: user.id, name: `${name} cut`, durationMinutes: 30, priceCents: 3000 } },
+      key,
+    );
+    expect(created.body.errors).toBeUndefined();
+    return user;
+  }
+
+  const names = (res: { data: { services: { name: string }[] } }) =>
+    res.data.services.map((s) => s.name);
+
+  it('shares entries: a miss through A is a hit through B', async () => {
+    const user = await provider('Ana');
+    const first = await a.execute(SERVICES, { u: user.id }, key);
+    expect(first.headers.get('x-cache')).toBe('MISS');
+    expect(names(first)).toEqual(['Ana cut']);
+    const fromB = await b.execute(SERVICES, { u: user.id }, key);
+    expect(fromB.headers.get('x-cache')).toBe('HIT');
+    expect(fromB.body).toEqual(first.body);
+  });
+
+  it('a write through A is seen by the next read through B, with no wait', async () => {
+    const user = await provider('Bia');
+    await a.execute(SERVICES, { u: user.id }, key);
+    expect((await b.execute(SERVICES, { u: user.id }, key)).headers.get('x-cache')).toBe('HIT');
+
+    const added = await a.execute(
+      CREATE_SERVICE,
+      { i: { userId: user.id, name: 'Bia brows', durationMinutes: 20, priceCents: 2000 } },
+      key,
+    );
+    expect(added.body.errors).toBeUndefined();
+    const miss = await b.execute(SERVICES, { u: user.id }, key);
+    expect(miss.headers.get('x-cache')).toBe('MISS');
+    expect(names(miss)).toEqual(['Bia brows', 'Bia cut']);
+    const hit = await b.execute(SERVICES, { u: user.id }, key);
+    expect(hit.headers.get('x-cache')).toBe('HIT');
+    expect(names(hit)).toEqual(['Bia brows', 'Bia cut']);
+    // And A reads B's entry.
+    const fromA = await a.execute(SERVICES, { u: user.id }, key);
+    expect(fromA.headers.get('x-cache')).toBe('HIT');
+    expect(names(fromA)).toEqual(['Bia brows', 'Bia cut']);
+  });
+
+  it("an operator's invalidation through B empties A's reads at once", async () => {
+    const user = await provider('Cris');
+    await a.execute(SERVICES, { u: user.id }, key);
+    expect((await a.execute(SERVICES, { u: user.id }, key)).headers.get('x-cache')).toBe('HIT');
+    const removed = await b.execute(INVALIDATE_SERVICES, { u: user.id });
+    expect(removed.data.invalidateServices.invalidatedEntities).toBe(1);
+    expect((await a.execute(SERVICES, { u: user.id }, key)).headers.get('x-cache')).toBe('MISS');
+  });
+
+  it('purgeCache through A reaches B by pub/sub', async () => {
+    const user = await provider('Duda');
+    expect(names(await a.execute(SERVICES, { u: user.id }, key))).toEqual(['Duda cut']);
+    // Data changed behind the cache's back (a script, a restore): what purgeCache is for.
+    await database.db
+      .getRepository(Service)
+      .update({ userId: user.id, name: 'Duda cut' }, { name: 'Duda trim' });
+    const stale = await b.execute(SERVICES, { u: user.id }, key);
+    expect(stale.headers.get('x-cache')).toBe('HIT');
+    expect(names(stale)).toEqual(['Duda cut']);
+
+    // Listen on the channel the instances share, to see the epoch go out.
+    const channel = `${a.cacheConfig.prefix}:events`;
+    const listener = new Redis(sharedRedisUrl(), { lazyConnect: true, maxRetriesPerRequest: 0 });
+    const raw = new Redis(sharedRedisUrl(), { lazyConnect: true, maxRetriesPerRequest: 0 });
+    const published: string[] = [];
+    try {
+      await Promise.all([listener.connect(), raw.connect()]);
+      // Both instances listen for purges (they subscribe in the background once connected).
+      const subscribers = async () =>
+        ((await raw.pubsub('NUMSUB', channel)) as [string, number])[1];
+      for (let tries = 0; tries < 200 && (await subscribers()) < 2; tries++) await sleep(10);
+      expect(await subscribers()).toBe(2);
+      listener.on('message', (_channel: string, message: string) => published.push(message));
+      await listener.subscribe(channel);
+
+      const purged = await a.execute(PURGE);
+      expect(purged.body.errors).toBeUndefined();
+      const purgedAt = performance.now();
+      const { epoch } = purged.data.purgeCache as { epoch: number };
+      expect(epoch).toBeGreaterThan(0);
+      // A bumped the epoch itself: it knows at once.
+      const fromA = await a.execute(SERVICES, { u: user.id }, key);
+      expect(fromA.headers.get('x-cache')).toBe('MISS');
+      expect(names(fromA)).toEqual(['Duda trim']);
+
+      let seenAfterMs: number | null = null;
+      while (performance.now() - purgedAt < 2_000) {
+        const fromB = await b.execute(SERVICES, { u: user.id }, key);
+        if (names(fromB)[0] === 'Duda trim') {
+          seenAfterMs = performance.now() - purgedAt;
+          break;
+        }
+        await sleep(5);
+      }
+      console.log(`[${dialect}] purge through A seen by B after ${seenAfterMs?.toFixed(1)} ms`);
+      expect(seenAfterMs).not.toBeNull();
+      expect(published).toContain(String(epoch));
+      const settled = await b.execute(SERVICES, { u: user.id }, key);
+      expect(settled.headers.get('x-cache')).toBe('HIT');
+      expect(names(settled)).toEqual(['Duda trim']);
+    } finally {
+      listener.disconnect();
+      raw.disconnect();
+    }
+  });
+});
