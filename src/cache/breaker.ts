@@ -50,8 +50,13 @@ export function createResilientStore(store: ResponseStore, options: ResilientSto
 
   function withTimeout<T>(work: Promise<T>): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
+    // Timers run before the event loop reads sockets: on a busy loop the timer and a reply that
+    // already arrived are both due. setImmediate lets that reply be read and win the race.
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new StoreTimeout(options.timeoutMs)), options.timeoutMs);
+      timer = setTimeout(
+        () => setImmediate(() => reject(new StoreTimeout(options.timeoutMs))),
+        options.timeoutMs,
+      );
     });
     return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
   }

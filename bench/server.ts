@@ -1,0 +1,141 @@
+/**
+ * One benchmark target in its own process, started by bench/run.ts. It reads its settings from
+ * the environment, listens on 127.0.0.1 on a free port, sends `{ port }` over IPC and serves
+ * until SIGTERM. BENCH_TARGET picks what it serves:
+ * - `ceiling`: node:http writing the bytes in BENCH_BODY_FILE, with BENCH_CONTENT_TYPE;
+ * - `hotpath`: the app as src/main.ts builds it from parseConfig(env), without seeding or warming;
+ * - `stock`: plain Yoga over the same schema and services with the stock
+ *   @envelop/response-cache and createRedisCache from @envelop/response-cache-redis.
+ */
+import 'reflect-metadata';
+import { readFileSync } from 'node:fs';
+import { createServer, type RequestListener } from 'node:http';
+import { useResponseCache } from '@envelop/response-cache';
+import { createRedisCache } from '@envelop/response-cache-redis';
+import { createYoga } from 'graphql-yoga';
+import { Redis } from 'ioredis';
+import { createApp } from '../src/app.js';
+import { parseConfig } from '../src/config.js';
+import type { Context } from '../src/context.js';
+import { openDatabase } from '../src/db/data-source.js';
+import { unauthenticated } from '../src/errors.js';
+import { createLogger, yogaLogger } from '../src/logger.js';
+import { schema } from '../src/schema/index.js';
+
+type Target = 'ceiling' | 'hotpath' | 'stock';
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`bench/server.ts: ${name} is required`);
+  return value;
+}
+
+async function ceiling() {
+  const body = readFileSync(required('BENCH_BODY_FILE'));
+  const headers = {
+    'content-type': required('BENCH_CONTENT_TYPE'),
+    'content-length': String(body.length),
+  };
+  const handler: RequestListener = (req, res) => {
+    // Read the POST like a real server would, then write the precomputed bytes.
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, headers);
+      res.end(body);
+    });
+  };
+  return { handler, close: async () => {} };
+}
+
+async function hotpath() {
+  const config = parseConfig(process.env);
+  const logger = createLogger(config.logLevel);
+  const db = await openDatabase(config.database);
+  const app = createApp({
+    db,
+    logger,
+    cache: config.cache,
+    opsToken: required('OPS_TOKEN'),
+    defaultTimezone: config.defaultTimezone,
+  });
+  if (!(await app.cache.ready())) throw new Error('the cache store did not become ready');
+  return {
+    handler: app.yoga as unknown as RequestListener,
+    close: async () => {
+      await app.close();
+      await db.destroy();
+    },
+  };
+}
+
+/** The baseline DESIGN §10 measures against: what Yoga users get from the stock plugins. */
+async function stock() {
+  const config = parseConfig({ ...process.env, CACHE_ENABLED: 'false' });
+  const logger = createLogger(config.logLevel);
+  const db = await openDatabase(config.database);
+  // Hotpath with its own cache off provides the same services and authentication.
+  const app = createApp({
+    db,
+    logger,
+    cache: config.cache,
+    opsToken: required('OPS_TOKEN'),
+    defaultTimezone: config.defaultTimezone,
+  });
+  const redis = new Redis(required('BENCH_REDIS_URL'), {
+    keyPrefix: `${required('BENCH_STOCK_PREFIX')}:`,
+  });
+  await new Promise<void>((resolve, reject) => {
+    redis.once('ready', resolve);
+    redis.once('error', reject);
+  });
+  const yoga = createYoga<Record<string, unknown>, Context>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    landingPage: false,
+    graphiql: false,
+    logging: yogaLogger(logger),
+    plugins: [
+      useResponseCache<Context>({
+        session: (context) => (context.viewer.kind === 'tenant' ? context.viewer.tenantId : null),
+        cache: createRedisCache({ redis }),
+        ttl: 300_000,
+      }),
+    ],
+    context: async ({ request }) => {
+      const viewer = await app.auth.viewerOf(request);
+      if (!viewer) throw unauthenticated('Unknown API key.');
+      return { viewer, services: app.services, db, cache: null };
+    },
+  });
+  return {
+    handler: yoga as unknown as RequestListener,
+    close: async () => {
+      redis.disconnect();
+      await app.close();
+      await db.destroy();
+    },
+  };
+}
+
+async function main() {
+  const target = required('BENCH_TARGET') as Target;
+  const built =
+    target === 'ceiling' ? await ceiling() : target === 'hotpath' ? await hotpath() : await stock();
+  const server = createServer(built.handler);
+  server.listen(0, '127.0.0.1', () => {
+    const address = server.address();
+    if (!address || typeof address === 'string') throw new Error('no port');
+    process.send?.({ port: address.port });
+  });
+  process.on('SIGTERM', () => {
+    server.close(() => {
+      built.close().finally(() => process.exit(0));
+    });
+    server.closeAllConnections();
+  });
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
