@@ -32,20 +32,32 @@ export const StoreRef = builder.loadableObject('Store', {
   description: 'A point of sale.',
   load: async (ids: string[], ctx) => loadStores(ctx.db, requireTenant(ctx.viewer).tenantId, ids),
   toKey: (store: Store) => store.id,
-  fields: (t) => ({ id: t.exposeID('id'), name: t.exposeString('name') }),
+  fields: (t) => ({
+    id: t.exposeID('id', { description: 'What the STORE dimension and storeIds filter use.' }),
+    name: t.exposeString('name', { description: '1 to 200 characters.' }),
+  }),
 });
 
 const SaleRef = builder.objectRef<Sale>('Sale').implement({
+  description: 'One sale of a store: the rows analytics reports are computed from.',
   fields: (t) => ({
-    id: t.exposeID('id'),
-    store: t.field({ type: StoreRef, resolve: (sale) => sale.storeId }),
-    channel: t.exposeString('channel'),
-    amountCents: t.exposeInt('amountCents'),
-    soldAt: t.expose('soldAt', { type: 'DateTime' }),
+    id: t.exposeID('id', { description: 'UUID.' }),
+    store: t.field({
+      type: StoreRef,
+      description: "A store of the caller's tenant.",
+      resolve: (sale) => sale.storeId,
+    }),
+    channel: t.exposeString('channel', { description: 'What the CHANNEL dimension groups by.' }),
+    amountCents: t.exposeInt('amountCents', { description: 'Amount in cents.' }),
+    soldAt: t.expose('soldAt', {
+      type: 'DateTime',
+      description: "When it was sold; DAY and MONTH read it in the tenant's time zone.",
+    }),
   }),
 });
 
 const RowRef = builder.objectRef<AnalyticsReport['rows'][number]>('AnalyticsRow').implement({
+  description: 'One group of sales: its dimension values and its metric values.',
   fields: (t) => ({
     keys: t.exposeStringList('keys', {
       description: 'One value per requested dimension, in request order.',
@@ -60,45 +72,89 @@ const ReportRef = builder.objectRef<AnalyticsReport>('AnalyticsReport').implemen
   description:
     'Sales grouped by the requested dimensions. id is derived from the tenant and the query.',
   fields: (t) => ({
-    id: t.exposeID('id'),
-    metrics: t.field({ type: [MetricEnum], resolve: (r) => r.metrics }),
-    dimensions: t.field({ type: [DimensionEnum], resolve: (r) => r.dimensions }),
+    id: t.exposeID('id', {
+      description: "'<tenantId>:<hash>'; the same for the same question in any filter order.",
+    }),
+    metrics: t.field({
+      type: [MetricEnum],
+      description: "As requested; the order of each row's values.",
+      resolve: (r) => r.metrics,
+    }),
+    dimensions: t.field({
+      type: [DimensionEnum],
+      description: "As requested (empty when none); the order of each row's keys.",
+      resolve: (r) => r.dimensions,
+    }),
     rows: t.field({ type: [RowRef], description: 'Ordered by keys.', resolve: (r) => r.rows }),
-    totalRows: t.exposeInt('totalRows'),
-    computedAt: t.expose('computedAt', { type: 'DateTime' }),
+    totalRows: t.exposeInt('totalRows', { description: 'Number of rows.' }),
+    computedAt: t.expose('computedAt', {
+      type: 'DateTime',
+      description:
+        'When it was computed. With the default TTLs a cached report is up to 5 min old when the ' +
+        'range touches the last 7 days, 1 h when it ended 8 to 30 days ago, 24 h when earlier.',
+    }),
   }),
 });
 
 const DateRangeInput = builder.inputType('DateRangeInput', {
   description: "Both days included, in the tenant's time zone; at most 400 days.",
   fields: (t) => ({
-    start: t.field({ type: 'Date', required: true }),
-    end: t.field({ type: 'Date', required: true }),
+    start: t.field({ type: 'Date', required: true, description: 'First day, included.' }),
+    end: t.field({
+      type: 'Date',
+      required: true,
+      description: 'Last day, included; not before start (BAD_USER_INPUT).',
+    }),
   }),
 });
 
 const FilterInput = builder.inputType('AnalyticsFilterInput', {
+  description: 'Narrows the sales counted. An omitted or null filter keeps every sale.',
   fields: (t) => ({
-    channels: t.stringList(),
-    storeIds: t.idList(),
+    channels: t.stringList({
+      description: 'Only these channels, at most 100; an empty list matches nothing.',
+    }),
+    storeIds: t.idList({
+      description: 'Only these stores, at most 100; an empty list matches nothing.',
+    }),
   }),
 });
 
 const QueryInput = builder.inputType('AnalyticsQueryInput', {
+  description: "What to compute over the caller's sales. Breaking a bound is BAD_USER_INPUT.",
   fields: (t) => ({
-    metrics: t.field({ type: [MetricEnum], required: true }),
-    dimensions: t.field({ type: [DimensionEnum] }),
-    filters: t.field({ type: FilterInput }),
-    dateRange: t.field({ type: DateRangeInput, required: true }),
+    metrics: t.field({
+      type: [MetricEnum],
+      required: true,
+      description: 'At least one, none repeated; each row has one value per metric, in this order.',
+    }),
+    dimensions: t.field({
+      type: [DimensionEnum],
+      description: 'Group by these, in this order, none repeated; omitted: a single row of totals.',
+    }),
+    filters: t.field({ type: FilterInput, description: 'Omitted: every channel and store.' }),
+    dateRange: t.field({
+      type: DateRangeInput,
+      required: true,
+      description: "Days of sales, in the tenant's time zone; at most 400 days.",
+    }),
   }),
 });
 
 const RecordSaleInput = builder.inputType('RecordSaleInput', {
+  description: 'One sale. Breaking a bound is BAD_USER_INPUT.',
   fields: (t) => ({
-    storeId: t.id({ required: true }),
-    channel: t.string({ required: true }),
-    amountCents: t.int({ required: true }),
-    soldAt: t.field({ type: 'DateTime', required: true }),
+    storeId: t.id({
+      required: true,
+      description: "A store of the caller's tenant; NOT_FOUND otherwise.",
+    }),
+    channel: t.string({ required: true, description: 'Free text, 1 to 50 characters.' }),
+    amountCents: t.int({ required: true, description: 'In cents, 0 to 1,000,000,000.' }),
+    soldAt: t.field({
+      type: 'DateTime',
+      required: true,
+      description: "Its month, in the tenant's time zone, decides which cached reports go.",
+    }),
   }),
 });
 
@@ -130,11 +186,15 @@ builder.queryFields((t) => ({
 builder.mutationFields((t) => ({
   createStore: t.field({
     type: StoreRef,
+    description: 'A new store; name 1 to 200 characters. Invalidates the cached stores list.',
     args: { name: t.arg.string({ required: true }) },
     resolve: (_, args, ctx) => ctx.services.sales.createStore(ctx.viewer, args.name),
   }),
   recordSale: t.field({
     type: SaleRef,
+    description:
+      "Invalidates only the cached analytics reports covering the sale's month (tenant's time " +
+      'zone); reports of other months stay.',
     args: { input: t.arg({ type: RecordSaleInput, required: true }) },
     resolve: (_, { input }, ctx) =>
       ctx.services.sales.record(ctx.viewer, { ...input, storeId: String(input.storeId) }),

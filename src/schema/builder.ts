@@ -25,5 +25,10 @@ builder.addScalarType('DateTime', DateTimeResolver, {
 });
 builder.addScalarType('JSON', JSONResolver, { description: 'Any JSON value.' });
 
-builder.queryType({});
-builder.mutationType({});
+const access =
+  "Tenant data needs the tenant's API key (the operator token gets FORBIDDEN); fields marked " +
+  "'Operators only' need the operator token. Another tenant's id answers NOT_FOUND.";
+builder.queryType({ description: `Reads. ${access} Answers are cached per tenant.` });
+builder.mutationType({
+  description: `Writes. ${access} Each write invalidates the cached answers it changes.`,
+});

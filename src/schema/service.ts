@@ -14,9 +14,9 @@ export const ServiceRef = builder.loadableObjectRef('Service', {
 ServiceRef.implement({
   description: 'Something a provider offers, with its length and price.',
   fields: (t) => ({
-    id: t.exposeID('id'),
+    id: t.exposeID('id', { description: 'UUID.' }),
     user: t.field({ type: UserRef, description: 'The provider.', resolve: (s) => s.userId }),
-    name: t.exposeString('name'),
+    name: t.exposeString('name', { description: '1 to 200 characters.' }),
     durationMinutes: t.exposeInt('durationMinutes', { description: 'Between 5 and 600.' }),
     priceCents: t.exposeInt('priceCents', { description: 'Price in cents.' }),
     active: t.exposeBoolean('active', { description: 'Bookable. False once deleted.' }),
@@ -24,8 +24,12 @@ ServiceRef.implement({
 });
 
 const CreateServiceInput = builder.inputType('CreateServiceInput', {
+  description: 'A new service, active from the start. Breaking a bound is BAD_USER_INPUT.',
   fields: (t) => ({
-    userId: t.id({ required: true }),
+    userId: t.id({
+      required: true,
+      description: "The provider, a user of the caller's tenant; NOT_FOUND otherwise.",
+    }),
     name: t.string({ required: true, description: '1 to 200 characters.' }),
     durationMinutes: t.int({ required: true, description: 'Between 5 and 600.' }),
     priceCents: t.int({ required: true, description: 'Not negative.' }),
@@ -35,10 +39,10 @@ const CreateServiceInput = builder.inputType('CreateServiceInput', {
 const UpdateServiceInput = builder.inputType('UpdateServiceInput', {
   description: 'Omitted fields stay as they are.',
   fields: (t) => ({
-    name: t.string(),
-    durationMinutes: t.int(),
-    priceCents: t.int(),
-    active: t.boolean(),
+    name: t.string({ description: '1 to 200 characters.' }),
+    durationMinutes: t.int({ description: 'Between 5 and 600.' }),
+    priceCents: t.int({ description: 'In cents, 0 to 100,000,000.' }),
+    active: t.boolean({ description: 'false: no longer bookable, still listed.' }),
   }),
 });
 
@@ -61,12 +65,16 @@ builder.queryFields((t) => ({
 builder.mutationFields((t) => ({
   createService: t.field({
     type: ServiceRef,
+    description: "Adds a service to a provider; invalidates that user's cached services lists.",
     args: { input: t.arg({ type: CreateServiceInput, required: true }) },
     resolve: (_, { input }, ctx) =>
       ctx.services.services.create(ctx.viewer, { ...input, userId: String(input.userId) }),
   }),
   updateService: t.field({
     type: ServiceRef,
+    description:
+      "Invalidates the user's services lists and every cached response showing the service. " +
+      "NOT_FOUND for a deleted service or another tenant's.",
     args: {
       id: t.arg.id({ required: true }),
       input: t.arg({ type: UpdateServiceInput, required: true }),

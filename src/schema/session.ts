@@ -6,40 +6,67 @@ import { requireTenant } from '../services/access.js';
 import { builder } from './builder.js';
 import { loadOrNotFound } from './loading.js';
 
-const SessionStateEnum = builder.enumType('SessionState', { values: SESSION_STATES });
+const SessionStateEnum = builder.enumType('SessionState', {
+  description: 'Where pairing stands: new sessions start DISCONNECTED.',
+  values: SESSION_STATES,
+});
 
 // Status, QR code and credential are views of the session row; each has the session's id.
 const SessionStatusRef = builder.objectRef<WhatsAppSession>('SessionStatus').implement({
+  description: "A session's connection state; cached 5 min, invalidated by its mutations.",
   fields: (t) => ({
-    id: t.exposeID('id'),
-    state: t.field({ type: SessionStateEnum, resolve: (s) => s.state }),
-    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+    id: t.exposeID('id', { description: "The session's id." }),
+    state: t.field({
+      type: SessionStateEnum,
+      description: 'The current state.',
+      resolve: (s) => s.state,
+    }),
+    updatedAt: t.expose('updatedAt', {
+      type: 'DateTime',
+      description: "The session's last change by any of its mutations.",
+    }),
   }),
 });
 
 const QrCodeRef = builder.objectRef<WhatsAppSession>('QrCode').implement({
   description: 'The code to scan with the phone; valid for 60 seconds.',
   fields: (t) => ({
-    id: t.exposeID('id'),
-    code: t.string({ resolve: (s) => s.qrCode ?? '' }),
-    expiresAt: t.field({ type: 'DateTime', resolve: (s) => s.qrExpiresAt ?? s.updatedAt }),
+    id: t.exposeID('id', { description: "The session's id." }),
+    code: t.string({
+      description: 'The text to render as a QR code.',
+      resolve: (s) => s.qrCode ?? '',
+    }),
+    expiresAt: t.field({
+      type: 'DateTime',
+      description: 'When the code stops working: 60 s after refreshQrCode issued it.',
+      resolve: (s) => s.qrExpiresAt ?? s.updatedAt,
+    }),
   }),
 });
 
 const DeviceCredentialRef = builder.objectRef<WhatsAppSession>('DeviceCredential').implement({
+  description: 'The paired WhatsApp device of a session; cached 6 h, invalidated on change.',
   fields: (t) => ({
-    id: t.exposeID('id'),
-    deviceJid: t.string({ resolve: (s) => s.deviceJid ?? '' }),
+    id: t.exposeID('id', { description: "The session's id." }),
+    deviceJid: t.string({
+      description: 'The device JID, like 5511999999999@s.whatsapp.net.',
+      resolve: (s) => s.deviceJid ?? '',
+    }),
   }),
 });
 
 const SessionRef = builder.loadableObject('WhatsAppSession', {
+  description: 'A WhatsApp connection of the tenant; cached 24 h, invalidated by its mutations.',
   load: async (ids: string[], ctx) => loadSessions(ctx.db, requireTenant(ctx.viewer).tenantId, ids),
   toKey: (session: WhatsAppSession) => session.id,
   fields: (t) => ({
-    id: t.exposeID('id'),
-    name: t.exposeString('name'),
-    status: t.field({ type: SessionStatusRef, resolve: (s) => s }),
+    id: t.exposeID('id', { description: 'UUID.' }),
+    name: t.exposeString('name', { description: '1 to 200 characters.' }),
+    status: t.field({
+      type: SessionStatusRef,
+      description: 'The connection state.',
+      resolve: (s) => s,
+    }),
     qrCode: t.field({
       type: QrCodeRef,
       nullable: true,
@@ -71,12 +98,14 @@ builder.queryFields((t) => ({
   session: t.field({
     type: SessionRef,
     nullable: true,
+    description: "A session of the caller's tenant; null only with a NOT_FOUND error.",
     args: { id: t.arg.id({ required: true }) },
     resolve: (_, args, ctx) => loadSession(ctx, String(args.id)),
   }),
   sessionStatus: t.field({
     type: SessionStatusRef,
     nullable: true,
+    description: "The session's state alone; null only with a NOT_FOUND error.",
     args: { id: t.arg.id({ required: true }) },
     resolve: (_, args, ctx) => loadSession(ctx, String(args.id)),
   }),
@@ -85,11 +114,15 @@ builder.queryFields((t) => ({
 builder.mutationFields((t) => ({
   createSession: t.field({
     type: SessionRef,
+    description: 'A new session, DISCONNECTED, without QR code or credential; name 1 to 200 chars.',
     args: { name: t.arg.string({ required: true }) },
     resolve: (_, args, ctx) => ctx.services.sessions.create(ctx.viewer, args.name),
   }),
   updateSessionStatus: t.field({
     type: SessionStatusRef,
+    description:
+      "Sets the state only; the QR code and credential stay. Invalidates the session's cached " +
+      "responses. NOT_FOUND for another tenant's session.",
     args: {
       id: t.arg.id({ required: true }),
       state: t.arg({ type: SessionStateEnum, required: true }),

@@ -6,7 +6,10 @@ import { type TemplateView, templateVariables } from '../services/template.servi
 import { builder } from './builder.js';
 import { loadOrNotFound } from './loading.js';
 
-export const TemplateTypeEnum = builder.enumType('TemplateType', { values: TEMPLATE_TYPES });
+export const TemplateTypeEnum = builder.enumType('TemplateType', {
+  description: 'What a message is for; each type has a built-in template.',
+  values: TEMPLATE_TYPES,
+});
 
 export const MessageTemplateRef = builder.loadableObject('MessageTemplate', {
   description: "A message with {{variables}}. Built-in templates have ids 'builtin:<TYPE>'.",
@@ -20,10 +23,16 @@ export const MessageTemplateRef = builder.loadableObject('MessageTemplate', {
   },
   toKey: (template: TemplateView) => template.id,
   fields: (t) => ({
-    id: t.exposeID('id'),
-    type: t.field({ type: TemplateTypeEnum, resolve: (tpl) => tpl.type }),
-    name: t.exposeString('name'),
-    body: t.exposeString('body'),
+    id: t.exposeID('id', { description: "A stored template's id, or 'builtin:<TYPE>'." }),
+    type: t.field({
+      type: TemplateTypeEnum,
+      description: 'What the message is for.',
+      resolve: (tpl) => tpl.type,
+    }),
+    name: t.exposeString('name', { description: '1 to 200 characters.' }),
+    body: t.exposeString('body', {
+      description: 'The text with {{variables}}; up to 4000 characters.',
+    }),
     variables: t.stringList({
       description: 'Names of the {{variables}} that body uses.',
       resolve: (tpl) => templateVariables(tpl.body),
@@ -36,17 +45,29 @@ const RenderedMessageRef = builder
   .implement({
     description: 'A template with its variables filled in.',
     fields: (t) => ({
-      template: t.field({ type: MessageTemplateRef, resolve: (m) => m.template }),
-      text: t.exposeString('text'),
+      template: t.field({
+        type: MessageTemplateRef,
+        description: "The one templateByType picks: the user's, the tenant's default or built-in.",
+        resolve: (m) => m.template,
+      }),
+      text: t.exposeString('text', { description: 'The body with every {{variable}} replaced.' }),
     }),
   });
 
 const UpsertTemplateInput = builder.inputType('UpsertTemplateInput', {
   description: "userId null: the tenant's default for that type.",
   fields: (t) => ({
-    userId: t.id(),
-    type: t.field({ type: TemplateTypeEnum, required: true }),
-    name: t.string({ required: true }),
+    userId: t.id({
+      description:
+        "The user's own template; omitted: the tenant's default. NOT_FOUND for another " +
+        "tenant's user.",
+    }),
+    type: t.field({
+      type: TemplateTypeEnum,
+      required: true,
+      description: 'Replaces the template of this type and userId, if there is one.',
+    }),
+    name: t.string({ required: true, description: '1 to 200 characters.' }),
     body: t.string({ required: true, description: 'Up to 4000 characters.' }),
   }),
 });
@@ -55,6 +76,9 @@ builder.queryFields((t) => ({
   template: t.field({
     type: MessageTemplateRef,
     nullable: true,
+    description:
+      "A template of the caller's tenant, or a built-in one by 'builtin:<TYPE>'. null only with " +
+      "a NOT_FOUND error (a missing id or another tenant's).",
     args: { id: t.arg.id({ required: true }) },
     resolve: (_, args, ctx) =>
       loadOrNotFound(MessageTemplateRef, ctx, 'MessageTemplate', String(args.id)),
@@ -63,7 +87,8 @@ builder.queryFields((t) => ({
     type: MessageTemplateRef,
     nullable: true,
     description:
-      "The user's own template of that type, else the tenant's default (no userId), else the built-in one.",
+      "The user's own template of that type, else the tenant's default (no userId), " +
+      'else the built-in one.',
     args: {
       userId: t.arg.id({ required: true }),
       type: t.arg({ type: TemplateTypeEnum, required: true }),
@@ -97,6 +122,9 @@ builder.queryFields((t) => ({
 builder.mutationFields((t) => ({
   upsertTemplate: t.field({
     type: MessageTemplateRef,
+    description:
+      "Creates or replaces the template of (userId, type). Invalidates the tenant's cached " +
+      'templateByType and renderTemplate answers, and responses showing this template.',
     args: { input: t.arg({ type: UpsertTemplateInput, required: true }) },
     resolve: (_, { input }, ctx) => ctx.services.templates.upsert(ctx.viewer, input),
   }),

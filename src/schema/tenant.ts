@@ -4,8 +4,8 @@ import { builder } from './builder.js';
 export const TenantRef = builder.objectRef<Tenant>('Tenant').implement({
   description: 'A customer of Hotpath: a business with its own users, data and API keys.',
   fields: (t) => ({
-    id: t.exposeID('id'),
-    name: t.exposeString('name'),
+    id: t.exposeID('id', { description: 'UUID; what createUser and createApiKey take.' }),
+    name: t.exposeString('name', { description: '1 to 200 characters.' }),
     timezone: t.exposeString('timezone', {
       description: "IANA time zone the tenant's agenda dates and stats are read in.",
     }),

@@ -21,9 +21,13 @@ export const UserRef = builder.loadableObjectRef('User', {
 UserRef.implement({
   description: 'A provider: someone with an agenda and services.',
   fields: (t) => ({
-    id: t.exposeID('id'),
-    name: t.exposeString('name'),
-    plan: t.field({ type: PlanEnum, resolve: (user) => user.plan }),
+    id: t.exposeID('id', { description: 'UUID.' }),
+    name: t.exposeString('name', { description: '1 to 200 characters.' }),
+    plan: t.field({
+      type: PlanEnum,
+      description: 'The subscription; cache warming serves paid plans first.',
+      resolve: (user) => user.plan,
+    }),
     services: t.loadableGroup({
       description: 'The services the user offers (active and inactive; deleted ones are gone).',
       type: ServiceRef,
@@ -39,10 +43,11 @@ UserRef.implement({
 });
 
 const CreateUserInput = builder.inputType('CreateUserInput', {
+  description: 'A new provider of a tenant. Breaking a bound is BAD_USER_INPUT.',
   fields: (t) => ({
-    tenantId: t.id({ required: true }),
-    name: t.string({ required: true }),
-    plan: t.field({ type: PlanEnum, required: true }),
+    tenantId: t.id({ required: true, description: 'The tenant; NOT_FOUND when there is none.' }),
+    name: t.string({ required: true, description: '1 to 200 characters.' }),
+    plan: t.field({ type: PlanEnum, required: true, description: 'The subscription.' }),
   }),
 });
 

@@ -445,7 +445,8 @@ describe.each<[TestDialect, Backend]>([
   it('stores old rows and serves stale reads: the test above can fail', async () => {
     const result = await race(h, { operations: OPERATIONS, maxMs: MAX_RUN_MS, stopAtStale: 5 });
     report(`${dialect}/${backend} without the check`, result);
-    expect(result.saves.stale).toBe(0);
+    // (A few saves may still be refused: an invalidation can land between the wrapper's
+    // lookup of the current seq and its save. What matters is that old rows get through.)
     expect(result.staleReads).toBeGreaterThan(0);
   }, 30_000);
 });
