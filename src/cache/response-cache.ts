@@ -190,7 +190,7 @@ export function createResponseCache(options: ResponseCacheOptions) {
       }
       const viewer = await options.auth.viewerOf(request);
       // No key, no entry: a 401 follows. Operators read live data.
-      if (!viewer || viewer.kind !== 'tenant') {
+      if (viewer?.kind !== 'tenant') {
         states.set(
           request,
           new RequestCacheState(options.policy, null, null, operationName, startedAt),

@@ -6,8 +6,7 @@ import { Sale } from '../../src/db/entities/sale.entity.js';
 import { Service } from '../../src/db/entities/service.entity.js';
 import { WhatsAppSession } from '../../src/db/entities/whatsapp-session.entity.js';
 import { localDate } from '../../src/time.js';
-import { buildTestApp, dialects, type TestApp } from '../support/app.js';
-import { sharedRedisUrl } from '../support/redis.js';
+import { buildTestApp, dialects, sharedRedisCache, type TestApp } from '../support/app.js';
 
 /**
  * DESIGN §4, one test per row: a write empties exactly the cached responses it made stale
@@ -79,7 +78,7 @@ describe.each(dialects)('DESIGN §4 invalidation on %s with Redis', (dialect) =>
     app = await buildTestApp(dialect, {
       // A slow Redis (the suite runs files in parallel) must not turn a lookup into a BYPASS
       // here: failing open is test/cache/failure.test.ts's subject.
-      cache: { backend: 'REDIS', redisUrl: sharedRedisUrl(), debug: true, timeoutMs: 2_000 },
+      cache: sharedRedisCache({ debug: true }),
     });
   });
   afterAll(() => app.close());

@@ -3,8 +3,14 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WARM_DOCUMENTS } from '../../src/cache/warming.js';
 import type { CacheConfig } from '../../src/config.js';
 import type { Plan } from '../../src/db/entities/user.entity.js';
-import { buildTestApp, codes, dialects, OPS_TOKEN, type TestApp } from '../support/app.js';
-import { sharedRedisUrl } from '../support/redis.js';
+import {
+  buildTestApp,
+  codes,
+  dialects,
+  OPS_TOKEN,
+  sharedRedisCache,
+  type TestApp,
+} from '../support/app.js';
 
 /**
  * DESIGN §4 operator mutations and §8 warming: each removes exactly what it names, says how
@@ -43,15 +49,8 @@ interface Read {
   run: () => Promise<Result>;
 }
 
-const redisCache = (overrides: Partial<CacheConfig> = {}): Partial<CacheConfig> => ({
-  backend: 'REDIS',
-  redisUrl: sharedRedisUrl(),
-  debug: true,
-  // A slow Redis (the suite runs files in parallel) must not turn a lookup into a BYPASS here:
-  // failing open is test/cache/failure.test.ts's subject.
-  timeoutMs: 2_000,
-  ...overrides,
-});
+const redisCache = (overrides: Partial<CacheConfig> = {}) =>
+  sharedRedisCache({ debug: true, ...overrides });
 
 /** Helpers over one app; each test builds its own, so every count starts from an empty cache. */
 function helpers(app: TestApp) {

@@ -6,6 +6,7 @@ import {
   buildTestApp,
   dialects,
   openTestDatabase,
+  sharedRedisCache,
   type TestApp,
   testCacheConfig,
 } from '../support/app.js';
@@ -31,7 +32,7 @@ describe.each(dialects)('two instances side by side on %s', (dialect) => {
   let tenantId: string;
   // A generous store timeout: on a busy machine a 50 ms one can open a breaker, and this file
   // is about sharing, not failing (failure.test.ts).
-  const cache = testCacheConfig({ backend: 'REDIS', redisUrl: sharedRedisUrl(), timeoutMs: 2_000 });
+  const cache = testCacheConfig(sharedRedisCache());
 
   beforeAll(async () => {
     // One database (for SQLite, the one in-memory DataSource both apps hold), one Redis, one

@@ -3,7 +3,14 @@ import { Redis } from 'ioredis';
 import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CacheConfig } from '../../src/config.js';
-import { buildTestApp, codes, dialects, OPS_TOKEN, type TestApp } from '../support/app.js';
+import {
+  buildTestApp,
+  codes,
+  dialects,
+  OPS_TOKEN,
+  sharedRedisCache,
+  type TestApp,
+} from '../support/app.js';
 import { sharedRedisUrl } from '../support/redis.js';
 
 /**
@@ -84,15 +91,8 @@ async function entryKeys(app: TestApp, scope = '*'): Promise<string[]> {
   return found;
 }
 
-const redisCache = (overrides: Partial<CacheConfig> = {}): Partial<CacheConfig> => ({
-  backend: 'REDIS',
-  redisUrl: sharedRedisUrl(),
-  debug: true,
-  // A slow Redis (the suite runs files in parallel) must not turn a lookup into a BYPASS here:
-  // failing open is test/cache/failure.test.ts's subject.
-  timeoutMs: 2_000,
-  ...overrides,
-});
+const redisCache = (overrides: Partial<CacheConfig> = {}) =>
+  sharedRedisCache({ debug: true, ...overrides });
 
 describe.each(dialects)('cache scope and policy on %s with Redis', (dialect) => {
   let app: TestApp;

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Store } from '../../src/db/entities/store.entity.js';
-import { buildTestApp, dialects, type TestApp } from '../support/app.js';
-import { sharedRedisUrl } from '../support/redis.js';
+import { buildTestApp, dialects, sharedRedisCache, type TestApp } from '../support/app.js';
 
 const BURST = 100;
 
@@ -16,10 +15,7 @@ const CREATE_STORE = 'mutation($n: String!) { createStore(name: $n) { id name } 
 // A generous store timeout: on a busy machine, 100 requests executing at once can hold the event
 // loop past the default 50 ms, and a Redis reply read late counts as a timeout (failure.test.ts
 // covers the timeout and the breaker). Here the store must answer: the flight is what's tested.
-const backends = [
-  { backend: 'REDIS' as const, redisUrl: sharedRedisUrl(), timeoutMs: 2_000 },
-  { backend: 'MEMORY' as const, timeoutMs: 2_000 },
-];
+const backends = [sharedRedisCache(), { backend: 'MEMORY' as const, timeoutMs: 2_000 }];
 
 describe.each(dialects)('single flight on %s', (dialect) => {
   describe.each(backends)('with $backend', (cache) => {

@@ -10,6 +10,7 @@ import { ApiKey } from '../../src/db/entities/api-key.entity.js';
 import { Tenant } from '../../src/db/entities/tenant.entity.js';
 import { type Plan, User } from '../../src/db/entities/user.entity.js';
 import { hashApiKey } from '../../src/services/tenant.service.js';
+import { sharedRedisUrl } from './redis.js';
 
 /** What codegen's graphql(`...`) returns: a string that carries its result and variable types. */
 export interface TypedDocument<TResult, TVariables> {
@@ -75,8 +76,9 @@ export function testCacheConfig(overrides: Partial<CacheConfig> = {}): CacheConf
     backend: 'DISABLED',
     prefix: `hp-test-${randomBytes(4).toString('hex')}`,
     maxEntries: 10_000,
-    // Generous: two test files load the two cores at once. Failure tests set their own.
-    timeoutMs: 1_000,
+    // Generous: test files load the two cores at once, and a slow answer must not become a
+    // BYPASS in tests about something else. Failing open is test/cache/failure.test.ts's subject.
+    timeoutMs: 2_000,
     debug: false,
     warmIntervalSeconds: 0,
     warmConcurrency: 4,
@@ -85,6 +87,11 @@ export function testCacheConfig(overrides: Partial<CacheConfig> = {}): CacheConf
     ttlOverrides: {},
     ...overrides,
   };
+}
+
+/** The shared Redis at 127.0.0.1:6379 (TEST_REDIS_URL), under the app's own random prefix. */
+export function sharedRedisCache(overrides: Partial<CacheConfig> = {}): Partial<CacheConfig> {
+  return { backend: 'REDIS', redisUrl: sharedRedisUrl(), ...overrides };
 }
 
 export async function buildTestApp(dialect: TestDialect, options: TestAppOptions = {}) {
