@@ -47,8 +47,9 @@ async function ceiling() {
   return { handler, close: async () => {} };
 }
 
-async function hotpath() {
-  const config = parseConfig(process.env);
+/** Hotpath over the bench's SQLite file, with the cache the environment asks for. */
+async function openHotpath(env: NodeJS.ProcessEnv) {
+  const config = parseConfig(env);
   const logger = createLogger(config.logLevel);
   const db = await openDatabase(config.database);
   const app = createApp({
@@ -58,29 +59,23 @@ async function hotpath() {
     opsToken: required('OPS_TOKEN'),
     defaultTimezone: config.defaultTimezone,
   });
-  if (!(await app.cache.ready())) throw new Error('the cache store did not become ready');
-  return {
-    handler: app.yoga as unknown as RequestListener,
-    close: async () => {
-      await app.close();
-      await db.destroy();
-    },
+  const close = async () => {
+    await app.close();
+    await db.destroy();
   };
+  return { app, db, logger, close };
+}
+
+async function hotpath() {
+  const { app, close } = await openHotpath(process.env);
+  if (!(await app.cache.ready())) throw new Error('the cache store did not become ready');
+  return { handler: app.yoga as unknown as RequestListener, close };
 }
 
 /** The baseline DESIGN §10 measures against: what Yoga users get from the stock plugins. */
 async function stock() {
-  const config = parseConfig({ ...process.env, CACHE_ENABLED: 'false' });
-  const logger = createLogger(config.logLevel);
-  const db = await openDatabase(config.database);
   // Hotpath with its own cache off provides the same services and authentication.
-  const app = createApp({
-    db,
-    logger,
-    cache: config.cache,
-    opsToken: required('OPS_TOKEN'),
-    defaultTimezone: config.defaultTimezone,
-  });
+  const { app, db, logger, close } = await openHotpath({ ...process.env, CACHE_ENABLED: 'false' });
   const redis = new Redis(required('BENCH_REDIS_URL'), {
     keyPrefix: `${required('BENCH_STOCK_PREFIX')}:`,
   });
@@ -111,8 +106,7 @@ async function stock() {
     handler: yoga as unknown as RequestListener,
     close: async () => {
       redis.disconnect();
-      await app.close();
-      await db.destroy();
+      await close();
     },
   };
 }
