@@ -4,7 +4,6 @@ import type { DataSource } from 'typeorm';
 import type { Viewer } from './context.js';
 import { ApiKey } from './db/entities/api-key.entity.js';
 import { Tenant } from './db/entities/tenant.entity.js';
-import { hashApiKey } from './services/tenant.service.js';
 
 export interface AuthenticatorOptions {
   db: DataSource;
@@ -28,10 +27,11 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticate
   return async (authorization) => {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
     if (!match) return null;
-    const key = match[1];
-    if (timingSafeEqual(createHash('sha256').update(key).digest(), opsHash)) return OPERATOR;
+    // One digest serves both checks: the operator token, then the stored key hashes.
+    const digest = createHash('sha256').update(match[1]).digest();
+    if (timingSafeEqual(digest, opsHash)) return OPERATOR;
 
-    const keyHash = hashApiKey(key);
+    const keyHash = digest.toString('hex');
     const cached = known.get(keyHash);
     if (cached) return cached;
     const row = await options.db

@@ -1,4 +1,6 @@
 import { INVALIDATABLE_TYPENAMES } from '../cache/tags.js';
+import type { WarmResult } from '../cache/warming.js';
+import type { CacheAdminService } from '../services/cache-admin.service.js';
 import { builder } from './builder.js';
 
 const CacheBackendEnum = builder.enumType('CacheBackend', {
@@ -9,21 +11,19 @@ const CacheBackendEnum = builder.enumType('CacheBackend', {
   },
 });
 
-const TypeTtlRef = builder
-  .objectRef<{ typename: string; ttlSeconds: number | null }>('TypeTtl')
-  .implement({
-    description: 'A response lives as long as the shortest TTL among the types it contains.',
-    fields: (t) => ({
-      typename: t.exposeString('typename', { description: 'A GraphQL type name.' }),
-      ttlSeconds: t.exposeInt('ttlSeconds', {
-        nullable: true,
-        description: 'null: never expires. 0: never cached.',
-      }),
+const TypeTtlRef = builder.objectRef<CacheStatsShape['ttlPolicy'][number]>('TypeTtl').implement({
+  description: 'A response lives as long as the shortest TTL among the types it contains.',
+  fields: (t) => ({
+    typename: t.exposeString('typename', { description: 'A GraphQL type name.' }),
+    ttlSeconds: t.exposeInt('ttlSeconds', {
+      nullable: true,
+      description: 'null: never expires. 0: never cached.',
     }),
-  });
+  }),
+});
 
 const OperationStatsRef = builder
-  .objectRef<{ operationName: string; hits: number; misses: number }>('OperationCacheStats')
+  .objectRef<CacheStatsShape['byOperation'][number]>('OperationCacheStats')
   .implement({
     description: "One operation name's cache lookups in this process since it started.",
     fields: (t) => ({
@@ -33,25 +33,8 @@ const OperationStatsRef = builder
     }),
   });
 
-interface CacheStatsShape {
-  backend: 'REDIS' | 'MEMORY' | 'DISABLED';
-  connected: boolean;
-  fallbackActive: boolean;
-  fallbackSince: Date | null;
-  hits: number;
-  misses: number;
-  errors: number;
-  totalRequests: number;
-  hitRate: number;
-  invalidations: number;
-  uptimeSeconds: number;
-  keys: number | null;
-  usedMemoryBytes: number | null;
-  storeVersion: string | null;
-  connectedClients: number | null;
-  ttlPolicy: { typename: string; ttlSeconds: number | null }[];
-  byOperation: { operationName: string; hits: number; misses: number }[];
-}
+/** What the service computes is what the type exposes. */
+type CacheStatsShape = Awaited<ReturnType<CacheAdminService['stats']>>;
 
 const CacheStatsRef = builder.objectRef<CacheStatsShape>('CacheStats').implement({
   description: 'Counted by this process since it started; store figures come from the store.',
@@ -143,20 +126,18 @@ const InvalidationResultRef = builder
     }),
   });
 
-const WarmResultRef = builder
-  .objectRef<{ usersWarmed: number; operations: number; durationMs: number }>('WarmResult')
-  .implement({
-    description: 'What a warming run did; it finishes before warmCache answers.',
-    fields: (t) => ({
-      usersWarmed: t.exposeInt('usersWarmed', {
-        description: 'Users warmed, paid plans first; unknown ids are skipped.',
-      }),
-      operations: t.exposeInt('operations', {
-        description: "Queries run: two per user, today's agenda and the services list.",
-      }),
-      durationMs: t.exposeFloat('durationMs', { description: 'Wall time, in milliseconds.' }),
+const WarmResultRef = builder.objectRef<WarmResult>('WarmResult').implement({
+  description: 'What a warming run did; it finishes before warmCache answers.',
+  fields: (t) => ({
+    usersWarmed: t.exposeInt('usersWarmed', {
+      description: 'Users warmed, paid plans first; unknown ids are skipped.',
     }),
-  });
+    operations: t.exposeInt('operations', {
+      description: "Queries run: two per user, today's agenda and the services list.",
+    }),
+    durationMs: t.exposeFloat('durationMs', { description: 'Wall time, in milliseconds.' }),
+  }),
+});
 
 builder.queryFields((t) => ({
   cacheStats: t.field({
