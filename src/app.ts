@@ -5,6 +5,7 @@ import { createCacheRuntime } from './cache/runtime.js';
 import type { ResponseStore } from './cache/store.js';
 import { createWarmer, type Warmer } from './cache/warming.js';
 import type { CacheConfig } from './config.js';
+import { DEFAULT_LIMITS, type Limits, limitsFingerprint } from './limits.js';
 import { createRequestAuth } from './request-auth.js';
 import { schema } from './schema/index.js';
 import { createServer, type ServerDeps } from './server.js';
@@ -18,6 +19,8 @@ export interface AppDeps {
   defaultTimezone: string;
   clock?: () => Date;
   graphiql?: ServerDeps['graphiql'];
+  /** Query and request limits; DEFAULT_LIMITS when absent. */
+  limits?: Limits;
   /** Overrides the store CacheConfig would build (tests). */
   store?: ResponseStore;
 }
@@ -25,6 +28,7 @@ export interface AppDeps {
 /** Wires auth, cache, services and the GraphQL server together; starts nothing. */
 export function createApp(deps: AppDeps) {
   const clock = deps.clock ?? (() => new Date());
+  const limits = deps.limits ?? DEFAULT_LIMITS;
   const auth = createRequestAuth(createAuthenticator({ db: deps.db, opsToken: deps.opsToken }));
   const cache = createCacheRuntime({
     config: deps.cache,
@@ -32,6 +36,7 @@ export function createApp(deps: AppDeps) {
     auth,
     logger: deps.logger,
     store: deps.store,
+    keySalt: limitsFingerprint(limits),
   });
   let warmer: Warmer | undefined;
   const services = createServices(
@@ -41,6 +46,7 @@ export function createApp(deps: AppDeps) {
       clock,
       logger: deps.logger,
       defaultTimezone: deps.defaultTimezone,
+      maxRenderBytes: limits.renderBytes,
     },
     { runtime: cache, warm: (userIds) => (warmer as Warmer).warm(userIds) },
   );
@@ -51,6 +57,7 @@ export function createApp(deps: AppDeps) {
     cache,
     logger: deps.logger,
     graphiql: deps.graphiql,
+    limits,
   });
   warmer = createWarmer({
     db: deps.db,

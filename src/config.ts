@@ -1,6 +1,7 @@
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
 import { TTL_RULES } from './cache/policy.js';
+import { DEFAULT_LIMITS, LIMIT_ENV, type Limits } from './limits.js';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -32,6 +33,17 @@ const envSchema = z.object({
   CACHE_WARM_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   CACHE_BREAKER_THRESHOLD: z.coerce.number().int().min(1).default(3),
   CACHE_PROBE_INTERVAL_MS: z.coerce.number().int().min(50).default(1_000),
+  CACHE_MAX_ENTRY_BYTES: z.coerce.number().int().min(1).default(1_048_576),
+  ...Object.fromEntries(
+    Object.entries(LIMIT_ENV).map(([limit, env]) => [
+      env,
+      z.coerce
+        .number()
+        .int()
+        .min(1)
+        .default(DEFAULT_LIMITS[limit as keyof Limits]),
+    ]),
+  ),
   ...Object.fromEntries(
     TTL_RULES.map((rule) => [rule.env, z.coerce.number().int().min(0).optional()]),
   ),
@@ -60,6 +72,8 @@ export interface Config {
   defaultTimezone: string;
   graphiql: boolean;
   cache: CacheConfig;
+  /** What one request may ask for (LIMIT_*). */
+  limits: Limits;
 }
 
 export interface CacheConfig {
@@ -75,6 +89,8 @@ export interface CacheConfig {
   warmConcurrency: number;
   breakerThreshold: number;
   probeIntervalMs: number;
+  /** The largest response body stored, in bytes; a larger one is served and not stored. */
+  maxEntryBytes: number;
   /** CACHE_TTL_* overrides, in seconds. */
   ttlOverrides: Record<string, number | undefined>;
 }
@@ -118,6 +134,7 @@ export function parseConfig(env: Env): Config {
       warmConcurrency: e.CACHE_WARM_CONCURRENCY,
       breakerThreshold: e.CACHE_BREAKER_THRESHOLD,
       probeIntervalMs: e.CACHE_PROBE_INTERVAL_MS,
+      maxEntryBytes: e.CACHE_MAX_ENTRY_BYTES,
       ttlOverrides: Object.fromEntries(
         TTL_RULES.map((rule) => [
           rule.env,
@@ -125,5 +142,11 @@ export function parseConfig(env: Env): Config {
         ]),
       ),
     },
+    limits: Object.fromEntries(
+      Object.entries(LIMIT_ENV).map(([limit, env]) => [
+        limit,
+        (e as unknown as Record<string, number>)[env],
+      ]),
+    ) as unknown as Limits,
   };
 }

@@ -32,6 +32,7 @@ async function main() {
     cache: config.cache,
     opsToken,
     defaultTimezone: config.defaultTimezone,
+    limits: config.limits,
     graphiql: config.graphiql && {
       defaultHeaders: demoTenants[0] ? { Authorization: `Bearer ${demoTenants[0].apiKey}` } : {},
     },

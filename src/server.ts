@@ -4,8 +4,9 @@ import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import type { CacheRuntime } from './cache/runtime.js';
 import type { Context } from './context.js';
+import { useErrorCodes, useInputErrorCodes } from './error-codes.js';
 import { unauthenticated } from './errors.js';
-import { useInputErrorCodes } from './input-errors.js';
+import { type Limits, useRequestLimits } from './limits.js';
 import { yogaLogger } from './logger.js';
 import type { RequestAuth } from './request-auth.js';
 import { schema } from './schema/index.js';
@@ -19,6 +20,7 @@ export interface ServerDeps {
   logger: Logger;
   /** Serve GraphiQL at /graphql, with these headers filled in. */
   graphiql?: false | { defaultHeaders?: Record<string, string> };
+  limits: Limits;
 }
 
 async function databaseState(db: DataSource): Promise<'ok' | 'down'> {
@@ -88,16 +90,28 @@ export function createServer(deps: ServerDeps) {
     graphiql: deps.graphiql
       ? { title: 'Hotpath', headers: JSON.stringify(deps.graphiql.defaultHeaders ?? {}) }
       : false,
+    // Validation depends on the request's variables (the cost rule reads them), so a result
+    // cached per document could let an expensive operation through.
+    parserAndValidationCache: { validationCache: false },
     maskedErrors: {
-      maskError(error, message, isDev) {
+      // Never a stack trace in a response, whatever NODE_ENV says: it goes to the log.
+      isDev: false,
+      maskError(error, message) {
         const original = error instanceof GraphQLError ? error.originalError : error;
         if (!(original instanceof GraphQLError) && !(error instanceof GraphQLError && !original)) {
           deps.logger.error({ err: original ?? error }, 'unexpected error');
         }
-        return maskError(error, message, isDev);
+        return maskError(error, message, false);
       },
     },
-    plugins: [useOperations(deps), useInputErrorCodes(), ...deps.cache.responseCache.plugins],
+    plugins: [
+      useOperations(deps),
+      // Limits come first: their onParams runs before the cache keys the request.
+      ...useRequestLimits(deps.limits),
+      useInputErrorCodes(),
+      ...deps.cache.responseCache.plugins,
+      useErrorCodes({ logger: deps.logger, auth: deps.auth }),
+    ],
     context: async ({ request }) => {
       const viewer = await deps.auth.viewerOf(request);
       if (!viewer) {

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { RequestAuth } from '../request-auth.js';
 import type { ResilientStore } from './breaker.js';
 import { analyticsMaxTtlMs, analyticsTtlMs, type TtlPolicy } from './policy.js';
+import { createResultWalker } from './result-entities.js';
 import type { CacheStats } from './stats.js';
 
 export type CacheOutcome = 'HIT' | 'MISS' | 'BYPASS';
@@ -21,6 +22,12 @@ export class RequestCacheState {
   debug: { hit: boolean; ttl: number | null; tags: string[] } | null = null;
   flight: Flight | null = null;
   pendingSave: Promise<unknown> | null = null;
+  /** The shortest TTL among the types of the result (DESIGN §3); undefined: none had one. */
+  typeTtlMs: number | undefined = undefined;
+  /** Work done reading the result for its entities: values visited (linear in its size). */
+  walkedValues = 0;
+  /** Entities @envelop/response-cache collected itself: 0 while its own walk is bypassed. */
+  pluginEntities = 0;
 
   constructor(
     readonly policy: TtlPolicy,
@@ -56,6 +63,7 @@ interface Flight {
 export interface ResponseCacheOptions {
   /** null: caching disabled (CACHE_ENABLED=false); every response is a BYPASS. */
   store: ResilientStore | null;
+  schema: GraphQLSchema;
   policy: TtlPolicy;
   stats: CacheStats;
   auth: RequestAuth;
@@ -67,11 +75,22 @@ export interface ResponseCacheOptions {
    * result was stored (with the same invalidation sequence, so never a stale answer).
    */
   flightLingerMs?: number;
+  /** The largest body stored, in bytes (CACHE_MAX_ENTRY_BYTES); a larger one is served only. */
+  maxEntryBytes?: number;
+  /** Mixed into every key: entries admitted under other query limits are never served. */
+  keySalt?: string;
 }
 
 /** The key of a request: what the raw HTTP request carries, so no parse is needed to find it. */
-export function requestKey(query: string, operationName?: string | null, variables?: unknown) {
+export function requestKey(
+  query: string,
+  operationName?: string | null,
+  variables?: unknown,
+  salt = '',
+) {
   return createHash('sha256')
+    .update(salt)
+    .update('\0')
     .update(query)
     .update('\0')
     .update(operationName ?? '')
@@ -102,6 +121,10 @@ export function createResponseCache(options: ResponseCacheOptions) {
   const arrivals = new WeakMap<Request, number>();
   const flights = new Map<string, Flight>();
   const lingerMs = options.flightLingerMs ?? 1_000;
+  const keySalt = options.keySalt ?? '';
+  const maxEntryBytes = options.maxEntryBytes ?? Number.POSITIVE_INFINITY;
+  const walk = createResultWalker(options.schema);
+  const defaultTtlMs = options.policy.get('User') ?? 3_600_000;
 
   // Introspection is never cached: the stock plugin only knows Query.__schema.
   const ttlPerSchemaCoordinate: Record<string, number> = {
@@ -109,11 +132,14 @@ export function createResponseCache(options: ResponseCacheOptions) {
     'Query.__schema': 0,
     'Query.__type': 0,
   };
+  // typename -> TTL, read by the result walk. AnalyticsReport's TTL depends on its date range:
+  // the longest a report may live here, which its resolver caps.
+  const ttlPerType = new Map<string, number>();
   for (const [typename, ms] of options.policy) {
-    // AnalyticsReport's TTL depends on its date range: the longest a report may live, which its
-    // resolver caps. Without an entry the plugin's global TTL (1 h) would cap old reports.
-    ttlPerSchemaCoordinate[typename] =
-      typename === 'AnalyticsReport' ? analyticsMaxTtlMs(ms) : (ms ?? Number.POSITIVE_INFINITY);
+    ttlPerType.set(
+      typename,
+      typename === 'AnalyticsReport' ? analyticsMaxTtlMs(ms) : (ms ?? Number.POSITIVE_INFINITY),
+    );
   }
 
   const stateOf = (context: { cache?: RequestCacheState | null }) => context.cache ?? null;
@@ -144,13 +170,17 @@ export function createResponseCache(options: ResponseCacheOptions) {
         ttl: number,
       ) {
         if (!store || !state?.seen || !state.key || !state.scope) return;
-        const ttlMs = Math.min(ttl, state.ttlCapMs);
+        const ttlMs = Math.min(ttl, state.ttlCapMs, state.typeTtlMs ?? defaultTtlMs);
         if (ttlMs <= 0) return;
-        const tags = [...new Set([...Array.from(entities, tagOf), ...state.tags])];
+        const fromPlugin = Array.from(entities, tagOf);
+        state.pluginEntities = fromPlugin.length;
+        const tags = [...new Set([...fromPlugin, ...state.tags])];
+        const body = JSON.stringify(result);
+        if (Buffer.byteLength(body) > maxEntryBytes) return;
         const finite = Number.isFinite(ttlMs) ? Math.ceil(ttlMs) : null;
         state.debug = { hit: false, ttl: finite === null ? null : finite / 1000, tags };
         state.pendingSave = store.save(state.scope, state.key, {
-          body: JSON.stringify(result),
+          body,
           tags,
           ttlMs: finite,
           seenSeq: state.seen.seq,
@@ -197,7 +227,7 @@ export function createResponseCache(options: ResponseCacheOptions) {
         );
         return;
       }
-      const key = requestKey(params.query, params.operationName, params.variables);
+      const key = requestKey(params.query, params.operationName, params.variables, keySalt);
       const state = new RequestCacheState(
         options.policy,
         viewer.tenantId,
@@ -221,16 +251,6 @@ export function createResponseCache(options: ResponseCacheOptions) {
       };
       const body = options.debug ? withDebug(found.body, state) : found.body;
       setResult({ stringify: () => body } as ExecutionResult);
-    },
-    onExecute({ args }) {
-      // Mutations and anything else that isn't the cacheable query path stay out of the stats.
-      const state = stateOf(args.contextValue);
-      if (state && state.outcome === 'MISS') {
-        if (getOperationAST(args.document, args.operationName)?.operation !== 'query') {
-          state.outcome = 'BYPASS';
-          state.seen = null;
-        }
-      }
     },
     async onExecutionResult({ request, result, setResult }) {
       const state = states.get(request);
@@ -262,16 +282,47 @@ export function createResponseCache(options: ResponseCacheOptions) {
     },
   };
 
+  // Runs before the response-cache plugin: decides whether it takes part, and reads the result
+  // for its entities in one pass before the plugin's own (exponential) walk would.
+  const prepare: Plugin<{ cache?: RequestCacheState | null }> = {
+    onExecute({ args }) {
+      const state = stateOf(args.contextValue);
+      if (state?.outcome !== 'MISS') return;
+      // Mutations and anything else that isn't the cacheable query path stay out of the stats.
+      if (getOperationAST(args.document, args.operationName)?.operation !== 'query') {
+        state.outcome = 'BYPASS';
+        state.seen = null;
+        return;
+      }
+      return {
+        onExecuteDone({ result, setResult }) {
+          if (Symbol.asyncIterator in result || !result.data) return;
+          const walked = walk(result.data as Record<string, unknown>);
+          state.walkedValues = walked.visited;
+          state.tag(...walked.tags);
+          for (const typename of walked.typenames) {
+            const ms = ttlPerType.get(typename);
+            if (ms !== undefined) state.typeTtlMs = Math.min(state.typeTtlMs ?? ms, ms);
+          }
+          setResult({ ...result, data: walked.data });
+        },
+      };
+    },
+  };
+
   const envelopCache = useResponseCache<{ cache?: RequestCacheState | null }>({
     session: (context) => stateOf(context)?.scope ?? null,
     enabled: (context) => Boolean(stateOf(context)?.seen),
     buildResponseCacheKey: ({ context }) =>
       stateOf(context as { cache?: RequestCacheState })?.key ?? '',
     cache: adapterFor as never,
-    ttl: options.policy.get('User') ?? 3_600_000,
+    // The TTL comes from the types the walk above found (set() applies it); the plugin only
+    // contributes its per-field zeros (introspection, cacheStats).
+    ttl: Number.POSITIVE_INFINITY,
     ttlPerSchemaCoordinate,
-    onTtl: ({ ttl, context }) =>
-      Math.min(ttl, stateOf(context as { cache?: RequestCacheState })?.ttlCapMs ?? ttl),
+    // Writes invalidate their exact tags in the services; the plugin must not read (and walk)
+    // mutation results.
+    invalidateViaMutation: false,
     includeExtensionMetadata: false,
     // Errors and partial results are never cached (DESIGN §2). The stock check does the same
     // but also console.warns on every such response.
@@ -279,8 +330,9 @@ export function createResponseCache(options: ResponseCacheOptions) {
   }) as Plugin;
 
   return {
-    // Execution results pass envelopCache first (it strips its metadata fields), then lookup.
-    plugins: [envelopCache, lookup as Plugin],
+    // Execution results pass prepare first (it strips the plugin's metadata fields and collects
+    // the entities), then envelopCache (TTL, set), then lookup.
+    plugins: [prepare as Plugin, envelopCache, lookup as Plugin],
     /** The request's cache state, for the GraphQL context. */
     stateFor: (request: Request) => states.get(request) ?? null,
   };

@@ -32,6 +32,8 @@ export interface CacheRuntimeOptions {
   schema: GraphQLSchema;
   auth: RequestAuth;
   logger: Logger;
+  /** Mixed into every key (the query limits in force). */
+  keySalt?: string;
   /** Tests pass their own store (e.g. against a redis-server they kill). */
   store?: ResponseStore;
 }
@@ -70,7 +72,10 @@ export function createCacheRuntime(options: CacheRuntimeOptions) {
 
   const responseCache = createResponseCache({
     store,
+    schema: options.schema,
     policy,
+    maxEntryBytes: config.maxEntryBytes,
+    keySalt: options.keySalt,
     stats,
     auth: options.auth,
     logger,

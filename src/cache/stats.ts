@@ -3,6 +3,10 @@ import { Counter, Histogram, Registry } from 'prom-client';
 export type CacheOutcome = 'hit' | 'miss' | 'bypass';
 
 /** Counters of this process, for cacheStats, mirrored into Prometheus metrics for /metrics. */
+/** Distinct operation names counted one by one; the rest share OTHER_OPERATIONS. */
+export const MAX_OPERATIONS = 500;
+export const OTHER_OPERATIONS = '(other operations)';
+
 export function createCacheStats(now: () => number = Date.now) {
   const startedAt = now();
   const totals = { hits: 0, misses: 0, errors: 0, invalidations: 0, bypasses: 0 };
@@ -42,7 +46,9 @@ export function createCacheStats(now: () => number = Date.now) {
         totals.bypasses++;
         return;
       }
-      const name = operationName || 'anonymous';
+      // Operation names are the client's: the table is bounded, later names count as one.
+      let name = operationName || 'anonymous';
+      if (!byOperation.has(name) && byOperation.size >= MAX_OPERATIONS) name = OTHER_OPERATIONS;
       let op = byOperation.get(name);
       if (!op) {
         op = { hits: 0, misses: 0 };

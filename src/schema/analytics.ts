@@ -9,7 +9,7 @@ import {
   type AnalyticsReport,
   monthsOf,
 } from '../services/analytics.service.js';
-import { builder } from './builder.js';
+import { builder, listBound } from './builder.js';
 
 const MetricEnum = builder.enumType('AnalyticsMetric', {
   values: {
@@ -85,7 +85,13 @@ const ReportRef = builder.objectRef<AnalyticsReport>('AnalyticsReport').implemen
       description: "As requested (empty when none); the order of each row's keys.",
       resolve: (r) => r.dimensions,
     }),
-    rows: t.field({ type: [RowRef], description: 'Ordered by keys.', resolve: (r) => r.rows }),
+    rows: t.field({
+      type: [RowRef],
+      description: 'Ordered by keys.',
+      // 13 months by a few channels or stores: a few hundred rows at most in practice.
+      complexity: listBound(200),
+      resolve: (r) => r.rows,
+    }),
     totalRows: t.exposeInt('totalRows', { description: 'Number of rows.' }),
     computedAt: t.expose('computedAt', {
       type: 'DateTime',
@@ -175,6 +181,7 @@ builder.queryFields((t) => ({
   }),
   stores: t.field({
     type: [StoreRef],
+    complexity: listBound(20),
     description: "The tenant's stores, by name: what the STORE dimension's ids refer to.",
     resolve: (_, __, ctx) => {
       ctx.cache?.tag(storeListTag(requireTenant(ctx.viewer).tenantId));

@@ -1,7 +1,7 @@
 import { APPOINTMENT_STATUSES, type Appointment } from '../db/entities/appointment.entity.js';
 import { type AgendaKey, agendaId, loadAgendaAppointments } from '../loaders/appointment.loader.js';
 import { requireTenant } from '../services/access.js';
-import { builder } from './builder.js';
+import { builder, listBound } from './builder.js';
 import { loadOrNotFound } from './loading.js';
 import { ServiceRef } from './service.js';
 import { UserRef } from './user.js';
@@ -58,6 +58,8 @@ export const AgendaRef = builder.objectRef<AgendaKey>('Agenda').implement({
     }),
     appointments: t.loadableList({
       description: 'In start order, cancelled ones included.',
+      // A provider's day: 50 appointments is a very full one.
+      complexity: listBound(50),
       type: AppointmentRef,
       load: async (ids: string[], ctx) => {
         const tenant = requireTenant(ctx.viewer);

@@ -1,4 +1,5 @@
 import SchemaBuilder from '@pothos/core';
+import ComplexityPlugin from '@pothos/plugin-complexity';
 import DataloaderPlugin from '@pothos/plugin-dataloader';
 import { DateTimeResolver, JSONResolver, LocalDateResolver } from 'graphql-scalars';
 import type { Context } from '../context.js';
@@ -13,8 +14,12 @@ export const builder = new SchemaBuilder<{
     JSON: { Input: unknown; Output: unknown };
   };
 }>({
-  plugins: [DataloaderPlugin],
+  plugins: [ComplexityPlugin, DataloaderPlugin],
   defaultFieldNullability: false,
+  // Cost (LIMIT_COST): 1 per field; a list multiplies its selection by its declared bound
+  // (`listBound` below), 10 when it declares none. The limit is checked while validating
+  // (src/limits.ts), so the plugin's own per-resolver check stays off.
+  complexity: { defaultComplexity: 1, defaultListMultiplier: 10, disabled: true },
 });
 
 builder.addScalarType('Date', LocalDateResolver, {
@@ -32,3 +37,6 @@ builder.queryType({ description: `Reads. ${access} Answers are cached per tenant
 builder.mutationType({
   description: `Writes. ${access} Each write invalidates the cached answers it changes.`,
 });
+
+/** A list field's cost: its selection counted `bound` times (the most it returns, or a fair guess). */
+export const listBound = (bound: number) => ({ field: 1, multiplier: bound });

@@ -1,7 +1,7 @@
 import { INVALIDATABLE_TYPENAMES } from '../cache/tags.js';
 import type { WarmResult } from '../cache/warming.js';
 import type { CacheAdminService } from '../services/cache-admin.service.js';
-import { builder } from './builder.js';
+import { builder, listBound } from './builder.js';
 
 const CacheBackendEnum = builder.enumType('CacheBackend', {
   values: {
@@ -86,11 +86,13 @@ const CacheStatsRef = builder.objectRef<CacheStatsShape>('CacheStats').implement
     }),
     ttlPolicy: t.field({
       type: [TypeTtlRef],
+      complexity: listBound(20),
       description: 'The TTL table in force: defaults with the CACHE_TTL_* overrides applied.',
       resolve: (s) => s.ttlPolicy,
     }),
     byOperation: t.field({
       type: [OperationStatsRef],
+      complexity: listBound(100),
       description: 'Hits and misses per operation name; bypasses are not counted.',
       resolve: (s) => s.byOperation,
     }),

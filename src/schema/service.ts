@@ -2,7 +2,7 @@ import { serviceListTag } from '../cache/tags.js';
 import type { Service } from '../db/entities/service.entity.js';
 import { loadServices, loadServicesOfUsers } from '../loaders/service.loader.js';
 import { requireTenant } from '../services/access.js';
-import { builder } from './builder.js';
+import { builder, listBound } from './builder.js';
 import { loadOrNotFound } from './loading.js';
 import { UserRef } from './user.js';
 
@@ -49,6 +49,7 @@ const UpdateServiceInput = builder.inputType('UpdateServiceInput', {
 builder.queryFields((t) => ({
   services: t.loadableGroup({
     description: "The user's services, by name; NOT_FOUND for a user of another tenant.",
+    complexity: listBound(30),
     type: ServiceRef,
     args: { userId: t.arg.id({ required: true }) },
     load: async (userIds: string[], ctx) =>

@@ -4,7 +4,7 @@ import { PLANS, type User } from '../db/entities/user.entity.js';
 import { loadServicesOfUsers } from '../loaders/service.loader.js';
 import { loadUsers } from '../loaders/user.loader.js';
 import { requireTenant } from '../services/access.js';
-import { builder } from './builder.js';
+import { builder, listBound } from './builder.js';
 import { loadOrNotFound } from './loading.js';
 import { ServiceRef } from './service.js';
 
@@ -30,6 +30,7 @@ UserRef.implement({
     }),
     services: t.loadableGroup({
       description: 'The services the user offers (active and inactive; deleted ones are gone).',
+      complexity: listBound(30),
       type: ServiceRef,
       load: async (userIds: string[], ctx) =>
         loadServicesOfUsers(ctx.db, requireTenant(ctx.viewer).tenantId, userIds),

@@ -9,4 +9,6 @@ export interface ServiceDeps {
   clock: () => Date;
   logger: Logger;
   defaultTimezone: string;
+  /** The largest rendered template, in UTF-8 bytes (LIMIT_RENDER_BYTES). */
+  maxRenderBytes: number;
 }

@@ -11,6 +11,7 @@ import {
 } from '../db/entities/message-template.entity.js';
 import { User } from '../db/entities/user.entity.js';
 import { badInput, notFound } from '../errors.js';
+import { limitExceeded } from '../limits.js';
 import { id, name, parseInput } from '../validation.js';
 import { requireTenant } from './access.js';
 import type { ServiceDeps } from './deps.js';
@@ -26,7 +27,7 @@ export interface TemplateView {
 const BUILT_IN_PREFIX = 'builtin:';
 
 /** Used when neither the user nor the tenant has a template of that type. */
-export const builtInTemplates: Record<TemplateType, TemplateView> = {
+const builtInList: Record<TemplateType, TemplateView> = {
   APPOINTMENT_CONFIRMATION: {
     id: `${BUILT_IN_PREFIX}APPOINTMENT_CONFIRMATION`,
     type: 'APPOINTMENT_CONFIRMATION',
@@ -53,6 +54,11 @@ export const builtInTemplates: Record<TemplateType, TemplateView> = {
   },
 };
 
+/** A Map, because a client's string picks the entry (`builtin:__proto__` must find nothing). */
+export const builtInTemplates: ReadonlyMap<string, TemplateView> = new Map(
+  Object.values(builtInList).map((t) => [t.type, t]),
+);
+
 const VARIABLE = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
 
 /** Names of the {{variables}} a body uses, each once, in order of first use. */
@@ -67,12 +73,28 @@ const renderVariables = z.record(z.string(), scalarValue, {
   error: 'must be an object of variable names to values',
 });
 
-/** Fills every {{name}}; names a missing variable instead of leaving a hole in the message. */
-export function renderTemplate(body: string, variables: unknown): string {
-  const values = parseInput(renderVariables, variables, 'variables');
-  const missing = templateVariables(body).filter((v) => !(v in values));
+/**
+ * Fills every {{name}}; names a missing variable instead of leaving a hole in the message.
+ * The size is known before the message is built: one larger than `maxBytes` is refused.
+ */
+export function renderTemplate(
+  body: string,
+  variables: unknown,
+  maxBytes = Number.POSITIVE_INFINITY,
+): string {
+  const parsed = parseInput(renderVariables, variables, 'variables');
+  const values = new Map(
+    Object.entries(parsed).map(([k, v]) => [k, { text: String(v), bytes: 0 }]),
+  );
+  const missing = templateVariables(body).filter((v) => !values.has(v));
   if (missing.length > 0) throw badInput('variables', `missing ${missing.join(', ')}`);
-  return body.replace(VARIABLE, (_, v: string) => String(values[v]));
+  for (const value of values.values()) value.bytes = Buffer.byteLength(value.text);
+  let bytes = Buffer.byteLength(body);
+  for (const match of body.matchAll(VARIABLE)) {
+    bytes += (values.get(match[1])?.bytes ?? 0) - Buffer.byteLength(match[0]);
+  }
+  if (bytes > maxBytes) throw limitExceeded('renderBytes', maxBytes, bytes);
+  return body.replace(VARIABLE, (_, v: string) => values.get(v)?.text ?? '');
 }
 
 const upsertInput = z.object({
@@ -99,18 +121,22 @@ export class TemplateService {
         { tenantId, type, userId: IsNull() },
       ],
     });
-    return rows.find((t) => t.userId === userId) ?? rows[0] ?? builtInTemplates[type];
+    return (
+      rows.find((t) => t.userId === userId) ??
+      rows[0] ??
+      (builtInTemplates.get(type) as TemplateView)
+    );
   }
 
   async render(viewer: Viewer, userId: string, type: TemplateType, variables: unknown) {
     const template = await this.byType(viewer, userId, type);
-    return { template, text: renderTemplate(template.body, variables) };
+    return { template, text: renderTemplate(template.body, variables, this.deps.maxRenderBytes) };
   }
 
   /** Built-in ids (`builtin:<TYPE>`) answer too, so any template a field returned can be re-read. */
   builtInById(templateId: string): TemplateView | null {
     if (!templateId.startsWith(BUILT_IN_PREFIX)) return null;
-    return builtInTemplates[templateId.slice(BUILT_IN_PREFIX.length) as TemplateType] ?? null;
+    return builtInTemplates.get(templateId.slice(BUILT_IN_PREFIX.length)) ?? null;
   }
 
   async upsert(viewer: Viewer, args: z.input<typeof upsertInput>) {

@@ -9,6 +9,7 @@ import { openDatabase } from '../../src/db/data-source.js';
 import { ApiKey } from '../../src/db/entities/api-key.entity.js';
 import { Tenant } from '../../src/db/entities/tenant.entity.js';
 import { type Plan, User } from '../../src/db/entities/user.entity.js';
+import { DEFAULT_LIMITS, type Limits } from '../../src/limits.js';
 import { hashApiKey } from '../../src/services/tenant.service.js';
 import { sharedRedisUrl } from './redis.js';
 
@@ -67,6 +68,8 @@ export interface TestAppOptions {
   store?: ResponseStore;
   /** Share a database with another app (scale-out tests). */
   db?: DataSource;
+  /** Query limits; DEFAULT_LIMITS with a generous execution deadline unless given. */
+  limits?: Partial<Limits>;
 }
 
 export const OPS_TOKEN = 'ops-token-for-tests-only';
@@ -84,6 +87,7 @@ export function testCacheConfig(overrides: Partial<CacheConfig> = {}): CacheConf
     warmConcurrency: 4,
     breakerThreshold: 3,
     probeIntervalMs: 200,
+    maxEntryBytes: 1_048_576,
     ttlOverrides: {},
     ...overrides,
   };
@@ -111,6 +115,9 @@ export async function buildTestApp(dialect: TestDialect, options: TestAppOptions
     defaultTimezone: 'America/Sao_Paulo',
     clock: () => clock.now(),
     store: options.store,
+    // Two test files share two cores: a deadline made for a quiet server would fail tests
+    // about something else. test/api/limits.test.ts runs with the real defaults.
+    limits: { ...DEFAULT_LIMITS, executionMs: 30_000, ...options.limits },
   });
   await app.cache.ready();
   const { yoga, services } = app;
