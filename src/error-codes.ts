@@ -87,13 +87,15 @@ export function useInputErrorCodes(): Plugin {
 type ResultLike = { data?: unknown; errors?: readonly GraphQLError[] };
 
 function withCode(error: GraphQLError, code: string, extra: object = {}) {
+  // Yoga copies a parse failure's error into extensions.originalError: detail for the log.
+  const { originalError: _detail, ...extensions } = error.extensions ?? {};
   return new GraphQLError(error.message, {
     nodes: error.nodes,
     source: error.source,
     positions: error.positions,
     path: error.path,
     originalError: error.originalError,
-    extensions: { ...error.extensions, code, ...extra },
+    extensions: { ...extensions, code, ...extra },
   });
 }
 
@@ -124,7 +126,11 @@ export function useErrorCodes(deps: { logger: Logger; auth: RequestAuth }): Plug
           ? {
               ...r,
               errors: r.errors.map((e) =>
-                e.extensions?.code ? e : withCode(e, ...(codeFor(e) as [string, object?])),
+                e.extensions?.code && !e.extensions.originalError
+                  ? e
+                  : e.extensions?.code
+                    ? withCode(e, e.extensions.code as string)
+                    : withCode(e, ...(codeFor(e) as [string, object?])),
               ),
             }
           : r,

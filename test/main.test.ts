@@ -1,47 +1,11 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEMO_TENANTS } from '../src/db/seed.js';
 import { localDate } from '../src/time.js';
-
-/** `npm start` as a newcomer runs it: embedded defaults, demo data, printed keys. */
-function start(env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: {
-      ...process.env,
-      NODE_ENV: 'development',
-      LOG_LEVEL: 'warn',
-      CACHE_WARM_INTERVAL: '0',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.on('data', (chunk) => {
-    output += chunk;
-  });
-  child.stderr?.on('data', (chunk) => {
-    output += chunk;
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const printed = (pattern: RegExp, timeoutMs = 60_000) =>
-    new Promise<RegExpMatchArray>((resolve, reject) => {
-      const started = Date.now();
-      const poll = setInterval(() => {
-        const match = output.match(pattern);
-        if (match) {
-          clearInterval(poll);
-          resolve(match);
-        } else if (Date.now() - started > timeoutMs || child.exitCode !== null) {
-          clearInterval(poll);
-          reject(new Error(`never printed ${pattern}:\n${output}`));
-        }
-      }, 50);
-    });
-  return { child, exited, printed, output: () => output };
-}
+import { startMain } from './support/process.js';
 
 describe('npm start', () => {
   const dir = mkdtempSync(join(tmpdir(), 'hotpath-start-'));
@@ -52,7 +16,7 @@ describe('npm start', () => {
   });
 
   it("serves today's agenda with the printed demo key, then shuts down cleanly", async () => {
-    const app = start({ SQLITE_PATH: join(dir, 'hotpath.sqlite'), PORT: '0' });
+    const app = startMain({ SQLITE_PATH: join(dir, 'hotpath.sqlite'), PORT: '0' });
     children.push(app.child);
     const [, url] = await app.printed(/listening on (http:\/\/\S+)/);
     const [, name, key] = await app.printed(/Demo API key of (.+): (hp_\S+)/);
@@ -92,7 +56,7 @@ describe('npm start', () => {
   });
 
   it('refuses to start in production without OPS_TOKEN, listing every problem', async () => {
-    const app = start({
+    const app = startMain({
       NODE_ENV: 'production',
       PORT: 'not-a-port',
       SQLITE_PATH: join(dir, 'p.sqlite'),
