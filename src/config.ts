@@ -37,11 +37,13 @@ const envSchema = z.object({
   ...Object.fromEntries(
     Object.entries(LIMIT_ENV).map(([limit, env]) => [
       env,
+      // 0 turns a limit off (benchmarks that need a deeper query than any client should send).
       z.coerce
         .number()
         .int()
-        .min(1)
-        .default(DEFAULT_LIMITS[limit as keyof Limits]),
+        .min(0)
+        .default(DEFAULT_LIMITS[limit as keyof Limits])
+        .transform((n) => (n === 0 ? Number.POSITIVE_INFINITY : n)),
     ]),
   ),
   ...Object.fromEntries(

@@ -104,10 +104,12 @@ function withCode(error: GraphQLError, code: string, extra: object = {}) {
  * coercion errors are the client's input, errors outside any field (an operation the schema
  * doesn't run, such as a subscription) are a bad request, and anything else is ours.
  */
-function codeFor(error: GraphQLError): [string, object?] {
+function codeFor(error: GraphQLError, executed: boolean): [string, object?] {
   const variable = VARIABLE_MISSING.exec(error.message);
   if (variable) return ['BAD_USER_INPUT', { field: variable[1] }];
-  if (!error.path) return ['BAD_REQUEST'];
+  // Without data the request was refused as a whole: application/graphql-response+json wants a
+  // 4xx then (GraphQL over HTTP).
+  if (!error.path) return ['BAD_REQUEST', executed ? {} : { http: { status: 400 } }];
   return ['INTERNAL_SERVER_ERROR'];
 }
 
@@ -130,7 +132,7 @@ export function useErrorCodes(deps: { logger: Logger; auth: RequestAuth }): Plug
                   ? e
                   : e.extensions?.code
                     ? withCode(e, e.extensions.code as string)
-                    : withCode(e, ...(codeFor(e) as [string, object?])),
+                    : withCode(e, ...codeFor(e, r.data != null)),
               ),
             }
           : r,

@@ -261,6 +261,7 @@ export function useRequestLimits(limits: Limits): Plugin[] {
       );
     },
     onExecute({ args }) {
+      if (!Number.isFinite(limits.executionMs)) return;
       const controller = new AbortController();
       const timer = setTimeout(
         () => controller.abort(limitExceeded('executionMs', limits.executionMs, null)),

@@ -1,11 +1,24 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+
+/** Whether `taskset` can pin processes here (util-linux). */
+export function hasTaskset(): boolean {
+  try {
+    execFileSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /**
  * src/main.ts in a process of its own, as `npm start` runs it (tests, bench). `printed` waits
- * for a line of its output; `exited` resolves with its exit code.
+ * for a line of its output; `exited` resolves with its exit code. `cpu` pins it to that core
+ * with taskset (benchmarks), which execs node, so the child's pid is the server's.
  */
-export function startMain(env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+export function startMain(env: Record<string, string>, cpu?: number) {
+  const command = [process.execPath, '--import', 'tsx', 'src/main.ts'];
+  const pinned = cpu === undefined ? command : ['taskset', '-c', String(cpu), ...command];
+  const child = spawn(pinned[0], pinned.slice(1), {
     env: {
       ...process.env,
       NODE_ENV: 'development',
