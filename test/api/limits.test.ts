@@ -1,3 +1,4 @@
+import { getIntrospectionQuery } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Service } from '../../src/db/entities/service.entity.js';
 import { DEFAULT_LIMITS } from '../../src/limits.js';
@@ -100,6 +101,31 @@ describe.each(backends)('hostile requests, cache on %s', (_name, cache) => {
     const answer = await send({ query: chain(5), variables: { u: userId } });
     expectLimit(answer, 'cost');
     expect(answer.body.errors?.[0]?.extensions?.found).toBeGreaterThan(DEFAULT_LIMITS.cost);
+  });
+
+  it("admits GraphiQL's introspection query and the README's examples", async () => {
+    const introspection = getIntrospectionQuery({
+      descriptions: true,
+      specifiedByUrl: true,
+      directiveIsRepeatable: true,
+      schemaDescription: true,
+      inputValueDeprecation: true,
+    });
+    const schema = await send({ query: introspection });
+    expect(schema.body.errors).toBeUndefined();
+    expect(schema.body.data.__schema.types.length).toBeGreaterThan(20);
+    const agenda = await send({
+      query: `query($u: ID!, $d: Date!) { agenda(userId: $u, date: $d) { id appointments {
+        clientName startsAt status service { name priceCents } } } }`,
+      variables: { u: userId, d: '2026-11-22' },
+    });
+    expect(agenda.body.errors).toBeUndefined();
+    const report = await send({
+      query: `{ analytics(input: {metrics: [REVENUE, AVERAGE_TICKET, ORDER_COUNT],
+        dimensions: [MONTH, CHANNEL], dateRange: {start: "2025-11-01", end: "2026-11-30"}}) {
+        rows { keys values } totalRows } }`,
+    });
+    expect(report.body.errors).toBeUndefined();
   });
 
   it('answers a chain within the limits', async () => {
