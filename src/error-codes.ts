@@ -87,8 +87,12 @@ export function useInputErrorCodes(): Plugin {
 type ResultLike = { data?: unknown; errors?: readonly GraphQLError[] };
 
 function withCode(error: GraphQLError, code: string, extra: object = {}) {
-  // Yoga copies a parse failure's error into extensions.originalError: detail for the log.
-  const { originalError: _detail, ...extensions } = error.extensions ?? {};
+  // Yoga copies a parse failure's error into extensions.originalError: detail for the log. Its
+  // presence is also what makes Yoga answer such an error 400 to application/json clients
+  // (GraphQL over HTTP); without it, `spec: false` keeps that status.
+  const { originalError: detail, ...extensions } = error.extensions ?? {};
+  const http = extensions.http as Record<string, unknown> | undefined;
+  if (detail && http) extensions.http = { ...http, spec: false };
   return new GraphQLError(error.message, {
     nodes: error.nodes,
     source: error.source,
