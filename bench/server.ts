@@ -69,7 +69,7 @@ async function openHotpath(env: NodeJS.ProcessEnv) {
 async function hotpath() {
   const { app, close } = await openHotpath(process.env);
   if (!(await app.cache.ready())) throw new Error('the cache store did not become ready');
-  return { handler: app.yoga as unknown as RequestListener, close };
+  return { handler: app.http, close };
 }
 
 /** The baseline DESIGN §10 measures against: what Yoga users get from the stock plugins. */

@@ -1,3 +1,4 @@
+import type { RequestListener } from 'node:http';
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import { createAuthenticator } from './auth.js';
@@ -5,6 +6,8 @@ import { createCacheRuntime } from './cache/runtime.js';
 import type { ResponseStore } from './cache/store.js';
 import { createWarmer, type Warmer } from './cache/warming.js';
 import type { CacheConfig } from './config.js';
+import { createHttpFront } from './http/front.js';
+import { createHitPath } from './http/hit-path.js';
 import { DEFAULT_LIMITS, type Limits, limitsFingerprint } from './limits.js';
 import { createRequestAuth } from './request-auth.js';
 import { schema } from './schema/index.js';
@@ -29,6 +32,7 @@ export interface AppDeps {
 export function createApp(deps: AppDeps) {
   const clock = deps.clock ?? (() => new Date());
   const limits = deps.limits ?? DEFAULT_LIMITS;
+  const keySalt = limitsFingerprint(limits);
   const auth = createRequestAuth(createAuthenticator({ db: deps.db, opsToken: deps.opsToken }));
   const cache = createCacheRuntime({
     config: deps.cache,
@@ -36,7 +40,7 @@ export function createApp(deps: AppDeps) {
     auth,
     logger: deps.logger,
     store: deps.store,
-    keySalt: limitsFingerprint(limits),
+    keySalt,
   });
   let warmer: Warmer | undefined;
   const services = createServices(
@@ -67,7 +71,13 @@ export function createApp(deps: AppDeps) {
     concurrency: deps.cache.warmConcurrency,
     clock,
   });
-  return { yoga, services, cache, warmer, auth, close: () => cache.close() };
+  /** What node:http serves: the hit path in front of Yoga. */
+  const http = createHttpFront({
+    yoga: yoga as unknown as RequestListener,
+    serveHit: createHitPath({ auth, cache, limits, keySalt, debug: deps.cache.debug }),
+    limits,
+  });
+  return { yoga, http, services, cache, warmer, auth, close: () => cache.close() };
 }
 
 export type App = ReturnType<typeof createApp>;

@@ -49,7 +49,7 @@ async function main() {
     setTimeout(warm, 1_000).unref();
   }
 
-  const server = createHttpServer(app.yoga);
+  const server = createHttpServer(app.http);
   server.listen(config.port, config.host, () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;

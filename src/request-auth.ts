@@ -8,6 +8,8 @@ import type { Viewer } from './context.js';
 export function createRequestAuth(authenticate: Authenticate) {
   const viewers = new WeakMap<Request, Promise<Viewer | null>>();
   return {
+    /** The API key table itself, for the node:http hit path (no Fetch Request there). */
+    authenticate,
     viewerOf(request: Request): Promise<Viewer | null> {
       let viewer = viewers.get(request);
       if (!viewer) {

@@ -8,8 +8,30 @@ import type { ResilientStore } from './breaker.js';
 import { analyticsMaxTtlMs, analyticsTtlMs, type TtlPolicy } from './policy.js';
 import { createResultWalker } from './result-entities.js';
 import type { CacheStats } from './stats.js';
+import type { LookupResult } from './store.js';
 
 export type CacheOutcome = 'HIT' | 'MISS' | 'BYPASS';
+
+/** What the node:http hit path found before it handed a request over to Yoga. */
+export interface HandOver {
+  scope: string;
+  key: string;
+  /** The store's answer (a miss), or null when it was down. */
+  found: LookupResult | null;
+  startedAt: number;
+}
+
+/** The ETag of a stored body: the same bytes give the same tag on every instance. */
+export function etagOf(body: string): string {
+  return `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
+}
+
+/** extensions.cache under CACHE_DEBUG. */
+export interface CacheDebug {
+  hit: boolean;
+  ttl: number | null;
+  tags: string[];
+}
 
 /** What one request knows about its cache entry; resolvers add tags and cap the TTL. */
 export class RequestCacheState {
@@ -19,7 +41,9 @@ export class RequestCacheState {
   readonly tags = new Set<string>();
   ttlCapMs = Number.POSITIVE_INFINITY;
   /** For CACHE_DEBUG: what was served or stored. */
-  debug: { hit: boolean; ttl: number | null; tags: string[] } | null = null;
+  debug: CacheDebug | null = null;
+  /** The ETag of the body served (a hit) or stored (a miss). */
+  etag: string | null = null;
   flight: Flight | null = null;
   pendingSave: Promise<unknown> | null = null;
   /** The shortest TTL among the types of the result (DESIGN §3); undefined: none had one. */
@@ -120,6 +144,8 @@ export function createResponseCache(options: ResponseCacheOptions) {
   const states = new WeakMap<Request, RequestCacheState>();
   const arrivals = new WeakMap<Request, number>();
   const flights = new Map<string, Flight>();
+  // node:http requests whose lookup the hit path already made (a miss, or the store down).
+  const handedOver = new WeakMap<object, HandOver>();
   const lingerMs = options.flightLingerMs ?? 1_000;
   const keySalt = options.keySalt ?? '';
   const maxEntryBytes = options.maxEntryBytes ?? Number.POSITIVE_INFINITY;
@@ -179,6 +205,7 @@ export function createResponseCache(options: ResponseCacheOptions) {
         if (Buffer.byteLength(body) > maxEntryBytes) return;
         const finite = Number.isFinite(ttlMs) ? Math.ceil(ttlMs) : null;
         state.debug = { hit: false, ttl: finite === null ? null : finite / 1000, tags };
+        state.etag = etagOf(body);
         state.pendingSave = store.save(state.scope, state.key, {
           body,
           tags,
@@ -208,8 +235,9 @@ export function createResponseCache(options: ResponseCacheOptions) {
     onRequest({ request }) {
       arrivals.set(request, performance.now());
     },
-    async onParams({ params, request, setResult }) {
-      const startedAt = arrivals.get(request) ?? performance.now();
+    async onParams({ params, request, setResult, context }) {
+      const handOver = handedOver.get((context as { req?: object }).req ?? request);
+      const startedAt = handOver?.startedAt ?? arrivals.get(request) ?? performance.now();
       const operationName = params.operationName ?? operationNameIn(params.query);
       if (!store || !params.query) {
         states.set(
@@ -236,7 +264,10 @@ export function createResponseCache(options: ResponseCacheOptions) {
         startedAt,
       );
       states.set(request, state);
-      const found = await store.lookup(viewer.tenantId, key);
+      const found =
+        handOver?.key === key && handOver.scope === viewer.tenantId
+          ? handOver.found
+          : await store.lookup(viewer.tenantId, key);
       if (found === null) return; // the store is down: BYPASS, straight to the database
       if (!found.hit) {
         state.outcome = 'MISS';
@@ -249,7 +280,8 @@ export function createResponseCache(options: ResponseCacheOptions) {
         ttl: found.ttlMs === null ? null : found.ttlMs / 1000,
         tags: found.tags,
       };
-      const body = options.debug ? withDebug(found.body, state) : found.body;
+      state.etag = etagOf(found.body);
+      const body = options.debug ? withDebug(found.body, state.debug) : found.body;
       setResult({ stringify: () => body } as ExecutionResult);
     },
     async onExecutionResult({ request, result, setResult }) {
@@ -274,6 +306,16 @@ export function createResponseCache(options: ResponseCacheOptions) {
       if (state.flight) endFlight(state, null);
       response.headers.set('X-Cache', state.outcome);
       const seconds = (performance.now() - state.startedAt) / 1000;
+      if (state.scope) {
+        // Clients revalidate every time (never older than a write) and may send If-None-Match.
+        response.headers.set('Cache-Control', 'private, no-cache');
+        response.headers.append('Vary', 'Authorization');
+        if (state.etag) response.headers.set('ETag', state.etag);
+      }
+      response.headers.set(
+        'Server-Timing',
+        `cache;desc="${state.outcome}";dur=${(seconds * 1000).toFixed(3)}`,
+      );
       stats.record(
         state.outcome === 'HIT' ? 'hit' : state.outcome === 'MISS' ? 'miss' : 'bypass',
         state.operationName,
@@ -335,19 +377,21 @@ export function createResponseCache(options: ResponseCacheOptions) {
     plugins: [prepare as Plugin, envelopCache, lookup as Plugin],
     /** The request's cache state, for the GraphQL context. */
     stateFor: (request: Request) => states.get(request) ?? null,
+    /** The hit path's lookup of a node:http request it leaves to Yoga (not asked again). */
+    handOver: (req: object, lookup: HandOver) => handedOver.set(req, lookup),
   };
 }
 
 export type ResponseCache = ReturnType<typeof createResponseCache>;
 
 /** For stats: the name of the document's first operation, read without parsing it. */
-function operationNameIn(query: string | undefined): string | null {
+export function operationNameIn(query: string | undefined): string | null {
   return query
     ? (/^\s*(?:query|mutation|subscription)\s+([_A-Za-z][_0-9A-Za-z]*)/.exec(query)?.[1] ?? null)
     : null;
 }
 
-function withDebug(body: string, state: RequestCacheState) {
+export function withDebug(body: string, debug: CacheDebug | null) {
   const parsed = JSON.parse(body) as ExecutionResult;
-  return JSON.stringify({ ...parsed, extensions: { ...parsed.extensions, cache: state.debug } });
+  return JSON.stringify({ ...parsed, extensions: { ...parsed.extensions, cache: debug } });
 }

@@ -145,7 +145,7 @@ describe.each(dialects)('authentication and tenancy on %s', (dialect) => {
   });
 
   it('reports database state on /health', async () => {
-    const res = await app.yoga.fetch('http://hotpath.test/health');
+    const res = await app.request('/health');
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ status: 'ok', database: { status: 'ok' } });
   });

@@ -66,7 +66,7 @@ async function observed(app: TestApp) {
   const stats = await app.execute(CACHE_STATS);
   expect(stats.status).toBe(200);
   expect(stats.body.errors).toBeUndefined();
-  const health = await app.yoga.fetch('http://hotpath.test/health');
+  const health = await app.request('/health');
   return {
     stats: stats.data.cacheStats as {
       backend: string;

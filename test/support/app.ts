@@ -1,5 +1,7 @@
 import 'reflect-metadata';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import type { DataSource, Logger as TypeOrmLogger } from 'typeorm';
 import { createApp } from '../../src/app.js';
@@ -70,7 +72,16 @@ export interface TestAppOptions {
   db?: DataSource;
   /** Query limits; DEFAULT_LIMITS with a generous execution deadline unless given. */
   limits?: Partial<Limits>;
+  /**
+   * How `execute` reaches the app: `yoga` in process (yoga.fetch), or `http`, a listening
+   * node:http server with the hit path in front of Yoga, as in production. Default:
+   * HOTPATH_TEST_VIA, else `yoga` (vitest.config.ts runs the cache suites both ways).
+   */
+  via?: 'yoga' | 'http';
 }
+
+export const testVia = (): 'yoga' | 'http' =>
+  process.env.HOTPATH_TEST_VIA === 'http' ? 'http' : 'yoga';
 
 export const OPS_TOKEN = 'ops-token-for-tests-only';
 
@@ -121,7 +132,25 @@ export async function buildTestApp(dialect: TestDialect, options: TestAppOptions
   });
   await app.cache.ready();
   const { yoga, services } = app;
+  const via = options.via ?? testVia();
+  let server: Server | null = null;
+  let baseUrl = 'http://hotpath.test';
+  if (via === 'http') {
+    const listening = createServer(app.http);
+    server = listening;
+    await new Promise<void>((resolve) => listening.listen(0, '127.0.0.1', resolve));
+    baseUrl = `http://127.0.0.1:${(listening.address() as AddressInfo).port}`;
+  }
+  /** The app's answer to a request, through the path `via` chose. */
+  const request = (path: string, init?: RequestInit): Promise<Response> =>
+    server
+      ? fetch(`${baseUrl}${path}`, init)
+      : Promise.resolve(yoga.fetch(new Request(`${baseUrl}${path}`, init)));
   const close = async () => {
+    if (server) {
+      server.closeAllConnections();
+      await new Promise((resolve) => server?.close(resolve));
+    }
     await app.close();
     await opened.close();
   };
@@ -131,7 +160,7 @@ export async function buildTestApp(dialect: TestDialect, options: TestAppOptions
     variables: V = {} as V,
     key: string | null = OPS_TOKEN,
   ) {
-    const response = await yoga.fetch('http://hotpath.test/graphql', {
+    const response = await request('/graphql', {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
@@ -175,6 +204,8 @@ export async function buildTestApp(dialect: TestDialect, options: TestAppOptions
     yoga,
     services,
     app,
+    via,
+    request,
     cacheConfig,
     counter,
     clock,

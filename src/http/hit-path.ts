@@ -1,0 +1,143 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { etagOf, operationNameIn, requestKey, withDebug } from '../cache/response-cache.js';
+import type { CacheRuntime } from '../cache/runtime.js';
+import { checkParams, type Limits } from '../limits.js';
+import type { RequestAuth } from '../request-auth.js';
+
+/** GraphQL-over-HTTP parameters as the client sent them (JSON body or query string). */
+export interface RawParams {
+  query?: unknown;
+  operationName?: unknown;
+  variables?: unknown;
+  extensions?: unknown;
+}
+
+export interface HitPathDeps {
+  auth: RequestAuth;
+  cache: CacheRuntime;
+  limits: Limits;
+  keySalt: string;
+  /** Adds extensions.cache to hits, as the Yoga path does (CACHE_DEBUG). */
+  debug: boolean;
+}
+
+const JSON_TYPES = ['application/graphql-response+json', 'application/json'];
+// Yoga's result processors in its order; of a regular result the last match wins (see
+// graphql-yoga's use-result-processor.js). A stream type winning means Yoga must answer.
+const PROCESSORS = [['text/event-stream'], ['multipart/mixed'], JSON_TYPES];
+
+const matches = (processor: string, asked: string) => {
+  const [pre, suf] = asked.split('/');
+  const [ppre, psuf] = processor.split('/');
+  return (ppre === '*' || ppre === pre) && (psuf === '*' || psuf === suf);
+};
+
+/** The media type Yoga would answer a regular result with, or null when it isn't JSON. */
+function mediaTypeFor(accept: string | undefined): string | null {
+  const asked = (accept || '*/*')
+    .replace(/\s/g, '')
+    .toLowerCase()
+    .split(',')
+    .filter((part) => {
+      const charset = part.split(';').find((p) => p.includes('charset='));
+      return !charset || charset === 'charset=utf-8';
+    })
+    .map((part) => part.split(';')[0])
+    .reverse();
+  let chosen: string | null = null;
+  for (const types of PROCESSORS) {
+    for (const type of asked) {
+      for (const processor of types) if (matches(processor, type)) chosen = processor;
+    }
+  }
+  return chosen && JSON_TYPES.includes(chosen) ? chosen : null;
+}
+
+/**
+ * The path a repeat takes (DESIGN §1, §10), in front of Yoga on node:http: parse, authenticate,
+ * key, look up, write. No Fetch Request or Response, no parse, validation or execution; the
+ * headers are what Yoga's path writes for the same hit. Anything it doesn't answer (a miss, an
+ * operator, a request Yoga must judge) goes on to Yoga with the lookup handed over, so the miss
+ * path doesn't ask the store twice.
+ */
+export function createHitPath(deps: HitPathDeps) {
+  const { cache } = deps;
+  const responseCache = cache.responseCache;
+  // Accept headers are the client's: the negotiated types are remembered for a bounded set.
+  const mediaTypes = new Map<string, string | null>();
+  const mediaTypeOf = (accept: string | undefined) => {
+    const header = accept ?? '';
+    let type = mediaTypes.get(header);
+    if (type === undefined) {
+      type = mediaTypeFor(accept);
+      if (mediaTypes.size < 256) mediaTypes.set(header, type);
+    }
+    return type;
+  };
+
+  /** Answers the request from the cache and returns true, or returns false and leaves it. */
+  return async function serveHit(
+    req: IncomingMessage,
+    res: ServerResponse,
+    params: RawParams,
+    startedAt: number,
+  ): Promise<boolean> {
+    const store = cache.store;
+    if (!store || typeof params.query !== 'string') return false;
+    try {
+      checkParams(params as Record<string, unknown>, deps.limits);
+    } catch {
+      return false; // Yoga answers it with the same check's error
+    }
+    const contentType = mediaTypeOf(req.headers.accept);
+    if (!contentType) return false;
+    const viewer = await deps.auth.authenticate(req.headers.authorization);
+    if (viewer?.kind !== 'tenant') return false; // 401 and operators: Yoga's path
+    const operationName = typeof params.operationName === 'string' ? params.operationName : null;
+    const key = requestKey(params.query, operationName, params.variables, deps.keySalt);
+    const found = await store.lookup(viewer.tenantId, key);
+    if (!found?.hit) {
+      responseCache.handOver(req, { scope: viewer.tenantId, key, found, startedAt });
+      return false;
+    }
+    const etag = etagOf(found.body);
+    const seconds = (performance.now() - startedAt) / 1000;
+    const headers: Record<string, string> = {
+      'x-cache': 'HIT',
+      etag,
+      'cache-control': 'private, no-cache',
+      vary: 'Authorization',
+      'server-timing': `cache;desc="HIT";dur=${(seconds * 1000).toFixed(3)}`,
+    };
+    const origin = req.headers.origin;
+    if (origin) {
+      // Yoga's default CORS answer to a simple request.
+      headers['access-control-allow-origin'] = origin;
+      headers['access-control-allow-credentials'] = 'true';
+      headers.vary = 'Origin, Authorization';
+    }
+    const stats = cache.stats;
+    const name = operationName ?? operationNameIn(params.query);
+    if (req.headers['if-none-match'] === etag) {
+      res.writeHead(304, headers);
+      res.end();
+      stats.record('hit', name, seconds);
+      return true;
+    }
+    const body = deps.debug
+      ? withDebug(found.body, {
+          hit: true,
+          ttl: found.ttlMs === null ? null : found.ttlMs / 1000,
+          tags: found.tags,
+        })
+      : found.body;
+    headers['content-type'] = `${contentType}; charset=utf-8`;
+    headers['content-length'] = String(Buffer.byteLength(body));
+    res.writeHead(200, headers);
+    res.end(body);
+    stats.record('hit', name, seconds);
+    return true;
+  };
+}
+
+export type HitPath = ReturnType<typeof createHitPath>;
