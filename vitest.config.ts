@@ -10,12 +10,34 @@ export default defineConfig({
     alias: [{ find: /^graphql$/, replacement: require.resolve('graphql') }],
   },
   test: {
-    include: ['test/**/*.test.ts'],
     globalSetup: ['test/support/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
     fileParallelism: true,
     maxWorkers: 2,
+    projects: [
+      { extends: true, test: { name: 'yoga', include: ['test/**/*.test.ts'] } },
+      {
+        // The same behaviour through the node:http hit path in front of Yoga (STYLE: the slow
+        // path stays the reference, and the fast one can't drift from it).
+        extends: true,
+        test: {
+          name: 'hit-path',
+          include: [
+            'test/api/access.test.ts',
+            'test/api/smoke.test.ts',
+            'test/cache/consistency.test.ts',
+            'test/cache/failure.test.ts',
+            'test/cache/invalidation.test.ts',
+            'test/cache/operators.test.ts',
+            'test/cache/scale-out.test.ts',
+            'test/cache/scope-and-policy.test.ts',
+            'test/cache/single-flight.test.ts',
+          ],
+          env: { HOTPATH_TEST_VIA: 'http' },
+        },
+      },
+    ],
   },
 });

@@ -26,10 +26,11 @@ const JSON_TYPES = ['application/graphql-response+json', 'application/json'];
 // graphql-yoga's use-result-processor.js). A stream type winning means Yoga must answer.
 const PROCESSORS = [['text/event-stream'], ['multipart/mixed'], JSON_TYPES];
 
+// Whether the client's `asked` type (a wildcard such as application/* too) covers `processor`'s.
 const matches = (processor: string, asked: string) => {
   const [pre, suf] = asked.split('/');
   const [ppre, psuf] = processor.split('/');
-  return (ppre === '*' || ppre === pre) && (psuf === '*' || psuf === suf);
+  return (pre === '*' || pre === ppre) && (suf === '*' || suf === psuf);
 };
 
 /** The media type Yoga would answer a regular result with, or null when it isn't JSON. */

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { Agent, createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import type { DataSource, Logger as TypeOrmLogger } from 'typeorm';
@@ -135,6 +135,9 @@ export async function buildTestApp(dialect: TestDialect, options: TestAppOptions
   const via = options.via ?? testVia();
   let server: Server | null = null;
   let baseUrl = 'http://hotpath.test';
+  // Connections of this app only: a pooled socket must never outlive the server it went to
+  // (the next app may get the same port).
+  const agent = new Agent({ keepAlive: true });
   if (via === 'http') {
     const listening = createServer(app.http);
     server = listening;
@@ -142,11 +145,37 @@ export async function buildTestApp(dialect: TestDialect, options: TestAppOptions
     baseUrl = `http://127.0.0.1:${(listening.address() as AddressInfo).port}`;
   }
   /** The app's answer to a request, through the path `via` chose. */
-  const request = (path: string, init?: RequestInit): Promise<Response> =>
-    server
-      ? fetch(`${baseUrl}${path}`, init)
-      : Promise.resolve(yoga.fetch(new Request(`${baseUrl}${path}`, init)));
+  const request = (path: string, init: RequestInit = {}): Promise<Response> => {
+    if (!server) return Promise.resolve(yoga.fetch(new Request(`${baseUrl}${path}`, init)));
+    return new Promise((resolve, reject) => {
+      const req = httpRequest(
+        `${baseUrl}${path}`,
+        {
+          method: init.method ?? 'GET',
+          headers: Object.fromEntries(new Headers(init.headers)),
+          agent,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('error', reject);
+          res.on('end', () => {
+            const headers = new Headers();
+            for (const [name, value] of Object.entries(res.headers)) {
+              for (const v of Array.isArray(value) ? value : [value ?? '']) headers.append(name, v);
+            }
+            const status = res.statusCode ?? 0;
+            const body = status === 204 || status === 304 ? null : Buffer.concat(chunks);
+            resolve(new Response(body, { status, headers }));
+          });
+        },
+      );
+      req.on('error', reject);
+      req.end(init.body == null ? undefined : String(init.body));
+    });
+  };
   const close = async () => {
+    agent.destroy();
     if (server) {
       server.closeAllConnections();
       await new Promise((resolve) => server?.close(resolve));
@@ -206,6 +235,8 @@ export async function buildTestApp(dialect: TestDialect, options: TestAppOptions
     app,
     via,
     request,
+    /** Where `request` goes: a listening server's URL when via is `http`. */
+    baseUrl,
     cacheConfig,
     counter,
     clock,
