@@ -46,6 +46,7 @@ const envSchema = z.object({
         .transform((n) => (n === 0 ? Number.POSITIVE_INFINITY : n)),
     ]),
   ),
+  CACHE_STATS_FLUSH_MS: z.coerce.number().int().min(100).max(60_000).default(1_000),
   ...Object.fromEntries(
     TTL_RULES.map((rule) => [rule.env, z.coerce.number().int().min(0).optional()]),
   ),
@@ -93,6 +94,8 @@ export interface CacheConfig {
   probeIntervalMs: number;
   /** The largest response body stored, in bytes; a larger one is served and not stored. */
   maxEntryBytes: number;
+  /** How often each instance adds its counts to the cluster-wide ones in Redis. */
+  statsFlushMs: number;
   /** CACHE_TTL_* overrides, in seconds. */
   ttlOverrides: Record<string, number | undefined>;
 }
@@ -137,6 +140,7 @@ export function parseConfig(env: Env): Config {
       breakerThreshold: e.CACHE_BREAKER_THRESHOLD,
       probeIntervalMs: e.CACHE_PROBE_INTERVAL_MS,
       maxEntryBytes: e.CACHE_MAX_ENTRY_BYTES,
+      statsFlushMs: e.CACHE_STATS_FLUSH_MS,
       ttlOverrides: Object.fromEntries(
         TTL_RULES.map((rule) => [
           rule.env,

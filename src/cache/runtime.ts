@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { CacheConfig } from '../config.js';
 import type { RequestAuth } from '../request-auth.js';
 import { createResilientStore, type ResilientStore } from './breaker.js';
+import { type ClusterStats, createClusterStats } from './cluster-stats.js';
 import { createMemoryStore } from './memory-store.js';
 import { ttlPolicy } from './policy.js';
 import { createRedisStore } from './redis-store.js';
@@ -70,6 +71,25 @@ export function createCacheRuntime(options: CacheRuntimeOptions) {
       onError: () => stats.error(),
     });
 
+  stats.provide({
+    fallbackActive: () => store?.state().fallbackActive ?? false,
+    storeInfo: async () => {
+      const info = store ? await store.info() : null;
+      if (!info) throw new Error('store unavailable');
+      return info;
+    },
+  });
+  // Cluster-wide totals live in the Redis the cache uses; the memory backend is one process.
+  const cluster: ClusterStats | null = redis
+    ? createClusterStats({
+        redis,
+        prefix: config.prefix,
+        stats,
+        flushIntervalMs: config.statsFlushMs,
+        onError: (err) => log.debug({ err }, 'stats flush failed'),
+      })
+    : null;
+
   const responseCache = createResponseCache({
     store,
     schema: options.schema,
@@ -90,7 +110,7 @@ export function createCacheRuntime(options: CacheRuntimeOptions) {
         log.warn({ tenantId, tags }, 'invalidation not applied: the epoch is bumped on recovery');
         return;
       }
-      stats.invalidated(removed);
+      stats.invalidated(removed, { tenantId, tags, purge: false });
       log.info({ tenantId, tags, removed }, 'cache invalidated');
     },
   };
@@ -99,6 +119,8 @@ export function createCacheRuntime(options: CacheRuntimeOptions) {
     backend: store ? store.backend : ('DISABLED' as const),
     store,
     stats,
+    /** Totals over every instance sharing this Redis; null for MEMORY and DISABLED. */
+    cluster,
     policy,
     responseCache,
     invalidator,
@@ -126,6 +148,7 @@ export function createCacheRuntime(options: CacheRuntimeOptions) {
       return redis ? redis.status === 'ready' : true;
     },
     async close() {
+      await cluster?.close();
       await store?.close();
       redis?.disconnect();
     },

@@ -1,16 +1,234 @@
-import { Counter, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export type CacheOutcome = 'hit' | 'miss' | 'bypass';
 
-/** Counters of this process, for cacheStats, mirrored into Prometheus metrics for /metrics. */
-/** Distinct operation names counted one by one; the rest share OTHER_OPERATIONS. */
+/** Width of one point of the history series, and the unit everything recent is counted in. */
+export const BUCKET_MS = 10_000;
+/** How far back the history goes. */
+export const HISTORY_MS = 60 * 60_000;
+/** requestsPerSecond and the latency percentiles cover this much recent time. */
+export const RECENT_MS = 60_000;
+/** Upper bounds (ms) of the latency buckets the console's percentiles are estimated from. */
+export const LATENCY_BOUNDS_MS = [
+  0.25,
+  0.5,
+  1,
+  2,
+  3,
+  5,
+  7.5,
+  10,
+  25,
+  50,
+  100,
+  250,
+  500,
+  1_000,
+  2_500,
+  Number.POSITIVE_INFINITY,
+];
+/** Recent invalidations kept, here and in Redis. */
+export const RECENT_INVALIDATIONS = 50;
+/** Distinct operation names counted one by one (clients choose them); the rest share this one. */
 export const MAX_OPERATIONS = 500;
 export const OTHER_OPERATIONS = '(other operations)';
 
-export function createCacheStats(now: () => number = Date.now) {
+/**
+ * Counters as field -> count. The same names serve this process's buckets and the Redis hashes
+ * the cluster shares: h hits, m misses, b bypasses, e errors, i invalidated entries,
+ * `o:h:<operation>` / `o:m:<operation>` per operation, `lh:<n>` / `lm:<n>` latency bucket n of
+ * hits / misses (n indexes LATENCY_BOUNDS_MS).
+ */
+export type Fields = Map<string, number>;
+
+export interface InvalidationEvent {
+  at: number;
+  /** null for a purge, which spans every tenant. */
+  tenantId: string | null;
+  tags: string[];
+  removed: number;
+  purge: boolean;
+}
+
+/** What the cluster flusher takes from a process and, on failure, gives back. */
+export interface StatsDelta {
+  totals: Fields;
+  buckets: Map<number, Fields>;
+  invalidations: InvalidationEvent[];
+}
+
+export interface LatencySummary {
+  hitP50Ms: number | null;
+  hitP99Ms: number | null;
+  missP50Ms: number | null;
+  missP99Ms: number | null;
+  windowSeconds: number;
+}
+
+export interface HistoryPoint {
+  at: Date;
+  requests: number;
+  hits: number;
+  misses: number;
+  hitRate: number | null;
+}
+
+/** The figures of one process or of the whole cluster, as cacheStats and the console show them. */
+export interface StatsView {
+  hits: number;
+  misses: number;
+  bypasses: number;
+  errors: number;
+  invalidations: number;
+  totalRequests: number;
+  hitRate: number;
+  requestsPerSecond: number;
+  latency: LatencySummary;
+  byOperation: { operationName: string; hits: number; misses: number }[];
+  /** One point per BUCKET_MS over the last `minutes`, oldest first; empty buckets included. */
+  history(minutes: number): HistoryPoint[];
+}
+
+const add = (fields: Fields, name: string, by = 1) => {
+  fields.set(name, (fields.get(name) ?? 0) + by);
+};
+
+export const bucketOf = (ms: number) => Math.floor(ms / BUCKET_MS) * BUCKET_MS;
+
+function latencyIndex(ms: number): number {
+  let i = 0;
+  while (ms > LATENCY_BOUNDS_MS[i]) i++;
+  return i;
+}
+
+/**
+ * The q-quantile of bucketed samples, interpolated linearly inside its bucket as Prometheus's
+ * histogram_quantile does; the open last bucket answers its lower bound. null without samples.
+ */
+export function quantile(counts: number[], q: number): number | null {
+  const total = counts.reduce((s, c) => s + c, 0);
+  if (total === 0) return null;
+  const rank = q * total;
+  let seen = 0;
+  for (let i = 0; i < counts.length; i++) {
+    if (counts[i] === 0) continue;
+    if (seen + counts[i] >= rank) {
+      const lower = i === 0 ? 0 : LATENCY_BOUNDS_MS[i - 1];
+      const upper = LATENCY_BOUNDS_MS[i];
+      if (!Number.isFinite(upper)) return lower;
+      return lower + (upper - lower) * ((rank - seen) / counts[i]);
+    }
+    seen += counts[i];
+  }
+  return LATENCY_BOUNDS_MS[LATENCY_BOUNDS_MS.length - 2];
+}
+
+/**
+ * Derives the view from totals and time buckets. `since` is when counting began (the process
+ * start, or the cluster's first flush): the recent rate divides by no more time than that.
+ */
+export function summarize(
+  totals: Fields,
+  buckets: Map<number, Fields>,
+  now: number,
+  since: number,
+): StatsView {
+  const get = (name: string) => totals.get(name) ?? 0;
+  const hits = get('h');
+  const misses = get('m');
+  const bypasses = get('b');
+  const operations = new Map<string, { hits: number; misses: number }>();
+  for (const [name, count] of totals) {
+    if (!name.startsWith('o:')) continue;
+    const operationName = name.slice(4);
+    const op = operations.get(operationName) ?? { hits: 0, misses: 0 };
+    if (name[2] === 'h') op.hits += count;
+    else op.misses += count;
+    operations.set(operationName, op);
+  }
+
+  const windowStart = Math.max(now - RECENT_MS, since);
+  let recentRequests = 0;
+  const hitLatency = LATENCY_BOUNDS_MS.map(() => 0);
+  const missLatency = LATENCY_BOUNDS_MS.map(() => 0);
+  for (const [start, fields] of buckets) {
+    if (start + BUCKET_MS <= now - RECENT_MS) continue;
+    recentRequests += (fields.get('h') ?? 0) + (fields.get('m') ?? 0) + (fields.get('b') ?? 0);
+    for (const [name, count] of fields) {
+      if (name.startsWith('lh:')) hitLatency[Number(name.slice(3))] += count;
+      else if (name.startsWith('lm:')) missLatency[Number(name.slice(3))] += count;
+    }
+  }
+  const seconds = Math.max(1, (now - windowStart) / 1000);
+
+  return {
+    hits,
+    misses,
+    bypasses,
+    errors: get('e'),
+    invalidations: get('i'),
+    totalRequests: hits + misses + bypasses,
+    hitRate: hits + misses === 0 ? 0 : hits / (hits + misses),
+    requestsPerSecond: recentRequests / seconds,
+    latency: {
+      hitP50Ms: quantile(hitLatency, 0.5),
+      hitP99Ms: quantile(hitLatency, 0.99),
+      missP50Ms: quantile(missLatency, 0.5),
+      missP99Ms: quantile(missLatency, 0.99),
+      windowSeconds: RECENT_MS / 1000,
+    },
+    byOperation: [...operations]
+      .map(([operationName, c]) => ({ operationName, ...c }))
+      .sort((a, b) => b.hits + b.misses - (a.hits + a.misses)),
+    history(minutes) {
+      const points: HistoryPoint[] = [];
+      const last = bucketOf(now);
+      const count = Math.max(1, Math.min(HISTORY_MS, minutes * 60_000) / BUCKET_MS);
+      for (let start = last - (count - 1) * BUCKET_MS; start <= last; start += BUCKET_MS) {
+        const fields = buckets.get(start);
+        const h = fields?.get('h') ?? 0;
+        const m = fields?.get('m') ?? 0;
+        points.push({
+          at: new Date(start),
+          requests: h + m + (fields?.get('b') ?? 0),
+          hits: h,
+          misses: m,
+          hitRate: h + m === 0 ? null : h / (h + m),
+        });
+      }
+      return points;
+    },
+  };
+}
+
+export interface CacheStatsOptions {
+  now?: () => number;
+  /** Cached responses waiting in the outbox (issue 7 plugs its count in); 0 until then. */
+  outboxPending?: () => number;
+}
+
+/**
+ * Counters of this process, for cacheStats and the console, mirrored into Prometheus metrics
+ * for /metrics. When a cluster flusher is attached (REDIS), every count also goes into a
+ * pending delta that the flusher drains into Redis in one batch a second: never a Redis write
+ * per request.
+ */
+export function createCacheStats(options: CacheStatsOptions = {}) {
+  const now = options.now ?? Date.now;
   const startedAt = now();
-  const totals = { hits: 0, misses: 0, errors: 0, invalidations: 0, bypasses: 0 };
-  const byOperation = new Map<string, { hits: number; misses: number }>();
+  const totals: Fields = new Map();
+  const buckets = new Map<number, Fields>();
+  const invalidationLog: InvalidationEvent[] = [];
+  let operationCount = 0;
+  let pending: StatsDelta | null = null;
+  const providers = {
+    outboxPending: options.outboxPending ?? (() => 0),
+    fallbackActive: () => false,
+    storeInfo: async (): Promise<{ keys: number | null; usedMemoryBytes: number | null }> => ({
+      keys: null,
+      usedMemoryBytes: null,
+    }),
+  };
 
   const registry = new Registry();
   const requests = new Counter({
@@ -36,49 +254,150 @@ export function createCacheStats(now: () => number = Date.now) {
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [registry],
   });
+  new Gauge({
+    name: 'hotpath_cache_fallback_active',
+    help: '1 while the store failed and requests are served from the database only.',
+    registers: [registry],
+    collect() {
+      this.set(providers.fallbackActive() ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'hotpath_outbox_pending',
+    help: 'Invalidations waiting in the outbox to be applied (0 until the outbox exists).',
+    registers: [registry],
+    collect() {
+      this.set(providers.outboxPending());
+    },
+  });
+  const keys = new Gauge({
+    name: 'hotpath_cache_keys',
+    help: "Keys in the store: Redis's DBSIZE or the in-memory entries.",
+    registers: [registry],
+  });
+  const memory = new Gauge({
+    name: 'hotpath_cache_used_memory_bytes',
+    help: "Redis's used_memory (absent for the in-memory store).",
+    registers: [registry],
+  });
+  // One store call per scrape fills both gauges.
+  new Gauge({
+    name: 'hotpath_cache_store_up',
+    help: '1 when the store answered the last scrape.',
+    registers: [registry],
+    async collect() {
+      const info = await providers.storeInfo().catch(() => null);
+      this.set(info ? 1 : 0);
+      if (info?.keys != null) keys.set(info.keys);
+      if (info?.usedMemoryBytes != null) memory.set(info.usedMemoryBytes);
+    },
+  });
+
+  function count(name: string, by = 1) {
+    add(totals, name, by);
+    if (pending) add(pending.totals, name, by);
+  }
+
+  function countInBucket(name: string, at: number, by = 1) {
+    const start = bucketOf(at);
+    let fields = buckets.get(start);
+    if (!fields) {
+      fields = new Map();
+      buckets.set(start, fields);
+      for (const old of buckets.keys()) {
+        if (old > start - HISTORY_MS) break;
+        buckets.delete(old);
+      }
+    }
+    add(fields, name, by);
+    if (pending) {
+      let p = pending.buckets.get(start);
+      if (!p) {
+        p = new Map();
+        pending.buckets.set(start, p);
+      }
+      add(p, name, by);
+    }
+  }
+
+  function operationKey(name: string): string {
+    if (totals.has(`o:h:${name}`) || totals.has(`o:m:${name}`)) return name;
+    if (operationCount >= MAX_OPERATIONS || name.length > 200) return OTHER_OPERATIONS;
+    operationCount++;
+    return name;
+  }
 
   return {
     registry,
+    startedAt,
     record(outcome: CacheOutcome, operationName: string | null | undefined, seconds: number) {
       requests.inc({ outcome });
       latency.observe({ outcome }, seconds);
+      const at = now();
       if (outcome === 'bypass') {
-        totals.bypasses++;
+        count('b');
+        countInBucket('b', at);
         return;
       }
-      // Operation names are the client's: the table is bounded, later names count as one.
-      let name = operationName || 'anonymous';
-      if (!byOperation.has(name) && byOperation.size >= MAX_OPERATIONS) name = OTHER_OPERATIONS;
-      let op = byOperation.get(name);
-      if (!op) {
-        op = { hits: 0, misses: 0 };
-        byOperation.set(name, op);
-      }
-      if (outcome === 'hit') {
-        totals.hits++;
-        op.hits++;
-      } else {
-        totals.misses++;
-        op.misses++;
-      }
+      const flag = outcome === 'hit' ? 'h' : 'm';
+      count(flag);
+      count(`o:${flag}:${operationKey(operationName || 'anonymous')}`);
+      countInBucket(flag, at);
+      countInBucket(`l${flag}:${latencyIndex(seconds * 1000)}`, at);
     },
     error() {
-      totals.errors++;
+      count('e');
       errors.inc();
     },
-    invalidated(count: number) {
-      totals.invalidations += count;
-      invalidations.inc(count);
+    /** `removed` entries went; the event joins the recent invalidations. */
+    invalidated(removed: number, event: Omit<InvalidationEvent, 'at' | 'removed'>) {
+      const at = now();
+      count('i', removed);
+      invalidations.inc(removed);
+      const full = { ...event, at, removed };
+      invalidationLog.unshift(full);
+      invalidationLog.length = Math.min(invalidationLog.length, RECENT_INVALIDATIONS);
+      if (pending) {
+        pending.invalidations.push(full);
+        if (pending.invalidations.length > RECENT_INVALIDATIONS) pending.invalidations.shift();
+      }
     },
-    snapshot() {
-      const lookups = totals.hits + totals.misses;
-      return {
-        ...totals,
-        totalRequests: lookups + totals.bypasses,
-        hitRate: lookups === 0 ? 0 : totals.hits / lookups,
-        uptimeSeconds: Math.floor((now() - startedAt) / 1000),
-        byOperation: [...byOperation].map(([operationName, c]) => ({ operationName, ...c })),
-      };
+    /** Where the gauges read what this module doesn't count itself. */
+    provide(values: Partial<typeof providers>) {
+      Object.assign(providers, values);
+    },
+    /** This process since it started. */
+    view(): StatsView {
+      return summarize(totals, buckets, now(), startedAt);
+    },
+    /** Newest first. */
+    recentInvalidations(): InvalidationEvent[] {
+      return [...invalidationLog];
+    },
+    /** From now on, counts also accumulate for the cluster flusher (REDIS). */
+    shareWithCluster() {
+      pending ??= { totals: new Map(), buckets: new Map(), invalidations: [] };
+    },
+    /** What was counted since the last drain; the flusher gives it back if Redis refused it. */
+    drain(): StatsDelta | null {
+      if (!pending) return null;
+      const taken = pending;
+      pending = { totals: new Map(), buckets: new Map(), invalidations: [] };
+      return taken;
+    },
+    giveBack(delta: StatsDelta) {
+      if (!pending) return;
+      for (const [name, by] of delta.totals) add(pending.totals, name, by);
+      const oldest = bucketOf(now()) - HISTORY_MS;
+      for (const [start, fields] of delta.buckets) {
+        if (start <= oldest) continue;
+        const p = pending.buckets.get(start) ?? new Map();
+        for (const [name, by] of fields) add(p, name, by);
+        pending.buckets.set(start, p);
+      }
+      pending.invalidations = [...delta.invalidations, ...pending.invalidations].slice(
+        -RECENT_INVALIDATIONS,
+      );
     },
   };
 }

@@ -1,3 +1,10 @@
+import type { ClusterView } from '../cache/cluster-stats.js';
+import {
+  BUCKET_MS,
+  type HistoryPoint,
+  type InvalidationEvent,
+  type StatsView,
+} from '../cache/stats.js';
 import { INVALIDATABLE_TYPENAMES } from '../cache/tags.js';
 import type { WarmResult } from '../cache/warming.js';
 import type { CacheAdminService } from '../services/cache-admin.service.js';
@@ -33,11 +40,113 @@ const OperationStatsRef = builder
     }),
   });
 
+const CacheLatencyRef = builder.objectRef<StatsView['latency']>('CacheLatency').implement({
+  description:
+    'Latency percentiles over the last windowSeconds, in milliseconds, estimated from latency ' +
+    "buckets (interpolated inside a bucket, as Prometheus's histogram_quantile does). null: " +
+    'no such request in the window.',
+  fields: (t) => ({
+    hitP50Ms: t.exposeFloat('hitP50Ms', { nullable: true, description: 'Median of hits.' }),
+    hitP99Ms: t.exposeFloat('hitP99Ms', {
+      nullable: true,
+      description: '99th percentile of hits.',
+    }),
+    missP50Ms: t.exposeFloat('missP50Ms', { nullable: true, description: 'Median of misses.' }),
+    missP99Ms: t.exposeFloat('missP99Ms', {
+      nullable: true,
+      description: '99th percentile of misses.',
+    }),
+    windowSeconds: t.exposeInt('windowSeconds', { description: 'How far back they look.' }),
+  }),
+});
+
+const CacheStatsPointRef = builder.objectRef<HistoryPoint>('CacheStatsPoint').implement({
+  description: `Requests counted in one ${BUCKET_MS / 1000} s interval.`,
+  fields: (t) => ({
+    at: t.expose('at', { type: 'DateTime', description: 'Start of the interval.' }),
+    requests: t.exposeInt('requests', { description: 'Hits, misses and bypasses.' }),
+    hits: t.exposeInt('hits', { description: 'Answered from the cache.' }),
+    misses: t.exposeInt('misses', { description: 'Looked up, not found, executed.' }),
+    hitRate: t.exposeFloat('hitRate', {
+      nullable: true,
+      description: 'hits / (hits + misses); null when there were no lookups.',
+    }),
+  }),
+});
+
+const historyArgs = {
+  minutes: {
+    description: 'How far back, at most 60.',
+    defaultValue: 60,
+  },
+} as const;
+
+const CacheInvalidationEventRef = builder
+  .objectRef<Omit<InvalidationEvent, 'at'> & { at: Date }>('CacheInvalidationEvent')
+  .implement({
+    description: 'An invalidation or purge that was applied.',
+    fields: (t) => ({
+      at: t.expose('at', { type: 'DateTime', description: 'When it was applied.' }),
+      tenantId: t.exposeID('tenantId', {
+        nullable: true,
+        description: 'The tenant whose entries went; null when it spanned every tenant.',
+      }),
+      tags: t.exposeStringList('tags', { description: 'The tags invalidated; empty for a purge.' }),
+      removed: t.exposeInt('removed', { description: 'Cached responses removed.' }),
+      purge: t.exposeBoolean('purge', { description: 'purgeCache: a new epoch.' }),
+    }),
+  });
+
+type ClusterShape = ClusterView;
+
+const ClusterCacheStatsRef = builder.objectRef<ClusterShape>('ClusterCacheStats').implement({
+  description:
+    'Totals over every instance sharing the Redis (and CACHE_PREFIX), kept in Redis: each ' +
+    'instance adds its counts every CACHE_STATS_FLUSH_MS, so they trail by up to that much.',
+  fields: (t) => ({
+    instances: t.exposeInt('instances', {
+      description: 'Instances that reported within the last few flush intervals.',
+    }),
+    since: t.expose('since', {
+      type: 'DateTime',
+      description: 'When the first instance began counting under this prefix.',
+    }),
+    hits: t.exposeInt('hits', { description: 'Responses served from the cache.' }),
+    misses: t.exposeInt('misses', { description: 'Lookups that found nothing.' }),
+    bypasses: t.exposeInt('bypasses', { description: 'Requests that did not use the cache.' }),
+    errors: t.exposeInt('errors', { description: 'Store calls that failed or timed out.' }),
+    totalRequests: t.exposeInt('totalRequests', { description: 'Hits, misses and bypasses.' }),
+    hitRate: t.exposeFloat('hitRate', { description: 'hits / (hits + misses), 0..1.' }),
+    invalidations: t.exposeInt('invalidations', { description: 'Entries removed.' }),
+    requestsPerSecond: t.exposeFloat('requestsPerSecond', {
+      description: 'Over the last minute.',
+    }),
+    latency: t.field({
+      type: CacheLatencyRef,
+      description: 'Of every instance, over the last minute.',
+      resolve: (s) => s.latency,
+    }),
+    byOperation: t.field({
+      type: [OperationStatsRef],
+      description: 'Hits and misses per operation name, over every instance.',
+      resolve: (s) => s.byOperation,
+    }),
+    history: t.field({
+      type: [CacheStatsPointRef],
+      description: 'One point per interval, oldest first.',
+      args: { minutes: t.arg.int(historyArgs.minutes) },
+      resolve: (s, args) => s.history(args.minutes ?? 60),
+    }),
+  }),
+});
+
 /** What the service computes is what the type exposes. */
 type CacheStatsShape = Awaited<ReturnType<CacheAdminService['stats']>>;
 
 const CacheStatsRef = builder.objectRef<CacheStatsShape>('CacheStats').implement({
-  description: 'Counted by this process since it started; store figures come from the store.',
+  description:
+    'Counted by this process since it started, except `cluster` (every instance) and ' +
+    '`recentInvalidations`; store figures come from the store.',
   fields: (t) => ({
     backend: t.field({
       type: CacheBackendEnum,
@@ -83,6 +192,38 @@ const CacheStatsRef = builder.objectRef<CacheStatsShape>('CacheStats').implement
     connectedClients: t.exposeInt('connectedClients', {
       nullable: true,
       description: "Redis's connected_clients; null for MEMORY and DISABLED.",
+    }),
+    bypasses: t.exposeInt('bypasses', {
+      description: 'Requests that did not use the cache (operators, mutations, fallback).',
+    }),
+    requestsPerSecond: t.exposeFloat('requestsPerSecond', {
+      description: 'Requests per second over the last minute.',
+    }),
+    latency: t.field({
+      type: CacheLatencyRef,
+      description: 'Hit and miss latency percentiles of this process, over the last minute.',
+      resolve: (s) => s.latency,
+    }),
+    history: t.field({
+      type: [CacheStatsPointRef],
+      description: 'This process: one point per interval over the last `minutes`, oldest first.',
+      args: { minutes: t.arg.int(historyArgs.minutes) },
+      resolve: (s, args) => s.history(args.minutes ?? 60),
+    }),
+    cluster: t.field({
+      type: ClusterCacheStatsRef,
+      nullable: true,
+      description:
+        'Every instance sharing the Redis. null for MEMORY and DISABLED (one process), and ' +
+        'while Redis does not answer.',
+      resolve: (s) => s.cluster,
+    }),
+    recentInvalidations: t.field({
+      type: [CacheInvalidationEventRef],
+      description:
+        'Newest first, at most 50: of every instance on REDIS, of this process otherwise.',
+      args: { limit: t.arg.int({ defaultValue: 20, description: 'At most 50.' }) },
+      resolve: (s, args) => s.recentInvalidations.slice(0, Math.max(0, args.limit ?? 20)),
     }),
     ttlPolicy: t.field({
       type: [TypeTtlRef],

@@ -34,14 +34,23 @@ export class CacheAdminService {
   async stats(viewer: Viewer) {
     requireOperator(viewer);
     const { runtime } = this.cache;
-    const info = (await runtime.store?.info()) ?? null;
+    const [info, cluster] = await Promise.all([
+      runtime.store?.info() ?? null,
+      // Redis not answering leaves the cluster figures out; this process's still show.
+      runtime.cluster?.read().catch((err) => {
+        this.deps.logger.debug({ err }, 'cluster stats unavailable');
+        return null;
+      }) ?? null,
+    ]);
     const breaker = runtime.store?.state();
+    const own = runtime.stats.view();
     return {
       backend: runtime.backend,
       connected: runtime.connected(),
       fallbackActive: breaker?.fallbackActive ?? false,
       fallbackSince: breaker?.fallbackSince ?? null,
-      ...runtime.stats.snapshot(),
+      ...own,
+      uptimeSeconds: Math.floor((Date.now() - runtime.stats.startedAt) / 1000),
       keys: info?.keys ?? null,
       usedMemoryBytes: info?.usedMemoryBytes ?? null,
       storeVersion: info?.version ?? null,
@@ -50,6 +59,10 @@ export class CacheAdminService {
         typename: name,
         ttlSeconds: ms === null ? null : Math.round(ms / 1000),
       })),
+      cluster,
+      recentInvalidations: (
+        cluster?.recentInvalidations ?? runtime.stats.recentInvalidations()
+      ).map((e) => ({ ...e, at: new Date(e.at) })),
     };
   }
 
@@ -61,6 +74,8 @@ export class CacheAdminService {
     const tenants = await this.deps.db.getRepository(Tenant).find({ select: { id: true } });
     let removed = 0;
     for (const tenant of tenants) removed += await this.apply(tenant.id, tags);
+    // One event for the whole sweep, not one per tenant.
+    this.cache.runtime.stats.invalidated(removed, { tenantId: null, tags, purge: false });
     return { invalidatedEntities: removed };
   }
 
@@ -73,13 +88,13 @@ export class CacheAdminService {
     requireOperator(viewer);
     const day = date == null ? undefined : parseInput(calendarDate, date, 'date');
     const user = await this.user(userId);
-    return { invalidatedEntities: await this.apply(user.tenantId, [agendaTag(user.id, day)]) };
+    return this.applyAndRecord(user.tenantId, [agendaTag(user.id, day)]);
   }
 
   async invalidateServices(viewer: Viewer, userId: string) {
     requireOperator(viewer);
     const user = await this.user(userId);
-    return { invalidatedEntities: await this.apply(user.tenantId, [serviceListTag(user.id)]) };
+    return this.applyAndRecord(user.tenantId, [serviceListTag(user.id)]);
   }
 
   /**
@@ -94,7 +109,7 @@ export class CacheAdminService {
     if (store.state().fallbackActive) throw cacheUnavailable();
     const held = store.backend === 'MEMORY' ? ((await store.info())?.keys ?? 0) : 0;
     const epoch = await store.purge().catch(() => Promise.reject(cacheUnavailable()));
-    this.cache.runtime.stats.invalidated(held);
+    this.cache.runtime.stats.invalidated(held, { tenantId: null, tags: [], purge: true });
     this.deps.logger.info({ component: 'cache', epoch, held }, 'cache purged');
     return { invalidatedEntities: held, epoch };
   }
@@ -110,12 +125,17 @@ export class CacheAdminService {
     return user;
   }
 
+  private async applyAndRecord(tenantId: string, tags: string[]) {
+    const removed = await this.apply(tenantId, tags);
+    this.cache.runtime.stats.invalidated(removed, { tenantId, tags, purge: false });
+    return { invalidatedEntities: removed };
+  }
+
   private async apply(tenantId: string, tags: string[]) {
-    const { store, stats } = this.cache.runtime;
+    const { store } = this.cache.runtime;
     if (!store) return 0;
     const removed = await store.invalidate(tenantId, tags);
     if (removed === null) throw cacheUnavailable();
-    stats.invalidated(removed);
     this.deps.logger.info({ component: 'cache', tenantId, tags, removed }, 'cache invalidated');
     return removed;
   }

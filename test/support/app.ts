@@ -99,6 +99,7 @@ export function testCacheConfig(overrides: Partial<CacheConfig> = {}): CacheConf
     breakerThreshold: 3,
     probeIntervalMs: 200,
     maxEntryBytes: 1_048_576,
+    statsFlushMs: 200,
     ttlOverrides: {},
     ...overrides,
   };

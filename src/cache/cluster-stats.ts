@@ -1,0 +1,185 @@
+import { hostname } from 'node:os';
+import type { Redis } from 'ioredis';
+import {
+  BUCKET_MS,
+  bucketOf,
+  type CacheStats,
+  type Fields,
+  HISTORY_MS,
+  type InvalidationEvent,
+  RECENT_INVALIDATIONS,
+  RECENT_MS,
+  type StatsView,
+  summarize,
+} from './stats.js';
+
+export interface ClusterStatsOptions {
+  /** The cache's client (fail-fast, bounded commands). */
+  redis: Redis;
+  /** CACHE_PREFIX. */
+  prefix: string;
+  stats: CacheStats;
+  /** CACHE_STATS_FLUSH_MS: how often this process adds its counts to the shared ones. */
+  flushIntervalMs: number;
+  now?: () => number;
+  onError?: (error: unknown) => void;
+}
+
+export interface ClusterView extends StatsView {
+  /** Instances that flushed within the last few intervals, this one included. */
+  instances: number;
+  /** When the first instance began counting under this prefix. */
+  since: Date;
+  /** Newest first, from every instance. */
+  recentInvalidations: InvalidationEvent[];
+}
+
+/**
+ * Key names. Every stats key carries the hash tag `{stats}`: they live in one Redis Cluster
+ * slot, so one MULTI can write all of them and one pipeline read them. Each metric hash is a
+ * single key; no script spans slots.
+ */
+export function clusterStatsKeys(prefix: string) {
+  return {
+    totals: `${prefix}:{stats}:totals`,
+    bucket: (start: number) => `${prefix}:{stats}:b:${start}`,
+    instances: `${prefix}:{stats}:instances`,
+    invalidations: `${prefix}:{stats}:invalidations`,
+  };
+}
+
+/**
+ * Cluster-wide totals kept in Redis: every `flushIntervalMs` each process drains what it counted
+ * since the last flush and adds it with one MULTI of HINCRBYs (totals hash, one hash per
+ * BUCKET_MS of history, expiring after an hour) plus its heartbeat; never a Redis write per
+ * request. A flush Redis refuses is given back and retried with the next one.
+ */
+export function createClusterStats(options: ClusterStatsOptions) {
+  const { redis, stats } = options;
+  const now = options.now ?? Date.now;
+  const keys = clusterStatsKeys(options.prefix);
+  const instanceId = `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
+  const onError = options.onError ?? (() => {});
+  const activeWithinMs = Math.max(3 * options.flushIntervalMs, 5_000);
+  let flushing: Promise<void> | null = null;
+  stats.shareWithCluster();
+
+  async function writeDelta(): Promise<void> {
+    const delta = stats.drain();
+    if (!delta) return;
+    const at = now();
+    const tx = redis.multi();
+    tx.hsetnx(keys.totals, 'since', String(stats.startedAt));
+    for (const [name, by] of delta.totals) tx.hincrby(keys.totals, name, by);
+    for (const [start, fields] of delta.buckets) {
+      const key = keys.bucket(start);
+      for (const [name, by] of fields) tx.hincrby(key, name, by);
+      tx.pexpireat(key, start + HISTORY_MS + BUCKET_MS);
+    }
+    if (delta.invalidations.length > 0) {
+      // Oldest first, so that the newest ends up at the head of the list.
+      tx.lpush(keys.invalidations, ...delta.invalidations.map((e) => JSON.stringify(e)));
+      tx.ltrim(keys.invalidations, 0, RECENT_INVALIDATIONS - 1);
+    }
+    tx.hset(keys.instances, instanceId, String(at));
+    try {
+      const results = await tx.exec();
+      const failed = results?.find(([error]) => error);
+      if (!results || failed) throw failed?.[0] ?? new Error('stats transaction discarded');
+    } catch (error) {
+      stats.giveBack(delta);
+      onError(error);
+    }
+  }
+
+  /** One flush at a time; a caller arriving during one waits for it and then runs its own. */
+  async function flush(): Promise<void> {
+    while (flushing) await flushing;
+    flushing = writeDelta().finally(() => {
+      flushing = null;
+    });
+    return flushing;
+  }
+
+  const timer = setInterval(() => void flush(), options.flushIntervalMs);
+  timer.unref();
+
+  return {
+    instanceId,
+    flush,
+    /**
+     * Flushes this process's counts (so they are current), then reads everything back with one
+     * pipeline. Rejects when Redis does not answer.
+     */
+    async read(): Promise<ClusterView> {
+      await flush();
+      const at = now();
+      const last = bucketOf(at);
+      const starts: number[] = [];
+      for (let s = last - HISTORY_MS + BUCKET_MS; s <= last; s += BUCKET_MS) starts.push(s);
+      const pipe = redis.pipeline();
+      pipe.hgetall(keys.totals);
+      pipe.hgetall(keys.instances);
+      pipe.lrange(keys.invalidations, 0, RECENT_INVALIDATIONS - 1);
+      // The recent buckets whole (latencies); the older ones only for the history.
+      const recentFrom = at - RECENT_MS - BUCKET_MS;
+      for (const s of starts) {
+        if (s >= recentFrom) pipe.hgetall(keys.bucket(s));
+        else pipe.hmget(keys.bucket(s), 'h', 'm', 'b');
+      }
+      const results = await pipe.exec();
+      if (!results) throw new Error('stats read discarded');
+      for (const [error] of results) if (error) throw error;
+      const value = (i: number) => results[i][1];
+
+      const rawTotals = value(0) as Record<string, string>;
+      const totals: Fields = new Map();
+      for (const [name, v] of Object.entries(rawTotals)) {
+        if (name !== 'since') totals.set(name, Number(v));
+      }
+      const since = Number(rawTotals.since ?? stats.startedAt);
+
+      const seen = value(1) as Record<string, string>;
+      const stale: string[] = [];
+      let instances = 0;
+      for (const [id, lastSeen] of Object.entries(seen)) {
+        const age = at - Number(lastSeen);
+        if (age <= activeWithinMs) instances++;
+        else if (age > HISTORY_MS) stale.push(id);
+      }
+      if (stale.length > 0) redis.hdel(keys.instances, ...stale).catch(onError);
+
+      const invalidations = (value(2) as string[]).map((s) => JSON.parse(s) as InvalidationEvent);
+
+      const buckets = new Map<number, Fields>();
+      starts.forEach((s, i) => {
+        const raw = value(3 + i);
+        const fields: Fields = new Map();
+        if (Array.isArray(raw)) {
+          ['h', 'm', 'b'].forEach((name, j) => {
+            if (raw[j] != null) fields.set(name, Number(raw[j]));
+          });
+        } else {
+          for (const [name, v] of Object.entries(raw as Record<string, string>)) {
+            fields.set(name, Number(v));
+          }
+        }
+        if (fields.size > 0) buckets.set(s, fields);
+      });
+
+      return {
+        ...summarize(totals, buckets, at, since),
+        instances,
+        since: new Date(since),
+        recentInvalidations: invalidations,
+      };
+    },
+    /** Stops the timer and hands in what is left. */
+    async close() {
+      clearInterval(timer);
+      await flush();
+    },
+  };
+}
+
+export type ClusterStats = ReturnType<typeof createClusterStats>;
