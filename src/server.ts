@@ -1,3 +1,4 @@
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { GraphQLError } from 'graphql';
 import { createYoga, maskError, type Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
@@ -8,6 +9,7 @@ import { useErrorCodes, useInputErrorCodes } from './error-codes.js';
 import { unauthenticated } from './errors.js';
 import { type Limits, useRequestLimits } from './limits.js';
 import { yogaLogger } from './logger.js';
+import { createOpsConsole } from './ops/handler.js';
 import type { RequestAuth } from './request-auth.js';
 import { schema } from './schema/index.js';
 import type { Services } from './services/services.js';
@@ -43,10 +45,16 @@ async function databaseState(db: DataSource): Promise<'ok' | 'down'> {
 /**
  * GET /health: database and cache state. 503 only when the database is down; a cache in
  * fallback makes it `degraded`, because requests are still answered. GET /metrics: Prometheus.
+ * /ops: the operators' console (static; it signs in and acts through /graphql).
  */
 function useOperations(deps: ServerDeps): Plugin {
+  const opsConsole = createOpsConsole();
   return {
     async onRequest({ request, url, endResponse }) {
+      if (opsConsole.matches(url.pathname)) {
+        endResponse(opsConsole.handle(request));
+        return;
+      }
       if (request.method !== 'GET') return;
       if (url.pathname === '/metrics') {
         const registry = deps.cache.stats.registry;
@@ -79,6 +87,19 @@ function useOperations(deps: ServerDeps): Plugin {
   };
 }
 
+/**
+ * GraphiQL from @graphql-yoga/render-graphiql: its scripts, styles, editor workers and favicon
+ * are inlined in the page, so it works with no internet access (Yoga's default page loads them
+ * from unpkg and GitHub). The options never change, so the 9 MB page is built once.
+ */
+function offlineGraphiQL() {
+  let page: string | undefined;
+  return (options?: Parameters<typeof renderGraphiQL>[0]) => {
+    page ??= renderGraphiQL(options);
+    return page;
+  };
+}
+
 /** Builds the GraphQL app from its dependencies. It never listens and reads no environment. */
 export function createServer(deps: ServerDeps) {
   return createYoga<Record<string, unknown>, Context>({
@@ -93,6 +114,7 @@ export function createServer(deps: ServerDeps) {
     // Validation depends on the request's variables (the cost rule reads them), so a result
     // cached per document could let an expensive operation through.
     parserAndValidationCache: { validationCache: false },
+    renderGraphiQL: offlineGraphiQL(),
     maskedErrors: {
       // Never a stack trace in a response, whatever NODE_ENV says: it goes to the log.
       isDev: false,

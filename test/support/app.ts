@@ -4,7 +4,7 @@ import { Agent, createServer, request as httpRequest, type Server } from 'node:h
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import type { DataSource, Logger as TypeOrmLogger } from 'typeorm';
-import { createApp } from '../../src/app.js';
+import { type AppDeps, createApp } from '../../src/app.js';
 import type { ResponseStore } from '../../src/cache/store.js';
 import type { CacheConfig } from '../../src/config.js';
 import { openDatabase } from '../../src/db/data-source.js';
@@ -78,6 +78,8 @@ export interface TestAppOptions {
    * HOTPATH_TEST_VIA, else `yoga` (vitest.config.ts runs the cache suites both ways).
    */
   via?: 'yoga' | 'http';
+  /** Serve GraphiQL (off by default, as in production). */
+  graphiql?: AppDeps['graphiql'];
 }
 
 export const testVia = (): 'yoga' | 'http' =>
@@ -130,6 +132,7 @@ export async function buildTestApp(dialect: TestDialect, options: TestAppOptions
     // Two test files share two cores: a deadline made for a quiet server would fail tests
     // about something else. test/api/limits.test.ts runs with the real defaults.
     limits: { ...DEFAULT_LIMITS, executionMs: 30_000, ...options.limits },
+    graphiql: options.graphiql,
   });
   await app.cache.ready();
   const { yoga, services } = app;

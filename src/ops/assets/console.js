@@ -1,0 +1,389 @@
+// The operators' console: reads cacheStats and runs the operator mutations through /graphql
+// with OPS_TOKEN, kept for this tab only (sessionStorage), never put in a URL.
+(() => {
+  const TOKEN_KEY = 'hotpath.opsToken';
+  const REFRESH_MS = 2000;
+
+  const LATENCY = 'hitP50Ms hitP99Ms missP50Ms missP99Ms';
+  const COUNTS =
+    'hits misses bypasses errors totalRequests hitRate invalidations requestsPerSecond';
+  const STATS_QUERY = `query OpsConsole {
+  cacheStats {
+    backend connected fallbackActive fallbackSince keys usedMemoryBytes storeVersion uptimeSeconds
+    ${COUNTS}
+    latency { ${LATENCY} }
+    byOperation { operationName hits misses }
+    history { at requests hits misses hitRate }
+    recentInvalidations(limit: 20) { at tenantId tags removed purge }
+    cluster {
+      instances since ${COUNTS}
+      latency { ${LATENCY} }
+      byOperation { operationName hits misses }
+      history { at requests hits misses hitRate }
+    }
+  }
+}`;
+  const RESULT = 'invalidatedEntities';
+
+  const $ = (id) => document.getElementById(id);
+  let token = sessionStorage.getItem(TOKEN_KEY);
+  let timer = null;
+  let chart = null;
+  let lastStats = null;
+
+  class AuthError extends Error {}
+
+  async function gql(query, variables, withToken = token) {
+    const response = await fetch('/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${withToken}` },
+      body: JSON.stringify({ query, variables }),
+    });
+    let body;
+    try {
+      body = await response.json();
+    } catch {
+      throw new Error(`HTTP ${response.status}`);
+    }
+    const error = body.errors?.[0];
+    const code = error?.extensions?.code;
+    if (code === 'UNAUTHENTICATED' || code === 'FORBIDDEN') {
+      throw new AuthError('That is not the operator token.');
+    }
+    if (error) throw new Error(error.message);
+    return body.data;
+  }
+
+  // --- formatting -------------------------------------------------------------------------
+  const int = (n) => (n == null ? '–' : Math.round(n).toLocaleString('en-US'));
+  const pct = (r) => (r == null ? '–' : `${(r * 100).toFixed(1)}%`);
+  const ms = (v) => (v == null ? '–' : v < 10 ? v.toFixed(2) : v.toFixed(0));
+  const pair = (a, b) => (a == null && b == null ? '–' : `${ms(a)} / ${ms(b)} ms`);
+  const rate = (v) => (v == null ? '–' : v < 10 ? v.toFixed(2) : v.toFixed(0));
+  const bytes = (b) => {
+    if (b == null) return 'n/a';
+    const units = ['B', 'KiB', 'MiB', 'GiB'];
+    let i = 0;
+    while (b >= 1024 && i < units.length - 1) {
+      b /= 1024;
+      i++;
+    }
+    return `${b.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
+  };
+  const time = (iso) => new Date(iso).toLocaleTimeString();
+  const text = (id, value) => {
+    $(id).textContent = value;
+  };
+
+  // --- rendering --------------------------------------------------------------------------
+  function cell(row, value, cls) {
+    const td = document.createElement('td');
+    td.textContent = value;
+    if (cls) td.className = cls;
+    row.appendChild(td);
+  }
+
+  function renderOperations(list) {
+    const body = $('operations').tBodies[0];
+    body.replaceChildren();
+    for (const op of list) {
+      const row = document.createElement('tr');
+      const lookups = op.hits + op.misses;
+      cell(row, op.operationName, 'name');
+      cell(row, int(op.hits), 'num');
+      cell(row, int(op.misses), 'num');
+      cell(row, lookups ? pct(op.hits / lookups) : '–', 'num');
+      body.appendChild(row);
+    }
+    if (list.length === 0) emptyRow(body, 4, 'No lookups yet.');
+  }
+
+  function renderInvalidations(list) {
+    const body = $('invalidations-table').tBodies[0];
+    body.replaceChildren();
+    for (const e of list) {
+      const row = document.createElement('tr');
+      cell(row, time(e.at));
+      cell(row, e.purge ? 'all (purge)' : (e.tenantId ?? 'all tenants'), 'name');
+      cell(row, e.purge ? 'new epoch' : e.tags.join(', '), 'tags');
+      cell(row, int(e.removed), 'num');
+      body.appendChild(row);
+    }
+    if (list.length === 0) emptyRow(body, 4, 'None yet.');
+  }
+
+  function emptyRow(body, span, message) {
+    const row = document.createElement('tr');
+    const td = document.createElement('td');
+    td.colSpan = span;
+    td.className = 'muted';
+    td.textContent = message;
+    row.appendChild(td);
+    body.appendChild(row);
+  }
+
+  function chartWidth() {
+    return Math.max(200, $('chart').clientWidth);
+  }
+
+  function renderChart(history) {
+    const xs = history.map((p) => Date.parse(p.at) / 1000);
+    const rates = history.map((p) => (p.hitRate == null ? null : p.hitRate * 100));
+    const requests = history.map((p) => p.requests / 10);
+    const data = [xs, rates, requests];
+    if (chart) {
+      chart.setData(data);
+      return;
+    }
+    chart = new uPlot(
+      {
+        width: chartWidth(),
+        height: 220,
+        scales: {
+          x: { time: true },
+          pct: { range: [0, 100] },
+          rps: { range: (_u, _min, max) => [0, Math.max(1, max)] },
+        },
+        series: [
+          {},
+          {
+            label: 'Hit rate %',
+            scale: 'pct',
+            stroke: '#1f7a4d',
+            width: 2,
+            spanGaps: true,
+            points: { show: true, size: 5, fill: '#1f7a4d' },
+            value: (_u, v) => (v == null ? '–' : `${v.toFixed(1)}%`),
+          },
+          {
+            label: 'Requests/s',
+            scale: 'rps',
+            stroke: '#8a8f98',
+            width: 1,
+            points: { show: true, size: 3 },
+            value: (_u, v) => (v == null ? '–' : v.toFixed(1)),
+          },
+        ],
+        axes: [
+          {},
+          { scale: 'pct', values: (_u, ticks) => ticks.map((t) => `${t}%`), size: 50 },
+          { scale: 'rps', side: 1, grid: { show: false }, size: 50 },
+        ],
+      },
+      data,
+      $('chart'),
+    );
+  }
+
+  function render(s) {
+    const all = s.cluster ?? s;
+    const own = s.cluster ? s : null;
+    const mine = (id, value) => text(id, own ? `this instance: ${value}` : '');
+    text('backend', s.cluster ? `${s.backend} (cluster)` : s.backend);
+    text(
+      'fallback',
+      s.fallbackActive
+        ? `ACTIVE since ${new Date(s.fallbackSince).toLocaleString()}`
+        : s.connected || s.backend === 'DISABLED'
+          ? 'off'
+          : 'off (store not answering)',
+    );
+    $('fallback').className = s.fallbackActive ? 'bad' : '';
+    text('instances', s.cluster ? String(s.cluster.instances) : '1');
+    text('scope', s.cluster ? 'all instances' : 'this process');
+    text('hit-rate', pct(all.hitRate));
+    mine('own-hit-rate', pct(s.hitRate));
+    text('rps', rate(all.requestsPerSecond));
+    mine('own-rps', rate(s.requestsPerSecond));
+    text('hits', int(all.hits));
+    mine('own-hits', int(s.hits));
+    text('misses', int(all.misses));
+    mine('own-misses', int(s.misses));
+    text('hit-latency', pair(all.latency.hitP50Ms, all.latency.hitP99Ms));
+    mine('own-hit-latency', pair(s.latency.hitP50Ms, s.latency.hitP99Ms));
+    text('miss-latency', pair(all.latency.missP50Ms, all.latency.missP99Ms));
+    mine('own-miss-latency', pair(s.latency.missP50Ms, s.latency.missP99Ms));
+    text('keys', s.keys == null ? 'n/a' : int(s.keys));
+    text('memory', bytes(s.usedMemoryBytes));
+    text('errors', int(all.errors));
+    mine('own-errors', int(s.errors));
+    text('invalidations', int(all.invalidations));
+    renderOperations(all.byOperation);
+    renderInvalidations(s.recentInvalidations);
+    renderChart(all.history);
+    text('updated', `updated ${new Date().toLocaleTimeString()}`);
+  }
+
+  // --- session ----------------------------------------------------------------------------
+  function showSignIn(message) {
+    clearInterval(timer);
+    timer = null;
+    $('dashboard').hidden = true;
+    $('session').hidden = true;
+    $('signin').hidden = false;
+    $('signin-error').hidden = !message;
+    $('signin-error').textContent = message ?? '';
+  }
+
+  function showDashboard() {
+    $('signin').hidden = true;
+    $('session').hidden = false;
+    $('dashboard').hidden = false;
+  }
+
+  async function refresh() {
+    try {
+      const data = await gql(STATS_QUERY);
+      lastStats = data.cacheStats;
+      $('refresh-error').hidden = true;
+      render(lastStats);
+    } catch (error) {
+      if (error instanceof AuthError) {
+        signOut(error.message);
+        return;
+      }
+      $('refresh-error').hidden = false;
+      $('refresh-error').textContent = `Could not refresh: ${error.message}`;
+    }
+  }
+
+  async function signIn(candidate) {
+    let data;
+    try {
+      data = await gql(STATS_QUERY, {}, candidate);
+    } catch (error) {
+      showSignIn(
+        error instanceof AuthError ? error.message : `Could not sign in: ${error.message}`,
+      );
+      return;
+    }
+    token = candidate;
+    sessionStorage.setItem(TOKEN_KEY, candidate);
+    showDashboard();
+    lastStats = data.cacheStats;
+    render(lastStats);
+    clearInterval(timer);
+    timer = setInterval(refresh, REFRESH_MS);
+  }
+
+  function signOut(message) {
+    token = null;
+    sessionStorage.removeItem(TOKEN_KEY);
+    chart?.destroy();
+    chart = null;
+    showSignIn(message);
+  }
+
+  // --- actions ----------------------------------------------------------------------------
+  function confirmAction(message) {
+    const dialog = $('confirm');
+    text('confirm-text', message);
+    return new Promise((resolve) => {
+      const done = (ok) => {
+        $('confirm-ok').onclick = null;
+        $('confirm-cancel').onclick = null;
+        dialog.onclose = null;
+        if (dialog.open) dialog.close();
+        resolve(ok);
+      };
+      $('confirm-ok').onclick = () => done(true);
+      $('confirm-cancel').onclick = () => done(false);
+      dialog.onclose = () => done(false);
+      dialog.showModal();
+    });
+  }
+
+  async function act(message, query, variables, describe) {
+    if (!(await confirmAction(message))) return;
+    const result = $('action-result');
+    result.className = '';
+    result.textContent = 'Working…';
+    try {
+      const data = await gql(query, variables);
+      result.textContent = describe(Object.values(data)[0]);
+      result.className = 'ok';
+      await refresh();
+    } catch (error) {
+      if (error instanceof AuthError) return signOut(error.message);
+      result.textContent = error.message;
+      result.className = 'error';
+    }
+  }
+
+  const removed = (r) => `Done: ${int(r.invalidatedEntities)} cached response(s) removed.`;
+  const value = (id) => $(id).value.trim();
+
+  $('purge').addEventListener('click', () =>
+    act(
+      'Purge the whole cache? Every instance starts from an empty cache (a new epoch).',
+      `mutation OpsPurge { purgeCache { ${RESULT} epoch } }`,
+      {},
+      (r) => `Purged: epoch ${r.epoch ?? 'n/a'}.`,
+    ),
+  );
+
+  const onSubmit = (id, handler) =>
+    $(id).addEventListener('submit', (event) => {
+      event.preventDefault();
+      handler();
+    });
+
+  onSubmit('warm-form', () => {
+    const ids = value('warm-users')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    act(
+      ids.length ? `Warm ${ids.length} user(s)?` : 'Warm every active user?',
+      'mutation OpsWarm($ids: [ID!]) { warmCache(userIds: $ids) { usersWarmed operations durationMs } }',
+      { ids: ids.length ? ids : null },
+      (r) =>
+        `Warmed ${r.usersWarmed} user(s): ${r.operations} queries in ${r.durationMs.toFixed(0)} ms.`,
+    );
+  });
+
+  onSubmit('agenda-form', () => {
+    const userId = value('agenda-user');
+    const date = value('agenda-date') || null;
+    act(
+      `Invalidate the agenda of user ${userId}${date ? ` on ${date}` : ' (every day)'}?`,
+      `mutation OpsInvalidateAgenda($u: ID!, $d: Date) { invalidateAgenda(userId: $u, date: $d) { ${RESULT} } }`,
+      { u: userId, d: date },
+      removed,
+    );
+  });
+
+  onSubmit('services-form', () => {
+    const userId = value('services-user');
+    act(
+      `Invalidate the services of user ${userId}?`,
+      `mutation OpsInvalidateServices($u: ID!) { invalidateServices(userId: $u) { ${RESULT} } }`,
+      { u: userId },
+      removed,
+    );
+  });
+
+  onSubmit('type-form', () => {
+    const typename = value('type-name');
+    act(
+      `Invalidate every cached response holding ${typename}, in every tenant?`,
+      `mutation OpsInvalidateType($t: String!) { invalidateType(typename: $t) { ${RESULT} } }`,
+      { t: typename },
+      removed,
+    );
+  });
+
+  onSubmit('signin-form', () => {
+    const candidate = $('token').value;
+    $('token').value = '';
+    signIn(candidate);
+  });
+  $('sign-out').addEventListener('click', () => signOut());
+
+  window.addEventListener('resize', () => {
+    chart?.setSize({ width: chartWidth(), height: 220 });
+  });
+
+  if (token) signIn(token);
+  else showSignIn();
+})();
