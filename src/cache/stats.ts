@@ -270,26 +270,42 @@ export function createCacheStats(options: CacheStatsOptions = {}) {
       this.set(providers.outboxPending());
     },
   });
-  const keys = new Gauge({
+  // One store call serves the three store gauges of a scrape (they collect concurrently).
+  let storeInfo: Promise<{ keys: number | null; usedMemoryBytes: number | null } | null> | null =
+    null;
+  const readStoreInfo = () => {
+    if (!storeInfo) {
+      storeInfo = providers.storeInfo().catch(() => null);
+      setTimeout(() => {
+        storeInfo = null;
+      }, 500).unref();
+    }
+    return storeInfo;
+  };
+  new Gauge({
     name: 'hotpath_cache_keys',
     help: "Keys in the store: Redis's DBSIZE or the in-memory entries.",
     registers: [registry],
+    async collect() {
+      const info = await readStoreInfo();
+      if (info?.keys != null) this.set(info.keys);
+    },
   });
-  const memory = new Gauge({
-    name: 'hotpath_cache_used_memory_bytes',
-    help: "Redis's used_memory (absent for the in-memory store).",
-    registers: [registry],
-  });
-  // One store call per scrape fills both gauges.
   new Gauge({
-    name: 'hotpath_cache_store_up',
-    help: '1 when the store answered the last scrape.',
+    name: 'hotpath_cache_used_memory_bytes',
+    help: "Redis's used_memory (0 for the in-memory store).",
     registers: [registry],
     async collect() {
-      const info = await providers.storeInfo().catch(() => null);
-      this.set(info ? 1 : 0);
-      if (info?.keys != null) keys.set(info.keys);
-      if (info?.usedMemoryBytes != null) memory.set(info.usedMemoryBytes);
+      const info = await readStoreInfo();
+      if (info?.usedMemoryBytes != null) this.set(info.usedMemoryBytes);
+    },
+  });
+  new Gauge({
+    name: 'hotpath_cache_store_up',
+    help: 'Whether the store answered (1) or not (0) at the last scrape.',
+    registers: [registry],
+    async collect() {
+      this.set((await readStoreInfo()) ? 1 : 0);
     },
   });
 
