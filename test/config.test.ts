@@ -21,6 +21,12 @@ describe('parseConfig', () => {
     expect(parseConfig({ ...env, CACHE_ENABLED: 'false' }).cache.backend).toBe('DISABLED');
   });
 
+  it('reads how often cluster stats are flushed: 1 s by default, 100 ms to 60 s', () => {
+    expect(parseConfig({}).cache.statsFlushMs).toBe(1_000);
+    expect(parseConfig({ CACHE_STATS_FLUSH_MS: '250' }).cache.statsFlushMs).toBe(250);
+    expect(() => parseConfig({ CACHE_STATS_FLUSH_MS: '10' })).toThrow(/CACHE_STATS_FLUSH_MS/);
+  });
+
   it('reads TTL overrides in seconds', () => {
     const config = parseConfig({ CACHE_TTL_STATS: '10', CACHE_TTL_TEMPLATES: '0' });
     expect(config.cache.ttlOverrides).toMatchObject({

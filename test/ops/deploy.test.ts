@@ -94,7 +94,9 @@ describe('deploy/: dashboard and alert rules', () => {
       app.execute('query($u: ID!) { services(userId: $u) { id } }', { u: user.id }, key);
     expect((await read()).headers.get('x-cache')).toBe('MISS');
     expect((await read()).headers.get('x-cache')).toBe('HIT');
-    expect((await app.execute('{ cacheStats { hits } }', {}, OPS_TOKEN)).body.errors).toBeUndefined();
+    expect(
+      (await app.execute('{ cacheStats { hits } }', {}, OPS_TOKEN)).body.errors,
+    ).toBeUndefined();
 
     const response = await app.yoga.fetch('http://hotpath.test/metrics');
     const text = await response.text();
