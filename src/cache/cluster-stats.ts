@@ -13,6 +13,9 @@ import {
   summarize,
 } from './stats.js';
 
+/** The shared totals outlive the last instance that flushed by this long (7 days). */
+export const IDLE_TTL_MS = 7 * 24 * 60 * 60_000;
+
 export interface ClusterStatsOptions {
   /** The cache's client (fail-fast, bounded commands). */
   redis: Redis;
@@ -82,6 +85,9 @@ export function createClusterStats(options: ClusterStatsOptions) {
       tx.ltrim(keys.invalidations, 0, RECENT_INVALIDATIONS - 1);
     }
     tx.hset(keys.instances, instanceId, String(at));
+    // A prefix no instance uses any more cleans itself up.
+    for (const key of [keys.totals, keys.instances, keys.invalidations])
+      tx.pexpire(key, IDLE_TTL_MS);
     try {
       const results = await tx.exec();
       const failed = results?.find(([error]) => error);

@@ -165,6 +165,11 @@ describe('batching', () => {
     const before = app.app.cache.stats.view().bypasses;
     await app.execute(SERVICES, { u: t.userId }, t.key); // store down: BYPASS
     expect(app.app.cache.stats.view().bypasses).toBe(before + 1);
+    // The failed lookups open the breaker; /metrics says so for the fallback alert.
+    for (let i = 0; i < 3; i++) await app.execute(SERVICES, { u: t.userId }, t.key);
+    await expect
+      .poll(async () => (await app.yoga.fetch('http://hotpath.test/metrics')).text())
+      .toMatch(/^hotpath_cache_fallback_active 1$/m);
     await cluster.flush(); // refused: given back
     await redis.restart();
     await expect

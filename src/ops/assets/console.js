@@ -179,7 +179,7 @@
     const all = s.cluster ?? s;
     const own = s.cluster ? s : null;
     const mine = (id, value) => text(id, own ? `this instance: ${value}` : '');
-    text('backend', s.cluster ? `${s.backend} (cluster)` : s.backend);
+    text('backend', s.storeVersion ? `${s.backend} ${s.storeVersion}` : s.backend);
     text(
       'fallback',
       s.fallbackActive
