@@ -209,9 +209,9 @@ export interface CacheStatsOptions {
 
 /**
  * Counters of this process, for cacheStats and the console, mirrored into Prometheus metrics
- * for /metrics. When a cluster flusher is attached (REDIS), every count also goes into a
- * pending delta that the flusher drains into Redis in one batch a second: never a Redis write
- * per request.
+ * for /metrics. When a cluster flusher is attached (REDIS), it drains what changed since its
+ * last drain into Redis in one batch a second: never a Redis write per request, and nothing
+ * extra to count per request.
  */
 export function createCacheStats(options: CacheStatsOptions = {}) {
   const now = options.now ?? Date.now;
@@ -219,8 +219,6 @@ export function createCacheStats(options: CacheStatsOptions = {}) {
   const totals: Fields = new Map();
   const buckets = new Map<number, Fields>();
   const invalidationLog: InvalidationEvent[] = [];
-  let operationCount = 0;
-  let pending: StatsDelta | null = null;
   const providers = {
     outboxPending: options.outboxPending ?? (() => 0),
     fallbackActive: () => false,
@@ -309,13 +307,16 @@ export function createCacheStats(options: CacheStatsOptions = {}) {
     },
   });
 
-  function count(name: string, by = 1) {
-    add(totals, name, by);
-    if (pending) add(pending.totals, name, by);
-  }
+  // Field names built once: record() allocates no strings.
+  const HIT_LATENCY = LATENCY_BOUNDS_MS.map((_, i) => `lh:${i}`);
+  const MISS_LATENCY = LATENCY_BOUNDS_MS.map((_, i) => `lm:${i}`);
+  const operationFields = new Map<string, { h: string; m: string }>();
+  let currentStart = -1;
+  let current: Fields = new Map();
 
-  function countInBucket(name: string, at: number, by = 1) {
+  function bucketAt(at: number): Fields {
     const start = bucketOf(at);
+    if (start === currentStart) return current;
     let fields = buckets.get(start);
     if (!fields) {
       fields = new Map();
@@ -323,24 +324,43 @@ export function createCacheStats(options: CacheStatsOptions = {}) {
       for (const old of buckets.keys()) {
         if (old > start - HISTORY_MS) break;
         buckets.delete(old);
+        flushed?.buckets.delete(old);
       }
     }
-    add(fields, name, by);
-    if (pending) {
-      let p = pending.buckets.get(start);
-      if (!p) {
-        p = new Map();
-        pending.buckets.set(start, p);
-      }
-      add(p, name, by);
-    }
+    currentStart = start;
+    current = fields;
+    return fields;
   }
 
-  function operationKey(name: string): string {
-    if (totals.has(`o:h:${name}`) || totals.has(`o:m:${name}`)) return name;
-    if (operationCount >= MAX_OPERATIONS || name.length > 200) return OTHER_OPERATIONS;
-    operationCount++;
-    return name;
+  function fieldsOf(operationName: string) {
+    let fields = operationFields.get(operationName);
+    if (!fields) {
+      const name =
+        operationFields.size >= MAX_OPERATIONS || operationName.length > 200
+          ? OTHER_OPERATIONS
+          : operationName;
+      fields = operationFields.get(name) ?? { h: `o:h:${name}`, m: `o:m:${name}` };
+      // Names past the bound are not remembered: they all map to OTHER_OPERATIONS.
+      operationFields.set(name, fields);
+    }
+    return fields;
+  }
+
+  /**
+   * What the cluster has been sent: the delta of a flush is the counts minus this, so record()
+   * keeps one set of counters whether or not a flusher is attached. `from`: the first bucket
+   * that can have changed since the last drain.
+   */
+  let flushed: { totals: Fields; buckets: Map<number, Fields>; from: number } | null = null;
+  let pendingInvalidations: InvalidationEvent[] = [];
+
+  function diff(counts: Fields, sent: Fields, into: Fields) {
+    for (const [name, value] of counts) {
+      const by = value - (sent.get(name) ?? 0);
+      if (by === 0) continue;
+      into.set(name, by);
+      sent.set(name, value);
+    }
   }
 
   return {
@@ -349,33 +369,41 @@ export function createCacheStats(options: CacheStatsOptions = {}) {
     record(outcome: CacheOutcome, operationName: string | null | undefined, seconds: number) {
       requests.inc({ outcome });
       latency.observe({ outcome }, seconds);
-      const at = now();
+      const bucket = bucketAt(now());
       if (outcome === 'bypass') {
-        count('b');
-        countInBucket('b', at);
+        add(totals, 'b');
+        add(bucket, 'b');
         return;
       }
-      const flag = outcome === 'hit' ? 'h' : 'm';
-      count(flag);
-      count(`o:${flag}:${operationKey(operationName || 'anonymous')}`);
-      countInBucket(flag, at);
-      countInBucket(`l${flag}:${latencyIndex(seconds * 1000)}`, at);
+      const op = fieldsOf(operationName || 'anonymous');
+      const slot = latencyIndex(seconds * 1000);
+      if (outcome === 'hit') {
+        add(totals, 'h');
+        add(totals, op.h);
+        add(bucket, 'h');
+        add(bucket, HIT_LATENCY[slot]);
+      } else {
+        add(totals, 'm');
+        add(totals, op.m);
+        add(bucket, 'm');
+        add(bucket, MISS_LATENCY[slot]);
+      }
     },
     error() {
-      count('e');
+      add(totals, 'e');
       errors.inc();
     },
     /** `removed` entries went; the event joins the recent invalidations. */
     invalidated(removed: number, event: Omit<InvalidationEvent, 'at' | 'removed'>) {
       const at = now();
-      count('i', removed);
+      add(totals, 'i', removed);
       invalidations.inc(removed);
       const full = { ...event, at, removed };
       invalidationLog.unshift(full);
       invalidationLog.length = Math.min(invalidationLog.length, RECENT_INVALIDATIONS);
-      if (pending) {
-        pending.invalidations.push(full);
-        if (pending.invalidations.length > RECENT_INVALIDATIONS) pending.invalidations.shift();
+      if (flushed) {
+        pendingInvalidations.push(full);
+        if (pendingInvalidations.length > RECENT_INVALIDATIONS) pendingInvalidations.shift();
       }
     },
     /** Where the gauges read what this module doesn't count itself. */
@@ -390,28 +418,48 @@ export function createCacheStats(options: CacheStatsOptions = {}) {
     recentInvalidations(): InvalidationEvent[] {
       return [...invalidationLog];
     },
-    /** From now on, counts also accumulate for the cluster flusher (REDIS). */
+    /** A cluster flusher (REDIS) is attached: drain() from now on hands out deltas. */
     shareWithCluster() {
-      pending ??= { totals: new Map(), buckets: new Map(), invalidations: [] };
+      flushed ??= { totals: new Map(), buckets: new Map(), from: 0 };
     },
-    /** What was counted since the last drain; the flusher gives it back if Redis refused it. */
+    /**
+     * What was counted since the last drain (everything since the start, the first time); the
+     * flusher gives it back if Redis refused it. Cost: the totals' fields and the one or two
+     * buckets touched since the last drain.
+     */
     drain(): StatsDelta | null {
-      if (!pending) return null;
-      const taken = pending;
-      pending = { totals: new Map(), buckets: new Map(), invalidations: [] };
-      return taken;
+      if (!flushed) return null;
+      const delta: StatsDelta = {
+        totals: new Map(),
+        buckets: new Map(),
+        invalidations: pendingInvalidations,
+      };
+      pendingInvalidations = [];
+      diff(totals, flushed.totals, delta.totals);
+      for (const [start, fields] of buckets) {
+        if (start < flushed.from) continue;
+        let sent = flushed.buckets.get(start);
+        if (!sent) {
+          sent = new Map();
+          flushed.buckets.set(start, sent);
+        }
+        const changed: Fields = new Map();
+        diff(fields, sent, changed);
+        if (changed.size > 0) delta.buckets.set(start, changed);
+      }
+      flushed.from = bucketOf(now());
+      return delta;
     },
     giveBack(delta: StatsDelta) {
-      if (!pending) return;
-      for (const [name, by] of delta.totals) add(pending.totals, name, by);
-      const oldest = bucketOf(now()) - HISTORY_MS;
+      if (!flushed) return;
+      for (const [name, by] of delta.totals) add(flushed.totals, name, -by);
       for (const [start, fields] of delta.buckets) {
-        if (start <= oldest) continue;
-        const p = pending.buckets.get(start) ?? new Map();
-        for (const [name, by] of fields) add(p, name, by);
-        pending.buckets.set(start, p);
+        const sent = flushed.buckets.get(start);
+        if (!sent) continue; // aged out of the history meanwhile
+        for (const [name, by] of fields) add(sent, name, -by);
+        flushed.from = Math.min(flushed.from, start);
       }
-      pending.invalidations = [...delta.invalidations, ...pending.invalidations].slice(
+      pendingInvalidations = [...delta.invalidations, ...pendingInvalidations].slice(
         -RECENT_INVALIDATIONS,
       );
     },

@@ -1,7 +1,13 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusterStatsKeys } from '../../src/cache/cluster-stats.js';
-import { LATENCY_BOUNDS_MS, quantile } from '../../src/cache/stats.js';
+import {
+  createCacheStats,
+  LATENCY_BOUNDS_MS,
+  MAX_OPERATIONS,
+  OTHER_OPERATIONS,
+  quantile,
+} from '../../src/cache/stats.js';
 import {
   buildTestApp,
   OPS_TOKEN,
@@ -225,5 +231,38 @@ describe('quantile', () => {
         0.5,
       ),
     ).toBeNull();
+  });
+});
+
+describe('the counts a process hands to the cluster', () => {
+  it('drains only what changed, and takes back a refused delta whole', () => {
+    let clock = 1_000_000;
+    const stats = createCacheStats({ now: () => clock });
+    stats.record('hit', 'A', 0.001);
+    stats.shareWithCluster();
+    stats.record('miss', 'A', 0.004);
+    const first = stats.drain();
+    // Everything since the start, including what was counted before sharing began.
+    expect(Object.fromEntries(first?.totals ?? [])).toEqual({ h: 1, m: 1, 'o:h:A': 1, 'o:m:A': 1 });
+    expect(stats.drain()?.totals.size).toBe(0);
+
+    clock += 10_000; // the next 10 s bucket
+    stats.record('hit', 'A', 0.001);
+    const refused = stats.drain();
+    expect(Object.fromEntries(refused?.totals ?? [])).toEqual({ h: 1, 'o:h:A': 1 });
+    expect([...(refused?.buckets.keys() ?? [])]).toEqual([1_010_000]);
+    stats.giveBack(refused as NonNullable<typeof refused>);
+    stats.record('bypass', null, 0.001);
+    const retried = stats.drain();
+    expect(Object.fromEntries(retried?.totals ?? [])).toEqual({ h: 1, 'o:h:A': 1, b: 1 });
+    expect(Object.fromEntries(retried?.buckets.get(1_010_000) ?? [])).toMatchObject({ h: 1, b: 1 });
+  });
+
+  it('counts at most MAX_OPERATIONS operation names; the rest share one row', () => {
+    const stats = createCacheStats();
+    for (let i = 0; i < MAX_OPERATIONS + 100; i++) stats.record('hit', `Op${i}`, 0.001);
+    const rows = stats.view().byOperation;
+    expect(rows).toHaveLength(MAX_OPERATIONS + 1);
+    expect(rows.find((r) => r.operationName === OTHER_OPERATIONS)?.hits).toBe(100);
   });
 });
