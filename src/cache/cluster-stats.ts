@@ -8,7 +8,6 @@ import {
   HISTORY_MS,
   type InvalidationEvent,
   RECENT_INVALIDATIONS,
-  RECENT_MS,
   type StatsView,
   summarize,
 } from './stats.js';
@@ -17,7 +16,10 @@ import {
 export const IDLE_TTL_MS = 7 * 24 * 60 * 60_000;
 
 export interface ClusterStatsOptions {
-  /** The cache's client (fail-fast, bounded commands). */
+  /**
+   * A connection of its own (fail-fast, bounded commands), so that a stats pipeline never
+   * queues ahead of the cache's lookups. The caller closes it.
+   */
   redis: Redis;
   /** CACHE_PREFIX. */
   prefix: string;
@@ -65,6 +67,10 @@ export function createClusterStats(options: ClusterStatsOptions) {
   const onError = options.onError ?? (() => {});
   const activeWithinMs = Math.max(3 * options.flushIntervalMs, 5_000);
   let flushing: Promise<void> | null = null;
+  // Buckets no instance will add to any more, kept from earlier reads: a read fetches the hour
+  // once, then only the last few buckets.
+  const settled = new Map<number, Fields>();
+  const settleAfterMs = Math.max(3 * options.flushIntervalMs, 5_000);
   stats.shareWithCluster();
 
   async function writeDelta(): Promise<void> {
@@ -114,25 +120,23 @@ export function createClusterStats(options: ClusterStatsOptions) {
     instanceId,
     flush,
     /**
-     * Flushes this process's counts (so they are current), then reads everything back with one
-     * pipeline. Rejects when Redis does not answer.
+     * Flushes this process's counts (so they are current), then reads back the totals, the
+     * heartbeats, the recent invalidations and the buckets not settled yet with one pipeline.
+     * Rejects when Redis does not answer.
      */
     async read(): Promise<ClusterView> {
       await flush();
       const at = now();
       const last = bucketOf(at);
-      const starts: number[] = [];
-      for (let s = last - HISTORY_MS + BUCKET_MS; s <= last; s += BUCKET_MS) starts.push(s);
+      const oldest = last - HISTORY_MS + BUCKET_MS;
+      for (const start of settled.keys()) if (start < oldest) settled.delete(start);
+      const wanted: number[] = [];
+      for (let s = oldest; s <= last; s += BUCKET_MS) if (!settled.has(s)) wanted.push(s);
       const pipe = redis.pipeline();
       pipe.hgetall(keys.totals);
       pipe.hgetall(keys.instances);
       pipe.lrange(keys.invalidations, 0, RECENT_INVALIDATIONS - 1);
-      // The recent buckets whole (latencies); the older ones only for the history.
-      const recentFrom = at - RECENT_MS - BUCKET_MS;
-      for (const s of starts) {
-        if (s >= recentFrom) pipe.hgetall(keys.bucket(s));
-        else pipe.hmget(keys.bucket(s), 'h', 'm', 'b');
-      }
+      for (const s of wanted) pipe.hgetall(keys.bucket(s));
       const results = await pipe.exec();
       if (!results) throw new Error('stats read discarded');
       for (const [error] of results) if (error) throw error;
@@ -157,20 +161,15 @@ export function createClusterStats(options: ClusterStatsOptions) {
 
       const invalidations = (value(2) as string[]).map((s) => JSON.parse(s) as InvalidationEvent);
 
-      const buckets = new Map<number, Fields>();
-      starts.forEach((s, i) => {
-        const raw = value(3 + i);
+      const buckets = new Map<number, Fields>(settled);
+      wanted.forEach((start, i) => {
         const fields: Fields = new Map();
-        if (Array.isArray(raw)) {
-          ['h', 'm', 'b'].forEach((name, j) => {
-            if (raw[j] != null) fields.set(name, Number(raw[j]));
-          });
-        } else {
-          for (const [name, v] of Object.entries(raw as Record<string, string>)) {
-            fields.set(name, Number(v));
-          }
+        for (const [name, v] of Object.entries(value(3 + i) as Record<string, string>)) {
+          fields.set(name, Number(v));
         }
-        if (fields.size > 0) buckets.set(s, fields);
+        if (fields.size > 0) buckets.set(start, fields);
+        // Every live instance has flushed since this bucket ended: it won't change any more.
+        if (start + BUCKET_MS <= at - settleAfterMs) settled.set(start, fields);
       });
 
       return {

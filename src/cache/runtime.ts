@@ -79,10 +79,13 @@ export function createCacheRuntime(options: CacheRuntimeOptions) {
       return info;
     },
   });
-  // Cluster-wide totals live in the Redis the cache uses; the memory backend is one process.
-  const cluster: ClusterStats | null = redis
+  // Cluster-wide totals live in the Redis the cache uses, over a connection of their own; the
+  // memory backend is one process.
+  const statsRedis = redis?.duplicate() ?? null;
+  statsRedis?.on('error', (err) => log.debug({ err }, 'stats redis error'));
+  const cluster: ClusterStats | null = statsRedis
     ? createClusterStats({
-        redis,
+        redis: statsRedis,
         prefix: config.prefix,
         stats,
         flushIntervalMs: config.statsFlushMs,
@@ -129,15 +132,22 @@ export function createCacheRuntime(options: CacheRuntimeOptions) {
      * store down. Resolves either way: without Redis the app serves from the database.
      */
     async ready(timeoutMs = 3_000): Promise<boolean> {
-      if (!redis || redis.status === 'ready') return true;
-      const client = redis;
-      const connected = await new Promise<boolean>((resolve) => {
-        const timer = setTimeout(() => resolve(false), timeoutMs);
-        client.once('ready', () => {
-          clearTimeout(timer);
-          resolve(true);
-        });
-      });
+      const clients = [redis, statsRedis].filter((c): c is Redis => !!c && c.status !== 'ready');
+      if (clients.length === 0) return true;
+      const connected = (
+        await Promise.all(
+          clients.map(
+            (client) =>
+              new Promise<boolean>((resolve) => {
+                const timer = setTimeout(() => resolve(false), timeoutMs);
+                client.once('ready', () => {
+                  clearTimeout(timer);
+                  resolve(true);
+                });
+              }),
+          ),
+        )
+      ).every(Boolean);
       if (!connected)
         log.warn({ timeoutMs }, 'redis is not answering yet: serving from the database');
       return connected;
@@ -149,6 +159,7 @@ export function createCacheRuntime(options: CacheRuntimeOptions) {
     },
     async close() {
       await cluster?.close();
+      statsRedis?.disconnect();
       await store?.close();
       redis?.disconnect();
     },

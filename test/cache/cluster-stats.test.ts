@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusterStatsKeys } from '../../src/cache/cluster-stats.js';
 import {
+  BUCKET_MS,
   createCacheStats,
   LATENCY_BOUNDS_MS,
   MAX_OPERATIONS,
@@ -160,6 +161,22 @@ describe('batching', () => {
     expect(after.hincrby).toBeLessThan(200 / 2);
     const keys = clusterStatsKeys(app.cacheConfig.prefix);
     expect(await client.hmget(keys.totals, 'h', 'm')).toEqual(['199', '1']);
+  });
+
+  it('reads the hour of history once, then only the buckets that can still change', async () => {
+    const cluster = app.app.cache.cluster;
+    if (!cluster) throw new Error('a REDIS backend must have cluster stats');
+    await cluster.read();
+    await client.config('RESETSTAT');
+    const view = await cluster.read();
+    expect(view.history(60)).toHaveLength(360);
+    const calls = await commandCalls();
+    // Totals and heartbeats, then the buckets another instance may still add to: those of
+    // the last 3 flush intervals (3 minutes with this app's 60 s), not the hour's 360.
+    const unsettled = Math.ceil((3 * 60_000) / BUCKET_MS) + 2;
+    expect(calls.hgetall).toBeGreaterThanOrEqual(3);
+    expect(calls.hgetall).toBeLessThanOrEqual(2 + unsettled);
+    expect(calls.hgetall).toBeLessThan(360 / 10);
   });
 
   it('keeps what Redis refused and adds it with the next flush', async () => {
