@@ -27,6 +27,7 @@ export default defineConfig({
           include: [
             'test/api/access.test.ts',
             'test/api/smoke.test.ts',
+            'test/cache/cluster-stats.test.ts',
             'test/cache/consistency.test.ts',
             'test/cache/failure.test.ts',
             'test/cache/invalidation.test.ts',
