@@ -8,6 +8,21 @@ const bool = z
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 const zone = z.string().refine((tz) => IANAZone.isValidZone(tz), 'must be an IANA time zone');
 
+const hostPort = z
+  .string()
+  .trim()
+  .regex(/^[^\s:/,]+:\d{1,5}$/, 'each node is host:port')
+  .transform((v) => {
+    const at = v.lastIndexOf(':');
+    return { host: v.slice(0, at), port: Number(v.slice(at + 1)) };
+  })
+  .refine((n) => n.port > 0 && n.port < 65536, 'port must be 1..65535');
+/** `host:port,host:port`. */
+const hostPorts = z
+  .string()
+  .transform((v) => v.split(',').filter((n) => n.trim() !== ''))
+  .pipe(z.array(hostPort).min(1, 'list at least one host:port'));
+
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   HOST: z.string().default('0.0.0.0'),
@@ -20,7 +35,25 @@ const envSchema = z.object({
   OPS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   DEFAULT_TIMEZONE: zone.default('America/Sao_Paulo'),
   GRAPHIQL: bool.optional(),
-  REDIS_URL: z.string().url().optional(),
+  REDIS_URL: z
+    .string()
+    .refine((v) => !v.includes(','), {
+      message:
+        'one URL only; for Redis Cluster list the seed nodes in REDIS_CLUSTER_NODES=host:port,host:port',
+    })
+    .pipe(
+      z
+        .string()
+        .url()
+        .refine((v) => /^rediss?:\/\//.test(v), 'must start with redis:// or rediss://'),
+    )
+    .optional(),
+  REDIS_CLUSTER_NODES: hostPorts.optional(),
+  REDIS_SENTINELS: hostPorts.optional(),
+  REDIS_SENTINEL_NAME: z.string().optional(),
+  REDIS_TLS_CA: z.string().optional(),
+  REDIS_USERNAME: z.string().optional(),
+  REDIS_PASSWORD: z.string().optional(),
   CACHE_ENABLED: bool.default(true),
   CACHE_PREFIX: z
     .string()
@@ -79,10 +112,36 @@ export interface Config {
   limits: Limits;
 }
 
+export interface RedisNode {
+  host: string;
+  port: number;
+}
+
+/** Where Redis is: exactly one topology. */
+export type RedisTopology =
+  /** One server (redis:// or rediss://). */
+  | { kind: 'standalone'; url: string }
+  /** Redis Cluster: the seed nodes; ioredis discovers the rest. */
+  | { kind: 'cluster'; nodes: RedisNode[] }
+  /** Sentinel: the sentinels and the name of the master set they watch. */
+  | { kind: 'sentinel'; sentinels: RedisNode[]; name: string };
+
+export interface RedisConfig {
+  topology: RedisTopology;
+  /** ACL user and password (REDIS_USERNAME / REDIS_PASSWORD); override the URL's. */
+  username?: string;
+  password?: string;
+  /** Path of a PEM CA file that signed the server certificates (REDIS_TLS_CA). */
+  tlsCaPath?: string;
+}
+
 export interface CacheConfig {
-  /** DISABLED: CACHE_ENABLED=false; REDIS: REDIS_URL set; MEMORY otherwise. */
+  /** DISABLED: CACHE_ENABLED=false; REDIS: a Redis topology set; MEMORY otherwise. */
   backend: 'REDIS' | 'MEMORY' | 'DISABLED';
+  /** A single Redis by URL; kept for callers that only know a URL (tests). */
   redisUrl?: string;
+  /** The Redis topology and its credentials; takes precedence over `redisUrl`. */
+  redis?: RedisConfig;
   prefix: string;
   maxEntries: number;
   timeoutMs: number;
@@ -116,8 +175,10 @@ export function parseConfig(env: Env): Config {
   if (blanksRemoved.NODE_ENV === 'production' && !blanksRemoved.OPS_TOKEN) {
     problems.push('OPS_TOKEN: required when NODE_ENV=production');
   }
+  problems.push(...redisProblems(blanksRemoved));
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const e = parsed.data;
+  const redis = redisConfig(e);
   return {
     env: e.NODE_ENV,
     host: e.HOST,
@@ -129,8 +190,9 @@ export function parseConfig(env: Env): Config {
     defaultTimezone: e.DEFAULT_TIMEZONE,
     graphiql: e.GRAPHIQL ?? e.NODE_ENV !== 'production',
     cache: {
-      backend: !e.CACHE_ENABLED ? 'DISABLED' : e.REDIS_URL ? 'REDIS' : 'MEMORY',
+      backend: !e.CACHE_ENABLED ? 'DISABLED' : redis ? 'REDIS' : 'MEMORY',
       redisUrl: e.REDIS_URL,
+      redis,
       prefix: e.CACHE_PREFIX,
       maxEntries: e.CACHE_MAX_ENTRIES,
       timeoutMs: e.CACHE_TIMEOUT_MS,
@@ -154,5 +216,65 @@ export function parseConfig(env: Env): Config {
         (e as unknown as Record<string, number>)[env],
       ]),
     ) as unknown as Limits,
+  };
+}
+
+const TOPOLOGY_VARS = ['REDIS_URL', 'REDIS_CLUSTER_NODES', 'REDIS_SENTINELS'] as const;
+
+/** The rules between the Redis variables, which one field's schema can't see. */
+function redisProblems(env: Env): string[] {
+  const problems: string[] = [];
+  const set = TOPOLOGY_VARS.filter((name) => env[name] !== undefined);
+  if (set.length > 1) {
+    problems.push(
+      `Redis: set exactly one of ${TOPOLOGY_VARS.join(', ')} (found ${set.join(' and ')})`,
+    );
+  }
+  if (env.REDIS_SENTINELS !== undefined && env.REDIS_SENTINEL_NAME === undefined) {
+    problems.push('REDIS_SENTINEL_NAME: required with REDIS_SENTINELS (the master set name)');
+  }
+  if (env.REDIS_SENTINEL_NAME !== undefined && env.REDIS_SENTINELS === undefined) {
+    problems.push('REDIS_SENTINEL_NAME: only means something with REDIS_SENTINELS');
+  }
+  if (set.length === 0) {
+    for (const name of ['REDIS_USERNAME', 'REDIS_PASSWORD', 'REDIS_TLS_CA'] as const) {
+      if (env[name] !== undefined) {
+        problems.push(`${name}: needs a Redis (${TOPOLOGY_VARS.join(', ')})`);
+      }
+    }
+  }
+  if (env.REDIS_TLS_CA !== undefined && env.REDIS_URL === undefined && set.length > 0) {
+    problems.push(
+      'REDIS_TLS_CA: TLS is supported with a rediss:// REDIS_URL only, not yet with REDIS_CLUSTER_NODES or REDIS_SENTINELS',
+    );
+  }
+  const url = env.REDIS_URL;
+  if (url !== undefined && env.REDIS_TLS_CA !== undefined && !url.startsWith('rediss://')) {
+    problems.push('REDIS_TLS_CA: needs a rediss:// REDIS_URL (TLS)');
+  }
+  if (url !== undefined && URL.canParse(url)) {
+    const parsed = new URL(url);
+    if (parsed.username && env.REDIS_USERNAME !== undefined) {
+      problems.push('REDIS_USERNAME: REDIS_URL carries a user already; set it in one place');
+    }
+    if (parsed.password && env.REDIS_PASSWORD !== undefined) {
+      problems.push('REDIS_PASSWORD: REDIS_URL carries a password already; set it in one place');
+    }
+  }
+  return problems;
+}
+
+function redisConfig(e: z.infer<typeof envSchema>): RedisConfig | undefined {
+  let topology: RedisTopology;
+  if (e.REDIS_URL) topology = { kind: 'standalone', url: e.REDIS_URL };
+  else if (e.REDIS_CLUSTER_NODES) topology = { kind: 'cluster', nodes: e.REDIS_CLUSTER_NODES };
+  else if (e.REDIS_SENTINELS && e.REDIS_SENTINEL_NAME) {
+    topology = { kind: 'sentinel', sentinels: e.REDIS_SENTINELS, name: e.REDIS_SENTINEL_NAME };
+  } else return undefined;
+  return {
+    topology,
+    username: e.REDIS_USERNAME,
+    password: e.REDIS_PASSWORD,
+    tlsCaPath: e.REDIS_TLS_CA,
   };
 }

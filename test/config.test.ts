@@ -54,3 +54,115 @@ describe('parseConfig', () => {
     }
   });
 });
+
+describe('parseConfig: Redis topologies', () => {
+  const problemsOf = (env: Record<string, string>) => {
+    try {
+      parseConfig(env);
+    } catch (error) {
+      if (error instanceof ConfigError) return error.problems;
+      throw error;
+    }
+    return [];
+  };
+
+  it('reads a single Redis, with ACL credentials and a TLS CA on rediss://', () => {
+    const config = parseConfig({
+      REDIS_URL: 'rediss://cache:6380',
+      REDIS_USERNAME: 'hotpath',
+      REDIS_PASSWORD: 's3cret',
+      REDIS_TLS_CA: '/etc/ssl/redis-ca.pem',
+    });
+    expect(config.cache.backend).toBe('REDIS');
+    expect(config.cache.redis).toEqual({
+      topology: { kind: 'standalone', url: 'rediss://cache:6380' },
+      username: 'hotpath',
+      password: 's3cret',
+      tlsCaPath: '/etc/ssl/redis-ca.pem',
+    });
+  });
+
+  it('reads REDIS_CLUSTER_NODES as seed nodes', () => {
+    const config = parseConfig({ REDIS_CLUSTER_NODES: 'r1:7000, r2:7001,10.0.0.3:7002' });
+    expect(config.cache.backend).toBe('REDIS');
+    expect(config.cache.redis?.topology).toEqual({
+      kind: 'cluster',
+      nodes: [
+        { host: 'r1', port: 7000 },
+        { host: 'r2', port: 7001 },
+        { host: '10.0.0.3', port: 7002 },
+      ],
+    });
+    expect(config.cache.redisUrl).toBeUndefined();
+  });
+
+  it('reads REDIS_SENTINELS with REDIS_SENTINEL_NAME', () => {
+    const config = parseConfig({
+      REDIS_SENTINELS: 's1:26379,s2:26379,s3:26379',
+      REDIS_SENTINEL_NAME: 'hotpath',
+      REDIS_PASSWORD: 'pw',
+    });
+    expect(config.cache.redis).toMatchObject({
+      topology: {
+        kind: 'sentinel',
+        name: 'hotpath',
+        sentinels: [
+          { host: 's1', port: 26379 },
+          { host: 's2', port: 26379 },
+          { host: 's3', port: 26379 },
+        ],
+      },
+      password: 'pw',
+    });
+  });
+
+  it('points a comma-separated REDIS_URL to REDIS_CLUSTER_NODES', () => {
+    const problems = problemsOf({ REDIS_URL: 'redis://a:7000,redis://b:7001' });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^REDIS_URL: .*REDIS_CLUSTER_NODES=host:port,host:port/);
+  });
+
+  it('refuses two topologies at once, naming both', () => {
+    const problems = problemsOf({
+      REDIS_URL: 'redis://a:6379',
+      REDIS_CLUSTER_NODES: 'a:7000',
+      REDIS_SENTINELS: 's:26379',
+      REDIS_SENTINEL_NAME: 'm',
+    });
+    expect(problems).toEqual([
+      'Redis: set exactly one of REDIS_URL, REDIS_CLUSTER_NODES, REDIS_SENTINELS (found REDIS_URL and REDIS_CLUSTER_NODES and REDIS_SENTINELS)',
+    ]);
+  });
+
+  it('lists every Redis mistake at once', () => {
+    const problems = problemsOf({
+      REDIS_SENTINELS: 's1:26379,s2',
+      REDIS_CLUSTER_NODES: 'x:99999',
+      REDIS_TLS_CA: '/ca.pem',
+    }).join('\n');
+    expect(problems).toContain('REDIS_SENTINELS.1: each node is host:port');
+    expect(problems).toContain('REDIS_CLUSTER_NODES.0: port must be 1..65535');
+    expect(problems).toContain('REDIS_SENTINEL_NAME: required with REDIS_SENTINELS');
+    expect(problems).toContain('found REDIS_CLUSTER_NODES and REDIS_SENTINELS');
+    expect(problems).toContain('REDIS_TLS_CA: TLS is supported with a rediss:// REDIS_URL only');
+  });
+
+  it('wants rediss:// for a CA, one place for credentials, and a Redis for them at all', () => {
+    expect(problemsOf({ REDIS_URL: 'redis://a:6379', REDIS_TLS_CA: '/ca.pem' })).toEqual([
+      'REDIS_TLS_CA: needs a rediss:// REDIS_URL (TLS)',
+    ]);
+    expect(
+      problemsOf({ REDIS_URL: 'redis://u:p@a:6379', REDIS_USERNAME: 'v', REDIS_PASSWORD: 'q' }),
+    ).toEqual([
+      'REDIS_USERNAME: REDIS_URL carries a user already; set it in one place',
+      'REDIS_PASSWORD: REDIS_URL carries a password already; set it in one place',
+    ]);
+    expect(problemsOf({ REDIS_PASSWORD: 'q', REDIS_SENTINEL_NAME: 'm' })).toEqual([
+      'REDIS_SENTINEL_NAME: only means something with REDIS_SENTINELS',
+      'REDIS_PASSWORD: needs a Redis (REDIS_URL, REDIS_CLUSTER_NODES, REDIS_SENTINELS)',
+    ]);
+    expect(problemsOf({ REDIS_URL: 'http://a:6379' })).toEqual([
+      'REDIS_URL: must start with redis:// or rediss://',
+    ]);
+  });
+});

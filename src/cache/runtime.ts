@@ -1,7 +1,7 @@
 import type { GraphQLSchema } from 'graphql';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { CacheConfig } from '../config.js';
+import type { CacheConfig, RedisConfig } from '../config.js';
 import type { RequestAuth } from '../request-auth.js';
 import { createResilientStore, type ResilientStore } from './breaker.js';
 import { type ClusterStats, createClusterStats } from './cluster-stats.js';
@@ -12,20 +12,22 @@ import { createResponseCache, schemaHash } from './response-cache.js';
 import { createCacheStats } from './stats.js';
 import type { ResponseStore } from './store.js';
 import type { CacheInvalidator } from './tags.js';
+import {
+  createRedisClient as createClient,
+  type RedisClient,
+  whenReady,
+  withTopologyInfo,
+} from './topology.js';
 
-/**
- * A Redis client that fails fast: no offline queue (a command while disconnected rejects at
- * once instead of waiting for a reconnect), every command bounded by the cache timeout, and
- * reconnection forever in the background.
- */
-export function createRedisClient(url: string, timeoutMs: number) {
-  return new Redis(url, {
-    enableOfflineQueue: false,
-    commandTimeout: timeoutMs,
-    maxRetriesPerRequest: 0,
-    connectTimeout: Math.max(1_000, timeoutMs * 20),
-    retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 1_000),
-  });
+/** A fail-fast client of a single Redis at `url` (see topology.ts for every topology). */
+export function createRedisClient(url: string, timeoutMs: number): Redis {
+  return createClient({ topology: { kind: 'standalone', url } }, { timeoutMs }) as Redis;
+}
+
+/** The Redis settings of a cache config: `redis`, else a single server at `redisUrl`. */
+export function redisConfigOf(config: CacheConfig): RedisConfig | undefined {
+  if (config.redis) return config.redis;
+  return config.redisUrl ? { topology: { kind: 'standalone', url: config.redisUrl } } : undefined;
 }
 
 export interface CacheRuntimeOptions {
@@ -45,18 +47,22 @@ export function createCacheRuntime(options: CacheRuntimeOptions) {
   const log = logger.child({ component: 'cache' });
   const stats = createCacheStats();
   const policy = ttlPolicy(config.ttlOverrides);
-  let redis: Redis | null = null;
+  let redis: RedisClient | null = null;
 
   let base: ResponseStore | null = options.store ?? null;
-  if (!base && config.backend === 'REDIS' && config.redisUrl) {
-    const client = createRedisClient(config.redisUrl, config.timeoutMs);
+  const redisConfig = redisConfigOf(config);
+  if (!base && config.backend === 'REDIS' && redisConfig) {
+    const client = createClient(redisConfig, { timeoutMs: config.timeoutMs });
     redis = client;
-    base = createRedisStore({
-      redis: client,
+    const store = createRedisStore({
+      // The store's calls (evalsha/eval with keys of one slot, get, duplicate, subscribe, ping)
+      // exist with the same meaning on a Cluster, which routes each by its key.
+      redis: client as Redis,
       prefix: config.prefix,
       schemaHash: schemaHash(options.schema),
       onError: (err) => log.debug({ err }, 'redis error'),
     });
+    base = withTopologyInfo(store, client);
   } else if (!base && config.backend === 'MEMORY') {
     base = createMemoryStore({ maxEntries: config.maxEntries });
   }
@@ -85,7 +91,8 @@ export function createCacheRuntime(options: CacheRuntimeOptions) {
   statsRedis?.on('error', (err) => log.debug({ err }, 'stats redis error'));
   const cluster: ClusterStats | null = statsRedis
     ? createClusterStats({
-        redis: statsRedis,
+        // Its commands route by key on a Cluster too (see topology.ts).
+        redis: statsRedis as Redis,
         prefix: config.prefix,
         stats,
         flushIntervalMs: config.statsFlushMs,
@@ -132,21 +139,12 @@ export function createCacheRuntime(options: CacheRuntimeOptions) {
      * store down. Resolves either way: without Redis the app serves from the database.
      */
     async ready(timeoutMs = 3_000): Promise<boolean> {
-      const clients = [redis, statsRedis].filter((c): c is Redis => !!c && c.status !== 'ready');
+      const clients = [redis, statsRedis].filter(
+        (c): c is RedisClient => !!c && c.status !== 'ready',
+      );
       if (clients.length === 0) return true;
       const connected = (
-        await Promise.all(
-          clients.map(
-            (client) =>
-              new Promise<boolean>((resolve) => {
-                const timer = setTimeout(() => resolve(false), timeoutMs);
-                client.once('ready', () => {
-                  clearTimeout(timer);
-                  resolve(true);
-                });
-              }),
-          ),
-        )
+        await Promise.all(clients.map((client) => whenReady(client, timeoutMs)))
       ).every(Boolean);
       if (!connected)
         log.warn({ timeoutMs }, 'redis is not answering yet: serving from the database');

@@ -178,12 +178,14 @@ const CacheStatsRef = builder.objectRef<CacheStatsShape>('CacheStats').implement
     keys: t.exposeInt('keys', {
       nullable: true,
       description:
-        "Keys in the store: Redis's DBSIZE (tag indexes included), or the in-memory entries. " +
-        'null when DISABLED.',
+        "Keys in the store: Redis's DBSIZE (tag indexes included; summed over the masters of a " +
+        'cluster), or the in-memory entries. null when DISABLED.',
     }),
     usedMemoryBytes: t.exposeFloat('usedMemoryBytes', {
       nullable: true,
-      description: "Redis's used_memory, in bytes; null for MEMORY and DISABLED.",
+      description:
+        "Redis's used_memory, in bytes, summed over the masters of a cluster; null for MEMORY " +
+        'and DISABLED.',
     }),
     storeVersion: t.exposeString('storeVersion', {
       nullable: true,
@@ -191,7 +193,15 @@ const CacheStatsRef = builder.objectRef<CacheStatsShape>('CacheStats').implement
     }),
     connectedClients: t.exposeInt('connectedClients', {
       nullable: true,
-      description: "Redis's connected_clients; null for MEMORY and DISABLED.",
+      description:
+        "Redis's connected_clients (summed over a cluster's masters); null for MEMORY and DISABLED.",
+    }),
+    masters: t.exposeInt('masters', {
+      nullable: true,
+      description:
+        'Redis masters that keys, usedMemoryBytes and connectedClients are summed over: the ' +
+        "cluster's masters, 1 for a single Redis or a Sentinel master; null for MEMORY, " +
+        'DISABLED, or when the store did not answer.',
     }),
     bypasses: t.exposeInt('bypasses', {
       description: 'Requests that did not use the cache (operators, mutations, fallback).',

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { CacheRuntime } from '../cache/runtime.js';
 import { agendaTag, INVALIDATABLE_TYPENAMES, serviceListTag } from '../cache/tags.js';
+import type { TopologyStoreInfo } from '../cache/topology.js';
 import type { WarmResult } from '../cache/warming.js';
 import type { Viewer } from '../context.js';
 import { Tenant } from '../db/entities/tenant.entity.js';
@@ -55,6 +56,7 @@ export class CacheAdminService {
       usedMemoryBytes: info?.usedMemoryBytes ?? null,
       storeVersion: info?.version ?? null,
       connectedClients: info?.connectedClients ?? null,
+      masters: info && 'masters' in info ? (info as TopologyStoreInfo).masters : null,
       ttlPolicy: [...runtime.policy].map(([name, ms]) => ({
         typename: name,
         ttlSeconds: ms === null ? null : Math.round(ms / 1000),

@@ -1,0 +1,169 @@
+import { readFileSync } from 'node:fs';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import type { RedisConfig } from '../config.js';
+import type { ResponseStore, StoreInfo } from './store.js';
+
+/** A single server or a Sentinel-managed master (`Redis`), or a Redis Cluster (`Cluster`). */
+export type RedisClient = Redis | Cluster;
+
+/** Store figures over the whole topology: keys and memory summed over every master. */
+export interface TopologyStoreInfo extends StoreInfo {
+  /** How many masters the figures are summed over: 1 for a single server or Sentinel. */
+  masters: number;
+}
+
+export interface RedisClientOptions {
+  /** Every command is bounded by this (CACHE_TIMEOUT_MS). */
+  timeoutMs: number;
+}
+
+const reconnect = (attempt: number) => Math.min(50 * 2 ** attempt, 1_000);
+
+/**
+ * The options every connection shares: no offline queue (a command while disconnected rejects
+ * at once instead of waiting for a reconnect), every command bounded by the cache timeout, no
+ * retry of a failed command (the breaker decides), reconnection forever in the background, and
+ * the ACL user, password and TLS CA of the configuration.
+ */
+function connectionOptions(config: RedisConfig, timeoutMs: number): RedisOptions {
+  return {
+    enableOfflineQueue: false,
+    commandTimeout: timeoutMs,
+    maxRetriesPerRequest: 0,
+    connectTimeout: Math.max(1_000, timeoutMs * 20),
+    retryStrategy: reconnect,
+    ...(config.username !== undefined ? { username: config.username } : {}),
+    ...(config.password !== undefined ? { password: config.password } : {}),
+    ...(config.tlsCaPath !== undefined ? { tls: { ca: readCa(config.tlsCaPath) } } : {}),
+  };
+}
+
+function readCa(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    throw new Error(`REDIS_TLS_CA: cannot read ${path}: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * The cache's Redis client for the configured topology, failing fast (see connectionOptions).
+ * Cluster: the same options go to every node connection, the cluster itself has no offline
+ * queue either and re-reads the slot map forever. Sentinel: the sentinels are asked for the
+ * master at every (re)connection, so a failover is followed. `duplicate()` gives a second
+ * connection of the same kind (for pub/sub) on both.
+ */
+export function createRedisClient(config: RedisConfig, options: RedisClientOptions): RedisClient {
+  const common = connectionOptions(config, options.timeoutMs);
+  const { topology } = config;
+  switch (topology.kind) {
+    case 'standalone':
+      return new Redis(topology.url, common);
+    case 'sentinel':
+      return new Redis({
+        ...common,
+        sentinels: topology.sentinels,
+        name: topology.name,
+        role: 'master',
+        sentinelRetryStrategy: reconnect,
+        sentinelCommandTimeout: Math.max(1_000, options.timeoutMs * 20),
+        // Listen to +switch-master instead of only learning of a failover by a broken socket.
+        failoverDetector: true,
+      });
+    case 'cluster': {
+      const { retryStrategy: _perNode, ...redisOptions } = common;
+      return new Cluster(topology.nodes, {
+        enableOfflineQueue: false,
+        // A node that went away is dropped from the pool; the cluster reconnects through the
+        // others, forever.
+        clusterRetryStrategy: reconnect,
+        redisOptions,
+        // Failovers move slots: retry a redirected command soon, and re-read the map often.
+        retryDelayOnFailover: 50,
+        retryDelayOnClusterDown: 50,
+        retryDelayOnTryAgain: 50,
+        retryDelayOnMoved: 0,
+        maxRedirections: 4,
+        slotsRefreshInterval: 1_000,
+        slotsRefreshTimeout: Math.max(1_000, options.timeoutMs * 20),
+      });
+    }
+  }
+}
+
+/** Resolves true once the client is ready, false after `timeoutMs`. */
+export function whenReady(client: RedisClient, timeoutMs: number): Promise<boolean> {
+  if (client.status === 'ready') return Promise.resolve(true);
+  return new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => {
+      client.off('ready', onReady);
+      resolve(false);
+    }, timeoutMs);
+    const onReady = () => {
+      clearTimeout(timer);
+      resolve(true);
+    };
+    client.once('ready', onReady);
+  });
+}
+
+function infoField(text: string, name: string): string | undefined {
+  const match = text.match(new RegExp(`^${name}:(.*)$`, 'm'));
+  return match?.[1]?.trim();
+}
+
+const numberOf = (value: string | undefined) =>
+  value === undefined || !Number.isFinite(Number(value)) ? null : Number(value);
+
+/**
+ * Keys and used memory summed over every master of a cluster (a single node's INFO and DBSIZE
+ * describe only its own slots), connected clients summed too, and the version of the first.
+ */
+export async function clusterInfo(cluster: Cluster): Promise<TopologyStoreInfo> {
+  const masters = cluster.nodes('master');
+  if (masters.length === 0) throw new Error('no Redis Cluster master is known yet');
+  const perNode = await Promise.all(
+    masters.map(async (node) => {
+      const [text, keys] = await Promise.all([node.info(), node.dbsize()]);
+      return { text, keys };
+    }),
+  );
+  const sum = (pick: (n: (typeof perNode)[number]) => number | null) =>
+    perNode.reduce<number | null>((total, n) => {
+      const value = pick(n);
+      return total === null || value === null ? null : total + value;
+    }, 0);
+  return {
+    keys: sum((n) => n.keys),
+    usedMemoryBytes: sum((n) => numberOf(infoField(n.text, 'used_memory'))),
+    connectedClients: sum((n) => numberOf(infoField(n.text, 'connected_clients'))),
+    version: infoField(perNode[0]?.text ?? '', 'redis_version') ?? null,
+    masters: masters.length,
+  };
+}
+
+/**
+ * The hook between a store and the topology for `cacheStats`: the store's own info() on a
+ * single server or Sentinel master (one master), the per-master sum on a cluster. Every other
+ * member is the store's own, whatever the store grows (a Proxy, not a copy of today's methods).
+ */
+export function withTopologyInfo<S extends ResponseStore>(store: S, client: RedisClient): S {
+  async function info(): Promise<TopologyStoreInfo> {
+    if (client instanceof Cluster) return clusterInfo(client);
+    return { ...(await store.info()), masters: 1 };
+  }
+  const bound = new Map<PropertyKey, unknown>();
+  return new Proxy(store, {
+    get(target, property) {
+      if (property === 'info') return info;
+      const value = Reflect.get(target, property, target);
+      if (typeof value !== 'function') return value;
+      let fn = bound.get(property);
+      if (fn === undefined) {
+        fn = value.bind(target);
+        bound.set(property, fn);
+      }
+      return fn;
+    },
+  });
+}
