@@ -1,0 +1,146 @@
+import { randomBytes } from 'node:crypto';
+import { Cluster, Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  clusterInfo,
+  createRedisClient,
+  type RedisClient,
+  whenReady,
+} from '../../src/cache/topology.js';
+import type { RedisConfig } from '../../src/config.js';
+import {
+  type AclRedisHandle,
+  type RedisClusterHandle,
+  type SentinelHandle,
+  startAclRedis,
+  startAll,
+  startRedisCluster,
+  startSentinelSet,
+  startTlsRedis,
+  type TlsRedisHandle,
+} from '../support/redis-topologies.js';
+
+// createRedisClient(config) on every topology the configuration accepts, against real servers.
+
+let cluster: RedisClusterHandle;
+let sentinel: SentinelHandle;
+let tls: TlsRedisHandle;
+let acl: AclRedisHandle;
+const clients: RedisClient[] = [];
+
+beforeAll(async () => {
+  [cluster, sentinel, tls, acl] = await startAll(
+    startRedisCluster,
+    () => startSentinelSet(),
+    startTlsRedis,
+    startAclRedis,
+  );
+}, 120_000);
+afterAll(async () => {
+  for (const client of clients) client.disconnect();
+  await Promise.all([cluster?.stop(), sentinel?.stop(), tls?.stop(), acl?.stop()]);
+});
+
+async function connect(config: RedisConfig) {
+  const client = createRedisClient(config, { timeoutMs: 2_000 });
+  clients.push(client);
+  client.on('error', () => {});
+  expect(await whenReady(client, 10_000)).toBe(true);
+  return client;
+}
+
+/** SET and GET through the client, then a pub/sub round trip over a duplicate() connection. */
+async function roundTrip(client: RedisClient) {
+  const key = `hp-topology-${randomBytes(4).toString('hex')}`;
+  expect(await client.set(key, 'value', 'PX', 60_000)).toBe('OK');
+  expect(await client.get(key)).toBe('value');
+
+  const subscriber = client.duplicate() as RedisClient;
+  clients.push(subscriber);
+  subscriber.on('error', () => {});
+  // No offline queue on the duplicate either: subscribe once it is connected, as the store does.
+  expect(await whenReady(subscriber, 10_000)).toBe(true);
+  const received = new Promise<string>((resolve) =>
+    subscriber.on('message', (_channel: string, message: string) => resolve(message)),
+  );
+  await subscriber.subscribe(`${key}:events`);
+  expect(await client.publish(`${key}:events`, 'hello')).toBeGreaterThanOrEqual(0);
+  expect(await received).toBe('hello');
+}
+
+describe('createRedisClient', () => {
+  it('cluster: a Cluster client reaches keys of every master, with pub/sub', async () => {
+    const client = await connect(cluster.config);
+    expect(client).toBeInstanceOf(Cluster);
+    await roundTrip(client);
+    // Keys whose slots land on each of the three masters.
+    const owners = new Set<number>();
+    for (let i = 0; owners.size < 3 && i < 100; i++) {
+      const key = `hp-topology-spread-{${i}}`;
+      await client.set(key, String(i), 'PX', 60_000);
+      expect(await client.get(key)).toBe(String(i));
+      owners.add(await cluster.masterPortOf(key));
+    }
+    expect(owners.size).toBe(3);
+    const info = await clusterInfo(client as Cluster);
+    expect(info.masters).toBe(3);
+    // Summed over the masters: at least the keys just written, which no single master holds.
+    expect(info.keys).toBeGreaterThanOrEqual(4);
+    expect(info.usedMemoryBytes).toBeGreaterThan(0);
+  });
+
+  it('cluster: no offline queue; a command while not connected fails at once', async () => {
+    const client = createRedisClient(cluster.config, { timeoutMs: 2_000 });
+    clients.push(client);
+    client.on('error', () => {});
+    await expect(client.get('anything')).rejects.toThrow(/enableOfflineQueue/);
+  });
+
+  it('sentinel: the client asks the sentinels for the master', async () => {
+    const client = await connect(sentinel.config);
+    expect(client).toBeInstanceOf(Redis);
+    await roundTrip(client);
+    const role = (await (client as Redis).role()) as [string];
+    expect(role[0]).toBe('master');
+    const port = Number((await client.info('server')).match(/^tcp_port:(\d+)/m)?.[1]);
+    expect(port).toBe(await sentinel.masterPort());
+    expect(port).toBe(sentinel.master.port);
+  });
+
+  it('TLS: rediss:// with REDIS_TLS_CA connects; another CA is refused', async () => {
+    const client = await connect(tls.config);
+    await roundTrip(client);
+    const untrusted = createRedisClient(
+      { ...tls.config, tlsCaPath: tls.otherCaPath },
+      { timeoutMs: 2_000 },
+    );
+    clients.push(untrusted);
+    const errors: Error[] = [];
+    untrusted.on('error', (error: Error) => errors.push(error));
+    expect(await whenReady(untrusted, 1_500)).toBe(false);
+    expect(errors.map((e) => e.message).join('\n')).toMatch(/certificate/i);
+  });
+
+  it('TLS: a missing CA file is named at start', () => {
+    expect(() =>
+      createRedisClient({ ...tls.config, tlsCaPath: '/nonexistent/ca.pem' }, { timeoutMs: 50 }),
+    ).toThrow(/REDIS_TLS_CA: cannot read \/nonexistent\/ca.pem/);
+  });
+
+  it('ACL: REDIS_USERNAME / REDIS_PASSWORD log in; without them the server refuses', async () => {
+    const client = await connect(acl.config);
+    await roundTrip(client);
+    expect(await (client as Redis).acl('WHOAMI')).toBe(acl.username);
+
+    const anonymous = createRedisClient({ topology: acl.config.topology }, { timeoutMs: 2_000 });
+    clients.push(anonymous);
+    const errors: Error[] = [];
+    anonymous.on('error', (error: Error) => errors.push(error));
+    expect(await whenReady(anonymous, 1_500)).toBe(false);
+    const wrong = createRedisClient({ ...acl.config, password: 'wrong' }, { timeoutMs: 2_000 });
+    clients.push(wrong);
+    wrong.on('error', (error: Error) => errors.push(error));
+    expect(await whenReady(wrong, 1_500)).toBe(false);
+    expect(errors.map((e) => e.message).join('\n')).toMatch(/WRONGPASS|NOAUTH|NOPERM/);
+  });
+});
