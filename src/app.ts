@@ -4,8 +4,10 @@ import type { DataSource } from 'typeorm';
 import { createAuthenticator } from './auth.js';
 import { createCacheRuntime } from './cache/runtime.js';
 import type { ResponseStore } from './cache/store.js';
+import type { CacheInvalidator } from './cache/tags.js';
 import { createWarmer, type Warmer } from './cache/warming.js';
 import type { CacheConfig } from './config.js';
+import { createDrain } from './drain.js';
 import { createHttpFront } from './http/front.js';
 import { createHitPath } from './http/hit-path.js';
 import { DEFAULT_LIMITS, type Limits, limitsFingerprint } from './limits.js';
@@ -42,11 +44,16 @@ export function createApp(deps: AppDeps) {
     store: deps.store,
     keySalt,
   });
+  const drain = createDrain();
+  // An invalidation in flight when the process stops is finished before it exits.
+  const invalidator: CacheInvalidator = {
+    invalidate: (tenantId, tags) => drain.track(cache.invalidator.invalidate(tenantId, tags)),
+  };
   let warmer: Warmer | undefined;
   const services = createServices(
     {
       db: deps.db,
-      cache: cache.invalidator,
+      cache: invalidator,
       clock,
       logger: deps.logger,
       defaultTimezone: deps.defaultTimezone,
@@ -62,6 +69,7 @@ export function createApp(deps: AppDeps) {
     logger: deps.logger,
     graphiql: deps.graphiql,
     limits,
+    draining: () => drain.draining,
   });
   warmer = createWarmer({
     db: deps.db,
@@ -77,7 +85,24 @@ export function createApp(deps: AppDeps) {
     serveHit: createHitPath({ auth, cache, limits, keySalt, debug: deps.cache.debug }),
     limits,
   });
-  return { yoga, http, services, cache, warmer, auth, close: () => cache.close() };
+  return {
+    yoga,
+    http,
+    services,
+    cache,
+    warmer,
+    auth,
+    /**
+     * For a stopping process, once the HTTP server stopped taking requests and the last one
+     * was answered: /readyz turns 503, pending invalidations finish, then the onDrain hooks run.
+     */
+    drain: () => drain.drain(),
+    /** Registers work drain() runs last (e.g. a write-behind outbox's final flush). */
+    onDrain: (hook: () => Promise<void>) => drain.onDrain(hook),
+    /** Tells /readyz to answer 503 (before the server stops), without waiting for anything. */
+    startDraining: () => drain.begin(),
+    close: () => cache.close(),
+  };
 }
 
 export type App = ReturnType<typeof createApp>;

@@ -54,6 +54,8 @@ const envSchema = z.object({
   REDIS_TLS_CA: z.string().optional(),
   REDIS_USERNAME: z.string().optional(),
   REDIS_PASSWORD: z.string().optional(),
+  SHUTDOWN_DELAY_MS: z.coerce.number().int().min(0).max(600_000).optional(),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(1).max(600_000).default(30_000),
   CACHE_ENABLED: bool.default(true),
   CACHE_PREFIX: z
     .string()
@@ -110,6 +112,17 @@ export interface Config {
   cache: CacheConfig;
   /** What one request may ask for (LIMIT_*). */
   limits: Limits;
+  shutdown: ShutdownConfig;
+}
+
+export interface ShutdownConfig {
+  /**
+   * After SIGTERM, how long the instance keeps serving with /readyz at 503 before it stops
+   * taking connections: the time a load balancer needs to notice and move away.
+   */
+  delayMs: number;
+  /** The whole drain's bound; past it the process exits with status 1. */
+  timeoutMs: number;
 }
 
 export interface RedisNode {
@@ -189,6 +202,10 @@ export function parseConfig(env: Env): Config {
     opsToken: e.OPS_TOKEN,
     defaultTimezone: e.DEFAULT_TIMEZONE,
     graphiql: e.GRAPHIQL ?? e.NODE_ENV !== 'production',
+    shutdown: {
+      delayMs: e.SHUTDOWN_DELAY_MS ?? (e.NODE_ENV === 'production' ? 5_000 : 0),
+      timeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    },
     cache: {
       backend: !e.CACHE_ENABLED ? 'DISABLED' : redis ? 'REDIS' : 'MEMORY',
       redisUrl: e.REDIS_URL,

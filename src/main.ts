@@ -49,7 +49,12 @@ async function main() {
     setTimeout(warm, 1_000).unref();
   }
 
-  const server = createHttpServer(app.http);
+  let closing = false;
+  const server = createHttpServer((req, res) => {
+    // While draining, every answer closes its connection: clients reconnect elsewhere.
+    if (closing) res.setHeader('connection', 'close');
+    app.http(req, res);
+  });
   server.listen(config.port, config.host, () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
@@ -61,23 +66,38 @@ async function main() {
     console.log(lines.join('\n'));
   });
 
-  let closing = false;
-  const shutdown = (signal: string) => {
+  /**
+   * SIGTERM drains: /readyz turns 503 at once and requests are still served for
+   * SHUTDOWN_DELAY_MS (the load balancer moves away); then no new connection is taken, the
+   * requests in flight are answered, pending invalidations and the drain hooks finish, and the
+   * cache and database close. Past SHUTDOWN_TIMEOUT_MS the process exits with status 1.
+   */
+  const shutdown = async (signal: string) => {
     if (closing) return;
     closing = true;
-    logger.info({ signal }, 'shutting down');
-    const force = setTimeout(() => process.exit(1), 10_000);
+    logger.info({ signal, delayMs: config.shutdown.delayMs }, 'draining');
+    const force = setTimeout(() => {
+      logger.error({ timeoutMs: config.shutdown.timeoutMs }, 'drain timed out: exiting');
+      process.exit(1);
+    }, config.shutdown.timeoutMs);
     force.unref();
     clearInterval(warming);
-    server.close(async () => {
-      await app.close().catch((err) => logger.error({ err }, 'closing the cache failed'));
-      await db.destroy().catch((err) => logger.error({ err }, 'closing the database failed'));
-      process.exit(0);
-    });
+    app.startDraining();
+    await new Promise((resolve) => setTimeout(resolve, config.shutdown.delayMs));
+    const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+    // Keep-alive sockets idle now, or once their request in flight is answered, are closed.
     server.closeIdleConnections();
+    const idle = setInterval(() => server.closeIdleConnections(), 100);
+    await stopped;
+    clearInterval(idle);
+    await app.drain().catch((err) => logger.error({ err }, 'draining failed'));
+    await app.close().catch((err) => logger.error({ err }, 'closing the cache failed'));
+    await db.destroy().catch((err) => logger.error({ err }, 'closing the database failed'));
+    logger.info({ signal }, 'drained: exiting');
+    process.exit(0);
   };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
 }
 
 main().catch((error) => {

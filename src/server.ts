@@ -23,6 +23,8 @@ export interface ServerDeps {
   /** Serve GraphiQL at /graphql, with these headers filled in. */
   graphiql?: false | { defaultHeaders?: Record<string, string> };
   limits: Limits;
+  /** True while the process stops: /readyz answers 503 so load balancers move away. */
+  draining?: () => boolean;
 }
 
 async function databaseState(db: DataSource): Promise<'ok' | 'down'> {
@@ -42,6 +44,36 @@ async function databaseState(db: DataSource): Promise<'ok' | 'down'> {
   }
 }
 
+/** Once true it stays true: migrations don't come undone in a running process. */
+function migrationsDone(db: DataSource) {
+  let done = false;
+  return async () => {
+    if (!done) done = !(await db.showMigrations());
+    return done;
+  };
+}
+
+/**
+ * GET /readyz, for load balancers: 200 when the database answers and every migration has run,
+ * 503 otherwise and while the process drains. The cache is not part of it: without Redis the
+ * instance still answers from the database. GET /livez (Yoga's) says only that the process runs.
+ */
+async function readiness(deps: ServerDeps, migrated: () => Promise<boolean>) {
+  const draining = deps.draining?.() ?? false;
+  const database = await databaseState(deps.db);
+  const migrations = database === 'ok' && (await migrated().catch(() => false));
+  const ready = !draining && database === 'ok' && migrations;
+  return Response.json(
+    {
+      status: ready ? 'ready' : 'unavailable',
+      draining,
+      database,
+      migrations: migrations ? 'done' : 'pending',
+    },
+    { status: ready ? 200 : 503 },
+  );
+}
+
 /**
  * GET /health: database and cache state. 503 only when the database is down; a cache in
  * fallback makes it `degraded`, because requests are still answered. GET /metrics: Prometheus.
@@ -49,6 +81,7 @@ async function databaseState(db: DataSource): Promise<'ok' | 'down'> {
  */
 function useOperations(deps: ServerDeps): Plugin {
   const opsConsole = createOpsConsole();
+  const migrated = migrationsDone(deps.db);
   return {
     async onRequest({ request, url, endResponse }) {
       if (opsConsole.matches(url.pathname)) {
@@ -56,6 +89,10 @@ function useOperations(deps: ServerDeps): Plugin {
         return;
       }
       if (request.method !== 'GET') return;
+      if (url.pathname === '/readyz') {
+        endResponse(await readiness(deps, migrated));
+        return;
+      }
       if (url.pathname === '/metrics') {
         const registry = deps.cache.stats.registry;
         endResponse(
