@@ -137,6 +137,59 @@ describe('failover on a 3-master cluster', () => {
   });
 });
 
+describe('failover of the cluster master that holds the epoch key', () => {
+  let cluster: RedisClusterHandle;
+  let app: TestApp;
+  beforeAll(async () => {
+    cluster = await startRedisCluster();
+    app = await buildTestApp('postgres', {
+      cache: testCacheConfig({ backend: 'REDIS', redis: cluster.config, timeoutMs: 500 }),
+    });
+  }, 120_000);
+  afterAll(async () => {
+    await app?.close();
+    await cluster?.stop();
+  });
+
+  it('the fallback ends: the recovery bumps the epoch on the promoted replica', async () => {
+    const epochKey = `${app.cacheConfig.prefix}:epoch`;
+    const victim = await cluster.masterPortOf(epochKey);
+    // A tenant on the same master: its invalidations are lost with it, so recovery must bump
+    // the epoch, on the very slot that moved.
+    let tenant: { key: string; tenant: { id: string } } | null = null;
+    for (let i = 0; i < 60 && !tenant; i++) {
+      const created = await app.createTenant(`Epoch ${i}`);
+      const slotKey = `${app.cacheConfig.prefix}:{t:${created.tenant.id}}:seq`;
+      if ((await cluster.masterPortOf(slotKey)) === victim) tenant = created;
+    }
+    if (!tenant) throw new Error("no tenant landed on the epoch key's master in 60 tries");
+    const user = await app.createUser(tenant.tenant.id, 'Rita');
+    const purgedBefore = await app.execute('mutation { purgeCache { epoch } }');
+    const epochBefore = purgedBefore.data.purgeCache.epoch as number;
+    let promotedAt = 0;
+    const result = await underLoad(app, tenant.key, user.id, async ({ reads }) => {
+      await until('hits before the kill', () => hitsSince(reads, 0) >= 5, 10_000);
+      await cluster.kill(victim);
+      await until(
+        'a replica owns the epoch key',
+        async () => (await cluster.masterPortOf(epochKey)) !== victim,
+        30_000,
+      );
+      promotedAt = performance.now();
+      await until('caching resumes', () => hitsSince(reads, promotedAt) >= 10, 30_000);
+    });
+    expect(result.failed).toEqual([]);
+    expect(result.stale).toEqual([]);
+    expect(app.app.cache.store?.state().fallbackActive).toBe(false);
+    // Writes were lost during the outage: the recovery bumped the epoch on the new master.
+    const purged = await app.execute('mutation { purgeCache { epoch } }');
+    expect(purged.body.errors).toBeUndefined();
+    expect(purged.data.purgeCache.epoch).toBeGreaterThan(epochBefore + 1);
+    const stats = await app.execute('{ cacheStats { connected masters keys } }');
+    expect(stats.data.cacheStats).toMatchObject({ connected: true, masters: 3 });
+  });
+});
+
 describe('failover on Sentinel', () => {
   let sentinel: SentinelHandle;
   let app: TestApp;

@@ -99,6 +99,9 @@ function spawnRedis(args: string[], port: number, logFile: string): RedisProcess
   };
 }
 
+/** Thrown by a check that can never succeed: `until` stops polling at once. */
+class GiveUp extends Error {}
+
 /** Polls `check` until it holds; throws with `what` after `timeoutMs`. */
 export async function until(
   what: string,
@@ -109,7 +112,8 @@ export async function until(
   for (;;) {
     try {
       if (await check()) return Date.now() - started;
-    } catch {
+    } catch (error) {
+      if (error instanceof GiveUp) throw error;
       // Not there yet.
     }
     if (Date.now() - started > timeoutMs) throw new Error(`${what}: not within ${timeoutMs} ms`);
@@ -137,6 +141,20 @@ async function withClient<T>(options: RedisOptions, work: (r: Redis) => Promise<
 
 const answers = (options: RedisOptions) =>
   withClient(options, async (r) => (await r.ping()) === 'PONG');
+
+/** PONG from that process; gives up when it has exited (a port taken meanwhile, say). */
+function serves(p: RedisProcess, options: RedisOptions, logFile: string) {
+  return async () => {
+    if (!p.alive) {
+      let log = '';
+      try {
+        log = readFileSync(logFile, 'utf8').split('\n').slice(-5).join('\n');
+      } catch {}
+      throw new GiveUp(`redis-server on port ${p.port} exited:\n${log}`);
+    }
+    return answers({ port: p.port, ...options });
+  };
+}
 
 function baseArgs(port: number, dir: string): string[] {
   return ['--port', String(port), '--bind', HOST, '--dir', dir, '--save', '', '--appendonly', 'no'];
@@ -203,7 +221,12 @@ export async function startRedisCluster(): Promise<RedisClusterHandle> {
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    for (const port of ports) await until(`cluster node ${port} answers`, () => answers({ port }));
+    for (const p of processes) {
+      await until(
+        `cluster node ${p.port} answers`,
+        serves(p, {}, join(dir, `redis-${p.port}.log`)),
+      );
+    }
     await run('redis-cli', [
       '--cluster',
       'create',
@@ -310,7 +333,7 @@ export async function startSentinelSet(name = 'hotpath'): Promise<SentinelHandle
       join(dir, 'master.log'),
     );
     all.push(master);
-    await until('sentinel master answers', () => answers({ port: masterPort }));
+    await until('sentinel master answers', serves(master, {}, join(dir, 'master.log')));
     const replica = spawnRedis(
       [...baseArgs(replicaPort, join(dir, 'replica')), '--replicaof', HOST, String(masterPort)],
       replicaPort,
@@ -482,9 +505,10 @@ export async function startTlsRedis(): Promise<TlsRedisHandle> {
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    await until('TLS redis answers', async () => {
-      return answers({ port, tls: { ca: readFileSync(caPath) } });
-    });
+    await until(
+      'TLS redis answers',
+      serves(server, { tls: { ca: readFileSync(caPath) } }, join(dir, 'redis.log')),
+    );
   } catch (error) {
     await stop();
     throw error;
@@ -531,7 +555,10 @@ export async function startAclRedis(): Promise<AclRedisHandle> {
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    await until('ACL redis answers', () => answers({ port, username, password }));
+    await until(
+      'ACL redis answers',
+      serves(server, { username, password }, join(dir, 'redis.log')),
+    );
   } catch (error) {
     await stop();
     throw error;
