@@ -14,6 +14,7 @@ import type { ResponseStore } from './store.js';
 import type { CacheInvalidator } from './tags.js';
 import {
   createRedisClient as createClient,
+  guardFailover,
   type RedisClient,
   whenReady,
   withTopologyInfo,
@@ -62,7 +63,14 @@ export function createCacheRuntime(options: CacheRuntimeOptions) {
       schemaHash: schemaHash(options.schema),
       onError: (err) => log.debug({ err }, 'redis error'),
     });
-    base = withTopologyInfo(store, client);
+    base = withTopologyInfo(
+      guardFailover(store, client, {
+        retryMs: config.probeIntervalMs,
+        onBump: (epoch, reason) =>
+          log.warn({ epoch, reason }, 'redis master changed: epoch bumped, caching again'),
+      }),
+      client,
+    );
   } else if (!base && config.backend === 'MEMORY') {
     base = createMemoryStore({ maxEntries: config.maxEntries });
   }

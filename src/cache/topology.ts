@@ -167,3 +167,128 @@ export function withTopologyInfo<S extends ResponseStore>(store: S, client: Redi
     },
   });
 }
+
+export interface FailoverGuardOptions {
+  /** How long to wait between two attempts to bump the epoch. */
+  retryMs: number;
+  /** Told when the master changed and the epoch was bumped. */
+  onBump?: (epoch: number, reason: string) => void;
+}
+
+class MasterChanged extends Error {
+  constructor() {
+    super('the Redis master may have changed: serving from the database until the epoch is bumped');
+  }
+}
+
+const addressOf = (node: Redis) => `${node.options.host}:${node.options.port}`;
+
+/**
+ * Replication is asynchronous: an invalidation the old master acknowledged may never have
+ * reached the replica that replaces it, which then still holds the entries it removed. So when
+ * the master may have changed, lookups fail (the request is served from the database) until the
+ * epoch has been bumped on the new master, which makes every entry of before unreachable.
+ *
+ * - single server or Sentinel: a closed connection makes the master suspect; at the next
+ *   'ready' the server's run_id says whether it is the same process (nothing to do) or another
+ *   one (a promoted replica, or a restart): then the epoch is bumped.
+ * - Cluster: losing the connection to a master makes it suspect; a slot map in which that
+ *   address is no longer a master (its replica took over) bumps the epoch, and the node coming
+ *   back as a master clears it.
+ */
+export function guardFailover<S extends ResponseStore>(
+  store: S,
+  client: RedisClient,
+  options: FailoverGuardOptions,
+): S {
+  let suspect = false;
+  let bumping: Promise<void> | null = null;
+  let closed = false;
+
+  function bump(reason: string): Promise<void> {
+    bumping ??= (async () => {
+      while (!closed) {
+        try {
+          const epoch = await store.purge();
+          suspect = false;
+          options.onBump?.(epoch, reason);
+          return;
+        } catch {
+          await new Promise((resolve) => setTimeout(resolve, options.retryMs).unref());
+        }
+      }
+    })().finally(() => {
+      bumping = null;
+    });
+    return bumping;
+  }
+
+  if (client instanceof Cluster) {
+    let masters: Set<string> | null = null;
+    const current = () => new Set(client.nodes('master').map(addressOf));
+    client.on('refresh', () => {
+      const now = current();
+      const gone = masters ? [...masters].filter((m) => !now.has(m)) : [];
+      masters = now;
+      if (gone.length > 0) void bump(`master ${gone.join(', ')} replaced`);
+    });
+    // The cluster passes the node's connection only (no key): its address is the key.
+    client.on('-node', (node: Redis) => {
+      if (masters?.has(addressOf(node))) suspect = true;
+    });
+    client.on('+node', (node: Redis) => {
+      const key = addressOf(node);
+      node.once('ready', () => {
+        // The same master answering again (a dropped connection): nothing was lost.
+        if (suspect && !bumping && current().has(key) && masters?.has(key)) suspect = false;
+      });
+    });
+  } else {
+    let runId: string | null = null;
+    const identify = async () => {
+      while (!closed && client.status === 'ready') {
+        try {
+          const id = infoField(await client.info('server'), 'run_id') ?? null;
+          if (runId !== null && id !== runId) {
+            runId = id;
+            await bump('another Redis process answers');
+          } else {
+            runId = id;
+            suspect = false;
+          }
+          return;
+        } catch {
+          await new Promise((resolve) => setTimeout(resolve, options.retryMs).unref());
+        }
+      }
+    };
+    client.on('close', () => {
+      if (runId !== null) suspect = true;
+    });
+    client.on('ready', () => void identify());
+    if (client.status === 'ready') void identify();
+  }
+
+  const own: Partial<Record<PropertyKey, unknown>> = {
+    lookup: (scope: string, key: string) =>
+      suspect ? Promise.reject(new MasterChanged()) : store.lookup(scope, key),
+    close: () => {
+      closed = true;
+      return store.close();
+    },
+  };
+  const bound = new Map<PropertyKey, unknown>();
+  return new Proxy(store, {
+    get(target, property) {
+      if (property in own) return own[property];
+      const value = Reflect.get(target, property, target);
+      if (typeof value !== 'function') return value;
+      let fn = bound.get(property);
+      if (fn === undefined) {
+        fn = value.bind(target);
+        bound.set(property, fn);
+      }
+      return fn;
+    },
+  });
+}

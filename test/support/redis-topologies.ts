@@ -160,6 +160,40 @@ function baseArgs(port: number, dir: string): string[] {
   return ['--port', String(port), '--bind', HOST, '--dir', dir, '--save', '', '--appendonly', 'no'];
 }
 
+/** Keys with their serialized values (DUMP) and remaining time to live. */
+export type KeySnapshot = { key: string; value: Buffer; pttl: number }[];
+
+/**
+ * DUMPs every key matching `pattern` on the server at `port` (a test's own keys; SCAN is fine
+ * here). With `restoreKeys` it gives a server back an older state of those keys: what a replica
+ * that missed the last writes would hold when it is promoted.
+ */
+export function snapshotKeys(port: number, pattern: string): Promise<KeySnapshot> {
+  return withClient({ port }, async (r) => {
+    const keys: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, batch] = await r.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      cursor = next;
+      keys.push(...batch);
+    } while (cursor !== '0');
+    const out: KeySnapshot = [];
+    for (const key of keys) {
+      const [value, pttl] = await Promise.all([r.dumpBuffer(key), r.pttl(key)]);
+      if (value) out.push({ key, value, pttl });
+    }
+    return out;
+  });
+}
+
+export function restoreKeys(port: number, snapshot: KeySnapshot): Promise<void> {
+  return withClient({ port }, async (r) => {
+    for (const { key, value, pttl } of snapshot) {
+      await r.restore(key, pttl > 0 ? pttl : 0, value, 'REPLACE');
+    }
+  });
+}
+
 // ---------------------------------------------------------------------------------------------
 // Cluster
 
@@ -175,6 +209,9 @@ export interface RedisClusterHandle {
   masterPorts(): Promise<number[]>;
   /** Kills the node on that port (SIGKILL). */
   kill(port: number): Promise<void>;
+  /** The port of the replica of the master on `masterPort`. */
+  replicaPortOf(masterPort: number): Promise<number>;
+
   stop(): Promise<void>;
 }
 
@@ -291,6 +328,12 @@ export async function startRedisCluster(): Promise<RedisClusterHandle> {
       const target = processes.find((p) => p.port === port);
       if (!target) throw new Error(`no cluster node on port ${port}`);
       await target.kill();
+    },
+    async replicaPortOf(masterPort) {
+      const info = await withClient({ port: masterPort }, (r) => r.info('replication'));
+      const port = info.match(/^slave0:.*port=(\d+)/m)?.[1];
+      if (!port) throw new Error(`the master on ${masterPort} has no replica:\n${info}`);
+      return Number(port);
     },
     stop,
   };
