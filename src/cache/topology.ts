@@ -230,7 +230,10 @@ export function guardFailover<S extends ResponseStore>(
       const now = current();
       const gone = masters ? [...masters].filter((m) => !now.has(m)) : [];
       masters = now;
-      if (gone.length > 0) void bump(`master ${gone.join(', ')} replaced`);
+      if (gone.length > 0) {
+        suspect = true;
+        void bump(`master ${gone.join(', ')} replaced`);
+      }
     });
     // The cluster passes the node's connection only (no key): its address is the key.
     client.on('-node', (node: Redis) => {
