@@ -260,11 +260,6 @@ function redisProblems(env: Env): string[] {
       }
     }
   }
-  if (env.REDIS_TLS_CA !== undefined && env.REDIS_URL === undefined && set.length > 0) {
-    problems.push(
-      'REDIS_TLS_CA: TLS is supported with a rediss:// REDIS_URL only, not yet with REDIS_CLUSTER_NODES or REDIS_SENTINELS',
-    );
-  }
   const url = env.REDIS_URL;
   if (url !== undefined && env.REDIS_TLS_CA !== undefined && !url.startsWith('rediss://')) {
     problems.push('REDIS_TLS_CA: needs a rediss:// REDIS_URL (TLS)');

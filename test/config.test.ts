@@ -96,6 +96,23 @@ describe('parseConfig: Redis topologies', () => {
     expect(config.cache.redisUrl).toBeUndefined();
   });
 
+  it('turns TLS on for every node of a cluster or Sentinel set with REDIS_TLS_CA', () => {
+    const cluster = parseConfig({ REDIS_CLUSTER_NODES: 'r1:7000', REDIS_TLS_CA: '/ca.pem' });
+    expect(cluster.cache.redis).toMatchObject({
+      topology: { kind: 'cluster' },
+      tlsCaPath: '/ca.pem',
+    });
+    const sentinel = parseConfig({
+      REDIS_SENTINELS: 's1:26379',
+      REDIS_SENTINEL_NAME: 'm',
+      REDIS_TLS_CA: '/ca.pem',
+    });
+    expect(sentinel.cache.redis).toMatchObject({
+      topology: { kind: 'sentinel' },
+      tlsCaPath: '/ca.pem',
+    });
+  });
+
   it('reads REDIS_SENTINELS with REDIS_SENTINEL_NAME', () => {
     const config = parseConfig({
       REDIS_SENTINELS: 's1:26379,s2:26379,s3:26379',
@@ -138,13 +155,11 @@ describe('parseConfig: Redis topologies', () => {
     const problems = problemsOf({
       REDIS_SENTINELS: 's1:26379,s2',
       REDIS_CLUSTER_NODES: 'x:99999',
-      REDIS_TLS_CA: '/ca.pem',
     }).join('\n');
     expect(problems).toContain('REDIS_SENTINELS.1: each node is host:port');
     expect(problems).toContain('REDIS_CLUSTER_NODES.0: port must be 1..65535');
     expect(problems).toContain('REDIS_SENTINEL_NAME: required with REDIS_SENTINELS');
     expect(problems).toContain('found REDIS_CLUSTER_NODES and REDIS_SENTINELS');
-    expect(problems).toContain('REDIS_TLS_CA: TLS is supported with a rediss:// REDIS_URL only');
   });
 
   it('wants rediss:// for a CA, one place for credentials, and a Redis for them at all', () => {

@@ -62,6 +62,8 @@ export function createRedisClient(config: RedisConfig, options: RedisClientOptio
     case 'sentinel':
       return new Redis({
         ...common,
+        // With a CA, the sentinels are spoken to over TLS as well as the master.
+        ...(common.tls ? { enableTLSForSentinelMode: true, sentinelTLS: common.tls } : {}),
         sentinels: topology.sentinels,
         name: topology.name,
         role: 'master',

@@ -42,6 +42,20 @@ const topologies: Record<string, () => Promise<Topology>> = {
     const s = await startSentinelSet();
     return { name: 'sentinel', config: s.config, masters: 1, stop: s.stop };
   },
+  'cluster over TLS': async () => {
+    const c = await startRedisCluster({ tls: true });
+    return {
+      name: 'cluster over TLS',
+      config: c.config,
+      masters: 3,
+      masterPortOf: c.masterPortOf,
+      stop: c.stop,
+    };
+  },
+  'Sentinel over TLS': async () => {
+    const s = await startSentinelSet('hotpath', { tls: true });
+    return { name: 'Sentinel over TLS', config: s.config, masters: 1, stop: s.stop };
+  },
   tls: async () => {
     const t = await startTlsRedis();
     return { name: 'tls', config: t.config, masters: 1, stop: t.stop };

@@ -121,6 +121,24 @@ describe('createRedisClient', () => {
     expect(errors.map((e) => e.message).join('\n')).toMatch(/certificate/i);
   });
 
+  it('TLS on a cluster and on Sentinel: every node and sentinel over TLS with REDIS_TLS_CA', async () => {
+    const [tlsCluster, tlsSentinel] = await startAll(
+      () => startRedisCluster({ tls: true }),
+      () => startSentinelSet('hotpath', { tls: true }),
+    );
+    try {
+      const c = await connect(tlsCluster.config);
+      expect(c).toBeInstanceOf(Cluster);
+      await roundTrip(c);
+      expect((await clusterInfo(c as Cluster)).masters).toBe(3);
+      const s = await connect(tlsSentinel.config);
+      await roundTrip(s);
+      expect(((await (s as Redis).role()) as [string])[0]).toBe('master');
+    } finally {
+      await Promise.all([tlsCluster.stop(), tlsSentinel.stop()]);
+    }
+  }, 120_000);
+
   it('TLS: a missing CA file is named at start', () => {
     expect(() =>
       createRedisClient({ ...tls.config, tlsCaPath: '/nonexistent/ca.pem' }, { timeoutMs: 50 }),

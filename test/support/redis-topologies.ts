@@ -226,10 +226,14 @@ interface ClusterSlotRange {
  * create … --cluster-replicas 1`), with a 1 s node timeout so that a killed master's replica
  * takes over within a few seconds.
  */
-export async function startRedisCluster(): Promise<RedisClusterHandle> {
+export async function startRedisCluster(
+  options: { tls?: boolean } = {},
+): Promise<RedisClusterHandle> {
   await requireBinary('redis-server', 'apt-get install redis-server');
   await requireBinary('redis-cli', 'apt-get install redis-tools');
   const dir = mkdtempSync(join(tmpdir(), 'hp-cluster-'));
+  const certs = options.tls ? await makeTestCerts(dir) : null;
+  const conn: RedisOptions = certs ? { tls: { ca: readFileSync(certs.caPath) } } : {};
   const ports: number[] = [];
   for (let i = 0; i < 6; i++) ports.push(await freeClusterPort());
   const processes = ports.map((port) => {
@@ -238,6 +242,7 @@ export async function startRedisCluster(): Promise<RedisClusterHandle> {
     return spawnRedis(
       [
         ...baseArgs(port, nodeDir),
+        ...(certs ? [...tlsArgs(port, certs), '--tls-cluster', 'yes'] : []),
         '--cluster-enabled',
         'yes',
         '--cluster-config-file',
@@ -261,10 +266,11 @@ export async function startRedisCluster(): Promise<RedisClusterHandle> {
     for (const p of processes) {
       await until(
         `cluster node ${p.port} answers`,
-        serves(p, {}, join(dir, `redis-${p.port}.log`)),
+        serves(p, conn, join(dir, `redis-${p.port}.log`)),
       );
     }
     await run('redis-cli', [
+      ...(certs ? ['--tls', '--cacert', certs.caPath] : []),
       '--cluster',
       'create',
       ...ports.map((port) => `${HOST}:${port}`),
@@ -277,7 +283,7 @@ export async function startRedisCluster(): Promise<RedisClusterHandle> {
       'cluster ready',
       async () => {
         for (const port of ports) {
-          const [info, replication] = await withClient({ port }, (r) =>
+          const [info, replication] = await withClient({ ...conn, port }, (r) =>
             Promise.all([r.cluster('INFO') as Promise<string>, r.info('replication')]),
           );
           if (!info.includes('cluster_state:ok') || !info.includes('cluster_known_nodes:6')) {
@@ -299,7 +305,7 @@ export async function startRedisCluster(): Promise<RedisClusterHandle> {
     for (const p of processes) {
       if (!p.alive) continue;
       try {
-        const slots = await withClient({ port: p.port }, (r) => r.cluster('SLOTS'));
+        const slots = await withClient({ ...conn, port: p.port }, (r) => r.cluster('SLOTS'));
         return slots.map(([from, to, master]) => ({ from, to, port: Number(master?.[1]) }));
       } catch {}
     }
@@ -310,11 +316,14 @@ export async function startRedisCluster(): Promise<RedisClusterHandle> {
   return {
     processes,
     nodes,
-    config: { topology: { kind: 'cluster', nodes } },
+    config: {
+      topology: { kind: 'cluster', nodes },
+      ...(certs ? { tlsCaPath: certs.caPath } : {}),
+    },
     async masterPortOf(key) {
       const alive = processes.find((p) => p.alive);
       if (!alive) throw new Error('no cluster node is alive');
-      const slot = (await withClient({ port: alive.port }, (r) =>
+      const slot = (await withClient({ ...conn, port: alive.port }, (r) =>
         r.cluster('KEYSLOT', key),
       )) as number;
       const range = (await slotRanges()).find((r) => r.from <= slot && slot <= r.to);
@@ -330,7 +339,7 @@ export async function startRedisCluster(): Promise<RedisClusterHandle> {
       await target.kill();
     },
     async replicaPortOf(masterPort) {
-      const info = await withClient({ port: masterPort }, (r) => r.info('replication'));
+      const info = await withClient({ ...conn, port: masterPort }, (r) => r.info('replication'));
       const port = info.match(/^slave0:.*port=(\d+)/m)?.[1];
       if (!port) throw new Error(`the master on ${masterPort} has no replica:\n${info}`);
       return Number(port);
@@ -357,9 +366,15 @@ export interface SentinelHandle {
  * One master, one replica, three sentinels (quorum 2, down after 1 s), started with
  * `redis-server --sentinel`.
  */
-export async function startSentinelSet(name = 'hotpath'): Promise<SentinelHandle> {
+export async function startSentinelSet(
+  name = 'hotpath',
+  options: { tls?: boolean } = {},
+): Promise<SentinelHandle> {
   await requireBinary('redis-server', 'apt-get install redis-server');
   const dir = mkdtempSync(join(tmpdir(), 'hp-sentinel-'));
+  const certs = options.tls ? await makeTestCerts(dir) : null;
+  const conn: RedisOptions = certs ? { tls: { ca: readFileSync(certs.caPath) } } : {};
+  const tls = (port: number) => (certs ? tlsArgs(port, certs) : []);
   const [masterPort, replicaPort, ...sentinelPorts] = await Promise.all(
     [0, 1, 2, 3, 4].map(() => freeClusterPort()),
   );
@@ -371,20 +386,26 @@ export async function startSentinelSet(name = 'hotpath'): Promise<SentinelHandle
   try {
     for (const sub of ['master', 'replica']) mkdirSync(join(dir, sub));
     const master = spawnRedis(
-      baseArgs(masterPort, join(dir, 'master')),
+      [...baseArgs(masterPort, join(dir, 'master')), ...tls(masterPort)],
       masterPort,
       join(dir, 'master.log'),
     );
     all.push(master);
-    await until('sentinel master answers', serves(master, {}, join(dir, 'master.log')));
+    await until('sentinel master answers', serves(master, conn, join(dir, 'master.log')));
     const replica = spawnRedis(
-      [...baseArgs(replicaPort, join(dir, 'replica')), '--replicaof', HOST, String(masterPort)],
+      [
+        ...baseArgs(replicaPort, join(dir, 'replica')),
+        ...tls(replicaPort),
+        '--replicaof',
+        HOST,
+        String(masterPort),
+      ],
       replicaPort,
       join(dir, 'replica.log'),
     );
     all.push(replica);
     await until('replica synced', () =>
-      withClient({ port: replicaPort }, async (r) =>
+      withClient({ ...conn, port: replicaPort }, async (r) =>
         (await r.info('replication')).includes('master_link_status:up'),
       ),
     );
@@ -393,7 +414,17 @@ export async function startSentinelSet(name = 'hotpath'): Promise<SentinelHandle
       writeFileSync(
         conf,
         [
-          `port ${port}`,
+          ...(certs
+            ? [
+                'port 0',
+                `tls-port ${port}`,
+                `tls-cert-file ${certs.certPath}`,
+                `tls-key-file ${certs.keyPath}`,
+                `tls-ca-cert-file ${certs.caPath}`,
+                'tls-auth-clients no',
+                'tls-replication yes',
+              ]
+            : [`port ${port}`]),
           `bind ${HOST}`,
           `dir ${dir}`,
           `sentinel monitor ${name} ${HOST} ${masterPort} 2`,
@@ -411,7 +442,7 @@ export async function startSentinelSet(name = 'hotpath'): Promise<SentinelHandle
       'sentinels see each other and the replica',
       async () => {
         for (const port of sentinelPorts) {
-          const ok = await withClient({ port }, async (r) => {
+          const ok = await withClient({ ...conn, port }, async (r) => {
             const peers = (await r.call('SENTINEL', 'SENTINELS', name)) as unknown[];
             const replicas = (await r.call('SENTINEL', 'REPLICAS', name)) as unknown[];
             return peers.length === 2 && replicas.length === 1;
@@ -428,11 +459,14 @@ export async function startSentinelSet(name = 'hotpath'): Promise<SentinelHandle
       master,
       replica,
       sentinels,
-      config: { topology: { kind: 'sentinel', sentinels: sentinelNodes, name } },
+      config: {
+        topology: { kind: 'sentinel', sentinels: sentinelNodes, name },
+        ...(certs ? { tlsCaPath: certs.caPath } : {}),
+      },
       async masterPort() {
         for (const s of sentinels) {
           if (!s.alive) continue;
-          const reply = (await withClient({ port: s.port }, (r) =>
+          const reply = (await withClient({ ...conn, port: s.port }, (r) =>
             r.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', name),
           )) as [string, string];
           return Number(reply[1]);
@@ -478,11 +512,19 @@ async function makeCa(dir: string, stem: string): Promise<void> {
   ]);
 }
 
-/** A redis-server with only a TLS port, its certificate signed by a CA made here with openssl. */
-export async function startTlsRedis(): Promise<TlsRedisHandle> {
+export interface TestCerts {
+  dir: string;
+  /** The CA that signed the servers' certificate (PEM file). */
+  caPath: string;
+  /** A CA that signed nothing here: a client trusting only it must refuse the servers. */
+  otherCaPath: string;
+  certPath: string;
+  keyPath: string;
+}
+
+/** A CA and a server certificate for 127.0.0.1 / localhost signed by it, made with openssl. */
+export async function makeTestCerts(dir: string): Promise<TestCerts> {
   await requireBinary('openssl', 'apt-get install openssl');
-  await requireBinary('redis-server', 'apt-get install redis-server (built with TLS)');
-  const dir = mkdtempSync(join(tmpdir(), 'hp-tls-'));
   await makeCa(dir, 'ca');
   await makeCa(dir, 'other-ca');
   writeFileSync(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
@@ -515,6 +557,40 @@ export async function startTlsRedis(): Promise<TlsRedisHandle> {
     '-extfile',
     join(dir, 'san.ext'),
   ]);
+  return {
+    dir,
+    caPath: join(dir, 'ca.crt'),
+    otherCaPath: join(dir, 'other-ca.crt'),
+    certPath: join(dir, 'redis.crt'),
+    keyPath: join(dir, 'redis.key'),
+  };
+}
+
+/** redis-server arguments: TLS only on `port` (no plain port), replication and bus over TLS. */
+function tlsArgs(port: number, certs: TestCerts): string[] {
+  return [
+    '--port',
+    '0',
+    '--tls-port',
+    String(port),
+    '--tls-cert-file',
+    certs.certPath,
+    '--tls-key-file',
+    certs.keyPath,
+    '--tls-ca-cert-file',
+    certs.caPath,
+    '--tls-auth-clients',
+    'no',
+    '--tls-replication',
+    'yes',
+  ];
+}
+
+/** A redis-server with only a TLS port, its certificate signed by a CA made here with openssl. */
+export async function startTlsRedis(): Promise<TlsRedisHandle> {
+  await requireBinary('redis-server', 'apt-get install redis-server (built with TLS)');
+  const dir = mkdtempSync(join(tmpdir(), 'hp-tls-'));
+  await makeTestCerts(dir);
   const port = await freeClusterPort();
   const server = spawnRedis(
     [
