@@ -227,6 +227,8 @@ export function guardFailover<S extends ResponseStore>(
 
   if (client instanceof Cluster) {
     let masters: Set<string> | null = null;
+    // Masters whose connection was lost, until they answer again or the epoch is bumped.
+    const lost = new Set<string>();
     const current = () => new Set(client.nodes('master').map(addressOf));
     client.on('refresh', () => {
       const now = current();
@@ -234,18 +236,26 @@ export function guardFailover<S extends ResponseStore>(
       masters = now;
       if (gone.length > 0) {
         suspect = true;
-        void bump(`master ${gone.join(', ')} replaced`);
+        void bump(`master ${gone.join(', ')} replaced`).then(() => {
+          if (!suspect) lost.clear();
+        });
       }
     });
     // The cluster passes the node's connection only (no key): its address is the key.
     client.on('-node', (node: Redis) => {
-      if (masters?.has(addressOf(node))) suspect = true;
+      const key = addressOf(node);
+      if (!masters?.has(key)) return;
+      lost.add(key);
+      suspect = true;
     });
     client.on('+node', (node: Redis) => {
       const key = addressOf(node);
       node.once('ready', () => {
-        // The same master answering again (a dropped connection): nothing was lost.
-        if (suspect && !bumping && current().has(key) && masters?.has(key)) suspect = false;
+        // A lost master answering again, still a master (a dropped connection): nothing was
+        // lost with it. Any other node's answer says nothing about the lost ones.
+        if (!lost.has(key) || bumping || !current().has(key) || !masters?.has(key)) return;
+        lost.delete(key);
+        if (lost.size === 0) suspect = false;
       });
     });
   } else {
