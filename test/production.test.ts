@@ -94,6 +94,10 @@ describe('node dist/main.js', () => {
     expect(ready.status).toBe(200);
     expect(await ready.json()).toMatchObject({ status: 'ready', migrations: 'done' });
     expect((await fetch(`${base}/health`)).status).toBe(200);
+    // Static files the build copies next to the compiled code (src/ops/assets → dist/).
+    const ops = await fetch(`${base}/ops`);
+    expect(ops.status).toBe(200);
+    expect(await ops.text()).toContain('<html');
     // No GraphiQL and no demo data in production.
     expect(app.output()).not.toMatch(/Demo API key/);
 

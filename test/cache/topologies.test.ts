@@ -14,7 +14,8 @@ const SERVICES = `query Services($u: ID!) {
 }`;
 const CREATE_SERVICE = `mutation($i: CreateServiceInput!) { createService(input: $i) { id } }`;
 const PURGE = 'mutation { purgeCache { epoch } }';
-const STATS = '{ cacheStats { backend connected keys usedMemoryBytes masters } }';
+const STATS =
+  '{ cacheStats { backend connected keys usedMemoryBytes masters cluster { instances totalRequests } } }';
 
 interface Topology {
   name: string;
@@ -180,5 +181,11 @@ describe.each(Object.keys(topologies))('the cache on %s', (name) => {
     expect(s).toMatchObject({ backend: 'REDIS', connected: true, masters: topology.masters });
     expect(s.keys).toBeGreaterThan(0);
     expect(s.usedMemoryBytes).toBeGreaterThan(0);
+    // The cluster-wide counters (kept in Redis under one hash slot) work on this topology too:
+    // both instances flush into them.
+    await b.execute(STATS);
+    const both = (await a.execute(STATS)).data.cacheStats;
+    expect(both.cluster.instances).toBe(2);
+    expect(both.cluster.totalRequests).toBeGreaterThan(0);
   });
 });
