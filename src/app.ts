@@ -2,6 +2,7 @@ import type { RequestListener } from 'node:http';
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import { createAuthenticator } from './auth.js';
+import { createOutbox, type Outbox } from './cache/outbox.js';
 import { createCacheRuntime } from './cache/runtime.js';
 import type { ResponseStore } from './cache/store.js';
 import type { CacheInvalidator } from './cache/tags.js';
@@ -28,6 +29,8 @@ export interface AppDeps {
   limits?: Limits;
   /** Overrides the store CacheConfig would build (tests). */
   store?: ResponseStore;
+  /** PostgreSQL: the outbox LISTENs here for other instances' invalidations. */
+  databaseUrl?: string;
 }
 
 /** Wires auth, cache, services and the GraphQL server together; starts nothing. */
@@ -36,6 +39,8 @@ export function createApp(deps: AppDeps) {
   const limits = deps.limits ?? DEFAULT_LIMITS;
   const keySalt = limitsFingerprint(limits);
   const auth = createRequestAuth(createAuthenticator({ db: deps.db, opsToken: deps.opsToken }));
+  let outbox: Outbox | undefined;
+  let yoga: ReturnType<typeof createServer> | undefined;
   const cache = createCacheRuntime({
     config: deps.cache,
     schema,
@@ -43,11 +48,34 @@ export function createApp(deps: AppDeps) {
     logger: deps.logger,
     store: deps.store,
     keySalt,
+    beforeTrust: async () => {
+      await outbox?.sweep();
+    },
+    refresh: async (params, viewer) => {
+      const request = new Request('http://hotpath.internal/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(params),
+      });
+      if (!yoga) return;
+      const response = await yoga.fetch(cache.responseCache.markRefresh(auth.actAs(request, viewer)));
+      await response.arrayBuffer();
+    },
+  });
+  outbox = createOutbox({
+    db: deps.db,
+    invalidate: cache.invalidate,
+    invalidateNow: cache.invalidateNow,
+    logger: deps.logger,
+    registry: cache.stats.registry,
+    pollMs: deps.cache.outboxPollMs,
+    listenUrl: deps.databaseUrl,
   });
   const drain = createDrain();
   // An invalidation in flight when the process stops is finished before it exits.
+  const writes = outbox.invalidator;
   const invalidator: CacheInvalidator = {
-    invalidate: (tenantId, tags) => drain.track(cache.invalidator.invalidate(tenantId, tags)),
+    transaction: (work) => drain.track(writes.transaction(work)),
   };
   let warmer: Warmer | undefined;
   const services = createServices(
@@ -61,7 +89,7 @@ export function createApp(deps: AppDeps) {
     },
     { runtime: cache, warm: (userIds) => (warmer as Warmer).warm(userIds) },
   );
-  const yoga = createServer({
+  yoga = createServer({
     db: deps.db,
     services,
     auth,
@@ -85,6 +113,7 @@ export function createApp(deps: AppDeps) {
     serveHit: createHitPath({ auth, cache, limits, keySalt, debug: deps.cache.debug }),
     limits,
   });
+  const started = outbox;
   return {
     yoga,
     http,
@@ -101,7 +130,17 @@ export function createApp(deps: AppDeps) {
     onDrain: (hook: () => Promise<void>) => drain.onDrain(hook),
     /** Tells /readyz to answer 503 (before the server stops), without waiting for anything. */
     startDraining: () => drain.begin(),
-    close: () => cache.close(),
+    outbox: started,
+    /** Waits for the cache (and applies the outbox), then starts the outbox's sweeper. */
+    async start() {
+      const trusted = await cache.ready();
+      await started.start();
+      return trusted;
+    },
+    async close() {
+      await started.close();
+      await cache.close();
+    },
   };
 }
 

@@ -82,6 +82,14 @@ const envSchema = z.object({
     ]),
   ),
   CACHE_STATS_FLUSH_MS: z.coerce.number().int().min(100).max(60_000).default(1_000),
+  CACHE_SWR_TYPES: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*(,[A-Za-z_][A-Za-z0-9_]*)*$/, 'comma-separated type names')
+    .default('MegaStats,AnalyticsReport'),
+  CACHE_SWR_GRACE: z.coerce.number().int().min(0).default(60),
+  CACHE_STALE_IF_ERROR: z.coerce.number().int().min(0).default(300),
+  CACHE_OUTBOX_POLL_MS: z.coerce.number().int().min(50).default(500),
+  DATABASE_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
   ...Object.fromEntries(
     TTL_RULES.map((rule) => [rule.env, z.coerce.number().int().min(0).optional()]),
   ),
@@ -95,6 +103,11 @@ export interface DatabaseConfig {
   sqlitePath: string;
   /** PostgreSQL schema to use instead of `public`. */
   schema?: string;
+  /**
+   * How long a statement, or the wait for a connection or a SQLite lock, may take before it
+   * fails (default 5000 ms); a failure is what lets stale-if-error answer.
+   */
+  timeoutMs?: number;
 }
 
 export interface Config {
@@ -170,6 +183,14 @@ export interface CacheConfig {
   statsFlushMs: number;
   /** CACHE_TTL_* overrides, in seconds. */
   ttlOverrides: Record<string, number | undefined>;
+  /** Types whose responses are served stale while one refresh runs (CACHE_SWR_TYPES). */
+  swrTypes: string[];
+  /** How long after their TTL those responses may be served stale (CACHE_SWR_GRACE, s). */
+  swrGraceSeconds: number;
+  /** How long after its TTL a response may stand in for a database failure (s; 0: never). */
+  staleIfErrorSeconds: number;
+  /** How often every instance sweeps the invalidation outbox (ms). */
+  outboxPollMs: number;
 }
 
 export class ConfigError extends Error {
@@ -197,7 +218,12 @@ export function parseConfig(env: Env): Config {
     host: e.HOST,
     port: e.PORT,
     logLevel: e.LOG_LEVEL,
-    database: { url: e.DATABASE_URL, sqlitePath: e.SQLITE_PATH, schema: e.DATABASE_SCHEMA },
+    database: {
+      url: e.DATABASE_URL,
+      sqlitePath: e.SQLITE_PATH,
+      schema: e.DATABASE_SCHEMA,
+      timeoutMs: e.DATABASE_TIMEOUT_MS,
+    },
     seedDemo: e.SEED_DEMO ?? e.NODE_ENV !== 'production',
     opsToken: e.OPS_TOKEN,
     defaultTimezone: e.DEFAULT_TIMEZONE,
@@ -220,6 +246,10 @@ export function parseConfig(env: Env): Config {
       probeIntervalMs: e.CACHE_PROBE_INTERVAL_MS,
       maxEntryBytes: e.CACHE_MAX_ENTRY_BYTES,
       statsFlushMs: e.CACHE_STATS_FLUSH_MS,
+      swrTypes: e.CACHE_SWR_TYPES.split(','),
+      swrGraceSeconds: e.CACHE_SWR_GRACE,
+      staleIfErrorSeconds: e.CACHE_STALE_IF_ERROR,
+      outboxPollMs: e.CACHE_OUTBOX_POLL_MS,
       ttlOverrides: Object.fromEntries(
         TTL_RULES.map((rule) => [
           rule.env,

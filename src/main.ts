@@ -33,11 +33,12 @@ async function main() {
     opsToken,
     defaultTimezone: config.defaultTimezone,
     limits: config.limits,
+    databaseUrl: config.database.url,
     graphiql: config.graphiql && {
       defaultHeaders: demoTenants[0] ? { Authorization: `Bearer ${demoTenants[0].apiKey}` } : {},
     },
   });
-  await app.cache.ready();
+  await app.start();
   logger.info({ backend: app.cache.backend }, 'cache ready');
 
   let warming: NodeJS.Timeout | undefined;

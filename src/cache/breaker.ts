@@ -2,12 +2,23 @@ import type { Logger } from 'pino';
 import type { LookupResult, ResponseStore, SaveEntry, StoreInfo } from './store.js';
 
 export interface ResilientStoreOptions {
-  /** A store call slower than this counts as a failure (CACHE_TIMEOUT_MS). */
+  /** A store call slower than this counts as a miss (CACHE_TIMEOUT_MS). */
   timeoutMs: number;
   /** Consecutive failures that open the breaker. */
   failureThreshold?: number;
   /** How often an open breaker pings the store in the background. */
   probeIntervalMs?: number;
+  /**
+   * How long a confirming PING may take before a timeout is blamed on the store, and how long
+   * an invalidation may take (default max(1000, 10 × timeoutMs)).
+   */
+  confirmTimeoutMs?: number;
+  /**
+   * Runs before the store is trusted again after an outage, and at start (the outbox sweep: it
+   * re-applies every invalidation that could not be applied). The breaker stays open until it
+   * succeeds.
+   */
+  beforeTrust?: () => Promise<void>;
   logger: Logger;
   /** Told of every failure and every state change, for stats and metrics. */
   onError?: (error: unknown) => void;
@@ -21,24 +32,72 @@ export interface BreakerState {
   fallbackSince: Date | null;
 }
 
-class StoreTimeout extends Error {
+export class StoreTimeout extends Error {
   constructor(ms: number) {
     super(`cache store did not answer within ${ms} ms`);
   }
 }
 
 /**
+ * Bounds `work` by `ms` of the store's time, not of this process's: when the timer fires late
+ * because the event loop was busy (a CPU-starved host), the late part is given back and the
+ * timer re-armed, up to `maxMs` in all. Each re-arm first yields to I/O, so a reply that
+ * already arrived is read and wins.
+ */
+export function withStoreTimeout<T>(work: Promise<T>, ms: number, maxMs = ms * 10): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const started = performance.now();
+    let dueAt = started + ms;
+    let timer: NodeJS.Timeout | undefined;
+    let done = false;
+    const finish = () => {
+      done = true;
+      clearTimeout(timer);
+    };
+    const check = () =>
+      setImmediate(() => {
+        if (done) return;
+        const at = performance.now();
+        const late = at - dueAt;
+        if (late > ms / 2 && at - started + ms <= maxMs) {
+          // The loop, not the store, used this time: wait as long again.
+          dueAt = at + ms;
+          timer = setTimeout(check, ms);
+          return;
+        }
+        finish();
+        reject(new StoreTimeout(ms));
+      });
+    timer = setTimeout(check, ms);
+    work.then(
+      (value) => {
+        if (done) return;
+        finish();
+        resolve(value);
+      },
+      (error) => {
+        if (done) return;
+        finish();
+        reject(error);
+      },
+    );
+  });
+}
+
+/**
  * Wraps a store so that it can only ever slow a request by its timeout: every failure is a
- * miss, and after `failureThreshold` of them in a row the breaker opens, requests stop asking
- * the store, and a background probe waits for it to come back. An invalidation that fails
- * opens the breaker at once, because the entries it should have removed may still be there.
- * When any invalidation was lost (failed, or skipped while open), the epoch is bumped before
- * the store is trusted again, so everything cached before the outage becomes unreachable; an
- * outage without writes keeps the cache, since a bump empties it for every instance.
+ * miss. Errors (a refused connection, a script error) count towards `failureThreshold`; a
+ * timeout counts only once a confirming PING has also failed within `confirmTimeoutMs`, so a
+ * slow event loop in front of a healthy Redis never opens the breaker. When the breaker is
+ * open, requests stop asking the store and a background probe waits for it to come back; the
+ * `beforeTrust` hook (the outbox sweep) must succeed before it closes. An invalidation that
+ * fails opens the breaker at once, because the entries it should have removed may still be
+ * there; without a `beforeTrust` hook the epoch is bumped on recovery instead.
  */
 export function createResilientStore(store: ResponseStore, options: ResilientStoreOptions) {
   const threshold = options.failureThreshold ?? 3;
   const probeIntervalMs = options.probeIntervalMs ?? 1_000;
+  const confirmMs = options.confirmTimeoutMs ?? Math.max(1_000, options.timeoutMs * 10);
   const now = options.now ?? (() => new Date());
   const log = options.logger.child({ component: 'cache' });
   let failures = 0;
@@ -46,20 +105,11 @@ export function createResilientStore(store: ResponseStore, options: ResilientSto
   let invalidationsLost = false;
   let state: BreakerState = { fallbackActive: false, fallbackSince: null };
   let probe: NodeJS.Timeout | null = null;
+  let confirming: Promise<void> | null = null;
   let closed = false;
+  const counters = { timeouts: 0, slowLoopTimeouts: 0 };
 
-  function withTimeout<T>(work: Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    // Timers run before the event loop reads sockets: on a busy loop the timer and a reply that
-    // already arrived are both due. setImmediate lets that reply be read and win the race.
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => setImmediate(() => reject(new StoreTimeout(options.timeoutMs))),
-        options.timeoutMs,
-      );
-    });
-    return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
-  }
+  const withTimeout = <T>(work: Promise<T>, ms = options.timeoutMs) => withStoreTimeout(work, ms);
 
   function setState(next: BreakerState) {
     state = next;
@@ -73,32 +123,56 @@ export function createResilientStore(store: ResponseStore, options: ResilientSto
       { err: reason, backend: store.backend },
       'cache unavailable: serving from the database',
     );
+    startProbe();
+  }
+
+  function startProbe() {
+    if (probe || closed) return;
     probe = setInterval(tryRecover, probeIntervalMs);
     probe.unref();
   }
 
   let recovering = false;
-  async function tryRecover() {
-    if (recovering || closed) return;
+  async function tryRecover(): Promise<boolean> {
+    if (recovering || closed) return false;
     recovering = true;
     try {
-      await withTimeout(store.ping());
-      const epoch = invalidationsLost ? await withTimeout(store.purge()) : null;
+      await withTimeout(store.ping(), confirmMs);
+      let epoch: number | null = null;
+      if (options.beforeTrust) await options.beforeTrust();
+      else if (invalidationsLost) epoch = await withTimeout(store.purge(), confirmMs);
       invalidationsLost = false;
       if (probe) clearInterval(probe);
       probe = null;
       failures = 0;
-      const downMs = state.fallbackSince ? now().getTime() - state.fallbackSince.getTime() : 0;
-      setState({ fallbackActive: false, fallbackSince: null });
-      log.info(
-        { backend: store.backend, epoch, downMs },
-        'cache back: epoch bumped, caching again',
-      );
-    } catch {
-      // Still down; the next probe tries again.
+      if (state.fallbackActive) {
+        const downMs = state.fallbackSince ? now().getTime() - state.fallbackSince.getTime() : 0;
+        setState({ fallbackActive: false, fallbackSince: null });
+        log.info({ backend: store.backend, epoch, downMs }, 'cache back: caching again');
+      }
+      return true;
+    } catch (err) {
+      log.debug({ err }, 'cache still unavailable');
+      return false;
     } finally {
       recovering = false;
     }
+  }
+
+  /** A timeout: the store or the event loop? A PING with a generous timeout decides. */
+  function confirmTimeout(error: unknown) {
+    counters.timeouts++;
+    confirming ??= withTimeout(store.ping(), confirmMs)
+      .then(
+        () => {
+          counters.slowLoopTimeouts++;
+          log.debug('cache timeout on a slow event loop; the store answers: breaker stays closed');
+        },
+        () => failed(error, { openNow: true }),
+      )
+      .finally(() => {
+        confirming = null;
+      });
   }
 
   function failed(error: unknown, { openNow = false } = {}) {
@@ -107,14 +181,17 @@ export function createResilientStore(store: ResponseStore, options: ResilientSto
     if (openNow || failures >= threshold) open(error);
   }
 
-  async function guarded<T>(work: () => Promise<T>, fallback: T, openOnFailure = false) {
+  async function guarded<T>(work: () => Promise<T>, fallback: T, ms = options.timeoutMs) {
     if (state.fallbackActive) return fallback;
     try {
-      const result = await withTimeout(work());
+      const result = await withTimeout(work(), ms);
       failures = 0;
       return result;
     } catch (error) {
-      failed(error, { openNow: openOnFailure });
+      if (error instanceof StoreTimeout) {
+        options.onError?.(error);
+        confirmTimeout(error);
+      } else failed(error);
       return fallback;
     }
   }
@@ -122,24 +199,50 @@ export function createResilientStore(store: ResponseStore, options: ResilientSto
   return {
     backend: store.backend,
     state: () => state,
+    /** Timeouts of store calls, and those of them a confirming PING blamed on the event loop. */
+    timeouts: () => ({ ...counters }),
+    /**
+     * Trusts the store only after `beforeTrust` succeeded (the outbox holds no invalidation
+     * left to apply). Until then the breaker is open and requests go to the database.
+     */
+    async start(): Promise<boolean> {
+      if (!options.beforeTrust) return true;
+      if (await tryRecover()) return true;
+      open(new Error('the outbox could not be applied yet'));
+      return false;
+    },
     /** null: the store could not be asked; serve from the database and store nothing. */
     lookup: (scope: string, key: string) =>
       guarded<LookupResult | null>(() => store.lookup(scope, key), null),
     save: (scope: string, key: string, entry: SaveEntry) =>
       guarded<'stored' | 'stale' | 'skipped'>(() => store.save(scope, key, entry), 'skipped'),
-    /** null: not applied; the breaker is open and the epoch is bumped on recovery. */
+    /**
+     * null: not applied; the breaker opens, and the outbox (or, without one, an epoch bump)
+     * makes it good before the store is trusted again. Writes can wait longer than reads: the
+     * timeout is `confirmTimeoutMs`.
+     */
     async invalidate(scope: string, tags: string[]): Promise<number | null> {
-      const removed = await guarded<number | null>(() => store.invalidate(scope, tags), null, true);
-      if (removed === null) invalidationsLost = true;
-      return removed;
+      if (state.fallbackActive) {
+        invalidationsLost = true;
+        return null;
+      }
+      try {
+        const removed = await withTimeout(store.invalidate(scope, tags), confirmMs);
+        failures = 0;
+        return removed;
+      } catch (error) {
+        invalidationsLost = true;
+        failed(error, { openNow: true });
+        return null;
+      }
     },
     /** Throws when the store can't be reached: an operator asked for it and must know. */
     async purge(): Promise<number> {
-      return withTimeout(store.purge());
+      return withTimeout(store.purge(), confirmMs);
     },
     async info(): Promise<StoreInfo | null> {
       if (state.fallbackActive) return null;
-      return withTimeout(store.info()).catch(() => null);
+      return withTimeout(store.info(), confirmMs).catch(() => null);
     },
     async close() {
       closed = true;

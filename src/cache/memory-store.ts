@@ -1,8 +1,8 @@
 import { LRUCache } from 'lru-cache';
 import {
-  DEFAULT_MARKER_TTL_MS,
   DEFAULT_MAX_TTL_MS,
   expandTags,
+  graceMs,
   type LookupResult,
   type ResponseStore,
   storedTtlMs,
@@ -34,7 +34,13 @@ interface Entry {
   /** The expanded tags the entry is indexed under. */
   indexedUnder: string[];
   neverExpires: boolean;
+  /** When its TTL runs out (clock ms); it is kept `graceMs` longer for SWR / stale-if-error. */
+  freshUntil: number;
+  swrMs: number;
 }
+
+/** How long an invalidation marker refuses saves that looked up before it (default 120 s). */
+export const DEFAULT_MARKER_TTL_MS = 120_000;
 
 // Scopes are UUIDs or 'ops', and NUL appears in no tag, so these joined keys cannot collide.
 const join = (...parts: (string | number)[]) => parts.join('\0');
@@ -82,19 +88,32 @@ export function createMemoryStore(options: MemoryStoreOptions): MemoryResponseSt
     async lookup(scope, key): Promise<LookupResult> {
       const entryKey = join(scope, epoch, key);
       const entry = entries.get(entryKey);
-      if (entry === undefined) return { hit: false, seq: seqs.get(scope) ?? 0, epoch };
+      const seq = seqs.get(scope) ?? 0;
+      const miss = { hit: false as const, seq, epoch, generation: String(seq), stale: null };
+      if (entry === undefined) return miss;
+      const at = now();
+      if (entry.neverExpires || at < entry.freshUntil) {
+        return {
+          hit: true,
+          body: entry.body,
+          tags: entry.tags,
+          ttlMs: entry.neverExpires ? null : Math.max(0, Math.ceil(entry.freshUntil - at)),
+        };
+      }
       return {
-        hit: true,
-        body: entry.body,
-        tags: entry.tags,
-        ttlMs: entry.neverExpires
-          ? null
-          : Math.max(0, Math.ceil(entries.getRemainingTTL(entryKey))),
+        ...miss,
+        stale: {
+          body: entry.body,
+          tags: entry.tags,
+          expiredMs: Math.floor(at - entry.freshUntil),
+          swrMs: entry.swrMs,
+        },
       };
     },
 
     async save(scope, key, entry) {
       const ttl = storedTtlMs(entry.ttlMs, maxTtlMs);
+      const grace = graceMs(entry);
       const expanded = expandTags(entry.tags);
       const at = now();
       sweepMarkers(at);
@@ -113,8 +132,10 @@ export function createMemoryStore(options: MemoryStoreOptions): MemoryResponseSt
           tags: [...entry.tags],
           indexedUnder: expanded,
           neverExpires: entry.ttlMs === null || entry.ttlMs === Number.POSITIVE_INFINITY,
+          freshUntil: at + ttl,
+          swrMs: grace === 0 ? 0 : Math.ceil(entry.swrMs ?? 0),
         },
-        { ttl },
+        { ttl: ttl + grace },
       );
       for (const tag of expanded) {
         const tagKey = join(scope, tag);

@@ -1,14 +1,18 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import {
-  DEFAULT_MARKER_TTL_MS,
+  DEFAULT_INDEX_MAX,
   DEFAULT_MAX_TTL_MS,
   expandTags,
+  graceMs,
   type LookupResult,
   type ResponseStore,
   type StoreInfo,
   storedTtlMs,
 } from './store.js';
+
+/** A single Redis or a Redis Cluster: every script touches the keys of one hash slot only. */
+export type RedisClient = Redis | Cluster;
 
 export interface RedisStoreOptions {
   /**
@@ -17,8 +21,8 @@ export interface RedisStoreOptions {
    * `keyPrefix`: the scripts compute their keys themselves. The store attaches an 'error'
    * listener to it and removes it on close(); it never closes the client.
    */
-  redis: Redis;
-  /** CACHE_PREFIX: the first segment of every key and of the pub/sub channel, e.g. 'hotpath'. */
+  redis: RedisClient;
+  /** CACHE_PREFIX: the first segment of every key, e.g. 'hotpath'. */
   prefix: string;
   /** Hash of the printed schema; part of every entry key, so a schema change starts afresh. */
   schemaHash: string;
@@ -27,14 +31,9 @@ export interface RedisStoreOptions {
    * purged epoch or an old schema can never hold memory forever. They still report ttlMs null.
    */
   maxTtlMs?: number;
-  /**
-   * How long an invalidation marker lives (default 120 s): a save whose execution started more
-   * than this long before a competing invalidation is no longer refused.
-   */
-  markerTtlMs?: number;
-  /** How often the epoch is re-read from Redis, besides pub/sub (default 1000 ms). */
-  epochRefreshMs?: number;
-  /** Receives the errors the client and the subscriber connection emit (default: ignored). */
+  /** The most entry keys one tag's index set holds (default 1000): memory stays bounded. */
+  indexMax?: number;
+  /** Receives the errors the client emits (default: ignored). */
   onError?: (error: Error) => void;
 }
 
@@ -46,13 +45,12 @@ export function redisKeys(prefix: string) {
   };
   return {
     epoch: `${prefix}:epoch`,
-    events: `${prefix}:events`,
     slot,
-    entry: (scope: string, schemaHash: string, epoch: number, key: string) =>
-      `${slot(scope)}${schemaHash}:${epoch}:r:${key}`,
-    tagSet: (scope: string, tag: string) => `${slot(scope)}tag:${tag}`,
+    entry: (scope: string, schemaHash: string, key: string) =>
+      `${slot(scope)}${schemaHash}:r:${key}`,
+    version: (scope: string, tag: string) => `${slot(scope)}v:${tag}`,
+    index: (scope: string, tag: string) => `${slot(scope)}i:${tag}`,
     seq: (scope: string) => `${slot(scope)}seq`,
-    marker: (scope: string, tag: string) => `${slot(scope)}inv:${tag}`,
   };
 }
 
@@ -65,71 +63,155 @@ function script(source: string): Script {
   return { source, sha: createHash('sha1').update(source).digest('hex') };
 }
 
-// KEYS: entry, seq. Hit: {1, value, pttl}; miss: {0, seq}.
-const LOOKUP = script(`
-local value = redis.call('GET', KEYS[1])
-if value then
-  return {1, value, redis.call('PTTL', KEYS[1])}
+// Redis TIME in µs (1.7e15 < 2^53: exact in Lua's doubles), and a formatter that never falls
+// back to exponent notation.
+const CLOCK = `
+local function now_us()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000000 + tonumber(t[2])
 end
-return {0, tonumber(redis.call('GET', KEYS[2]) or '0')}
+local function fmt(n) return string.format('%.0f', n) end
+`;
+
+// KEYS: entry, seq. ARGV: version key prefix, expected epoch.
+// Hit: {1, payload, pttl}. Expired but valid: {2, payload, pttl, clock, generation}.
+// Miss: {0, clock, generation}. `clock` is the scope clock (max of TIME and seq): any later
+// invalidation gets a greater value. The entry is valid when it was saved under the expected
+// epoch and every tag version it recorded is still the current one (a missing one is not).
+const LOOKUP = script(`${CLOCK}
+local function miss(code, payload, pttl)
+  local s = redis.call('GET', KEYS[2])
+  local c = now_us()
+  if s and tonumber(s) > c then c = tonumber(s) end
+  if code == 0 then return {0, fmt(c), s or ''} end
+  return {2, payload, pttl, fmt(c), s or ''}
+end
+local h = redis.call('HGETALL', KEYS[1])
+if #h == 0 then return miss(0) end
+local payload, grace, epoch
+local vkeys, vers = {}, {}
+for i = 1, #h, 2 do
+  local f = h[i]
+  if f == '.' then payload = h[i + 1]
+  elseif f == ',' then grace = tonumber(h[i + 1])
+  elseif f == '@' then epoch = h[i + 1]
+  else
+    vkeys[#vkeys + 1] = ARGV[1] .. f
+    vers[#vers + 1] = h[i + 1]
+  end
+end
+if payload == nil or epoch ~= ARGV[2] then return miss(0) end
+for j = 1, #vkeys, 500 do
+  local last = math.min(j + 499, #vkeys)
+  local current = redis.call('MGET', unpack(vkeys, j, last))
+  for i = 1, #current do
+    if current[i] ~= vers[j + i - 1] then return miss(0) end
+  end
+end
+local pttl = redis.call('PTTL', KEYS[1])
+if pttl > (grace or 0) then return {1, payload, pttl} end
+if pttl < 0 then return miss(0) end
+return miss(2, payload, pttl)
 `);
 
-// KEYS: entry, seq, tag sets (n), markers (n). ARGV: value, px, seenSeq. 1 stored, 0 stale.
-// A seq below seenSeq means Redis lost its data since the lookup (a restart without
-// persistence): the markers that would refuse this save may be gone too, so refuse it.
-const SAVE = script(`
-local n = (#KEYS - 2) / 2
-local seen = tonumber(ARGV[3])
-if tonumber(redis.call('GET', KEYS[2]) or '0') < seen then
-  return 0
+// KEYS: entry, seq. ARGV: version prefix, index prefix, payload, px, grace, seenSeq, epoch,
+// indexMax, tags (expanded)... Returns 1 stored, 0 refused.
+const SAVE = script(`${CLOCK}
+local seen = tonumber(ARGV[6])
+local px = tonumber(ARGV[4])
+local n = #ARGV - 8
+local vers, missing = {}, false
+for i = 1, n do
+  local v = redis.call('GET', ARGV[1] .. ARGV[8 + i])
+  if v then
+    if tonumber(v) >= seen then return 0 end
+    vers[i] = v
+  else
+    missing = true
+  end
 end
-for i = n + 3, 2 * n + 2 do
-  local marker = redis.call('GET', KEYS[i])
-  if marker and tonumber(marker) > seen then
+local now = now_us()
+if missing then
+  -- A version is created only when the scope clock shows no invalidation since the lookup.
+  local s = redis.call('GET', KEYS[2])
+  if not s then
+    redis.call('SET', KEYS[2], fmt(now))
     return 0
   end
-end
-local px = tonumber(ARGV[2])
-redis.call('SET', KEYS[1], ARGV[1], 'PX', px)
-for i = 3, n + 2 do
-  redis.call('SADD', KEYS[i], KEYS[1])
-  if redis.call('PTTL', KEYS[i]) < px then
-    redis.call('PEXPIRE', KEYS[i], px)
+  if tonumber(s) >= seen then return 0 end
+  local c = now
+  if tonumber(s) + 1 > c then c = tonumber(s) + 1 end
+  local cs = fmt(c)
+  redis.call('SET', KEYS[2], cs)
+  for i = 1, n do
+    if not vers[i] then
+      redis.call('SET', ARGV[1] .. ARGV[8 + i], cs, 'PX', px)
+      vers[i] = cs
+    end
   end
+end
+redis.call('DEL', KEYS[1])
+local fields = {'.', ARGV[3], ',', ARGV[5], '@', ARGV[7]}
+for i = 1, n do
+  fields[#fields + 1] = ARGV[8 + i]
+  fields[#fields + 1] = vers[i]
+end
+redis.call('HSET', KEYS[1], unpack(fields))
+redis.call('PEXPIRE', KEYS[1], px)
+local now_ms = math.floor(now / 1000)
+local max = tonumber(ARGV[8])
+for i = 1, n do
+  local vk = ARGV[1] .. ARGV[8 + i]
+  if redis.call('PTTL', vk) < px then redis.call('PEXPIRE', vk, px) end
+  local ik = ARGV[2] .. ARGV[8 + i]
+  redis.call('ZADD', ik, now_ms + px, KEYS[1])
+  redis.call('ZREMRANGEBYSCORE', ik, '-inf', now_ms)
+  local extra = redis.call('ZCARD', ik) - max
+  if extra > 0 then redis.call('ZREMRANGEBYRANK', ik, 0, extra - 1) end
+  if redis.call('PTTL', ik) < px then redis.call('PEXPIRE', ik, px) end
 end
 return 1
 `);
 
-// KEYS: seq, tag sets (n), markers (n). ARGV: markerTtlMs. Returns the number of entries removed.
-// The entry keys read from the sets are not declared in KEYS; they are built with the same
-// {t:<scope>} hash tag, so they live in the same slot as the declared keys.
-const INVALIDATE = script(`
-local seq = redis.call('INCR', KEYS[1])
-local n = (#KEYS - 1) / 2
+// KEYS: seq. ARGV: version prefix, index prefix, tags... Advances the scope clock, deletes
+// the tags' versions (every entry that recorded one is a miss from now on), and frees the
+// entries the index still lists. Returns how many entries it deleted. The entry keys read from
+// the index are not declared in KEYS; they carry the same {t:<scope>} hash tag, so they live in
+// the same slot as the declared key.
+const INVALIDATE = script(`${CLOCK}
+local now = now_us()
+local s = redis.call('GET', KEYS[1])
+local c = now
+if s and tonumber(s) + 1 > c then c = tonumber(s) + 1 end
+redis.call('SET', KEYS[1], fmt(c))
+local now_ms = math.floor(now / 1000)
 local removed = 0
-for i = 2, n + 1 do
-  local members = redis.call('SMEMBERS', KEYS[i])
+for i = 3, #ARGV do
+  redis.call('DEL', ARGV[1] .. ARGV[i])
+  local ik = ARGV[2] .. ARGV[i]
+  local members = redis.call('ZRANGEBYSCORE', ik, now_ms, '+inf')
   for j = 1, #members, 1000 do
     removed = removed + redis.call('DEL', unpack(members, j, math.min(j + 999, #members)))
   end
-  redis.call('DEL', KEYS[i])
-  redis.call('SET', KEYS[n + i], seq, 'PX', ARGV[1])
+  redis.call('DEL', ik)
 end
 return removed
 `);
 
-// KEYS: epoch. ARGV: channel. Returns the new epoch.
-const PURGE = script(`
-local epoch = redis.call('INCR', KEYS[1])
-redis.call('PUBLISH', ARGV[1], epoch)
-return epoch
+// KEYS: epoch. Sets it to a value it never had (TIME in µs, above the current one).
+const PURGE = script(`${CLOCK}
+local c = now_us()
+local e = tonumber(redis.call('GET', KEYS[1]) or '0')
+if e + 1 > c then c = e + 1 end
+redis.call('SET', KEYS[1], fmt(c))
+return fmt(c)
 `);
 
-function parseEpoch(value: string | null): number {
-  const epoch = value === null ? 0 : Number(value);
-  if (!Number.isSafeInteger(epoch)) throw new Error(`Invalid cache epoch in Redis: ${value}`);
-  return epoch;
-}
+// KEYS: epoch. Creates it when it was lost (evicted, or a Redis that lost its data).
+const INIT_EPOCH = script(`${CLOCK}
+redis.call('SET', KEYS[1], fmt(now_us()), 'NX')
+return redis.call('GET', KEYS[1])
+`);
 
 function parseInfo(text: string): Map<string, string> {
   const fields = new Map<string, string>();
@@ -146,28 +228,31 @@ function numberOrNull(value: string | undefined): number | null {
   return Number.isFinite(n) ? n : null;
 }
 
+/** `<flag><swrMs>,<graceMs> <tags JSON>\n<body>`; flag 'n': saved with ttlMs null. */
+function parsePayload(payload: string) {
+  const comma = payload.indexOf(',');
+  const space = payload.indexOf(' ', comma);
+  const newline = payload.indexOf('\n', space);
+  return {
+    neverExpires: payload[0] === 'n',
+    swrMs: Number(payload.slice(1, comma)),
+    graceMs: Number(payload.slice(comma + 1, space)),
+    tags: JSON.parse(payload.slice(space + 1, newline)) as string[],
+    body: payload.slice(newline + 1),
+  };
+}
+
 /** The response store on Redis; works the same on Redis Cluster (one hash slot per scope). */
 export function createRedisStore(options: RedisStoreOptions): ResponseStore {
   const { redis, schemaHash } = options;
   const maxTtlMs = options.maxTtlMs ?? DEFAULT_MAX_TTL_MS;
-  const markerTtlMs = options.markerTtlMs ?? DEFAULT_MARKER_TTL_MS;
-  const epochRefreshMs = options.epochRefreshMs ?? 1000;
+  const indexMax = options.indexMax ?? DEFAULT_INDEX_MAX;
   const onError = options.onError ?? (() => {});
   const keys = redisKeys(options.prefix);
   redis.on('error', onError);
-
-  let epoch: number | null = null;
-  // Bumped on every change of `epoch`: a periodic read that started before a change is dropped.
-  let epochVersion = 0;
-  let loading: Promise<number> | null = null;
-  let timer: NodeJS.Timeout | null = null;
-  let subscriber: Redis | null = null;
-  let closed = false;
-
-  const setEpoch = (value: number) => {
-    epoch = value;
-    epochVersion++;
-  };
+  // The last epoch a lookup read: each lookup sends it and reads the real one in the same round
+  // trip; when they differ (a purge), the lookup is repeated with the new one.
+  let epoch = '';
 
   async function run(s: Script, scriptKeys: string[], args: (string | number)[]): Promise<unknown> {
     try {
@@ -178,107 +263,116 @@ export function createRedisStore(options: RedisStoreOptions): ResponseStore {
     }
   }
 
-  function refreshEpoch(): void {
-    const version = epochVersion;
-    redis
-      .get(keys.epoch)
-      .then((value) => {
-        const fresh = parseEpoch(value);
-        // A lower value is taken too: Redis may have lost its data and started over.
-        if (!closed && version === epochVersion && fresh !== epoch) setEpoch(fresh);
-      })
-      .catch(() => {});
-  }
+  /** Hit: [1, payload, pttl]; expired: [2, payload, pttl, clock, generation]; miss: [0, clock, generation]. */
+  type Reply = (string | number)[];
 
-  function watchEpoch(): void {
-    if (closed || timer !== null) return;
-    timer = setInterval(refreshEpoch, epochRefreshMs);
-    timer.unref();
-    const sub = redis.duplicate({ lazyConnect: false, autoResubscribe: false });
-    subscriber = sub;
-    sub.on('error', onError);
-    sub.on('ready', () => {
-      // Subscribing on every (re)connection; a purge missed while disconnected is read back.
-      sub.subscribe(keys.events).catch(onError);
-      refreshEpoch();
-    });
-    sub.on('message', (channel: string, message: string) => {
-      const published = Number(message);
-      if (channel !== keys.events || !Number.isSafeInteger(published)) return;
-      if (epoch === null || published > epoch) setEpoch(published);
-    });
-  }
-
-  async function loadEpoch(): Promise<number> {
-    loading ??= (async () => {
-      try {
-        const version = epochVersion;
-        const value = parseEpoch(await redis.get(keys.epoch));
-        if (version === epochVersion) setEpoch(value);
-        watchEpoch();
-        return epoch as number;
-      } finally {
-        loading = null;
-      }
-    })();
-    return loading;
+  async function lookupOnce(scope: string, key: string) {
+    // Sent together: one round trip. On Redis Cluster they may go to two nodes, still at once.
+    const [current, reply] = await Promise.all([
+      redis.get(keys.epoch),
+      run(
+        LOOKUP,
+        [keys.entry(scope, schemaHash, key), keys.seq(scope)],
+        [keys.version(scope, ''), epoch],
+      ) as Promise<Reply>,
+    ]);
+    return { current, reply };
   }
 
   return {
     backend: 'REDIS',
 
     async lookup(scope, key): Promise<LookupResult> {
-      const seqKey = keys.seq(scope);
-      const current = epoch ?? (await loadEpoch());
-      const reply = (await run(
-        LOOKUP,
-        [keys.entry(scope, schemaHash, current, key), seqKey],
-        [],
-      )) as [number, string | number, number?];
-      if (reply[0] !== 1) return { hit: false, seq: Number(reply[1]), epoch: current };
-      const value = reply[1] as string;
-      const newline = value.indexOf('\n');
+      let { current, reply } = await lookupOnce(scope, key);
+      if (current !== null && current !== epoch) {
+        // A purge since this process last looked: look again under the new epoch.
+        epoch = current;
+        ({ current, reply } = await lookupOnce(scope, key));
+      }
+      const code = Number(reply[0]);
+      const [clock, generation] = code === 0 ? [reply[1], reply[2]] : [reply[3], reply[4]];
+      if (current === null || current !== epoch) {
+        // The epoch was lost (eviction, a Redis that lost its data) or changed again: nothing
+        // saved before can be trusted, and nothing is saved under an epoch that isn't current.
+        if (current === null) epoch = String(await run(INIT_EPOCH, [keys.epoch], []));
+        const seq = code === 1 ? 0 : Number(clock);
+        return { hit: false, seq, epoch: -1, generation: String(generation ?? ''), stale: null };
+      }
+      if (code === 0) {
+        return {
+          hit: false,
+          seq: Number(clock),
+          epoch: Number(current),
+          generation: String(generation),
+          stale: null,
+        };
+      }
+      const payload = parsePayload(String(reply[1]));
       const pttl = Number(reply[2]);
+      if (code === 1) {
+        return {
+          hit: true,
+          body: payload.body,
+          tags: payload.tags,
+          ttlMs: payload.neverExpires ? null : Math.max(0, pttl - payload.graceMs),
+        };
+      }
       return {
-        hit: true,
-        body: value.slice(newline + 1),
-        tags: JSON.parse(value.slice(1, newline)) as string[],
-        ttlMs: value[0] === 'n' || pttl < 0 ? null : pttl,
+        hit: false,
+        seq: Number(clock),
+        epoch: Number(current),
+        generation: String(generation),
+        stale: {
+          body: payload.body,
+          tags: payload.tags,
+          expiredMs: Math.max(0, payload.graceMs - pttl),
+          swrMs: payload.swrMs,
+        },
       };
     },
 
     async save(scope, key, entry) {
-      const px = storedTtlMs(entry.ttlMs, maxTtlMs);
+      if (entry.seenEpoch < 0) return 'stale';
+      const grace = graceMs(entry);
+      const px = storedTtlMs(entry.ttlMs, maxTtlMs) + grace;
       const neverExpires = entry.ttlMs === null || entry.ttlMs === Number.POSITIVE_INFINITY;
       const expanded = expandTags(entry.tags);
-      const scriptKeys = [
-        keys.entry(scope, schemaHash, entry.seenEpoch, key),
-        keys.seq(scope),
-        ...expanded.map((tag) => keys.tagSet(scope, tag)),
-        ...expanded.map((tag) => keys.marker(scope, tag)),
-      ];
-      const value = `${neverExpires ? 'n' : 'e'}${JSON.stringify(entry.tags)}\n${entry.body}`;
-      const stored = await run(SAVE, scriptKeys, [value, px, entry.seenSeq]);
+      const swr = neverExpires ? 0 : Math.ceil(entry.swrMs ?? 0);
+      const payload = `${neverExpires ? 'n' : 'e'}${swr},${grace} ${JSON.stringify(entry.tags)}\n${entry.body}`;
+      const stored = await run(
+        SAVE,
+        [keys.entry(scope, schemaHash, key), keys.seq(scope)],
+        [
+          keys.version(scope, ''),
+          keys.index(scope, ''),
+          payload,
+          px,
+          grace,
+          entry.seenSeq,
+          String(entry.seenEpoch),
+          indexMax,
+          ...expanded,
+        ],
+      );
       return stored === 1 ? 'stored' : 'stale';
     },
 
     async invalidate(scope, tags) {
       const unique = [...new Set(tags)].filter((tag) => tag !== '');
-      const seqKey = keys.seq(scope);
       if (unique.length === 0) return 0;
-      const scriptKeys = [
-        seqKey,
-        ...unique.map((tag) => keys.tagSet(scope, tag)),
-        ...unique.map((tag) => keys.marker(scope, tag)),
-      ];
-      return Number(await run(INVALIDATE, scriptKeys, [markerTtlMs]));
+      return Number(
+        await run(
+          INVALIDATE,
+          [keys.seq(scope)],
+          [keys.version(scope, ''), keys.index(scope, ''), ...unique],
+        ),
+      );
     },
 
     async purge() {
-      const value = Number(await run(PURGE, [keys.epoch], [keys.events]));
-      setEpoch(value);
-      watchEpoch();
-      return value;
+      const value = String(await run(PURGE, [keys.epoch], []));
+      epoch = value;
+      return Number(value);
     },
 
     async info(): Promise<StoreInfo> {
@@ -297,10 +391,6 @@ export function createRedisStore(options: RedisStoreOptions): ResponseStore {
     },
 
     async close() {
-      closed = true;
-      if (timer !== null) clearInterval(timer);
-      subscriber?.disconnect();
-      subscriber = null;
       redis.off('error', onError);
     },
   };

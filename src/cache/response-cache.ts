@@ -3,14 +3,15 @@ import { type CacheEntityRecord, useResponseCache } from '@envelop/response-cach
 import { type ExecutionResult, type GraphQLSchema, getOperationAST, printSchema } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
+import type { TenantViewer } from '../context.js';
 import type { RequestAuth } from '../request-auth.js';
 import type { ResilientStore } from './breaker.js';
 import { analyticsMaxTtlMs, analyticsTtlMs, type TtlPolicy } from './policy.js';
 import { createResultWalker } from './result-entities.js';
 import type { CacheStats } from './stats.js';
-import type { LookupResult } from './store.js';
+import type { LookupResult, StaleEntry } from './store.js';
 
-export type CacheOutcome = 'HIT' | 'MISS' | 'BYPASS';
+export type CacheOutcome = 'HIT' | 'MISS' | 'STALE' | 'BYPASS';
 
 /** What the node:http hit path found before it handed a request over to Yoga. */
 export interface HandOver {
@@ -36,8 +37,12 @@ export interface CacheDebug {
 /** What one request knows about its cache entry; resolvers add tags and cap the TTL. */
 export class RequestCacheState {
   outcome: CacheOutcome = 'BYPASS';
-  /** The lookup's invalidation sequence and epoch: the save must not be older than them. */
-  seen: { seq: number; epoch: number } | null = null;
+  /** The lookup's scope clock and epoch: the save must not be older than them. */
+  seen: { seq: number; epoch: number; generation: string } | null = null;
+  /** An expired, never invalidated entry: served instead of a database failure. */
+  stale: StaleEntry | null = null;
+  /** The result holds a type that opted into stale-while-revalidate. */
+  swr = false;
   readonly tags = new Set<string>();
   ttlCapMs = Number.POSITIVE_INFINITY;
   /** For CACHE_DEBUG: what was served or stored. */
@@ -78,7 +83,7 @@ export class RequestCacheState {
 }
 
 interface Flight {
-  seq: number;
+  generation: string;
   epoch: number;
   result: Promise<ExecutionResult | null>;
   settle(result: ExecutionResult | null): void;
@@ -103,6 +108,36 @@ export interface ResponseCacheOptions {
   maxEntryBytes?: number;
   /** Mixed into every key: entries admitted under other query limits are never served. */
   keySalt?: string;
+  /**
+   * Stale-while-revalidate (DESIGN §8): responses holding one of these types are served for
+   * `swrGraceMs` after their TTL ran out, with X-Cache: STALE, while one refresh runs.
+   */
+  swrTypes?: ReadonlySet<string>;
+  swrGraceMs?: number;
+  /**
+   * Stale-if-error: when the database fails, a response whose TTL ran out less than this long
+   * ago (and that no write invalidated) is served instead, with X-Cache: STALE. 0: never.
+   */
+  staleIfErrorMs?: number;
+  /**
+   * Runs a request again in the background, bypassing stale entries (late-bound: the server is
+   * built after the cache). Without it, SWR is off.
+   */
+  refresh?: (params: RefreshParams, viewer: TenantViewer) => Promise<unknown>;
+}
+
+export interface RefreshParams {
+  query: string;
+  operationName?: string | null;
+  variables?: unknown;
+}
+
+/** Errors that are not answers (a database that fails or times out): no `code` of ours. */
+function failedUnexpectedly(result: ExecutionResult) {
+  return (result.errors ?? []).some((error) => {
+    const code = error.extensions?.code;
+    return code === undefined || code === 'INTERNAL_SERVER_ERROR';
+  });
 }
 
 /** The key of a request: what the raw HTTP request carries, so no parse is needed to find it. */
@@ -151,6 +186,13 @@ export function createResponseCache(options: ResponseCacheOptions) {
   const maxEntryBytes = options.maxEntryBytes ?? Number.POSITIVE_INFINITY;
   const walk = createResultWalker(options.schema);
   const defaultTtlMs = options.policy.get('User') ?? 3_600_000;
+  const swrTypes = options.swrTypes ?? new Set<string>();
+  const swrGraceMs = options.refresh ? (options.swrGraceMs ?? 0) : 0;
+  const staleIfErrorMs = options.staleIfErrorMs ?? 0;
+  /** Requests that refresh a stale entry: they execute, whatever the store holds. */
+  const refreshRequests = new WeakSet<Request>();
+  /** Keys with a background refresh running in this process: one at a time. */
+  const refreshing = new Set<string>();
 
   // Introspection is never cached: the stock plugin only knows Query.__schema.
   const ttlPerSchemaCoordinate: Record<string, number> = {
@@ -177,7 +219,11 @@ export function createResponseCache(options: ResponseCacheOptions) {
         if (!state?.seen || !state.key || !state.scope) return null;
         const flightKey = `${state.scope}\0${state.key}`;
         const running = flights.get(flightKey);
-        if (running && running.seq === state.seen.seq && running.epoch === state.seen.epoch) {
+        if (
+          running &&
+          running.generation === state.seen.generation &&
+          running.epoch === state.seen.epoch
+        ) {
           const result = await running.result;
           if (result) return { ...result };
         }
@@ -212,6 +258,8 @@ export function createResponseCache(options: ResponseCacheOptions) {
           ttlMs: finite,
           seenSeq: state.seen.seq,
           seenEpoch: state.seen.epoch,
+          swrMs: state.swr ? swrGraceMs : 0,
+          staleIfErrorMs,
         });
       },
       // Writes invalidate their exact tags after commit (services); nothing to do here.
@@ -271,7 +319,16 @@ export function createResponseCache(options: ResponseCacheOptions) {
       if (found === null) return; // the store is down: BYPASS, straight to the database
       if (!found.hit) {
         state.outcome = 'MISS';
-        state.seen = { seq: found.seq, epoch: found.epoch };
+        state.seen = { seq: found.seq, epoch: found.epoch, generation: found.generation };
+        const stale = refreshRequests.has(request) ? null : found.stale;
+        if (stale && stale.swrMs > 0 && stale.expiredMs <= Math.min(stale.swrMs, swrGraceMs)) {
+          state.outcome = 'STALE';
+          state.seen = null;
+          refreshInBackground(viewer, key, { ...params, query: params.query });
+          setResult({ stringify: () => stale.body } as ExecutionResult);
+          return;
+        }
+        if (stale && stale.expiredMs <= staleIfErrorMs) state.stale = stale;
         return;
       }
       state.outcome = 'HIT';
@@ -288,6 +345,16 @@ export function createResponseCache(options: ResponseCacheOptions) {
       const state = states.get(request);
       if (!state || state.outcome === 'HIT' || !result || Symbol.asyncIterator in result) return;
       endFlight(state, result as ExecutionResult);
+      if (state.stale && failedUnexpectedly(result as ExecutionResult)) {
+        // Stale-if-error: an expired entry no write invalidated beats an error.
+        options.logger.warn(
+          { operationName: state.operationName, expiredMs: state.stale.expiredMs },
+          'serving a stale response: the database failed',
+        );
+        state.outcome = 'STALE';
+        setResult(JSON.parse(state.stale.body) as ExecutionResult);
+        return;
+      }
       if (state.pendingSave) await state.pendingSave;
       if (options.debug && state.outcome === 'MISS') {
         const r = result as ExecutionResult;
@@ -317,7 +384,13 @@ export function createResponseCache(options: ResponseCacheOptions) {
         `cache;desc="${state.outcome}";dur=${(seconds * 1000).toFixed(3)}`,
       );
       stats.record(
-        state.outcome === 'HIT' ? 'hit' : state.outcome === 'MISS' ? 'miss' : 'bypass',
+        state.outcome === 'HIT'
+          ? 'hit'
+          : state.outcome === 'MISS'
+            ? 'miss'
+            : state.outcome === 'STALE'
+              ? 'stale'
+              : 'bypass',
         state.operationName,
         seconds,
       );
@@ -345,6 +418,7 @@ export function createResponseCache(options: ResponseCacheOptions) {
           for (const typename of walked.typenames) {
             const ms = ttlPerType.get(typename);
             if (ms !== undefined) state.typeTtlMs = Math.min(state.typeTtlMs ?? ms, ms);
+            if (swrTypes.has(typename)) state.swr = true;
           }
           setResult({ ...result, data: walked.data });
         },
@@ -371,6 +445,17 @@ export function createResponseCache(options: ResponseCacheOptions) {
     shouldCacheResult: ({ result }) => !result.errors,
   }) as Plugin;
 
+  function refreshInBackground(viewer: TenantViewer, key: string, params: RefreshParams) {
+    const refreshKey = `${viewer.tenantId}\0${key}`;
+    if (refreshing.has(refreshKey) || !options.refresh) return;
+    refreshing.add(refreshKey);
+    const { query, operationName, variables } = params;
+    options
+      .refresh({ query, operationName, variables }, viewer)
+      .catch((err) => options.logger.warn({ err }, 'stale-while-revalidate refresh failed'))
+      .finally(() => refreshing.delete(refreshKey));
+  }
+
   return {
     // Execution results pass prepare first (it strips the plugin's metadata fields and collects
     // the entities), then envelopCache (TTL, set), then lookup.
@@ -379,6 +464,11 @@ export function createResponseCache(options: ResponseCacheOptions) {
     stateFor: (request: Request) => states.get(request) ?? null,
     /** The hit path's lookup of a node:http request it leaves to Yoga (not asked again). */
     handOver: (req: object, lookup: HandOver) => handedOver.set(req, lookup),
+    /** Marks an in-process request as a refresh: it executes even when a stale entry exists. */
+    markRefresh(request: Request) {
+      refreshRequests.add(request);
+      return request;
+    },
   };
 }
 

@@ -2,13 +2,14 @@ import type { GraphQLSchema } from 'graphql';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { CacheConfig, RedisConfig } from '../config.js';
+import type { TenantViewer } from '../context.js';
 import type { RequestAuth } from '../request-auth.js';
-import { createResilientStore, type ResilientStore } from './breaker.js';
+import { createResilientStore, type ResilientStore, withStoreTimeout } from './breaker.js';
 import { type ClusterStats, createClusterStats } from './cluster-stats.js';
 import { createMemoryStore } from './memory-store.js';
 import { ttlPolicy } from './policy.js';
 import { createRedisStore } from './redis-store.js';
-import { createResponseCache, schemaHash } from './response-cache.js';
+import { createResponseCache, type RefreshParams, schemaHash } from './response-cache.js';
 import { createCacheStats } from './stats.js';
 import type { ResponseStore } from './store.js';
 import type { CacheInvalidator } from './tags.js';
@@ -40,6 +41,13 @@ export interface CacheRuntimeOptions {
   keySalt?: string;
   /** Tests pass their own store (e.g. against a redis-server they kill). */
   store?: ResponseStore;
+  /**
+   * Runs before the store is trusted, at start and after an outage: the outbox sweep
+   * (late-bound, the outbox is built after the runtime).
+   */
+  beforeTrust?: () => Promise<void>;
+  /** Runs a request again in the background, for stale-while-revalidate (late-bound). */
+  refresh?: (params: RefreshParams, viewer: TenantViewer) => Promise<unknown>;
 }
 
 /** The cache as the rest of the app sees it: plugins, invalidator, stats, state. */
@@ -81,6 +89,7 @@ export function createCacheRuntime(options: CacheRuntimeOptions) {
       timeoutMs: config.timeoutMs,
       failureThreshold: config.breakerThreshold,
       probeIntervalMs: config.probeIntervalMs,
+      beforeTrust: options.beforeTrust,
       logger,
       onError: () => stats.error(),
     });
@@ -118,20 +127,24 @@ export function createCacheRuntime(options: CacheRuntimeOptions) {
     auth: options.auth,
     logger,
     debug: config.debug,
+    swrTypes: new Set(config.swrTypes),
+    swrGraceMs: config.swrGraceSeconds * 1000,
+    staleIfErrorMs: config.staleIfErrorSeconds * 1000,
+    refresh: options.refresh,
   });
 
-  const invalidator: CacheInvalidator = {
-    async invalidate(tenantId, tags) {
-      if (!store || tags.length === 0) return;
-      const removed = await store.invalidate(tenantId, tags);
-      if (removed === null) {
-        log.warn({ tenantId, tags }, 'invalidation not applied: the epoch is bumped on recovery');
-        return;
-      }
-      stats.invalidated(removed, { tenantId, tags, purge: false });
-      log.info({ tenantId, tags, removed }, 'cache invalidated');
-    },
-  };
+  /** A write's invalidation after commit; null when not applied (the outbox keeps it). */
+  async function invalidate(tenantId: string, tags: string[]): Promise<number | null> {
+    if (!store) return 0;
+    const removed = await store.invalidate(tenantId, tags);
+    if (removed === null) {
+      log.warn({ tenantId, tags }, 'invalidation not applied: left in the outbox');
+      return null;
+    }
+    stats.invalidated(removed, { tenantId, tags, purge: false });
+    log.info({ tenantId, tags, removed }, 'cache invalidated');
+    return removed;
+  }
 
   return {
     backend: store ? store.backend : ('DISABLED' as const),
@@ -141,7 +154,18 @@ export function createCacheRuntime(options: CacheRuntimeOptions) {
     cluster,
     policy,
     responseCache,
-    invalidator,
+    /** null when caching is disabled: writes leave nothing in the outbox. */
+    invalidate: store ? invalidate : null,
+    /** For the outbox sweep: applies whatever the breaker says; throws when it can't. */
+    async invalidateNow(tenantId: string, tags: string[]) {
+      if (!base) return 0;
+      const removed = await withStoreTimeout(
+        base.invalidate(tenantId, tags),
+        Math.max(1_000, config.timeoutMs * 10),
+      );
+      stats.invalidated(removed, { tenantId, tags, purge: false });
+      return removed;
+    },
     /**
      * Waits (up to `timeoutMs`) for Redis to connect, so the first requests don't find the
      * store down. Resolves either way: without Redis the app serves from the database.
@@ -150,13 +174,14 @@ export function createCacheRuntime(options: CacheRuntimeOptions) {
       const clients = [redis, statsRedis].filter(
         (c): c is RedisClient => !!c && c.status !== 'ready',
       );
-      if (clients.length === 0) return true;
       const connected = (
         await Promise.all(clients.map((client) => whenReady(client, timeoutMs)))
       ).every(Boolean);
       if (!connected)
         log.warn({ timeoutMs }, 'redis is not answering yet: serving from the database');
-      return connected;
+      // Invalidations left in the outbox (a crash, an outage) are applied before any lookup.
+      const trusted = (await store?.start()) ?? true;
+      return connected && trusted;
     },
     /** The store answers now (false when disabled or in fallback). */
     connected(): boolean {

@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
-export type CacheOutcome = 'hit' | 'miss' | 'bypass';
+export type CacheOutcome = 'hit' | 'miss' | 'stale' | 'bypass';
 
 /** Width of one point of the history series, and the unit everything recent is counted in. */
 export const BUCKET_MS = 10_000;
@@ -231,7 +231,7 @@ export function createCacheStats(options: CacheStatsOptions = {}) {
   const registry = new Registry();
   const requests = new Counter({
     name: 'hotpath_cache_requests_total',
-    help: 'GraphQL requests by cache outcome (hit, miss, bypass).',
+    help: 'GraphQL requests by cache outcome (hit, miss, stale, bypass).',
     labelNames: ['outcome'] as const,
     registers: [registry],
   });
@@ -377,7 +377,8 @@ export function createCacheStats(options: CacheStatsOptions = {}) {
       }
       const op = fieldsOf(operationName || 'anonymous');
       const slot = latencyIndex(seconds * 1000);
-      if (outcome === 'hit') {
+      // STALE (SWR, stale-if-error) was served from the cache: a hit for the database.
+      if (outcome === 'hit' || outcome === 'stale') {
         add(totals, 'h');
         add(totals, op.h);
         add(bucket, 'h');

@@ -3,35 +3,59 @@
  * per scope (a tenant id, or 'ops' for operators). Redis and memory implement the same semantics.
  *
  * Redis key layout (every key starts with `<prefix>:`; every per-scope key carries the Redis
- * Cluster hash tag `{t:<scope>}`, so one scope's keys share a hash slot and its scripts run on
- * one node):
+ * Cluster hash tag `{t:<scope>}`, so one scope's keys share a hash slot and no script touches
+ * two slots):
  *
- *   <prefix>:epoch                                    global epoch; INCR on purge, cached locally
- *   <prefix>:events                                   pub/sub channel: purge publishes the epoch
- *   <prefix>:{t:<scope>}:<schemaHash>:<epoch>:r:<key> the entry: `<flag><tags JSON>\n<body>`,
- *                                                     flag 'e' expires, 'n' means ttlMs null
- *                                                     (stored with PX maxTtlMs all the same)
- *   <prefix>:{t:<scope>}:tag:<tag>                    SET of entry keys under that tag or below;
- *                                                     PTTL >= the longest-lived entry it holds
- *   <prefix>:{t:<scope>}:seq                          the scope's invalidation sequence number
- *   <prefix>:{t:<scope>}:inv:<tag>                    seq of the tag's last invalidation,
- *                                                     PX markerTtlMs
+ *   <prefix>:epoch                               global epoch (a Redis TIME reading in µs, set
+ *                                                on purge); read in the same round trip as
+ *                                                every lookup, so a purge reaches every
+ *                                                instance before it returns
+ *   <prefix>:{t:<scope>}:<schemaHash>:r:<key>    the entry, a hash: `.` the payload
+ *                                                (`<flag><swrMs> <tags JSON>\n<body>`), `,` the
+ *                                                grace (ms the entry outlives its TTL for SWR and
+ *                                                stale-if-error), `@` the epoch it was saved
+ *                                                under, and one field per (expanded) tag holding
+ *                                                the tag's version when it was saved
+ *   <prefix>:{t:<scope>}:v:<tag>                 the tag's version; invalidation deletes it
+ *   <prefix>:{t:<scope>}:i:<tag>                 ZSET of entry keys under the tag (score: their
+ *                                                expiry), trimmed on every save and capped, so
+ *                                                invalidation can free and count them; not
+ *                                                needed for correctness
+ *   <prefix>:{t:<scope>}:seq                     the scope's clock: the value of its last
+ *                                                invalidation or version creation
  *
- * Schema hash and epoch sit inside the entry key, so a deploy that changes the schema, or a
- * purge, makes every earlier entry unreachable at once; those entries then age out by their TTL
- * (never later than maxTtlMs), and the tag sets expire with them.
+ * Why eviction or loss can only cause misses: a lookup compares, in the same script, every
+ * version the entry recorded with the tag's current version; a missing or different version is
+ * a miss. Versions and the scope clock are Redis TIME readings in µs, raised above the clock's
+ * last value, so a version that was lost and created again never repeats an old one. A save
+ * refuses when any of its tags' versions is newer than its lookup, and when a version is missing
+ * unless the scope clock proves that no invalidation happened since the lookup (a missing
+ * clock proves nothing: refused). A missing epoch is a miss, and the next purge or lookup
+ * creates a new one.
  */
 
 export type CacheBackendName = 'REDIS' | 'MEMORY';
+
+/** An entry whose TTL ran out, but which no write invalidated (DESIGN §8). */
+export interface StaleEntry {
+  body: string;
+  tags: string[];
+  /** How long ago its TTL ran out, in ms. */
+  expiredMs: number;
+  /** The stale-while-revalidate grace the entry was saved with (0: the type did not opt in). */
+  swrMs: number;
+}
 
 export type LookupResult =
   /** `ttlMs`: the remaining time to live in ms, null when the entry never expires. */
   | { hit: true; body: string; tags: string[]; ttlMs: number | null }
   /**
-   * `seq`: the scope's invalidation sequence number at the time of the lookup; `epoch`: the
-   * epoch the lookup used. Both go back into the save that follows the execution.
+   * `seq`: the scope's clock at the time of the lookup; `epoch`: the epoch the lookup used.
+   * Both go back into the save that follows the execution. `generation`: the scope's last
+   * invalidation; two lookups with the same generation saw the same data (single flight).
+   * `stale`: an expired, never invalidated entry still within its grace.
    */
-  | { hit: false; seq: number; epoch: number };
+  | { hit: false; seq: number; epoch: number; generation: string; stale: StaleEntry | null };
 
 export interface SaveEntry {
   /** The serialized response. */
@@ -47,6 +71,13 @@ export interface SaveEntry {
    * purge lands in the purged epoch, where nobody reads it.
    */
   seenEpoch: number;
+  /**
+   * How long after its TTL the entry may still be served while one refresh runs
+   * (stale-while-revalidate; 0 or absent: never).
+   */
+  swrMs?: number;
+  /** How long after its TTL the entry may still be served when the database fails (0: never). */
+  staleIfErrorMs?: number;
 }
 
 export interface StoreInfo {
@@ -61,7 +92,7 @@ export interface ResponseStore {
   lookup(scope: string, key: string): Promise<LookupResult>;
   /**
    * 'stale' when any of the entry's tags (or a prefix of one) was invalidated after
-   * entry.seenSeq: nothing is written then.
+   * entry.seenSeq, or when the store cannot prove it wasn't: nothing is written then.
    */
   save(scope: string, key: string, entry: SaveEntry): Promise<'stored' | 'stale'>;
   /**
@@ -80,7 +111,8 @@ export interface ResponseStore {
 }
 
 export const DEFAULT_MAX_TTL_MS = 7 * 24 * 60 * 60 * 1000;
-export const DEFAULT_MARKER_TTL_MS = 120_000;
+/** The most entry keys an index set keeps (the newest); older ones expire by their TTL. */
+export const DEFAULT_INDEX_MAX = 1_000;
 
 /**
  * Each tag plus all of its colon prefixes, deduplicated, in first-seen order:
@@ -108,4 +140,10 @@ export function storedTtlMs(ttlMs: number | null, maxTtlMs: number): number {
     throw new RangeError(`ttlMs must be a positive number or null, got ${ttlMs}`);
   }
   return Math.ceil(ttlMs);
+}
+
+/** How long an entry outlives its TTL: the longer of its SWR and stale-if-error windows. */
+export function graceMs(entry: Pick<SaveEntry, 'ttlMs' | 'swrMs' | 'staleIfErrorMs'>): number {
+  if (entry.ttlMs === null || entry.ttlMs === Number.POSITIVE_INFINITY) return 0;
+  return Math.max(0, Math.ceil(entry.swrMs ?? 0), Math.ceil(entry.staleIfErrorMs ?? 0));
 }

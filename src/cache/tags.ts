@@ -1,3 +1,5 @@
+import type { EntityManager } from 'typeorm';
+
 /**
  * Collection tags (DESIGN §4). Ids are hierarchical: invalidating a tag also reaches every tag
  * that extends it with more `:`-separated parts (`Agenda:<userId>` covers every day).
@@ -13,9 +15,15 @@ export const sessionTag = (sessionId: string) => `Session:${sessionId}`;
 export const storeListTag = (tenantId: string) => `StoreList:${tenantId}`;
 export const entityTag = (typename: string, id: string) => `${typename}:${id}`;
 
-/** Applies a write's tags once its transaction has committed. */
+/** Records the tags a write invalidates, durably, and applies them after commit. */
 export interface CacheInvalidator {
-  invalidate(tenantId: string, tags: string[]): Promise<void>;
+  /**
+   * Runs `work` in a database transaction. The tags given to `invalidate` become rows of the
+   * outbox in that transaction, and are applied to the cache once it has committed (DESIGN §6).
+   */
+  transaction<T>(
+    work: (em: EntityManager, invalidate: (tenantId: string, tags: string[]) => void) => Promise<T>,
+  ): Promise<T>;
 }
 
 /** What operators may name in invalidateType / invalidateEntities: response types and collections. */

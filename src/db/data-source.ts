@@ -6,10 +6,11 @@ import type { DatabaseConfig } from '../config.js';
 import { localDayOfEpoch } from '../time.js';
 import { entities } from './entities/index.js';
 import { Initial1763769600000 } from './migrations/1763769600000-initial.js';
+import { CacheOutbox1764720000000 } from './migrations/1764720000000-cache-outbox.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
-export const migrations = [Initial1763769600000];
+export const migrations = [Initial1763769600000, CacheOutbox1764720000000];
 
 export function dialectOf(dataSource: DataSource): Dialect {
   return dataSource.options.type === 'postgres' ? 'postgres' : 'sqlite';
@@ -50,7 +51,11 @@ export function createDataSource(config: DatabaseConfig, options: DataSourceOpti
       type: 'postgres',
       url: config.url,
       schema: config.schema,
-      extra: { max: 10 },
+      extra: {
+        max: 10,
+        connectionTimeoutMillis: config.timeoutMs ?? 5_000,
+        query_timeout: config.timeoutMs ?? 5_000,
+      },
     });
   }
   if (config.sqlitePath !== ':memory:') mkdirSync(dirname(config.sqlitePath), { recursive: true });
@@ -62,7 +67,7 @@ export function createDataSource(config: DatabaseConfig, options: DataSourceOpti
     enableWAL: config.sqlitePath !== ':memory:',
     prepareDatabase: (db: BetterSqlite3.Database) => {
       db.pragma('foreign_keys = ON');
-      db.pragma('busy_timeout = 5000');
+      db.pragma(`busy_timeout = ${Math.floor(config.timeoutMs ?? 5_000)}`);
       registerSqliteFunctions(db);
     },
   });

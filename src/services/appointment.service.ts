@@ -3,7 +3,6 @@ import type { EntityManager } from 'typeorm';
 import { z } from 'zod';
 import { agendaTag, entityTag, megaStatsTag } from '../cache/tags.js';
 import type { TenantViewer, Viewer } from '../context.js';
-import { inTransaction } from '../db/data-source.js';
 import { APPOINTMENT_STATUSES, Appointment } from '../db/entities/appointment.entity.js';
 import { Service } from '../db/entities/service.entity.js';
 import { User } from '../db/entities/user.entity.js';
@@ -39,7 +38,7 @@ export class AppointmentService {
   async create(viewer: Viewer, args: Nullable<z.input<typeof createInput>>) {
     const tenant = requireTenant(viewer);
     const input = parseInput(createInput, withoutNulls(args));
-    const appointment = await inTransaction(this.deps.db, async (em) => {
+    return this.deps.cache.transaction(async (em, invalidate) => {
       if (!(await em.existsBy(User, { id: input.userId, tenantId: tenant.tenantId }))) {
         throw notFound('User', input.userId);
       }
@@ -50,7 +49,7 @@ export class AppointmentService {
         input.serviceId,
       );
       const now = this.deps.clock();
-      return em.save(
+      const appointment = await em.save(
         em.create(Appointment, {
           id: randomUUID(),
           tenantId: tenant.tenantId,
@@ -60,18 +59,17 @@ export class AppointmentService {
           updatedAt: now,
         }),
       );
+      invalidate(tenant.tenantId, this.tags(tenant, appointment));
+      return appointment;
     });
-    await this.invalidate(tenant, appointment);
-    return appointment;
   }
 
   async update(viewer: Viewer, appointmentId: string, args: Nullable<z.input<typeof updateInput>>) {
     const tenant = requireTenant(viewer);
     const input = parseInput(updateInput, withoutNulls(args));
-    let before: Appointment | undefined;
-    const appointment = await inTransaction(this.deps.db, async (em) => {
+    return this.deps.cache.transaction(async (em, invalidate) => {
       const row = await this.find(em, tenant.tenantId, appointmentId);
-      before = { ...row };
+      const before = { ...row };
       const serviceId = input.serviceId ?? row.serviceId;
       const service =
         input.serviceId && input.serviceId !== row.serviceId
@@ -80,22 +78,22 @@ export class AppointmentService {
       Object.assign(row, input);
       row.endsAt = new Date(row.startsAt.getTime() + service.durationMinutes * MINUTE);
       row.updatedAt = this.deps.clock();
-      return em.save(row);
+      const appointment = await em.save(row);
+      invalidate(tenant.tenantId, this.tags(tenant, appointment, before));
+      return appointment;
     });
-    await this.invalidate(tenant, appointment, before);
-    return appointment;
   }
 
   async cancel(viewer: Viewer, appointmentId: string) {
     const tenant = requireTenant(viewer);
-    const appointment = await inTransaction(this.deps.db, async (em) => {
+    return this.deps.cache.transaction(async (em, invalidate) => {
       const row = await this.find(em, tenant.tenantId, appointmentId);
       row.status = 'CANCELLED';
       row.updatedAt = this.deps.clock();
-      return em.save(row);
+      const appointment = await em.save(row);
+      invalidate(tenant.tenantId, this.tags(tenant, appointment));
+      return appointment;
     });
-    await this.invalidate(tenant, appointment);
-    return appointment;
   }
 
   private async find(em: EntityManager, tenantId: string, appointmentId: string) {
@@ -120,16 +118,12 @@ export class AppointmentService {
   }
 
   /** The provider's day (before and after a move), the tenant's stats, and the row itself. */
-  private invalidate(tenant: TenantViewer, after: Appointment, before?: Appointment) {
+  private tags(tenant: TenantViewer, after: Appointment, before?: Appointment) {
     const days = new Set(
       [after, before ?? after].map((a) =>
         agendaTag(a.userId, localDate(a.startsAt, tenant.timezone)),
       ),
     );
-    return this.deps.cache.invalidate(tenant.tenantId, [
-      ...days,
-      megaStatsTag(tenant.tenantId),
-      entityTag('Appointment', after.id),
-    ]);
+    return [...days, megaStatsTag(tenant.tenantId), entityTag('Appointment', after.id)];
   }
 }

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { analyticsTag, storeListTag } from '../cache/tags.js';
 import type { Viewer } from '../context.js';
-import { inTransaction } from '../db/data-source.js';
 import { Sale } from '../db/entities/sale.entity.js';
 import { Store } from '../db/entities/store.entity.js';
 import { notFound } from '../errors.js';
@@ -35,28 +34,32 @@ export class SaleService {
   async createStore(viewer: Viewer, storeName: string) {
     const { tenantId } = requireTenant(viewer);
     const input = parseInput(z.object({ name }), { name: storeName }, '');
-    const store = await this.deps.db.getRepository(Store).save({
-      id: randomUUID(),
-      tenantId,
-      name: input.name,
-      createdAt: this.deps.clock(),
+    return this.deps.cache.transaction(async (em, invalidate) => {
+      const store = await em.save(
+        em.create(Store, {
+          id: randomUUID(),
+          tenantId,
+          name: input.name,
+          createdAt: this.deps.clock(),
+        }),
+      );
+      invalidate(tenantId, [storeListTag(tenantId)]);
+      return store;
     });
-    await this.deps.cache.invalidate(tenantId, [storeListTag(tenantId)]);
-    return store;
   }
 
   /** Stales only the reports covering the sale's month, in the tenant's time zone. */
   async record(viewer: Viewer, args: z.input<typeof saleInput>) {
     const { tenantId, timezone } = requireTenant(viewer);
     const input = parseInput(saleInput, args);
-    const sale = await inTransaction(this.deps.db, async (em) => {
+    return this.deps.cache.transaction(async (em, invalidate) => {
       if (!(await em.existsBy(Store, { id: input.storeId, tenantId }))) {
         throw notFound('Store', input.storeId);
       }
-      return em.save(em.create(Sale, { id: randomUUID(), tenantId, ...input }));
+      const sale = await em.save(em.create(Sale, { id: randomUUID(), tenantId, ...input }));
+      const month = localDate(sale.soldAt, timezone).slice(0, 7);
+      invalidate(tenantId, [analyticsTag(tenantId, month)]);
+      return sale;
     });
-    const month = localDate(sale.soldAt, timezone).slice(0, 7);
-    await this.deps.cache.invalidate(tenantId, [analyticsTag(tenantId, month)]);
-    return sale;
   }
 }

@@ -3,7 +3,6 @@ import type { EntityManager } from 'typeorm';
 import { z } from 'zod';
 import { entityTag, serviceListTag } from '../cache/tags.js';
 import type { Viewer } from '../context.js';
-import { inTransaction } from '../db/data-source.js';
 import { Service } from '../db/entities/service.entity.js';
 import { User } from '../db/entities/user.entity.js';
 import { notFound } from '../errors.js';
@@ -37,11 +36,11 @@ export class ServiceService {
   async create(viewer: Viewer, args: z.input<typeof createInput>) {
     const { tenantId } = requireTenant(viewer);
     const input = parseInput(createInput, args);
-    const service = await inTransaction(this.deps.db, async (em) => {
+    return this.deps.cache.transaction(async (em, invalidate) => {
       if (!(await em.existsBy(User, { id: input.userId, tenantId }))) {
         throw notFound('User', input.userId);
       }
-      return em.save(
+      const service = await em.save(
         em.create(Service, {
           id: randomUUID(),
           tenantId,
@@ -51,30 +50,32 @@ export class ServiceService {
           deletedAt: null,
         }),
       );
+      invalidate(tenantId, [serviceListTag(service.userId)]);
+      return service;
     });
-    await this.deps.cache.invalidate(tenantId, [serviceListTag(service.userId)]);
-    return service;
   }
 
   async update(viewer: Viewer, serviceId: string, args: Nullable<z.input<typeof updateInput>>) {
     const { tenantId } = requireTenant(viewer);
     const input = parseInput(updateInput, withoutNulls(args));
-    const service = await inTransaction(this.deps.db, async (em) => {
+    return this.deps.cache.transaction(async (em, invalidate) => {
       const row = await this.findLive(em, tenantId, serviceId);
-      return em.save(Object.assign(row, input));
+      const service = await em.save(Object.assign(row, input));
+      invalidate(tenantId, this.tags(service));
+      return service;
     });
-    await this.invalidate(service);
-    return service;
   }
 
   async delete(viewer: Viewer, serviceId: string) {
     const { tenantId } = requireTenant(viewer);
-    const service = await inTransaction(this.deps.db, async (em) => {
+    return this.deps.cache.transaction(async (em, invalidate) => {
       const row = await this.findLive(em, tenantId, serviceId);
-      return em.save(Object.assign(row, { active: false, deletedAt: this.deps.clock() }));
+      const service = await em.save(
+        Object.assign(row, { active: false, deletedAt: this.deps.clock() }),
+      );
+      invalidate(tenantId, this.tags(service));
+      return service;
     });
-    await this.invalidate(service);
-    return service;
   }
 
   private async findLive(em: EntityManager, tenantId: string, serviceId: string) {
@@ -84,10 +85,7 @@ export class ServiceService {
   }
 
   /** The provider's list, and every cached response that shows this service. */
-  private invalidate(service: Service) {
-    return this.deps.cache.invalidate(service.tenantId, [
-      serviceListTag(service.userId),
-      entityTag('Service', service.id),
-    ]);
+  private tags(service: Service) {
+    return [serviceListTag(service.userId), entityTag('Service', service.id)];
   }
 }

@@ -3,7 +3,6 @@ import type { EntityManager } from 'typeorm';
 import { z } from 'zod';
 import { sessionTag } from '../cache/tags.js';
 import type { Viewer } from '../context.js';
-import { inTransaction } from '../db/data-source.js';
 import { type SessionState, WhatsAppSession } from '../db/entities/whatsapp-session.entity.js';
 import { badInput, notFound } from '../errors.js';
 import { name, parseInput } from '../validation.js';
@@ -79,15 +78,15 @@ export class SessionService {
     apply: (session: WhatsAppSession, now: Date) => void,
   ) {
     const { tenantId } = requireTenant(viewer);
-    const session = await inTransaction(this.deps.db, async (em: EntityManager) => {
+    return this.deps.cache.transaction(async (em: EntityManager, invalidate) => {
       const row = await em.findOneBy(WhatsAppSession, { id: sessionId, tenantId });
       if (!row) throw notFound('WhatsAppSession', sessionId);
       const now = this.deps.clock();
       apply(row, now);
       row.updatedAt = now;
-      return em.save(row);
+      const session = await em.save(row);
+      invalidate(tenantId, [sessionTag(session.id)]);
+      return session;
     });
-    await this.deps.cache.invalidate(tenantId, [sessionTag(session.id)]);
-    return session;
   }
 }

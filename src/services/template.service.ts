@@ -3,7 +3,6 @@ import { IsNull } from 'typeorm';
 import { z } from 'zod';
 import { entityTag, templateTag } from '../cache/tags.js';
 import type { Viewer } from '../context.js';
-import { inTransaction } from '../db/data-source.js';
 import {
   MessageTemplate,
   TEMPLATE_TYPES,
@@ -143,7 +142,7 @@ export class TemplateService {
     const { tenantId } = requireTenant(viewer);
     const input = parseInput(upsertInput, args);
     const write = () =>
-      inTransaction(this.deps.db, async (em) => {
+      this.deps.cache.transaction(async (em, invalidate) => {
         const userId = input.userId ?? null;
         if (userId && !(await em.existsBy(User, { id: userId, tenantId }))) {
           throw notFound('User', userId);
@@ -156,18 +155,15 @@ export class TemplateService {
         const row =
           existing ??
           em.create(MessageTemplate, { id: randomUUID(), tenantId, userId, type: input.type });
-        return em.save(
+        const template = await em.save(
           Object.assign(row, { name: input.name, body: input.body, updatedAt: this.deps.clock() }),
         );
+        invalidate(tenantId, [templateTag(tenantId), entityTag('MessageTemplate', template.id)]);
+        return template;
       });
     // Two first writes of the same template race to insert; the loser updates the winner's row.
-    const template = await write().catch((error) =>
+    return write().catch((error) =>
       isUniqueViolation(error) ? write() : Promise.reject(error),
     );
-    await this.deps.cache.invalidate(tenantId, [
-      templateTag(tenantId),
-      entityTag('MessageTemplate', template.id),
-    ]);
-    return template;
   }
 }

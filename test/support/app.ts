@@ -103,6 +103,10 @@ export function testCacheConfig(overrides: Partial<CacheConfig> = {}): CacheConf
     maxEntryBytes: 1_048_576,
     statsFlushMs: 200,
     ttlOverrides: {},
+    swrTypes: ['MegaStats', 'AnalyticsReport'],
+    swrGraceSeconds: 60,
+    staleIfErrorSeconds: 300,
+    outboxPollMs: 500,
     ...overrides,
   };
 }
@@ -134,7 +138,7 @@ export async function buildTestApp(dialect: TestDialect, options: TestAppOptions
     limits: { ...DEFAULT_LIMITS, executionMs: 30_000, ...options.limits },
     graphiql: options.graphiql,
   });
-  await app.cache.ready();
+  await app.start();
   const { yoga, services } = app;
   const via = options.via ?? testVia();
   let server: Server | null = null;

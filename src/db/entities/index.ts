@@ -1,5 +1,6 @@
 import { ApiKey } from './api-key.entity.js';
 import { Appointment } from './appointment.entity.js';
+import { CacheOutbox } from './cache-outbox.entity.js';
 import { MessageTemplate } from './message-template.entity.js';
 import { Sale } from './sale.entity.js';
 import { Service } from './service.entity.js';
@@ -18,4 +19,5 @@ export const entities = [
   Store,
   Sale,
   WhatsAppSession,
+  CacheOutbox,
 ];

@@ -1,0 +1,197 @@
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import type { Logger } from 'pino';
+import { Gauge, type Registry } from 'prom-client';
+import { type DataSource, type EntityManager, In, LessThanOrEqual } from 'typeorm';
+import { dialectOf, inTransaction } from '../db/data-source.js';
+import { CacheOutbox } from '../db/entities/cache-outbox.entity.js';
+import type { CacheInvalidator } from './tags.js';
+
+export const OUTBOX_CHANNEL = 'hotpath_cache_outbox';
+
+export interface OutboxOptions {
+  db: DataSource;
+  /**
+   * Applies one row through the breaker after commit: the number of entries removed, or null
+   * when it could not be applied (the row stays). null: caching is disabled, no rows.
+   */
+  invalidate: ((tenantId: string, tags: string[]) => Promise<number | null>) | null;
+  /** Applies one row for the sweep, whatever the breaker says; throws when it can't. */
+  invalidateNow: (tenantId: string, tags: string[]) => Promise<number>;
+  logger: Logger;
+  /** Receives the `hotpath_outbox_pending` gauge. */
+  registry: Registry;
+  /** How often every instance sweeps the outbox (CACHE_OUTBOX_POLL_MS, default 500 ms). */
+  pollMs?: number;
+  /**
+   * Rows younger than this are left to the instance that wrote them, which applies them right
+   * after commit (default 150 ms); older ones are anyone's.
+   */
+  graceMs?: number;
+  /** PostgreSQL: LISTEN on this connection string, so others' rows are swept at once. */
+  listenUrl?: string;
+  clock?: () => number;
+}
+
+/**
+ * Durable invalidation (DESIGN §6): a write's tags are rows of `cache_outbox`, inserted in the
+ * write's transaction; after commit the writer applies and deletes them. Whatever it could not
+ * apply (Redis down, a partition, a crash before it got there) any instance applies: on
+ * PostgreSQL when the commit's NOTIFY arrives, and on every instance every `pollMs`. A pending
+ * row lives in the database, so the lost-invalidation state survives a restart; the breaker
+ * does not trust the store again until a sweep has applied everything.
+ */
+export function createOutbox(options: OutboxOptions) {
+  const { db } = options;
+  const pollMs = options.pollMs ?? 500;
+  const graceMs = options.graceMs ?? 150;
+  const clock = options.clock ?? Date.now;
+  const log = options.logger.child({ component: 'cache-outbox' });
+  const postgres = dialectOf(db) === 'postgres';
+  const repo = () => db.getRepository(CacheOutbox);
+  let timer: NodeJS.Timeout | null = null;
+  let listener: pg.Client | null = null;
+  let closed = false;
+  let sweeping: Promise<number> | null = null;
+  let lastPending = 0;
+
+  const gauge = new Gauge({
+    name: 'hotpath_outbox_pending',
+    help: 'Cache invalidations written by committed writes and not yet applied to the cache.',
+    registers: [options.registry],
+    async collect() {
+      try {
+        lastPending = await repo().count();
+      } catch {
+        // The database is down: keep the last known figure.
+      }
+      this.set(lastPending);
+    },
+  });
+
+  async function remove(ids: string[]) {
+    if (ids.length === 0) return;
+    await inTransaction(db, (em) => em.delete(CacheOutbox, { id: In(ids) }));
+  }
+
+  /** Applies every row older than `minAgeMs`; throws when one could not be applied. */
+  async function sweepOnce(minAgeMs: number): Promise<number> {
+    let applied = 0;
+    for (;;) {
+      const rows = await repo().find({
+        where: { createdAt: LessThanOrEqual(new Date(clock() - minAgeMs)) },
+        order: { createdAt: 'ASC' },
+        take: 200,
+      });
+      if (rows.length === 0) break;
+      const done: string[] = [];
+      try {
+        for (const row of rows) {
+          const tags = JSON.parse(row.tags) as string[];
+          const removed = await options.invalidateNow(row.tenantId, tags);
+          log.info({ tenantId: row.tenantId, tags, removed }, 'outbox invalidation applied');
+          done.push(row.id);
+        }
+      } finally {
+        await remove(done);
+        applied += done.length;
+      }
+      if (rows.length < 200) break;
+    }
+    return applied;
+  }
+
+  function sweep(minAgeMs = 0): Promise<number> {
+    sweeping ??= sweepOnce(minAgeMs).finally(() => {
+      sweeping = null;
+    });
+    return sweeping;
+  }
+
+  const background = () => {
+    if (closed || !options.invalidate) return;
+    sweep(graceMs).catch((err) => log.debug({ err }, 'outbox sweep failed; retrying'));
+  };
+
+  async function listen(url: string) {
+    const client = new pg.Client({ connectionString: url });
+    listener = client;
+    client.on('error', (err) => {
+      log.warn({ err }, 'outbox listener lost; polling until it is back');
+      listener = null;
+      client.end().catch(() => {});
+      if (!closed) setTimeout(() => listen(url).catch(() => {}), 1_000).unref();
+    });
+    client.on('notification', () => {
+      // The writer applies its own rows at once; a row still there after the grace is ours.
+      setTimeout(background, graceMs + 10).unref();
+    });
+    await client.connect();
+    await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
+  }
+
+  const invalidator: CacheInvalidator = {
+    async transaction(work) {
+      const rows: CacheOutbox[] = [];
+      const result = await inTransaction(db, async (em: EntityManager) => {
+        rows.length = 0;
+        const value = await work(em, (tenantId, tags) => {
+          if (options.invalidate && tags.length > 0) {
+            rows.push(
+              em.create(CacheOutbox, {
+                id: randomUUID(),
+                tenantId,
+                tags: JSON.stringify(tags),
+                createdAt: new Date(clock()),
+              }),
+            );
+          }
+        });
+        if (rows.length > 0) {
+          await em.insert(CacheOutbox, rows);
+          if (postgres) await em.query(`SELECT pg_notify('${OUTBOX_CHANNEL}', '')`);
+        }
+        return value;
+      });
+      const applied: string[] = [];
+      for (const row of rows) {
+        const removed = await options.invalidate?.(row.tenantId, JSON.parse(row.tags));
+        if (removed !== null && removed !== undefined) applied.push(row.id);
+      }
+      // Not deleted: applied by the next sweep, here or on another instance.
+      await remove(applied).catch((err) => log.warn({ err }, 'outbox rows left to the sweep'));
+      return result;
+    },
+  };
+
+  return {
+    invalidator,
+    /** Applies every pending row now (the breaker's beforeTrust); throws when one fails. */
+    sweep: () => sweep(0),
+    /** Pending rows, as the gauge reports them. */
+    pending: () => repo().count(),
+    gauge,
+    /** Starts polling and, on PostgreSQL with `listenUrl`, listening. */
+    async start() {
+      if (!options.invalidate || timer) return;
+      timer = setInterval(background, pollMs);
+      timer.unref();
+      if (postgres && options.listenUrl) {
+        await listen(options.listenUrl).catch((err) =>
+          log.warn({ err }, 'outbox LISTEN failed; polling only'),
+        );
+      }
+    },
+    async close() {
+      closed = true;
+      if (timer) clearInterval(timer);
+      timer = null;
+      const client = listener;
+      listener = null;
+      await client?.end().catch(() => {});
+      await sweeping?.catch(() => {});
+    },
+  };
+}
+
+export type Outbox = ReturnType<typeof createOutbox>;
