@@ -10,7 +10,8 @@ export interface ResilientStoreOptions {
   probeIntervalMs?: number;
   /**
    * How long a confirming PING may take before a timeout is blamed on the store, and how long
-   * an invalidation may take (default max(1000, 10 × timeoutMs)).
+   * an invalidation may take (default max(500, 10 × timeoutMs)); the event loop's own delays
+   * are not counted.
    */
   confirmTimeoutMs?: number;
   /**
@@ -97,7 +98,7 @@ export function withStoreTimeout<T>(work: Promise<T>, ms: number, maxMs = ms * 1
 export function createResilientStore(store: ResponseStore, options: ResilientStoreOptions) {
   const threshold = options.failureThreshold ?? 3;
   const probeIntervalMs = options.probeIntervalMs ?? 1_000;
-  const confirmMs = options.confirmTimeoutMs ?? Math.max(1_000, options.timeoutMs * 10);
+  const confirmMs = options.confirmTimeoutMs ?? Math.max(500, options.timeoutMs * 10);
   const now = options.now ?? (() => new Date());
   const log = options.logger.child({ component: 'cache' });
   let failures = 0;
@@ -207,9 +208,14 @@ export function createResilientStore(store: ResponseStore, options: ResilientSto
      */
     async start(): Promise<boolean> {
       if (!options.beforeTrust) return true;
-      if (await tryRecover()) return true;
-      open(new Error('the outbox could not be applied yet'));
-      return false;
+      try {
+        await options.beforeTrust();
+        return true;
+      } catch (error) {
+        invalidationsLost = true;
+        open(error);
+        return false;
+      }
     },
     /** null: the store could not be asked; serve from the database and store nothing. */
     lookup: (scope: string, key: string) =>

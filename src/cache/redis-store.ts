@@ -82,7 +82,13 @@ const LOOKUP = script(`${CLOCK}
 local function miss(code, payload, pttl)
   local s = redis.call('GET', KEYS[2])
   local c = now_us()
-  if s and tonumber(s) > c then c = tonumber(s) end
+  if not s then
+    -- A scope without a clock (new, or its clock was lost): start it just below this lookup,
+    -- so that the save that follows can create versions, and any later write is above it.
+    s = fmt(c - 1)
+    redis.call('SET', KEYS[2], s)
+  end
+  if tonumber(s) > c then c = tonumber(s) end
   if code == 0 then return {0, fmt(c), s or ''} end
   return {2, payload, pttl, fmt(c), s or ''}
 end
@@ -116,33 +122,27 @@ return miss(2, payload, pttl)
 
 // KEYS: entry, seq. ARGV: version prefix, index prefix, payload, px, grace, seenSeq, epoch,
 // indexMax, tags (expanded)... Returns 1 stored, 0 refused.
+// A version older than the lookup existed then and was not invalidated since (invalidation
+// deletes it). A missing version, or one created after the lookup, is trusted only when the
+// scope clock shows no invalidation since the lookup ("quiet"); a missing clock shows nothing.
 const SAVE = script(`${CLOCK}
 local seen = tonumber(ARGV[6])
 local px = tonumber(ARGV[4])
 local n = #ARGV - 8
+local s = redis.call('GET', KEYS[2])
+local quiet = s ~= false and tonumber(s) < seen
 local vers, missing = {}, false
 for i = 1, n do
   local v = redis.call('GET', ARGV[1] .. ARGV[8 + i])
-  if v then
-    if tonumber(v) >= seen then return 0 end
-    vers[i] = v
-  else
-    missing = true
-  end
+  if (not v or tonumber(v) >= seen) and not quiet then return 0 end
+  if v then vers[i] = v else missing = true end
 end
 local now = now_us()
 if missing then
-  -- A version is created only when the scope clock shows no invalidation since the lookup.
-  local s = redis.call('GET', KEYS[2])
-  if not s then
-    redis.call('SET', KEYS[2], fmt(now))
-    return 0
-  end
-  if tonumber(s) >= seen then return 0 end
+  -- Created above every value the scope has handed out, so it repeats no earlier version.
   local c = now
   if tonumber(s) + 1 > c then c = tonumber(s) + 1 end
   local cs = fmt(c)
-  redis.call('SET', KEYS[2], cs)
   for i = 1, n do
     if not vers[i] then
       redis.call('SET', ARGV[1] .. ARGV[8 + i], cs, 'PX', px)
@@ -198,9 +198,16 @@ end
 return removed
 `);
 
-// KEYS: epoch. Sets it to a value it never had (TIME in µs, above the current one).
-const PURGE = script(`${CLOCK}
-local c = now_us()
+// Epochs are Redis TIME in seconds (the API reports them as a 32-bit Int), raised above the
+// current value: an epoch lost and created again does not repeat an earlier one.
+const EPOCH_CLOCK = `
+local function now_s() return tonumber(redis.call('TIME')[1]) end
+local function fmt(n) return string.format('%.0f', n) end
+`;
+
+// KEYS: epoch. Sets it to a value it never had.
+const PURGE = script(`${EPOCH_CLOCK}
+local c = now_s()
 local e = tonumber(redis.call('GET', KEYS[1]) or '0')
 if e + 1 > c then c = e + 1 end
 redis.call('SET', KEYS[1], fmt(c))
@@ -208,8 +215,8 @@ return fmt(c)
 `);
 
 // KEYS: epoch. Creates it when it was lost (evicted, or a Redis that lost its data).
-const INIT_EPOCH = script(`${CLOCK}
-redis.call('SET', KEYS[1], fmt(now_us()), 'NX')
+const INIT_EPOCH = script(`${EPOCH_CLOCK}
+redis.call('SET', KEYS[1], fmt(now_s()), 'NX')
 return redis.call('GET', KEYS[1])
 `);
 
@@ -292,11 +299,19 @@ export function createRedisStore(options: RedisStoreOptions): ResponseStore {
       const code = Number(reply[0]);
       const [clock, generation] = code === 0 ? [reply[1], reply[2]] : [reply[3], reply[4]];
       if (current === null || current !== epoch) {
-        // The epoch was lost (eviction, a Redis that lost its data) or changed again: nothing
-        // saved before can be trusted, and nothing is saved under an epoch that isn't current.
-        if (current === null) epoch = String(await run(INIT_EPOCH, [keys.epoch], []));
+        // No epoch (never purged, evicted, a Redis that lost its data): create one. Entries
+        // saved before recorded another, so none of them is served; the save that follows
+        // goes under the new one. An epoch that changed again meanwhile: save nothing.
+        const fresh = current === null;
+        if (fresh) epoch = String(await run(INIT_EPOCH, [keys.epoch], []));
         const seq = code === 1 ? 0 : Number(clock);
-        return { hit: false, seq, epoch: -1, generation: String(generation ?? ''), stale: null };
+        return {
+          hit: false,
+          seq,
+          epoch: fresh && code !== 1 ? Number(epoch) : -1,
+          generation: String(generation ?? ''),
+          stale: null,
+        };
       }
       if (code === 0) {
         return {

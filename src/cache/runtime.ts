@@ -161,7 +161,7 @@ export function createCacheRuntime(options: CacheRuntimeOptions) {
       if (!base) return 0;
       const removed = await withStoreTimeout(
         base.invalidate(tenantId, tags),
-        Math.max(1_000, config.timeoutMs * 10),
+        Math.max(500, config.timeoutMs * 10),
       );
       stats.invalidated(removed, { tenantId, tags, purge: false });
       return removed;

@@ -6,7 +6,7 @@
  * Cluster hash tag `{t:<scope>}`, so one scope's keys share a hash slot and no script touches
  * two slots):
  *
- *   <prefix>:epoch                               global epoch (a Redis TIME reading in µs, set
+ *   <prefix>:epoch                               global epoch (a Redis TIME reading in s, set
  *                                                on purge); read in the same round trip as
  *                                                every lookup, so a purge reaches every
  *                                                instance before it returns

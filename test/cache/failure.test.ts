@@ -302,7 +302,8 @@ describe.each(dialects)('when Redis fails (%s)', (dialect) => {
     expect(up.health.status).toBe('ok');
     expect(up.health.cache).toMatchObject({ status: 'ok', fallbackActive: false });
 
-    // The breaker bumped the epoch before trusting the store again.
+    // The epoch exists (created by the first lookup); the outbox, not an epoch bump, made the
+    // write during the outage good before the store was trusted again.
     const raw = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 0 });
     try {
       await raw.connect();
@@ -319,7 +320,7 @@ describe.each(dialects)('when Redis fails (%s)', (dialect) => {
     expect(afterHit.data).toEqual(quietNow);
   });
 
-  it('serves no entry from before an outage that kept its data (epoch bumped on recovery)', async () => {
+  it('serves no entry from before an outage that kept its data (the outbox applied on recovery)', async () => {
     redis = await startRedisServer();
     const a = await build(redis.url);
     app = a;
@@ -410,7 +411,7 @@ describe.each(dialects)('when Redis fails (%s)', (dialect) => {
       const { tenant, key } = await a.createTenant('Silent');
       const { user, expected } = await provider(a, tenant.id, 'Sil');
       const timings: number[] = [];
-      for (let i = 0; i < 20; i++) {
+      for (let i = 0; i < 30; i++) {
         const started = performance.now();
         const res = await a.execute(SERVICES, { u: user.id }, key);
         timings.push(performance.now() - started);
@@ -424,11 +425,11 @@ describe.each(dialects)('when Redis fails (%s)', (dialect) => {
       expect(down.stats.fallbackActive).toBe(true);
       expect(down.stats.errors).toBeGreaterThanOrEqual(3);
       console.log(`[${dialect}] silent Redis: ${timings.map((ms) => ms.toFixed(0)).join(', ')} ms`);
-      // The first requests wait for the timeout; then the breaker is open and they don't.
-      // Never a hang.
+      // The first requests wait for the timeout; once a confirming PING has also gone
+      // unanswered (500 ms) the breaker is open and they don't. Never a hang.
       expect(timings[0]).toBeGreaterThanOrEqual(TIMEOUT_MS - 5);
       expect(Math.max(...timings)).toBeLessThan(MAX_REQUEST_MS);
-      expect(percentile(timings.slice(5), 50)).toBeLessThan(TIMEOUT_MS);
+      expect(percentile(timings.slice(20), 50)).toBeLessThan(TIMEOUT_MS);
     } finally {
       await app?.close();
       app = undefined;
