@@ -173,8 +173,9 @@ end
 return 1
 `);
 
-// KEYS: seq. ARGV: version prefix, index prefix, tags... Advances the scope clock, deletes
-// the tags' versions (every entry that recorded one is a miss from now on), and frees the
+// KEYS: seq. ARGV: version prefix, index prefix, tags... Advances the scope clock, sets the
+// tags' versions to it (every entry that recorded an older one is a miss from now on; a save
+// that looked up before it sees a version newer than its lookup), and frees the
 // entries the index still lists. Returns how many entries it deleted. The entry keys read from
 // the index are not declared in KEYS; they carry the same {t:<scope>} hash tag, so they live in
 // the same slot as the declared key.
@@ -186,8 +187,10 @@ if s and tonumber(s) + 1 > c then c = tonumber(s) + 1 end
 redis.call('SET', KEYS[1], fmt(c))
 local now_ms = math.floor(now / 1000)
 local removed = 0
+local cs = fmt(c)
 for i = 3, #ARGV do
-  redis.call('DEL', ARGV[1] .. ARGV[i])
+  local vk = ARGV[1] .. ARGV[i]
+  if redis.call('EXISTS', vk) == 1 then redis.call('SET', vk, cs, 'KEEPTTL') end
   local ik = ARGV[2] .. ARGV[i]
   local members = redis.call('ZRANGEBYSCORE', ik, now_ms, '+inf')
   for j = 1, #members, 1000 do
@@ -198,10 +201,12 @@ end
 return removed
 `);
 
-// Epochs are Redis TIME in seconds (the API reports them as a 32-bit Int), raised above the
-// current value: an epoch lost and created again does not repeat an earlier one.
+// Epochs are seconds since 2025-01-01 by Redis TIME (the API reports them as a 32-bit Int),
+// raised above the current value: an epoch lost and created again repeats no earlier one
+// (unless purges ran faster than one a second just before the loss; the creating process also
+// raises it above the last epoch it knew).
 const EPOCH_CLOCK = `
-local function now_s() return tonumber(redis.call('TIME')[1]) end
+local function now_s() return tonumber(redis.call('TIME')[1]) - 1735689600 end
 local function fmt(n) return string.format('%.0f', n) end
 `;
 
@@ -214,9 +219,13 @@ redis.call('SET', KEYS[1], fmt(c))
 return fmt(c)
 `);
 
-// KEYS: epoch. Creates it when it was lost (evicted, or a Redis that lost its data).
+// KEYS: epoch. ARGV: the last epoch this process knew. Creates it when it was lost (evicted,
+// or a Redis that lost its data).
 const INIT_EPOCH = script(`${EPOCH_CLOCK}
-redis.call('SET', KEYS[1], fmt(now_s()), 'NX')
+local c = now_s()
+local last = tonumber(ARGV[1])
+if last and last + 1 > c then c = last + 1 end
+redis.call('SET', KEYS[1], fmt(c), 'NX')
 return redis.call('GET', KEYS[1])
 `);
 
@@ -303,7 +312,7 @@ export function createRedisStore(options: RedisStoreOptions): ResponseStore {
         // saved before recorded another, so none of them is served; the save that follows
         // goes under the new one. An epoch that changed again meanwhile: save nothing.
         const fresh = current === null;
-        if (fresh) epoch = String(await run(INIT_EPOCH, [keys.epoch], []));
+        if (fresh) epoch = String(await run(INIT_EPOCH, [keys.epoch], [epoch || '0']));
         const seq = code === 1 ? 0 : Number(clock);
         return {
           hit: false,

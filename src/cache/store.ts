@@ -6,7 +6,7 @@
  * Cluster hash tag `{t:<scope>}`, so one scope's keys share a hash slot and no script touches
  * two slots):
  *
- *   <prefix>:epoch                               global epoch (a Redis TIME reading in s, set
+ *   <prefix>:epoch                               global epoch (Redis TIME in s since 2025, set
  *                                                on purge); read in the same round trip as
  *                                                every lookup, so a purge reaches every
  *                                                instance before it returns
@@ -16,7 +16,8 @@
  *                                                stale-if-error), `@` the epoch it was saved
  *                                                under, and one field per (expanded) tag holding
  *                                                the tag's version when it was saved
- *   <prefix>:{t:<scope>}:v:<tag>                 the tag's version; invalidation deletes it
+ *   <prefix>:{t:<scope>}:v:<tag>                 the tag's version; invalidation raises it to
+ *                                                the new scope clock
  *   <prefix>:{t:<scope>}:i:<tag>                 ZSET of entry keys under the tag (score: their
  *                                                expiry), trimmed on every save and capped, so
  *                                                invalidation can free and count them; not
