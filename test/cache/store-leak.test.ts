@@ -94,4 +94,69 @@ describe('memory left behind by 20,000 expired responses', () => {
     expect(ours).toBeLessThanOrEqual(5);
     expect(theirs).toBeGreaterThanOrEqual(RESPONSES);
   });
+
+  it('holds no set above a few thousand members through 100,000 saves with a 1 s TTL', async () => {
+    const SAVES = 100_000;
+    const scope = randomUUID();
+    const prefix = `leak-${randomUUID().slice(0, 8)}`;
+    const store = createRedisStore({ redis, prefix, schemaHash: 'leak' });
+    const slot = `${prefix}:{t:${scope}}:`;
+    // The parent sets that grew with traffic before: every agenda, every user, the stats.
+    const watched = ['Agenda', 'Agenda:u1', 'Appointment', 'MegaStats', 'MegaStats:t1'].map(
+      (tag) => `${slot}i:${tag}`,
+    );
+    let largest = 0;
+    let stored = 0;
+    const started = performance.now();
+    for (let start = 0; start < SAVES; start += CHUNK) {
+      const chunk: Promise<unknown>[] = [];
+      for (let i = start; i < Math.min(start + CHUNK, SAVES); i++) {
+        chunk.push(
+          (async () => {
+            const key = i.toString(16).padStart(8, '0');
+            const miss = await store.lookup(scope, key);
+            if (miss.hit) throw new Error(`lookup ${i} hit`);
+            const result = await store.save(scope, key, {
+              body: JSON.stringify({ data: { agenda: { id: `a${i}` } } }),
+              tags: [
+                `Appointment:a${i}`,
+                `Agenda:u${i % 5}:2026-11-${String((i % 28) + 1).padStart(2, '0')}`,
+                'MegaStats:t1',
+              ],
+              ttlMs: TTL_MS,
+              seenSeq: miss.seq,
+              seenEpoch: miss.epoch,
+            });
+            if (result === 'stored') stored++;
+          })(),
+        );
+      }
+      await Promise.all(chunk);
+      const sizes = await Promise.all(watched.map((key) => redis.zcard(key)));
+      largest = Math.max(largest, ...sizes);
+    }
+    const seconds = (performance.now() - started) / 1000;
+    console.log(
+      `100k saves in ${seconds.toFixed(1)} s (${stored} stored): largest index set ${largest} members`,
+    );
+    expect(stored).toBeGreaterThan(SAVES * 0.99);
+    expect(largest).toBeGreaterThan(0);
+    expect(largest).toBeLessThanOrEqual(1_000);
+    // And once the TTL has run out, next to nothing is left of the scope.
+    await sleep(TTL_MS + 1_500);
+    let left = Number.POSITIVE_INFINITY;
+    for (let tries = 0; tries < 20 && left > 5; tries++) {
+      let cursor = '0';
+      left = 0;
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${slot}*`, 'COUNT', 5000);
+        cursor = next;
+        // Touching each key makes Redis expire it if it is due.
+        if (keys.length > 0) left += Number(await redis.exists(...keys));
+      } while (cursor !== '0');
+      if (left > 5) await sleep(250);
+    }
+    expect(left).toBeLessThanOrEqual(5);
+    await store.close();
+  }, 300_000);
 });

@@ -86,6 +86,8 @@ export interface TestAppOptions {
   via?: 'yoga' | 'http';
   /** Serve GraphiQL (off by default, as in production). */
   graphiql?: AppDeps['graphiql'];
+  /** PostgreSQL: the outbox LISTENs on this URL for other instances' invalidations. */
+  databaseUrl?: string;
 }
 
 export const testVia = (): 'yoga' | 'http' =>
@@ -143,6 +145,7 @@ export async function buildTestApp(dialect: TestDialect, options: TestAppOptions
     // about something else. test/api/limits.test.ts runs with the real defaults.
     limits: { ...DEFAULT_LIMITS, executionMs: 30_000, ...options.limits },
     graphiql: options.graphiql,
+    databaseUrl: options.databaseUrl,
   });
   await app.start();
   const { yoga, services } = app;

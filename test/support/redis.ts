@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer, Socket } from 'node:net';
+import { createServer, type Server, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface RedisServer {
@@ -49,8 +49,11 @@ function answersPing(port: number): Promise<boolean> {
   });
 }
 
-/** Spawns a private, non-persistent redis-server on a free port, for tests that may kill it. */
-export async function startRedisServer(): Promise<RedisServer> {
+/**
+ * Spawns a private, non-persistent redis-server on a free port, for tests that may kill it.
+ * `extraArgs` go on its command line (e.g. `['--maxmemory', '2mb']`).
+ */
+export async function startRedisServer(extraArgs: string[] = []): Promise<RedisServer> {
   const port = await freePort();
   let child: ChildProcess | null = null;
   const killOnExit = () => child?.kill('SIGKILL');
@@ -58,7 +61,17 @@ export async function startRedisServer(): Promise<RedisServer> {
   async function start(): Promise<void> {
     const spawned = spawn(
       'redis-server',
-      ['--port', String(port), '--save', '', '--appendonly', 'no', '--bind', '127.0.0.1'],
+      [
+        '--port',
+        String(port),
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--bind',
+        '127.0.0.1',
+        ...extraArgs,
+      ],
       { stdio: 'ignore' },
     );
     child = spawned;
@@ -106,6 +119,62 @@ export async function startRedisServer(): Promise<RedisServer> {
     async restart() {
       await stop();
       await start();
+    },
+  };
+}
+
+export interface TcpProxy {
+  url: string;
+  /** A partition: drops every connection and refuses new ones until heal(). */
+  cut(): void;
+  heal(): void;
+  close(): Promise<void>;
+}
+
+/** A TCP proxy in front of a Redis, to cut one client off while others keep it. */
+export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
+  const sockets = new Set<Socket>();
+  let cut = false;
+  const server: Server = createServer((client) => {
+    if (cut) {
+      client.destroy();
+      return;
+    }
+    const upstream = new Socket();
+    sockets.add(client);
+    sockets.add(upstream);
+    const drop = () => {
+      client.destroy();
+      upstream.destroy();
+      sockets.delete(client);
+      sockets.delete(upstream);
+    };
+    client.on('error', drop);
+    upstream.on('error', drop);
+    client.on('close', drop);
+    upstream.on('close', drop);
+    upstream.connect(targetPort, '127.0.0.1', () => {
+      client.pipe(upstream);
+      upstream.pipe(client);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    cut() {
+      cut = true;
+      for (const socket of sockets) socket.destroy();
+      sockets.clear();
+    },
+    heal() {
+      cut = false;
+    },
+    async close() {
+      cut = true;
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
     },
   };
 }
