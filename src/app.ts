@@ -58,7 +58,9 @@ export function createApp(deps: AppDeps) {
         body: JSON.stringify(params),
       });
       if (!yoga) return;
-      const response = await yoga.fetch(cache.responseCache.markRefresh(auth.actAs(request, viewer)));
+      const response = await yoga.fetch(
+        cache.responseCache.markRefresh(auth.actAs(request, viewer)),
+      );
       await response.arrayBuffer();
     },
   });

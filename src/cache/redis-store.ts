@@ -283,31 +283,33 @@ export function createRedisStore(options: RedisStoreOptions): ResponseStore {
   type Reply = (string | number)[];
 
   async function lookupOnce(scope: string, key: string) {
+    // The epoch the script compares with: `epoch` may change while this lookup is in flight.
+    const expected = epoch;
     // Sent together: one round trip. On Redis Cluster they may go to two nodes, still at once.
     const [current, reply] = await Promise.all([
       redis.get(keys.epoch),
       run(
         LOOKUP,
         [keys.entry(scope, schemaHash, key), keys.seq(scope)],
-        [keys.version(scope, ''), epoch],
+        [keys.version(scope, ''), expected],
       ) as Promise<Reply>,
     ]);
-    return { current, reply };
+    return { current, reply, expected };
   }
 
   return {
     backend: 'REDIS',
 
     async lookup(scope, key): Promise<LookupResult> {
-      let { current, reply } = await lookupOnce(scope, key);
-      if (current !== null && current !== epoch) {
+      let { current, reply, expected } = await lookupOnce(scope, key);
+      if (current !== null && current !== expected) {
         // A purge since this process last looked: look again under the new epoch.
         epoch = current;
-        ({ current, reply } = await lookupOnce(scope, key));
+        ({ current, reply, expected } = await lookupOnce(scope, key));
       }
       const code = Number(reply[0]);
       const [clock, generation] = code === 0 ? [reply[1], reply[2]] : [reply[3], reply[4]];
-      if (current === null || current !== epoch) {
+      if (current === null || current !== expected) {
         // No epoch (never purged, evicted, a Redis that lost its data): create one. Entries
         // saved before recorded another, so none of them is served; the save that follows
         // goes under the new one. An epoch that changed again meanwhile: save nothing.

@@ -162,8 +162,6 @@ export class TemplateService {
         return template;
       });
     // Two first writes of the same template race to insert; the loser updates the winner's row.
-    return write().catch((error) =>
-      isUniqueViolation(error) ? write() : Promise.reject(error),
-    );
+    return write().catch((error) => (isUniqueViolation(error) ? write() : Promise.reject(error)));
   }
 }

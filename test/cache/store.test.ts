@@ -468,10 +468,7 @@ describe('redis store keys', () => {
   it('misses, never serves, when any key but the entry is lost: each version, the epoch', async () => {
     const scope = randomUUID();
     const tags = ['Agenda:u1:2026-11-22', 'Appointment:a1'];
-    for (const lost of [
-      ...expandTags(tags).map((tag) => keys.version(scope, tag)),
-      keys.epoch,
-    ]) {
+    for (const lost of [...expandTags(tags).map((tag) => keys.version(scope, tag)), keys.epoch]) {
       expect(await lookupAndSave(store, scope, 'k', tags)).toBe('stored');
       expect((await store.lookup(scope, 'k')).hit).toBe(true);
       await raw.del(lost);

@@ -13,7 +13,9 @@ export class CacheOutbox1764720000000 implements MigrationInterface {
           { name: 'tags', type: 'text' },
           { name: 'created_at', type: 'bigint' },
         ],
-        indices: [new TableIndex({ name: 'idx_cache_outbox_created', columnNames: ['created_at'] })],
+        indices: [
+          new TableIndex({ name: 'idx_cache_outbox_created', columnNames: ['created_at'] }),
+        ],
       }),
     );
   }
