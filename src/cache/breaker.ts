@@ -106,7 +106,7 @@ export function createResilientStore(store: ResponseStore, options: ResilientSto
   let invalidationsLost = false;
   let state: BreakerState = { fallbackActive: false, fallbackSince: null };
   let probe: NodeJS.Timeout | null = null;
-  let confirming: Promise<void> | null = null;
+  let confirming = false;
   let closed = false;
   const counters = { timeouts: 0, slowLoopTimeouts: 0 };
 
@@ -163,7 +163,9 @@ export function createResilientStore(store: ResponseStore, options: ResilientSto
   /** A timeout: the store or the event loop? A PING with a generous timeout decides. */
   function confirmTimeout(error: unknown) {
     counters.timeouts++;
-    confirming ??= withTimeout(store.ping(), confirmMs)
+    if (confirming) return;
+    confirming = true;
+    withTimeout(store.ping(), confirmMs)
       .then(
         () => {
           counters.slowLoopTimeouts++;
@@ -172,7 +174,7 @@ export function createResilientStore(store: ResponseStore, options: ResilientSto
         () => failed(error, { openNow: true }),
       )
       .finally(() => {
-        confirming = null;
+        confirming = false;
       });
   }
 

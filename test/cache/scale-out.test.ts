@@ -1,5 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Service } from '../../src/db/entities/service.entity.js';
 import {
@@ -10,7 +8,6 @@ import {
   type TestApp,
   testCacheConfig,
 } from '../support/app.js';
-import { sharedRedisUrl } from '../support/redis.js';
 
 // DESIGN §11: several processes share one Redis and one database; an invalidation made through
 // one of them is seen by all of them at once.
