@@ -88,7 +88,7 @@ const envSchema = z.object({
     .default('MegaStats,AnalyticsReport'),
   CACHE_SWR_GRACE: z.coerce.number().int().min(0).default(60),
   CACHE_STALE_IF_ERROR: z.coerce.number().int().min(0).default(300),
-  CACHE_OUTBOX_POLL_MS: z.coerce.number().int().min(50).default(500),
+  CACHE_OUTBOX_POLL_MS: z.coerce.number().int().min(50).default(250),
   DATABASE_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
   ...Object.fromEntries(
     TTL_RULES.map((rule) => [rule.env, z.coerce.number().int().min(0).optional()]),

@@ -21,7 +21,7 @@ export interface OutboxOptions {
   logger: Logger;
   /** Receives the `hotpath_outbox_pending` gauge. */
   registry: Registry;
-  /** How often every instance sweeps the outbox (CACHE_OUTBOX_POLL_MS, default 500 ms). */
+  /** How often every instance sweeps the outbox (CACHE_OUTBOX_POLL_MS, default 250 ms). */
   pollMs?: number;
   /**
    * Rows younger than this are left to the instance that wrote them, which applies them right
@@ -43,7 +43,7 @@ export interface OutboxOptions {
  */
 export function createOutbox(options: OutboxOptions) {
   const { db } = options;
-  const pollMs = options.pollMs ?? 500;
+  const pollMs = options.pollMs ?? 250;
   const graceMs = options.graceMs ?? 150;
   const clock = options.clock ?? Date.now;
   const log = options.logger.child({ component: 'cache-outbox' });

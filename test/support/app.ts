@@ -114,7 +114,7 @@ export function testCacheConfig(overrides: Partial<CacheConfig> = {}): CacheConf
     swrTypes: ['MegaStats', 'AnalyticsReport'],
     swrGraceSeconds: 60,
     staleIfErrorSeconds: 300,
-    outboxPollMs: 500,
+    outboxPollMs: 250,
     ...overrides,
   };
 }

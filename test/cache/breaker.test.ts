@@ -1,0 +1,96 @@
+/**
+ * DESIGN §7: the breaker tells a slow event loop from a slow Redis. A healthy Redis on a busy
+ * host never opens it; a Redis that stops answering does, within the confirming PING's time.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createResilientStore, StoreTimeout, withStoreTimeout } from '../../src/cache/breaker.js';
+import { createRedisStore } from '../../src/cache/redis-store.js';
+import { createRedisClient } from '../../src/cache/runtime.js';
+import { type RedisServer, startRedisServer } from '../support/redis.js';
+
+/** Keeps the event loop busy for `ms`: what a CPU-starved or overloaded process looks like. */
+function blockLoop(ms: number) {
+  const until = performance.now() + ms;
+  while (performance.now() < until) {
+    // busy
+  }
+}
+
+const cleanups: (() => Promise<unknown> | unknown)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+describe('withStoreTimeout', () => {
+  it('does not blame the store for time the event loop was blocked', async () => {
+    const answered = sleep(5).then(() => 'reply');
+    const call = withStoreTimeout(answered, 50);
+    blockLoop(200); // the timer is due long before the loop can read the reply
+    await expect(call).resolves.toBe('reply');
+  });
+
+  it('times out a store that really does not answer, on an idle loop', async () => {
+    const never = new Promise<string>(() => {});
+    const started = performance.now();
+    await expect(withStoreTimeout(never, 50)).rejects.toBeInstanceOf(StoreTimeout);
+    expect(performance.now() - started).toBeLessThan(500);
+  });
+});
+
+describe('the breaker on a busy host', () => {
+  let server: RedisServer;
+
+  async function setUp() {
+    server = await startRedisServer();
+    cleanups.push(() => server.stop());
+    const redis = createRedisClient(server.url, 50);
+    cleanups.push(() => redis.disconnect());
+    await new Promise((resolve) => redis.once('ready', resolve));
+    const store = createResilientStore(
+      createRedisStore({ redis, prefix: 'breaker', schemaHash: 'b' }),
+      {
+        timeoutMs: 50,
+        failureThreshold: 3,
+        probeIntervalMs: 100,
+        logger: pino({ level: 'silent' }),
+      },
+    );
+    cleanups.push(() => store.close());
+    return store;
+  }
+
+  it('stays closed while the event loop stalls for 4x the timeout, again and again', async () => {
+    const store = await setUp();
+    let opened = false;
+    const lookups: Promise<unknown>[] = [];
+    for (let round = 0; round < 20; round++) {
+      for (let i = 0; i < 20; i++) lookups.push(store.lookup('t1', `k${i}`));
+      blockLoop(200);
+      await sleep(10);
+      if (store.state().fallbackActive) opened = true;
+    }
+    const results = await Promise.all(lookups);
+    await sleep(700); // any confirming PING has had its time
+    expect(opened || store.state().fallbackActive).toBe(false);
+    // Every lookup got its answer: a miss from Redis, not a null (fallback) from the breaker.
+    expect(results.filter((r) => r === null)).toEqual([]);
+  });
+
+  it('opens when Redis itself stops answering (CLIENT PAUSE), within ~0.5 s', async () => {
+    const store = await setUp();
+    expect(await store.lookup('t1', 'k')).not.toBeNull();
+    const admin = new Redis(server.url, { maxRetriesPerRequest: 0 });
+    cleanups.push(() => admin.disconnect());
+    await admin.call('CLIENT', 'PAUSE', '2000', 'ALL');
+    const started = performance.now();
+    while (!store.state().fallbackActive && performance.now() - started < 1_500) {
+      await store.lookup('t1', 'k');
+      await sleep(20);
+    }
+    expect(store.state().fallbackActive).toBe(true);
+    expect(performance.now() - started).toBeLessThan(1_200);
+  });
+});

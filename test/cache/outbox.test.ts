@@ -1,0 +1,136 @@
+/**
+ * DESIGN §6: a write's invalidations are rows of the outbox, written in its transaction. When
+ * the writer can't reach Redis, another instance applies them: other instances read fresh
+ * within 1 s (PostgreSQL: LISTEN/NOTIFY; SQLite: polling), and the pending rows are a gauge.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { DataSource } from 'typeorm';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../src/db/data-source.js';
+import { buildTestApp, openTestDatabase, postgresUrl, type TestApp } from '../support/app.js';
+import { startRedisServer, startTcpProxy } from '../support/redis.js';
+
+const SERVICES = `query OutboxServices($u: ID!) { services(userId: $u) { id priceCents } }`;
+const CREATE_SERVICE = `mutation OutboxCreate($i: CreateServiceInput!) { createService(input: $i) { id } }`;
+const UPDATE_PRICE = `mutation OutboxPrice($id: ID!, $p: Int!) {
+  updateService(id: $id, input: { priceCents: $p }) { id priceCents }
+}`;
+
+const cleanups: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
+});
+
+async function pendingGauge(app: TestApp) {
+  const res = await app.yoga.fetch('http://hotpath.test/metrics');
+  const text = await res.text();
+  const line = text.split('\n').find((l) => l.startsWith('hotpath_outbox_pending '));
+  return line === undefined ? null : Number(line.split(' ')[1]);
+}
+
+describe.each(['sqlite', 'postgres'] as const)('the outbox on %s', (dialect) => {
+  async function sharedDatabase(): Promise<{ a: DataSource; b: DataSource }> {
+    if (dialect === 'postgres') {
+      const database = await openTestDatabase('postgres');
+      cleanups.push(() => database.close());
+      return { a: database.db, b: database.db };
+    }
+    // Two processes on one SQLite file: two connections.
+    const path = join(mkdtempSync(join(tmpdir(), 'hp-outbox-')), 'db.sqlite');
+    const a = await openDatabase({ sqlitePath: path });
+    const b = await openDatabase({ sqlitePath: path });
+    cleanups.push(() => a.destroy());
+    cleanups.push(() => b.destroy());
+    return { a, b };
+  }
+
+  it('applies a cut-off writer’s invalidation through another instance within 1 s', async () => {
+    const redis = await startRedisServer();
+    cleanups.push(() => redis.stop());
+    const proxy = await startTcpProxy(redis.port);
+    cleanups.push(() => proxy.close());
+    const dbs = await sharedDatabase();
+    const prefix = `hp-outbox-${randomUUID().slice(0, 8)}`;
+    const cache = { backend: 'REDIS' as const, prefix, probeIntervalMs: 100 };
+    const databaseUrl = dialect === 'postgres' ? postgresUrl() : undefined;
+    const a = await buildTestApp(dialect, {
+      db: dbs.a,
+      cache: { ...cache, redisUrl: proxy.url },
+      databaseUrl,
+    });
+    cleanups.push(() => a.close());
+    const b = await buildTestApp(dialect, {
+      db: dbs.b,
+      cache: { ...cache, redisUrl: redis.url },
+      databaseUrl,
+    });
+    cleanups.push(() => b.close());
+
+    const { tenant, key } = await a.createTenant('Outbox');
+    const user = await a.createUser(tenant.id, 'Olga');
+    const created = await b.execute(
+      CREATE_SERVICE,
+      { i: { userId: user.id, name: 'Cut', durationMinutes: 30, priceCents: 100 } },
+      key,
+    );
+    const serviceId = created.data.createService.id as string;
+    await b.execute(SERVICES, { u: user.id }, key);
+    expect((await b.execute(SERVICES, { u: user.id }, key)).headers.get('x-cache')).toBe('HIT');
+    expect(await pendingGauge(a)).toBe(0);
+
+    proxy.cut();
+    const write = await a.execute(UPDATE_PRICE, { id: serviceId, p: 200 }, key);
+    expect(write.body.errors).toBeUndefined();
+    const answeredAt = performance.now();
+    // A could not apply it: the row waits in the outbox (unless B already took it).
+    expect(await a.app.outbox.pending()).toBeLessThanOrEqual(1);
+    let freshAfterMs = Number.POSITIVE_INFINITY;
+    while (performance.now() - answeredAt < 2_000) {
+      const read = await b.execute(SERVICES, { u: user.id }, key);
+      if (read.data.services[0].priceCents === 200) {
+        freshAfterMs = performance.now() - answeredAt;
+        break;
+      }
+      await sleep(10);
+    }
+    console.log(`[${dialect}] B read A's write fresh ${freshAfterMs.toFixed(0)} ms after it`);
+    expect(freshAfterMs).toBeLessThan(1_000);
+    expect(await a.app.outbox.pending()).toBe(0);
+    expect(await pendingGauge(b)).toBe(0);
+    // A itself reads from the database meanwhile, and caches again once it has Redis back.
+    expect((await a.execute(SERVICES, { u: user.id }, key)).data.services[0].priceCents).toBe(200);
+    proxy.heal();
+  });
+
+  it('counts pending rows in hotpath_outbox_pending while nobody can apply them', async () => {
+    const redis = await startRedisServer();
+    cleanups.push(() => redis.stop());
+    const dbs = await sharedDatabase();
+    const a = await buildTestApp(dialect, {
+      db: dbs.a,
+      cache: { backend: 'REDIS', redisUrl: redis.url, probeIntervalMs: 100 },
+    });
+    cleanups.push(() => a.close());
+    const { tenant, key } = await a.createTenant('Gauge');
+    const user = await a.createUser(tenant.id, 'Gus');
+    redis.kill();
+    for (let i = 0; i < 3; i++) {
+      const res = await a.execute(
+        CREATE_SERVICE,
+        { i: { userId: user.id, name: `S${i}`, durationMinutes: 30, priceCents: 100 } },
+        key,
+      );
+      expect(res.body.errors).toBeUndefined();
+    }
+    expect(await pendingGauge(a)).toBe(3);
+    await redis.restart();
+    const started = performance.now();
+    while ((await pendingGauge(a)) !== 0 && performance.now() - started < 5_000) await sleep(50);
+    expect(await pendingGauge(a)).toBe(0);
+    expect(a.app.cache.store?.state().fallbackActive).toBe(false);
+  });
+});
