@@ -8,6 +8,7 @@
  *   @envelop/response-cache and createRedisCache from @envelop/response-cache-redis.
  */
 import 'reflect-metadata';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { readFileSync } from 'node:fs';
 import { createServer, type RequestListener } from 'node:http';
 import { useResponseCache } from '@envelop/response-cache';
@@ -47,11 +48,47 @@ async function ceiling() {
   return { handler, close: async () => {} };
 }
 
+/**
+ * BENCH_COUNT_STATEMENTS=1: every SQL statement is counted by the `x-bench-kind` header of the
+ * request that caused it (`read`, `write`; `background` outside any request: the outbox sweep,
+ * a stale-while-revalidate refresh); GET /bench/statements answers the counts.
+ */
+const requestKind = new AsyncLocalStorage<string>();
+const statements: Record<string, number> = {};
+const statementCounter = {
+  logQuery(query: string) {
+    const kind = query.includes('cache_outbox')
+      ? 'outbox'
+      : /^\s*SELECT/i.test(query)
+        ? (requestKind.getStore() ?? 'background')
+        : `${requestKind.getStore() ?? 'background'}-write`;
+    statements[kind] = (statements[kind] ?? 0) + 1;
+  },
+  logQueryError() {},
+  logQuerySlow() {},
+  logSchemaBuild() {},
+  logMigration() {},
+  log() {},
+};
+
+function countingStatements(handler: RequestListener): RequestListener {
+  return (req, res) => {
+    if (req.url === '/bench/statements') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(statements));
+      return;
+    }
+    const kind = String(req.headers['x-bench-kind'] ?? 'other');
+    requestKind.run(kind, () => handler(req, res));
+  };
+}
+
 /** Hotpath over the bench's SQLite file, with the cache the environment asks for. */
 async function openHotpath(env: NodeJS.ProcessEnv) {
   const config = parseConfig(env);
   const logger = createLogger(config.logLevel);
-  const db = await openDatabase(config.database);
+  const counting = env.BENCH_COUNT_STATEMENTS === '1';
+  const db = await openDatabase(config.database, counting ? { logger: statementCounter } : {});
   const app = createApp({
     db,
     logger,
@@ -68,8 +105,12 @@ async function openHotpath(env: NodeJS.ProcessEnv) {
 
 async function hotpath() {
   const { app, close } = await openHotpath(process.env);
-  if (!(await app.cache.ready())) throw new Error('the cache store did not become ready');
-  return { handler: app.http, close };
+  if (!(await app.start())) throw new Error('the cache store did not become ready');
+  const handler = app.http;
+  return {
+    handler: process.env.BENCH_COUNT_STATEMENTS === '1' ? countingStatements(handler) : handler,
+    close,
+  };
 }
 
 /** The baseline DESIGN §10 measures against: what Yoga users get from the stock plugins. */

@@ -1,0 +1,145 @@
+/**
+ * `npm run bench:lookup`: what one cache hit costs with the new lookup (the epoch read in the
+ * same round trip, the entry's tag versions compared in the script) against the lookup it
+ * replaced (the entry read alone, the epoch cached and refreshed by pub/sub), taken from git at
+ * BENCH_BASELINE_REF (default 002e6d4, the last commit before issue 7). Both run against the
+ * same Redis, one after the other, BENCH_ROUNDS times (default 3) interleaved; medians. Per
+ * hit: wall time at concurrency 1 (a round trip each) and at concurrency 50, and Redis CPU
+ * (used_cpu_user + used_cpu_sys from INFO, over the hits). Writes its table to
+ * docs/benchmarks.md between the lookup markers.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Redis } from 'ioredis';
+import { createRedisStore } from '../src/cache/redis-store.js';
+import type { ResponseStore } from '../src/cache/store.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const docPath = join(root, 'docs', 'benchmarks.md');
+const baselineRef = process.env.BENCH_BASELINE_REF ?? '002e6d4';
+const redisUrl = process.env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379';
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+const HITS = 20_000;
+const TAGS = ['Agenda:u1:2026-11-22', 'User:u1', 'Appointment:a1', 'Appointment:a2', 'Service:s1'];
+const BODY = JSON.stringify({ data: { agenda: { id: 'x'.repeat(1500) } } });
+
+async function baselineStore(redis: Redis, prefix: string): Promise<ResponseStore> {
+  const dir = mkdtempSync(join(root, 'bench', '.baseline-'));
+  for (const file of ['store.ts', 'redis-store.ts']) {
+    const source = execFileSync('git', ['show', `${baselineRef}:src/cache/${file}`], {
+      cwd: root,
+      encoding: 'utf8',
+    });
+    writeFileSync(join(dir, file), source);
+  }
+  const module = (await import(pathToFileURL(join(dir, 'redis-store.ts')).href)) as {
+    createRedisStore: (options: object) => ResponseStore;
+  };
+  rmSync(dir, { recursive: true, force: true });
+  return module.createRedisStore({ redis, prefix, schemaHash: 'bench' });
+}
+
+async function redisCpu(redis: Redis) {
+  const info = await redis.info('cpu');
+  const user = Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1]);
+  const sys = Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1]);
+  return user + sys;
+}
+
+async function measure(store: ResponseStore, redis: Redis) {
+  const scope = 'bench-tenant';
+  const miss = await store.lookup(scope, 'k');
+  if (miss.hit) throw new Error('expected a miss first');
+  const saved = await store.save(scope, 'k', {
+    body: BODY,
+    tags: TAGS,
+    ttlMs: 600_000,
+    seenSeq: miss.seq,
+    seenEpoch: miss.epoch,
+  });
+  if (saved !== 'stored') throw new Error(`save: ${saved}`);
+  for (let i = 0; i < 500; i++) await store.lookup(scope, 'k'); // warm: scripts loaded
+  const cpu0 = await redisCpu(redis);
+  let t = performance.now();
+  for (let i = 0; i < HITS; i++) {
+    const r = await store.lookup(scope, 'k');
+    if (!r.hit) throw new Error('expected hits');
+  }
+  const serialUs = ((performance.now() - t) * 1000) / HITS;
+  t = performance.now();
+  for (let i = 0; i < HITS; i += 50) {
+    await Promise.all(Array.from({ length: 50 }, () => store.lookup(scope, 'k')));
+  }
+  const concurrentUs = ((performance.now() - t) * 1000) / HITS;
+  const cpuUs = ((await redisCpu(redis)) - cpu0) * 1e6 / (2 * HITS);
+  return { serialUs, concurrentUs, cpuUs };
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+async function main() {
+  const redis = new Redis(redisUrl);
+  const prefix = `hp-lookup-bench-${Date.now()}`;
+  const results: Record<string, { serialUs: number; concurrentUs: number; cpuUs: number }[]> = {
+    old: [],
+    new: [],
+  };
+  try {
+    const stores = {
+      old: await baselineStore(redis, `${prefix}-old`),
+      new: createRedisStore({ redis, prefix: `${prefix}-new`, schemaHash: 'bench' }),
+    };
+    for (let round = 0; round < rounds; round++) {
+      for (const id of ['old', 'new'] as const) {
+        const r = await measure(stores[id], redis);
+        process.stderr.write(`round ${round + 1} ${id}: ${JSON.stringify(r)}\n`);
+        results[id].push(r);
+      }
+    }
+    for (const store of Object.values(stores)) await store.close();
+  } finally {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) await redis.del(...keys);
+    } while (cursor !== '0');
+    redis.disconnect();
+  }
+  const row = (id: 'old' | 'new', label: string) => {
+    const rs = results[id];
+    const m = (f: (r: (typeof rs)[number]) => number) => median(rs.map(f)).toFixed(1);
+    return `| ${label} | ${m((r) => r.serialUs)} | ${m((r) => r.concurrentUs)} | ${m((r) => r.cpuUs)} |`;
+  };
+  const table = [
+    `## Cost of a hit's lookup: last run ${new Date().toISOString().slice(0, 19)}Z`,
+    '',
+    `${HITS} hits of one entry with ${TAGS.length} tags (8 with their prefixes) and a 1.5 kB body, on ${redisUrl}, ` +
+      `store against store (no HTTP), ${rounds} interleaved rounds, medians. Redis CPU: used_cpu_user + used_cpu_sys ` +
+      'over both passes, per hit.',
+    '',
+    '| Lookup | µs per hit, one at a time | µs per hit, 50 at once | Redis CPU µs per hit |',
+    '| --- | ---: | ---: | ---: |',
+    row('old', `before issue 7 (${baselineRef}): GET entry in a script, epoch cached`),
+    row('new', 'issue 7: GET epoch + script checking the tag versions, one round trip'),
+  ].join('\n');
+  console.log(table);
+  const doc = readFileSync(docPath, 'utf8');
+  const begin = '<!-- lookup:begin (written by npm run bench:lookup) -->';
+  const end = '<!-- lookup:end -->';
+  const block = `${begin}\n${table}\n${end}`;
+  writeFileSync(
+    docPath,
+    doc.includes(begin)
+      ? doc.replace(new RegExp(`${begin}[\\s\\S]*?${end}`), block)
+      : `${doc.trimEnd()}\n\n${block}\n`,
+  );
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
