@@ -35,6 +35,31 @@ describe('parseConfig', () => {
     });
   });
 
+  it('reads the stale windows, the SWR types, the outbox poll and the database timeout', () => {
+    expect(parseConfig({}).cache).toMatchObject({
+      swrTypes: ['MegaStats', 'AnalyticsReport'],
+      swrGraceSeconds: 60,
+      staleIfErrorSeconds: 300,
+      outboxPollMs: 250,
+    });
+    expect(parseConfig({}).database.timeoutMs).toBe(5_000);
+    const config = parseConfig({
+      CACHE_SWR_TYPES: 'MegaStats',
+      CACHE_SWR_GRACE: '0',
+      CACHE_STALE_IF_ERROR: '30',
+      CACHE_OUTBOX_POLL_MS: '1000',
+      DATABASE_TIMEOUT_MS: '2000',
+    });
+    expect(config.cache).toMatchObject({
+      swrTypes: ['MegaStats'],
+      swrGraceSeconds: 0,
+      staleIfErrorSeconds: 30,
+      outboxPollMs: 1000,
+    });
+    expect(config.database.timeoutMs).toBe(2_000);
+    expect(() => parseConfig({ CACHE_SWR_TYPES: 'Mega Stats' })).toThrow(/CACHE_SWR_TYPES/);
+  });
+
   it('lists every problem at once', () => {
     let error: unknown;
     try {
