@@ -49,8 +49,10 @@ async function redisCpu(redis: Redis) {
   return user + sys;
 }
 
+let measured = 0;
+
 async function measure(store: ResponseStore, redis: Redis) {
-  const scope = 'bench-tenant';
+  const scope = `bench-tenant-${++measured}`;
   const miss = await store.lookup(scope, 'k');
   if (miss.hit) throw new Error('expected a miss first');
   const saved = await store.save(scope, 'k', {
