@@ -10,7 +10,6 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
@@ -76,11 +75,12 @@ async function measure(store: ResponseStore, redis: Redis) {
     await Promise.all(Array.from({ length: 50 }, () => store.lookup(scope, 'k')));
   }
   const concurrentUs = ((performance.now() - t) * 1000) / HITS;
-  const cpuUs = ((await redisCpu(redis)) - cpu0) * 1e6 / (2 * HITS);
+  const cpuUs = (((await redisCpu(redis)) - cpu0) * 1e6) / (2 * HITS);
   return { serialUs, concurrentUs, cpuUs };
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const median = (values: number[]) =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 async function main() {
   const redis = new Redis(redisUrl);

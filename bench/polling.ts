@@ -96,9 +96,13 @@ async function seed(path: string) {
     keyHash: hashApiKey(key),
     createdAt: new Date(),
   });
-  const user = await db
-    .getRepository(User)
-    .save({ id: randomUUID(), tenantId: tenant.id, name: 'Dr', plan: 'PRO', createdAt: new Date() });
+  const user = await db.getRepository(User).save({
+    id: randomUUID(),
+    tenantId: tenant.id,
+    name: 'Dr',
+    plan: 'PRO',
+    createdAt: new Date(),
+  });
   const service = await db.getRepository(Service).save({
     id: randomUUID(),
     tenantId: tenant.id,
@@ -181,10 +185,9 @@ async function run(setting: Setting, sqlitePath: string, world: Awaited<ReturnTy
   const baseBookings = base.body.data.megaStats.today.total as number;
   const orders = (body: any) => (body.data.analytics.rows[0]?.values[1] ?? 0) as number;
   const baseOrders = orders(baseReport.body);
-  const before = (await (await fetch(`http://127.0.0.1:${port}/bench/statements`)).json()) as Record<
-    string,
-    number
-  >;
+  const before = (await (
+    await fetch(`http://127.0.0.1:${port}/bench/statements`)
+  ).json()) as Record<string, number>;
 
   const result: Result = {
     reads: 0,
@@ -288,7 +291,8 @@ function endOfLocalDay() {
   return end + 3 * 3_600_000;
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const median = (values: number[]) =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 async function main() {
   execFileSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
@@ -324,9 +328,9 @@ async function main() {
       `2 s and 1 s divided by ${speedup}. ${durationS} s per run, ${rounds} interleaved rounds, medians.`,
     '- NODE_ENV=production, Hotpath pinned to core 1 and the load generator to core 0 (taskset); SQLite file; shared Redis.',
     `- Load average before: ${load.map((l) => l.toFixed(2)).join(' / ')}`,
-    '- Statements: SQL the server ran, by the request that caused it. `read`: for the dashboards\' reads; ' +
-      '`write` (+`write-write`): the writes\' own; `background`: outside any request (SWR refreshes); ' +
-      '`outbox`: the invalidation outbox (a write\'s row and its delete, the sweeps).',
+    "- Statements: SQL the server ran, by the request that caused it. `read`: for the dashboards' reads; " +
+      "`write` (+`write-write`): the writes' own; `background`: outside any request (SWR refreshes); " +
+      "`outbox`: the invalidation outbox (a write's row and its delete, the sweeps).",
     '',
     '| Setting | reads | HIT / STALE / MISS / BYPASS | read stmts | per read | cut vs off | write stmts | outbox stmts | background | store errors | stale reads | failed | p50 ms | p99 ms | max ms |',
     '| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
@@ -336,7 +340,9 @@ async function main() {
     const m = (f: (r: Result) => number) => median(rs.map(f));
     const readStatements = m((r) => r.statements.read ?? 0);
     const ratio = m(perRead);
-    const cache = ['HIT', 'STALE', 'MISS', 'BYPASS'].map((c) => m((r) => r.byCache[c] ?? 0)).join(' / ');
+    const cache = ['HIT', 'STALE', 'MISS', 'BYPASS']
+      .map((c) => m((r) => r.byCache[c] ?? 0))
+      .join(' / ');
     lines.push(
       `| ${setting.label} | ${m((r) => r.reads)} | ${cache} | ${readStatements} | ${ratio.toFixed(4)} | ` +
         `${setting.id === 'off' ? '–' : `${(100 * (1 - ratio / off)).toFixed(2)}%`} | ` +
