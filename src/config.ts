@@ -89,7 +89,7 @@ const envSchema = z.object({
   CACHE_SWR_GRACE: z.coerce.number().int().min(0).default(60),
   CACHE_STALE_IF_ERROR: z.coerce.number().int().min(0).default(300),
   CACHE_OUTBOX_POLL_MS: z.coerce.number().int().min(50).default(250),
-  DATABASE_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
+  DATABASE_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
   ...Object.fromEntries(
     TTL_RULES.map((rule) => [rule.env, z.coerce.number().int().min(0).optional()]),
   ),
@@ -105,7 +105,8 @@ export interface DatabaseConfig {
   schema?: string;
   /**
    * How long a statement, or the wait for a connection or a SQLite lock, may take before it
-   * fails (default 5000 ms); a failure is what lets stale-if-error answer.
+   * fails (default 30 s: seeding and migrations must fit); a failure is what lets
+   * stale-if-error answer.
    */
   timeoutMs?: number;
 }

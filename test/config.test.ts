@@ -42,7 +42,7 @@ describe('parseConfig', () => {
       staleIfErrorSeconds: 300,
       outboxPollMs: 250,
     });
-    expect(parseConfig({}).database.timeoutMs).toBe(5_000);
+    expect(parseConfig({}).database.timeoutMs).toBe(30_000);
     const config = parseConfig({
       CACHE_SWR_TYPES: 'MegaStats',
       CACHE_SWR_GRACE: '0',

@@ -53,8 +53,8 @@ export function createDataSource(config: DatabaseConfig, options: DataSourceOpti
       schema: config.schema,
       extra: {
         max: 10,
-        connectionTimeoutMillis: config.timeoutMs ?? 5_000,
-        query_timeout: config.timeoutMs ?? 5_000,
+        connectionTimeoutMillis: config.timeoutMs ?? 30_000,
+        query_timeout: config.timeoutMs ?? 30_000,
       },
     });
   }
@@ -67,7 +67,8 @@ export function createDataSource(config: DatabaseConfig, options: DataSourceOpti
     enableWAL: config.sqlitePath !== ':memory:',
     prepareDatabase: (db: BetterSqlite3.Database) => {
       db.pragma('foreign_keys = ON');
-      db.pragma(`busy_timeout = ${Math.floor(config.timeoutMs ?? 5_000)}`);
+      // better-sqlite3 waits for a lock synchronously, holding the event loop: never over 5 s.
+      db.pragma(`busy_timeout = ${Math.floor(Math.min(config.timeoutMs ?? 5_000, 5_000))}`);
       registerSqliteFunctions(db);
     },
   });

@@ -123,6 +123,12 @@ async function crashedWrite(world: World, price: number) {
 
 interface RunOptions {
   durationMs: number;
+  /**
+   * Goes on past durationMs until this holds (Redis has evicted), up to maxMs: a loaded
+   * machine fills Redis more slowly.
+   */
+  until?: () => Promise<boolean>;
+  maxMs?: number;
   /** Reads of other days' agendas, to fill Redis until it evicts. */
   flood: boolean;
   purges: boolean;
@@ -144,7 +150,12 @@ async function runWorkload(world: World, options: RunOptions): Promise<Outcome> 
     errors: [],
   };
   const started = performance.now();
-  const done = () => performance.now() - started > options.durationMs || outcome.errors.length > 0;
+  let reached = options.until === undefined;
+  const done = () => {
+    const elapsed = performance.now() - started;
+    if (outcome.errors.length > 0 || elapsed > (options.maxMs ?? options.durationMs)) return true;
+    return elapsed > options.durationMs && reached;
+  };
   const cut = options.cutOff ?? (() => new Set<number>());
   // A writer that can't reach Redis (cut off, or its breaker not yet closed again after a
   // partition): only the outbox applies its invalidations, within OUTBOX_SLACK_MS.
@@ -292,8 +303,13 @@ async function runWorkload(world: World, options: RunOptions): Promise<Outcome> 
   }
 
   async function events() {
+    let checked = 0;
     while (!done()) {
       await options.during?.(performance.now() - started);
+      if (!reached && options.until && performance.now() - checked > 250) {
+        checked = performance.now();
+        reached = await options.until();
+      }
       await sleep(50);
     }
   }
@@ -324,14 +340,14 @@ async function evictedKeys(url: string) {
   }
 }
 
-/** A private Redis under `policy`, its maxmemory 600 kB above what it holds empty. */
+/** A private Redis under `policy`, its maxmemory 400 kB above what it holds empty. */
 async function tinyRedis(policy: string): Promise<RedisServer> {
   const server = await startRedisServer(['--maxmemory-policy', policy]);
   const redis = new Redis(server.url, { maxRetriesPerRequest: 0 });
   try {
     const memory = await redis.info('memory');
     const used = Number(/used_memory:(\d+)/.exec(memory)?.[1]);
-    await redis.config('SET', 'maxmemory', String(used + 600_000));
+    await redis.config('SET', 'maxmemory', String(used + 400_000));
   } finally {
     redis.disconnect();
   }
@@ -362,6 +378,8 @@ describe.each(POLICIES)('eviction under maxmemory-policy %s', (policy) => {
     const world = await setUpWorld([app], app.db);
     const outcome = await runWorkload(world, {
       durationMs: 3_500,
+      maxMs: 25_000,
+      until: async () => (await evictedKeys(redis.url)) > 20,
       flood: true,
       purges: true,
       crashes: true,
@@ -372,7 +390,7 @@ describe.each(POLICIES)('eviction under maxmemory-policy %s', (policy) => {
     expect(evicted).toBeGreaterThan(0);
     expect(outcome.byCache.HIT ?? 0).toBeGreaterThan(0);
     expect(outcome.staleReads).toBe(0);
-  }, 60_000);
+  }, 90_000);
 });
 
 describe('two instances on PostgreSQL: eviction, a partition, crashes and purges together', () => {
@@ -404,6 +422,8 @@ describe('two instances on PostgreSQL: eviction, a partition, crashes and purges
     let partitions = 0;
     const outcome = await runWorkload(world, {
       durationMs: 6_000,
+      maxMs: 25_000,
+      until: async () => (await evictedKeys(redis.url)) > 20,
       flood: true,
       purges: true,
       crashes: true,
