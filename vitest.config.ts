@@ -37,6 +37,8 @@ export default defineConfig({
             'test/cache/scope-and-policy.test.ts',
             'test/cache/single-flight.test.ts',
             'test/cache/topologies.test.ts',
+            'test/cache/stale.test.ts',
+            'test/cache/outbox.test.ts',
           ],
           env: { HOTPATH_TEST_VIA: 'http' },
         },
