@@ -25,7 +25,8 @@ import { sharedRedisUrl } from '../support/redis.js';
 
 const OPERATIONS = 2_400;
 const MIN_OPERATIONS = 2_000;
-const MAX_RUN_MS = 12_000;
+/** A loaded machine (four engineers' test runs on two cores) needs longer for the same count. */
+const MAX_RUN_MS = 40_000;
 const READERS = 12;
 const SLOW_READ_MS = 5;
 /**
@@ -428,7 +429,7 @@ describe.each(cases)('no stale read after a write (%s, %s)', (dialect, backend) 
     expect(result.refusedOld).toBeGreaterThan(0);
     expect(result.storedOld).toBe(0);
     expect(result.saves.stored).toBeGreaterThan(0);
-  }, 30_000);
+  }, 60_000);
 });
 
 describe.each<[TestDialect, Backend]>([
@@ -448,5 +449,5 @@ describe.each<[TestDialect, Backend]>([
     // (A few saves may still be refused: an invalidation can land between the wrapper's
     // lookup of the current seq and its save. What matters is that old rows get through.)
     expect(result.staleReads).toBeGreaterThan(0);
-  }, 30_000);
+  }, 60_000);
 });
