@@ -69,7 +69,6 @@ export function createApp(deps: AppDeps) {
     invalidate: cache.invalidate,
     invalidateNow: cache.invalidateNow,
     logger: deps.logger,
-    registry: cache.stats.registry,
     pollMs: deps.cache.outboxPollMs,
     listenUrl: deps.databaseUrl,
   });
@@ -79,6 +78,7 @@ export function createApp(deps: AppDeps) {
   const invalidator: CacheInvalidator = {
     transaction: (work) => drain.track(writes.transaction(work)),
   };
+  cache.stats.provide({ outboxPending: () => outbox?.pendingNow() ?? 0 });
   let warmer: Warmer | undefined;
   const services = createServices(
     {

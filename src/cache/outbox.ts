@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { Logger } from 'pino';
-import { Gauge, type Registry } from 'prom-client';
 import { type DataSource, type EntityManager, In, LessThanOrEqual } from 'typeorm';
 import { dialectOf, inTransaction } from '../db/data-source.js';
 import { CacheOutbox } from '../db/entities/cache-outbox.entity.js';
@@ -19,8 +18,6 @@ export interface OutboxOptions {
   /** Applies one row for the sweep, whatever the breaker says; throws when it can't. */
   invalidateNow: (tenantId: string, tags: string[]) => Promise<number>;
   logger: Logger;
-  /** Receives the `hotpath_outbox_pending` gauge. */
-  registry: Registry;
   /** How often every instance sweeps the outbox (CACHE_OUTBOX_POLL_MS, default 250 ms). */
   pollMs?: number;
   /**
@@ -53,21 +50,16 @@ export function createOutbox(options: OutboxOptions) {
   let listener: pg.Client | null = null;
   let closed = false;
   let sweeping: Promise<number> | null = null;
+  // The pending rows as last counted (each poll), moved at once by what this instance leaves
+  // or applies: what hotpath_outbox_pending reports.
   let lastPending = 0;
-
-  const gauge = new Gauge({
-    name: 'hotpath_outbox_pending',
-    help: 'Cache invalidations written by committed writes and not yet applied to the cache.',
-    registers: [options.registry],
-    async collect() {
-      try {
-        lastPending = await repo().count();
-      } catch {
-        // The database is down: keep the last known figure.
-      }
-      this.set(lastPending);
-    },
-  });
+  const recount = () =>
+    repo()
+      .count()
+      .then((count) => {
+        lastPending = count;
+      })
+      .catch(() => {}); // the database is down: keep the last known figure
 
   async function remove(ids: string[]) {
     if (ids.length === 0) return;
@@ -95,6 +87,7 @@ export function createOutbox(options: OutboxOptions) {
       } finally {
         await remove(done);
         applied += done.length;
+        lastPending = Math.max(0, lastPending - done.length);
       }
       if (rows.length < 200) break;
     }
@@ -110,7 +103,9 @@ export function createOutbox(options: OutboxOptions) {
 
   const background = () => {
     if (closed || !options.invalidate) return;
-    sweep(graceMs).catch((err) => log.debug({ err }, 'outbox sweep failed; retrying'));
+    sweep(graceMs)
+      .catch((err) => log.debug({ err }, 'outbox sweep failed; retrying'))
+      .finally(recount);
   };
 
   async function listen(url: string) {
@@ -160,6 +155,7 @@ export function createOutbox(options: OutboxOptions) {
       }
       // Not deleted: applied by the next sweep, here or on another instance.
       await remove(applied).catch((err) => log.warn({ err }, 'outbox rows left to the sweep'));
+      lastPending += rows.length - applied.length;
       return result;
     },
   };
@@ -168,12 +164,14 @@ export function createOutbox(options: OutboxOptions) {
     invalidator,
     /** Applies every pending row now (the breaker's beforeTrust); throws when one fails. */
     sweep: () => sweep(0),
-    /** Pending rows, as the gauge reports them. */
+    /** Pending rows, counted in the database now. */
     pending: () => repo().count(),
-    gauge,
+    /** Pending rows as last counted (hotpath_outbox_pending). */
+    pendingNow: () => lastPending,
     /** Starts polling and, on PostgreSQL with `listenUrl`, listening. */
     async start() {
       if (!options.invalidate || timer) return;
+      await recount();
       timer = setInterval(background, pollMs);
       timer.unref();
       if (postgres && options.listenUrl) {
