@@ -121,6 +121,9 @@ async function crashedWrite(world: World, price: number) {
   });
 }
 
+/** Hits of the workload running now, for `until`. */
+let hitsSoFar = () => 0;
+
 interface RunOptions {
   durationMs: number;
   /**
@@ -150,6 +153,7 @@ async function runWorkload(world: World, options: RunOptions): Promise<Outcome> 
     errors: [],
   };
   const started = performance.now();
+  hitsSoFar = () => outcome.byCache.HIT ?? 0;
   let reached = options.until === undefined;
   const done = () => {
     const elapsed = performance.now() - started;
@@ -379,7 +383,8 @@ describe.each(POLICIES)('eviction under maxmemory-policy %s', (policy) => {
     const outcome = await runWorkload(world, {
       durationMs: 3_500,
       maxMs: 25_000,
-      until: async () => (await evictedKeys(redis.url)) > 20,
+      // Evictions, and enough hits that a stale one could show (a loaded machine is slower).
+      until: async () => (await evictedKeys(redis.url)) > 20 && hitsSoFar() >= 20,
       flood: true,
       purges: true,
       crashes: true,
@@ -423,7 +428,8 @@ describe('two instances on PostgreSQL: eviction, a partition, crashes and purges
     const outcome = await runWorkload(world, {
       durationMs: 6_000,
       maxMs: 25_000,
-      until: async () => (await evictedKeys(redis.url)) > 20,
+      // Evictions, and enough hits that a stale one could show (a loaded machine is slower).
+      until: async () => (await evictedKeys(redis.url)) > 20 && hitsSoFar() >= 20,
       flood: true,
       purges: true,
       crashes: true,
