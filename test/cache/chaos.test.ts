@@ -344,14 +344,14 @@ async function evictedKeys(url: string) {
   }
 }
 
-/** A private Redis under `policy`, its maxmemory 600 kB above what it holds empty. */
+/** A private Redis under `policy`, its maxmemory 1 MB above what it holds empty. */
 async function tinyRedis(policy: string): Promise<RedisServer> {
   const server = await startRedisServer(['--maxmemory-policy', policy]);
   const redis = new Redis(server.url, { maxRetriesPerRequest: 0 });
   try {
     const memory = await redis.info('memory');
     const used = Number(/used_memory:(\d+)/.exec(memory)?.[1]);
-    await redis.config('SET', 'maxmemory', String(used + 600_000));
+    await redis.config('SET', 'maxmemory', String(used + 1_000_000));
   } finally {
     redis.disconnect();
   }
