@@ -39,6 +39,11 @@ export class StoreTimeout extends Error {
   }
 }
 
+/** The client's own per-command timeout (ioredis commandTimeout): a timeout too, not an error. */
+const isTimeout = (error: unknown) =>
+  error instanceof StoreTimeout ||
+  (error instanceof Error && error.message === 'Command timed out');
+
 /**
  * Bounds `work` by `ms` of the store's time, not of this process's: when the timer fires late
  * because the event loop was busy (a CPU-starved host), the late part is given back and the
@@ -112,6 +117,22 @@ export function createResilientStore(store: ResponseStore, options: ResilientSto
 
   const withTimeout = <T>(work: Promise<T>, ms = options.timeoutMs) => withStoreTimeout(work, ms);
 
+  /**
+   * `work` bounded by `ms`, tried again while it times out: the client's own command timeout
+   * (as short as CACHE_TIMEOUT_MS) fires during an event-loop stall too, so one timeout proves
+   * nothing; `ms` of them in a row do.
+   */
+  async function patiently<T>(work: () => Promise<T>, ms: number): Promise<T> {
+    const deadline = performance.now() + ms;
+    for (;;) {
+      try {
+        return await withTimeout(work(), Math.max(1, deadline - performance.now()));
+      } catch (error) {
+        if (!isTimeout(error) || performance.now() >= deadline) throw error;
+      }
+    }
+  }
+
   function setState(next: BreakerState) {
     state = next;
     options.onStateChange?.(next);
@@ -138,7 +159,7 @@ export function createResilientStore(store: ResponseStore, options: ResilientSto
     if (recovering || closed) return false;
     recovering = true;
     try {
-      await withTimeout(store.ping(), confirmMs);
+      await patiently(() => store.ping(), confirmMs);
       let epoch: number | null = null;
       if (options.beforeTrust) await options.beforeTrust();
       else if (invalidationsLost) epoch = await withTimeout(store.purge(), confirmMs);
@@ -165,7 +186,7 @@ export function createResilientStore(store: ResponseStore, options: ResilientSto
     counters.timeouts++;
     if (confirming) return;
     confirming = true;
-    withTimeout(store.ping(), confirmMs)
+    patiently(() => store.ping(), confirmMs)
       .then(
         () => {
           counters.slowLoopTimeouts++;
@@ -191,7 +212,7 @@ export function createResilientStore(store: ResponseStore, options: ResilientSto
       failures = 0;
       return result;
     } catch (error) {
-      if (error instanceof StoreTimeout) {
+      if (isTimeout(error)) {
         options.onError?.(error);
         confirmTimeout(error);
       } else failed(error);
@@ -235,7 +256,7 @@ export function createResilientStore(store: ResponseStore, options: ResilientSto
         return null;
       }
       try {
-        const removed = await withTimeout(store.invalidate(scope, tags), confirmMs);
+        const removed = await patiently(() => store.invalidate(scope, tags), confirmMs);
         failures = 0;
         return removed;
       } catch (error) {

@@ -104,8 +104,7 @@ export function createCacheRuntime(options: CacheRuntimeOptions) {
   });
   // Cluster-wide totals live in the Redis the cache uses, over a connection of their own; the
   // memory backend is one process.
-  // Stats calls keep the short command timeout (the store's own calls are bounded by the breaker).
-  const statsRedis = redis?.duplicate({ commandTimeout: config.timeoutMs }) ?? null;
+  const statsRedis = redis?.duplicate() ?? null;
   statsRedis?.on('error', (err) => log.debug({ err }, 'stats redis error'));
   const cluster: ClusterStats | null = statsRedis
     ? createClusterStats({
