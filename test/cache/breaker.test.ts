@@ -75,13 +75,13 @@ describe('the breaker on a busy host', () => {
     const results = await Promise.all(lookups);
     await sleep(700); // any confirming PING has had its time
     expect(opened || store.state().fallbackActive).toBe(false);
-    // Lookups got their answers from Redis (a miss), though the loop was stalled past their
-    // timeout each time; on a machine loaded by other processes a few may still time out.
+    // A lookup the stall outlasted is a miss (the client's own command timeout is
+    // CACHE_TIMEOUT_MS), but each confirming PING answered: no breaker opening.
     const answered = results.filter((r) => r !== null).length;
     console.log(
       `stalled loop: ${answered}/${results.length} lookups answered, ${JSON.stringify(store.timeouts())}`,
     );
-    expect(answered).toBeGreaterThan(results.length / 2);
+    expect(store.timeouts().slowLoopTimeouts).toBeGreaterThan(0);
   });
 
   it('opens when Redis itself stops answering (CLIENT PAUSE), within ~0.5 s', async () => {
