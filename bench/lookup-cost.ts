@@ -133,10 +133,13 @@ async function main() {
   const begin = '<!-- lookup:begin (written by npm run bench:lookup) -->';
   const end = '<!-- lookup:end -->';
   const block = `${begin}\n${table}\n${end}`;
+  // Plain positions: the marker's parentheses would be a group in a RegExp.
+  const from = doc.indexOf(begin);
+  const to = doc.indexOf(end);
   writeFileSync(
     docPath,
-    doc.includes(begin)
-      ? doc.replace(new RegExp(`${begin}[\\s\\S]*?${end}`), block)
+    from !== -1 && to > from
+      ? doc.slice(0, from) + block + doc.slice(to + end.length)
       : `${doc.trimEnd()}\n\n${block}\n`,
   );
 }
