@@ -34,8 +34,10 @@ function tooLarge(res: ServerResponse, limits: Limits) {
   const body = JSON.stringify({
     errors: [{ message: error.message, extensions: error.extensions }],
   });
-  // The rest of the body is not read: the connection closes after the answer.
-  res.writeHead(413, { 'content-type': 'application/json; charset=utf-8', connection: 'close' });
+  // No `connection: close`: node:http then reads what is left of the body and throws it away
+  // (bounded by the server's requestTimeout), so a client still uploading reads this answer
+  // instead of a reset connection.
+  res.writeHead(413, { 'content-type': 'application/json; charset=utf-8' });
   res.end(body);
 }
 
