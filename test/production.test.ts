@@ -1,4 +1,4 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/db/data-source.js';
 import { Service } from '../src/db/entities/service.entity.js';
 import { postgresUrl } from './support/app.js';
+import { startMain } from './support/process.js';
 import { sharedRedisUrl } from './support/redis.js';
 
 // The production build: `npm run build` compiles to dist/, `node dist/main.js` serves, and a
@@ -15,10 +16,10 @@ const OPS = `ops-${randomBytes(12).toString('hex')}`;
 const schema = `hp_prod_${randomBytes(5).toString('hex')}`;
 const prefix = `hp-prod-${randomBytes(4).toString('hex')}`;
 
+/** `node dist/main.js` with production settings; `url` resolves once it listens. */
 function startBuilt() {
-  const child = spawn(process.execPath, ['--enable-source-maps', 'dist/main.js'], {
-    env: {
-      ...process.env,
+  const app = startMain(
+    {
       NODE_ENV: 'production',
       OPS_TOKEN: OPS,
       PORT: '0',
@@ -28,32 +29,16 @@ function startBuilt() {
       REDIS_URL: sharedRedisUrl(),
       CACHE_PREFIX: prefix,
       CACHE_TIMEOUT_MS: '2000',
-      CACHE_WARM_INTERVAL: '0',
       LOG_LEVEL: 'info',
       SHUTDOWN_DELAY_MS: '1000',
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.on('data', (chunk) => {
-    output += chunk;
-  });
-  child.stderr?.on('data', (chunk) => {
-    output += chunk;
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const url = (async () => {
-    const started = Date.now();
-    for (;;) {
-      const match = output.match(/listening on http:\/\/localhost:(\d+)\/graphql/);
-      if (match) return `http://127.0.0.1:${match[1]}`;
-      if (child.exitCode !== null || Date.now() - started > 60_000) {
-        throw new Error(`node dist/main.js did not start:\n${output}`);
-      }
-      await sleep(50);
-    }
-  })();
-  return { child, exited, url, output: () => output };
+    undefined,
+    ['--enable-source-maps', 'dist/main.js'],
+  );
+  const url = app
+    .printed(/listening on http:\/\/localhost:(\d+)\/graphql/)
+    .then(([, port]) => `http://127.0.0.1:${port}`);
+  return { ...app, url };
 }
 
 async function gql(base: string, query: string, variables: object = {}, key = OPS) {

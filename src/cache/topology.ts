@@ -154,10 +154,18 @@ export function withTopologyInfo<S extends ResponseStore>(store: S, client: Redi
     if (client instanceof Cluster) return clusterInfo(client);
     return { ...(await store.info()), masters: 1 };
   }
+  return overriding(store, { info });
+}
+
+/**
+ * The store with `own` members in place of its own; every other member is the store's (bound
+ * once), whatever the store grows: a Proxy, not a copy of today's methods.
+ */
+function overriding<S extends object>(store: S, own: Partial<Record<PropertyKey, unknown>>): S {
   const bound = new Map<PropertyKey, unknown>();
   return new Proxy(store, {
     get(target, property) {
-      if (property === 'info') return info;
+      if (Object.hasOwn(own, property)) return own[property];
       const value = Reflect.get(target, property, target);
       if (typeof value !== 'function') return value;
       let fn = bound.get(property);
@@ -292,18 +300,5 @@ export function guardFailover<S extends ResponseStore>(
       return store.close();
     },
   };
-  const bound = new Map<PropertyKey, unknown>();
-  return new Proxy(store, {
-    get(target, property) {
-      if (property in own) return own[property];
-      const value = Reflect.get(target, property, target);
-      if (typeof value !== 'function') return value;
-      let fn = bound.get(property);
-      if (fn === undefined) {
-        fn = value.bind(target);
-        bound.set(property, fn);
-      }
-      return fn;
-    },
-  });
+  return overriding(store, own);
 }

@@ -11,12 +11,17 @@ export function hasTaskset(): boolean {
 }
 
 /**
- * src/main.ts in a process of its own, as `npm start` runs it (tests, bench). `printed` waits
+ * src/main.ts in a process of its own, as `npm start` runs it (tests, bench), or whatever
+ * `args` give node (the production build). `printed` waits
  * for a line of its output; `exited` resolves with its exit code. `cpu` pins it to that core
  * with taskset (benchmarks), which execs node, so the child's pid is the server's.
  */
-export function startMain(env: Record<string, string>, cpu?: number) {
-  const command = [process.execPath, '--import', 'tsx', 'src/main.ts'];
+export function startMain(
+  env: Record<string, string>,
+  cpu?: number,
+  args: string[] = ['--import', 'tsx', 'src/main.ts'],
+) {
+  const command = [process.execPath, ...args];
   const pinned = cpu === undefined ? command : ['taskset', '-c', String(cpu), ...command];
   const child = spawn(pinned[0], pinned.slice(1), {
     env: {
