@@ -69,6 +69,12 @@ const envSchema = z.object({
   CACHE_BREAKER_THRESHOLD: z.coerce.number().int().min(1).default(3),
   CACHE_PROBE_INTERVAL_MS: z.coerce.number().int().min(50).default(1_000),
   CACHE_MAX_ENTRY_BYTES: z.coerce.number().int().min(1).default(1_048_576),
+  CACHE_COMPRESS_MIN_BYTES: z.coerce.number().int().min(0).default(8_192),
+  CACHE_NEAR_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(64 * 1_048_576),
   ...Object.fromEntries(
     Object.entries(LIMIT_ENV).map(([limit, env]) => [
       env,
@@ -180,6 +186,10 @@ export interface CacheConfig {
   probeIntervalMs: number;
   /** The largest response body stored, in bytes; a larger one is served and not stored. */
   maxEntryBytes: number;
+  /** Bodies of this many bytes or more are stored gzipped; 0: never. */
+  compressMinBytes: number;
+  /** Bytes of Redis entries kept in process, each checked by one round trip per hit; 0: none. */
+  nearMaxBytes: number;
   /** How often each instance adds its counts to the cluster-wide ones in Redis. */
   statsFlushMs: number;
   /** CACHE_TTL_* overrides, in seconds. */
@@ -246,6 +256,8 @@ export function parseConfig(env: Env): Config {
       breakerThreshold: e.CACHE_BREAKER_THRESHOLD,
       probeIntervalMs: e.CACHE_PROBE_INTERVAL_MS,
       maxEntryBytes: e.CACHE_MAX_ENTRY_BYTES,
+      compressMinBytes: e.CACHE_COMPRESS_MIN_BYTES,
+      nearMaxBytes: e.CACHE_NEAR_MAX_BYTES,
       statsFlushMs: e.CACHE_STATS_FLUSH_MS,
       swrTypes: e.CACHE_SWR_TYPES.split(','),
       swrGraceSeconds: e.CACHE_SWR_GRACE,

@@ -269,6 +269,7 @@ export function createResilientStore(store: ResponseStore, options: ResilientSto
     async purge(): Promise<number> {
       return withTimeout(store.purge(), confirmMs);
     },
+    nearStats: () => store.nearStats?.() ?? null,
     async info(): Promise<StoreInfo | null> {
       if (state.fallbackActive) return null;
       return withTimeout(store.info(), confirmMs).catch(() => null);

@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache';
+import { prepareBody, type StoredBody } from './body.js';
 import {
   DEFAULT_MAX_TTL_MS,
   expandTags,
@@ -29,7 +30,7 @@ export interface MemoryResponseStore extends ResponseStore {
 
 interface Entry {
   scope: string;
-  body: string;
+  body: StoredBody;
   tags: string[];
   /** The expanded tags the entry is indexed under. */
   indexedUnder: string[];
@@ -103,7 +104,7 @@ export function createMemoryStore(options: MemoryStoreOptions): MemoryResponseSt
       return {
         ...miss,
         stale: {
-          body: entry.body,
+          body: entry.body.text(),
           tags: entry.tags,
           expiredMs: Math.floor(at - entry.freshUntil),
           swrMs: entry.swrMs,
@@ -128,7 +129,7 @@ export function createMemoryStore(options: MemoryStoreOptions): MemoryResponseSt
         entryKey,
         {
           scope,
-          body: entry.body,
+          body: entry.prepared ?? prepareBody(entry.body),
           tags: [...entry.tags],
           indexedUnder: expanded,
           neverExpires: entry.ttlMs === null || entry.ttlMs === Number.POSITIVE_INFINITY,

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
+import { LRUCache } from 'lru-cache';
+import { type BodyEncoding, prepareBody, StoredBody } from './body.js';
 import {
   DEFAULT_INDEX_MAX,
   DEFAULT_MAX_TTL_MS,
@@ -35,6 +37,15 @@ export interface RedisStoreOptions {
   indexMax?: number;
   /** Receives the errors the client emits (default: ignored). */
   onError?: (error: Error) => void;
+  /**
+   * CACHE_NEAR_MAX_BYTES: the in-process copies of entries read from Redis (0: none). A copy is
+   * served only after one round trip shows that neither the epoch nor the scope's clock moved
+   * since Redis served it (DESIGN §6): an invalidation or a purge by any instance, or a Redis
+   * that lost the clock, sends the lookup back to Redis.
+   */
+  nearMaxBytes?: number;
+  /** Clock in ms for the copies' TTLs (default performance.now), for tests. */
+  now?: () => number;
 }
 
 /** Key names; see the layout in store.ts. Every per-scope key starts with `slot(scope)`. */
@@ -74,7 +85,7 @@ local function fmt(n) return string.format('%.0f', n) end
 `;
 
 // KEYS: entry, seq. ARGV: version key prefix, expected epoch.
-// Hit: {1, payload, pttl}. Expired but valid: {2, payload, pttl, clock, generation}.
+// Hit: {1, payload, pttl, clock} (clock: the scope clock as it is, '' when missing). Expired but valid: {2, payload, pttl, clock, generation}.
 // Miss: {0, clock, generation}. `clock` is the scope clock (max of TIME and seq): any later
 // invalidation gets a greater value. The entry is valid when it was saved under the expected
 // epoch and every tag version it recorded is still the current one (a missing one is not).
@@ -115,7 +126,7 @@ for j = 1, #vkeys, 500 do
   end
 end
 local pttl = redis.call('PTTL', KEYS[1])
-if pttl > (grace or 0) then return {1, payload, pttl} end
+if pttl > (grace or 0) then return {1, payload, pttl, redis.call('GET', KEYS[2]) or ''} end
 if pttl < 0 then return miss(0) end
 return miss(2, payload, pttl)
 `);
@@ -244,18 +255,57 @@ function numberOrNull(value: string | undefined): number | null {
   return Number.isFinite(n) ? n : null;
 }
 
-/** `<flag><swrMs>,<graceMs> <tags JSON>\n<body>`; flag 'n': saved with ttlMs null. */
-function parsePayload(payload: string) {
-  const comma = payload.indexOf(',');
-  const space = payload.indexOf(' ', comma);
-  const newline = payload.indexOf('\n', space);
+const NEWLINE = 0x0a;
+
+/**
+ * `<flag><swrMs>,<graceMs> <encoding> <etag> <tags JSON>\n<body bytes>`; flag 'n': saved with
+ * ttlMs null; encoding 'i' (identity) or 'g' (gzip). The body's bytes are kept as they came
+ * (a slice of the reply, no copy, no decoding).
+ */
+function payloadOf(entry: {
+  neverExpires: boolean;
+  swrMs: number;
+  graceMs: number;
+  tags: string[];
+  body: StoredBody;
+}): Buffer {
+  const { body } = entry;
+  const header =
+    `${entry.neverExpires ? 'n' : 'e'}${entry.swrMs},${entry.graceMs} ` +
+    `${body.encoding === 'gzip' ? 'g' : 'i'} ${body.etag} ${JSON.stringify(entry.tags)}\n`;
+  return Buffer.concat([Buffer.from(header, 'utf8'), body.bytes]);
+}
+
+function parsePayload(payload: Buffer) {
+  const newline = payload.indexOf(NEWLINE);
+  const header = payload.toString('utf8', 0, newline);
+  const comma = header.indexOf(',');
+  const space = header.indexOf(' ', comma);
+  const encodingAt = space + 1;
+  const etagEnd = header.indexOf(' ', encodingAt + 2);
+  const encoding: BodyEncoding = header[encodingAt] === 'g' ? 'gzip' : 'identity';
   return {
-    neverExpires: payload[0] === 'n',
-    swrMs: Number(payload.slice(1, comma)),
-    graceMs: Number(payload.slice(comma + 1, space)),
-    tags: JSON.parse(payload.slice(space + 1, newline)) as string[],
-    body: payload.slice(newline + 1),
+    neverExpires: header[0] === 'n',
+    swrMs: Number(header.slice(1, comma)),
+    graceMs: Number(header.slice(comma + 1, space)),
+    tags: JSON.parse(header.slice(etagEnd + 1)) as string[],
+    body: new StoredBody(
+      payload.subarray(newline + 1),
+      encoding,
+      header.slice(encodingAt + 2, etagEnd),
+    ),
   };
+}
+
+/** An entry Redis served, kept in process; valid while the epoch and scope clock stay. */
+interface NearEntry {
+  body: StoredBody;
+  tags: string[];
+  neverExpires: boolean;
+  /** When its TTL runs out (clock ms). */
+  freshUntil: number;
+  epoch: string;
+  clock: string;
 }
 
 /** The response store on Redis; works the same on Redis Cluster (one hash slot per scope). */
@@ -264,13 +314,24 @@ export function createRedisStore(options: RedisStoreOptions): ResponseStore {
   const maxTtlMs = options.maxTtlMs ?? DEFAULT_MAX_TTL_MS;
   const indexMax = options.indexMax ?? DEFAULT_INDEX_MAX;
   const onError = options.onError ?? (() => {});
+  const now = options.now ?? (() => performance.now());
   const keys = redisKeys(options.prefix);
+  const isCluster = (redis as Cluster).isCluster === true;
   redis.on('error', onError);
   // The last epoch a lookup read: each lookup sends it and reads the real one in the same round
   // trip; when they differ (a purge), the lookup is repeated with the new one.
   let epoch = '';
+  const nearMaxBytes = options.nearMaxBytes ?? 0;
+  const near =
+    nearMaxBytes > 0
+      ? new LRUCache<string, NearEntry>({
+          maxSize: nearMaxBytes,
+          sizeCalculation: (entry) => entry.body.bytes.length + 256,
+        })
+      : null;
+  let nearHits = 0;
 
-  async function run(s: Script, scriptKeys: string[], args: (string | number)[]): Promise<unknown> {
+  async function run(s: Script, scriptKeys: string[], args: (string | number | Buffer)[]) {
     try {
       return await redis.evalsha(s.sha, scriptKeys.length, ...scriptKeys, ...args);
     } catch (error) {
@@ -279,8 +340,28 @@ export function createRedisStore(options: RedisStoreOptions): ResponseStore {
     }
   }
 
-  /** Hit: [1, payload, pttl]; expired: [2, payload, pttl, clock, generation]; miss: [0, clock, generation]. */
-  type Reply = (string | number)[];
+  // ioredis has the Buffer variants of EVAL and EVALSHA (on Cluster too) but doesn't type them.
+  const buffers = redis as unknown as {
+    evalshaBuffer(...args: (string | number)[]): Promise<unknown>;
+    evalBuffer(...args: (string | number)[]): Promise<unknown>;
+  };
+
+  /** The same with every string of the reply as a Buffer (the payload is bytes). */
+  async function runBuffer(s: Script, scriptKeys: string[], args: string[]) {
+    try {
+      return await buffers.evalshaBuffer(s.sha, scriptKeys.length, ...scriptKeys, ...args);
+    } catch (error) {
+      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+      return buffers.evalBuffer(s.source, scriptKeys.length, ...scriptKeys, ...args);
+    }
+  }
+
+  /**
+   * Hit: [1, payload, pttl, clock]; expired: [2, payload, pttl, clock, generation];
+   * miss: [0, clock, generation]. Strings arrive as Buffers, integers as numbers.
+   */
+  type Reply = (Buffer | number)[];
+  const str = (value: Buffer | number | undefined) => (value === undefined ? '' : String(value));
 
   async function lookupOnce(scope: string, key: string) {
     // The epoch the script compares with: `epoch` may change while this lookup is in flight.
@@ -288,7 +369,7 @@ export function createRedisStore(options: RedisStoreOptions): ResponseStore {
     // Sent together: one round trip. On Redis Cluster they may go to two nodes, still at once.
     const [current, reply] = await Promise.all([
       redis.get(keys.epoch),
-      run(
+      runBuffer(
         LOOKUP,
         [keys.entry(scope, schemaHash, key), keys.seq(scope)],
         [keys.version(scope, ''), expected],
@@ -297,10 +378,57 @@ export function createRedisStore(options: RedisStoreOptions): ResponseStore {
     return { current, reply, expected };
   }
 
+  /** The epoch and the scope's clock as they are now, in one round trip. */
+  async function epochAndClock(scope: string): Promise<[string | null, string | null]> {
+    if (isCluster) {
+      // Two slots: two commands, sent at once (auto-pipelined when the client is).
+      return Promise.all([redis.get(keys.epoch), redis.get(keys.seq(scope))]);
+    }
+    return (await redis.mget(keys.epoch, keys.seq(scope))) as [string | null, string | null];
+  }
+
+  /**
+   * The in-process copy, when one round trip shows it is still what Redis would serve: no
+   * purge (the epoch) and no invalidation in its scope (the clock, which every invalidation
+   * raises and which a lost clock can't repeat) since Redis served it.
+   */
+  async function nearLookup(scope: string, key: string, nearKey: string) {
+    const copy = near?.get(nearKey);
+    if (!copy) return null;
+    const at = now();
+    if (!copy.neverExpires && at >= copy.freshUntil) {
+      near?.delete(nearKey);
+      return null;
+    }
+    const [current, clock] = await epochAndClock(scope);
+    if (current === copy.epoch && clock === copy.clock) {
+      const left = copy.freshUntil - now();
+      if (copy.neverExpires || left > 0) {
+        nearHits++;
+        return {
+          hit: true as const,
+          body: copy.body,
+          tags: copy.tags,
+          ttlMs: copy.neverExpires ? null : Math.ceil(left),
+          near: true,
+        };
+      }
+    }
+    near?.delete(nearKey);
+    if (current !== null && current !== epoch) epoch = current;
+    return null;
+  }
+
   return {
     backend: 'REDIS',
 
     async lookup(scope, key): Promise<LookupResult> {
+      const nearKey = `${scope}\0${key}`;
+      if (near) {
+        const copy = await nearLookup(scope, key, nearKey);
+        if (copy) return copy;
+      }
+      const startedAt = now();
       let { current, reply, expected } = await lookupOnce(scope, key);
       if (current !== null && current !== expected) {
         // A purge since this process last looked: look again under the new epoch.
@@ -308,7 +436,8 @@ export function createRedisStore(options: RedisStoreOptions): ResponseStore {
         ({ current, reply, expected } = await lookupOnce(scope, key));
       }
       const code = Number(reply[0]);
-      const [clock, generation] = code === 0 ? [reply[1], reply[2]] : [reply[3], reply[4]];
+      const [clock, generation] =
+        code === 0 ? [str(reply[1]), str(reply[2])] : [str(reply[3]), str(reply[4])];
       if (current === null || current !== expected) {
         // No epoch (never purged, evicted, a Redis that lost its data): create one. Entries
         // saved before recorded another, so none of them is served; the save that follows
@@ -320,36 +449,37 @@ export function createRedisStore(options: RedisStoreOptions): ResponseStore {
           hit: false,
           seq,
           epoch: fresh && code !== 1 ? Number(epoch) : -1,
-          generation: String(generation ?? ''),
+          generation,
           stale: null,
         };
       }
       if (code === 0) {
-        return {
-          hit: false,
-          seq: Number(clock),
-          epoch: Number(current),
-          generation: String(generation),
-          stale: null,
-        };
+        return { hit: false, seq: Number(clock), epoch: Number(current), generation, stale: null };
       }
-      const payload = parsePayload(String(reply[1]));
+      const payload = parsePayload(reply[1] as Buffer);
       const pttl = Number(reply[2]);
       if (code === 1) {
-        return {
-          hit: true,
-          body: payload.body,
-          tags: payload.tags,
-          ttlMs: payload.neverExpires ? null : Math.max(0, pttl - payload.graceMs),
-        };
+        const ttlMs = payload.neverExpires ? null : Math.max(0, pttl - payload.graceMs);
+        if (near && clock !== '') {
+          near.set(nearKey, {
+            body: payload.body,
+            tags: payload.tags,
+            neverExpires: payload.neverExpires,
+            // From before the round trip: the copy never outlives the entry.
+            freshUntil: startedAt + (ttlMs ?? pttl),
+            epoch: current,
+            clock,
+          });
+        }
+        return { hit: true, body: payload.body, tags: payload.tags, ttlMs };
       }
       return {
         hit: false,
         seq: Number(clock),
         epoch: Number(current),
-        generation: String(generation),
+        generation,
         stale: {
-          body: payload.body,
+          body: payload.body.text(),
           tags: payload.tags,
           expiredMs: Math.max(0, payload.graceMs - pttl),
           swrMs: payload.swrMs,
@@ -363,8 +493,13 @@ export function createRedisStore(options: RedisStoreOptions): ResponseStore {
       const px = storedTtlMs(entry.ttlMs, maxTtlMs) + grace;
       const neverExpires = entry.ttlMs === null || entry.ttlMs === Number.POSITIVE_INFINITY;
       const expanded = expandTags(entry.tags);
-      const swr = neverExpires ? 0 : Math.ceil(entry.swrMs ?? 0);
-      const payload = `${neverExpires ? 'n' : 'e'}${swr},${grace} ${JSON.stringify(entry.tags)}\n${entry.body}`;
+      const payload = payloadOf({
+        neverExpires,
+        swrMs: neverExpires ? 0 : Math.ceil(entry.swrMs ?? 0),
+        graceMs: grace,
+        tags: entry.tags,
+        body: entry.prepared ?? prepareBody(entry.body),
+      });
       const stored = await run(
         SAVE,
         [keys.entry(scope, schemaHash, key), keys.seq(scope)],
@@ -398,6 +533,7 @@ export function createRedisStore(options: RedisStoreOptions): ResponseStore {
     async purge() {
       const value = String(await run(PURGE, [keys.epoch], []));
       epoch = value;
+      near?.clear();
       return Number(value);
     },
 
@@ -412,11 +548,15 @@ export function createRedisStore(options: RedisStoreOptions): ResponseStore {
       };
     },
 
+    nearStats: () =>
+      near && { hits: nearHits, entries: near.size, bytes: near.calculatedSize ?? 0 },
+
     async ping() {
       await redis.ping();
     },
 
     async close() {
+      near?.clear();
       redis.off('error', onError);
     },
   };

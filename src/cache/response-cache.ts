@@ -5,6 +5,7 @@ import type { Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import type { TenantViewer } from '../context.js';
 import type { RequestAuth } from '../request-auth.js';
+import { prepareBody } from './body.js';
 import type { ResilientStore } from './breaker.js';
 import { analyticsMaxTtlMs, analyticsTtlMs, type TtlPolicy } from './policy.js';
 import { createResultWalker } from './result-entities.js';
@@ -20,11 +21,6 @@ export interface HandOver {
   /** The store's answer (a miss), or null when it was down. */
   found: LookupResult | null;
   startedAt: number;
-}
-
-/** The ETag of a stored body: the same bytes give the same tag on every instance. */
-export function etagOf(body: string): string {
-  return `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
 }
 
 /** extensions.cache under CACHE_DEBUG. */
@@ -106,6 +102,8 @@ export interface ResponseCacheOptions {
   flightLingerMs?: number;
   /** The largest body stored, in bytes (CACHE_MAX_ENTRY_BYTES); a larger one is served only. */
   maxEntryBytes?: number;
+  /** Bodies of this many bytes or more are stored gzipped (CACHE_COMPRESS_MIN_BYTES; 0: never). */
+  compressMinBytes?: number;
   /** Mixed into every key: entries admitted under other query limits are never served. */
   keySalt?: string;
   /**
@@ -251,9 +249,11 @@ export function createResponseCache(options: ResponseCacheOptions) {
         if (Buffer.byteLength(body) > maxEntryBytes) return;
         const finite = Number.isFinite(ttlMs) ? Math.ceil(ttlMs) : null;
         state.debug = { hit: false, ttl: finite === null ? null : finite / 1000, tags };
-        state.etag = etagOf(body);
+        const prepared = prepareBody(body, options.compressMinBytes ?? 0);
+        state.etag = prepared.etag;
         state.pendingSave = store.save(state.scope, state.key, {
           body,
+          prepared,
           tags,
           ttlMs: finite,
           seenSeq: state.seen.seq,
@@ -337,8 +337,9 @@ export function createResponseCache(options: ResponseCacheOptions) {
         ttl: found.ttlMs === null ? null : found.ttlMs / 1000,
         tags: found.tags,
       };
-      state.etag = etagOf(found.body);
-      const body = options.debug ? withDebug(found.body, state.debug) : found.body;
+      state.etag = found.body.etag;
+      const text = found.body.text();
+      const body = options.debug ? withDebug(text, state.debug) : text;
       setResult({ stringify: () => body } as ExecutionResult);
     },
     async onExecutionResult({ request, result, setResult }) {

@@ -69,6 +69,7 @@ export function createCacheRuntime(options: CacheRuntimeOptions) {
       redis: client as Redis,
       prefix: config.prefix,
       schemaHash: schemaHash(options.schema),
+      nearMaxBytes: config.nearMaxBytes,
       onError: (err) => log.debug({ err }, 'redis error'),
     });
     base = withTopologyInfo(
@@ -96,6 +97,7 @@ export function createCacheRuntime(options: CacheRuntimeOptions) {
 
   stats.provide({
     fallbackActive: () => store?.state().fallbackActive ?? false,
+    nearStats: () => store?.nearStats() ?? null,
     storeInfo: async () => {
       const info = store ? await store.info() : null;
       if (!info) throw new Error('store unavailable');
@@ -122,6 +124,7 @@ export function createCacheRuntime(options: CacheRuntimeOptions) {
     schema: options.schema,
     policy,
     maxEntryBytes: config.maxEntryBytes,
+    compressMinBytes: config.compressMinBytes,
     keySalt: options.keySalt,
     stats,
     auth: options.auth,

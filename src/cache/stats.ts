@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { NearStats } from './store.js';
 
 export type CacheOutcome = 'hit' | 'miss' | 'stale' | 'bypass';
 
@@ -226,6 +227,7 @@ export function createCacheStats(options: CacheStatsOptions = {}) {
       keys: null,
       usedMemoryBytes: null,
     }),
+    nearStats: (): NearStats | null => null,
   };
 
   const registry = new Registry();
@@ -280,6 +282,26 @@ export function createCacheStats(options: CacheStatsOptions = {}) {
     }
     return storeInfo;
   };
+  new Counter({
+    name: 'hotpath_cache_near_hits_total',
+    help: "Redis hits served from the process's copy after one round trip proved it valid.",
+    registers: [registry],
+    collect() {
+      const near = providers.nearStats();
+      if (near) {
+        this.reset();
+        this.inc(near.hits);
+      }
+    },
+  });
+  new Gauge({
+    name: 'hotpath_cache_near_bytes',
+    help: "Bytes of Redis entries kept in this process's copies (CACHE_NEAR_MAX_BYTES).",
+    registers: [registry],
+    collect() {
+      this.set(providers.nearStats()?.bytes ?? 0);
+    },
+  });
   new Gauge({
     name: 'hotpath_cache_keys',
     help: "Keys in the store: Redis's DBSIZE or the in-memory entries.",
@@ -307,6 +329,10 @@ export function createCacheStats(options: CacheStatsOptions = {}) {
     },
   });
 
+  // The labelled series resolved once: record() hashes no labels.
+  const outcomes = ['hit', 'miss', 'stale', 'bypass'] as const;
+  const requestsBy = Object.fromEntries(outcomes.map((o) => [o, requests.labels(o)]));
+  const latencyBy = Object.fromEntries(outcomes.map((o) => [o, latency.labels(o)]));
   // Field names built once: record() allocates no strings.
   const HIT_LATENCY = LATENCY_BOUNDS_MS.map((_, i) => `lh:${i}`);
   const MISS_LATENCY = LATENCY_BOUNDS_MS.map((_, i) => `lm:${i}`);
@@ -367,8 +393,8 @@ export function createCacheStats(options: CacheStatsOptions = {}) {
     registry,
     startedAt,
     record(outcome: CacheOutcome, operationName: string | null | undefined, seconds: number) {
-      requests.inc({ outcome });
-      latency.observe({ outcome }, seconds);
+      requestsBy[outcome].inc();
+      latencyBy[outcome].observe(seconds);
       const bucket = bucketAt(now());
       if (outcome === 'bypass') {
         add(totals, 'b');

@@ -35,6 +35,8 @@
  * creates a new one.
  */
 
+import type { StoredBody } from './body.js';
+
 export type CacheBackendName = 'REDIS' | 'MEMORY';
 
 /** An entry whose TTL ran out, but which no write invalidated (DESIGN §8). */
@@ -48,8 +50,11 @@ export interface StaleEntry {
 }
 
 export type LookupResult =
-  /** `ttlMs`: the remaining time to live in ms, null when the entry never expires. */
-  | { hit: true; body: string; tags: string[]; ttlMs: number | null }
+  /**
+   * `ttlMs`: the remaining time to live in ms, null when the entry never expires. `near`: served
+   * by the Redis store's in-process copy, after one round trip proved it still valid.
+   */
+  | { hit: true; body: StoredBody; tags: string[]; ttlMs: number | null; near?: boolean }
   /**
    * `seq`: the scope's clock at the time of the lookup; `epoch`: the epoch the lookup used.
    * Both go back into the save that follows the execution. `generation`: the scope's last
@@ -61,6 +66,8 @@ export type LookupResult =
 export interface SaveEntry {
   /** The serialized response. */
   body: string;
+  /** The same, prepared (ETag, compression); prepared without compression when absent. */
+  prepared?: StoredBody;
   /** e.g. `['Agenda:u1:2026-11-22', 'Appointment:a1', 'User:u1']`; prefixes are added on save. */
   tags: string[];
   /** Time to live in ms; null means no expiry (the store still bounds it by its maxTtlMs). */
@@ -88,6 +95,13 @@ export interface StoreInfo {
   connectedClients: number | null;
 }
 
+export interface NearStats {
+  /** Hits served from a copy, after the round trip that proved it valid. */
+  hits: number;
+  entries: number;
+  bytes: number;
+}
+
 export interface ResponseStore {
   readonly backend: CacheBackendName;
   lookup(scope: string, key: string): Promise<LookupResult>;
@@ -107,6 +121,8 @@ export interface ResponseStore {
    */
   purge(): Promise<number>;
   info(): Promise<StoreInfo>;
+  /** The Redis store's in-process copies (absent elsewhere, or null when turned off). */
+  nearStats?(): NearStats | null;
   ping(): Promise<void>;
   close(): Promise<void>;
 }

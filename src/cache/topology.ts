@@ -21,13 +21,15 @@ const reconnect = (attempt: number) => Math.min(50 * 2 ** attempt, 1_000);
 
 /**
  * The options every connection shares: no offline queue (a command while disconnected rejects
- * at once instead of waiting for a reconnect), every command bounded by the cache timeout, no
+ * at once instead of waiting for a reconnect), auto-pipelining, every command bounded by the cache timeout, no
  * retry of a failed command (the breaker decides), reconnection forever in the background, and
  * the ACL user, password and TLS CA of the configuration.
  */
 function connectionOptions(config: RedisConfig, timeoutMs: number): RedisOptions {
   return {
     enableOfflineQueue: false,
+    // Commands issued in the same tick go out in one write: concurrent hits share round trips.
+    enableAutoPipelining: true,
     commandTimeout: timeoutMs,
     maxRetriesPerRequest: 0,
     connectTimeout: Math.max(1_000, timeoutMs * 20),
@@ -76,6 +78,7 @@ export function createRedisClient(config: RedisConfig, options: RedisClientOptio
       const { retryStrategy: _perNode, ...redisOptions } = common;
       return new Cluster(topology.nodes, {
         enableOfflineQueue: false,
+        enableAutoPipelining: true,
         // A node that went away is dropped from the pool; the cluster reconnects through the
         // others, forever.
         clusterRetryStrategy: reconnect,

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { etagOf, operationNameIn, requestKey, withDebug } from '../cache/response-cache.js';
+import { operationNameIn, requestKey, withDebug } from '../cache/response-cache.js';
 import type { CacheRuntime } from '../cache/runtime.js';
 import { checkParams, type Limits } from '../limits.js';
 import type { RequestAuth } from '../request-auth.js';
@@ -54,6 +54,20 @@ function mediaTypeFor(accept: string | undefined): string | null {
   return chosen && JSON_TYPES.includes(chosen) ? chosen : null;
 }
 
+/** `decide` for up to 256 distinct header values, remembered. */
+function remembered<T>(decide: (header: string | undefined) => T) {
+  const decided = new Map<string, T>();
+  return (header: string | undefined): T => {
+    const key = header ?? '';
+    let value = decided.get(key);
+    if (value === undefined) {
+      value = decide(header);
+      if (decided.size < 256) decided.set(key, value);
+    }
+    return value;
+  };
+}
+
 /**
  * The path a repeat takes (DESIGN §1, §10), in front of Yoga on node:http: parse, authenticate,
  * key, look up, write. No Fetch Request or Response, no parse, validation or execution; the
@@ -64,17 +78,9 @@ function mediaTypeFor(accept: string | undefined): string | null {
 export function createHitPath(deps: HitPathDeps) {
   const { cache } = deps;
   const responseCache = cache.responseCache;
-  // Accept headers are the client's: the negotiated types are remembered for a bounded set.
-  const mediaTypes = new Map<string, string | null>();
-  const mediaTypeOf = (accept: string | undefined) => {
-    const header = accept ?? '';
-    let type = mediaTypes.get(header);
-    if (type === undefined) {
-      type = mediaTypeFor(accept);
-      if (mediaTypes.size < 256) mediaTypes.set(header, type);
-    }
-    return type;
-  };
+  // Accept headers are the client's: what they negotiate is remembered for a bounded set.
+  const mediaTypeOf = remembered(mediaTypeFor);
+  const acceptsGzipOf = remembered(acceptsGzip);
 
   /** Answers the request from the cache and returns true, or returns false and leaves it. */
   return async function serveHit(
@@ -101,13 +107,17 @@ export function createHitPath(deps: HitPathDeps) {
       responseCache.handOver(req, { scope: viewer.tenantId, key, found, startedAt });
       return false;
     }
-    const etag = etagOf(found.body);
+    const body = found.body;
+    // A gzipped entry goes out as it is stored to clients that accept gzip; that
+    // representation has its own ETag.
+    const gzip = body.encoding === 'gzip' && acceptsGzipOf(req.headers['accept-encoding']);
+    const etag = gzip ? `${body.etag.slice(0, -1)}-gzip"` : body.etag;
     const seconds = (performance.now() - startedAt) / 1000;
     const headers: Record<string, string> = {
       'x-cache': 'HIT',
       etag,
       'cache-control': 'private, no-cache',
-      vary: 'Authorization',
+      vary: body.encoding === 'gzip' ? 'Authorization, Accept-Encoding' : 'Authorization',
       'server-timing': `cache;desc="HIT";dur=${(seconds * 1000).toFixed(3)}`,
     };
     const origin = req.headers.origin;
@@ -115,30 +125,58 @@ export function createHitPath(deps: HitPathDeps) {
       // Yoga's default CORS answer to a simple request.
       headers['access-control-allow-origin'] = origin;
       headers['access-control-allow-credentials'] = 'true';
-      headers.vary = 'Origin, Authorization';
+      headers.vary = `Origin, ${headers.vary}`;
     }
     const stats = cache.stats;
     const name = operationName ?? operationNameIn(params.query);
-    if (req.headers['if-none-match'] === etag) {
+    const ifNoneMatch = req.headers['if-none-match'];
+    if (ifNoneMatch !== undefined && etagMatches(ifNoneMatch, etag)) {
       res.writeHead(304, headers);
       res.end();
       stats.record('hit', name, seconds);
       return true;
     }
-    const body = deps.debug
-      ? withDebug(found.body, {
-          hit: true,
-          ttl: found.ttlMs === null ? null : found.ttlMs / 1000,
-          tags: found.tags,
-        })
-      : found.body;
     headers['content-type'] = `${contentType}; charset=utf-8`;
-    headers['content-length'] = String(Buffer.byteLength(body));
+    let bytes: Buffer;
+    if (deps.debug) {
+      const ttl = found.ttlMs === null ? null : found.ttlMs / 1000;
+      bytes = Buffer.from(withDebug(body.text(), { hit: true, ttl, tags: found.tags }));
+    } else if (gzip) {
+      headers['content-encoding'] = 'gzip';
+      bytes = body.bytes;
+    } else {
+      bytes = body.identity();
+    }
+    headers['content-length'] = String(bytes.length);
     res.writeHead(200, headers);
-    res.end(body);
+    res.end(bytes);
     stats.record('hit', name, seconds);
     return true;
   };
+}
+
+/** If-None-Match: `*`, or a list of (possibly weak) tags, compared weakly (RFC 9110 13.1.2). */
+function etagMatches(header: string, etag: string): boolean {
+  if (header === etag || header.trim() === '*') return true;
+  for (const part of header.split(',')) {
+    const tag = part.trim();
+    if ((tag.startsWith('W/') ? tag.slice(2) : tag) === etag) return true;
+  }
+  return false;
+}
+
+/** Whether an Accept-Encoding header takes gzip: `gzip` or `*` with a q above 0. */
+function acceptsGzip(header: string | undefined): boolean {
+  if (!header) return false;
+  let star = false;
+  for (const part of header.toLowerCase().split(',')) {
+    const [coding, ...params] = part.split(';').map((p) => p.trim());
+    const q = params.find((p) => p.startsWith('q='));
+    const accepted = q === undefined || Number(q.slice(2)) > 0;
+    if (coding === 'gzip' || coding === 'x-gzip') return accepted;
+    if (coding === '*') star = accepted;
+  }
+  return star;
 }
 
 export type HitPath = ReturnType<typeof createHitPath>;

@@ -3,6 +3,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis, type RedisOptions } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { etagOf, prepareBody } from '../../src/cache/body.js';
 import { createMemoryStore } from '../../src/cache/memory-store.js';
 import { createRedisStore, redisKeys } from '../../src/cache/redis-store.js';
 import {
@@ -68,6 +69,13 @@ const factories = [
     name: 'redis',
     create: async (): Promise<ResponseStore> =>
       createRedisStore({ redis: await connect(), prefix, schemaHash }),
+  },
+  {
+    // The same semantics with the in-process copies in front (test/cache/near.test.ts has what
+    // is theirs alone).
+    name: 'redis with near copies',
+    create: async (): Promise<ResponseStore> =>
+      createRedisStore({ redis: await connect(), prefix, schemaHash, nearMaxBytes: 1_048_576 }),
   },
   {
     name: 'memory',
@@ -147,7 +155,7 @@ describe.each(factories)('$name store', ({ name, create }) => {
     store = await create();
     // The first lookup creates the epoch when Redis has none.
     await store.lookup(randomUUID(), 'first');
-    epoch = name === 'redis' ? await redisEpoch() : 0;
+    epoch = name.startsWith('redis') ? await redisEpoch() : 0;
   });
 
   afterAll(async () => {
@@ -155,7 +163,7 @@ describe.each(factories)('$name store', ({ name, create }) => {
   });
 
   it('reports its backend', () => {
-    expect(store.backend).toBe(name === 'redis' ? 'REDIS' : 'MEMORY');
+    expect(store.backend).toBe(name.startsWith('redis') ? 'REDIS' : 'MEMORY');
   });
 
   it('misses with the scope clock, which each invalidation raises, and a new generation', async () => {
@@ -190,12 +198,33 @@ describe.each(factories)('$name store', ({ name, create }) => {
       }),
     ).toBe('stored');
     const result = await store.lookup(scope, 'abc123');
-    expect(result).toMatchObject({ hit: true, body, tags });
+    expect(result).toMatchObject({ hit: true, tags });
     if (!result.hit) throw new Error('expected a hit');
+    expect(result.body.text()).toBe(body);
+    expect(result.body).toMatchObject({ encoding: 'identity', etag: etagOf(body) });
+    expect(result.body.bytes.equals(Buffer.from(body))).toBe(true);
     expect(result.ttlMs).toBeGreaterThan(55_000);
     expect(result.ttlMs).toBeLessThanOrEqual(60_000);
     expect(await store.lookup(scope, 'abc124')).toMatchObject({ hit: false, epoch });
     expect(await store.lookup('ops', 'abc123')).toMatchObject({ hit: false });
+  });
+
+  it('keeps a gzipped body as its bytes, with the ETag of its JSON', async () => {
+    const scope = randomUUID();
+    const body = JSON.stringify({ data: { rows: Array.from({ length: 500 }, (_, i) => i) } });
+    const prepared = prepareBody(body, 1_024);
+    expect(prepared.encoding).toBe('gzip');
+    const seen = await miss(store, scope, 'gz');
+    expect(await store.save(scope, 'gz', entry(['Report:r1'], seen, { body, prepared }))).toBe(
+      'stored',
+    );
+    const result = await store.lookup(scope, 'gz');
+    if (!result.hit) throw new Error('expected a hit');
+    expect(result.body.encoding).toBe('gzip');
+    expect(result.body.bytes.equals(prepared.bytes)).toBe(true);
+    expect(result.body.bytes.length).toBeLessThan(Buffer.byteLength(body) / 2);
+    expect(result.body.etag).toBe(etagOf(body));
+    expect(result.body.text()).toBe(body);
   });
 
   it('reports ttlMs null for an entry saved without expiry', async () => {
@@ -325,13 +354,13 @@ describe.each(factories)('$name store', ({ name, create }) => {
     await store.invalidate(scope, ['User:u1']);
     const before = await miss(store, scope, 'k');
     expect(before).toMatchObject({ hit: false, epoch });
-    if (name === 'redis') expect(before.epoch).toBe(await redisEpoch());
+    if (name.startsWith('redis')) expect(before.epoch).toBe(await redisEpoch());
     const purged = await purge();
     expect(purged).toBeGreaterThan(before.epoch);
     // The seq belongs to the scope, not to the epoch: a purge leaves it alone.
     expect(await store.lookup(scope, 'k')).toMatchObject({ hit: false, epoch: purged });
     expect(await store.lookup(randomUUID(), 'k')).toMatchObject({ hit: false, epoch: purged });
-    if (name === 'redis') expect(await redisEpoch()).toBe(purged);
+    if (name.startsWith('redis')) expect(await redisEpoch()).toBe(purged);
     const again = await purge();
     expect(again).toBeGreaterThan(purged);
     expect(await store.lookup(scope, 'k')).toMatchObject({ hit: false, epoch: again });
@@ -358,7 +387,7 @@ describe.each(factories)('$name store', ({ name, create }) => {
     expect(await lookupAndSave(store, randomUUID(), 'i', ['User:u1'])).toBe('stored');
     const info = await store.info();
     expect(info.keys).toBeGreaterThan(0);
-    if (name === 'redis') {
+    if (name.startsWith('redis')) {
       expect(info.version).toMatch(/^\d+\.\d+/);
       expect(info.usedMemoryBytes).toBeGreaterThan(0);
       expect(info.connectedClients).toBeGreaterThan(0);

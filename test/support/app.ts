@@ -109,6 +109,8 @@ export function testCacheConfig(overrides: Partial<CacheConfig> = {}): CacheConf
     breakerThreshold: 3,
     probeIntervalMs: 200,
     maxEntryBytes: 1_048_576,
+    compressMinBytes: 8_192,
+    nearMaxBytes: 64 * 1_048_576,
     statsFlushMs: 200,
     ttlOverrides: {},
     swrTypes: ['MegaStats', 'AnalyticsReport'],

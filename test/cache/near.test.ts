@@ -1,0 +1,214 @@
+/**
+ * The Redis store's in-process copies (CACHE_NEAR_MAX_BYTES, issue 8): a copy is served only
+ * after one round trip shows that neither the epoch nor the scope's clock moved since Redis
+ * served it, so whatever another instance or Redis itself does, a copy is never staler than
+ * Redis. test/cache/store.test.ts runs the store's whole contract with copies on as well, and
+ * the two-instance chaos test (test/cache/chaos.test.ts) runs with them on by default.
+ */
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRedisStore, redisKeys } from '../../src/cache/redis-store.js';
+import type { LookupResult, ResponseStore } from '../../src/cache/store.js';
+import { type RedisServer, sharedRedisUrl, startRedisServer } from '../support/redis.js';
+
+const schemaHash = 'near1';
+const clients: Redis[] = [];
+
+async function connect(url: string): Promise<Redis> {
+  const client = new Redis(url, {
+    enableOfflineQueue: false,
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+    commandTimeout: 2_000,
+  });
+  clients.push(client);
+  await client.connect();
+  return client;
+}
+
+type Miss = Extract<LookupResult, { hit: false }>;
+
+/** Lookup (a miss), then save under it, as a request does. */
+async function put(
+  store: ResponseStore,
+  scope: string,
+  key: string,
+  tags: string[],
+  ttlMs = 60_000,
+) {
+  const seen = (await store.lookup(scope, key)) as Miss;
+  if (seen.hit) throw new Error('expected a miss');
+  const body = JSON.stringify({ data: { key, tags } });
+  const saved = await store.save(scope, key, {
+    body,
+    tags,
+    ttlMs,
+    seenSeq: seen.seq,
+    seenEpoch: seen.epoch,
+  });
+  expect(saved).toBe('stored');
+  return body;
+}
+
+const nearOf = (result: LookupResult) => (result.hit ? (result.near ?? false) : null);
+
+describe('near copies on the shared Redis', () => {
+  const prefix = `hp-near-${randomUUID().slice(0, 8)}`;
+  let raw: Redis;
+  let a: ResponseStore;
+  let b: ResponseStore;
+  let clock = 1_000;
+
+  beforeAll(async () => {
+    raw = await connect(sharedRedisUrl());
+    const options = { prefix, schemaHash, nearMaxBytes: 1_048_576, now: () => clock };
+    a = createRedisStore({ ...options, redis: await connect(sharedRedisUrl()) });
+    b = createRedisStore({ ...options, redis: await connect(sharedRedisUrl()) });
+  });
+
+  afterAll(async () => {
+    let cursor = '0';
+    do {
+      const [next, keys] = await raw.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await raw.del(...keys);
+    } while (cursor !== '0');
+  });
+
+  it('serves the second hit from the copy, with the same bytes, tags and ETag', async () => {
+    const scope = randomUUID();
+    const body = await put(a, scope, 'k', ['Agenda:u1:2026-11-22']);
+    const first = await a.lookup(scope, 'k');
+    const second = await a.lookup(scope, 'k');
+    expect(nearOf(first)).toBe(false);
+    expect(nearOf(second)).toBe(true);
+    if (!first.hit || !second.hit) throw new Error('expected hits');
+    expect(second.body.text()).toBe(body);
+    expect(second.body.etag).toBe(first.body.etag);
+    expect(second.tags).toEqual(['Agenda:u1:2026-11-22']);
+    expect(a.nearStats?.()).toMatchObject({
+      hits: expect.any(Number),
+      entries: expect.any(Number),
+    });
+  });
+
+  it("misses at once after another instance's invalidation, even of an unrelated tag", async () => {
+    const scope = randomUUID();
+    await put(a, scope, 'k', ['Agenda:u1:2026-11-22']);
+    await put(a, scope, 'other', ['Service:s9']);
+    await a.lookup(scope, 'k');
+    expect(nearOf(await a.lookup(scope, 'k'))).toBe(true);
+    await b.lookup(scope, 'other');
+    // B invalidates: A's very next lookup must not use its copy.
+    expect(await b.invalidate(scope, ['Agenda:u1'])).toBe(1);
+    expect(await a.lookup(scope, 'k')).toMatchObject({ hit: false });
+    // An unrelated invalidation moves the clock too: the copy goes, Redis still has the entry.
+    await a.lookup(scope, 'other');
+    expect(nearOf(await a.lookup(scope, 'other'))).toBe(true);
+    await b.invalidate(scope, ['Template:t1']);
+    expect(nearOf(await a.lookup(scope, 'other'))).toBe(false);
+    expect(nearOf(await a.lookup(scope, 'other'))).toBe(true);
+  });
+
+  it("misses after another instance's purge", async () => {
+    const scope = randomUUID();
+    await put(a, scope, 'k', ['User:u1']);
+    await a.lookup(scope, 'k');
+    expect(nearOf(await a.lookup(scope, 'k'))).toBe(true);
+    await b.purge();
+    expect(await a.lookup(scope, 'k')).toMatchObject({ hit: false });
+  });
+
+  it('goes back to Redis when the scope clock was lost, and when the copy outlived its TTL', async () => {
+    const scope = randomUUID();
+    await put(a, scope, 'k', ['User:u1'], 60_000);
+    await a.lookup(scope, 'k');
+    expect(nearOf(await a.lookup(scope, 'k'))).toBe(true);
+    await raw.del(redisKeys(prefix).seq(scope));
+    // No clock: nothing proves the copy; Redis decides (the entry's versions are intact).
+    expect(nearOf(await a.lookup(scope, 'k'))).toBe(false);
+    // The Redis hit above read no clock either, so it kept no copy.
+    expect(nearOf(await a.lookup(scope, 'k'))).toBe(false);
+
+    const timed = randomUUID();
+    await put(a, timed, 't', ['User:u2'], 60_000);
+    await a.lookup(timed, 't');
+    expect(nearOf(await a.lookup(timed, 't'))).toBe(true);
+    clock += 61_000; // the copy's TTL ran out (Redis's real one has not)
+    expect(nearOf(await a.lookup(timed, 't'))).toBe(false);
+  });
+
+  it('keeps no more bytes than CACHE_NEAR_MAX_BYTES', async () => {
+    const small = createRedisStore({
+      redis: await connect(sharedRedisUrl()),
+      prefix,
+      schemaHash,
+      nearMaxBytes: 2_000,
+    });
+    const scope = randomUUID();
+    for (let i = 0; i < 10; i++) {
+      await put(small, scope, `k${i}`, [`User:u${i}`]);
+      await small.lookup(scope, `k${i}`);
+    }
+    const stats = small.nearStats?.();
+    expect(stats?.bytes).toBeLessThanOrEqual(2_000);
+    expect(stats?.entries).toBeGreaterThan(0);
+    expect(stats?.entries).toBeLessThan(10);
+  });
+});
+
+describe('near copies: one round trip per hit', () => {
+  let server: RedisServer;
+  let raw: Redis;
+
+  beforeAll(async () => {
+    server = await startRedisServer();
+    raw = await connect(server.url);
+  });
+
+  afterAll(async () => {
+    for (const client of clients) client.disconnect();
+    await server?.stop();
+  });
+
+  async function commands(): Promise<Record<string, number>> {
+    const info = await raw.info('commandstats');
+    const counts: Record<string, number> = {};
+    for (const match of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
+      // The test's own RESETSTAT and INFO are not the store's.
+      if (!/^(config|info)/.test(match[1])) counts[match[1]] = Number(match[2]);
+    }
+    return counts;
+  }
+
+  it('asks Redis for the epoch and the scope clock only (one MGET), not the entry', async () => {
+    const store = createRedisStore({
+      redis: await connect(server.url),
+      prefix: 'hp-near-rt',
+      schemaHash,
+      nearMaxBytes: 1_048_576,
+    });
+    const scope = randomUUID();
+    await put(store, scope, 'k', ['Agenda:u1:2026-11-22']);
+    expect(nearOf(await store.lookup(scope, 'k'))).toBe(false);
+    await raw.config('RESETSTAT');
+    for (let i = 0; i < 5; i++) expect(nearOf(await store.lookup(scope, 'k'))).toBe(true);
+    expect(await commands()).toEqual({ mget: 5 });
+  });
+
+  it('without copies a hit is one script and one GET of the epoch, sent together', async () => {
+    const store = createRedisStore({
+      redis: await connect(server.url),
+      prefix: 'hp-near-off',
+      schemaHash,
+    });
+    const scope = randomUUID();
+    await put(store, scope, 'k', ['Agenda:u1:2026-11-22']);
+    await raw.config('RESETSTAT');
+    for (let i = 0; i < 5; i++) expect(nearOf(await store.lookup(scope, 'k'))).toBe(false);
+    // Commandstats counts the script's own calls as well: HGETALL, MGET (the versions), PTTL
+    // and GET (the clock) in each EVALSHA, beside the GET of the epoch sent with it.
+    expect(await commands()).toEqual({ evalsha: 5, hgetall: 5, mget: 5, pttl: 5, get: 10 });
+  });
+});
