@@ -107,6 +107,7 @@ export function createApp(deps: AppDeps) {
     auth,
     logger: deps.logger,
     concurrency: deps.cache.warmConcurrency,
+    popular: cache.popular,
     clock,
   });
   /** What node:http serves: the hit path in front of Yoga. */

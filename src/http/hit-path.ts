@@ -101,6 +101,7 @@ export function createHitPath(deps: HitPathDeps) {
       responseCache.handOver(req, { scope: viewer.tenantId, key, found, startedAt });
       return false;
     }
+    cache.popular.record(viewer, key, params, true);
     const etag = etagOf(found.body);
     const seconds = (performance.now() - startedAt) / 1000;
     const headers: Record<string, string> = {
