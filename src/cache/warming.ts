@@ -58,15 +58,7 @@ export interface WarmerOptions {
 
 interface GraphQLErrorLike {
   message: string;
-  extensions?: { code?: unknown };
 }
-
-/** The APQ store no longer knows the hash (Apollo's PERSISTED_QUERY_NOT_FOUND). */
-const persistedQueryNotFound = (errors: GraphQLErrorLike[]) =>
-  errors.some(
-    (e) =>
-      e.extensions?.code === 'PERSISTED_QUERY_NOT_FOUND' || e.message === 'PersistedQueryNotFound',
-  );
 
 const PLAN_ORDER = `CASE u.plan WHEN 'ENTERPRISE' THEN 0 WHEN 'PRO' THEN 1 ELSE 2 END`;
 const ACTIVE_WINDOW_MS = 30 * 24 * 60 * 60 * 1000;
@@ -151,9 +143,9 @@ export function createWarmer(options: WarmerOptions) {
   /**
    * Sends a listed request again as it came: the same text, operation name and variables
    * (date-relative ones included: the recorded values, not today's), as the tenant that sent
-   * it. A persisted query goes by its hash; when the APQ store no longer knows the hash and the
-   * text is known, it is registered again (Apollo's protocol). A request that fails leaves the
-   * list: true when it did.
+   * it. A persisted query goes by its hash; when that fails (the APQ store forgot the hash, or
+   * the server takes no hash-only requests) and its text is known, it goes with both, as an
+   * Apollo client registers it. A request that fails leaves the list: true when it did.
    */
   async function replay(entry: PopularRequest): Promise<boolean> {
     const params: Record<string, unknown> = {};
@@ -165,7 +157,7 @@ export function createWarmer(options: WarmerOptions) {
       params.query = entry.query;
     }
     let errors = await send(entry.viewer, params);
-    if (entry.hash !== null && entry.query !== null && persistedQueryNotFound(errors)) {
+    if (errors.length && entry.hash !== null && entry.query !== null) {
       errors = await send(entry.viewer, { ...params, query: entry.query });
     }
     if (!errors.length) return false;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CacheConfig } from '../../src/config.js';
 import { User } from '../../src/db/entities/user.entity.js';
@@ -145,6 +146,39 @@ describe.each(stores)('warming what clients send, %s store', (_, cache) => {
     expect(fromA.data.megaStats.month.total).toBe(2);
     expect(fromB.data.megaStats.id).toContain(b.tenant.id);
     expect(fromB.data.megaStats.month.total).toBe(1);
+  });
+
+  it('warms a request sent with its text and a persisted-query hash', async () => {
+    app = await buildTestApp('sqlite', { cache: cache() });
+    const h = helpers(app);
+    const { tenant, key } = await app.createTenant('A');
+    const ana = await h.provider(key, tenant.id, 'Ana');
+    const sha256Hash = createHash('sha256').update(MY_SERVICES).digest('hex');
+    const body = JSON.stringify({
+      query: MY_SERVICES,
+      variables: { u: ana.userId },
+      extensions: { persistedQuery: { version: 1, sha256Hash } },
+    });
+    const send = async () => {
+      const res = await app.request('/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+        body,
+      });
+      const json = (await res.json()) as { errors?: unknown; data?: { services: unknown[] } };
+      expect(json.errors).toBeUndefined();
+      return res.headers.get('x-cache');
+    };
+    expect([await send(), await send()]).toEqual(['MISS', 'HIT']);
+    expect(h.popular().top()).toMatchObject([
+      { query: MY_SERVICES, hash: sha256Hash, variables: JSON.stringify({ u: ana.userId }) },
+    ]);
+
+    await h.ok(PURGE, {}, OPS_TOKEN);
+    // By its hash first; a server without (or having forgotten) the hash gets the text too.
+    expect((await h.ok(WARM, {}, OPS_TOKEN)).warmCache.popular).toBe(1);
+    expect(await send()).toBe('HIT');
+    expect(h.popular().size).toBe(1);
   });
 
   it('keeps CACHE_WARM_TOP requests, the most requested, however many distinct ones come', async () => {
