@@ -123,6 +123,30 @@ describe('the popular list', () => {
     }
   });
 
+  it('stays consistent under random records, misses, drops and decays', () => {
+    const next = random(42);
+    const popular = createPopularRequests({ max: 8 });
+    const viewers = [A, B];
+    for (let step = 0; step < 20_000; step++) {
+      const viewer = viewers[Math.floor(next() * 2)];
+      const key = `k${Math.floor(30 ** next())}`;
+      const roll = next();
+      if (roll < 0.001) popular.decay();
+      else if (roll < 0.01) popular.drop(viewer.tenantId, key);
+      else popular.record(viewer, key, params(key), roll < 0.8);
+      if (step % 97 !== 0) continue;
+      const top = popular.top();
+      expect(top.length).toBe(popular.size);
+      expect(top.length).toBeLessThanOrEqual(8);
+      const counts = top.map((e) => e.count);
+      expect(counts).toEqual([...counts].sort((x, y) => y - x));
+      expect(Math.min(...counts, 1)).toBeGreaterThan(0);
+      const ids = top.map((e) => `${e.viewer.tenantId}/${e.key}`);
+      expect(new Set(ids).size).toBe(ids.length);
+      for (const e of top) expect(popular.countOf(e.viewer.tenantId, e.key)).toBe(e.count);
+    }
+  });
+
   it('halves every count on decay, and a request no longer sent leaves the list', () => {
     const popular = createPopularRequests({ max: 10 });
     const hits = { k1: 1, k2: 2, k3: 3, k8: 8, k9: 9 };
