@@ -58,8 +58,9 @@ export function createApp(deps: AppDeps) {
         body: JSON.stringify(params),
       });
       if (!yoga) return;
+      // A refresh repeats a request the client's own was counted for: not counted again.
       const response = await yoga.fetch(
-        cache.responseCache.markRefresh(auth.actAs(request, viewer)),
+        cache.popular.exclude(cache.responseCache.markRefresh(auth.actAs(request, viewer))),
       );
       await response.arrayBuffer();
     },
@@ -107,6 +108,7 @@ export function createApp(deps: AppDeps) {
     auth,
     logger: deps.logger,
     concurrency: deps.cache.warmConcurrency,
+    popular: cache.popular,
     clock,
   });
   /** What node:http serves: the hit path in front of Yoga. */

@@ -66,6 +66,7 @@ const envSchema = z.object({
   CACHE_DEBUG: bool.default(false),
   CACHE_WARM_INTERVAL: z.coerce.number().int().min(0).default(300),
   CACHE_WARM_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  CACHE_WARM_TOP: z.coerce.number().int().min(0).max(10_000).default(100),
   CACHE_BREAKER_THRESHOLD: z.coerce.number().int().min(1).default(3),
   CACHE_PROBE_INTERVAL_MS: z.coerce.number().int().min(50).default(1_000),
   CACHE_MAX_ENTRY_BYTES: z.coerce.number().int().min(1).default(1_048_576),
@@ -182,6 +183,8 @@ export interface CacheConfig {
   /** Seconds between warming runs; 0 turns the warmer off. */
   warmIntervalSeconds: number;
   warmConcurrency: number;
+  /** How many of the most requested requests each instance lists and warms; 0: none. */
+  warmTop: number;
   breakerThreshold: number;
   probeIntervalMs: number;
   /** The largest response body stored, in bytes; a larger one is served and not stored. */
@@ -253,6 +256,7 @@ export function parseConfig(env: Env): Config {
       debug: e.CACHE_DEBUG,
       warmIntervalSeconds: e.CACHE_WARM_INTERVAL,
       warmConcurrency: e.CACHE_WARM_CONCURRENCY,
+      warmTop: e.CACHE_WARM_TOP,
       breakerThreshold: e.CACHE_BREAKER_THRESHOLD,
       probeIntervalMs: e.CACHE_PROBE_INTERVAL_MS,
       maxEntryBytes: e.CACHE_MAX_ENTRY_BYTES,

@@ -27,6 +27,12 @@ describe('parseConfig', () => {
     expect(() => parseConfig({ CACHE_STATS_FLUSH_MS: '10' })).toThrow(/CACHE_STATS_FLUSH_MS/);
   });
 
+  it('reads how many popular requests are warmed: 100 by default, 0 for none', () => {
+    expect(parseConfig({}).cache.warmTop).toBe(100);
+    expect(parseConfig({ CACHE_WARM_TOP: '0' }).cache.warmTop).toBe(0);
+    expect(() => parseConfig({ CACHE_WARM_TOP: '-1' })).toThrow(/CACHE_WARM_TOP/);
+  });
+
   it('reads TTL overrides in seconds', () => {
     const config = parseConfig({ CACHE_TTL_STATS: '10', CACHE_TTL_TEMPLATES: '0' });
     expect(config.cache.ttlOverrides).toMatchObject({

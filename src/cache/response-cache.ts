@@ -8,6 +8,7 @@ import type { RequestAuth } from '../request-auth.js';
 import { prepareBody } from './body.js';
 import type { ResilientStore } from './breaker.js';
 import { analyticsMaxTtlMs, analyticsTtlMs, type TtlPolicy } from './policy.js';
+import type { PopularRequests } from './popular.js';
 import { createResultWalker } from './result-entities.js';
 import type { CacheStats } from './stats.js';
 import type { LookupResult, StaleEntry } from './store.js';
@@ -122,6 +123,8 @@ export interface ResponseCacheOptions {
    * built after the cache). Without it, SWR is off.
    */
   refresh?: (params: RefreshParams, viewer: TenantViewer) => Promise<unknown>;
+  /** Counts each tenant request of a cacheable key, for the warmer (issue 8). */
+  popular?: PopularRequests;
 }
 
 export interface RefreshParams {
@@ -317,6 +320,7 @@ export function createResponseCache(options: ResponseCacheOptions) {
           ? handOver.found
           : await store.lookup(viewer.tenantId, key);
       if (found === null) return; // the store is down: BYPASS, straight to the database
+      options.popular?.record(viewer, key, params, found.hit, request);
       if (!found.hit) {
         state.outcome = 'MISS';
         state.seen = { seq: found.seq, epoch: found.epoch, generation: found.generation };

@@ -8,6 +8,7 @@ import { createResilientStore, type ResilientStore, withStoreTimeout } from './b
 import { type ClusterStats, createClusterStats } from './cluster-stats.js';
 import { createMemoryStore } from './memory-store.js';
 import { ttlPolicy } from './policy.js';
+import { createPopularRequests } from './popular.js';
 import { createRedisStore } from './redis-store.js';
 import { createResponseCache, type RefreshParams, schemaHash } from './response-cache.js';
 import { createCacheStats } from './stats.js';
@@ -119,6 +120,8 @@ export function createCacheRuntime(options: CacheRuntimeOptions) {
       })
     : null;
 
+  // Each instance lists what its own clients send (README: Warming).
+  const popular = createPopularRequests({ max: config.warmTop });
   const responseCache = createResponseCache({
     store,
     schema: options.schema,
@@ -134,6 +137,7 @@ export function createCacheRuntime(options: CacheRuntimeOptions) {
     swrGraceMs: config.swrGraceSeconds * 1000,
     staleIfErrorMs: config.staleIfErrorSeconds * 1000,
     refresh: options.refresh,
+    popular,
   });
 
   /** A write's invalidation after commit; null when not applied (the outbox keeps it). */
@@ -157,6 +161,8 @@ export function createCacheRuntime(options: CacheRuntimeOptions) {
     cluster,
     policy,
     responseCache,
+    /** The most requested cacheable requests of this instance, which the warmer sends again. */
+    popular,
     /** null when caching is disabled: writes leave nothing in the outbox. */
     invalidate: store ? invalidate : null,
     /** For the outbox sweep: applies whatever the breaker says; throws when it can't. */

@@ -7,10 +7,12 @@ import { Tenant } from '../db/entities/tenant.entity.js';
 import { User } from '../db/entities/user.entity.js';
 import type { RequestAuth } from '../request-auth.js';
 import { localDate } from '../time.js';
+import type { PopularRequest, PopularRequests } from './popular.js';
 
 /**
- * The documents the warmer runs. Responses are keyed by document text, so warming helps the
- * clients that send these exact documents (the README lists them).
+ * The documents the warmer runs for active users. Responses are keyed by document text, so
+ * these help the clients that send them byte for byte (the README lists them); the requests
+ * clients actually send are warmed from the popular list (src/cache/popular.ts).
  */
 export const WARM_DOCUMENTS = {
   agenda: `query WarmAgenda($userId: ID!, $date: Date!) {
@@ -35,7 +37,10 @@ export const WARM_DOCUMENTS = {
 
 export interface WarmResult {
   usersWarmed: number;
+  /** Every request the run sent: two per user, then the most requested ones. */
   operations: number;
+  /** Of those, the most requested requests sent again (full runs only). */
+  popular: number;
   durationMs: number;
 }
 
@@ -46,7 +51,13 @@ export interface WarmerOptions {
   auth: RequestAuth;
   logger: Logger;
   concurrency: number;
+  /** The most requested requests; a full run sends them again after the agendas and services. */
+  popular: PopularRequests;
   clock?: () => Date;
+}
+
+interface GraphQLErrorLike {
+  message: string;
 }
 
 const PLAN_ORDER = `CASE u.plan WHEN 'ENTERPRISE' THEN 0 WHEN 'PRO' THEN 1 ELSE 2 END`;
@@ -97,28 +108,72 @@ export function createWarmer(options: WarmerOptions) {
     return rows.map(({ userId, tenantId, timezone }) => ({ userId, tenantId, timezone }));
   }
 
+  /**
+   * Sends one request through the app as `viewer`, left out of the popular counts; the errors
+   * of its answer, or the failure itself.
+   */
+  async function send(viewer: TenantViewer, params: object): Promise<GraphQLErrorLike[]> {
+    try {
+      const request = options.auth.actAs(
+        new Request('http://hotpath.internal/graphql', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(params),
+        }),
+        viewer,
+      );
+      const response = await options.fetch(options.popular.exclude(request));
+      const body = (await response.json()) as { errors?: GraphQLErrorLike[] };
+      return body.errors ?? [];
+    } catch (err) {
+      return [{ message: err instanceof Error ? err.message : String(err) }];
+    }
+  }
+
   async function run(target: WarmTarget, query: string, variables: object) {
     const viewer: TenantViewer = {
       kind: 'tenant',
       tenantId: target.tenantId,
       timezone: target.timezone,
     };
-    const request = options.auth.actAs(
-      new Request('http://hotpath.internal/graphql', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ query, variables }),
-      }),
-      viewer,
+    const errors = await send(viewer, { query, variables });
+    if (errors.length) log.warn({ userId: target.userId, errors }, 'warming a query failed');
+  }
+
+  /**
+   * Sends a listed request again as it came: the same text, operation name and variables
+   * (date-relative ones included: the recorded values, not today's), as the tenant that sent
+   * it. A persisted query goes by its hash; when that fails (the APQ store forgot the hash, or
+   * the server takes no hash-only requests) and its text is known, it goes with both, as an
+   * Apollo client registers it. A request that fails leaves the list: true when it did.
+   */
+  async function replay(entry: PopularRequest): Promise<boolean> {
+    const params: Record<string, unknown> = {};
+    if (entry.operationName !== null) params.operationName = entry.operationName;
+    if (entry.variables !== null) params.variables = JSON.parse(entry.variables);
+    if (entry.hash !== null) {
+      params.extensions = { persistedQuery: { version: 1, sha256Hash: entry.hash } };
+    } else {
+      params.query = entry.query;
+    }
+    let errors = await send(entry.viewer, params);
+    if (errors.length && entry.hash !== null && entry.query !== null) {
+      errors = await send(entry.viewer, { ...params, query: entry.query });
+    }
+    if (!errors.length) return false;
+    options.popular.drop(entry.viewer.tenantId, entry.key);
+    log.warn(
+      { tenantId: entry.viewer.tenantId, operationName: entry.operationName, errors },
+      'warming a popular request failed: dropped from the list',
     );
-    const response = await options.fetch(request);
-    const body = (await response.json()) as { errors?: { message: string }[] };
-    if (body.errors)
-      log.warn({ userId: target.userId, errors: body.errors }, 'warming a query failed');
+    return true;
   }
 
   return {
-    /** The given users (any tenant), or every active user. */
+    /**
+     * The given users (any tenant), or every active user and then the most requested requests
+     * of every tenant (a full run, which also halves their counts).
+     */
     async warm(userIds?: string[] | null): Promise<WarmResult> {
       const started = performance.now();
       const targets = userIds ? await chosenUsers(userIds) : await activeUsers();
@@ -133,13 +188,19 @@ export function createWarmer(options: WarmerOptions) {
         ),
         limit(() => run(target, WARM_DOCUMENTS.services, { userId: target.userId })),
       ]);
+      // Queued behind the agendas and services (DESIGN §8), most requested first.
+      const listed = userIds ? [] : options.popular.top();
+      if (!userIds) options.popular.decay();
+      const replays = listed.map((entry) => limit(() => replay(entry)));
       await Promise.all(jobs);
+      const dropped = (await Promise.all(replays)).filter(Boolean).length;
       const result = {
         usersWarmed: targets.length,
-        operations: jobs.length,
+        operations: jobs.length + replays.length,
+        popular: replays.length,
         durationMs: performance.now() - started,
       };
-      log.info(result, 'cache warmed');
+      log.info({ ...result, dropped, listed: options.popular.size }, 'cache warmed');
       return result;
     },
   };

@@ -107,6 +107,7 @@ export function createHitPath(deps: HitPathDeps) {
       responseCache.handOver(req, { scope: viewer.tenantId, key, found, startedAt });
       return false;
     }
+    cache.popular.record(viewer, key, params, true);
     const body = found.body;
     // A gzipped entry goes out as it is stored to clients that accept gzip; that
     // representation has its own ETag.

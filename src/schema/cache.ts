@@ -286,7 +286,13 @@ const WarmResultRef = builder.objectRef<WarmResult>('WarmResult').implement({
       description: 'Users warmed, paid plans first; unknown ids are skipped.',
     }),
     operations: t.exposeInt('operations', {
-      description: "Queries run: two per user, today's agenda and the services list.",
+      description:
+        "Queries run: two per user (today's agenda and the services list), plus the popular ones.",
+    }),
+    popular: t.exposeInt('popular', {
+      description:
+        'Of those, the most requested cacheable requests of this instance (CACHE_WARM_TOP), each ' +
+        'sent again as it came, as the tenant that sent it. 0 when userIds are given.',
     }),
     durationMs: t.exposeFloat('durationMs', { description: 'Wall time, in milliseconds.' }),
   }),
@@ -345,7 +351,9 @@ builder.mutationFields((t) => ({
   }),
   warmCache: t.field({
     type: WarmResultRef,
-    description: "Today's agenda and the services of these users, or of every active user.",
+    description:
+      "Today's agenda and the services of these users; without userIds, of every active user, " +
+      "then the instance's most requested requests (their counts halve).",
     args: { userIds: t.arg.idList() },
     resolve: (_, args, ctx) =>
       ctx.services.cache.warm(ctx.viewer, args.userIds?.map(String) ?? null),

@@ -106,6 +106,7 @@ export function testCacheConfig(overrides: Partial<CacheConfig> = {}): CacheConf
     debug: false,
     warmIntervalSeconds: 0,
     warmConcurrency: 4,
+    warmTop: 100,
     breakerThreshold: 3,
     probeIntervalMs: 200,
     maxEntryBytes: 1_048_576,

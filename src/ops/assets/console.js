@@ -334,11 +334,14 @@
       .map((s) => s.trim())
       .filter(Boolean);
     act(
-      ids.length ? `Warm ${ids.length} user(s)?` : 'Warm every active user?',
-      'mutation OpsWarm($ids: [ID!]) { warmCache(userIds: $ids) { usersWarmed operations durationMs } }',
+      ids.length
+        ? `Warm ${ids.length} user(s)?`
+        : 'Warm every active user and the most requested requests?',
+      'mutation OpsWarm($ids: [ID!]) { warmCache(userIds: $ids) { usersWarmed operations popular durationMs } }',
       { ids: ids.length ? ids : null },
       (r) =>
-        `Warmed ${r.usersWarmed} user(s): ${r.operations} queries in ${r.durationMs.toFixed(0)} ms.`,
+        `Warmed ${r.usersWarmed} user(s) and ${r.popular} popular request(s): ` +
+        `${r.operations} queries in ${r.durationMs.toFixed(0)} ms.`,
     );
   });
 
