@@ -224,7 +224,7 @@ export function evaluateTargets(figures: readonly Figures[]): Verdict[] {
       verdict(
         cpu <= maxCpu,
         `${name} CPU per request ≤ ${maxCpu}× the ceiling's`,
-        `${int(hit.cpuPerRequest)} µs = ${cpu.toFixed(1)}× ${int(ceiling.cpuPerRequest)} µs`,
+        `${int(hit.cpuPerRequest)} µs = ${two(cpu)}× ${int(ceiling.cpuPerRequest)} µs`,
       ),
     );
     verdicts.push(
