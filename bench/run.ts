@@ -159,7 +159,7 @@ async function stopChild(): Promise<void> {
   clearTimeout(timer);
 }
 
-/** The child's own counts of agenda executions and SQL statements (bench/server.ts). */
+/** The child's own counts of agenda resolver calls and SQL statements (bench/server.ts). */
 function childCounts(child: ChildProcess): Promise<Counts> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -462,8 +462,8 @@ interface Sample extends LoadResult {
   cpuPerRequest: number;
   /** Redis's CPU per request answered, µs; null for targets without Redis. */
   redisCpuPerRequest: number | null;
-  /** Executions of the agenda query and SQL statements during the measured run. */
-  executions: number;
+  /** Calls of Query.agenda's resolver and SQL statements during the measured run. */
+  resolverCalls: number;
   statements: number;
   /** Share of the measured requests Hotpath answered from its cache; null: not Hotpath. */
   hitShare: number | null;
@@ -510,17 +510,17 @@ async function measureOnce(target: TargetSpec, ctx: Context): Promise<Sample> {
   const outcomesAfter = hotpath ? await cacheOutcomes(port) : null;
   await stopChild();
 
-  const executions = countsAfter.agendaResolves - countsBefore.agendaResolves;
+  const resolverCalls = countsAfter.agendaResolves - countsBefore.agendaResolves;
   const statements = countsAfter.statements - countsBefore.statements;
   // A peer that does not serve hits is a broken bench, not a slow row. (Hotpath's own rows
   // report their hit share instead: a breaker opening under load is the product's behaviour.)
   if (
     target.kind === 'peer' &&
-    (executions > MISS_ALLOWANCE * measured.requests ||
+    (resolverCalls > MISS_ALLOWANCE * measured.requests ||
       statements > MISS_ALLOWANCE * measured.requests)
   )
     fail(
-      `${target.label} did not serve hits: the agenda query ran ${executions} times and ` +
+      `${target.label} did not serve hits: Query.agenda's resolver ran ${resolverCalls} times and ` +
         `${statements} SQL statements were sent for ${measured.requests} requests`,
     );
   const share = outcomesBefore && outcomesAfter ? hitShare(outcomesBefore, outcomesAfter) : null;
@@ -530,7 +530,7 @@ async function measureOnce(target: TargetSpec, ctx: Context): Promise<Sample> {
     redisCpuPerRequest: target.redis
       ? microsPerRequest(cpuAfter.redis - cpuBefore.redis, measured.requests)
       : null,
-    executions,
+    resolverCalls,
     statements,
     hitShare: target.cached ? share : null,
     storeErrors: outcomesAfter && outcomesBefore ? outcomesAfter.errors - outcomesBefore.errors : 0,
@@ -598,7 +598,7 @@ const HEADER = [
   '× ceiling CPU',
   'Redis CPU µs/req',
   'hits',
-  'executions / SQL',
+  'agenda resolver / SQL',
   'bytes',
   'runs (req/s)',
   'others',
@@ -626,7 +626,7 @@ function tableRows(results: Result[]): string[][] {
       orDash(share, (n) => `${Math.floor(100 * n)}%`),
       r.target.kind === 'ceiling'
         ? '–'
-        : `${fmtInt(sum((s) => s.executions))} / ${fmtInt(sum((s) => s.statements))}`,
+        : `${fmtInt(sum((s) => s.resolverCalls))} / ${fmtInt(sum((s) => s.statements))}`,
       fmtInt(r.samples[0].bytes),
       r.samples.map((s) => fmtInt(s.reqPerSec)).join(', '),
       orDash(others, (n) => `${Math.round(100 * n)}%`),
@@ -757,10 +757,10 @@ function generated(results: Result[], info: RunInfo, verdicts: string[], read: s
       ? `- Pinned with taskset: each target on CPU ${SERVER_CPU}, autocannon (the bench process, ` +
         `all its threads) on CPU ${LOADER_CPU}; Redis not pinned`
       : '- Not pinned (no taskset or a single core): targets, autocannon and Redis share the cores',
-    `- Load: ${CONNECTIONS} connections over loopback; ${runs} interleaved rounds, each running ` +
+    `- Load: ${CONNECTIONS} connections over loopback; ${runs} interleaved round${runs === 1 ? '' : 's'}, each running ` +
       `every target once in this order from a fresh process and an empty cache: ${WARM_REQUESTS} ` +
       `checked requests, ${warmupS} s of warm-up, ${durationS} s measured. Figures are medians ` +
-      'over the rounds; latencies from every response',
+      "over the rounds (`runs` lists each round's req/s); latencies from every response",
     `- Code: ${info.commit}; SQLite file seeded once by seedDemo; Redis at ${redisUrl.replace(/\/\/[^@]*@/, '//')}`,
     `- Load average (1/5/15 min) before the run: ${loads(info.loadBefore)}; after: ${loads(info.loadAfter)}`,
     '',
@@ -770,10 +770,11 @@ function generated(results: Result[], info: RunInfo, verdicts: string[], read: s
       'system time (`/proc/<pid>/stat`) over the measured run, per request answered; `× ceiling ' +
       "CPU` divides it by the ceiling's. `Redis CPU µs/req`: Redis's own (`INFO cpu`) over the " +
       'same window; Redis is shared, so anything else using it counts too. `hits`: share of the ' +
-      'measured requests Hotpath answered from its cache (its `/metrics`). `executions / SQL`: ' +
-      "how often the agenda query executed (calls of Query.agenda's resolver) and how many SQL " +
-      'statements were sent during the measured runs, summed over the rounds: on a hit neither ' +
-      'moves, so a cached row shows 0 / 0 (a peer above 1% of its requests stops the bench). ' +
+      'measured requests Hotpath answered from its cache (its `/metrics`). `agenda resolver / ' +
+      "SQL`: calls of Query.agenda's resolver and SQL statements sent during the measured runs, " +
+      'summed over the rounds. On a hit neither moves (mercurius-cache answers the resolvers ' +
+      'from its cache, above the counter), so a cached row shows 0 / 0; a peer above 1% of its ' +
+      'requests stops the bench. ' +
       "`bytes`: the target's response body (the same JSON as Hotpath's; Apollo adds a newline). " +
       "`others`: share of the machine's CPU that processes other than the bench, the target " +
       'and Redis took during the measured run; rows with much of it are understated.',
