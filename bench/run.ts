@@ -697,7 +697,7 @@ function reading(results: Result[]): { lines: string[]; hitBeatsMiss: boolean } 
     hitBeatsMiss = false;
     lines.push('TARGET NOT SHOWN: no cached Hotpath row served (nearly) only hits.');
   }
-  const redis = by('redis');
+  const redis = fullHits.includes('redis') ? by('redis') : undefined;
   const stock = by('stock');
   if (redis && stock) {
     const r = figures(redis);
