@@ -35,6 +35,7 @@ import type { Counts } from './server.js';
 import {
   evaluateTargets,
   type Figures,
+  FULL_HITS,
   selectTargets,
   TARGETS,
   type TargetId,
@@ -45,8 +46,6 @@ const CONNECTIONS = 50;
 const WARM_REQUESTS = 20;
 /** A cached row may execute the query for at most this share of its measured requests. */
 const MISS_ALLOWANCE = 0.01;
-/** Below this share of hits a Hotpath "hit" row measures something else. */
-const FULL_HITS = 0.99;
 const SERVER_CPU = 1;
 const LOADER_CPU = 0;
 
@@ -580,6 +579,7 @@ function figures(result: Result): Figures {
     p50: med(result.samples, (s) => s.p50) ?? 0,
     p99: med(result.samples, (s) => s.p99) ?? 0,
     cpuPerRequest: med(result.samples, (s) => s.cpuPerRequest) ?? 0,
+    hitShare: med(result.samples, (s) => s.hitShare),
   };
 }
 

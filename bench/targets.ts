@@ -171,7 +171,12 @@ export interface Figures {
   p99: number;
   /** The server process's CPU (user + system) per request answered, µs. */
   cpuPerRequest: number;
+  /** Share of the measured requests Hotpath answered from its cache (its hit rows only). */
+  hitShare?: number | null;
 }
+
+/** Below this share of hits a Hotpath "hit" row measures something else. */
+export const FULL_HITS = 0.99;
 
 export interface Verdict {
   met: boolean;
@@ -213,6 +218,13 @@ export function evaluateTargets(figures: readonly Figures[]): Verdict[] {
       notMeasured(`${name} ahead of every peer`);
       continue;
     }
+    // A row that was not all hits (the breaker opened, say) does not show a hit's cost.
+    const caveat =
+      hit.hitShare != null && hit.hitShare < FULL_HITS
+        ? `; only ${Math.floor(100 * hit.hitShare)}% hits`
+        : '';
+    const verdict = (met: boolean, what: string, figures: string) =>
+      verdictLine(met, what, `${figures}${caveat}`);
     const share = hit.reqPerSec / ceiling.reqPerSec;
     verdicts.push(
       verdict(
@@ -258,6 +270,6 @@ export function evaluateTargets(figures: readonly Figures[]): Verdict[] {
   return verdicts;
 }
 
-function verdict(met: boolean, what: string, figures: string): Verdict {
+function verdictLine(met: boolean, what: string, figures: string): Verdict {
   return { met, line: `${what}: ${met ? 'met' : 'MISSED'} (${figures})` };
 }

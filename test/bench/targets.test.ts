@@ -85,6 +85,16 @@ describe('evaluateTargets', () => {
     );
   });
 
+  it("says when a hit row was not all hits, since it then shows no hit's cost", () => {
+    const verdicts = evaluateTargets([
+      row('ceiling', 20_000, 40),
+      { ...row('redis', 9_000, 100), hitShare: 0.985 },
+    ]);
+    expect(verdicts.find((v) => v.line.startsWith('Redis hit req/s'))?.line).toBe(
+      "Redis hit req/s ≥ 0.40 × the ceiling's: met (9,000 req/s = 0.45 × 20,000; only 98% hits)",
+    );
+  });
+
   it('reports a target whose rows did not run as not measured, never as met', () => {
     const verdicts = evaluateTargets([row('ceiling', 20_000, 40), row('memory', 15_000, 50)]);
     const redis = verdicts.filter((v) => v.line.startsWith('Redis hit'));
