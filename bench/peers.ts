@@ -137,7 +137,8 @@ async function yoga(deps: PeerDeps, onRedis: boolean): Promise<RunningPeer> {
 
 /**
  * Apollo's response cache stores only what cache hints allow, and a PUBLIC hint is shared by
- * every authenticated session. Hotpath's entries are per tenant, so the root field is marked
+ * every authenticated session: with sessionId alone, the bench's per-tenant check saw a second
+ * tenant get the first one's agenda. Hotpath's entries are per tenant, so the root field is marked
  * PRIVATE, which is what an Apollo user does with `setCacheHint` in a resolver; entries are
  * then keyed by sessionId (the tenant). `info.cacheControl` is created by the cache control
  * plugin's own willResolveField, and Apollo calls willResolveField in the reverse order of
@@ -168,7 +169,7 @@ const privateRootFields: ApolloServerPlugin<Context> = {
 async function apollo(deps: PeerDeps, onRedis: boolean): Promise<RunningPeer> {
   let keyv: Keyv<string> | null = null;
   if (onRedis) {
-    // Keyv's namespace becomes the key prefix: `<prefix>:apollo::fqc:<sha>`.
+    // Keyv's namespace becomes the keys' prefix (`<prefix>:apollo:…`).
     keyv = new Keyv<string>(new KeyvRedis<string>(deps.redisUrl), {
       namespace: `${deps.prefix}:apollo`,
     });
