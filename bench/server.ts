@@ -1,34 +1,60 @@
 /**
- * One benchmark target in its own process, started by bench/run.ts. It reads its settings from
- * the environment, listens on 127.0.0.1 on a free port, sends `{ port }` over IPC and serves
- * until SIGTERM. BENCH_TARGET picks what it serves:
+ * One benchmark target in its own process, started by bench/run.ts (and bench/polling.ts). It
+ * reads its settings from the environment, listens on 127.0.0.1 on a free port, sends
+ * `{ port }` over IPC and serves until SIGTERM. BENCH_TARGET picks what it serves:
  * - `ceiling`: node:http writing the bytes in BENCH_BODY_FILE, with BENCH_CONTENT_TYPE;
  * - `hotpath`: the app as src/main.ts builds it from parseConfig(env), without seeding or warming;
- * - `stock`: plain Yoga over the same schema and services with the stock
- *   @envelop/response-cache and createRedisCache from @envelop/response-cache-redis.
+ * - a peer of bench/peers.ts (`apollo-memory`, `mercurius-jit-redis`, `stock`…): another server
+ *   and response cache over the same schema, services and API keys, with its Redis keys under
+ *   BENCH_PEER_PREFIX on BENCH_REDIS_URL.
+ *
+ * Asked `{ type: 'counts' }` over IPC, it answers `{ type: 'counts', ...Counts }`: how often the
+ * agenda's root resolver ran and how many SQL statements requests caused. On a cache hit neither
+ * moves, whichever server and cache answered it; that is how the bench proves hits.
  */
 import 'reflect-metadata';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { readFileSync } from 'node:fs';
 import { createServer, type RequestListener } from 'node:http';
-import { useResponseCache } from '@envelop/response-cache';
-import { createRedisCache } from '@envelop/response-cache-redis';
-import { createYoga } from 'graphql-yoga';
-import { Redis } from 'ioredis';
+import type { GraphQLFieldResolver } from 'graphql';
 import { createApp } from '../src/app.js';
 import { parseConfig } from '../src/config.js';
-import type { Context } from '../src/context.js';
 import { openDatabase } from '../src/db/data-source.js';
-import { unauthenticated } from '../src/errors.js';
-import { createLogger, yogaLogger } from '../src/logger.js';
+import { createLogger } from '../src/logger.js';
 import { schema } from '../src/schema/index.js';
+import { PEERS, type Peer, startPeer } from './peers.js';
 
-type Target = 'ceiling' | 'hotpath' | 'stock';
+type Target = 'ceiling' | 'hotpath' | Peer;
+
+/** What run.ts reads to prove that a cached target served hits. */
+export interface Counts {
+  /** Calls of Query.agenda's resolver: one per execution of the bench's query. */
+  agendaResolves: number;
+  /** SQL statements, the cache invalidation outbox's own polling left out. */
+  statements: number;
+}
+
+const counts: Counts = { agendaResolves: 0, statements: 0 };
 
 function required(name: string): string {
   const value = process.env[name];
   if (!value) throw new Error(`bench/server.ts: ${name} is required`);
   return value;
+}
+
+/**
+ * Counts the agenda's root resolver calls. Every server here reads `field.resolve` from the same
+ * schema object (mercurius-cache wraps it in turn, so its hits skip this count too), so it must
+ * be wrapped before any server is built.
+ */
+function countAgendaResolves(): void {
+  const field = schema.getQueryType()?.getFields().agenda;
+  if (!field?.resolve) throw new Error('bench/server.ts: Query.agenda has no resolver');
+  const resolve: GraphQLFieldResolver<unknown, unknown> = field.resolve;
+  field.resolve = (source, args, context, info) => {
+    counts.agendaResolves++;
+    return resolve(source, args, context, info);
+  };
 }
 
 async function ceiling() {
@@ -45,19 +71,24 @@ async function ceiling() {
       res.end(body);
     });
   };
-  return { handler, close: async () => {} };
+  return listen(handler, async () => {});
 }
 
 /**
- * BENCH_COUNT_STATEMENTS=1: every SQL statement is counted by the `x-bench-kind` header of the
- * request that caused it (`read`, `write`; `background` outside any request: the outbox sweep,
- * a stale-while-revalidate refresh); GET /bench/statements answers the counts.
+ * BENCH_COUNT_STATEMENTS=1 (bench/polling.ts): every SQL statement is also counted by the
+ * `x-bench-kind` header of the request that caused it (`read`, `write`; `background` outside any
+ * request: the outbox sweep, a stale-while-revalidate refresh); GET /bench/statements answers
+ * those counts.
  */
+const byKind = process.env.BENCH_COUNT_STATEMENTS === '1';
 const requestKind = new AsyncLocalStorage<string>();
 const statements: Record<string, number> = {};
 const statementCounter = {
   logQuery(query: string) {
-    const kind = query.includes('cache_outbox')
+    const outbox = query.includes('cache_outbox');
+    if (!outbox) counts.statements++;
+    if (!byKind) return;
+    const kind = outbox
       ? 'outbox'
       : /^\s*SELECT/i.test(query)
         ? (requestKind.getStore() ?? 'background')
@@ -87,8 +118,7 @@ function countingStatements(handler: RequestListener): RequestListener {
 async function openHotpath(env: NodeJS.ProcessEnv) {
   const config = parseConfig(env);
   const logger = createLogger(config.logLevel);
-  const counting = env.BENCH_COUNT_STATEMENTS === '1';
-  const db = await openDatabase(config.database, counting ? { logger: statementCounter } : {});
+  const db = await openDatabase(config.database, { logger: statementCounter });
   const app = createApp({
     db,
     logger,
@@ -106,67 +136,67 @@ async function openHotpath(env: NodeJS.ProcessEnv) {
 async function hotpath() {
   const { app, close } = await openHotpath(process.env);
   if (!(await app.start())) throw new Error('the cache store did not become ready');
-  const handler = app.http;
-  return {
-    handler: process.env.BENCH_COUNT_STATEMENTS === '1' ? countingStatements(handler) : handler,
-    close,
-  };
+  return listen(byKind ? countingStatements(app.http) : app.http, close);
 }
 
-/** The baseline DESIGN §10 measures against: what Yoga users get from the stock plugins. */
-async function stock() {
-  // Hotpath with its own cache off provides the same services and authentication.
+/** A peer over Hotpath's services and API keys, with Hotpath's own cache off. */
+async function peer(name: Peer) {
   const { app, db, logger, close } = await openHotpath({ ...process.env, CACHE_ENABLED: 'false' });
-  const redis = new Redis(required('BENCH_REDIS_URL'), {
-    keyPrefix: `${required('BENCH_STOCK_PREFIX')}:`,
-  });
-  await new Promise<void>((resolve, reject) => {
-    redis.once('ready', resolve);
-    redis.once('error', reject);
-  });
-  const yoga = createYoga<Record<string, unknown>, Context>({
+  const running = await startPeer(name, {
     schema,
-    graphqlEndpoint: '/graphql',
-    landingPage: false,
-    graphiql: false,
-    logging: yogaLogger(logger),
-    plugins: [
-      useResponseCache<Context>({
-        session: (context) => (context.viewer.kind === 'tenant' ? context.viewer.tenantId : null),
-        cache: createRedisCache({ redis }),
-        ttl: 300_000,
-      }),
-    ],
-    context: async ({ request }) => {
-      const viewer = await app.auth.viewerOf(request);
-      if (!viewer) throw unauthenticated('Unknown API key.');
-      return { viewer, services: app.services, db, cache: null };
-    },
+    services: app.services,
+    db,
+    logger,
+    authenticate: app.auth.authenticate,
+    redisUrl: process.env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379',
+    prefix: required('BENCH_PEER_PREFIX'),
   });
   return {
-    handler: yoga as unknown as RequestListener,
+    port: running.port,
     close: async () => {
-      redis.disconnect();
+      await running.close();
       await close();
     },
   };
 }
 
+function listen(handler: RequestListener, close: () => Promise<void>) {
+  const server = createServer(handler);
+  return new Promise<{ port: number; close: () => Promise<void> }>((resolve) => {
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      if (!address || typeof address === 'string') throw new Error('no port');
+      resolve({
+        port: address.port,
+        close: async () => {
+          await new Promise<void>((done) => {
+            server.close(() => done());
+            server.closeAllConnections();
+          });
+          await close();
+        },
+      });
+    });
+  });
+}
+
 async function main() {
   const target = required('BENCH_TARGET') as Target;
+  if (target !== 'ceiling' && target !== 'hotpath' && !PEERS.includes(target))
+    throw new Error(`bench/server.ts: unknown BENCH_TARGET ${target}`);
+  countAgendaResolves();
   const built =
-    target === 'ceiling' ? await ceiling() : target === 'hotpath' ? await hotpath() : await stock();
-  const server = createServer(built.handler);
-  server.listen(0, '127.0.0.1', () => {
-    const address = server.address();
-    if (!address || typeof address === 'string') throw new Error('no port');
-    process.send?.({ port: address.port });
+    target === 'ceiling'
+      ? await ceiling()
+      : target === 'hotpath'
+        ? await hotpath()
+        : await peer(target);
+  process.on('message', (message: { type?: string }) => {
+    if (message?.type === 'counts') process.send?.({ type: 'counts', ...counts });
   });
+  process.send?.({ port: built.port });
   process.on('SIGTERM', () => {
-    server.close(() => {
-      built.close().finally(() => process.exit(0));
-    });
-    server.closeAllConnections();
+    built.close().finally(() => process.exit(0));
   });
 }
 
