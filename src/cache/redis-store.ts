@@ -392,7 +392,7 @@ export function createRedisStore(options: RedisStoreOptions): ResponseStore {
    * purge (the epoch) and no invalidation in its scope (the clock, which every invalidation
    * raises and which a lost clock can't repeat) since Redis served it.
    */
-  async function nearLookup(scope: string, key: string, nearKey: string) {
+  async function nearLookup(scope: string, nearKey: string) {
     const copy = near?.get(nearKey);
     if (!copy) return null;
     const at = now();
@@ -425,7 +425,7 @@ export function createRedisStore(options: RedisStoreOptions): ResponseStore {
     async lookup(scope, key): Promise<LookupResult> {
       const nearKey = `${scope}\0${key}`;
       if (near) {
-        const copy = await nearLookup(scope, key, nearKey);
+        const copy = await nearLookup(scope, nearKey);
         if (copy) return copy;
       }
       const startedAt = now();

@@ -13,7 +13,6 @@ import { createRedisStore } from './redis-store.js';
 import { createResponseCache, type RefreshParams, schemaHash } from './response-cache.js';
 import { createCacheStats } from './stats.js';
 import type { ResponseStore } from './store.js';
-import type { CacheInvalidator } from './tags.js';
 import {
   createRedisClient as createClient,
   guardFailover,
