@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { DataSource } from 'typeorm';
 import type { Viewer } from './context.js';
@@ -21,14 +21,14 @@ const OPERATOR: Viewer = Object.freeze({ kind: 'operator' });
  * the cache's hit path costs no database round trip; unknown keys always ask the database.
  */
 export function createAuthenticator(options: AuthenticatorOptions): Authenticate {
-  const opsHash = createHash('sha256').update(options.opsToken).digest();
+  const opsHash = hash('sha256', options.opsToken, 'buffer');
   const known = new LRUCache<string, Viewer>({ max: 10_000, ttl: options.keyTtlMs ?? 300_000 });
 
   return async (authorization) => {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
     if (!match) return null;
     // One digest serves both checks: the operator token, then the stored key hashes.
-    const digest = createHash('sha256').update(match[1]).digest();
+    const digest = hash('sha256', match[1], 'buffer');
     if (timingSafeEqual(digest, opsHash)) return OPERATOR;
 
     const keyHash = digest.toString('hex');

@@ -85,6 +85,7 @@ export function createMemoryStore(options: MemoryStoreOptions): MemoryResponseSt
 
   return {
     backend: 'MEMORY',
+    inProcess: true,
 
     async lookup(scope, key): Promise<LookupResult> {
       const entryKey = join(scope, epoch, key);

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import { type CacheEntityRecord, useResponseCache } from '@envelop/response-cache';
 import { type ExecutionResult, type GraphQLSchema, getOperationAST, printSchema } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
@@ -148,15 +148,12 @@ export function requestKey(
   variables?: unknown,
   salt = '',
 ) {
-  return createHash('sha256')
-    .update(salt)
-    .update('\0')
-    .update(query)
-    .update('\0')
-    .update(operationName ?? '')
-    .update('\0')
-    .update(JSON.stringify(variables ?? {}))
-    .digest('base64url');
+  // One-shot: no Hash object per request (the hit path computes this for every repeat).
+  return hash(
+    'sha256',
+    `${salt}\0${query}\0${operationName ?? ''}\0${JSON.stringify(variables ?? {})}`,
+    'base64url',
+  );
 }
 
 export function schemaHash(schema: GraphQLSchema) {

@@ -104,6 +104,8 @@ export interface NearStats {
 
 export interface ResponseStore {
   readonly backend: CacheBackendName;
+  /** Answers from this process's memory: no I/O, so nothing to time out (the memory store). */
+  readonly inProcess?: boolean;
   lookup(scope: string, key: string): Promise<LookupResult>;
   /**
    * 'stale' when any of the entry's tags (or a prefix of one) was invalidated after
