@@ -141,6 +141,31 @@ function failedUnexpectedly(result: ExecutionResult) {
   });
 }
 
+// Document texts the hit path saw recently, and their hashes: a repeat costs a Map lookup
+// instead of a SHA-256 of the text (about half of the keying cost of a short document).
+// Bounded in count and in the size of what it holds.
+const documentHashes = new Map<string, string>();
+const MEMO_ENTRIES = 1_000;
+const MEMO_MAX_CHARS = 16_384;
+
+/**
+ * The SHA-256 of a document's text, in lowercase hex: what Apollo's persisted-query protocol
+ * calls its `sha256Hash`, so a request that sends the text and one that sends only the hash
+ * have the same key.
+ */
+export function documentHash(query: string): string {
+  let hash = documentHashes.get(query);
+  if (hash !== undefined) return hash;
+  hash = createHash('sha256').update(query).digest('hex');
+  if (query.length <= MEMO_MAX_CHARS) {
+    if (documentHashes.size >= MEMO_ENTRIES) {
+      documentHashes.delete(documentHashes.keys().next().value as string);
+    }
+    documentHashes.set(query, hash);
+  }
+  return hash;
+}
+
 /** The key of a request: what the raw HTTP request carries, so no parse is needed to find it. */
 export function requestKey(
   query: string,
@@ -148,10 +173,23 @@ export function requestKey(
   variables?: unknown,
   salt = '',
 ) {
+  return requestKeyOf(documentHash(query), operationName, variables, salt);
+}
+
+/**
+ * The key of a request by its document's hash (DESIGN §1): the server's own hash of the text
+ * when the text came, the client's persisted-query hash when only that came.
+ */
+export function requestKeyOf(
+  hash: string,
+  operationName?: string | null,
+  variables?: unknown,
+  salt = '',
+) {
   return createHash('sha256')
     .update(salt)
     .update('\0')
-    .update(query)
+    .update(hash)
     .update('\0')
     .update(operationName ?? '')
     .update('\0')
