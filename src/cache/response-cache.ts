@@ -418,7 +418,10 @@ export function createResponseCache(options: ResponseCacheOptions) {
       const seconds = (performance.now() - state.startedAt) / 1000;
       if (state.scope) {
         // Clients revalidate every time (never older than a write) and may send If-None-Match.
-        response.headers.set('Cache-Control', 'private, no-cache');
+        // must-revalidate changes nothing for browsers, but an HTTP cache that applies RFC 9111
+        // §3.5 (authenticated requests) to private caches too, as undici's does, stores the
+        // response only with it (or public/s-maxage), and would never send If-None-Match.
+        response.headers.set('Cache-Control', 'private, no-cache, must-revalidate');
         response.headers.append('Vary', 'Authorization');
         if (state.etag) response.headers.set('ETag', state.etag);
       }

@@ -121,7 +121,7 @@ export function createHitPath(deps: HitPathDeps) {
     const headers: Record<string, string> = {
       'x-cache': 'HIT',
       etag,
-      'cache-control': 'private, no-cache',
+      'cache-control': 'private, no-cache, must-revalidate',
       vary: body.encoding === 'gzip' ? 'Authorization, Accept-Encoding' : 'Authorization',
       'server-timing': `cache;desc="HIT";dur=${(seconds * 1000).toFixed(3)}`,
     };
