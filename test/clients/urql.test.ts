@@ -1,4 +1,4 @@
-import { Client, fetchExchange, gql } from '@urql/core';
+import { Client, fetchExchange } from '@urql/core';
 import { persistedExchange } from '@urql/exchange-persisted';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, sharedRedisCache, type TestApp } from '../support/app.js';
@@ -9,7 +9,8 @@ import { cachingFetch, listen, sha256 } from './support.js';
  * Hotpath: the hit path in front of Yoga in the `hit-path` project, Yoga alone in `yoga`.
  */
 
-const SERVICES = gql`
+// Plain strings, not gql``: codegen collects gql`` documents into test/gql.
+const SERVICES = `
   query UrqlServices($u: ID!) {
     services(userId: $u) {
       id
@@ -17,7 +18,7 @@ const SERVICES = gql`
     }
   }
 `;
-const ADD_SERVICE = gql`
+const ADD_SERVICE = `
   mutation UrqlAddService($input: CreateServiceInput!) {
     createService(input: $input) {
       id

@@ -266,6 +266,23 @@ describe.each([
     expect(codeOf(later.body)).toBe('PERSISTED_QUERY_NOT_FOUND');
   });
 
+  it('runs a document sent by its hash under every limit, as if its text had come', async () => {
+    const aliases = Array.from({ length: 31 }, (_, i) => `a${i}: __typename`).join(' ');
+    const text = `query Aliased { ${aliases} }`;
+    const registered = await client.post(tenantA.key, { query: text, hash: sha256(text) });
+    expect(registered.body.errors?.[0]?.extensions).toMatchObject({
+      code: 'LIMIT_EXCEEDED',
+      limit: 'aliases',
+    });
+    // It parses within LIMIT_TOKENS, so it was registered; by its hash it is refused the same.
+    const byHash = await client.post(tenantA.key, { hash: sha256(text) });
+    expect(byHash.status).toBe(registered.status);
+    expect(byHash.body.errors?.[0]?.extensions).toMatchObject({
+      code: 'LIMIT_EXCEEDED',
+      limit: 'aliases',
+    });
+  });
+
   it('lets operators use persisted queries too, uncached', async () => {
     const text = `query Ops { __typename } # ${randomBytes(4).toString('hex')}`;
     await client.post(OPS_TOKEN, { query: text, hash: sha256(text) });
