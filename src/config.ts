@@ -96,6 +96,8 @@ const envSchema = z.object({
   CACHE_SWR_GRACE: z.coerce.number().int().min(0).default(60),
   CACHE_STALE_IF_ERROR: z.coerce.number().int().min(0).default(300),
   CACHE_OUTBOX_POLL_MS: z.coerce.number().int().min(50).default(250),
+  APQ_TTL: z.coerce.number().int().min(1).default(86_400),
+  APQ_MAX_ENTRIES: z.coerce.number().int().min(1).default(1_000),
   DATABASE_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
   ...Object.fromEntries(
     TTL_RULES.map((rule) => [rule.env, z.coerce.number().int().min(0).optional()]),
@@ -205,6 +207,10 @@ export interface CacheConfig {
   staleIfErrorSeconds: number;
   /** How often every instance sweeps the invalidation outbox (ms). */
   outboxPollMs: number;
+  /** How long a persisted query's document stays registered (APQ_TTL, s; default 1 day). */
+  apqTtlSeconds?: number;
+  /** How many documents the in-process APQ store keeps without Redis (APQ_MAX_ENTRIES). */
+  apqMaxEntries?: number;
 }
 
 export class ConfigError extends Error {
@@ -267,6 +273,8 @@ export function parseConfig(env: Env): Config {
       swrGraceSeconds: e.CACHE_SWR_GRACE,
       staleIfErrorSeconds: e.CACHE_STALE_IF_ERROR,
       outboxPollMs: e.CACHE_OUTBOX_POLL_MS,
+      apqTtlSeconds: e.APQ_TTL,
+      apqMaxEntries: e.APQ_MAX_ENTRIES,
       ttlOverrides: Object.fromEntries(
         TTL_RULES.map((rule) => [
           rule.env,

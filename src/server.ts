@@ -10,6 +10,7 @@ import { unauthenticated } from './errors.js';
 import { type Limits, useRequestLimits } from './limits.js';
 import { yogaLogger } from './logger.js';
 import { createOpsConsole } from './ops/handler.js';
+import { usePersistedQueries } from './persisted-queries.js';
 import type { RequestAuth } from './request-auth.js';
 import { schema } from './schema/index.js';
 import type { Services } from './services/services.js';
@@ -167,6 +168,8 @@ export function createServer(deps: ServerDeps) {
       useOperations(deps),
       // Limits come first: their onParams runs before the cache keys the request.
       ...useRequestLimits(deps.limits),
+      // A hash alone becomes its text here, before the cache keys the request.
+      usePersistedQueries({ store: deps.cache.apq, auth: deps.auth, limits: deps.limits }),
       useInputErrorCodes(),
       ...deps.cache.responseCache.plugins,
       useErrorCodes({ logger: deps.logger, auth: deps.auth }),

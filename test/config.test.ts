@@ -66,6 +66,13 @@ describe('parseConfig', () => {
     expect(() => parseConfig({ CACHE_SWR_TYPES: 'Mega Stats' })).toThrow(/CACHE_SWR_TYPES/);
   });
 
+  it('reads the persisted-query store settings: 1 day and 1,000 documents by default', () => {
+    expect(parseConfig({}).cache).toMatchObject({ apqTtlSeconds: 86_400, apqMaxEntries: 1_000 });
+    const config = parseConfig({ APQ_TTL: '600', APQ_MAX_ENTRIES: '50' });
+    expect(config.cache).toMatchObject({ apqTtlSeconds: 600, apqMaxEntries: 50 });
+    expect(() => parseConfig({ APQ_TTL: '0' })).toThrow(/APQ_TTL/);
+  });
+
   it('lists every problem at once', () => {
     let error: unknown;
     try {

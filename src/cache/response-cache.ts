@@ -141,6 +141,31 @@ function failedUnexpectedly(result: ExecutionResult) {
   });
 }
 
+// Document texts the hit path saw recently, and their hashes: a repeat costs a Map lookup
+// instead of a SHA-256 of the text (about half of the keying cost of a short document).
+// Bounded in count and in the size of what it holds.
+const documentHashes = new Map<string, string>();
+const MEMO_ENTRIES = 1_000;
+const MEMO_MAX_CHARS = 16_384;
+
+/**
+ * The SHA-256 of a document's text, in lowercase hex: what Apollo's persisted-query protocol
+ * calls its `sha256Hash`, so a request that sends the text and one that sends only the hash
+ * have the same key.
+ */
+export function documentHash(query: string): string {
+  let digest = documentHashes.get(query);
+  if (digest !== undefined) return digest;
+  digest = hash('sha256', query, 'hex');
+  if (query.length <= MEMO_MAX_CHARS) {
+    if (documentHashes.size >= MEMO_ENTRIES) {
+      documentHashes.delete(documentHashes.keys().next().value as string);
+    }
+    documentHashes.set(query, digest);
+  }
+  return digest;
+}
+
 /** The key of a request: what the raw HTTP request carries, so no parse is needed to find it. */
 export function requestKey(
   query: string,
@@ -148,10 +173,23 @@ export function requestKey(
   variables?: unknown,
   salt = '',
 ) {
+  return requestKeyOf(documentHash(query), operationName, variables, salt);
+}
+
+/**
+ * The key of a request by its document's hash (DESIGN §1): the server's own hash of the text
+ * when the text came, the client's persisted-query hash when only that came.
+ */
+export function requestKeyOf(
+  documentId: string,
+  operationName?: string | null,
+  variables?: unknown,
+  salt = '',
+) {
   // One-shot: no Hash object per request (the hit path computes this for every repeat).
   return hash(
     'sha256',
-    `${salt}\0${query}\0${operationName ?? ''}\0${JSON.stringify(variables ?? {})}`,
+    `${salt}\0${documentId}\0${operationName ?? ''}\0${JSON.stringify(variables ?? {})}`,
     'base64url',
   );
 }
@@ -377,7 +415,10 @@ export function createResponseCache(options: ResponseCacheOptions) {
       const seconds = (performance.now() - state.startedAt) / 1000;
       if (state.scope) {
         // Clients revalidate every time (never older than a write) and may send If-None-Match.
-        response.headers.set('Cache-Control', 'private, no-cache');
+        // must-revalidate changes nothing for browsers, but an HTTP cache that applies RFC 9111
+        // §3.5 (authenticated requests) to private caches too, as undici's does, stores the
+        // response only with it (or public/s-maxage), and would never send If-None-Match.
+        response.headers.set('Cache-Control', 'private, no-cache, must-revalidate');
         response.headers.append('Vary', 'Authorization');
         if (state.etag) response.headers.set('ETag', state.etag);
       }

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { CacheConfig, RedisConfig } from '../config.js';
 import type { TenantViewer } from '../context.js';
 import type { RequestAuth } from '../request-auth.js';
+import { APQ_DEFAULTS, createApqStore } from './apq-store.js';
 import { createResilientStore, type ResilientStore, withStoreTimeout } from './breaker.js';
 import { type ClusterStats, createClusterStats } from './cluster-stats.js';
 import { createMemoryStore } from './memory-store.js';
@@ -139,6 +140,16 @@ export function createCacheRuntime(options: CacheRuntimeOptions) {
     popular,
   });
 
+  // Persisted documents share the cache's Redis (and its breaker), else live in this process.
+  const apq = createApqStore({
+    redis,
+    prefix: config.prefix,
+    ttlSeconds: config.apqTtlSeconds ?? APQ_DEFAULTS.ttlSeconds,
+    maxEntries: config.apqMaxEntries ?? APQ_DEFAULTS.maxEntries,
+    available: () => !store?.state().fallbackActive,
+    onError: (err) => log.debug({ err }, 'apq store error'),
+  });
+
   /** A write's invalidation after commit; null when not applied (the outbox keeps it). */
   async function invalidate(tenantId: string, tags: string[]): Promise<number | null> {
     if (!store) return 0;
@@ -162,6 +173,8 @@ export function createCacheRuntime(options: CacheRuntimeOptions) {
     responseCache,
     /** The most requested cacheable requests of this instance, which the warmer sends again. */
     popular,
+    /** Automatic persisted queries' documents (Redis when the cache has it, else memory). */
+    apq,
     /** null when caching is disabled: writes leave nothing in the outbox. */
     invalidate: store ? invalidate : null,
     /** For the outbox sweep: applies whatever the breaker says; throws when it can't. */

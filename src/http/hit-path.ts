@@ -1,8 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { operationNameIn, requestKey, withDebug } from '../cache/response-cache.js';
+import { operationNameIn, requestKeyOf, withDebug } from '../cache/response-cache.js';
 import type { CacheRuntime } from '../cache/runtime.js';
 import { checkParams, type Limits } from '../limits.js';
 import type { RequestAuth } from '../request-auth.js';
+import { documentOf } from './persisted.js';
 
 /** GraphQL-over-HTTP parameters as the client sent them (JSON body or query string). */
 export interface RawParams {
@@ -90,18 +91,21 @@ export function createHitPath(deps: HitPathDeps) {
     startedAt: number,
   ): Promise<boolean> {
     const store = cache.store;
-    if (!store || typeof params.query !== 'string') return false;
+    if (!store) return false;
     try {
       checkParams(params as Record<string, unknown>, deps.limits);
     } catch {
       return false; // Yoga answers it with the same check's error
     }
+    // The text's hash, or a persisted query's hash alone (the hit needs no text).
+    const document = documentOf(params);
+    if (!document) return false;
     const contentType = mediaTypeOf(req.headers.accept);
     if (!contentType) return false;
     const viewer = await deps.auth.authenticate(req.headers.authorization);
     if (viewer?.kind !== 'tenant') return false; // 401 and operators: Yoga's path
     const operationName = typeof params.operationName === 'string' ? params.operationName : null;
-    const key = requestKey(params.query, operationName, params.variables, deps.keySalt);
+    const key = requestKeyOf(document.hash, operationName, params.variables, deps.keySalt);
     const found = await store.lookup(viewer.tenantId, key);
     if (!found?.hit) {
       responseCache.handOver(req, { scope: viewer.tenantId, key, found, startedAt });
@@ -117,7 +121,7 @@ export function createHitPath(deps: HitPathDeps) {
     const headers: Record<string, string> = {
       'x-cache': 'HIT',
       etag,
-      'cache-control': 'private, no-cache',
+      'cache-control': 'private, no-cache, must-revalidate',
       vary: body.encoding === 'gzip' ? 'Authorization, Accept-Encoding' : 'Authorization',
       'server-timing': `cache;desc="HIT";dur=${(seconds * 1000).toFixed(3)}`,
     };
@@ -129,7 +133,7 @@ export function createHitPath(deps: HitPathDeps) {
       headers.vary = `Origin, ${headers.vary}`;
     }
     const stats = cache.stats;
-    const name = operationName ?? operationNameIn(params.query);
+    const name = operationName ?? operationNameIn(document.query);
     const ifNoneMatch = req.headers['if-none-match'];
     if (ifNoneMatch !== undefined && etagMatches(ifNoneMatch, etag)) {
       res.writeHead(304, headers);

@@ -1,0 +1,110 @@
+import { createHash } from 'node:crypto';
+import { createServer, type RequestListener, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Agent, interceptors, fetch as undiciFetch } from 'undici';
+import type { TestApp } from '../support/app.js';
+
+/** The SHA-256 the clients are given (node:crypto), in hex. */
+export const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** What the server saw of one request, and what it answered. */
+export interface Exchange {
+  method: string;
+  url: string;
+  /** The request carried the document's text (GET ?query= or a POST body with "query"). */
+  sentText: boolean;
+  ifNoneMatch: string | null;
+  status: number;
+  xCache: string | null;
+}
+
+/** The X-Cache value among writeHead's arguments (an object, or a flat [name, value] list). */
+function xCacheIn(args: unknown[]): string | null {
+  for (const arg of args) {
+    if (Array.isArray(arg)) {
+      for (let i = 0; i < arg.length - 1; i += 2) {
+        if (String(arg[i]).toLowerCase() === 'x-cache') return String(arg[i + 1]);
+      }
+    } else if (arg && typeof arg === 'object') {
+      for (const [name, value] of Object.entries(arg)) {
+        if (name.toLowerCase() === 'x-cache') return String(value);
+      }
+    }
+  }
+  return null;
+}
+
+/**
+ * The app on a listening node:http server, as clients reach it: the hit path in front of Yoga
+ * when the suite runs `via: 'http'`, Yoga alone otherwise. Records every exchange.
+ */
+export async function listen(app: TestApp) {
+  const handler = (app.via === 'http' ? app.app.http : app.yoga) as unknown as RequestListener;
+  const exchanges: Exchange[] = [];
+  const server = createServer((req, res) => {
+    const url = req.url ?? '';
+    let sentText = /[?&]query=/.test(url);
+    let xCache: string | null = null;
+    const writeHead = res.writeHead.bind(res) as (...args: unknown[]) => ServerResponse;
+    (res as unknown as { writeHead: typeof writeHead }).writeHead = (...args) => {
+      xCache = xCacheIn(args);
+      return writeHead(...args);
+    };
+    res.once('finish', () => {
+      exchanges.push({
+        method: req.method ?? '',
+        url,
+        sentText,
+        ifNoneMatch: (req.headers['if-none-match'] as string | undefined) ?? null,
+        status: res.statusCode,
+        xCache: xCache ?? ((res.getHeader('x-cache') as string | undefined) || null),
+      });
+    });
+    if (req.method !== 'POST') return handler(req, res);
+    if (app.via === 'http') {
+      handler(req, res);
+      // Read alongside the front (which started reading in the same tick): a copy of the body.
+      let body = '';
+      req.on('data', (chunk: Buffer) => {
+        body += chunk.toString();
+        if (/"query"\s*:/.test(body)) sentText = true;
+      });
+      return;
+    }
+    // Yoga alone: read here and handed over parsed, as the front hands it a body it has read.
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.once('end', () => {
+      const body = Buffer.concat(chunks).toString();
+      sentText = /"query"\s*:/.test(body);
+      (req as { body?: unknown }).body = JSON.parse(body);
+      handler(req, res);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+  return {
+    url,
+    exchanges,
+    /** The exchanges since the last call. */
+    take(): Exchange[] {
+      return exchanges.splice(0, exchanges.length);
+    },
+    async close() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+/**
+ * undici's fetch through its HTTP cache (RFC 9111, a private cache in memory): a stored GET is
+ * revalidated with If-None-Match, and a 304 is answered from what it stored.
+ */
+export function cachingFetch() {
+  const agent = new Agent();
+  const dispatcher = agent.compose(interceptors.cache({ type: 'private' }));
+  const fetch = ((input: string | URL, init?: RequestInit) =>
+    undiciFetch(input, { ...(init as object), dispatcher })) as unknown as typeof globalThis.fetch;
+  return { fetch, close: () => agent.close() };
+}

@@ -1,0 +1,130 @@
+import { Client, fetchExchange } from '@urql/core';
+import { persistedExchange } from '@urql/exchange-persisted';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildTestApp, sharedRedisCache, type TestApp } from '../support/app.js';
+import { cachingFetch, listen, sha256 } from './support.js';
+
+/**
+ * The real urql (@urql/core with persistedExchange, hashes over GET) against a listening
+ * Hotpath: the hit path in front of Yoga in the `hit-path` project, Yoga alone in `yoga`.
+ */
+
+// Plain strings, not gql``: codegen collects gql`` documents into test/gql.
+const SERVICES = `
+  query UrqlServices($u: ID!) {
+    services(userId: $u) {
+      id
+      name
+    }
+  }
+`;
+const ADD_SERVICE = `
+  mutation UrqlAddService($input: CreateServiceInput!) {
+    createService(input: $input) {
+      id
+      name
+    }
+  }
+`;
+
+describe.each([
+  ['memory', { backend: 'MEMORY' as const }],
+  ['Redis', sharedRedisCache()],
+])('urql with persisted queries on %s', (_name, cache) => {
+  let app: TestApp;
+  let server: Awaited<ReturnType<typeof listen>>;
+  let key: string;
+  let userId: string;
+  beforeAll(async () => {
+    app = await buildTestApp('sqlite', { cache });
+    server = await listen(app);
+    const tenant = await app.createTenant();
+    key = tenant.key;
+    userId = (await app.createUser(tenant.tenant.id, 'Lia')).id;
+  });
+  afterAll(async () => {
+    await server.close();
+    await app.close();
+  });
+
+  const clientWith = (fetch: typeof globalThis.fetch = globalThis.fetch) =>
+    new Client({
+      url: server.url,
+      exchanges: [
+        persistedExchange({
+          preferGetForPersistedQueries: true,
+          generateHash: async (query) => sha256(query),
+        }),
+        fetchExchange,
+      ],
+      fetch,
+      fetchOptions: { headers: { authorization: `Bearer ${key}` } },
+      requestPolicy: 'network-only',
+    });
+  const names = async (client: Client) => {
+    const result = await client.query(SERVICES, { u: userId }).toPromise();
+    if (result.error) throw result.error;
+    return (result.data as { services: { name: string }[] }).services.map((s) => s.name).sort();
+  };
+  const addService = async (client: Client, name: string) => {
+    const result = await client
+      .mutation(ADD_SERVICE, {
+        input: { userId, name, durationMinutes: 45, priceCents: 7_000 },
+      })
+      .toPromise();
+    if (result.error) throw result.error;
+    return result.data;
+  };
+
+  it('registers on the first call (NOT_FOUND, then the text), then hits with the hash over GET', async () => {
+    const client = clientWith();
+    server.take();
+    expect(await names(client)).toEqual([]);
+    // urql retries over GET too, with the text and the hash (marked as a miss).
+    expect(server.take()).toMatchObject([
+      { method: 'GET', sentText: false, status: 404 },
+      { method: 'GET', sentText: true, status: 200, xCache: 'MISS' },
+    ]);
+    expect(await names(client)).toEqual([]);
+    const [hit] = server.take();
+    expect(hit).toMatchObject({ method: 'GET', sentText: false, status: 200, xCache: 'HIT' });
+    expect(hit.url).toContain('extensions=');
+  });
+
+  it('a mutation through the client invalidates: the next query is fresh, then hits', async () => {
+    const client = clientWith();
+    expect(await names(client)).toEqual([]);
+    server.take();
+    await addService(client, 'Manicure');
+    expect(server.take()).toMatchObject([{ method: 'POST', sentText: true, status: 200 }]);
+    expect(await names(client)).toEqual(['Manicure']);
+    expect(await names(client)).toEqual(['Manicure']);
+    expect(server.take()).toMatchObject([
+      { method: 'GET', sentText: false, xCache: 'MISS' },
+      { method: 'GET', sentText: false, xCache: 'HIT' },
+    ]);
+  });
+
+  it('revalidates through an HTTP cache: If-None-Match, 304, and new data after a write', async () => {
+    const http = cachingFetch();
+    try {
+      const client = clientWith(http.fetch);
+      const before = await names(client);
+      server.take();
+      expect(await names(client)).toEqual(before);
+      const [revalidation] = server.take();
+      expect(revalidation).toMatchObject({ method: 'GET', ifNoneMatch: expect.any(String) });
+      expect(revalidation.status).toBe(app.via === 'http' ? 304 : 200);
+      await addService(client, 'Pedicure');
+      server.take();
+      expect(await names(client)).toEqual([...before, 'Pedicure'].sort());
+      expect(server.take()).toMatchObject([{ status: 200, xCache: 'MISS' }]);
+      expect(await names(client)).toEqual([...before, 'Pedicure'].sort());
+      expect(server.take()).toMatchObject([
+        { ifNoneMatch: expect.any(String), status: app.via === 'http' ? 304 : 200 },
+      ]);
+    } finally {
+      await http.close();
+    }
+  });
+});
