@@ -114,7 +114,7 @@ export function createApp(deps: AppDeps) {
   /** What node:http serves: the hit path in front of Yoga. */
   const http = createHttpFront({
     yoga: yoga as unknown as RequestListener,
-    serveHit: createHitPath({ auth, cache, limits, keySalt, debug: deps.cache.debug }),
+    hitPath: createHitPath({ auth, cache, limits, keySalt, debug: deps.cache.debug }),
     limits,
   });
   const started = outbox;

@@ -4,6 +4,7 @@ import { type ExecutionResult, type GraphQLSchema, getOperationAST, printSchema 
 import type { Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import type { TenantViewer } from '../context.js';
+import { memoize } from '../memo.js';
 import type { RequestAuth } from '../request-auth.js';
 import { prepareBody } from './body.js';
 import type { ResilientStore } from './breaker.js';
@@ -144,27 +145,12 @@ function failedUnexpectedly(result: ExecutionResult) {
 // Document texts the hit path saw recently, and their hashes: a repeat costs a Map lookup
 // instead of a SHA-256 of the text (about half of the keying cost of a short document).
 // Bounded in count and in the size of what it holds.
-const documentHashes = new Map<string, string>();
-const MEMO_ENTRIES = 1_000;
-const MEMO_MAX_CHARS = 16_384;
-
 /**
  * The SHA-256 of a document's text, in lowercase hex: what Apollo's persisted-query protocol
  * calls its `sha256Hash`, so a request that sends the text and one that sends only the hash
  * have the same key.
  */
-export function documentHash(query: string): string {
-  let digest = documentHashes.get(query);
-  if (digest !== undefined) return digest;
-  digest = hash('sha256', query, 'hex');
-  if (query.length <= MEMO_MAX_CHARS) {
-    if (documentHashes.size >= MEMO_ENTRIES) {
-      documentHashes.delete(documentHashes.keys().next().value as string);
-    }
-    documentHashes.set(query, digest);
-  }
-  return digest;
-}
+export const documentHash = memoize((query: string) => hash('sha256', query, 'hex'));
 
 /** The key of a request: what the raw HTTP request carries, so no parse is needed to find it. */
 export function requestKey(

@@ -1,11 +1,11 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { type Limits, limitExceeded } from '../limits.js';
-import type { HitPath, RawParams } from './hit-path.js';
+import type { HitPath } from './hit-path.js';
 
 export interface HttpFrontDeps {
   /** Yoga as a node:http listener: everything the hit path leaves. */
   yoga: RequestListener;
-  serveHit: HitPath;
+  hitPath: HitPath;
   limits: Limits;
 }
 
@@ -50,7 +50,7 @@ const isJson = (type: string | undefined) =>
  * and parsed (Yoga's node adapter takes `req.body` instead of reading the stream again).
  */
 export function createHttpFront(deps: HttpFrontDeps): RequestListener {
-  const { yoga, serveHit, limits } = deps;
+  const { yoga, hitPath, limits } = deps;
   return (req, res) => {
     const startedAt = performance.now();
     const url = req.url ?? '/';
@@ -61,21 +61,9 @@ export function createHttpFront(deps: HttpFrontDeps): RequestListener {
     if (req.method === 'GET' && queryAt !== -1) {
       // GraphiQL's page is Yoga's; a GET that asks for JSON may be a hit.
       if (req.headers.accept?.includes('text/html')) return yoga(req, res);
-      const search = new URLSearchParams(url.slice(queryAt + 1));
-      let params: RawParams;
-      try {
-        const variables = search.get('variables');
-        const extensions = search.get('extensions');
-        params = {
-          query: search.get('query') ?? undefined,
-          operationName: search.get('operationName') ?? undefined,
-          variables: variables ? JSON.parse(variables) : undefined,
-          extensions: extensions ? JSON.parse(extensions) : undefined,
-        };
-      } catch {
-        return yoga(req, res); // Yoga answers malformed JSON
-      }
-      serveHit(req, res, params, startedAt).then(
+      const request = hitPath.keyedSearch(url.slice(queryAt + 1));
+      if (!request) return yoga(req, res);
+      hitPath.serve(req, res, request, startedAt).then(
         (served) => served || yoga(req, res),
         () => yoga(req, res),
       );
@@ -88,9 +76,17 @@ export function createHttpFront(deps: HttpFrontDeps): RequestListener {
     readBody(req, limits.bodyBytes).then(
       async (raw) => {
         if (raw === null) return tooLarge(res, limits);
+        const text = raw.toString('utf8');
+        // A body seen before is keyed without parsing it again.
+        const request = hitPath.keyedBody(text);
+        if (request && (await hitPath.serve(req, res, request, startedAt).catch(() => false))) {
+          return;
+        }
+        // Yoga gets a parse of its own (its plugins may change the object; the hit path keeps
+        // its copy).
         let parsed: unknown;
         try {
-          parsed = JSON.parse(raw.toString('utf8'));
+          parsed = JSON.parse(text);
         } catch {
           (req as { body?: unknown }).body = raw; // Yoga answers malformed JSON
           return yoga(req, res);
@@ -99,9 +95,7 @@ export function createHttpFront(deps: HttpFrontDeps): RequestListener {
         // An object with keys is handed over parsed; anything else as the bytes it came in.
         (req as { body?: unknown }).body =
           isObject && Object.keys(parsed as object).length > 0 ? parsed : raw;
-        const served =
-          isObject && (await serveHit(req, res, parsed as RawParams, startedAt).catch(() => false));
-        if (!served) yoga(req, res);
+        yoga(req, res);
       },
       () => {
         if (!res.headersSent) res.destroy();

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { operationNameIn, requestKeyOf, withDebug } from '../cache/response-cache.js';
 import type { CacheRuntime } from '../cache/runtime.js';
 import { checkParams, type Limits } from '../limits.js';
+import { memoize } from '../memo.js';
 import type { RequestAuth } from '../request-auth.js';
 import { documentOf } from './persisted.js';
 
@@ -11,6 +12,14 @@ export interface RawParams {
   operationName?: unknown;
   variables?: unknown;
   extensions?: unknown;
+}
+
+/** A request the hit path can answer, with its key (the same for every tenant). */
+export interface KeyedRequest {
+  params: RawParams;
+  key: string;
+  /** For stats: the operationName parameter, else the first operation's name in the text. */
+  name: string | null;
 }
 
 export interface HitPathDeps {
@@ -55,20 +64,6 @@ function mediaTypeFor(accept: string | undefined): string | null {
   return chosen && JSON_TYPES.includes(chosen) ? chosen : null;
 }
 
-/** `decide` for up to 256 distinct header values, remembered. */
-function remembered<T>(decide: (header: string | undefined) => T) {
-  const decided = new Map<string, T>();
-  return (header: string | undefined): T => {
-    const key = header ?? '';
-    let value = decided.get(key);
-    if (value === undefined) {
-      value = decide(header);
-      if (decided.size < 256) decided.set(key, value);
-    }
-    return value;
-  };
-}
-
 /**
  * The path a repeat takes (DESIGN §1, §10), in front of Yoga on node:http: parse, authenticate,
  * key, look up, write. No Fetch Request or Response, no parse, validation or execution; the
@@ -80,32 +75,54 @@ export function createHitPath(deps: HitPathDeps) {
   const { cache } = deps;
   const responseCache = cache.responseCache;
   // Accept headers are the client's: what they negotiate is remembered for a bounded set.
-  const mediaTypeOf = remembered(mediaTypeFor);
-  const acceptsGzipOf = remembered(acceptsGzip);
+  const mediaTypeOf = memoize(mediaTypeFor, { max: 256, maxLength: 1_024 });
+  const acceptsGzipOf = memoize(acceptsGzip, { max: 256, maxLength: 1_024 });
+
+  /** The key of a request the hit path may answer; null: Yoga must judge it. */
+  function keyed(params: RawParams): KeyedRequest | null {
+    try {
+      checkParams(params as Record<string, unknown>, deps.limits);
+    } catch {
+      return null; // Yoga answers it with the same check's error
+    }
+    // The text's hash, or a persisted query's hash alone (the hit needs no text).
+    const document = documentOf(params);
+    if (!document) return null;
+    const operationName = typeof params.operationName === 'string' ? params.operationName : null;
+    return {
+      params,
+      key: requestKeyOf(document.hash, operationName, params.variables, deps.keySalt),
+      name: operationName ?? operationNameIn(document.query),
+    };
+  }
+
+  /**
+   * The same for the raw request (a JSON body, or a GET's query string): parsed and keyed once
+   * per distinct text, so a repeat costs a Map lookup.
+   */
+  const keyedBody = memoize((text: string) => {
+    const params = bodyParams(text);
+    return params && keyed(params);
+  });
+  const keyedSearch = memoize((search: string) => {
+    const params = queryStringParams(search);
+    return params && keyed(params);
+  });
 
   /** Answers the request from the cache and returns true, or returns false and leaves it. */
-  return async function serveHit(
+  async function serve(
     req: IncomingMessage,
     res: ServerResponse,
-    params: RawParams,
+    request: KeyedRequest,
     startedAt: number,
   ): Promise<boolean> {
     const store = cache.store;
     if (!store) return false;
-    try {
-      checkParams(params as Record<string, unknown>, deps.limits);
-    } catch {
-      return false; // Yoga answers it with the same check's error
-    }
-    // The text's hash, or a persisted query's hash alone (the hit needs no text).
-    const document = documentOf(params);
-    if (!document) return false;
-    const contentType = mediaTypeOf(req.headers.accept);
+    const contentType = mediaTypeOf(req.headers.accept ?? '');
     if (!contentType) return false;
     const viewer = await deps.auth.authenticate(req.headers.authorization);
     if (viewer?.kind !== 'tenant') return false; // 401 and operators: Yoga's path
-    const operationName = typeof params.operationName === 'string' ? params.operationName : null;
-    const key = requestKeyOf(document.hash, operationName, params.variables, deps.keySalt);
+    const { key, params, name } = request;
     const found = await store.lookup(viewer.tenantId, key);
     if (!found?.hit) {
       responseCache.handOver(req, { scope: viewer.tenantId, key, found, startedAt });
@@ -115,7 +132,7 @@ export function createHitPath(deps: HitPathDeps) {
     const body = found.body;
     // A gzipped entry goes out as it is stored to clients that accept gzip; that
     // representation has its own ETag.
-    const gzip = body.encoding === 'gzip' && acceptsGzipOf(req.headers['accept-encoding']);
+    const gzip = body.encoding === 'gzip' && acceptsGzipOf(req.headers['accept-encoding'] ?? '');
     const etag = gzip ? `${body.etag.slice(0, -1)}-gzip"` : body.etag;
     const seconds = (performance.now() - startedAt) / 1000;
     const headers: Record<string, string> = {
@@ -133,7 +150,6 @@ export function createHitPath(deps: HitPathDeps) {
       headers.vary = `Origin, ${headers.vary}`;
     }
     const stats = cache.stats;
-    const name = operationName ?? operationNameIn(document.query);
     const ifNoneMatch = req.headers['if-none-match'];
     if (ifNoneMatch !== undefined && etagMatches(ifNoneMatch, etag)) {
       res.writeHead(304, headers);
@@ -157,7 +173,46 @@ export function createHitPath(deps: HitPathDeps) {
     res.end(bytes);
     stats.record('hit', name, seconds);
     return true;
+  }
+
+  return {
+    /**
+     * A POST's JSON body or a GET's query string, keyed: null when the hit path can't answer it
+     * (not a parameters object, bad parameters, no document); Yoga then judges it.
+     */
+    keyedBody,
+    keyedSearch,
+    serve,
   };
+}
+
+/** A JSON body's parameters; null when it isn't a JSON object (Yoga answers). */
+function bodyParams(text: string): RawParams | null {
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
+      ? (parsed as RawParams)
+      : null;
+  } catch {
+    return null;
+  }
+}
+
+/** GET /graphql's parameters; null when a JSON-valued one doesn't parse (Yoga answers). */
+function queryStringParams(search: string): RawParams | null {
+  const query = new URLSearchParams(search);
+  try {
+    const variables = query.get('variables');
+    const extensions = query.get('extensions');
+    return {
+      query: query.get('query') ?? undefined,
+      operationName: query.get('operationName') ?? undefined,
+      variables: variables ? JSON.parse(variables) : undefined,
+      extensions: extensions ? JSON.parse(extensions) : undefined,
+    };
+  } catch {
+    return null;
+  }
 }
 
 /** If-None-Match: `*`, or a list of (possibly weak) tags, compared weakly (RFC 9110 13.1.2). */
