@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import DataLoader from 'dataloader';
 import type { Cluster, Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import { type BodyEncoding, prepareBody, StoredBody } from './body.js';
@@ -378,14 +379,27 @@ export function createRedisStore(options: RedisStoreOptions): ResponseStore {
     return { current, reply, expected };
   }
 
-  /** The epoch and the scope's clock as they are now, in one round trip. */
-  async function epochAndClock(scope: string): Promise<[string | null, string | null]> {
-    if (isCluster) {
-      // Two slots: two commands, sent at once (auto-pipelined when the client is).
-      return Promise.all([redis.get(keys.epoch), redis.get(keys.seq(scope))]);
-    }
-    return (await redis.mget(keys.epoch, keys.seq(scope))) as [string | null, string | null];
-  }
+  /**
+   * The epoch and the clocks of the scopes whose copies this event-loop turn wants checked,
+   * in one command (DataLoader, flushed by setImmediate): concurrent hits share the round trip.
+   * Each read still happens after every request it answers arrived, so none is answered by a
+   * read older than itself. Not cached across turns.
+   */
+  const clocks = new DataLoader<string, [string | null, string | null]>(
+    async (scopes) => {
+      if (isCluster) {
+        // The epoch and each scope live in their own slots: one GET each, sent at once.
+        const [current, ...values] = await Promise.all([
+          redis.get(keys.epoch),
+          ...scopes.map((scope) => redis.get(keys.seq(scope))),
+        ]);
+        return values.map((value) => [current, value]);
+      }
+      const [current, ...values] = await redis.mget(keys.epoch, ...scopes.map(keys.seq));
+      return values.map((value) => [current, value]);
+    },
+    { cache: false, maxBatchSize: 500, batchScheduleFn: (run) => setImmediate(run) },
+  );
 
   /**
    * The in-process copy, when one round trip shows it is still what Redis would serve: no
@@ -400,7 +414,7 @@ export function createRedisStore(options: RedisStoreOptions): ResponseStore {
       near?.delete(nearKey);
       return null;
     }
-    const [current, clock] = await epochAndClock(scope);
+    const [current, clock] = await clocks.load(scope);
     if (current === copy.epoch && clock === copy.clock) {
       const left = copy.freshUntil - now();
       if (copy.neverExpires || left > 0) {

@@ -197,6 +197,29 @@ describe('near copies: one round trip per hit', () => {
     expect(await commands()).toEqual({ mget: 5 });
   });
 
+  it('checks the copies of concurrent hits, of every scope, with one MGET', async () => {
+    const store = createRedisStore({
+      redis: await connect(server.url),
+      prefix: 'hp-near-batch',
+      schemaHash,
+      nearMaxBytes: 1_048_576,
+    });
+    const scopes = [randomUUID(), randomUUID()];
+    for (const scope of scopes) {
+      await put(store, scope, 'k', ['User:u1']);
+      await store.lookup(scope, 'k');
+    }
+    await raw.config('RESETSTAT');
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => store.lookup(scopes[i % 2], 'k')),
+    );
+    expect(results.map(nearOf)).toEqual(Array(20).fill(true));
+    expect(await commands()).toEqual({ mget: 1 });
+    // The next turn's hits are checked again: nothing is remembered across turns.
+    await store.lookup(scopes[0], 'k');
+    expect(await commands()).toEqual({ mget: 2 });
+  });
+
   it('without copies a hit is one script and one GET of the epoch, sent together', async () => {
     const store = createRedisStore({
       redis: await connect(server.url),
