@@ -1,4 +1,5 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
+import { registerOutcomeMetrics } from './outcome-metrics.js';
 import type { NearStats } from './store.js';
 
 export type CacheOutcome = 'hit' | 'miss' | 'stale' | 'bypass';
@@ -231,12 +232,6 @@ export function createCacheStats(options: CacheStatsOptions = {}) {
   };
 
   const registry = new Registry();
-  const requests = new Counter({
-    name: 'hotpath_cache_requests_total',
-    help: 'GraphQL requests by cache outcome (hit, miss, stale, bypass).',
-    labelNames: ['outcome'] as const,
-    registers: [registry],
-  });
   const errors = new Counter({
     name: 'hotpath_cache_errors_total',
     help: 'Cache store calls that failed or timed out (each served from the database).',
@@ -247,13 +242,10 @@ export function createCacheStats(options: CacheStatsOptions = {}) {
     help: 'Cached responses removed by invalidation.',
     registers: [registry],
   });
-  const latency = new Histogram({
-    name: 'hotpath_graphql_request_duration_seconds',
-    help: 'GraphQL request latency by cache outcome.',
-    labelNames: ['outcome'] as const,
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-    registers: [registry],
-  });
+  const outcomes = registerOutcomeMetrics(
+    registry,
+    [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+  );
   new Gauge({
     name: 'hotpath_cache_fallback_active',
     help: '1 while the store failed and requests are served from the database only.',
@@ -329,10 +321,6 @@ export function createCacheStats(options: CacheStatsOptions = {}) {
     },
   });
 
-  // The labelled series resolved once: record() hashes no labels.
-  const outcomes = ['hit', 'miss', 'stale', 'bypass'] as const;
-  const requestsBy = Object.fromEntries(outcomes.map((o) => [o, requests.labels(o)]));
-  const latencyBy = Object.fromEntries(outcomes.map((o) => [o, latency.labels(o)]));
   // Field names built once: record() allocates no strings.
   const HIT_LATENCY = LATENCY_BOUNDS_MS.map((_, i) => `lh:${i}`);
   const MISS_LATENCY = LATENCY_BOUNDS_MS.map((_, i) => `lm:${i}`);
@@ -393,8 +381,7 @@ export function createCacheStats(options: CacheStatsOptions = {}) {
     registry,
     startedAt,
     record(outcome: CacheOutcome, operationName: string | null | undefined, seconds: number) {
-      requestsBy[outcome].inc();
-      latencyBy[outcome].observe(seconds);
+      outcomes.record(outcome, seconds);
       const bucket = bucketAt(now());
       if (outcome === 'bypass') {
         add(totals, 'b');
