@@ -40,13 +40,51 @@ describe('withStoreTimeout', () => {
   });
 });
 
+describe('withStoreTimeout, calls sharing a timer', () => {
+  it('times out only the calls that do not answer, each after at least the timeout', async () => {
+    const started = performance.now();
+    const calls = Array.from({ length: 100 }, (_, i) =>
+      withStoreTimeout(
+        i % 10 === 0 ? new Promise<string>(() => {}) : sleep(5).then(() => `r${i}`),
+        50,
+      ).then(
+        (value) => ({ value, at: performance.now() - started }),
+        (error: unknown) => ({ error, at: performance.now() - started }),
+      ),
+    );
+    const results = await Promise.all(calls);
+    const timedOut = results.filter((r) => 'error' in r);
+    expect(timedOut).toHaveLength(10);
+    for (const r of timedOut) {
+      expect((r as { error: unknown }).error).toBeInstanceOf(StoreTimeout);
+      expect(r.at).toBeGreaterThanOrEqual(49);
+    }
+    expect(results.filter((r) => 'value' in r)).toHaveLength(90);
+  });
+
+  it('gives every call its own full timeout when it joins a group started earlier', async () => {
+    const first = withStoreTimeout(new Promise<string>(() => {}), 50).catch((e: unknown) => e);
+    await sleep(20); // a later call: a group of its own, due 50 ms from now
+    const joinedAt = performance.now();
+    const later = withStoreTimeout(
+      sleep(35).then(() => 'late reply'),
+      50,
+    );
+    expect(await first).toBeInstanceOf(StoreTimeout);
+    await expect(later).resolves.toBe('late reply');
+    expect(performance.now() - joinedAt).toBeGreaterThanOrEqual(34);
+  });
+});
+
 describe('the breaker on a busy host', () => {
   let server: RedisServer;
 
-  async function setUp() {
+  async function setUp({ autoPipelining = true } = {}) {
     server = await startRedisServer();
     cleanups.push(() => server.stop());
     const redis = createRedisClient(server.url, 50);
+    // ioredis reads the option at each command.
+    redis.options.enableAutoPipelining = autoPipelining;
     cleanups.push(() => redis.disconnect());
     await new Promise((resolve) => redis.once('ready', resolve));
     const store = createResilientStore(
@@ -62,27 +100,39 @@ describe('the breaker on a busy host', () => {
     return store;
   }
 
-  it('stays closed while the event loop stalls for 4x the timeout, again and again', async () => {
-    const store = await setUp();
-    let opened = false;
-    const lookups: Promise<unknown>[] = [];
-    for (let round = 0; round < 20; round++) {
-      for (let i = 0; i < 20; i++) lookups.push(store.lookup('t1', `k${i}`));
-      blockLoop(200);
-      await sleep(10);
-      if (store.state().fallbackActive) opened = true;
-    }
-    const results = await Promise.all(lookups);
-    await sleep(700); // any confirming PING has had its time
-    expect(opened || store.state().fallbackActive).toBe(false);
-    // A lookup the stall outlasted is a miss (the client's own command timeout is
-    // CACHE_TIMEOUT_MS), but each confirming PING answered: no breaker opening.
-    const answered = results.filter((r) => r !== null).length;
-    console.log(
-      `stalled loop: ${answered}/${results.length} lookups answered, ${JSON.stringify(store.timeouts())}`,
-    );
-    expect(store.timeouts().slowLoopTimeouts).toBeGreaterThan(0);
-  });
+  // Auto-pipelined (as configured), commands are written after the stall, so the client's
+  // own timeout hardly ever fires; written at once, it fires late after every stall, and each
+  // timeout must be blamed on the loop by the confirming PING.
+  it.each([{ autoPipelining: true }, { autoPipelining: false }])(
+    'stays closed while the event loop stalls for 4x the timeout, again and again (%o)',
+    async ({ autoPipelining }) => {
+      const store = await setUp({ autoPipelining });
+      let opened = false;
+      const lookups: Promise<unknown>[] = [];
+      for (let round = 0; round < 20; round++) {
+        for (let i = 0; i < 20; i++) lookups.push(store.lookup('t1', `k${i}`));
+        blockLoop(200);
+        await sleep(10);
+        if (store.state().fallbackActive) opened = true;
+      }
+      const results = await Promise.all(lookups);
+      await sleep(700); // any confirming PING has had its time
+      expect(opened || store.state().fallbackActive).toBe(false);
+      // A lookup the stall outlasted is a miss (the client's own command timeout is
+      // CACHE_TIMEOUT_MS), but each confirming PING answered: no breaker opening.
+      const answered = results.filter((r) => r !== null).length;
+      console.log(
+        `stalled loop: ${answered}/${results.length} lookups answered, ${JSON.stringify(store.timeouts())}`,
+      );
+      const { timeouts, slowLoopTimeouts } = store.timeouts();
+      if (autoPipelining) {
+        expect(answered).toBeGreaterThan(0);
+        expect(slowLoopTimeouts).toBe(timeouts);
+      } else {
+        expect(slowLoopTimeouts).toBeGreaterThan(0);
+      }
+    },
+  );
 
   it('opens when Redis itself stops answering (CLIENT PAUSE), within ~0.5 s', async () => {
     const store = await setUp();
