@@ -1,4 +1,5 @@
 import { request as httpRequest } from 'node:http';
+import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryStore } from '../../src/cache/memory-store.js';
 import type { ResponseStore } from '../../src/cache/store.js';
@@ -207,5 +208,124 @@ describe('the hit path hands its lookup over', () => {
     } finally {
       await app.close();
     }
+  });
+});
+
+/** A raw node:http POST: the bytes as they came, no decompression. */
+function rawPost(baseUrl: string, body: string, headers: Record<string, string>) {
+  const { port } = new URL(baseUrl);
+  return new Promise<{ status: number; headers: Record<string, unknown>; body: Buffer }>(
+    (resolve, reject) => {
+      const req = httpRequest(
+        {
+          port,
+          method: 'POST',
+          path: '/graphql',
+          headers: { 'content-type': 'application/json', ...headers },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              headers: res.headers,
+              body: Buffer.concat(chunks),
+            }),
+          );
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    },
+  );
+}
+
+describe.each([
+  ['memory', { backend: 'MEMORY' as const }],
+  ['Redis', sharedRedisCache()],
+])('entries stored compressed on %s (CACHE_COMPRESS_MIN_BYTES)', (_name, cache) => {
+  let app: TestApp;
+  let body: string;
+  let auth: Record<string, string>;
+  beforeAll(async () => {
+    // Small enough that this profile is stored gzipped.
+    app = await buildTestApp('sqlite', { cache: { ...cache, compressMinBytes: 64 }, via: 'http' });
+    const tenant = await app.createTenant();
+    auth = { authorization: `Bearer ${tenant.key}` };
+    const user = await app.createUser(tenant.tenant.id, 'Rita');
+    // Repetitive, so that gzip makes it smaller (an incompressible body is stored as it is).
+    const aliases = Array.from({ length: 8 }, (_, i) => `u${i}: user(id: $u) { id name plan }`);
+    body = JSON.stringify({
+      query: `query Profiles($u: ID!) { user(id: $u) { id name plan } ${aliases.join(' ')} }`,
+      variables: { u: user.id },
+    });
+  });
+  afterAll(() => app.close());
+
+  it('serves the stored gzip to clients that accept it, and the JSON to the others', async () => {
+    const miss = await rawPost(app.baseUrl, body, auth);
+    expect(miss.headers['x-cache']).toBe('MISS');
+    const json = miss.body.toString('utf8');
+    expect(JSON.parse(json).data.user.name).toBe('Rita');
+
+    const gzipped = await rawPost(app.baseUrl, body, { ...auth, 'accept-encoding': 'gzip, br' });
+    expect(gzipped.headers).toMatchObject({
+      'x-cache': 'HIT',
+      'content-encoding': 'gzip',
+      vary: 'Authorization, Accept-Encoding',
+      etag: `${String(miss.headers.etag).slice(0, -1)}-gzip"`,
+    });
+    expect(Number(gzipped.headers['content-length'])).toBe(gzipped.body.length);
+    expect(gunzipSync(gzipped.body).toString('utf8')).toBe(json);
+
+    const refusals: Record<string, string>[] = [
+      {},
+      { 'accept-encoding': 'br' },
+      { 'accept-encoding': 'gzip;q=0' },
+    ];
+    for (const refusing of refusals) {
+      const plain = await rawPost(app.baseUrl, body, { ...auth, ...refusing });
+      expect(plain.headers['x-cache']).toBe('HIT');
+      expect(plain.headers['content-encoding']).toBeUndefined();
+      expect(plain.headers.etag).toBe(miss.headers.etag);
+      expect(plain.body.toString('utf8')).toBe(json);
+    }
+  });
+
+  it('revalidates each representation against its own ETag', async () => {
+    const first = await rawPost(app.baseUrl, body, { ...auth, 'accept-encoding': 'gzip' });
+    const gzipTag = String(first.headers.etag);
+    expect(gzipTag).toMatch(/-gzip"$/);
+    const identityTag = `${gzipTag.slice(0, -'-gzip"'.length)}"`;
+    const notModified = await rawPost(app.baseUrl, body, {
+      ...auth,
+      'accept-encoding': 'gzip',
+      'if-none-match': `"other", W/${gzipTag}`,
+    });
+    expect(notModified.status).toBe(304);
+    expect(notModified.body.length).toBe(0);
+    // The identity tag names the other representation: the gzip one is sent in full.
+    const full = await rawPost(app.baseUrl, body, {
+      ...auth,
+      'accept-encoding': 'gzip',
+      'if-none-match': identityTag,
+    });
+    expect(full.status).toBe(200);
+    expect(full.headers['content-encoding']).toBe('gzip');
+    const identity = await rawPost(app.baseUrl, body, { ...auth, 'if-none-match': identityTag });
+    expect(identity.status).toBe(304);
+  });
+
+  it("answers Yoga's path with the same JSON (inflated)", async () => {
+    const hit = await app.yoga.fetch(
+      new Request('http://hotpath.test/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...auth },
+        body,
+      }),
+    );
+    expect(hit.headers.get('x-cache')).toBe('HIT');
+    expect(((await hit.json()) as any).data.user.name).toBe('Rita');
   });
 });
