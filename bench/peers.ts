@@ -27,19 +27,7 @@ import type { Context, Viewer } from '../src/context.js';
 import { unauthenticated } from '../src/errors.js';
 import { yogaLogger } from '../src/logger.js';
 import type { Services } from '../src/services/services.js';
-
-export const PEERS = [
-  'yoga-memory',
-  'stock',
-  'apollo-memory',
-  'apollo-redis',
-  'mercurius-memory',
-  'mercurius-redis',
-  'mercurius-jit-memory',
-  'mercurius-jit-redis',
-] as const;
-
-export type Peer = (typeof PEERS)[number];
+import type { Peer } from './targets.js';
 
 /** What every peer shares with Hotpath: its schema, services and API key table. */
 export interface PeerDeps {

@@ -22,7 +22,8 @@ import { parseConfig } from '../src/config.js';
 import { openDatabase } from '../src/db/data-source.js';
 import { createLogger } from '../src/logger.js';
 import { schema } from '../src/schema/index.js';
-import { PEERS, type Peer, startPeer } from './peers.js';
+import { startPeer } from './peers.js';
+import { PEERS, type Peer } from './targets.js';
 
 type Target = 'ceiling' | 'hotpath' | Peer;
 

@@ -3,11 +3,8 @@
  * test/bench/targets.test.ts checks the selection and the verdicts.
  */
 
-export const TARGET_IDS = [
-  'ceiling',
-  'off',
-  'memory',
-  'redis',
+/** The peers, each in a process of its own (bench/peers.ts). */
+export const PEERS = [
   'yoga-memory',
   'stock',
   'apollo-memory',
@@ -17,6 +14,10 @@ export const TARGET_IDS = [
   'mercurius-jit-memory',
   'mercurius-jit-redis',
 ] as const;
+
+export type Peer = (typeof PEERS)[number];
+
+export const TARGET_IDS = ['ceiling', 'off', 'memory', 'redis', ...PEERS] as const;
 
 export type TargetId = (typeof TARGET_IDS)[number];
 

@@ -3,7 +3,7 @@ import { PersistedQueryLink } from '@apollo/client/link/persisted-queries';
 import { parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, sharedRedisCache, type TestApp } from '../support/app.js';
-import { cachingFetch, listen, sha256 } from './support.js';
+import { listen, revalidatesThroughHttpCache, sha256 } from './support.js';
 
 /**
  * The real Apollo Client 4 with its persisted-query link (hashes over GET) against a listening
@@ -102,29 +102,6 @@ describe.each([
     expect(server.take()).toMatchObject([{ xCache: 'MISS' }, { xCache: 'HIT' }]);
   });
 
-  it('revalidates through an HTTP cache: If-None-Match, 304, and new data after a write', async () => {
-    const http = cachingFetch();
-    try {
-      const client = clientWith(http.fetch);
-      const before = await names(client);
-      server.take();
-      expect(await names(client)).toEqual(before);
-      const [revalidation] = server.take();
-      // The stored response's ETag goes back; the hit path answers 304 without a body (Yoga
-      // alone answers 200 again), and the client reads what its HTTP cache kept.
-      expect(revalidation).toMatchObject({ method: 'GET', ifNoneMatch: expect.any(String) });
-      expect(revalidation.status).toBe(app.via === 'http' ? 304 : 200);
-      await addService(client, 'Escova');
-      server.take();
-      // Cache-Control: no-cache: revalidated, never served from the HTTP cache unasked.
-      expect(await names(client)).toEqual([...before, 'Escova'].sort());
-      expect(server.take()).toMatchObject([{ status: 200, xCache: 'MISS' }]);
-      expect(await names(client)).toEqual([...before, 'Escova'].sort());
-      expect(server.take()).toMatchObject([
-        { ifNoneMatch: expect.any(String), status: app.via === 'http' ? 304 : 200 },
-      ]);
-    } finally {
-      await http.close();
-    }
-  });
+  it('revalidates through an HTTP cache: If-None-Match, 304, and new data after a write', () =>
+    revalidatesThroughHttpCache({ app, server, clientWith, names, addService }, 'Escova'));
 });

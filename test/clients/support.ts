@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { createServer, type RequestListener, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Agent, interceptors, fetch as undiciFetch } from 'undici';
+import { expect } from 'vitest';
 import type { TestApp } from '../support/app.js';
 
 /** The SHA-256 the clients are given (node:crypto), in hex. */
@@ -107,4 +108,42 @@ export function cachingFetch() {
   const fetch = ((input: string | URL, init?: RequestInit) =>
     undiciFetch(input, { ...(init as object), dispatcher })) as unknown as typeof globalThis.fetch;
   return { fetch, close: () => agent.close() };
+}
+
+/** What a client test gives the shared scenarios: its client as a pair of operations. */
+export interface ClientUnderTest<C> {
+  app: TestApp;
+  server: { take(): Exchange[] };
+  clientWith(fetch: typeof globalThis.fetch): C;
+  names(client: C): Promise<string[]>;
+  addService(client: C, name: string): Promise<unknown>;
+}
+
+/**
+ * Through an HTTP cache (undici's), a repeat revalidates with If-None-Match and the hit path
+ * answers 304 without a body (Yoga alone answers 200 again); after a write through the client,
+ * `Cache-Control: no-cache` means the client revalidates and gets the new data.
+ */
+export async function revalidatesThroughHttpCache<C>(t: ClientUnderTest<C>, added: string) {
+  const http = cachingFetch();
+  const revalidated = t.app.via === 'http' ? 304 : 200;
+  try {
+    const client = t.clientWith(http.fetch);
+    const before = await t.names(client);
+    t.server.take();
+    expect(await t.names(client)).toEqual(before);
+    const [revalidation] = t.server.take();
+    expect(revalidation).toMatchObject({ method: 'GET', ifNoneMatch: expect.any(String) });
+    expect(revalidation.status).toBe(revalidated);
+    await t.addService(client, added);
+    t.server.take();
+    expect(await t.names(client)).toEqual([...before, added].sort());
+    expect(t.server.take()).toMatchObject([{ status: 200, xCache: 'MISS' }]);
+    expect(await t.names(client)).toEqual([...before, added].sort());
+    expect(t.server.take()).toMatchObject([
+      { ifNoneMatch: expect.any(String), status: revalidated },
+    ]);
+  } finally {
+    await http.close();
+  }
 }

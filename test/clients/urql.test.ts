@@ -2,7 +2,7 @@ import { Client, fetchExchange } from '@urql/core';
 import { persistedExchange } from '@urql/exchange-persisted';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, sharedRedisCache, type TestApp } from '../support/app.js';
-import { cachingFetch, listen, sha256 } from './support.js';
+import { listen, revalidatesThroughHttpCache, sha256 } from './support.js';
 
 /**
  * The real urql (@urql/core with persistedExchange, hashes over GET) against a listening
@@ -105,26 +105,6 @@ describe.each([
     ]);
   });
 
-  it('revalidates through an HTTP cache: If-None-Match, 304, and new data after a write', async () => {
-    const http = cachingFetch();
-    try {
-      const client = clientWith(http.fetch);
-      const before = await names(client);
-      server.take();
-      expect(await names(client)).toEqual(before);
-      const [revalidation] = server.take();
-      expect(revalidation).toMatchObject({ method: 'GET', ifNoneMatch: expect.any(String) });
-      expect(revalidation.status).toBe(app.via === 'http' ? 304 : 200);
-      await addService(client, 'Pedicure');
-      server.take();
-      expect(await names(client)).toEqual([...before, 'Pedicure'].sort());
-      expect(server.take()).toMatchObject([{ status: 200, xCache: 'MISS' }]);
-      expect(await names(client)).toEqual([...before, 'Pedicure'].sort());
-      expect(server.take()).toMatchObject([
-        { ifNoneMatch: expect.any(String), status: app.via === 'http' ? 304 : 200 },
-      ]);
-    } finally {
-      await http.close();
-    }
-  });
+  it('revalidates through an HTTP cache: If-None-Match, 304, and new data after a write', () =>
+    revalidatesThroughHttpCache({ app, server, clientWith, names, addService }, 'Pedicure'));
 });
