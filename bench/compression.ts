@@ -29,6 +29,7 @@ import { gunzipSync } from 'node:zlib';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
 import { DateTime } from 'luxon';
+import { prepareBody } from '../src/cache/body.js';
 import { parseConfig } from '../src/config.js';
 import { openDatabase } from '../src/db/data-source.js';
 import { DEMO_TENANTS, seedDemo } from '../src/db/seed.js';
@@ -200,6 +201,8 @@ interface Sample {
   p50: number;
   p99: number;
   cpuPerRequest: number;
+  /** This process's CPU per response (autocannon and the checks): is the load generator the bound? */
+  loaderCpuPerRequest: number;
   wireBytes: number;
 }
 
@@ -277,6 +280,7 @@ function load(c: Case, seconds: number): Promise<Sample> {
   const latencies: number[] = [];
   let wire = 0;
   const cpuBefore = cpuSeconds(c.server.pid);
+  const loaderBefore = cpuSeconds(process.pid);
   return new Promise((resolve, reject) => {
     const instance = autocannon(
       {
@@ -291,6 +295,7 @@ function load(c: Case, seconds: number): Promise<Sample> {
       (error, result) => {
         if (error) return reject(error);
         const cpu = cpuSeconds(c.server.pid) - cpuBefore;
+        const loaderCpu = cpuSeconds(process.pid) - loaderBefore;
         const problems = [
           result.non2xx && `${result.non2xx} non-2xx responses`,
           result.errors && `${result.errors} errors (${result.timeouts} timeouts)`,
@@ -305,6 +310,7 @@ function load(c: Case, seconds: number): Promise<Sample> {
           p50: percentile(sorted, 0.5),
           p99: percentile(sorted, 0.99),
           cpuPerRequest: microsPerRequest(cpu, latencies.length) ?? 0,
+          loaderCpuPerRequest: microsPerRequest(loaderCpu, latencies.length) ?? 0,
           wireBytes: wire / latencies.length,
         });
       },
@@ -426,6 +432,7 @@ async function main() {
       fail('the two servers answered different JSON for the same report');
     if (!gzipBytes || !gunzipSync(gzipBytes).equals(json))
       fail("the gzip served for the compressed entry does not inflate to (a)'s JSON");
+    const codec = codecCost(json.toString('utf8'), threshold);
     console.log(
       `Report: ${json.length.toLocaleString('en-US')} bytes of JSON; stored ${storage
         .map((s) => `${s.stored.payload.toLocaleString('en-US')} (${s.server.label})`)
@@ -481,6 +488,7 @@ async function main() {
       loadAfter: loadavg(),
       input,
       threshold,
+      codec,
     });
     writeDocSection('compression', markdown);
     console.log(`\n${markdown}`);
@@ -494,6 +502,25 @@ async function main() {
     redis.disconnect();
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/**
+ * What src/cache/body.ts costs for this body, timed in this process (medians of 20): preparing
+ * it at save (ETag and gzip, once per save) and inflating it (what (c) does on every hit).
+ */
+function codecCost(json: string, threshold: number) {
+  const prepareMs: number[] = [];
+  const inflateUs: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    let t = performance.now();
+    const prepared = prepareBody(json, threshold);
+    prepareMs.push(performance.now() - t);
+    if (prepared.encoding !== 'gzip') fail('prepareBody did not gzip the report');
+    t = performance.now();
+    prepared.identity();
+    inflateUs.push((performance.now() - t) * 1000);
+  }
+  return { prepareMs: median(prepareMs), inflateUs: median(inflateUs) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -512,6 +539,7 @@ function report(
     loadAfter: number[];
     input: object;
     threshold: number;
+    codec: { prepareMs: number; inflateUs: number };
   },
 ): string {
   const [before, after] = storage;
@@ -550,6 +578,7 @@ function report(
       'p50 ms',
       'p99 ms',
       'server CPU µs/req',
+      'autocannon CPU µs/req',
       'body bytes',
       'wire bytes/response',
       'runs (req/s)',
@@ -560,6 +589,7 @@ function report(
       m(c.id, (s) => s.p50).toFixed(2),
       m(c.id, (s) => s.p99).toFixed(2),
       int(m(c.id, (s) => s.cpuPerRequest)),
+      int(m(c.id, (s) => s.loaderCpuPerRequest)),
       int(c.expected.length),
       int(m(c.id, (s) => s.wireBytes)),
       (samples.get(c.id) ?? []).map((s) => int(s.reqPerSec)).join(', '),
@@ -582,8 +612,20 @@ function report(
       `${int(after.storedBody)} bytes into ${int(after.json.length)} on every hit for a client ` +
       'that does not take gzip.',
     `- (c) against (b): inflating costs ${signed(cpu('c') - cpu('b'))} µs of CPU per hit ` +
-      `(${(rps('c') / rps('b')).toFixed(2)}× the req/s).`,
+      `(${(rps('c') / rps('b')).toFixed(2)}× the req/s). In this process \`StoredBody.identity()\` ` +
+      `takes ${int(info.codec.inflateUs)} µs for this body, and \`prepareBody\` (ETag and gzip, ` +
+      `once per save, on the miss's event loop) ${info.codec.prepareMs.toFixed(1)} ms.`,
   ];
+  // A load generator with its core (nearly) full caps the row: req/s then says little about
+  // the server, its CPU per request still does.
+  for (const c of cases) {
+    const busy = (m(c.id, (s) => s.loaderCpuPerRequest) * rps(c.id)) / 1e6;
+    if (busy >= 0.9)
+      reading.push(
+        `- ${c.label.slice(0, 3)}: autocannon used ${Math.round(100 * busy)}% of a core: its ` +
+          "req/s may be the load generator's bound; compare server CPU per request instead.",
+      );
+  }
   return [
     `## Compression, done once (issue 8): last run ${new Date().toISOString().slice(0, 19)}Z`,
     '',
