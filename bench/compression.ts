@@ -432,7 +432,7 @@ async function main() {
       fail('the two servers answered different JSON for the same report');
     if (!gzipBytes || !gunzipSync(gzipBytes).equals(json))
       fail("the gzip served for the compressed entry does not inflate to (a)'s JSON");
-    const codec = codecCost(json.toString('utf8'), threshold);
+    const codec = await codecCost(json.toString('utf8'), threshold);
     console.log(
       `Report: ${json.length.toLocaleString('en-US')} bytes of JSON; stored ${storage
         .map((s) => `${s.stored.payload.toLocaleString('en-US')} (${s.server.label})`)
@@ -508,12 +508,12 @@ async function main() {
  * What src/cache/body.ts costs for this body, timed in this process (medians of 20): preparing
  * it at save (ETag and gzip, once per save) and inflating it (what (c) does on every hit).
  */
-function codecCost(json: string, threshold: number) {
+async function codecCost(json: string, threshold: number) {
   const prepareMs: number[] = [];
   const inflateUs: number[] = [];
   for (let i = 0; i < 20; i++) {
     let t = performance.now();
-    const prepared = prepareBody(json, threshold);
+    const prepared = await prepareBody(json, threshold);
     prepareMs.push(performance.now() - t);
     if (prepared.encoding !== 'gzip') fail('prepareBody did not gzip the report');
     t = performance.now();

@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import { prepareBody, type StoredBody } from './body.js';
+import { identityBody, type StoredBody } from './body.js';
 import {
   DEFAULT_MAX_TTL_MS,
   expandTags,
@@ -130,7 +130,7 @@ export function createMemoryStore(options: MemoryStoreOptions): MemoryResponseSt
         entryKey,
         {
           scope,
-          body: entry.prepared ?? prepareBody(entry.body),
+          body: entry.prepared ?? identityBody(entry.body),
           tags: [...entry.tags],
           indexedUnder: expanded,
           neverExpires: entry.ttlMs === null || entry.ttlMs === Number.POSITIVE_INFINITY,

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import DataLoader from 'dataloader';
 import type { Cluster, Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
-import { type BodyEncoding, prepareBody, StoredBody } from './body.js';
+import { type BodyEncoding, identityBody, StoredBody } from './body.js';
 import {
   DEFAULT_INDEX_MAX,
   DEFAULT_MAX_TTL_MS,
@@ -512,7 +512,7 @@ export function createRedisStore(options: RedisStoreOptions): ResponseStore {
         swrMs: neverExpires ? 0 : Math.ceil(entry.swrMs ?? 0),
         graceMs: grace,
         tags: entry.tags,
-        body: entry.prepared ?? prepareBody(entry.body),
+        body: entry.prepared ?? identityBody(entry.body),
       });
       const stored = await run(
         SAVE,

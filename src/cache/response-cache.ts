@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { TenantViewer } from '../context.js';
 import { memoize } from '../memo.js';
 import type { RequestAuth } from '../request-auth.js';
-import { prepareBody } from './body.js';
+import { etagOf, prepareBody } from './body.js';
 import type { ResilientStore } from './breaker.js';
 import { analyticsMaxTtlMs, analyticsTtlMs, type TtlPolicy } from './policy.js';
 import type { PopularRequests } from './popular.js';
@@ -273,18 +273,20 @@ export function createResponseCache(options: ResponseCacheOptions) {
         if (Buffer.byteLength(body) > maxEntryBytes) return;
         const finite = Number.isFinite(ttlMs) ? Math.ceil(ttlMs) : null;
         state.debug = { hit: false, ttl: finite === null ? null : finite / 1000, tags };
-        const prepared = prepareBody(body, options.compressMinBytes ?? 0);
-        state.etag = prepared.etag;
-        state.pendingSave = store.save(state.scope, state.key, {
-          body,
-          prepared,
-          tags,
-          ttlMs: finite,
-          seenSeq: state.seen.seq,
-          seenEpoch: state.seen.epoch,
-          swrMs: state.swr ? swrGraceMs : 0,
-          staleIfErrorMs,
-        });
+        state.etag = etagOf(body);
+        const { scope, key, seen } = state;
+        state.pendingSave = prepareBody(body, options.compressMinBytes ?? 0).then((prepared) =>
+          store.save(scope, key, {
+            body,
+            prepared,
+            tags,
+            ttlMs: finite,
+            seenSeq: seen.seq,
+            seenEpoch: seen.epoch,
+            swrMs: state.swr ? swrGraceMs : 0,
+            staleIfErrorMs,
+          }),
+        );
       },
       // Writes invalidate their exact tags after commit (services); nothing to do here.
       invalidate() {},

@@ -133,7 +133,11 @@ export function createHitPath(deps: HitPathDeps) {
     const body = found.body;
     // A gzipped entry goes out as it is stored to clients that accept gzip; that
     // representation has its own ETag.
-    const gzip = body.encoding === 'gzip' && acceptsGzipOf(req.headers['accept-encoding'] ?? '');
+    // (CACHE_DEBUG rewrites the JSON, which is then sent as it is.)
+    const gzip =
+      !deps.debug &&
+      body.encoding === 'gzip' &&
+      acceptsGzipOf(req.headers['accept-encoding'] ?? '');
     const etag = gzip ? `${body.etag.slice(0, -1)}-gzip"` : body.etag;
     const seconds = (performance.now() - startedAt) / 1000;
     const headers: Record<string, string> = {

@@ -212,7 +212,7 @@ describe.each(factories)('$name store', ({ name, create }) => {
   it('keeps a gzipped body as its bytes, with the ETag of its JSON', async () => {
     const scope = randomUUID();
     const body = JSON.stringify({ data: { rows: Array.from({ length: 500 }, (_, i) => i) } });
-    const prepared = prepareBody(body, 1_024);
+    const prepared = await prepareBody(body, 1_024);
     expect(prepared.encoding).toBe('gzip');
     const seen = await miss(store, scope, 'gz');
     expect(await store.save(scope, 'gz', entry(['Report:r1'], seen, { body, prepared }))).toBe(

@@ -112,3 +112,38 @@ describe('CACHE_COMPRESS_MIN_BYTES=0', () => {
     }
   });
 });
+
+describe('CACHE_DEBUG with a compressed entry', () => {
+  it('sends the JSON with extensions.cache and its own ETag, never the gzip tag', async () => {
+    const app = await buildTestApp('sqlite', {
+      cache: { backend: 'MEMORY', compressMinBytes: THRESHOLD, debug: true },
+      via: 'http',
+    });
+    try {
+      const { tenant, key } = await app.createTenant();
+      const user = await app.createUser(tenant.id, 'Rita '.repeat(200).trim());
+      const post = () =>
+        app.request('/graphql', {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            authorization: `Bearer ${key}`,
+            'accept-encoding': 'gzip',
+          },
+          body: JSON.stringify({ query: QUERY, variables: { u: user.id } }),
+        });
+      const miss = await post();
+      const etag = miss.headers.get('etag');
+      await miss.arrayBuffer();
+      const hit = await post();
+      expect(hit.headers.get('x-cache')).toBe('HIT');
+      expect(hit.headers.get('content-encoding')).toBeNull();
+      expect(hit.headers.get('etag')).toBe(etag);
+      const body = JSON.parse(Buffer.from(await hit.arrayBuffer()).toString('utf8'));
+      expect(body.extensions.cache).toMatchObject({ hit: true });
+      expect(body.data.user.id).toBe(user.id);
+    } finally {
+      await app.close();
+    }
+  });
+});
