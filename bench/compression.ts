@@ -614,7 +614,7 @@ function report(
     `- (c) against (b): inflating costs ${signed(cpu('c') - cpu('b'))} µs of CPU per hit ` +
       `(${(rps('c') / rps('b')).toFixed(2)}× the req/s). In this process \`StoredBody.identity()\` ` +
       `takes ${int(info.codec.inflateUs)} µs for this body, and \`prepareBody\` (ETag and gzip, ` +
-      `once per save, on the miss's event loop) ${info.codec.prepareMs.toFixed(1)} ms.`,
+      `once per save, the gzip on libuv's thread pool) ${info.codec.prepareMs.toFixed(1)} ms.`,
   ];
   // A load generator with its core (nearly) full caps the row: req/s then says little about
   // the server, its CPU per request still does.
