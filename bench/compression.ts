@@ -36,19 +36,16 @@ import { DEMO_TENANTS, seedDemo } from '../src/db/seed.js';
 import { localDate } from '../src/time.js';
 import { hasTaskset, startMain } from '../test/support/process.js';
 import { markdownTable, writeDocSection } from './doc-section.js';
-import { median, microsPerRequest, percentile, processTicks } from './measure.js';
-
-const CONNECTIONS = 50;
-const SERVER_CPU = 1;
-const LOADER_CPU = 0;
-
-function positive(name: string, fallback: number, integer = false): number {
-  const raw = process.env[name];
-  const value = raw === undefined || raw === '' ? fallback : Number(raw);
-  if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value)))
-    throw new Error(`${name} must be a positive ${integer ? 'integer' : 'number'}`);
-  return value;
-}
+import {
+  CONNECTIONS,
+  LOADER_CPU,
+  median,
+  microsPerRequest,
+  percentile,
+  positive,
+  processTicks,
+  SERVER_CPU,
+} from './measure.js';
 
 const durationS = positive('BENCH_DURATION', 5);
 const warmupS = positive('BENCH_WARMUP', 1);

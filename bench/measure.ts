@@ -1,6 +1,6 @@
 /**
  * The arithmetic and parsing behind `npm run bench`'s figures, kept free of I/O so that
- * test/bench/measure.test.ts can check it.
+ * test/bench/measure.test.ts can check it, and the settings the benches share.
  */
 
 /** The median; the mean of the two middle values for an even count. NaN for none. */
@@ -45,4 +45,18 @@ export function redisCpuSeconds(info: string): number {
 /** CPU seconds spent per request, in µs; null when no request was answered. */
 export function microsPerRequest(cpuSeconds: number, requests: number): number | null {
   return requests > 0 ? (cpuSeconds * 1e6) / requests : null;
+}
+
+/** What the benches load with: 50 connections, servers on CPU 1, the load generator on CPU 0. */
+export const CONNECTIONS = 50;
+export const SERVER_CPU = 1;
+export const LOADER_CPU = 0;
+
+/** A positive number from the environment (`fallback` when unset or empty); throws otherwise. */
+export function positive(name: string, fallback: number, integer = false): number {
+  const raw = process.env[name];
+  const value = raw === undefined || raw === '' ? fallback : Number(raw);
+  if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value)))
+    throw new Error(`${name} must be a positive ${integer ? 'integer' : 'number'}`);
+  return value;
 }

@@ -30,7 +30,17 @@ import { openDatabase } from '../src/db/data-source.js';
 import { DEMO_TENANTS, seedDemo } from '../src/db/seed.js';
 import { localDate } from '../src/time.js';
 import { hasTaskset } from '../test/support/process.js';
-import { median, microsPerRequest, percentile, processTicks, redisCpuSeconds } from './measure.js';
+import {
+  CONNECTIONS,
+  LOADER_CPU,
+  median,
+  microsPerRequest,
+  percentile,
+  positive,
+  processTicks,
+  redisCpuSeconds,
+  SERVER_CPU,
+} from './measure.js';
 import type { Counts } from './server.js';
 import {
   evaluateTargets,
@@ -42,24 +52,13 @@ import {
   type TargetSpec,
 } from './targets.js';
 
-const CONNECTIONS = 50;
 const WARM_REQUESTS = 20;
 /** A cached row may execute the query for at most this share of its measured requests. */
 const MISS_ALLOWANCE = 0.01;
-const SERVER_CPU = 1;
-const LOADER_CPU = 0;
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const serverEntry = join(root, 'bench', 'server.ts');
 const docPath = join(root, 'docs', 'benchmarks.md');
-
-function positive(name: string, fallback: number, integer = false): number {
-  const raw = process.env[name];
-  const value = raw === undefined || raw === '' ? fallback : Number(raw);
-  if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value)))
-    throw new Error(`${name} must be a positive ${integer ? 'integer' : 'number'}`);
-  return value;
-}
 
 const durationS = positive('BENCH_DURATION', 8);
 const warmupS = positive('BENCH_WARMUP', 2);

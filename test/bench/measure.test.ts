@@ -3,6 +3,7 @@ import {
   median,
   microsPerRequest,
   percentile,
+  positive,
   processTicks,
   redisCpuSeconds,
 } from '../../bench/measure.js';
@@ -79,5 +80,26 @@ describe('microsPerRequest', () => {
 
   it('is null when nothing was answered', () => {
     expect(microsPerRequest(1, 0)).toBeNull();
+  });
+});
+
+describe('positive', () => {
+  it('reads a positive number, falls back when unset or empty, and refuses anything else', () => {
+    const name = 'HOTPATH_TEST_POSITIVE';
+    try {
+      delete process.env[name];
+      expect(positive(name, 5)).toBe(5);
+      process.env[name] = '';
+      expect(positive(name, 5)).toBe(5);
+      process.env[name] = '2.5';
+      expect(positive(name, 5)).toBe(2.5);
+      expect(() => positive(name, 5, true)).toThrow(`${name} must be a positive integer`);
+      for (const bad of ['0', '-1', 'x', 'Infinity']) {
+        process.env[name] = bad;
+        expect(() => positive(name, 5)).toThrow(`${name} must be a positive number`);
+      }
+    } finally {
+      delete process.env[name];
+    }
   });
 });
