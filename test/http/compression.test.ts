@@ -1,5 +1,6 @@
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CacheConfig } from '../../src/config.js';
 import { buildTestApp, sharedRedisCache, type TestApp } from '../support/app.js';
 
 /**
@@ -81,25 +82,38 @@ describe.each([
   });
 });
 
+/**
+ * A memory-cached app with these settings, one tenant and a user named `name`, and `post()`
+ * asking for that user's profile with `Accept-Encoding: gzip`; closed after `run`.
+ */
+async function withProfile(
+  cache: Partial<CacheConfig>,
+  name: string,
+  run: (post: () => Promise<Response>, userId: string) => Promise<void>,
+) {
+  const app = await buildTestApp('sqlite', { cache: { backend: 'MEMORY', ...cache }, via: 'http' });
+  try {
+    const { tenant, key } = await app.createTenant();
+    const user = await app.createUser(tenant.id, name);
+    const post = () =>
+      app.request('/graphql', {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${key}`,
+          'accept-encoding': 'gzip',
+        },
+        body: JSON.stringify({ query: QUERY, variables: { u: user.id } }),
+      });
+    await run(post, user.id);
+  } finally {
+    await app.close();
+  }
+}
+
 describe('CACHE_COMPRESS_MIN_BYTES=0', () => {
-  it('never compresses', async () => {
-    const app = await buildTestApp('sqlite', {
-      cache: { backend: 'MEMORY', compressMinBytes: 0 },
-      via: 'http',
-    });
-    try {
-      const { tenant, key } = await app.createTenant();
-      const user = await app.createUser(tenant.id, 'Rita '.repeat(2_000).trim());
-      const post = () =>
-        app.request('/graphql', {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            authorization: `Bearer ${key}`,
-            'accept-encoding': 'gzip',
-          },
-          body: JSON.stringify({ query: QUERY, variables: { u: user.id } }),
-        });
+  it('never compresses', () =>
+    withProfile({ compressMinBytes: 0 }, 'Rita '.repeat(2_000).trim(), async (post) => {
       const miss = Buffer.from(await (await post()).arrayBuffer());
       expect(miss.length).toBeGreaterThan(8_192);
       const hit = await post();
@@ -107,43 +121,25 @@ describe('CACHE_COMPRESS_MIN_BYTES=0', () => {
       expect(hit.headers.get('content-encoding')).toBeNull();
       expect(Buffer.from(await hit.arrayBuffer()).equals(miss)).toBe(true);
       expect(hit.headers.get('vary')).toBe('Authorization');
-    } finally {
-      await app.close();
-    }
-  });
+    }));
 });
 
 describe('CACHE_DEBUG with a compressed entry', () => {
-  it('sends the JSON with extensions.cache and its own ETag, never the gzip tag', async () => {
-    const app = await buildTestApp('sqlite', {
-      cache: { backend: 'MEMORY', compressMinBytes: THRESHOLD, debug: true },
-      via: 'http',
-    });
-    try {
-      const { tenant, key } = await app.createTenant();
-      const user = await app.createUser(tenant.id, 'Rita '.repeat(200).trim());
-      const post = () =>
-        app.request('/graphql', {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            authorization: `Bearer ${key}`,
-            'accept-encoding': 'gzip',
-          },
-          body: JSON.stringify({ query: QUERY, variables: { u: user.id } }),
-        });
-      const miss = await post();
-      const etag = miss.headers.get('etag');
-      await miss.arrayBuffer();
-      const hit = await post();
-      expect(hit.headers.get('x-cache')).toBe('HIT');
-      expect(hit.headers.get('content-encoding')).toBeNull();
-      expect(hit.headers.get('etag')).toBe(etag);
-      const body = JSON.parse(Buffer.from(await hit.arrayBuffer()).toString('utf8'));
-      expect(body.extensions.cache).toMatchObject({ hit: true });
-      expect(body.data.user.id).toBe(user.id);
-    } finally {
-      await app.close();
-    }
-  });
+  it('sends the JSON with extensions.cache and its own ETag, never the gzip tag', () =>
+    withProfile(
+      { compressMinBytes: THRESHOLD, debug: true },
+      'Rita '.repeat(200).trim(),
+      async (post, userId) => {
+        const miss = await post();
+        const etag = miss.headers.get('etag');
+        await miss.arrayBuffer();
+        const hit = await post();
+        expect(hit.headers.get('x-cache')).toBe('HIT');
+        expect(hit.headers.get('content-encoding')).toBeNull();
+        expect(hit.headers.get('etag')).toBe(etag);
+        const body = JSON.parse(Buffer.from(await hit.arrayBuffer()).toString('utf8'));
+        expect(body.extensions.cache).toMatchObject({ hit: true });
+        expect(body.data.user.id).toBe(userId);
+      },
+    ));
 });
