@@ -2,8 +2,8 @@ import { ApolloClient, ApolloLink, HttpLink, InMemoryCache } from '@apollo/clien
 import { PersistedQueryLink } from '@apollo/client/link/persisted-queries';
 import { parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, sharedRedisCache, type TestApp } from '../support/app.js';
-import { listen, revalidatesThroughHttpCache, sha256 } from './support.js';
+import { sharedRedisCache, type TestApp } from '../support/app.js';
+import { type listen, listeningTenant, revalidatesThroughHttpCache, sha256 } from './support.js';
 
 /**
  * The real Apollo Client 4 with its persisted-query link (hashes over GET) against a listening
@@ -36,17 +36,11 @@ describe.each([
   let server: Awaited<ReturnType<typeof listen>>;
   let key: string;
   let userId: string;
+  let close: () => Promise<void>;
   beforeAll(async () => {
-    app = await buildTestApp('sqlite', { cache });
-    server = await listen(app);
-    const tenant = await app.createTenant();
-    key = tenant.key;
-    userId = (await app.createUser(tenant.tenant.id, 'Eva')).id;
+    ({ app, server, key, userId, close } = await listeningTenant(cache, 'Eva'));
   });
-  afterAll(async () => {
-    await server.close();
-    await app.close();
-  });
+  afterAll(() => close());
 
   const clientWith = (fetch: typeof globalThis.fetch = globalThis.fetch) =>
     new ApolloClient({

@@ -3,7 +3,8 @@ import { createServer, type RequestListener, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { Agent, interceptors, fetch as undiciFetch } from 'undici';
 import { expect } from 'vitest';
-import type { TestApp } from '../support/app.js';
+import type { CacheConfig } from '../../src/config.js';
+import { buildTestApp, type TestApp } from '../support/app.js';
 
 /** The SHA-256 the clients are given (node:crypto), in hex. */
 export const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -146,4 +147,22 @@ export async function revalidatesThroughHttpCache<C>(t: ClientUnderTest<C>, adde
   } finally {
     await http.close();
   }
+}
+
+/** A test app with a listening server, a tenant and one user: what each client test starts from. */
+export async function listeningTenant(cache: Partial<CacheConfig>, userName: string) {
+  const app = await buildTestApp('sqlite', { cache });
+  const server = await listen(app);
+  const tenant = await app.createTenant();
+  const userId = (await app.createUser(tenant.tenant.id, userName)).id;
+  return {
+    app,
+    server,
+    key: tenant.key,
+    userId,
+    async close() {
+      await server.close();
+      await app.close();
+    },
+  };
 }

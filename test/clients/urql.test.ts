@@ -1,8 +1,8 @@
 import { Client, fetchExchange } from '@urql/core';
 import { persistedExchange } from '@urql/exchange-persisted';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, sharedRedisCache, type TestApp } from '../support/app.js';
-import { listen, revalidatesThroughHttpCache, sha256 } from './support.js';
+import { sharedRedisCache, type TestApp } from '../support/app.js';
+import { type listen, listeningTenant, revalidatesThroughHttpCache, sha256 } from './support.js';
 
 /**
  * The real urql (@urql/core with persistedExchange, hashes over GET) against a listening
@@ -35,17 +35,11 @@ describe.each([
   let server: Awaited<ReturnType<typeof listen>>;
   let key: string;
   let userId: string;
+  let close: () => Promise<void>;
   beforeAll(async () => {
-    app = await buildTestApp('sqlite', { cache });
-    server = await listen(app);
-    const tenant = await app.createTenant();
-    key = tenant.key;
-    userId = (await app.createUser(tenant.tenant.id, 'Lia')).id;
+    ({ app, server, key, userId, close } = await listeningTenant(cache, 'Lia'));
   });
-  afterAll(async () => {
-    await server.close();
-    await app.close();
-  });
+  afterAll(() => close());
 
   const clientWith = (fetch: typeof globalThis.fetch = globalThis.fetch) =>
     new Client({
