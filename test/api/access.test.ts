@@ -19,6 +19,25 @@ describe.each(dialects)('authentication and tenancy on %s', (dialect) => {
     }
   });
 
+  it('answers a tenant header seen before from its table, and nothing else', async () => {
+    const authenticate = app.app.auth.authenticate;
+    const { tenant, key } = await app.createTenant();
+    const header = `Bearer ${key}`;
+    expect(authenticate.known(header)).toBeUndefined();
+    expect(await authenticate(header)).toMatchObject({ kind: 'tenant', tenantId: tenant.id });
+    // The hit path's case: no parse, no digest, no await.
+    expect(authenticate.known(header)).toMatchObject({ kind: 'tenant', tenantId: tenant.id });
+    // Only headers that matched a key get in: not unknown keys, not the operator token, and
+    // not a header over 256 characters (it is authenticated every time).
+    for (const other of ['Bearer hp_not_a_key', `Bearer ${OPS_TOKEN}`]) {
+      await authenticate(other);
+      expect(authenticate.known(other)).toBeUndefined();
+    }
+    const padded = `Bearer ${key}${' '.repeat(300)}`;
+    expect(await authenticate(padded)).toMatchObject({ tenantId: tenant.id });
+    expect(authenticate.known(padded)).toBeUndefined();
+  });
+
   it('lets operators create tenants, users and keys, and the new key works once shown', async () => {
     const tenant = await app.execute(
       `mutation { createTenant(name: "Acme", timezone: "Europe/Lisbon") { id name timezone } }`,
