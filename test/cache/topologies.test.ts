@@ -129,6 +129,12 @@ describe.each(Object.keys(topologies))('the cache on %s', (name) => {
       const user = await provider(a, t, `Inv${i}`);
       await b.execute(SERVICES, { u: user.id }, t.key);
       expect((await b.execute(SERVICES, { u: user.id }, t.key)).headers.get('x-cache')).toBe('HIT');
+      // The next hit is B's copy, checked against this topology's epoch and tenant clock (on a
+      // cluster: two GETs in two slots); A's write must still reach B's very next read.
+      const nearHits = () => b.app.cache.store?.nearStats()?.hits ?? 0;
+      const before = nearHits();
+      expect((await b.execute(SERVICES, { u: user.id }, t.key)).headers.get('x-cache')).toBe('HIT');
+      expect(nearHits()).toBe(before + 1);
       const added = await a.execute(
         CREATE_SERVICE,
         { i: { userId: user.id, name: `Inv${i} brows`, durationMinutes: 20, priceCents: 2000 } },
