@@ -48,10 +48,13 @@ const gzip = promisify(gzipCallback);
  * gzipped (0: never): a large report then takes a fraction of the memory and of the bytes read
  * per hit, and clients that accept gzip get the stored bytes as they are. The gzip runs on
  * libuv's thread pool (a 300 KB report takes milliseconds), while the miss that saves it waits
- * for its save anyway.
+ * for its save anyway. Given the JSON already prepared as it is, its ETag is not computed again.
  */
-export async function prepareBody(json: string, compressMinBytes = 0): Promise<StoredBody> {
-  const identity = identityBody(json);
+export async function prepareBody(
+  json: string | StoredBody,
+  compressMinBytes = 0,
+): Promise<StoredBody> {
+  const identity = typeof json === 'string' ? identityBody(json) : json;
   if (compressMinBytes <= 0 || identity.bytes.length < compressMinBytes) return identity;
   const compressed = await gzip(identity.bytes);
   // Incompressible bodies (rare for JSON) stay as they are.

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { TenantViewer } from '../context.js';
 import { memoize } from '../memo.js';
 import type { RequestAuth } from '../request-auth.js';
-import { etagOf, prepareBody } from './body.js';
+import { identityBody, prepareBody } from './body.js';
 import type { ResilientStore } from './breaker.js';
 import { analyticsMaxTtlMs, analyticsTtlMs, type TtlPolicy } from './policy.js';
 import type { PopularRequests } from './popular.js';
@@ -273,9 +273,10 @@ export function createResponseCache(options: ResponseCacheOptions) {
         if (Buffer.byteLength(body) > maxEntryBytes) return;
         const finite = Number.isFinite(ttlMs) ? Math.ceil(ttlMs) : null;
         state.debug = { hit: false, ttl: finite === null ? null : finite / 1000, tags };
-        state.etag = etagOf(body);
+        const identity = identityBody(body);
+        state.etag = identity.etag;
         const { scope, key, seen } = state;
-        state.pendingSave = prepareBody(body, options.compressMinBytes ?? 0).then((prepared) =>
+        state.pendingSave = prepareBody(identity, options.compressMinBytes ?? 0).then((prepared) =>
           store.save(scope, key, {
             body,
             prepared,
