@@ -7,7 +7,7 @@ import type { CacheRuntime } from './cache/runtime.js';
 import type { Context } from './context.js';
 import { useErrorCodes, useInputErrorCodes } from './error-codes.js';
 import { unauthenticated } from './errors.js';
-import { useSchemaHiding, useValidationErrorLimit } from './hardening.js';
+import { useSchemaHiding, useValidationOptions } from './hardening.js';
 import { type MetricsGate, metricsResponse } from './http/metrics.js';
 import { type Limits, useRequestLimits } from './limits.js';
 import { yogaLogger } from './logger.js';
@@ -171,7 +171,10 @@ export function createServer(deps: ServerDeps) {
       // Limits come first: their onParams runs before the cache keys the request.
       ...useRequestLimits(deps.limits),
       ...useSchemaHiding(deps.introspection ?? true),
-      useValidationErrorLimit(deps.limits.validationErrors),
+      useValidationOptions({
+        maxErrors: deps.limits.validationErrors,
+        hideSuggestions: !(deps.introspection ?? true),
+      }),
       // A hash alone becomes its text here, before the cache keys the request.
       usePersistedQueries({ store: deps.cache.apq, auth: deps.auth, limits: deps.limits }),
       useInputErrorCodes(),

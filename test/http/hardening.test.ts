@@ -73,6 +73,18 @@ describe('introspection and field suggestions', () => {
     const type = await hidden.execute('query($u: Strin) { __typename }', {}, key);
     expect(messages(type.body).join('\n')).toMatch(/Unknown type "Strin"/);
     expect(messages(type.body).join('\n')).not.toMatch(/Did you mean/);
+    // Enum values, in a literal (validation) and in a variable (coerced by execution).
+    const input = (plan: string) => `input: { tenantId: "x", name: "A", plan: ${plan} }`;
+    for (const [query, variables] of [
+      [`mutation { createUser(${input('PROO')}) { id } }`, {}],
+      [`mutation($p: Plan!) { createUser(${input('$p')}) { id } }`, { p: 'PROO' }],
+    ] as const) {
+      const suggested = await open.execute(query, variables, OPS_TOKEN);
+      expect(messages(suggested.body).join('\n')).toContain('Did you mean the enum value "PRO"?');
+      const plain = await hidden.execute(query, variables, OPS_TOKEN);
+      expect(codes(plain.body)).toEqual(['BAD_USER_INPUT']);
+      expect(messages(plain.body).join('\n')).toMatch(/"PROO" does not exist in "Plan" enum\.$/);
+    }
   });
 
   it("keys entries by the setting: the hit path never serves the other instance's answers", async () => {
