@@ -1,6 +1,8 @@
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
 import { TTL_RULES } from './cache/policy.js';
+import type { MetricsConfig } from './http/metrics.js';
+import type { HttpServerConfig } from './http/node-server.js';
 import { DEFAULT_LIMITS, LIMIT_ENV, type Limits } from './limits.js';
 
 const bool = z
@@ -25,8 +27,7 @@ const hostPorts = z
 
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
-  // Loopback unless told otherwise: `npm start` with the demo keys is not for the network. The
-  // Dockerfile sets HOST=0.0.0.0.
+  // Loopback: `npm start` and its demo keys are not for the network (the Dockerfile sets 0.0.0.0).
   HOST: z.string().default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -159,29 +160,6 @@ export interface ShutdownConfig {
   delayMs: number;
   /** The whole drain's bound; past it the process exits with status 1. */
   timeoutMs: number;
-}
-
-/** Who may read /metrics, and where. */
-export interface MetricsConfig {
-  /** A bearer token for Prometheus, accepted besides OPS_TOKEN (METRICS_TOKEN). */
-  token?: string;
-  /** Serve /metrics on this port only, not on PORT (METRICS_PORT; 0: any free port). */
-  port?: number;
-}
-
-/** node:http's timeouts against slow clients (HTTP_*_MS). */
-export interface HttpServerConfig {
-  /** A client that has not sent all its headers by then is cut off (408). */
-  headersTimeoutMs: number;
-  /** The whole request, headers and body, must have arrived by then (408). */
-  requestTimeoutMs: number;
-  /** How long an idle keep-alive connection stays open. */
-  keepAliveTimeoutMs: number;
-  /**
-   * How often node looks for connections past the two timeouts above (its
-   * `connectionsCheckingInterval`, 30 s by default): a timeout is enforced this late at most.
-   */
-  checkIntervalMs: number;
 }
 
 export interface RedisNode {

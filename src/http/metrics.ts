@@ -2,6 +2,14 @@ import { hash, timingSafeEqual } from 'node:crypto';
 import type { RequestListener } from 'node:http';
 import type { Registry } from 'prom-client';
 
+/** Who may read /metrics, and where. */
+export interface MetricsConfig {
+  /** A bearer token for Prometheus, accepted besides OPS_TOKEN (METRICS_TOKEN). */
+  token?: string;
+  /** Serve /metrics on this port only, not on PORT (METRICS_PORT; 0: any free port). */
+  port?: number;
+}
+
 /**
  * Whether an `Authorization` header carries one of `tokens` as a bearer token (the operator
  * token, METRICS_TOKEN). Digests of equal length are compared in constant time; an empty list

@@ -1,7 +1,21 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { Counter, type Registry } from 'prom-client';
-import type { HttpServerConfig } from '../config.js';
+
+/** node:http's timeouts against slow clients (HTTP_*_MS). */
+export interface HttpServerConfig {
+  /** A client that has not sent all its headers by then is cut off (408). */
+  headersTimeoutMs: number;
+  /** The whole request, headers and body, must have arrived by then (408). */
+  requestTimeoutMs: number;
+  /** How long an idle keep-alive connection stays open. */
+  keepAliveTimeoutMs: number;
+  /**
+   * How often node looks for connections past the two timeouts above (its
+   * `connectionsCheckingInterval`, 30 s by default): a timeout is enforced this late at most.
+   */
+  checkIntervalMs: number;
+}
 
 const ANSWERS: Record<string, string> = {
   ERR_HTTP_REQUEST_TIMEOUT: '408 Request Timeout',
