@@ -274,7 +274,11 @@ async function run(setting: Setting, sqlitePath: string, world: Awaited<ReturnTy
   for (const [kind, count] of Object.entries(after)) {
     result.statements[kind] = count - (before[kind] ?? 0);
   }
-  const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const metrics = await (
+    await fetch(`http://127.0.0.1:${port}/metrics`, {
+      headers: { authorization: 'Bearer bench-ops-token-0123456789' },
+    })
+  ).text();
   result.storeErrors = Number(/^hotpath_cache_errors_total (\d+)/m.exec(metrics)?.[1] ?? 0);
   latencies.sort((a, b) => a - b);
   result.p50 = percentile(latencies, 50);

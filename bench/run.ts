@@ -433,8 +433,15 @@ function othersShare(before: CpuSample, after: CpuSample): number | null {
 
 type Outcomes = Record<'hit' | 'miss' | 'bypass' | 'errors', number>;
 
+/** /metrics is private (issue 14): the bench's processes take this token for it. */
+const METRICS_TOKEN = 'bench-metrics-token-0123456789';
+
 async function cacheOutcomes(port: number): Promise<Outcomes> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const text = await (
+    await fetch(`http://127.0.0.1:${port}/metrics`, {
+      headers: { authorization: `Bearer ${METRICS_TOKEN}` },
+    })
+  ).text();
   const count = (series: string) =>
     Number(new RegExp(`^${series.replace(/[{}]/g, '\\$&')} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
   const requests = (outcome: string) => count(`hotpath_cache_requests_total{outcome="${outcome}"}`);
@@ -855,6 +862,7 @@ async function main() {
       NODE_ENV: 'production',
       LOG_LEVEL: 'warn',
       OPS_TOKEN: `ops_${randomBytes(24).toString('base64url')}`,
+      METRICS_TOKEN,
       SQLITE_PATH: sqlitePath,
       // CACHE_PREFIX allows no colon.
       CACHE_PREFIX: `${prefix}.hotpath`,

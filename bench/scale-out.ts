@@ -151,11 +151,16 @@ interface Sample {
   writes: number;
 }
 
+/** /metrics is private (issue 14): the instances take this token for it. */
+const METRICS_TOKEN = 'bench-metrics-token-0123456789';
+
 async function hitsOf(urls: string[]) {
   let hits = 0;
   let total = 0;
   for (const url of urls) {
-    const text = await (await fetch(`${url}/metrics`)).text();
+    const text = await (
+      await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })
+    ).text();
     for (const line of text.split('\n')) {
       const m = line.match(/^hotpath_cache_requests_total\{outcome="(\w+)"\} (\d+)/);
       if (!m) continue;
@@ -237,6 +242,7 @@ async function main() {
       ...process.env,
       NODE_ENV: 'production',
       OPS_TOKEN: `ops-${randomBytes(12).toString('hex')}`,
+      METRICS_TOKEN,
       HOST: '127.0.0.1',
       DATABASE_URL: databaseUrl,
       DATABASE_SCHEMA: schema,

@@ -126,6 +126,9 @@ async function openHotpath(env: NodeJS.ProcessEnv) {
     cache: config.cache,
     opsToken: required('OPS_TOKEN'),
     defaultTimezone: config.defaultTimezone,
+    introspection: config.introspection,
+    // /metrics is private: the bench reads it with METRICS_TOKEN (bench/run.ts).
+    metrics: { token: config.metrics.token },
   });
   const close = async () => {
     await app.close();

@@ -11,6 +11,7 @@ import type { CacheConfig } from './config.js';
 import { createDrain } from './drain.js';
 import { createHttpFront } from './http/front.js';
 import { createHitPath } from './http/hit-path.js';
+import { createMetricsGate, createMetricsListener } from './http/metrics.js';
 import { DEFAULT_LIMITS, type Limits, limitsFingerprint } from './limits.js';
 import { createRequestAuth } from './request-auth.js';
 import { schema } from './schema/index.js';
@@ -31,13 +32,25 @@ export interface AppDeps {
   store?: ResponseStore;
   /** PostgreSQL: the outbox LISTENs here for other instances' invalidations. */
   databaseUrl?: string;
+  /** Schema introspection and field suggestions (INTROSPECTION); default on. */
+  introspection?: boolean;
+  /**
+   * GET /metrics: `token` is accepted besides the operator token; with `separatePort` it is
+   * served by `metricsListener` only (open unless `token` is set), not on the main port.
+   */
+  metrics?: { token?: string; separatePort?: boolean };
 }
 
 /** Wires auth, cache, services and the GraphQL server together; starts nothing. */
 export function createApp(deps: AppDeps) {
   const clock = deps.clock ?? (() => new Date());
   const limits = deps.limits ?? DEFAULT_LIMITS;
-  const keySalt = limitsFingerprint(limits);
+  const introspection = deps.introspection ?? true;
+  // The hit path answers by key without validating: an entry stored by an instance that lets
+  // introspection through must never be found by one that refuses it.
+  const keySalt = `${limitsFingerprint(limits)}.i${introspection ? 1 : 0}`;
+  const metricsToken = deps.metrics?.token;
+  const separateMetrics = deps.metrics?.separatePort ?? false;
   const auth = createRequestAuth(createAuthenticator({ db: deps.db, opsToken: deps.opsToken }));
   let outbox: Outbox | undefined;
   let yoga: ReturnType<typeof createServer> | undefined;
@@ -101,6 +114,10 @@ export function createApp(deps: AppDeps) {
     graphiql: deps.graphiql,
     limits,
     draining: () => drain.draining,
+    introspection,
+    metrics: separateMetrics
+      ? null
+      : createMetricsGate([deps.opsToken, ...(metricsToken ? [metricsToken] : [])]),
   });
   warmer = createWarmer({
     db: deps.db,
@@ -121,6 +138,11 @@ export function createApp(deps: AppDeps) {
   return {
     yoga,
     http,
+    /** What node:http serves on METRICS_PORT: GET /metrics, gated by `metrics.token` if set. */
+    metricsListener: createMetricsListener(
+      cache.stats.registry,
+      createMetricsGate(metricsToken ? [metricsToken, deps.opsToken] : []),
+    ),
     services,
     cache,
     warmer,

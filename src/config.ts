@@ -1,6 +1,8 @@
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
 import { TTL_RULES } from './cache/policy.js';
+import type { MetricsConfig } from './http/metrics.js';
+import type { HttpServerConfig } from './http/node-server.js';
 import { DEFAULT_LIMITS, LIMIT_ENV, type Limits } from './limits.js';
 
 const bool = z
@@ -25,7 +27,8 @@ const hostPorts = z
 
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
-  HOST: z.string().default('0.0.0.0'),
+  // Loopback: `npm start` and its demo keys are not for the network (the Dockerfile sets 0.0.0.0).
+  HOST: z.string().default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATABASE_URL: z.string().url().optional(),
@@ -35,6 +38,13 @@ const envSchema = z.object({
   OPS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   DEFAULT_TIMEZONE: zone.default('America/Sao_Paulo'),
   GRAPHIQL: bool.optional(),
+  INTROSPECTION: bool.optional(),
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(20_000),
+  HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(5_000),
+  HTTP_CHECK_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(1_000),
   REDIS_URL: z
     .string()
     .refine((v) => !v.includes(','), {
@@ -132,6 +142,10 @@ export interface Config {
   opsToken?: string;
   defaultTimezone: string;
   graphiql: boolean;
+  /** Schema introspection and field suggestions (INTROSPECTION; off in production). */
+  introspection: boolean;
+  metrics: MetricsConfig;
+  http: HttpServerConfig;
   cache: CacheConfig;
   /** What one request may ask for (LIMIT_*). */
   limits: Limits;
@@ -229,7 +243,7 @@ export function parseConfig(env: Env): Config {
   if (blanksRemoved.NODE_ENV === 'production' && !blanksRemoved.OPS_TOKEN) {
     problems.push('OPS_TOKEN: required when NODE_ENV=production');
   }
-  problems.push(...redisProblems(blanksRemoved));
+  problems.push(...redisProblems(blanksRemoved), ...httpProblems(parsed.data));
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const e = parsed.data;
   const redis = redisConfig(e);
@@ -248,6 +262,14 @@ export function parseConfig(env: Env): Config {
     opsToken: e.OPS_TOKEN,
     defaultTimezone: e.DEFAULT_TIMEZONE,
     graphiql: e.GRAPHIQL ?? e.NODE_ENV !== 'production',
+    introspection: e.INTROSPECTION ?? e.NODE_ENV !== 'production',
+    metrics: { token: e.METRICS_TOKEN, port: e.METRICS_PORT },
+    http: {
+      headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      checkIntervalMs: e.HTTP_CHECK_INTERVAL_MS,
+    },
     shutdown: {
       delayMs: e.SHUTDOWN_DELAY_MS ?? (e.NODE_ENV === 'production' ? 5_000 : 0),
       timeoutMs: e.SHUTDOWN_TIMEOUT_MS,
@@ -289,6 +311,19 @@ export function parseConfig(env: Env): Config {
       ]),
     ) as unknown as Limits,
   };
+}
+
+/** Rules between the HTTP variables (node refuses a header timeout above the request's). */
+function httpProblems(e: z.infer<typeof envSchema> | undefined): string[] {
+  if (!e) return [];
+  const problems: string[] = [];
+  if (e.HTTP_HEADERS_TIMEOUT_MS > e.HTTP_REQUEST_TIMEOUT_MS) {
+    problems.push('HTTP_HEADERS_TIMEOUT_MS: must not be above HTTP_REQUEST_TIMEOUT_MS');
+  }
+  if (e.METRICS_PORT !== undefined && e.METRICS_PORT !== 0 && e.METRICS_PORT === e.PORT) {
+    problems.push('METRICS_PORT: must differ from PORT (unset it to serve /metrics on PORT)');
+  }
+  return problems;
 }
 
 const TOPOLOGY_VARS = ['REDIS_URL', 'REDIS_CLUSTER_NODES', 'REDIS_SENTINELS'] as const;

@@ -26,6 +26,8 @@ export interface Limits {
   renderBytes: number;
   /** Execution time of one operation; resolvers still running are abandoned. LIMIT_EXECUTION_MS */
   executionMs: number;
+  /** Validation errors reported before validation stops. LIMIT_VALIDATION_ERRORS */
+  validationErrors: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -38,6 +40,7 @@ export const DEFAULT_LIMITS: Limits = {
   inputDepth: 20,
   renderBytes: 16_384,
   executionMs: 5_000,
+  validationErrors: 5,
 };
 
 /** The environment variable of each limit, for messages and the README. */
@@ -51,6 +54,7 @@ export const LIMIT_ENV: Record<keyof Limits, string> = {
   inputDepth: 'LIMIT_INPUT_DEPTH',
   renderBytes: 'LIMIT_RENDER_BYTES',
   executionMs: 'LIMIT_EXECUTION_MS',
+  validationErrors: 'LIMIT_VALIDATION_ERRORS',
 };
 
 const LIMIT_NAMES: Record<keyof Limits, string> = {
@@ -63,6 +67,7 @@ const LIMIT_NAMES: Record<keyof Limits, string> = {
   inputDepth: 'Input nesting depth',
   renderBytes: 'Rendered template size (bytes)',
   executionMs: 'Execution time (ms)',
+  validationErrors: 'Validation error',
 };
 
 export const LIMIT_EXCEEDED = 'LIMIT_EXCEEDED';

@@ -1,10 +1,10 @@
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
-import { createServer as createHttpServer } from 'node:http';
 import { createApp } from './app.js';
 import { ConfigError, parseConfig } from './config.js';
 import { openDatabase } from './db/data-source.js';
 import { demoKeys, isEmpty, seedDemo } from './db/seed.js';
+import { createBoundedServer } from './http/node-server.js';
 import { createLogger } from './logger.js';
 
 async function main() {
@@ -34,6 +34,8 @@ async function main() {
     defaultTimezone: config.defaultTimezone,
     limits: config.limits,
     databaseUrl: config.database.url,
+    introspection: config.introspection,
+    metrics: { token: config.metrics.token, separatePort: config.metrics.port !== undefined },
     graphiql: config.graphiql && {
       defaultHeaders: demoTenants[0] ? { Authorization: `Bearer ${demoTenants[0].apiKey}` } : {},
     },
@@ -51,10 +53,25 @@ async function main() {
   }
 
   let closing = false;
-  const server = createHttpServer((req, res) => {
-    // While draining, every answer closes its connection: clients reconnect elsewhere.
-    if (closing) res.setHeader('connection', 'close');
-    app.http(req, res);
+  const registry = app.cache.stats.registry;
+  const server = createBoundedServer(
+    (req, res) => {
+      // While draining, every answer closes its connection: clients reconnect elsewhere.
+      if (closing) res.setHeader('connection', 'close');
+      app.http(req, res);
+    },
+    config.http,
+    registry,
+  );
+  // METRICS_PORT: /metrics there only, for a network the public never reaches.
+  const metricsServer =
+    config.metrics.port === undefined
+      ? undefined
+      : createBoundedServer(app.metricsListener, config.http);
+  metricsServer?.listen(config.metrics.port, config.host, () => {
+    const address = metricsServer.address();
+    const port = typeof address === 'object' && address ? address.port : config.metrics.port;
+    console.log(`Metrics on http://localhost:${port}/metrics`);
   });
   server.listen(config.port, config.host, () => {
     const address = server.address();
@@ -85,6 +102,8 @@ async function main() {
     clearInterval(warming);
     app.startDraining();
     await new Promise((resolve) => setTimeout(resolve, config.shutdown.delayMs));
+    metricsServer?.close();
+    metricsServer?.closeAllConnections();
     const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
     // Keep-alive sockets idle now, or once their request in flight is answered, are closed.
     server.closeIdleConnections();

@@ -7,6 +7,8 @@ import type { CacheRuntime } from './cache/runtime.js';
 import type { Context } from './context.js';
 import { useErrorCodes, useInputErrorCodes } from './error-codes.js';
 import { unauthenticated } from './errors.js';
+import { useSchemaHiding, useValidationOptions } from './hardening.js';
+import { type MetricsGate, metricsResponse } from './http/metrics.js';
 import { type Limits, useRequestLimits } from './limits.js';
 import { yogaLogger } from './logger.js';
 import { createOpsConsole } from './ops/handler.js';
@@ -26,6 +28,10 @@ export interface ServerDeps {
   limits: Limits;
   /** True while the process stops: /readyz answers 503 so load balancers move away. */
   draining?: () => boolean;
+  /** Schema introspection and field suggestions (off in production); default on. */
+  introspection?: boolean;
+  /** Who may read GET /metrics here; null: it is served on METRICS_PORT, not here. */
+  metrics: MetricsGate | null;
 }
 
 async function databaseState(db: DataSource): Promise<'ok' | 'down'> {
@@ -77,7 +83,8 @@ async function readiness(deps: ServerDeps, migrated: () => Promise<boolean>) {
 
 /**
  * GET /health: database and cache state. 503 only when the database is down; a cache in
- * fallback makes it `degraded`, because requests are still answered. GET /metrics: Prometheus.
+ * fallback makes it `degraded`, because requests are still answered. GET /metrics: Prometheus,
+ * for the operator token or METRICS_TOKEN only (unless it lives on METRICS_PORT).
  * /ops: the operators' console (static; it signs in and acts through /graphql).
  */
 function useOperations(deps: ServerDeps): Plugin {
@@ -94,13 +101,8 @@ function useOperations(deps: ServerDeps): Plugin {
         endResponse(await readiness(deps, migrated));
         return;
       }
-      if (url.pathname === '/metrics') {
-        const registry = deps.cache.stats.registry;
-        endResponse(
-          new Response(await registry.metrics(), {
-            headers: { 'content-type': registry.contentType },
-          }),
-        );
+      if (url.pathname === '/metrics' && deps.metrics) {
+        endResponse(await metricsResponse(request, deps.cache.stats.registry, deps.metrics));
         return;
       }
       if (url.pathname !== '/health') return;
@@ -168,6 +170,11 @@ export function createServer(deps: ServerDeps) {
       useOperations(deps),
       // Limits come first: their onParams runs before the cache keys the request.
       ...useRequestLimits(deps.limits),
+      ...useSchemaHiding(deps.introspection ?? true),
+      useValidationOptions({
+        maxErrors: deps.limits.validationErrors,
+        hideSuggestions: !(deps.introspection ?? true),
+      }),
       // A hash alone becomes its text here, before the cache keys the request.
       usePersistedQueries({ store: deps.cache.apq, auth: deps.auth, limits: deps.limits }),
       useInputErrorCodes(),

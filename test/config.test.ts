@@ -219,3 +219,71 @@ describe('parseConfig: Redis topologies', () => {
     ]);
   });
 });
+
+describe('parseConfig: production hardening (issue 14)', () => {
+  const production = { NODE_ENV: 'production', OPS_TOKEN: 'ops-token-0123456789' };
+
+  it('listens on 127.0.0.1 unless HOST says otherwise', () => {
+    expect(parseConfig({}).host).toBe('127.0.0.1');
+    expect(parseConfig(production).host).toBe('127.0.0.1');
+    expect(parseConfig({ HOST: '0.0.0.0' }).host).toBe('0.0.0.0');
+  });
+
+  it('turns introspection and suggestions off in production, unless INTROSPECTION=true', () => {
+    expect(parseConfig({}).introspection).toBe(true);
+    expect(parseConfig({ NODE_ENV: 'test' }).introspection).toBe(true);
+    expect(parseConfig(production).introspection).toBe(false);
+    expect(parseConfig({ ...production, INTROSPECTION: 'true' }).introspection).toBe(true);
+    expect(parseConfig({ INTROSPECTION: 'false' }).introspection).toBe(false);
+    expect(() => parseConfig({ INTROSPECTION: 'sometimes' })).toThrow(/INTROSPECTION/);
+  });
+
+  it('stops validation after 5 errors by default (LIMIT_VALIDATION_ERRORS, 0: off)', () => {
+    expect(parseConfig({}).limits.validationErrors).toBe(5);
+    expect(parseConfig({ LIMIT_VALIDATION_ERRORS: '3' }).limits.validationErrors).toBe(3);
+    expect(parseConfig({ LIMIT_VALIDATION_ERRORS: '0' }).limits.validationErrors).toBe(
+      Number.POSITIVE_INFINITY,
+    );
+    expect(() => parseConfig({ LIMIT_VALIDATION_ERRORS: '-1' })).toThrow(/LIMIT_VALIDATION_ERRORS/);
+  });
+
+  it('reads METRICS_TOKEN (16+ characters) and METRICS_PORT (not PORT)', () => {
+    expect(parseConfig({}).metrics).toEqual({ token: undefined, port: undefined });
+    const config = parseConfig({ METRICS_TOKEN: 'metrics-token-0123456', METRICS_PORT: '9464' });
+    expect(config.metrics).toEqual({ token: 'metrics-token-0123456', port: 9464 });
+    expect(() => parseConfig({ METRICS_TOKEN: 'short' })).toThrow(/METRICS_TOKEN/);
+    expect(() => parseConfig({ METRICS_PORT: '70000' })).toThrow(/METRICS_PORT/);
+    expect(() => parseConfig({ PORT: '4000', METRICS_PORT: '4000' })).toThrow(
+      /METRICS_PORT: must differ from PORT/,
+    );
+  });
+
+  it('bounds slow clients: headers 20 s, request 30 s, keep-alive 5 s, checked every second', () => {
+    expect(parseConfig({}).http).toEqual({
+      headersTimeoutMs: 20_000,
+      requestTimeoutMs: 30_000,
+      keepAliveTimeoutMs: 5_000,
+      checkIntervalMs: 1_000,
+    });
+    const config = parseConfig({
+      HTTP_HEADERS_TIMEOUT_MS: '2000',
+      HTTP_REQUEST_TIMEOUT_MS: '4000',
+      HTTP_KEEP_ALIVE_TIMEOUT_MS: '65000',
+      HTTP_CHECK_INTERVAL_MS: '250',
+    });
+    expect(config.http).toEqual({
+      headersTimeoutMs: 2_000,
+      requestTimeoutMs: 4_000,
+      keepAliveTimeoutMs: 65_000,
+      checkIntervalMs: 250,
+    });
+    // node refuses a header timeout above the request timeout.
+    expect(() => parseConfig({ HTTP_HEADERS_TIMEOUT_MS: '40000' })).toThrow(
+      /HTTP_HEADERS_TIMEOUT_MS: must not be above HTTP_REQUEST_TIMEOUT_MS/,
+    );
+    expect(() => parseConfig({ HTTP_CHECK_INTERVAL_MS: '0' })).toThrow(/HTTP_CHECK_INTERVAL_MS/);
+    expect(() => parseConfig({ HTTP_HEADERS_TIMEOUT_MS: 'soon' })).toThrow(
+      /HTTP_HEADERS_TIMEOUT_MS/,
+    );
+  });
+});

@@ -195,7 +195,13 @@ describe('batching', () => {
     // The failed lookups open the breaker; /metrics says so for the fallback alert.
     for (let i = 0; i < 3; i++) await app.execute(SERVICES, { u: t.userId }, t.key);
     await expect
-      .poll(async () => (await app.yoga.fetch('http://hotpath.test/metrics')).text())
+      .poll(async () =>
+        (
+          await app.yoga.fetch('http://hotpath.test/metrics', {
+            headers: { authorization: `Bearer ${OPS_TOKEN}` },
+          })
+        ).text(),
+      )
       .toMatch(/^hotpath_cache_fallback_active 1$/m);
     await cluster.flush(); // refused: given back
     await redis.restart();

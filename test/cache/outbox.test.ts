@@ -11,7 +11,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { DataSource } from 'typeorm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/data-source.js';
-import { buildTestApp, openTestDatabase, postgresUrl, type TestApp } from '../support/app.js';
+import {
+  buildTestApp,
+  OPS_TOKEN,
+  openTestDatabase,
+  postgresUrl,
+  type TestApp,
+} from '../support/app.js';
 import { startRedisServer, startTcpProxy } from '../support/redis.js';
 
 const SERVICES = `query OutboxServices($u: ID!) { services(userId: $u) { id priceCents } }`;
@@ -26,7 +32,9 @@ afterEach(async () => {
 });
 
 async function pendingGauge(app: TestApp) {
-  const res = await app.yoga.fetch('http://hotpath.test/metrics');
+  const res = await app.yoga.fetch('http://hotpath.test/metrics', {
+    headers: { authorization: `Bearer ${OPS_TOKEN}` },
+  });
   const text = await res.text();
   const line = text.split('\n').find((l) => l.startsWith('hotpath_outbox_pending '));
   return line === undefined ? null : Number(line.split(' ')[1]);
