@@ -30,7 +30,8 @@ const ADD_OPERATIONS = `
 local limit = tonumber(ARGV[1])
 for i = 2, #ARGV, 2 do
   local field = ARGV[i]
-  if redis.call('HEXISTS', KEYS[1], field) == 0 and redis.call('HLEN', KEYS[1]) >= limit then
+  -- Two fields are kept for OTHER's hits and misses.
+  if redis.call('HEXISTS', KEYS[1], field) == 0 and redis.call('HLEN', KEYS[1]) >= limit - 2 then
     field = string.sub(field, 1, 4) .. '${OTHER_OPERATIONS}'
   end
   redis.call('HINCRBY', KEYS[1], field, ARGV[i + 1])
