@@ -72,7 +72,7 @@ const envSchema = z.object({
     .default('hotpath'),
   CACHE_MAX_ENTRIES: z.coerce.number().int().min(1).default(10_000),
   // In-memory bounds (README: Memory bounds).
-  CACHE_MAX_BYTES: mebibytes(1, 128),
+  CACHE_MAX_BYTES: mebibytes(1, 64),
   CACHE_KEY_MEMO_BYTES: mebibytes(0, 8),
   CACHE_WARM_MAX_BYTES: mebibytes(0, 2),
   PARSE_CACHE_MAX_BYTES: mebibytes(0, 16),

@@ -21,7 +21,7 @@ export interface MemoryBounds {
 }
 
 export const DEFAULT_BOUNDS: MemoryBounds = {
-  storeBytes: 128 * 1_048_576,
+  storeBytes: 64 * 1_048_576,
   keyMemoBytes: 8 * 1_048_576,
   popularBytes: 2 * 1_048_576,
   parseCacheBytes: 16 * 1_048_576,
