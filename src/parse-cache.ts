@@ -67,7 +67,10 @@ export function createParseCache(options: ParseCacheOptions) {
         documents.set(text, document);
       },
     },
-    errorCache: { get: () => undefined, set() {} },
+    errorCache: {
+      get: (_text: string): unknown => undefined,
+      set(_text: string, _error: unknown) {},
+    },
   };
 }
 

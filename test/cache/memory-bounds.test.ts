@@ -1,4 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { parse } from 'graphql';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApqStore } from '../../src/cache/apq-store.js';
@@ -10,7 +11,8 @@ import {
 } from '../../src/cache/cluster-stats.js';
 import { createMemoryStore } from '../../src/cache/memory-store.js';
 import { createPopularRequests } from '../../src/cache/popular.js';
-import { createCacheStats } from '../../src/cache/stats.js';
+import { createCacheStats, OTHER_OPERATIONS } from '../../src/cache/stats.js';
+import { createParseCache } from '../../src/parse-cache.js';
 import { buildTestApp, type TestApp } from '../support/app.js';
 import {
   LARGE_RENDERS,
@@ -142,10 +144,16 @@ describe('in-memory structures bounded in bytes (an app on the memory store)', (
       expect(res.status).toBeGreaterThanOrEqual(400);
     }
     expect((await post(app, key, { query, variables: { u: userId } })).status).toBe(200);
+    // A name that ran but is longer than 200 characters is counted, not under its name.
+    const long = `Long${'N'.repeat(250)}`;
+    const ran = await post(app, key, { query: `query ${long} { user(id: "${userId}") { id } }` });
+    expect(ran.status).toBe(200);
     const stats = await app.execute('{ cacheStats { byOperation { operationName } } }');
     const names = stats.data.cacheStats.byOperation.map((o: any) => o.operationName);
     expect(names.filter((n: string) => n.startsWith('MadeUp'))).toEqual([]);
     expect(names).toContain('Real');
+    expect(names).not.toContain(long);
+    expect(names).toContain(OTHER_OPERATIONS);
   });
 });
 
@@ -177,6 +185,26 @@ describe('the stores bounded in bytes, on their own', () => {
     expect((await store.lookup('t', 'k19')).hit).toBe(true);
     // The index shrinks with the entries: 2 tags (User, User:k) per entry kept, plus 'User'.
     expect(store.indexedTags()).toBeLessThanOrEqual(1 + 20 - budget.evictions);
+  });
+
+  it('the parse cache keeps no parse error, no long text, and sizes documents by tokens', () => {
+    const budget = new ByteBudget('parse_cache', 200 * KiB);
+    const cache = createParseCache({ maxBytes: budget.maxBytes, maxTextBytes: 4 * KiB, budget });
+    const error = new Error('Syntax Error: Unexpected "}".');
+    cache.errorCache.set('{ a }}', error);
+    expect(cache.errorCache.get('{ a }}')).toBeUndefined();
+    const long = `{ ${'a '.repeat(2_100)}}`;
+    cache.documentCache.set(long, parse(long));
+    expect(cache.documentCache.get(long)).toBeUndefined();
+    expect(budget.refusals).toBe(1);
+    for (let i = 0; i < 40; i++) {
+      const text = `{ f${i} ${'a '.repeat(100)}}`;
+      cache.documentCache.set(text, parse(text));
+    }
+    // About 51 KB each (105 tokens with the start and the end): three fit.
+    expect(budget.bytes).toBeLessThanOrEqual(budget.maxBytes);
+    expect(budget.bytes).toBeGreaterThan(140 * KiB);
+    expect(budget.evictions).toBe(37);
   });
 
   it('the in-process APQ store holds at most APQ_MAX_BYTES', async () => {
