@@ -13,7 +13,7 @@ import { createMemoryStore } from '../../src/cache/memory-store.js';
 import { createPopularRequests } from '../../src/cache/popular.js';
 import { createCacheStats, OTHER_OPERATIONS } from '../../src/cache/stats.js';
 import { createParseCache } from '../../src/parse-cache.js';
-import { buildTestApp, type TestApp } from '../support/app.js';
+import { buildTestApp, sharedRedisCache, type TestApp } from '../support/app.js';
 import {
   LARGE_RENDERS,
   LARGE_TEMPLATE_BODY,
@@ -289,6 +289,39 @@ describe('on the shared Redis', () => {
     expect(Number(await redis.get(`${prefix}:{t:${b}}:apq-quota`))).toBe(
       Buffer.byteLength(doc(100)),
     );
+  });
+
+  it('a tenant over its APQ quota is answered, and its hash stays unknown', async () => {
+    const doc = (i: number) => `query Quota${i} { __typename }`;
+    const quota = Math.floor(2.5 * Buffer.byteLength(doc(0)));
+    const app = await buildTestApp('sqlite', {
+      cache: sharedRedisCache({ bounds: { apqTenantQuotaBytes: quota } }),
+    });
+    try {
+      const { key } = await app.createTenant('Quota');
+      const other = await app.createTenant('Other');
+      const extensions = (i: number) => ({
+        persistedQuery: { version: 1, sha256Hash: sha256(doc(i)) },
+      });
+      for (let i = 0; i < 3; i++) {
+        const res = await post(app, key, { query: doc(i), extensions: extensions(i) });
+        expect(res.status).toBe(200); // the third is over quota: it runs all the same
+      }
+      const code = async (k: string, i: number) =>
+        ((await (await post(app, k, { extensions: extensions(i) })).json()) as any).errors?.[0]
+          ?.extensions?.code;
+      expect(await code(key, 0)).toBeUndefined();
+      expect(await code(key, 1)).toBeUndefined();
+      expect(await code(key, 2)).toBe('PERSISTED_QUERY_NOT_FOUND');
+      // Another tenant has its own quota; the documents are shared.
+      expect(
+        (await post(app, other.key, { query: doc(2), extensions: extensions(2) })).status,
+      ).toBe(200);
+      expect(await code(key, 2)).toBeUndefined();
+      expect(await metric(app, 'refusals_total', 'apq')).toBe(1);
+    } finally {
+      await app.close();
+    }
   });
 
   it('the cluster-wide operation list stays bounded across restarts', async () => {
