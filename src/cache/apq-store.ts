@@ -89,7 +89,11 @@ export function createApqStore(options: ApqStoreOptions): ApqStore {
       backend: 'MEMORY',
       get: async (hash) => lru.get(hash) ?? null,
       set: async (hash, query) => {
-        if (tooLarge(query) || MEMORY_ENTRY_BYTES + stringBytes(query) > maxBytes) return;
+        if (tooLarge(query)) return;
+        if (MEMORY_ENTRY_BYTES + stringBytes(query) > maxBytes) {
+          budget.refusals++;
+          return;
+        }
         lru.set(hash, query);
       },
     };
