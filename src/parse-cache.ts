@@ -4,9 +4,9 @@ import type { ByteBudget } from './cache/bounds.js';
 
 /**
  * What a parsed document costs in the heap. Yoga parses with locations, so a document keeps
- * every token (a linked list) besides its nodes: measured (heap before and after parsing 5,000
- * documents, --expose-gc, graphql 16) at 270 to 480 bytes a token, 24 to 240 times the text's
- * length (a short agenda query: 55 tokens, 17 KB). Sized by its tokens, rounded up.
+ * every token (a linked list) besides its nodes: measured by bench/memory-sizes.ts (heap before
+ * and after parsing 5,000 documents, graphql 16) at 270 to 480 bytes a token, 28 to 240 times
+ * the text's length (a short agenda query: 55 tokens, 17 KB). Sized by its tokens, rounded up.
  */
 export const BYTES_PER_TOKEN = 480;
 

@@ -43,9 +43,10 @@ export interface MemoryResponseStore extends ResponseStore {
  * What one entry costs beyond its body and tag characters, in bytes: the Entry and StoredBody
  * objects, the Buffer's own object, the LRU's slots and the entry key (about 130 characters)
  * (ENTRY_OVERHEAD_BYTES), and per tag it is indexed under its expanded string, its index key and
- * a Set (INDEXED_TAG_BYTES). Measured as heap + array buffers before and after saving 20,000
- * entries of 99-byte bodies (--expose-gc, Node 20): 1,890 bytes an entry with 3 tags (6 indexed),
- * 2,740 with 6 (11 indexed), i.e. about 170 an indexed tag and 780 besides; sizeOf rounds up.
+ * a Set (INDEXED_TAG_BYTES). Measured by bench/memory-sizes.ts (heap + array buffers before and
+ * after saving 20,000 entries of 98-byte bodies, Node 20): 1,890 bytes an entry with 3 tags (6
+ * indexed), 2,740 with 6 (11 indexed), i.e. about 170 an indexed tag and 780 besides; sizeOf
+ * rounds up (2,275 and 3,062).
  */
 export const ENTRY_OVERHEAD_BYTES = 800;
 export const INDEXED_TAG_BYTES = 176;
