@@ -1,5 +1,6 @@
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
+import type { MemoryBounds } from './cache/bounds.js';
 import { TTL_RULES } from './cache/policy.js';
 import type { MetricsConfig } from './http/metrics.js';
 import type { HttpServerConfig } from './http/node-server.js';
@@ -24,6 +25,14 @@ const hostPorts = z
   .string()
   .transform((v) => v.split(',').filter((n) => n.trim() !== ''))
   .pipe(z.array(hostPort).min(1, 'list at least one host:port'));
+
+/** A byte count of at least `min` bytes, `defaultMiB` MiB when unset. */
+const mebibytes = (min: number, defaultMiB: number) =>
+  z.coerce
+    .number()
+    .int()
+    .min(min)
+    .default(defaultMiB * 1_048_576);
 
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -72,6 +81,15 @@ const envSchema = z.object({
     .regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, . _ - only')
     .default('hotpath'),
   CACHE_MAX_ENTRIES: z.coerce.number().int().min(1).default(10_000),
+  // In-memory bounds (README: Memory bounds).
+  CACHE_MAX_BYTES: mebibytes(1, 64),
+  CACHE_KEY_MEMO_BYTES: mebibytes(0, 8),
+  CACHE_WARM_MAX_BYTES: mebibytes(0, 2),
+  PARSE_CACHE_MAX_BYTES: mebibytes(0, 16),
+  PARSE_CACHE_MAX_TEXT_BYTES: z.coerce.number().int().min(0).max(1_048_576).default(4_096),
+  APQ_MAX_BYTES: mebibytes(1, 16),
+  APQ_MAX_DOCUMENT_BYTES: z.coerce.number().int().min(1).max(1_048_576).default(16_384),
+  APQ_TENANT_QUOTA_BYTES: mebibytes(1, 4),
   CACHE_TIMEOUT_MS: z.coerce.number().int().min(1).default(50),
   CACHE_DEBUG: bool.default(false),
   CACHE_WARM_INTERVAL: z.coerce.number().int().min(0).default(300),
@@ -225,6 +243,8 @@ export interface CacheConfig {
   apqTtlSeconds?: number;
   /** How many documents the in-process APQ store keeps without Redis (APQ_MAX_ENTRIES). */
   apqMaxEntries?: number;
+  /** The in-memory bounds (README: Memory bounds); each has its default when absent. */
+  bounds?: Partial<MemoryBounds>;
 }
 
 export class ConfigError extends Error {
@@ -297,6 +317,16 @@ export function parseConfig(env: Env): Config {
       outboxPollMs: e.CACHE_OUTBOX_POLL_MS,
       apqTtlSeconds: e.APQ_TTL,
       apqMaxEntries: e.APQ_MAX_ENTRIES,
+      bounds: {
+        storeBytes: e.CACHE_MAX_BYTES,
+        keyMemoBytes: e.CACHE_KEY_MEMO_BYTES,
+        popularBytes: e.CACHE_WARM_MAX_BYTES,
+        parseCacheBytes: e.PARSE_CACHE_MAX_BYTES,
+        parseCacheTextBytes: e.PARSE_CACHE_MAX_TEXT_BYTES,
+        apqBytes: e.APQ_MAX_BYTES,
+        apqDocumentBytes: e.APQ_MAX_DOCUMENT_BYTES,
+        apqTenantQuotaBytes: e.APQ_TENANT_QUOTA_BYTES,
+      },
       ttlOverrides: Object.fromEntries(
         TTL_RULES.map((rule) => [
           rule.env,

@@ -51,7 +51,8 @@ export function usePersistedQueries(options: PersistedQueriesOptions): Plugin {
       const hash = persistedHashOf(payload.params.extensions);
       if (hash === null) return;
       const { request } = payload;
-      if (!(await auth.viewerOf(request))) {
+      const viewer = await auth.viewerOf(request);
+      if (!viewer) {
         throw unauthenticated(
           request.headers.has('authorization')
             ? 'Unknown API key.'
@@ -61,7 +62,10 @@ export function usePersistedQueries(options: PersistedQueriesOptions): Plugin {
       // Throws NOT_FOUND or MISMATCH; resolves a hash alone into its text.
       await onParams(payload);
       const query = payload.params.query;
-      if (typeof query === 'string' && parsesWithinLimits(query)) await store.set(hash, query);
+      if (typeof query === 'string' && parsesWithinLimits(query)) {
+        // Counted against the tenant's quota (operators: their own).
+        await store.set(hash, query, viewer.kind === 'tenant' ? viewer.tenantId : 'ops');
+      }
     },
   };
 }

@@ -153,7 +153,8 @@ export function createServer(deps: ServerDeps) {
       : false,
     // Validation depends on the request's variables (the cost rule reads them), so a result
     // cached per document could let an expensive operation through.
-    parserAndValidationCache: { validationCache: false },
+    // Parsed documents within PARSE_CACHE_MAX_BYTES, no parse errors kept (parse-cache.ts).
+    parserAndValidationCache: { validationCache: false, ...deps.cache.parseCache },
     renderGraphiQL: offlineGraphiQL(),
     maskedErrors: {
       // Never a stack trace in a response, whatever NODE_ENV says: it goes to the log.

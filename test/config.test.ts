@@ -73,6 +73,50 @@ describe('parseConfig', () => {
     expect(() => parseConfig({ APQ_TTL: '0' })).toThrow(/APQ_TTL/);
   });
 
+  it('reads the memory bounds: each in bytes, with its default and its floor', () => {
+    const MiB = 1_048_576;
+    expect(parseConfig({}).cache.bounds).toEqual({
+      storeBytes: 64 * MiB,
+      keyMemoBytes: 8 * MiB,
+      popularBytes: 2 * MiB,
+      parseCacheBytes: 16 * MiB,
+      parseCacheTextBytes: 4_096,
+      apqBytes: 16 * MiB,
+      apqDocumentBytes: 16_384,
+      apqTenantQuotaBytes: 4 * MiB,
+    });
+    const config = parseConfig({
+      CACHE_MAX_BYTES: '1000000',
+      CACHE_KEY_MEMO_BYTES: '0',
+      CACHE_WARM_MAX_BYTES: '0',
+      PARSE_CACHE_MAX_BYTES: '0',
+      PARSE_CACHE_MAX_TEXT_BYTES: '1024',
+      APQ_MAX_BYTES: '65536',
+      APQ_MAX_DOCUMENT_BYTES: '2048',
+      APQ_TENANT_QUOTA_BYTES: '100000',
+    });
+    expect(config.cache.bounds).toEqual({
+      storeBytes: 1_000_000,
+      keyMemoBytes: 0,
+      popularBytes: 0,
+      parseCacheBytes: 0,
+      parseCacheTextBytes: 1_024,
+      apqBytes: 65_536,
+      apqDocumentBytes: 2_048,
+      apqTenantQuotaBytes: 100_000,
+    });
+    // A store, an APQ store and a quota of 0 bytes would keep nothing: use CACHE_ENABLED=false.
+    for (const name of ['CACHE_MAX_BYTES', 'APQ_MAX_BYTES', 'APQ_TENANT_QUOTA_BYTES']) {
+      expect(() => parseConfig({ [name]: '0' })).toThrow(name);
+    }
+    expect(() => parseConfig({ APQ_MAX_DOCUMENT_BYTES: String(2 * MiB) })).toThrow(
+      /APQ_MAX_DOCUMENT_BYTES/,
+    );
+    expect(() => parseConfig({ PARSE_CACHE_MAX_TEXT_BYTES: '-1' })).toThrow(
+      /PARSE_CACHE_MAX_TEXT_BYTES/,
+    );
+  });
+
   it('lists every problem at once', () => {
     let error: unknown;
     try {

@@ -7,6 +7,8 @@ import {
   type Fields,
   HISTORY_MS,
   type InvalidationEvent,
+  MAX_OPERATIONS,
+  OTHER_OPERATIONS,
   RECENT_INVALIDATIONS,
   type StatsView,
   summarize,
@@ -14,6 +16,27 @@ import {
 
 /** The shared totals outlive the last instance that flushed by this long (7 days). */
 export const IDLE_TTL_MS = 7 * 24 * 60 * 60_000;
+
+/**
+ * The most fields the shared totals hash holds: two per operation (hits, misses) for
+ * MAX_OPERATIONS operations, plus the plain counters. Every instance, past and present, adds
+ * to the same hash, so each process's own bound is not enough: a name the hash doesn't hold
+ * once it is full is counted under OTHER_OPERATIONS.
+ */
+export const MAX_TOTALS_FIELDS = 2 * MAX_OPERATIONS + 16;
+
+/** HINCRBY of each (field, by) in ARGV[2..]; a new field past ARGV[1] fields goes to OTHER. */
+const ADD_OPERATIONS = `
+local limit = tonumber(ARGV[1])
+for i = 2, #ARGV, 2 do
+  local field = ARGV[i]
+  -- Two fields are kept for OTHER's hits and misses.
+  if redis.call('HEXISTS', KEYS[1], field) == 0 and redis.call('HLEN', KEYS[1]) >= limit - 2 then
+    field = string.sub(field, 1, 4) .. '${OTHER_OPERATIONS}'
+  end
+  redis.call('HINCRBY', KEYS[1], field, ARGV[i + 1])
+end
+return 1`;
 
 export interface ClusterStatsOptions {
   /**
@@ -79,7 +102,14 @@ export function createClusterStats(options: ClusterStatsOptions) {
     const at = now();
     const tx = redis.multi();
     tx.hsetnx(keys.totals, 'since', String(stats.startedAt));
-    for (const [name, by] of delta.totals) tx.hincrby(keys.totals, name, by);
+    const operations: (string | number)[] = [];
+    for (const [name, by] of delta.totals) {
+      if (name.startsWith('o:')) operations.push(name, by);
+      else tx.hincrby(keys.totals, name, by);
+    }
+    if (operations.length > 0) {
+      tx.eval(ADD_OPERATIONS, 1, keys.totals, MAX_TOTALS_FIELDS, ...operations);
+    }
     for (const [start, fields] of delta.buckets) {
       const key = keys.bucket(start);
       for (const [name, by] of fields) tx.hincrby(key, name, by);

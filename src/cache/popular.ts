@@ -1,4 +1,5 @@
 import type { TenantViewer } from '../context.js';
+import { type ByteBudget, stringBytes } from './bounds.js';
 
 /** GraphQL-over-HTTP parameters as a request carried them (JSON body, query string or Yoga's). */
 export interface RequestParams {
@@ -33,6 +34,23 @@ export interface PopularRequestsOptions {
    * listed: the list holds at most `max` of them, so memory stays below max × this.
    */
   maxEntryChars?: number;
+  /**
+   * CACHE_WARM_MAX_BYTES: what the listed requests may hold together (entryBytes); a newcomer
+   * pushes out the lowest counts to fit, or isn't listed. Unbounded in bytes when absent.
+   */
+  budget?: ByteBudget;
+}
+
+/** Heap bytes of a listed request besides its strings: the Entry, its viewer, the Map slot. */
+const ENTRY_BYTES = 256;
+
+/** What a listed request holds, as CACHE_WARM_MAX_BYTES counts it. */
+function entryBytes(e: Pick<Entry, 'key' | 'query' | 'hash' | 'operationName' | 'variables'>) {
+  let bytes = ENTRY_BYTES + stringBytes(e.key);
+  for (const text of [e.query, e.hash, e.operationName, e.variables]) {
+    if (text !== null) bytes += stringBytes(text);
+  }
+  return bytes;
 }
 
 /** Characters of document text and variables JSON one listed request may hold (32 KiB). */
@@ -54,6 +72,8 @@ class Entry {
   operationName: string | null = null;
   variables: string | null = null;
   bucket!: Bucket;
+  /** entryBytes when it was listed or last changed. */
+  bytes = 0;
   prev: Entry | null = null;
   next: Entry | null = null;
 }
@@ -87,6 +107,9 @@ class Bucket {
 export function createPopularRequests(options: PopularRequestsOptions) {
   const max = Math.max(0, Math.floor(options.max));
   const maxEntryChars = options.maxEntryChars ?? MAX_ENTRY_CHARS;
+  const budget = options.budget;
+  const maxBytes = budget?.maxBytes ?? Number.POSITIVE_INFINITY;
+  let bytes = 0;
   const scopes = new Map<string, Map<string, Entry>>();
   /** Requests that must not count: the warmer's own. */
   const excluded = new WeakSet<object>();
@@ -156,8 +179,19 @@ export function createPopularRequests(options: PopularRequestsOptions) {
     if (query === null && hash === null) return;
     const variables = params.variables == null ? null : JSON.stringify(params.variables);
     if ((query?.length ?? 0) + (variables?.length ?? 0) > maxEntryChars) return;
+    const operationName = typeof params.operationName === 'string' ? params.operationName : null;
+    const cost = entryBytes({ key, query, hash, operationName, variables });
+    if (cost > maxBytes) {
+      if (budget) budget.refusals++;
+      return;
+    }
+    // Room in bytes: the lowest counts go first (all but the one the newcomer replaces).
+    while (size > 1 && bytes + cost - (size >= max ? lowestBytes() : 0) > maxBytes) {
+      remove((lowest as Bucket).head as Entry);
+      if (budget) budget.evictions++;
+    }
     let entry: Entry;
-    if (size < max) {
+    if (size < max && bytes + cost <= maxBytes) {
       entry = new Entry();
       size++;
       append(lowest && lowest.count === 1 ? lowest : bucketAfter(null, 1), entry);
@@ -167,13 +201,16 @@ export function createPopularRequests(options: PopularRequestsOptions) {
       entry = (lowest as Bucket).head as Entry;
       forget(entry);
       bump(entry);
+      if (budget) budget.evictions++;
     }
     entry.viewer = viewer;
     entry.key = key;
     entry.query = query;
     entry.hash = hash;
-    entry.operationName = typeof params.operationName === 'string' ? params.operationName : null;
+    entry.operationName = operationName;
     entry.variables = variables;
+    bytes += cost - entry.bytes;
+    entry.bytes = cost;
     let keys = scopes.get(viewer.tenantId);
     if (!keys) {
       keys = new Map();
@@ -186,7 +223,11 @@ export function createPopularRequests(options: PopularRequestsOptions) {
     forget(entry);
     unlink(entry);
     size--;
+    bytes -= entry.bytes;
   }
+
+  const lowestBytes = () => lowest?.head?.bytes ?? 0;
+  if (budget) budget.reader = () => bytes;
 
   return {
     /**
@@ -207,9 +248,13 @@ export function createPopularRequests(options: PopularRequestsOptions) {
         if (
           entry.query === null &&
           typeof params.query === 'string' &&
-          params.query.length + (entry.variables?.length ?? 0) <= maxEntryChars
+          params.query.length + (entry.variables?.length ?? 0) <= maxEntryChars &&
+          bytes + stringBytes(params.query) <= maxBytes
         ) {
           entry.query = params.query;
+          const cost = entryBytes(entry);
+          bytes += cost - entry.bytes;
+          entry.bytes = cost;
         }
         bump(entry);
       } else if (hit) {

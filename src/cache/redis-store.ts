@@ -327,7 +327,13 @@ export function createRedisStore(options: RedisStoreOptions): ResponseStore {
     nearMaxBytes > 0
       ? new LRUCache<string, NearEntry>({
           maxSize: nearMaxBytes,
-          sizeCalculation: (entry) => entry.body.bytes.length + 256,
+          // What a copy holds: its body bytes, its key and tag strings, and about 500 bytes of
+          // objects (the entry, StoredBody, Buffer and LRU slots; see memory-store.ts sizeOf).
+          sizeCalculation: (entry, key) => {
+            let bytes = 512 + entry.body.bytes.length + key.length + entry.body.etag.length;
+            for (const tag of entry.tags) bytes += 16 + tag.length;
+            return bytes;
+          },
         })
       : null;
   let nearHits = 0;

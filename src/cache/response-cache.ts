@@ -7,6 +7,7 @@ import type { TenantViewer } from '../context.js';
 import { memoize } from '../memo.js';
 import type { RequestAuth } from '../request-auth.js';
 import { identityBody, prepareBody } from './body.js';
+import { DEFAULT_BOUNDS, processBudget } from './bounds.js';
 import type { ResilientStore } from './breaker.js';
 import { analyticsMaxTtlMs, analyticsTtlMs, type TtlPolicy } from './policy.js';
 import type { PopularRequests } from './popular.js';
@@ -55,6 +56,8 @@ export class RequestCacheState {
   walkedValues = 0;
   /** Entities @envelop/response-cache collected itself: 0 while its own walk is bypassed. */
   pluginEntities = 0;
+  /** The query operation that executed, as its document names it ('anonymous'); null: none. */
+  ranAs: string | null = null;
 
   constructor(
     readonly policy: TtlPolicy,
@@ -142,15 +145,24 @@ function failedUnexpectedly(result: ExecutionResult) {
   });
 }
 
+/**
+ * The document hash memo's bytes: a quarter of CACHE_KEY_MEMO_BYTES (the cache runtime sets
+ * it; one memo per process).
+ */
+export const documentHashBudget = processBudget('key_memo', DEFAULT_BOUNDS.keyMemoBytes / 4);
+
 // Document texts the hit path saw recently, and their hashes: a repeat costs a Map lookup
 // instead of a SHA-256 of the text (about half of the keying cost of a short document).
-// Bounded in count and in the size of what it holds.
+// Bounded in count and in bytes.
 /**
  * The SHA-256 of a document's text, in lowercase hex: what Apollo's persisted-query protocol
  * calls its `sha256Hash`, so a request that sends the text and one that sends only the hash
  * have the same key.
  */
-export const documentHash = memoize((query: string) => hash('sha256', query, 'hex'));
+export const documentHash = memoize((query: string) => hash('sha256', query, 'hex'), {
+  budget: documentHashBudget,
+  sizeOf: () => 80,
+});
 
 /** The key of a request: what the raw HTTP request carries, so no parse is needed to find it. */
 export function requestKey(
@@ -423,7 +435,12 @@ export function createResponseCache(options: ResponseCacheOptions) {
             : state.outcome === 'STALE'
               ? 'stale'
               : 'bypass',
-        state.operationName,
+        // Per operation: only one that ran, or whose stored entry proves it ran; a name the
+        // client sent that its document lacks never takes a slot.
+        state.ranAs ??
+          (state.outcome === 'HIT' || state.outcome === 'STALE'
+            ? (state.operationName ?? 'anonymous')
+            : null),
         seconds,
       );
     },
@@ -436,11 +453,13 @@ export function createResponseCache(options: ResponseCacheOptions) {
       const state = stateOf(args.contextValue);
       if (state?.outcome !== 'MISS') return;
       // Mutations and anything else that isn't the cacheable query path stay out of the stats.
-      if (getOperationAST(args.document, args.operationName)?.operation !== 'query') {
+      const operation = getOperationAST(args.document, args.operationName);
+      if (operation?.operation !== 'query') {
         state.outcome = 'BYPASS';
         state.seen = null;
         return;
       }
+      state.ranAs = operation.name?.value ?? 'anonymous';
       return {
         onExecuteDone({ result, setResult }) {
           if (Symbol.asyncIterator in result || !result.data) return;

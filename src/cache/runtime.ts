@@ -3,15 +3,22 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { CacheConfig, RedisConfig } from '../config.js';
 import type { TenantViewer } from '../context.js';
+import { createParseCache } from '../parse-cache.js';
 import type { RequestAuth } from '../request-auth.js';
 import { APQ_DEFAULTS, createApqStore } from './apq-store.js';
+import { DEFAULT_BOUNDS } from './bounds.js';
 import { createResilientStore, type ResilientStore, withStoreTimeout } from './breaker.js';
 import { type ClusterStats, createClusterStats } from './cluster-stats.js';
 import { createMemoryStore } from './memory-store.js';
 import { ttlPolicy } from './policy.js';
 import { createPopularRequests } from './popular.js';
 import { createRedisStore } from './redis-store.js';
-import { createResponseCache, type RefreshParams, schemaHash } from './response-cache.js';
+import {
+  createResponseCache,
+  documentHashBudget,
+  type RefreshParams,
+  schemaHash,
+} from './response-cache.js';
 import { createCacheStats } from './stats.js';
 import type { ResponseStore } from './store.js';
 import {
@@ -57,6 +64,8 @@ export function createCacheRuntime(options: CacheRuntimeOptions) {
   const log = logger.child({ component: 'cache' });
   const stats = createCacheStats();
   const policy = ttlPolicy(config.ttlOverrides);
+  const bounds = { ...DEFAULT_BOUNDS, ...config.bounds };
+  documentHashBudget.maxBytes = bounds.keyMemoBytes / 4;
   let redis: RedisClient | null = null;
 
   let base: ResponseStore | null = options.store ?? null;
@@ -82,7 +91,15 @@ export function createCacheRuntime(options: CacheRuntimeOptions) {
       client,
     );
   } else if (!base && config.backend === 'MEMORY') {
-    base = createMemoryStore({ maxEntries: config.maxEntries });
+    const budget = stats.budget('memory_store', bounds.storeBytes);
+    const memory = createMemoryStore({
+      maxEntries: config.maxEntries,
+      maxBytes: bounds.storeBytes,
+      onEvict: () => budget.evictions++,
+      onRefuse: () => budget.refusals++,
+    });
+    budget.reader = memory.bytes;
+    base = memory;
   }
 
   const store: ResilientStore | null =
@@ -121,7 +138,10 @@ export function createCacheRuntime(options: CacheRuntimeOptions) {
     : null;
 
   // Each instance lists what its own clients send (README: Warming).
-  const popular = createPopularRequests({ max: config.warmTop });
+  const popular = createPopularRequests({
+    max: config.warmTop,
+    budget: stats.budget('popular', bounds.popularBytes),
+  });
   const responseCache = createResponseCache({
     store,
     schema: options.schema,
@@ -146,6 +166,10 @@ export function createCacheRuntime(options: CacheRuntimeOptions) {
     prefix: config.prefix,
     ttlSeconds: config.apqTtlSeconds ?? APQ_DEFAULTS.ttlSeconds,
     maxEntries: config.apqMaxEntries ?? APQ_DEFAULTS.maxEntries,
+    maxBytes: bounds.apqBytes,
+    maxDocumentBytes: bounds.apqDocumentBytes,
+    tenantQuotaBytes: bounds.apqTenantQuotaBytes,
+    budget: stats.budget('apq', redis ? 0 : bounds.apqBytes),
     available: () => !store?.state().fallbackActive,
     onError: (err) => log.debug({ err }, 'apq store error'),
   });
@@ -175,6 +199,14 @@ export function createCacheRuntime(options: CacheRuntimeOptions) {
     popular,
     /** Automatic persisted queries' documents (Redis when the cache has it, else memory). */
     apq,
+    /** The bytes each in-memory structure may hold (README: Memory bounds). */
+    bounds,
+    /** Yoga's parsed documents, bounded in bytes (server.ts: parserAndValidationCache). */
+    parseCache: createParseCache({
+      maxBytes: bounds.parseCacheBytes,
+      maxTextBytes: bounds.parseCacheTextBytes,
+      budget: stats.budget('parse_cache', bounds.parseCacheBytes),
+    }),
     /** null when caching is disabled: writes leave nothing in the outbox. */
     invalidate: store ? invalidate : null,
     /** For the outbox sweep: applies whatever the breaker says; throws when it can't. */

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Registry } from 'prom-client';
+import { ByteBudget, processBudgets, registerBudgetMetrics } from './bounds.js';
 import { registerOutcomeMetrics } from './outcome-metrics.js';
 import type { NearStats } from './store.js';
 
@@ -242,6 +243,8 @@ export function createCacheStats(options: CacheStatsOptions = {}) {
     help: 'Cached responses removed by invalidation.',
     registers: [registry],
   });
+  const budgets = new Set<ByteBudget>();
+  registerBudgetMetrics(registry, () => [...processBudgets, ...budgets]);
   const outcomes = registerOutcomeMetrics(
     registry,
     [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
@@ -380,7 +383,12 @@ export function createCacheStats(options: CacheStatsOptions = {}) {
   return {
     registry,
     startedAt,
-    record(outcome: CacheOutcome, operationName: string | null | undefined, seconds: number) {
+    /**
+     * `operationName`: the operation that ran or was served from the cache, as its document
+     * names it ('anonymous' when unnamed); null counts the request but no operation (it never
+     * reached execution: a name the client made up must not take a slot).
+     */
+    record(outcome: CacheOutcome, operationName: string | null, seconds: number) {
       outcomes.record(outcome, seconds);
       const bucket = bucketAt(now());
       if (outcome === 'bypass') {
@@ -388,17 +396,17 @@ export function createCacheStats(options: CacheStatsOptions = {}) {
         add(bucket, 'b');
         return;
       }
-      const op = fieldsOf(operationName || 'anonymous');
+      const op = operationName === null ? null : fieldsOf(operationName || 'anonymous');
       const slot = latencyIndex(seconds * 1000);
       // STALE (SWR, stale-if-error) was served from the cache: a hit for the database.
       if (outcome === 'hit' || outcome === 'stale') {
         add(totals, 'h');
-        add(totals, op.h);
+        if (op) add(totals, op.h);
         add(bucket, 'h');
         add(bucket, HIT_LATENCY[slot]);
       } else {
         add(totals, 'm');
-        add(totals, op.m);
+        if (op) add(totals, op.m);
         add(bucket, 'm');
         add(bucket, MISS_LATENCY[slot]);
       }
@@ -419,6 +427,12 @@ export function createCacheStats(options: CacheStatsOptions = {}) {
         pendingInvalidations.push(full);
         if (pendingInvalidations.length > RECENT_INVALIDATIONS) pendingInvalidations.shift();
       }
+    },
+    /** A structure of this app bounded in bytes, reported by /metrics (see bounds.ts). */
+    budget(structure: string, maxBytes: number, reader?: () => number): ByteBudget {
+      const budget = new ByteBudget(structure, maxBytes, reader);
+      budgets.add(budget);
+      return budget;
     },
     /** Where the gauges read what this module doesn't count itself. */
     provide(values: Partial<typeof providers>) {

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { stringBytes } from '../cache/bounds.js';
 import { operationNameIn, requestKeyOf, withDebug } from '../cache/response-cache.js';
 import type { CacheRuntime } from '../cache/runtime.js';
 import { checkParams, type Limits } from '../limits.js';
@@ -18,8 +19,11 @@ export interface RawParams {
 export interface KeyedRequest {
   params: RawParams;
   key: string;
-  /** For stats: the operationName parameter, else the first operation's name in the text. */
-  name: string | null;
+  /**
+   * For stats: the operationName parameter, else the first operation's name in the text, else
+   * 'anonymous'. Only a hit reads it: its entry exists, so that operation ran under that name.
+   */
+  name: string;
 }
 
 export interface HitPathDeps {
@@ -92,7 +96,7 @@ export function createHitPath(deps: HitPathDeps) {
     return {
       params,
       key: requestKeyOf(document.hash, operationName, params.variables, deps.keySalt),
-      name: operationName ?? operationNameIn(document.query),
+      name: operationName ?? operationNameIn(document.query) ?? 'anonymous',
     };
   }
 
@@ -100,14 +104,25 @@ export function createHitPath(deps: HitPathDeps) {
    * The same for the raw request (a JSON body, or a GET's query string): parsed and keyed once
    * per distinct text, so a repeat costs a Map lookup.
    */
-  const keyedBody = memoize((text: string) => {
-    const params = bodyParams(text);
-    return params && keyed(params);
-  });
-  const keyedSearch = memoize((search: string) => {
-    const params = queryStringParams(search);
-    return params && keyed(params);
-  });
+  // CACHE_KEY_MEMO_BYTES: half for bodies, a quarter for query strings (the document hash memo
+  // has the last quarter). An entry holds its text, the parsed parameters (about as much again)
+  // and the key.
+  const memoBytes = cache.bounds.keyMemoBytes;
+  const keyedSize = (text: string) => stringBytes(text) + 320;
+  const keyedBody = memoize(
+    (text: string) => {
+      const params = bodyParams(text);
+      return params && keyed(params);
+    },
+    { budget: cache.stats.budget('key_memo', memoBytes / 2), sizeOf: keyedSize },
+  );
+  const keyedSearch = memoize(
+    (search: string) => {
+      const params = queryStringParams(search);
+      return params && keyed(params);
+    },
+    { budget: cache.stats.budget('key_memo', memoBytes / 4), sizeOf: keyedSize },
+  );
 
   /** Answers the request from the cache and returns true, or returns false and leaves it. */
   async function serve(

@@ -156,6 +156,21 @@ describe('near copies on the shared Redis', () => {
     expect(stats?.entries).toBeGreaterThan(0);
     expect(stats?.entries).toBeLessThan(10);
   });
+
+  it('counts what a copy holds: its tags besides its body (issue 14)', async () => {
+    const store = createRedisStore({
+      redis: await connect(sharedRedisUrl()),
+      prefix,
+      schemaHash,
+      nearMaxBytes: 1_048_576,
+    });
+    const scope = randomUUID();
+    const tags = Array.from({ length: 10 }, (_, i) => `User:${i}${'u'.repeat(500)}`);
+    const body = await put(store, scope, 'tagged', tags);
+    await store.lookup(scope, 'tagged');
+    const tagChars = tags.reduce((sum, tag) => sum + tag.length, 0);
+    expect(store.nearStats?.()?.bytes).toBeGreaterThanOrEqual(body.length + tagChars);
+  });
 });
 
 describe('near copies: one round trip per hit', () => {

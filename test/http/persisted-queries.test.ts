@@ -374,10 +374,10 @@ describe('persisted queries when Redis fails', () => {
 describe('the in-process APQ store', () => {
   it('keeps at most APQ_MAX_ENTRIES documents, the most recently used', async () => {
     const store = createApqStore({ redis: null, prefix: 'x', ttlSeconds: 60, maxEntries: 2 });
-    await store.set('a', 'query A { __typename }');
-    await store.set('b', 'query B { __typename }');
+    await store.set('a', 'query A { __typename }', 't');
+    await store.set('b', 'query B { __typename }', 't');
     expect(await store.get('a')).toBe('query A { __typename }');
-    await store.set('c', 'query C { __typename }');
+    await store.set('c', 'query C { __typename }', 't');
     expect(await store.get('b')).toBeNull();
     expect(await store.get('a')).not.toBeNull();
     expect(await store.get('c')).not.toBeNull();

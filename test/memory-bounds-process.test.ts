@@ -1,0 +1,195 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DEFAULT_BOUNDS } from '../src/cache/bounds.js';
+import {
+  LARGE_RENDERS,
+  LARGE_TEMPLATE_BODY,
+  largeRenderVariables,
+} from './support/large-bodies.js';
+import { startMain } from './support/process.js';
+
+// Issue 14, Done when: "A process on default settings has a documented worst-case memory, and
+// the test that fills every structure stays under it." One `src/main.ts` in production mode
+// on the memory store with every default, then every structure filled past its bound at once.
+// The figures are in the README (Security: Memory bounds).
+
+const MiB = 1_048_576;
+const OPS = `ops-${randomBytes(12).toString('hex')}`;
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** The sum of the default bounds (README: Memory bounds), plus the fixed ones. */
+const BOUNDS_SUM =
+  DEFAULT_BOUNDS.storeBytes +
+  DEFAULT_BOUNDS.parseCacheBytes +
+  DEFAULT_BOUNDS.keyMemoBytes +
+  DEFAULT_BOUNDS.popularBytes +
+  DEFAULT_BOUNDS.apqBytes +
+  // Per-operation stats (500 names of ≤ 200 characters) and the Accept-header memos.
+  2 * MiB;
+/**
+ * The documented worst case of a process on the default settings (README: Memory bounds): the
+ * baseline (255 to 290 MiB measured for `npm start`), the bounds (BOUNDS_SUM, 108 MiB), and
+ * what requests in flight leave for the GC: V8 lets garbage pile up between major collections
+ * and keeps the pages after. Measured here, with four 640 KB requests in flight all the time:
+ * peak RSS 608 to 660 MiB; in one process with --expose-gc the same fill grew the live heap and
+ * buffers by 111 MiB for 101 MiB the metrics counted.
+ */
+const WORST_CASE_RSS = 800 * MiB;
+
+function rssOf(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1];
+  return Number(kb) * 1_024;
+}
+
+/** Runs `task(i)` for i in [0, count) with `width` at a time. */
+async function pool(count: number, width: number, task: (i: number) => Promise<void>) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < count) await task(next++);
+    }),
+  );
+}
+
+describe('a production process on the default bounds, every structure filled', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hotpath-bounds-'));
+  const app = startMain({
+    NODE_ENV: 'production',
+    OPS_TOKEN: OPS,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    SQLITE_PATH: join(dir, 'hotpath.sqlite'),
+    LOG_LEVEL: 'warn',
+  });
+  afterAll(() => {
+    app.child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('stays under the documented worst case', async () => {
+    const [, port] = await app.printed(/listening on http:\/\/\S+:(\d+)\/graphql/);
+    const base = `http://127.0.0.1:${port}`;
+    const post = async (body: object, key: string, extra: Record<string, string> = {}) => {
+      const res = await fetch(`${base}/graphql`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${key}`,
+          ...extra,
+        },
+        body: JSON.stringify(body),
+      });
+      return { status: res.status, xCache: res.headers.get('x-cache'), body: await res.text() };
+    };
+    const ops = async (query: string, variables: object = {}) =>
+      JSON.parse((await post({ query, variables }, OPS)).body).data;
+
+    const { createTenant } = await ops('mutation { createTenant(name: "Bounds") { id } }');
+    const key: string = (await ops(`mutation { createApiKey(tenantId: "${createTenant.id}") }`))
+      .createApiKey;
+    const userId: string = (
+      await ops(
+        `mutation { createUser(input: {tenantId: "${createTenant.id}", name: "R", plan: PRO}) { id } }`,
+      )
+    ).createUser.id;
+    const upsert = await post(
+      {
+        query: 'mutation($i: UpsertTemplateInput!) { upsertTemplate(input: $i) { id } }',
+        variables: { i: { userId, type: 'WELCOME', name: 'Large', body: LARGE_TEMPLATE_BODY } },
+      },
+      key,
+    );
+    expect(upsert.status).toBe(200);
+    // One of each request below, so that the baseline has loaded and compiled their code.
+    expect(
+      (await post({ query: LARGE_RENDERS, variables: largeRenderVariables(userId) }, key)).xCache,
+    ).toBe('MISS');
+    const baseline = rssOf(app.child.pid as number);
+
+    // The memory store: 240 responses of about 360 KB stored (gzipped): 86 MB > 64 MiB.
+    await pool(240, 4, async () => {
+      const res = await post(
+        { query: LARGE_RENDERS, variables: largeRenderVariables(userId) },
+        key,
+      );
+      expect(res.status).toBe(200);
+    });
+    // Yoga's parse cache: 120 distinct documents of 1,000 tokens in 2 KB each (the densest
+    // text there is: each costs about 480 KB parsed). They fail validation, after the parse.
+    await pool(120, 4, async (i) => {
+      const query = `{ f${i} ${'a '.repeat(990)}}`;
+      expect((await post({ query }, key)).status).toBeLessThan(500);
+    });
+    // Persisted queries: 1,200 documents of 15 KB registered (APQ_MAX_ENTRIES, APQ_MAX_BYTES).
+    await pool(1_200, 8, async (i) => {
+      // Registered before validation, which then refuses the argument: cheap to send many.
+      const query = `query Apq${i} { __typename(x: "${randomBytes(7_500).toString('hex')}") }`;
+      const extensions = { persistedQuery: { version: 1, sha256Hash: sha256(query) } };
+      expect((await post({ query, extensions }, key)).status).toBeLessThan(500);
+    });
+    // The hit path's memos and the popular list: 700 distinct bodies of 12 KB, each sent twice
+    // (the second is a hit, which lists it); 700 operation names, which ran.
+    await pool(700, 8, async (i) => {
+      const body = {
+        query: `query Op${i}Named${'X'.repeat(150)} { __typename }`,
+        variables: { filler: randomBytes(6_000).toString('hex') },
+      };
+      expect((await post(body, key)).status).toBe(200);
+      expect((await post(body, key)).xCache).toBe('HIT');
+    });
+    // GET query strings for the other memo: 400 of 6 KB.
+    await pool(400, 8, async (i) => {
+      const query = encodeURIComponent(`query Get${i} { __typename }`);
+      const variables = encodeURIComponent(
+        JSON.stringify({ f: randomBytes(3_000).toString('hex') }),
+      );
+      const res = await fetch(`${base}/graphql?query=${query}&variables=${variables}`, {
+        headers: { authorization: `Bearer ${key}`, accept: 'application/json' },
+      });
+      expect(res.status).toBe(200);
+      await res.arrayBuffer();
+    });
+
+    const rss = rssOf(app.child.pid as number);
+    const peak = rssOf(app.child.pid as number, 'VmHWM');
+    console.log(
+      `memory bounds: baseline RSS ${(baseline / MiB).toFixed(0)} MiB, after filling ` +
+        `${(rss / MiB).toFixed(0)} MiB (peak ${(peak / MiB).toFixed(0)}), bounds ${(BOUNDS_SUM / MiB).toFixed(0)} MiB, ` +
+        `worst case ${(WORST_CASE_RSS / MiB).toFixed(0)} MiB`,
+    );
+    const metrics = await (
+      await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${OPS}` } })
+    ).text();
+    const held = (structure: string) =>
+      Number(
+        metrics
+          .split('\n')
+          .find((l) => l.startsWith(`hotpath_memory_bytes{structure="${structure}"}`))
+          ?.split(' ')
+          .pop(),
+      );
+    // Every structure was filled to near its bound, and none went past it.
+    const filled: [string, number, number][] = [
+      ['memory_store', DEFAULT_BOUNDS.storeBytes, 0.9],
+      ['parse_cache', DEFAULT_BOUNDS.parseCacheBytes, 0.9],
+      ['apq', DEFAULT_BOUNDS.apqBytes, 0.85],
+      ['key_memo', DEFAULT_BOUNDS.keyMemoBytes, 0.5],
+      ['popular', DEFAULT_BOUNDS.popularBytes, 0.5],
+    ];
+    for (const [structure, bound, share] of filled) {
+      expect(held(structure), structure).toBeGreaterThan(share * bound);
+      expect(held(structure), structure).toBeLessThanOrEqual(bound);
+    }
+    // 500 operation names counted (the most), every one a name its document has.
+    const stats = await ops('{ cacheStats { byOperation { operationName } } }');
+    expect(stats.cacheStats.byOperation.length).toBeLessThanOrEqual(501);
+    expect(stats.cacheStats.byOperation.length).toBeGreaterThan(400);
+    // What is retained is bounded; RSS, and its peak, stay under the documented worst case.
+    expect(rss).toBeLessThan(WORST_CASE_RSS);
+    expect(peak).toBeLessThan(WORST_CASE_RSS);
+  }, 110_000);
+});
