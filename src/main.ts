@@ -34,6 +34,7 @@ async function main() {
     defaultTimezone: config.defaultTimezone,
     limits: config.limits,
     databaseUrl: config.database.url,
+    auth: config.auth,
     graphiql: config.graphiql && {
       defaultHeaders: demoTenants[0] ? { Authorization: `Bearer ${demoTenants[0].apiKey}` } : {},
     },
