@@ -41,9 +41,9 @@ export function unsupportedMediaTypeAnswer() {
   };
 }
 
-/** application/json, or any `application/<x>+json` (application/graphql-response+json). */
+/** What Yoga parses as a JSON body: application/json and application/graphql+json. */
 export const isJsonType = (type: string | null | undefined) =>
-  !!type && /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(type);
+  !!type && /^application\/(?:graphql\+)?json\s*(?:;|$)/i.test(type);
 
 const toResponse = (answer: { status: number; headers: Record<string, string>; body: string }) =>
   new Response(answer.body, { status: answer.status, headers: answer.headers });

@@ -88,6 +88,8 @@ export interface TestAppOptions {
   graphiql?: AppDeps['graphiql'];
   /** PostgreSQL: the outbox LISTENs on this URL for other instances' invalidations. */
   databaseUrl?: string;
+  /** API keys: revocation poll, unknown-key table, last-use flush. */
+  auth?: AppDeps['auth'];
 }
 
 export const testVia = (): 'yoga' | 'http' =>
@@ -149,6 +151,7 @@ export async function buildTestApp(dialect: TestDialect, options: TestAppOptions
     limits: { ...DEFAULT_LIMITS, executionMs: 30_000, ...options.limits },
     graphiql: options.graphiql,
     databaseUrl: options.databaseUrl,
+    auth: options.auth,
   });
   await app.start();
   const { yoga, services } = app;
