@@ -1,13 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiKey } from '../../src/db/entities/api-key.entity.js';
-import {
-  buildTestApp,
-  codes,
-  dialects,
-  openTestDatabase,
-  type TestApp,
-} from '../support/app.js';
+import { buildTestApp, codes, dialects, openTestDatabase, type TestApp } from '../support/app.js';
 
 // Issue 14, key lifecycle: operators list, create (with an expiry) and revoke keys; a revoked
 // or expired key is refused, and a restart never brings it back.
