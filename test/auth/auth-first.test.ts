@@ -86,6 +86,22 @@ describe.each(['yoga', 'http'] as const)('authentication first, via %s', (via) =
     expect(keyQueries()).toBe(1);
   });
 
+  it('answers a known key from memory: no query for it, nor for its last use, on the way', async () => {
+    const send = () =>
+      post(JSON.stringify({ query: '{ stores { id } }' }), {
+        authorization: `Bearer ${key}`,
+      });
+    await send();
+    expect((await send()).headers.get('x-cache')).toBe('HIT');
+    app.counter.reset();
+    for (let i = 0; i < 5; i++) expect((await send()).headers.get('x-cache')).toBe('HIT');
+    // The revocation poll reads api_keys in the background; nothing else may.
+    const onTheWay = app.counter.statements.filter(
+      (s) => s.includes('api_keys') && !/revoked_at"?\s*>=/.test(s),
+    );
+    expect(onTheWay).toEqual([]);
+  });
+
   it('never refuses a key created on this instance because it was tried before', async () => {
     const authenticate = app.app.auth.authenticate;
     const { tenant } = await app.createTenant('Later');
