@@ -4,7 +4,6 @@ import type { Logger } from 'pino';
 import { Gauge, type Registry } from 'prom-client';
 import type { DataSource } from 'typeorm';
 import type { TenantViewer, Viewer } from './context.js';
-import { inTransaction } from './db/data-source.js';
 import { ApiKey } from './db/entities/api-key.entity.js';
 import { Tenant } from './db/entities/tenant.entity.js';
 
@@ -202,17 +201,21 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticate
 
   async function flush() {
     if (used.size === 0) return;
-    const ids = [...used];
+    const all = [...used];
     used.clear();
-    const at = new Date(now());
-    await inTransaction(db, (em) =>
-      em
-        .createQueryBuilder()
-        .update(ApiKey)
-        .set({ lastUsedAt: at })
-        .where('id IN (:...ids)', { ids })
-        .execute(),
-    );
+    // In slices: a statement's parameters are bounded (SQLite, PostgreSQL).
+    for (let i = 0; i < all.length; i += 1_000) await write(all.slice(i, i + 1_000));
+  }
+
+  async function write(ids: string[]) {
+    // One statement, no transaction of its own: on SQLite's single connection a BEGIN would
+    // have to wait for the writes' queue, and losing a mark to a rolled-back write is harmless.
+    await db
+      .createQueryBuilder()
+      .update(ApiKey)
+      .set({ lastUsedAt: new Date(now()) })
+      .where('id IN (:...ids)', { ids })
+      .execute();
   }
 
   const timers: NodeJS.Timeout[] = [];
