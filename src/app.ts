@@ -45,6 +45,7 @@ export function createApp(deps: AppDeps) {
     opsToken: deps.opsToken,
     logger: deps.logger,
     maxUnknown: deps.auth?.unknownKeysMax,
+    maxKeys: deps.auth?.keysMax,
     revocationPollMs: deps.auth?.revocationPollMs,
     lastUsedFlushMs: deps.auth?.lastUsedFlushMs,
   });

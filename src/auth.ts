@@ -257,7 +257,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticate
 export function registerAuthMetrics(registry: Registry, authenticate: Authenticate) {
   new Gauge({
     name: 'hotpath_auth_keys',
-    help: 'API keys remembered by this instance (at most 10,000).',
+    help: 'Valid API keys remembered by this instance (AUTH_KEYS_MAX).',
     registers: [registry],
     collect() {
       this.set(authenticate.sizes().keys);

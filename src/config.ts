@@ -101,6 +101,7 @@ const envSchema = z.object({
   DATABASE_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
   KEY_REVOCATION_POLL_MS: z.coerce.number().int().min(50).max(1_000).default(250),
   AUTH_UNKNOWN_KEYS_MAX: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
+  AUTH_KEYS_MAX: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
   ...Object.fromEntries(
     TTL_RULES.map((rule) => [rule.env, z.coerce.number().int().min(0).optional()]),
   ),
@@ -146,6 +147,8 @@ export interface AuthConfig {
   revocationPollMs: number;
   /** Unknown or revoked key hashes refused without a query, for 60 s each. */
   unknownKeysMax: number;
+  /** Valid keys remembered, each for at most 60 s and never past its expiry. */
+  keysMax: number;
 }
 
 export interface ShutdownConfig {
@@ -261,6 +264,7 @@ export function parseConfig(env: Env): Config {
     auth: {
       revocationPollMs: e.KEY_REVOCATION_POLL_MS,
       unknownKeysMax: e.AUTH_UNKNOWN_KEYS_MAX,
+      keysMax: e.AUTH_KEYS_MAX,
     },
     shutdown: {
       delayMs: e.SHUTDOWN_DELAY_MS ?? (e.NODE_ENV === 'production' ? 5_000 : 0),

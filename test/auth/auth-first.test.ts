@@ -84,6 +84,10 @@ describe.each(['yoga', 'http'] as const)('authentication first, via %s', (via) =
       await expectRefused(await post('{}', { authorization: bad }), 'Unknown API key.');
     }
     expect(keyQueries()).toBe(1);
+    // Both tables are measured (read from the registry: /metrics may want a token).
+    const metrics = await app.app.cache.stats.registry.metrics();
+    expect(metrics).toMatch(/^hotpath_auth_unknown_keys [1-9]\d*$/m);
+    expect(metrics).toMatch(/^hotpath_auth_keys \d+$/m);
   });
 
   it('answers a known key from memory: no query for it, nor for its last use, on the way', async () => {
