@@ -48,6 +48,7 @@ export function createApp(deps: AppDeps) {
     maxKeys: deps.auth?.keysMax,
     revocationPollMs: deps.auth?.revocationPollMs,
     lastUsedFlushMs: deps.auth?.lastUsedFlushMs,
+    listenUrl: deps.databaseUrl,
   });
   const auth = createRequestAuth(authenticate);
   let outbox: Outbox | undefined;

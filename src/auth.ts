@@ -1,5 +1,6 @@
 import { hash, timingSafeEqual } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
+import pg from 'pg';
 import type { Logger } from 'pino';
 import { Gauge, type Registry } from 'prom-client';
 import type { DataSource } from 'typeorm';
@@ -27,8 +28,16 @@ export interface AuthenticatorOptions {
   revocationPollMs?: number;
   /** How often marked uses are written to `last_used_at`, in one UPDATE (default 60 s). */
   lastUsedFlushMs?: number;
+  /**
+   * PostgreSQL: LISTEN here for revocations (KEY_REVOCATION_CHANNEL), so other instances drop a
+   * key at once; the poll stays, for a lost connection or SQLite.
+   */
+  listenUrl?: string;
   now?: () => number;
 }
+
+/** The NOTIFY channel a revocation is announced on (payload: the key's hash). */
+export const KEY_REVOCATION_CHANNEL = 'hotpath_key_revoked';
 
 export type Authenticate = ((
   authorization: string | null | undefined,
@@ -227,6 +236,23 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticate
 
   const timers: NodeJS.Timeout[] = [];
   const log = options.logger?.child({ component: 'auth' });
+  let listener: pg.Client | null = null;
+  let closed = false;
+  async function listen(url: string) {
+    const client = new pg.Client({ connectionString: url });
+    listener = client;
+    client.on('error', (err) => {
+      log?.warn({ err }, 'revocation listener lost; polling until it is back');
+      listener = null;
+      client.end().catch(() => {});
+      if (!closed) setTimeout(() => listen(url).catch(() => {}), 1_000).unref();
+    });
+    client.on('notification', (message) => {
+      if (message.payload) revoked(message.payload);
+    });
+    await client.connect();
+    await client.query(`LISTEN ${KEY_REVOCATION_CHANNEL}`);
+  }
   return Object.assign(authenticate, {
     known: (authorization: string | null | undefined) => {
       const key = bearerKey(authorization);
@@ -250,9 +276,18 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticate
       pollTimer.unref();
       flushTimer.unref();
       timers.push(pollTimer, flushTimer);
+      if (options.listenUrl) {
+        listen(options.listenUrl).catch((err) =>
+          log?.warn({ err }, 'revocation LISTEN failed; polling only'),
+        );
+      }
     },
     async close() {
+      closed = true;
       for (const timer of timers.splice(0)) clearInterval(timer);
+      const client = listener;
+      listener = null;
+      await client?.end().catch(() => {});
       await polling;
       await flush().catch((err) => log?.warn({ err }, 'writing last use of keys failed'));
     },

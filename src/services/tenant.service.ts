@@ -1,7 +1,8 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { KEY_REVOCATION_CHANNEL } from '../auth.js';
 import type { Viewer } from '../context.js';
-import { inTransaction } from '../db/data-source.js';
+import { dialectOf, inTransaction } from '../db/data-source.js';
 import { ApiKey } from '../db/entities/api-key.entity.js';
 import { Tenant } from '../db/entities/tenant.entity.js';
 import { PLANS, User } from '../db/entities/user.entity.js';
@@ -105,6 +106,10 @@ export class TenantService {
       if (!found.revokedAt) {
         found.revokedAt = this.deps.clock();
         await em.update(ApiKey, { id: keyId }, { revokedAt: found.revokedAt });
+        // Delivered at commit: the other instances drop it at once instead of at their next poll.
+        if (dialectOf(this.deps.db) === 'postgres') {
+          await em.query('SELECT pg_notify($1, $2)', [KEY_REVOCATION_CHANNEL, found.keyHash]);
+        }
       }
       return found;
     });

@@ -5,6 +5,7 @@ import {
   buildTestApp,
   dialects,
   openTestDatabase,
+  postgresUrl,
   sharedRedisCache,
   type TestApp,
   testCacheConfig,
@@ -128,5 +129,41 @@ describe.each(dialects)('revocation and expiry across instances on %s', (dialect
     expect(left).toBeGreaterThan(0); // warmed while it still worked
     await sleep(left);
     expect(await refusedAfter(paths, performance.now())).toBeLessThan(1_000);
+  });
+});
+
+describe('revocation announced with NOTIFY on PostgreSQL', () => {
+  it('reaches an instance that would not poll for a minute, at once', async () => {
+    const database = await openTestDatabase('postgres');
+    const cache = testCacheConfig(sharedRedisCache());
+    const a = await buildTestApp('postgres', { db: database.db, cache });
+    // C polls once a minute: only the LISTEN connection can tell it in time.
+    const c = await buildTestApp('postgres', {
+      db: database.db,
+      cache,
+      via: 'http',
+      databaseUrl: postgresUrl(),
+      auth: { revocationPollMs: 60_000 },
+    });
+    try {
+      const { tenant } = await a.createTenant('Listened');
+      const key = (await a.execute(CREATE_KEY, { t: tenant.id })).data.createApiKey as string;
+      const send = () => c.execute(STORES, {}, key);
+      await send();
+      expect((await send()).headers.get('x-cache')).toBe('HIT');
+      const keys = (await a.execute(API_KEYS, { t: tenant.id })).data.apiKeys as {
+        id: string;
+        prefix: string;
+      }[];
+      const id = keys.find((k) => key.startsWith(k.prefix))?.id;
+      expect((await a.execute(REVOKE_KEY, { id })).body.errors).toBeUndefined();
+      const answeredAt = performance.now();
+      await expect.poll(async () => (await send()).status, { interval: 20 }).toBe(401);
+      expect(performance.now() - answeredAt).toBeLessThan(1_000);
+    } finally {
+      await c.close();
+      await a.close();
+      await database.close();
+    }
   });
 });
