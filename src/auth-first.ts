@@ -49,9 +49,21 @@ const toResponse = (answer: { status: number; headers: Record<string, string>; b
   new Response(answer.body, { status: answer.status, headers: answer.headers });
 
 /**
+ * Whether Yoga serves GraphQL at this URL: it takes any URL that ends with the endpoint, with or
+ * without a slash (`//graphql`, `/x/graphql`, `/?next=/graphql`), not only `/graphql`.
+ */
+export const isGraphQLUrl = (request: Request, url: URL) =>
+  request.url.endsWith(GRAPHQL_PATH) ||
+  request.url.endsWith(`${GRAPHQL_PATH}/`) ||
+  url.pathname === GRAPHQL_PATH ||
+  url.pathname === `${GRAPHQL_PATH}/`;
+
+/**
  * The same rule on Yoga's path: its onRequest runs before the request is parsed (and after
- * Yoga's CORS preflight, health check and GraphiQL page, which need no key). In-process
- * requests that act as a tenant (warming, refreshes) carry their viewer and pass.
+ * Yoga's CORS preflight, health check and GraphiQL page, and the operations routes, which need
+ * no key). It refuses strangers on every URL that reaches it, since Yoga serves GraphQL on more
+ * than `/graphql` (see isGraphQLUrl); an unknown URL answers 401 to them instead of 404.
+ * In-process requests that act as a tenant (warming, refreshes) carry their viewer and pass.
  *
  * Authentication comes before the 415: a stranger learns nothing about what is accepted, and
  * neither check needs the body.
@@ -59,12 +71,16 @@ const toResponse = (answer: { status: number; headers: Record<string, string>; b
 export function useAuthFirst(auth: RequestAuth): Plugin {
   return {
     async onRequest({ request, url, endResponse }) {
-      if (url.pathname !== GRAPHQL_PATH || request.method === 'OPTIONS') return;
+      if (request.method === 'OPTIONS') return;
       if (!(await auth.viewerOf(request))) {
         endResponse(toResponse(unauthenticatedAnswer(request.headers.get('authorization'))));
         return;
       }
-      if (request.method === 'POST' && !isJsonType(request.headers.get('content-type'))) {
+      if (
+        request.method === 'POST' &&
+        isGraphQLUrl(request, url) &&
+        !isJsonType(request.headers.get('content-type'))
+      ) {
         endResponse(toResponse(unsupportedMediaTypeAnswer()));
       }
     },

@@ -62,6 +62,19 @@ describe.each(['yoga', 'http'] as const)('authentication first, via %s', (via) =
     );
   });
 
+  it('answers 401 on every URL Yoga would serve GraphQL at, not only /graphql', async () => {
+    const document = JSON.stringify({ query: '{ cacheStat }' });
+    for (const path of ['//graphql', '/graphql/', '/x/graphql', '/nothing?next=/graphql']) {
+      const res = await app.request(path, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: document,
+      });
+      expect(res.status, path).toBe(401);
+      expect(codes(await res.json()), path).toEqual(['UNAUTHENTICATED']);
+    }
+  });
+
   it('registers no persisted query for a stranger', async () => {
     const query = `query StrangerOnly { stores { id } }`;
     const hash = sha256(query);
