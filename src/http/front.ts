@@ -55,13 +55,25 @@ function tooLarge(res: ServerResponse, limits: Limits) {
 }
 
 function answer(
+  req: IncomingMessage,
   res: ServerResponse,
   { status, headers, body }: { status: number; headers: Record<string, string>; body: string },
 ) {
+  const all: Record<string, string> = {
+    ...headers,
+    'content-length': String(Buffer.byteLength(body)),
+  };
+  const origin = req.headers.origin;
+  if (origin) {
+    // Yoga's default CORS answer, so that a browser client can read why it was refused.
+    all['access-control-allow-origin'] = origin;
+    all['access-control-allow-credentials'] = 'true';
+    all.vary = 'Origin';
+  }
   // The body, if any, is left unread: node:http reads what is left of it and throws it away
   // (bounded by the server's requestTimeout), so nothing of it is kept and the client, still
   // uploading or not, reads this answer on a connection that stays usable.
-  res.writeHead(status, { ...headers, 'content-length': String(Buffer.byteLength(body)) });
+  res.writeHead(status, all);
   res.end(body);
 }
 
@@ -97,7 +109,8 @@ export function createHttpFront(deps: HttpFrontDeps): RequestListener {
       return;
     }
     if (req.method !== 'POST') return yoga(req, res);
-    if (!isJsonType(req.headers['content-type'])) return answer(res, unsupportedMediaTypeAnswer());
+    if (!isJsonType(req.headers['content-type']))
+      return answer(req, res, unsupportedMediaTypeAnswer());
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > limits.bodyBytes) return tooLarge(res, limits);
     readBody(req, limits.bodyBytes).then(
@@ -150,11 +163,11 @@ export function createHttpFront(deps: HttpFrontDeps): RequestListener {
       (viewer) =>
         viewer
           ? authenticated(req, res, viewer, startedAt)
-          : answer(res, unauthenticatedAnswer(header)),
+          : answer(req, res, unauthenticatedAnswer(header)),
       (err: unknown) => {
         deps.logger?.error({ err }, 'authentication failed');
         if (res.headersSent) return;
-        answer(res, {
+        answer(req, res, {
           status: 500,
           headers: { 'content-type': 'application/json; charset=utf-8' },
           body: JSON.stringify({

@@ -162,6 +162,12 @@ describe.each(['yoga', 'http'] as const)('authentication first, via %s', (via) =
     }
   });
 
+  it("refuses a browser's request with CORS headers, so the page can read why", async () => {
+    const res = await post('{}', { origin: 'https://app.example' });
+    expect(res.status).toBe(401);
+    expect(res.headers.get('access-control-allow-origin')).toBe('https://app.example');
+  });
+
   it('lets CORS preflights and the other routes through without a key', async () => {
     const preflight = await app.request('/graphql', {
       method: 'OPTIONS',
