@@ -104,7 +104,8 @@ export class TenantService {
       const found = await em.findOneBy(ApiKey, { id: keyId });
       if (!found) throw notFound('ApiKey', keyId);
       if (!found.revokedAt) {
-        found.revokedAt = this.deps.clock();
+        // The wall clock, not the app's: other instances poll for revocations by this time.
+        found.revokedAt = new Date();
         await em.update(ApiKey, { id: keyId }, { revokedAt: found.revokedAt });
         // Delivered at commit: the other instances drop it at once instead of at their next poll.
         if (dialectOf(this.deps.db) === 'postgres') {
