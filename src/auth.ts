@@ -255,6 +255,13 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticate
   }
   return Object.assign(authenticate, {
     known: (authorization: string | null | undefined) => {
+      if (!authorization) return undefined;
+      // Only well-formed keys are in the table: the usual spelling is looked up as it comes
+      // (a malformed one simply isn't found), any other after parsing it.
+      if (authorization.startsWith('Bearer ')) {
+        const entry = live(authorization.slice(7));
+        if (entry) return entry.viewer;
+      }
       const key = bearerKey(authorization);
       return key === null ? undefined : live(key)?.viewer;
     },
