@@ -40,7 +40,8 @@ export const ApiKeyRef = builder.objectRef<ApiKey>('ApiKey').implement({
     lastUsedAt: t.field({
       type: 'DateTime',
       nullable: true,
-      description: 'Coarse: written at most once a minute. Null: never used since it was listed.',
+      description:
+        'Coarse: written at most once a minute, in the background. Null: not used since keys record it.',
       resolve: (key) => key.lastUsedAt ?? null,
     }),
   }),
