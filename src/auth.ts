@@ -79,7 +79,7 @@ const SPACE = /\s/;
 /** The key an `Authorization` header carries, whatever its spelling; null when malformed. */
 export function bearerKey(authorization: string | null | undefined): string | null {
   if (!authorization) return null;
-  // The usual spelling without a capturing regex: this runs on every hit.
+  // The usual spelling without a capturing regex.
   if (authorization.startsWith('Bearer ')) {
     const key = authorization.slice(7);
     if (key.length > 0 && !SPACE.test(key)) return key;
