@@ -1,13 +1,13 @@
 import type { RequestListener } from 'node:http';
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
-import { createAuthenticator } from './auth.js';
+import { createAuthenticator, registerAuthMetrics } from './auth.js';
 import { createOutbox, type Outbox } from './cache/outbox.js';
 import { createCacheRuntime } from './cache/runtime.js';
 import type { ResponseStore } from './cache/store.js';
 import type { CacheInvalidator } from './cache/tags.js';
 import { createWarmer, type Warmer } from './cache/warming.js';
-import type { CacheConfig } from './config.js';
+import type { AuthConfig, CacheConfig } from './config.js';
 import { createDrain } from './drain.js';
 import { createHttpFront } from './http/front.js';
 import { createHitPath } from './http/hit-path.js';
@@ -39,6 +39,8 @@ export interface AppDeps {
    * served by `metricsListener` only (open unless `token` is set), not on the main port.
    */
   metrics?: { token?: string; separatePort?: boolean };
+  /** API keys: the unknown-key table's bound, the revocation poll, the last-use flush. */
+  auth?: Partial<AuthConfig> & { lastUsedFlushMs?: number };
 }
 
 /** Wires auth, cache, services and the GraphQL server together; starts nothing. */
@@ -51,7 +53,17 @@ export function createApp(deps: AppDeps) {
   const keySalt = `${limitsFingerprint(limits)}.i${introspection ? 1 : 0}`;
   const metricsToken = deps.metrics?.token;
   const separateMetrics = deps.metrics?.separatePort ?? false;
-  const auth = createRequestAuth(createAuthenticator({ db: deps.db, opsToken: deps.opsToken }));
+  const authenticate = createAuthenticator({
+    db: deps.db,
+    opsToken: deps.opsToken,
+    logger: deps.logger,
+    maxUnknown: deps.auth?.unknownKeysMax,
+    maxKeys: deps.auth?.keysMax,
+    revocationPollMs: deps.auth?.revocationPollMs,
+    lastUsedFlushMs: deps.auth?.lastUsedFlushMs,
+    listenUrl: deps.databaseUrl,
+  });
+  const auth = createRequestAuth(authenticate);
   let outbox: Outbox | undefined;
   let yoga: ReturnType<typeof createServer> | undefined;
   const cache = createCacheRuntime({
@@ -93,6 +105,7 @@ export function createApp(deps: AppDeps) {
     transaction: (work) => drain.track(writes.transaction(work)),
   };
   cache.stats.provide({ outboxPending: () => outbox?.pendingNow() ?? 0 });
+  registerAuthMetrics(cache.stats.registry, authenticate);
   let warmer: Warmer | undefined;
   const services = createServices(
     {
@@ -104,6 +117,7 @@ export function createApp(deps: AppDeps) {
       maxRenderBytes: limits.renderBytes,
     },
     { runtime: cache, warm: (userIds) => (warmer as Warmer).warm(userIds) },
+    { created: authenticate.created, revoked: authenticate.revoked },
   );
   yoga = createServer({
     db: deps.db,
@@ -131,8 +145,11 @@ export function createApp(deps: AppDeps) {
   /** What node:http serves: the hit path in front of Yoga. */
   const http = createHttpFront({
     yoga: yoga as unknown as RequestListener,
-    hitPath: createHitPath({ auth, cache, limits, keySalt, debug: deps.cache.debug }),
+    hitPath: createHitPath({ cache, limits, keySalt, debug: deps.cache.debug }),
     limits,
+    auth,
+    graphiql: Boolean(deps.graphiql),
+    logger: deps.logger,
   });
   const started = outbox;
   return {
@@ -161,9 +178,11 @@ export function createApp(deps: AppDeps) {
     async start() {
       const trusted = await cache.ready();
       await started.start();
+      authenticate.start();
       return trusted;
     },
     async close() {
+      await authenticate.close();
       await started.close();
       await cache.close();
     },

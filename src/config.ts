@@ -127,6 +127,9 @@ const envSchema = z.object({
   APQ_TTL: z.coerce.number().int().min(1).default(86_400),
   APQ_MAX_ENTRIES: z.coerce.number().int().min(1).default(1_000),
   DATABASE_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
+  KEY_REVOCATION_POLL_MS: z.coerce.number().int().min(50).max(1_000).default(250),
+  AUTH_UNKNOWN_KEYS_MAX: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
+  AUTH_KEYS_MAX: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
   ...Object.fromEntries(
     TTL_RULES.map((rule) => [rule.env, z.coerce.number().int().min(0).optional()]),
   ),
@@ -168,6 +171,16 @@ export interface Config {
   /** What one request may ask for (LIMIT_*). */
   limits: Limits;
   shutdown: ShutdownConfig;
+  auth: AuthConfig;
+}
+
+export interface AuthConfig {
+  /** How often every instance reads the keys revoked anywhere (ms; at most 1 s). */
+  revocationPollMs: number;
+  /** Unknown or revoked key hashes refused without a query, for 60 s each. */
+  unknownKeysMax: number;
+  /** Valid keys remembered, each for at most 60 s and never past its expiry. */
+  keysMax: number;
 }
 
 export interface ShutdownConfig {
@@ -289,6 +302,11 @@ export function parseConfig(env: Env): Config {
       requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
       keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
       checkIntervalMs: e.HTTP_CHECK_INTERVAL_MS,
+    },
+    auth: {
+      revocationPollMs: e.KEY_REVOCATION_POLL_MS,
+      unknownKeysMax: e.AUTH_UNKNOWN_KEYS_MAX,
+      keysMax: e.AUTH_KEYS_MAX,
     },
     shutdown: {
       delayMs: e.SHUTDOWN_DELAY_MS ?? (e.NODE_ENV === 'production' ? 5_000 : 0),

@@ -36,6 +36,7 @@ async function main() {
     databaseUrl: config.database.url,
     introspection: config.introspection,
     metrics: { token: config.metrics.token, separatePort: config.metrics.port !== undefined },
+    auth: config.auth,
     graphiql: config.graphiql && {
       defaultHeaders: demoTenants[0] ? { Authorization: `Bearer ${demoTenants[0].apiKey}` } : {},
     },

@@ -3,6 +3,7 @@ import { GraphQLError } from 'graphql';
 import { createYoga, maskError, type Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
+import { useAuthFirst } from './auth-first.js';
 import type { CacheRuntime } from './cache/runtime.js';
 import type { Context } from './context.js';
 import { useErrorCodes, useInputErrorCodes } from './error-codes.js';
@@ -169,6 +170,8 @@ export function createServer(deps: ServerDeps) {
     },
     plugins: [
       useOperations(deps),
+      // Before anything reads the body: strangers get their 401 here (DESIGN §2).
+      useAuthFirst(deps.auth),
       // Limits come first: their onParams runs before the cache keys the request.
       ...useRequestLimits(deps.limits),
       ...useSchemaHiding(deps.introspection ?? true),

@@ -117,6 +117,25 @@ describe('parseConfig', () => {
     );
   });
 
+  it('reads the API key settings: a 250 ms revocation poll (at most 1 s), 10,000 keys of each kind', () => {
+    expect(parseConfig({}).auth).toEqual({
+      revocationPollMs: 250,
+      unknownKeysMax: 10_000,
+      keysMax: 10_000,
+    });
+    const config = parseConfig({
+      KEY_REVOCATION_POLL_MS: '1000',
+      AUTH_UNKNOWN_KEYS_MAX: '50',
+      AUTH_KEYS_MAX: '20',
+    });
+    expect(config.auth).toEqual({ revocationPollMs: 1_000, unknownKeysMax: 50, keysMax: 20 });
+    // Revocation must reach every instance within 1 s: a slower poll can't promise it.
+    expect(() => parseConfig({ KEY_REVOCATION_POLL_MS: '1001' })).toThrow(/KEY_REVOCATION_POLL_MS/);
+    expect(() => parseConfig({ KEY_REVOCATION_POLL_MS: '10' })).toThrow(/KEY_REVOCATION_POLL_MS/);
+    expect(() => parseConfig({ AUTH_UNKNOWN_KEYS_MAX: '0' })).toThrow(/AUTH_UNKNOWN_KEYS_MAX/);
+    expect(() => parseConfig({ AUTH_KEYS_MAX: '0' })).toThrow(/AUTH_KEYS_MAX/);
+  });
+
   it('lists every problem at once', () => {
     let error: unknown;
     try {

@@ -412,6 +412,8 @@ export function createResponseCache(options: ResponseCacheOptions) {
       const state = states.get(request);
       if (!state) return;
       if (state.flight) endFlight(state, null);
+      // A refusal tells nothing of the cache: no X-Cache, no timing, no ETag, not counted.
+      if (response.status === 401 || response.status === 403) return;
       response.headers.set('X-Cache', state.outcome);
       const seconds = (performance.now() - state.startedAt) / 1000;
       if (state.scope) {

@@ -7,10 +7,15 @@ import { localDayOfEpoch } from '../time.js';
 import { entities } from './entities/index.js';
 import { Initial1763769600000 } from './migrations/1763769600000-initial.js';
 import { CacheOutbox1764720000000 } from './migrations/1764720000000-cache-outbox.js';
+import { ApiKeyLifecycle1765000000000 } from './migrations/1765000000000-api-key-lifecycle.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
-export const migrations = [Initial1763769600000, CacheOutbox1764720000000];
+export const migrations = [
+  Initial1763769600000,
+  CacheOutbox1764720000000,
+  ApiKeyLifecycle1765000000000,
+];
 
 export function dialectOf(dataSource: DataSource): Dialect {
   return dataSource.options.type === 'postgres' ? 'postgres' : 'sqlite';

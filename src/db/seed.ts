@@ -1,7 +1,7 @@
 import { DateTime } from 'luxon';
 import type { Logger } from 'pino';
 import { type DataSource, type EntityManager, type EntityTarget, In } from 'typeorm';
-import { hashApiKey } from '../services/tenant.service.js';
+import { apiKeyPrefix, hashApiKey } from '../services/tenant.service.js';
 import { dialectOf, inTransaction } from './data-source.js';
 import { ApiKey } from './entities/api-key.entity.js';
 import { Appointment, type AppointmentStatus } from './entities/appointment.entity.js';
@@ -479,6 +479,7 @@ function buildTenant(
     id: demoId('apiKey', tenantNo, 1),
     tenantId: tenant.id,
     keyHash: hashApiKey(tenant.apiKey),
+    prefix: apiKeyPrefix(tenant.apiKey),
     createdAt: at(0),
   });
 

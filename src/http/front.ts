@@ -1,5 +1,14 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import {
+  GRAPHQL_PATH,
+  isJsonType,
+  unauthenticatedAnswer,
+  unsupportedMediaTypeAnswer,
+} from '../auth-first.js';
+import type { Viewer } from '../context.js';
 import { type Limits, limitExceeded } from '../limits.js';
+import type { RequestAuth } from '../request-auth.js';
 import type { HitPath } from './hit-path.js';
 
 export interface HttpFrontDeps {
@@ -7,6 +16,10 @@ export interface HttpFrontDeps {
   yoga: RequestListener;
   hitPath: HitPath;
   limits: Limits;
+  auth: RequestAuth;
+  /** GraphiQL is served: its page (GET text/html) loads without a key. */
+  graphiql: boolean;
+  logger?: Logger;
 }
 
 /** Reads a body up to `max` bytes; null once it passes them (the rest is not read). */
@@ -41,36 +54,63 @@ function tooLarge(res: ServerResponse, limits: Limits) {
   res.end(body);
 }
 
-const isJson = (type: string | undefined) =>
-  !!type && /^application\/(?:[\w.+-]+\+)?json\b/i.test(type);
+function answer(
+  req: IncomingMessage,
+  res: ServerResponse,
+  { status, headers, body }: { status: number; headers: Record<string, string>; body: string },
+) {
+  const all: Record<string, string> = {
+    ...headers,
+    'content-length': String(Buffer.byteLength(body)),
+  };
+  const origin = req.headers.origin;
+  if (origin) {
+    // Yoga's default CORS answer, so that a browser client can read why it was refused.
+    all['access-control-allow-origin'] = origin;
+    all['access-control-allow-credentials'] = 'true';
+    all.vary = 'Origin';
+  }
+  // The body, if any, is left unread: node:http reads what is left of it and throws it away
+  // (bounded by the server's requestTimeout), so nothing of it is kept and the client, still
+  // uploading or not, reads this answer on a connection that stays usable.
+  res.writeHead(status, all);
+  res.end(body);
+}
 
 /**
- * The node:http front (DESIGN §1): `POST /graphql` with a JSON body and `GET /graphql?query=`
- * first try the hit path; whatever it leaves goes to Yoga, a POST with its body already read
- * and parsed (Yoga's node adapter takes `req.body` instead of reading the stream again).
+ * The node:http front (DESIGN §1). Every request to /graphql is authenticated first, from its
+ * `Authorization` header alone (DESIGN §2): without a valid key it gets a 401 written here,
+ * before its body is read, parsed, hashed or kept anywhere. Only GraphiQL's page (when it is
+ * served) and CORS preflights pass without a key; the other routes are Yoga's.
+ * Then `POST /graphql` with a JSON body and `GET /graphql?query=` first try the hit path;
+ * whatever it leaves goes to Yoga, a POST with its body already read and parsed (Yoga's node
+ * adapter takes `req.body` instead of reading the stream again). A POST of anything but JSON
+ * gets a 415.
  */
 export function createHttpFront(deps: HttpFrontDeps): RequestListener {
-  const { yoga, hitPath, limits } = deps;
-  return (req, res) => {
-    const startedAt = performance.now();
+  const { yoga, hitPath, limits, auth } = deps;
+
+  function authenticated(
+    req: IncomingMessage,
+    res: ServerResponse,
+    viewer: Viewer,
+    startedAt: number,
+  ) {
     const url = req.url ?? '/';
     const queryAt = url.indexOf('?');
-    const path = queryAt === -1 ? url : url.slice(0, queryAt);
-    if (path !== '/graphql') return yoga(req, res);
-
     if (req.method === 'GET' && queryAt !== -1) {
-      // GraphiQL's page is Yoga's; a GET that asks for JSON may be a hit.
-      if (req.headers.accept?.includes('text/html')) return yoga(req, res);
+      // A GET that asks for JSON may be a hit.
       const request = hitPath.keyedSearch(url.slice(queryAt + 1));
       if (!request) return yoga(req, res);
-      hitPath.serve(req, res, request, startedAt).then(
+      hitPath.serve(req, res, request, startedAt, viewer).then(
         (served) => served || yoga(req, res),
         () => yoga(req, res),
       );
       return;
     }
-
-    if (req.method !== 'POST' || !isJson(req.headers['content-type'])) return yoga(req, res);
+    if (req.method !== 'POST') return yoga(req, res);
+    if (!isJsonType(req.headers['content-type']))
+      return answer(req, res, unsupportedMediaTypeAnswer());
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > limits.bodyBytes) return tooLarge(res, limits);
     readBody(req, limits.bodyBytes).then(
@@ -79,7 +119,10 @@ export function createHttpFront(deps: HttpFrontDeps): RequestListener {
         const text = raw.toString('utf8');
         // A body seen before is keyed without parsing it again.
         const request = hitPath.keyedBody(text);
-        if (request && (await hitPath.serve(req, res, request, startedAt).catch(() => false))) {
+        if (
+          request &&
+          (await hitPath.serve(req, res, request, startedAt, viewer).catch(() => false))
+        ) {
           return;
         }
         // Yoga gets a parse of its own (its plugins may change the object; the hit path keeps
@@ -99,6 +142,40 @@ export function createHttpFront(deps: HttpFrontDeps): RequestListener {
       },
       () => {
         if (!res.headersSent) res.destroy();
+      },
+    );
+  }
+
+  return (req, res) => {
+    const startedAt = performance.now();
+    const url = req.url ?? '/';
+    const queryAt = url.indexOf('?');
+    const path = queryAt === -1 ? url : url.slice(0, queryAt);
+    if (path !== GRAPHQL_PATH || req.method === 'OPTIONS') return yoga(req, res);
+    // GraphiQL's page is Yoga's, and exists only where GraphiQL is served (development).
+    if (deps.graphiql && req.method === 'GET' && req.headers.accept?.includes('text/html')) {
+      return yoga(req, res);
+    }
+    const header = req.headers.authorization;
+    const known = auth.authenticate.known(header);
+    if (known) return authenticated(req, res, known, startedAt);
+    auth.authenticate(header).then(
+      (viewer) =>
+        viewer
+          ? authenticated(req, res, viewer, startedAt)
+          : answer(req, res, unauthenticatedAnswer(header)),
+      (err: unknown) => {
+        deps.logger?.error({ err }, 'authentication failed');
+        if (res.headersSent) return;
+        answer(req, res, {
+          status: 500,
+          headers: { 'content-type': 'application/json; charset=utf-8' },
+          body: JSON.stringify({
+            errors: [
+              { message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } },
+            ],
+          }),
+        });
       },
     );
   };

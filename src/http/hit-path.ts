@@ -2,9 +2,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { stringBytes } from '../cache/bounds.js';
 import { operationNameIn, requestKeyOf, withDebug } from '../cache/response-cache.js';
 import type { CacheRuntime } from '../cache/runtime.js';
+import type { Viewer } from '../context.js';
 import { checkParams, type Limits } from '../limits.js';
 import { memoize } from '../memo.js';
-import type { RequestAuth } from '../request-auth.js';
 import { documentOf } from './persisted.js';
 
 /** GraphQL-over-HTTP parameters as the client sent them (JSON body or query string). */
@@ -27,7 +27,6 @@ export interface KeyedRequest {
 }
 
 export interface HitPathDeps {
-  auth: RequestAuth;
   cache: CacheRuntime;
   limits: Limits;
   keySalt: string;
@@ -69,9 +68,9 @@ function mediaTypeFor(accept: string | undefined): string | null {
 }
 
 /**
- * The path a repeat takes (DESIGN §1, §10), in front of Yoga on node:http: parse, authenticate,
- * key, look up, write. No Fetch Request or Response, no parse, validation or execution; the
- * headers are what Yoga's path writes for the same hit. Anything it doesn't answer (a miss, an
+ * The path a repeat takes (DESIGN §1, §10), in front of Yoga on node:http, for a request the
+ * front has authenticated: parse, key, look up, write. No Fetch Request or Response, no parse,
+ * validation or execution; the headers are what Yoga's path writes for the same hit. Anything it doesn't answer (a miss, an
  * operator, a request Yoga must judge) goes on to Yoga with the lookup handed over, so the miss
  * path doesn't ask the store twice.
  */
@@ -130,14 +129,13 @@ export function createHitPath(deps: HitPathDeps) {
     res: ServerResponse,
     request: KeyedRequest,
     startedAt: number,
+    viewer: Viewer,
   ): Promise<boolean> {
     const store = cache.store;
     if (!store) return false;
     const contentType = mediaTypeOf(req.headers.accept ?? '');
     if (!contentType) return false;
-    const header = req.headers.authorization;
-    const viewer = deps.auth.authenticate.known(header) ?? (await deps.auth.authenticate(header));
-    if (viewer?.kind !== 'tenant') return false; // 401 and operators: Yoga's path
+    if (viewer.kind !== 'tenant') return false; // operators read live data: Yoga's path
     const { key, params, name } = request;
     const found = await store.lookup(viewer.tenantId, key);
     if (!found?.hit) {

@@ -7,12 +7,12 @@ import { SaleService } from './sale.service.js';
 import { ServiceService } from './service.service.js';
 import { SessionService } from './session.service.js';
 import { TemplateService } from './template.service.js';
-import { TenantService } from './tenant.service.js';
+import { type KeyEvents, TenantService } from './tenant.service.js';
 
-export function createServices(deps: ServiceDeps, cache: CacheAdminDeps) {
+export function createServices(deps: ServiceDeps, cache: CacheAdminDeps, keys?: KeyEvents) {
   return {
     cache: new CacheAdminService(deps, cache),
-    tenants: new TenantService(deps),
+    tenants: new TenantService(deps, keys),
     services: new ServiceService(deps),
     appointments: new AppointmentService(deps),
     templates: new TemplateService(deps),

@@ -176,7 +176,7 @@ describe('the hit path hands its lookup over', () => {
             port,
             method: 'POST',
             path: '/graphql',
-            headers: { 'content-type': 'application/json' },
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${OPS_TOKEN}` },
           },
           (res) => resolve(res.statusCode ?? 0),
         );

@@ -27,22 +27,29 @@ export type TestDialect = (typeof dialects)[number];
 export const postgresUrl = () =>
   process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
+const KEY_UPKEEP = /revoked_at"?\s*>=|^UPDATE\s+"?api_keys"?\s+SET\s+"?last_used_at/i;
+
 /**
  * Counts the SQL statements TypeORM sends, to prove batching. The invalidation outbox's
- * statements (its background sweep, a write's row) are counted apart, in `outbox`.
+ * statements (its background sweep, a write's row) are counted apart, in `outbox`, and the API
+ * keys' background statements (revocation poll, last-use flush) in `keys`.
  */
 export class StatementCounter implements TypeOrmLogger {
   statements: string[] = [];
   outbox: string[] = [];
+  /** The API keys' background work: the revocation poll and the last-use flush. */
+  keys: string[] = [];
   get count() {
     return this.statements.length;
   }
   reset() {
     this.statements = [];
     this.outbox = [];
+    this.keys = [];
   }
   logQuery(query: string) {
     if (query.includes('cache_outbox')) this.outbox.push(query);
+    else if (KEY_UPKEEP.test(query)) this.keys.push(query);
     else this.statements.push(query);
   }
   logQueryError() {}
@@ -90,6 +97,8 @@ export interface TestAppOptions {
   databaseUrl?: string;
   /** Schema introspection and field suggestions (on by default, as in development). */
   introspection?: boolean;
+  /** API keys: revocation poll, unknown-key table, last-use flush. */
+  auth?: AppDeps['auth'];
 }
 
 export const testVia = (): 'yoga' | 'http' =>
@@ -152,6 +161,7 @@ export async function buildTestApp(dialect: TestDialect, options: TestAppOptions
     graphiql: options.graphiql,
     databaseUrl: options.databaseUrl,
     introspection: options.introspection,
+    auth: options.auth,
   });
   await app.start();
   const { yoga, services } = app;
