@@ -5,26 +5,14 @@ import { TTL_RULES } from './cache/policy.js';
 import type { MetricsConfig } from './http/metrics.js';
 import type { HttpServerConfig } from './http/node-server.js';
 import { DEFAULT_LIMITS, LIMIT_ENV, type Limits } from './limits.js';
+import { type RedisConfig, redisConfig, redisEnv, redisProblems } from './redis-config.js';
+
+export type { RedisConfig, RedisNode, RedisTopology } from './redis-config.js';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 const zone = z.string().refine((tz) => IANAZone.isValidZone(tz), 'must be an IANA time zone');
-
-const hostPort = z
-  .string()
-  .trim()
-  .regex(/^[^\s:/,]+:\d{1,5}$/, 'each node is host:port')
-  .transform((v) => {
-    const at = v.lastIndexOf(':');
-    return { host: v.slice(0, at), port: Number(v.slice(at + 1)) };
-  })
-  .refine((n) => n.port > 0 && n.port < 65536, 'port must be 1..65535');
-/** `host:port,host:port`. */
-const hostPorts = z
-  .string()
-  .transform((v) => v.split(',').filter((n) => n.trim() !== ''))
-  .pipe(z.array(hostPort).min(1, 'list at least one host:port'));
 
 /** A byte count of at least `min` bytes, `defaultMiB` MiB when unset. */
 const mebibytes = (min: number, defaultMiB: number) =>
@@ -54,25 +42,7 @@ const envSchema = z.object({
   HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
   HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(5_000),
   HTTP_CHECK_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(1_000),
-  REDIS_URL: z
-    .string()
-    .refine((v) => !v.includes(','), {
-      message:
-        'one URL only; for Redis Cluster list the seed nodes in REDIS_CLUSTER_NODES=host:port,host:port',
-    })
-    .pipe(
-      z
-        .string()
-        .url()
-        .refine((v) => /^rediss?:\/\//.test(v), 'must start with redis:// or rediss://'),
-    )
-    .optional(),
-  REDIS_CLUSTER_NODES: hostPorts.optional(),
-  REDIS_SENTINELS: hostPorts.optional(),
-  REDIS_SENTINEL_NAME: z.string().optional(),
-  REDIS_TLS_CA: z.string().optional(),
-  REDIS_USERNAME: z.string().optional(),
-  REDIS_PASSWORD: z.string().optional(),
+  ...redisEnv,
   SHUTDOWN_DELAY_MS: z.coerce.number().int().min(0).max(600_000).optional(),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(1).max(600_000).default(30_000),
   CACHE_ENABLED: bool.default(true),
@@ -191,29 +161,6 @@ export interface ShutdownConfig {
   delayMs: number;
   /** The whole drain's bound; past it the process exits with status 1. */
   timeoutMs: number;
-}
-
-export interface RedisNode {
-  host: string;
-  port: number;
-}
-
-/** Where Redis is: exactly one topology. */
-export type RedisTopology =
-  /** One server (redis:// or rediss://). */
-  | { kind: 'standalone'; url: string }
-  /** Redis Cluster: the seed nodes; ioredis discovers the rest. */
-  | { kind: 'cluster'; nodes: RedisNode[] }
-  /** Sentinel: the sentinels and the name of the master set they watch. */
-  | { kind: 'sentinel'; sentinels: RedisNode[]; name: string };
-
-export interface RedisConfig {
-  topology: RedisTopology;
-  /** ACL user and password (REDIS_USERNAME / REDIS_PASSWORD); override the URL's. */
-  username?: string;
-  password?: string;
-  /** Path of a PEM CA file that signed the server certificates (REDIS_TLS_CA). */
-  tlsCaPath?: string;
 }
 
 export interface CacheConfig {
@@ -372,59 +319,4 @@ function httpProblems(e: z.infer<typeof envSchema> | undefined): string[] {
     problems.push('METRICS_PORT: must differ from PORT (unset it to serve /metrics on PORT)');
   }
   return problems;
-}
-
-const TOPOLOGY_VARS = ['REDIS_URL', 'REDIS_CLUSTER_NODES', 'REDIS_SENTINELS'] as const;
-
-/** The rules between the Redis variables, which one field's schema can't see. */
-function redisProblems(env: Env): string[] {
-  const problems: string[] = [];
-  const set = TOPOLOGY_VARS.filter((name) => env[name] !== undefined);
-  if (set.length > 1) {
-    problems.push(
-      `Redis: set exactly one of ${TOPOLOGY_VARS.join(', ')} (found ${set.join(' and ')})`,
-    );
-  }
-  if (env.REDIS_SENTINELS !== undefined && env.REDIS_SENTINEL_NAME === undefined) {
-    problems.push('REDIS_SENTINEL_NAME: required with REDIS_SENTINELS (the master set name)');
-  }
-  if (env.REDIS_SENTINEL_NAME !== undefined && env.REDIS_SENTINELS === undefined) {
-    problems.push('REDIS_SENTINEL_NAME: only means something with REDIS_SENTINELS');
-  }
-  if (set.length === 0) {
-    for (const name of ['REDIS_USERNAME', 'REDIS_PASSWORD', 'REDIS_TLS_CA'] as const) {
-      if (env[name] !== undefined) {
-        problems.push(`${name}: needs a Redis (${TOPOLOGY_VARS.join(', ')})`);
-      }
-    }
-  }
-  const url = env.REDIS_URL;
-  if (url !== undefined && env.REDIS_TLS_CA !== undefined && !url.startsWith('rediss://')) {
-    problems.push('REDIS_TLS_CA: needs a rediss:// REDIS_URL (TLS)');
-  }
-  if (url !== undefined && URL.canParse(url)) {
-    const parsed = new URL(url);
-    if (parsed.username && env.REDIS_USERNAME !== undefined) {
-      problems.push('REDIS_USERNAME: REDIS_URL carries a user already; set it in one place');
-    }
-    if (parsed.password && env.REDIS_PASSWORD !== undefined) {
-      problems.push('REDIS_PASSWORD: REDIS_URL carries a password already; set it in one place');
-    }
-  }
-  return problems;
-}
-
-function redisConfig(e: z.infer<typeof envSchema>): RedisConfig | undefined {
-  let topology: RedisTopology;
-  if (e.REDIS_URL) topology = { kind: 'standalone', url: e.REDIS_URL };
-  else if (e.REDIS_CLUSTER_NODES) topology = { kind: 'cluster', nodes: e.REDIS_CLUSTER_NODES };
-  else if (e.REDIS_SENTINELS && e.REDIS_SENTINEL_NAME) {
-    topology = { kind: 'sentinel', sentinels: e.REDIS_SENTINELS, name: e.REDIS_SENTINEL_NAME };
-  } else return undefined;
-  return {
-    topology,
-    username: e.REDIS_USERNAME,
-    password: e.REDIS_PASSWORD,
-    tlsCaPath: e.REDIS_TLS_CA,
-  };
 }
