@@ -102,8 +102,13 @@ function useOperations(deps: ServerDeps): Plugin {
         endResponse(await readiness(deps, migrated));
         return;
       }
-      if (url.pathname === '/metrics' && deps.metrics) {
-        endResponse(await metricsResponse(request, deps.cache.stats.registry, deps.metrics));
+      if (url.pathname === '/metrics') {
+        // Served on METRICS_PORT instead: not here, for anyone (auth-first would answer 401).
+        endResponse(
+          deps.metrics
+            ? await metricsResponse(request, deps.cache.stats.registry, deps.metrics)
+            : new Response(null, { status: 404 }),
+        );
         return;
       }
       if (url.pathname !== '/health') return;

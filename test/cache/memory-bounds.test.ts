@@ -13,7 +13,7 @@ import { createMemoryStore } from '../../src/cache/memory-store.js';
 import { createPopularRequests } from '../../src/cache/popular.js';
 import { createCacheStats, OTHER_OPERATIONS } from '../../src/cache/stats.js';
 import { createParseCache } from '../../src/parse-cache.js';
-import { buildTestApp, sharedRedisCache, type TestApp } from '../support/app.js';
+import { buildTestApp, OPS_TOKEN, sharedRedisCache, type TestApp } from '../support/app.js';
 import {
   LARGE_RENDERS,
   LARGE_TEMPLATE_BODY,
@@ -30,7 +30,11 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
 
 /** hotpath_memory_<metric>{structure="<structure>"} from /metrics (0 when absent). */
 async function metric(app: TestApp, metricName: string, structure: string): Promise<number> {
-  const text = await (await app.request('/metrics')).text();
+  const scrape = await app.request('/metrics', {
+    headers: { authorization: `Bearer ${OPS_TOKEN}` },
+  });
+  expect(scrape.status).toBe(200);
+  const text = await scrape.text();
   const line = text
     .split('\n')
     .find((l) => l.startsWith(`hotpath_memory_${metricName}{structure="${structure}"}`));
