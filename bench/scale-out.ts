@@ -38,7 +38,7 @@ const runs = positive('BENCH_RUNS', 3, true);
 const databaseUrl = process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
 
 const cores = availableParallelism();
-const hasTaskset = canPin();
+const pinned = canPin();
 /** Servers on the upper half of the cores, the load generator (this process) on the lower. */
 const { loader: loadCores, server: serverCores } = coreHalves(cores);
 
@@ -56,7 +56,7 @@ interface Instance {
 async function startInstance(env: Record<string, string>, port: number): Promise<Instance> {
   const url = `http://127.0.0.1:${port}`;
   const command = [process.execPath, '--enable-source-maps', join(root, 'dist', 'main.js')];
-  const child = await startReadyProcess(command, env, url, hasTaskset ? serverCores : undefined);
+  const child = await startReadyProcess(command, env, url, pinned ? serverCores : undefined);
   return { url, child };
 }
 
@@ -188,7 +188,7 @@ async function main() {
     execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
   }
   // The load generator: this process, from here on.
-  if (hasTaskset) pinSelf(loadCores);
+  if (pinned) pinSelf(loadCores);
   const loadBefore = loadavg();
   const schema = `hp_bench_${randomBytes(4).toString('hex')}`;
   const prefix = `hp-bench-${randomBytes(4).toString('hex')}`;
@@ -267,7 +267,7 @@ function report(samples: Sample[], loadBefore: number[], loadAfter: number[]) {
     BEGIN,
     `## Scale-out: 3 instances on a Redis Cluster (${new Date().toISOString().slice(0, 19)}Z)`,
     '',
-    `- ${cores} cores; instances pinned to cores ${hasTaskset ? serverCores : '(no taskset)'}, autocannon to ${hasTaskset ? loadCores : '(no taskset)'}; ${CONNECTIONS} connections split over the instances; ${durationS} s measured after ${warmupS} s, ${runs} interleaved runs per row, medians`,
+    `- ${cores} cores; instances pinned to cores ${pinned ? serverCores : '(no taskset)'}, autocannon to ${pinned ? loadCores : '(no taskset)'}; ${CONNECTIONS} connections split over the instances; ${durationS} s measured after ${warmupS} s, ${runs} interleaved runs per row, medians`,
     '- One PostgreSQL (a fresh schema, demo seed) and a 3-master/3-replica Redis Cluster (REDIS_CLUSTER_NODES), all on loopback; NODE_ENV=production, `node dist/main.js`, CACHE_TIMEOUT_MS=1000',
     `- Load average (1/5/15 min) before: ${loads(loadBefore)}; after: ${loads(loadAfter)}. Other engineers' tests shared the machine: the figures are indicative.`,
     '- Load: the demo agenda as Studio Bela Vista (every measured request should be a hit). Meanwhile a writer creates a service through one instance every 100 ms and reads the list back through every instance at once: a read that misses the service is stale.',
