@@ -40,12 +40,12 @@ import { interleaved, runLoad } from './lib/load.js';
 import { pinSelf, SERVER_CPU } from './lib/pin.js';
 import { deleteKeys, scanKeys } from './lib/redis.js';
 import { int, median, writeDocSection } from './lib/report.js';
-import { positive } from './lib/settings.js';
+import { benchRedisUrl, positive } from './lib/settings.js';
 
 const durationS = positive('BENCH_DURATION', 5);
 const warmupS = positive('BENCH_WARMUP', 1);
 const runs = positive('BENCH_RUNS', 3, true);
-const redisUrl = process.env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379';
+const redisUrl = benchRedisUrl();
 
 // The servers inherit this process's environment (startMain): settings of the shell's own
 // Hotpath (a DATABASE_URL, a CACHE_COMPRESS_MIN_BYTES) would change what is measured.

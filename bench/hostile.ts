@@ -20,9 +20,10 @@ import {
 import { rssMb, startMainProcess } from './lib/child.js';
 import { LOADER_CPU, pinSelf, SERVER_CPU } from './lib/pin.js';
 import { loads, markdownTable, writeDocSection } from './lib/report.js';
+import { benchRedisUrl } from './lib/settings.js';
 
 const AT_ONCE = 10;
-const redisUrl = process.env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379';
+const redisUrl = benchRedisUrl();
 const pin = pinSelf();
 
 interface Row {

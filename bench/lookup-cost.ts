@@ -20,9 +20,10 @@ import { redisCpuSeconds } from './lib/cpu.js';
 import { interleaved } from './lib/load.js';
 import { deleteKeys } from './lib/redis.js';
 import { median, writeSection } from './lib/report.js';
+import { benchRedisUrl } from './lib/settings.js';
 
 const baselineRef = process.env.BENCH_BASELINE_REF ?? '002e6d4';
-const redisUrl = process.env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379';
+const redisUrl = benchRedisUrl();
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const HITS = 20_000;
 const TAGS = ['Agenda:u1:2026-11-22', 'User:u1', 'Appointment:a1', 'Appointment:a2', 'Service:s1'];

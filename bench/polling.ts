@@ -29,12 +29,13 @@ import { type BenchServer, startBenchServer } from './lib/child.js';
 import { interleaved } from './lib/load.js';
 import { LOADER_CPU, pinSelf, SERVER_CPU } from './lib/pin.js';
 import { median, percentile, writeSection } from './lib/report.js';
+import { benchRedisUrl } from './lib/settings.js';
 
 const DASHBOARDS = 100;
 const speedup = Number(process.env.BENCH_SPEEDUP ?? 4);
 const durationS = Number(process.env.BENCH_POLLING_DURATION ?? 20);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
-const redisUrl = process.env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379';
+const redisUrl = benchRedisUrl();
 const POLL_MS = 2_000 / speedup;
 const WRITE_MS = 1_000 / speedup;
 

@@ -31,7 +31,7 @@ import { interleaved, runLoad } from './lib/load.js';
 import { pinSelf, SERVER_CPU } from './lib/pin.js';
 import { deleteKeys, scanKeys } from './lib/redis.js';
 import { docPath, int as fmtInt, loads } from './lib/report.js';
-import { positive } from './lib/settings.js';
+import { benchRedisUrl, positive } from './lib/settings.js';
 import {
   cacheOutcomes,
   checkAgenda,
@@ -68,7 +68,7 @@ const warmupS = positive('BENCH_WARMUP', 2);
 const runs = positive('BENCH_RUNS', 3, true);
 const selected = selectTargets(process.env.BENCH_TARGETS);
 const everyTarget = selected.length === TARGETS.length;
-const redisUrl = process.env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379';
+const redisUrl = benchRedisUrl();
 
 /** The target running now, stopped by main's finally if a check throws. */
 let running: BenchServer | null = null;
