@@ -69,7 +69,7 @@ export interface Reference {
   contentType: string;
 }
 
-export function sameJson(text: string, reference: Reference): boolean {
+function sameJson(text: string, reference: Reference): boolean {
   try {
     return isDeepStrictEqual(JSON.parse(text), reference.json);
   } catch {
