@@ -4,31 +4,30 @@
  * process with the query limits raised so that the chains get through. Cache on (memory): the
  * miss that executes and stores, then hits; cache off: every request executes. Medians of 3
  * interleaved rounds (each round names its operation afresh, so its first request is a miss),
- * server and client on separate cores when taskset exists. Writes docs/benchmarks.md.
+ * server and client on separate cores when taskset exists (lib/pin.ts). Writes
+ * docs/benchmarks.md.
  */
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEMO_TENANTS } from '../src/db/seed.js';
-import { hasTaskset, startMain } from '../test/support/process.js';
-import { markdownTable, writeDocSection } from './doc-section.js';
 import { chainQuery } from './hostile-requests.js';
+import { startMainProcess } from './lib/child.js';
+import { LOADER_CPU, pinSelf, SERVER_CPU } from './lib/pin.js';
+import { loads, markdownTable, median, writeDocSection } from './lib/report.js';
 
 const DEPTHS = [5, 10, 15, 20, 25, 30, 35, 40];
 const ROUNDS = 3;
 const HITS = 5;
-const pin = hasTaskset();
-if (pin) execFileSync('taskset', ['-cp', '1', String(process.pid)], { stdio: 'ignore' });
+const pin = pinSelf();
 
 const RAISED = { LIMIT_DEPTH: '100', LIMIT_COST: '0', LIMIT_TOKENS: '100000' };
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function startServer(cacheEnabled: boolean) {
   const dir = mkdtempSync(join(tmpdir(), 'hotpath-depth-bench-'));
   const opsToken = `ops-${randomBytes(12).toString('hex')}`;
-  const app = startMain(
+  const main = await startMainProcess(
     {
       NODE_ENV: 'production',
       OPS_TOKEN: opsToken,
@@ -40,9 +39,9 @@ async function startServer(cacheEnabled: boolean) {
       CACHE_ENABLED: String(cacheEnabled),
       ...RAISED,
     },
-    pin ? 0 : undefined,
+    pin ? SERVER_CPU : undefined,
   );
-  const [, url] = await app.printed(/listening on (http:\/\/\S+)\/graphql/);
+  const url = `http://localhost:${main.port}`;
   const tenant = DEMO_TENANTS[0];
   const gql = async (auth: string, query: string, variables: unknown = {}) => {
     const started = performance.now();
@@ -73,8 +72,7 @@ async function startServer(cacheEnabled: boolean) {
     chain: (levels: number, round: number) =>
       gql(tenant.apiKey, chainQuery(levels).replace('Chain', `Chain_${round}`), { u: userId }),
     stop: async () => {
-      app.child.kill('SIGKILL');
-      await app.exited;
+      await main.stop(0);
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -125,10 +123,8 @@ const markdown = [
     'real `src/main.ts` (NODE_ENV=production, SQLite, demo data) with LIMIT_DEPTH=100, ' +
     'LIMIT_TOKENS=100000 and LIMIT_COST=0 (off) so that it gets through. Medians of 3 interleaved ' +
     `rounds; hits and cache-off rows are each the median of ${HITS} requests` +
-    (pin ? '; server on core 0, client on core 1 (taskset).' : '.') +
-    ` Load average before: ${loadavg()
-      .map((l) => l.toFixed(2))
-      .join(' / ')}.`,
+    (pin ? `; server on core ${SERVER_CPU}, client on core ${LOADER_CPU} (taskset).` : '.') +
+    ` Load average before: ${loads(loadavg())}.`,
   '',
   table,
   '',

@@ -5,14 +5,11 @@
  * each answer's status, codes and time, /health's latency meanwhile, and the server's RSS from
  * /proc, and writes the table to docs/benchmarks.md.
  */
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { hasTaskset, startMain } from '../test/support/process.js';
-import { markdownTable, rssMb, writeDocSection } from './doc-section.js';
 import {
   DEMO_USER,
   type HostileAnswer,
@@ -20,11 +17,14 @@ import {
   hostileRequests,
   sendHostile,
 } from './hostile-requests.js';
+import { rssMb, startMainProcess } from './lib/child.js';
+import { LOADER_CPU, pinSelf, SERVER_CPU } from './lib/pin.js';
+import { loads, markdownTable, writeDocSection } from './lib/report.js';
+import { benchRedisUrl } from './lib/settings.js';
 
 const AT_ONCE = 10;
-const redisUrl = process.env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379';
-const pin = hasTaskset();
-if (pin) execFileSync('taskset', ['-cp', '1', String(process.pid)], { stdio: 'ignore' });
+const redisUrl = benchRedisUrl();
+const pin = pinSelf();
 
 interface Row {
   category: string;
@@ -47,7 +47,7 @@ interface Run {
 
 async function run(backend: string, env: Record<string, string>): Promise<Run> {
   const dir = mkdtempSync(join(tmpdir(), 'hotpath-hostile-bench-'));
-  const app = startMain(
+  const main = await startMainProcess(
     {
       NODE_ENV: 'production',
       OPS_TOKEN: `ops-${randomBytes(12).toString('hex')}`,
@@ -57,12 +57,12 @@ async function run(backend: string, env: Record<string, string>): Promise<Run> {
       PORT: '0',
       ...env,
     },
-    pin ? 0 : undefined,
+    pin ? SERVER_CPU : undefined,
   );
+  const { app, pid } = main;
   try {
-    const [, url] = await app.printed(/listening on (http:\/\/\S+)\/graphql/);
+    const url = `http://localhost:${main.port}`;
     const [, key] = await app.printed(/Demo API key of .+: (hp_\S+)/);
-    const pid = app.child.pid as number;
     const gql = (query: string, variables: unknown) =>
       fetch(`${url}/graphql`, {
         method: 'POST',
@@ -112,8 +112,7 @@ async function run(backend: string, env: Record<string, string>): Promise<Run> {
     const healthAfter = alive ? (await fetch(`${url}/health`)).status : 0;
     return { backend, rows, idleRssMb, peakRssMb, healthMaxMs, alive, healthAfter };
   } finally {
-    app.child.kill('SIGKILL');
-    await app.exited;
+    await main.stop(0);
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -154,11 +153,8 @@ const markdown = [
   `Run: ${new Date().toISOString()}, \`npm run bench:hostile\` (bench/hostile.ts). A real ` +
     '`src/main.ts` process with NODE_ENV=production, the default limits and the demo data; ' +
     `each request sent ${AT_ONCE} times at once` +
-    (pin ? ', server on core 0 and client on core 1 (taskset).' : '.') +
-    ` Load average before: ${(await import('node:os'))
-      .loadavg()
-      .map((l) => l.toFixed(2))
-      .join(' / ')}.`,
+    (pin ? `, server on core ${SERVER_CPU} and client on core ${LOADER_CPU} (taskset).` : '.') +
+    ` Load average before: ${loads(loadavg())}.`,
   '',
   markdownTable(
     ['category', 'request', 'status', 'codes', 'max ms, memory', 'max ms, Redis'],

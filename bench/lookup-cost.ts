@@ -9,17 +9,21 @@
  * docs/benchmarks.md between the lookup markers.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
 import { createRedisStore } from '../src/cache/redis-store.js';
 import type { ResponseStore } from '../src/cache/store.js';
+import { root } from './lib/child.js';
+import { redisCpuSeconds } from './lib/cpu.js';
+import { interleaved } from './lib/load.js';
+import { deleteKeys } from './lib/redis.js';
+import { median, writeSection } from './lib/report.js';
+import { benchRedisUrl } from './lib/settings.js';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const docPath = join(root, 'docs', 'benchmarks.md');
 const baselineRef = process.env.BENCH_BASELINE_REF ?? '002e6d4';
-const redisUrl = process.env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379';
+const redisUrl = benchRedisUrl();
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const HITS = 20_000;
 const TAGS = ['Agenda:u1:2026-11-22', 'User:u1', 'Appointment:a1', 'Appointment:a2', 'Service:s1'];
@@ -41,12 +45,8 @@ async function baselineStore(redis: Redis, prefix: string): Promise<ResponseStor
   return module.createRedisStore({ redis, prefix, schemaHash: 'bench' });
 }
 
-async function redisCpu(redis: Redis) {
-  const info = await redis.info('cpu');
-  const user = Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1]);
-  const sys = Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1]);
-  return user + sys;
-}
+/** Redis's CPU seconds (lib/cpu.ts): the hits' own cost is in Redis, not in this process. */
+const redisCpu = async (redis: Redis) => redisCpuSeconds(await redis.info('cpu'));
 
 let measured = 0;
 
@@ -79,9 +79,6 @@ async function measure(store: ResponseStore, redis: Redis) {
   return { serialUs, concurrentUs, cpuUs };
 }
 
-const median = (values: number[]) =>
-  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-
 async function main() {
   const redis = new Redis(redisUrl);
   const prefix = `hp-lookup-bench-${Date.now()}`;
@@ -94,21 +91,14 @@ async function main() {
       old: await baselineStore(redis, `${prefix}-old`),
       new: createRedisStore({ redis, prefix: `${prefix}-new`, schemaHash: 'bench' }),
     };
-    for (let round = 0; round < rounds; round++) {
-      for (const id of ['old', 'new'] as const) {
-        const r = await measure(stores[id], redis);
-        process.stderr.write(`round ${round + 1} ${id}: ${JSON.stringify(r)}\n`);
-        results[id].push(r);
-      }
-    }
+    await interleaved(rounds, ['old', 'new'] as const, async (id, round) => {
+      const r = await measure(stores[id], redis);
+      process.stderr.write(`round ${round} ${id}: ${JSON.stringify(r)}\n`);
+      results[id].push(r);
+    });
     for (const store of Object.values(stores)) await store.close();
   } finally {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== '0');
+    await deleteKeys(redis, `${prefix}*`);
     redis.disconnect();
   }
   const row = (id: 'old' | 'new', label: string) => {
@@ -129,19 +119,9 @@ async function main() {
     row('new', 'issue 7: GET epoch + script checking the tag versions, one round trip'),
   ].join('\n');
   console.log(table);
-  const doc = readFileSync(docPath, 'utf8');
   const begin = '<!-- lookup:begin (written by npm run bench:lookup) -->';
   const end = '<!-- lookup:end -->';
-  const block = `${begin}\n${table}\n${end}`;
-  // Plain positions: the marker's parentheses would be a group in a RegExp.
-  const from = doc.indexOf(begin);
-  const to = doc.indexOf(end);
-  writeFileSync(
-    docPath,
-    from !== -1 && to > from
-      ? doc.slice(0, from) + block + doc.slice(to + end.length)
-      : `${doc.trimEnd()}\n\n${block}\n`,
-  );
+  writeSection(begin, end, `${begin}\n${table}\n${end}`);
 }
 
 main().catch((error) => {

@@ -13,13 +13,11 @@
  * between the polling markers.
  */
 import 'reflect-metadata';
-import { type ChildProcess, execFileSync, fork } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { openDatabase } from '../src/db/data-source.js';
 import { ApiKey } from '../src/db/entities/api-key.entity.js';
 import { Service } from '../src/db/entities/service.entity.js';
@@ -27,15 +25,17 @@ import { Store } from '../src/db/entities/store.entity.js';
 import { Tenant } from '../src/db/entities/tenant.entity.js';
 import { User } from '../src/db/entities/user.entity.js';
 import { hashApiKey } from '../src/services/tenant.service.js';
+import { type BenchServer, startBenchServer } from './lib/child.js';
+import { interleaved } from './lib/load.js';
+import { LOADER_CPU, pinSelf, SERVER_CPU } from './lib/pin.js';
+import { median, percentile, writeSection } from './lib/report.js';
+import { benchRedisUrl } from './lib/settings.js';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const serverEntry = join(root, 'bench', 'server.ts');
-const docPath = join(root, 'docs', 'benchmarks.md');
 const DASHBOARDS = 100;
 const speedup = Number(process.env.BENCH_SPEEDUP ?? 4);
 const durationS = Number(process.env.BENCH_POLLING_DURATION ?? 20);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
-const redisUrl = process.env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379';
+const redisUrl = benchRedisUrl();
 const POLL_MS = 2_000 / speedup;
 const WRITE_MS = 1_000 / speedup;
 
@@ -121,35 +121,22 @@ async function seed(path: string) {
   return { key, userId: user.id, serviceId: service.id, storeId: store.id };
 }
 
-let child: ChildProcess | null = null;
+/** Whether this process (core 0) and the servers (core 1) are pinned: set by main. */
+let pinned = false;
+let child: BenchServer | null = null;
 
 async function startServer(env: Record<string, string>): Promise<number> {
-  const spawned = fork(serverEntry, [], {
-    cwd: root,
-    env,
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  child = await startBenchServer(env, {
+    output: 'inherit',
+    ...(pinned ? { cpu: SERVER_CPU } : {}),
   });
-  child = spawned;
-  const port = await new Promise<number>((resolve, reject) => {
-    spawned.once('message', (m) => resolve((m as { port: number }).port));
-    spawned.once('exit', (code) => reject(new Error(`server exited (${code})`)));
-  });
-  execFileSync('taskset', ['-a', '-p', '-c', '1', String(spawned.pid)], { stdio: 'ignore' });
-  return port;
+  return child.port;
 }
 
 async function stopServer() {
   const running = child;
   child = null;
-  if (!running || running.exitCode !== null) return;
-  const exited = new Promise((resolve) => running.once('exit', resolve));
-  running.kill('SIGTERM');
-  await exited;
-}
-
-function percentile(sorted: number[], p: number) {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
+  await running?.stop();
 }
 
 async function run(setting: Setting, sqlitePath: string, world: Awaited<ReturnType<typeof seed>>) {
@@ -281,8 +268,8 @@ async function run(setting: Setting, sqlitePath: string, world: Awaited<ReturnTy
   ).text();
   result.storeErrors = Number(/^hotpath_cache_errors_total (\d+)/m.exec(metrics)?.[1] ?? 0);
   latencies.sort((a, b) => a - b);
-  result.p50 = percentile(latencies, 50);
-  result.p99 = percentile(latencies, 99);
+  result.p50 = percentile(latencies, 0.5) ?? 0;
+  result.p99 = percentile(latencies, 0.99) ?? 0;
   result.max = latencies[latencies.length - 1] ?? 0;
   await stopServer();
   return result;
@@ -295,28 +282,23 @@ function endOfLocalDay() {
   return end + 3 * 3_600_000;
 }
 
-const median = (values: number[]) =>
-  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-
 async function main() {
-  execFileSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
+  pinned = pinSelf();
   const dir = mkdtempSync(join(tmpdir(), 'hp-polling-'));
   const results = new Map<string, Result[]>();
   const load = loadavg();
   try {
-    for (let round = 0; round < rounds; round++) {
-      for (const setting of SETTINGS) {
-        // A fresh database per run: every run starts from the same counts.
-        const path = join(dir, `${setting.id}-${round}.sqlite`);
-        const world = await seed(path);
-        process.stderr.write(`round ${round + 1}/${rounds}: ${setting.label}… `);
-        const result = await run(setting, path, world);
-        process.stderr.write(
-          `${result.reads} reads, ${result.statements.read ?? 0} read statements, ${result.stale} stale\n`,
-        );
-        results.set(setting.id, [...(results.get(setting.id) ?? []), result]);
-      }
-    }
+    await interleaved(rounds, SETTINGS, async (setting, round) => {
+      // A fresh database per run: every run starts from the same counts.
+      const path = join(dir, `${setting.id}-${round}.sqlite`);
+      const world = await seed(path);
+      process.stderr.write(`round ${round}/${rounds}: ${setting.label}… `);
+      const result = await run(setting, path, world);
+      process.stderr.write(
+        `${result.reads} reads, ${result.statements.read ?? 0} read statements, ${result.stale} stale\n`,
+      );
+      results.set(setting.id, [...(results.get(setting.id) ?? []), result]);
+    });
   } finally {
     await stopServer();
     rmSync(dir, { recursive: true, force: true });
@@ -330,7 +312,9 @@ async function main() {
     `- ${DASHBOARDS} dashboards each poll megaStats and one analytics report (this month) every ${POLL_MS} ms, ` +
       `and a write lands every ${WRITE_MS} ms, alternately a booking today and a sale today: the scenario's ` +
       `2 s and 1 s divided by ${speedup}. ${durationS} s per run, ${rounds} interleaved rounds, medians.`,
-    '- NODE_ENV=production, Hotpath pinned to core 1 and the load generator to core 0 (taskset); SQLite file; shared Redis.',
+    pinned
+      ? `- NODE_ENV=production, Hotpath pinned to core ${SERVER_CPU} and the load generator to core ${LOADER_CPU} (taskset); SQLite file; shared Redis.`
+      : '- NODE_ENV=production, not pinned (no taskset or a single core); SQLite file; shared Redis.',
     `- Load average before: ${load.map((l) => l.toFixed(2)).join(' / ')}`,
     "- Statements: SQL the server ran, by the request that caused it. `read`: for the dashboards' reads; " +
       "`write` (+`write-write`): the writes' own; `background`: outside any request (SWR refreshes); " +
@@ -357,14 +341,9 @@ async function main() {
   }
   const table = lines.join('\n');
   console.log(table);
-  const doc = readFileSync(docPath, 'utf8');
   const begin = '<!-- polling:begin (written by npm run bench:polling) -->';
   const end = '<!-- polling:end -->';
-  const block = `${begin}\n${table}\n${end}`;
-  const next = doc.includes(begin)
-    ? doc.replace(new RegExp(`${begin}[\\s\\S]*?${end}`), block)
-    : `${doc.trimEnd()}\n\n${block}\n`;
-  writeFileSync(docPath, next);
+  writeSection(begin, end, `${begin}\n${table}\n${end}`);
 }
 
 main().catch((error) => {

@@ -10,47 +10,37 @@
  * BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test).
  */
 import 'reflect-metadata';
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { openDatabase } from '../src/db/data-source.js';
 import { DEMO_TENANTS, seedDemo } from '../src/db/seed.js';
 import { freePort } from '../test/support/redis.js';
 import { startRedisCluster } from '../test/support/redis-topologies.js';
+import { root, startReadyProcess, stopProcess } from './lib/child.js';
+import { interleaved } from './lib/load.js';
+import { canPin, coreHalves, pinSelf } from './lib/pin.js';
+import { int as fmt, loads, median, writeSection } from './lib/report.js';
+import { positive } from './lib/settings.js';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const docPath = join(root, 'docs', 'benchmarks.md');
 const BEGIN = '<!-- bench:scale-out:begin (written by npm run bench:scale) -->';
 const END = '<!-- bench:scale-out:end -->';
+/** Split over the instances: 48 divides by 1 and by 3. */
 const CONNECTIONS = 48;
 
-const num = (name: string, fallback: number) => {
-  const value = Number(process.env[name] || fallback);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number`);
-  return value;
-};
-const durationS = num('BENCH_DURATION', 10);
-const warmupS = num('BENCH_WARMUP', 2);
-const runs = num('BENCH_RUNS', 3);
+const durationS = positive('BENCH_DURATION', 10);
+const warmupS = positive('BENCH_WARMUP', 2);
+const runs = positive('BENCH_RUNS', 3, true);
 const databaseUrl = process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
 
 const cores = availableParallelism();
-const hasTaskset = (() => {
-  try {
-    execFileSync('taskset', ['--version'], { stdio: 'ignore' });
-    return cores > 1;
-  } catch {
-    return false;
-  }
-})();
+const pinned = canPin();
 /** Servers on the upper half of the cores, the load generator (this process) on the lower. */
-const loadCores = `0-${Math.max(0, Math.floor(cores / 2) - 1)}`;
-const serverCores = `${Math.floor(cores / 2)}-${cores - 1}`;
+const { loader: loadCores, server: serverCores } = coreHalves(cores);
 
 const AGENDA = `query BenchAgenda($u: ID!, $d: Date!) {
   agenda(userId: $u, date: $d) { id date appointments { id clientName startsAt status service { name priceCents } } }
@@ -63,29 +53,11 @@ interface Instance {
   child: ChildProcess;
 }
 
-function startInstance(env: Record<string, string>, port: number): Promise<Instance> {
-  const args = ['--enable-source-maps', join(root, 'dist', 'main.js')];
-  const child = hasTaskset
-    ? spawn('taskset', ['-c', serverCores, process.execPath, ...args], { env, stdio: 'pipe' })
-    : spawn(process.execPath, args, { env, stdio: 'pipe' });
-  let output = '';
-  child.stdout?.on('data', (c) => {
-    output += c;
-  });
-  child.stderr?.on('data', (c) => {
-    output += c;
-  });
+async function startInstance(env: Record<string, string>, port: number): Promise<Instance> {
   const url = `http://127.0.0.1:${port}`;
-  return (async () => {
-    for (let i = 0; i < 600; i++) {
-      const ready = await fetch(`${url}/readyz`).catch(() => null);
-      if (ready?.status === 200) return { url, child };
-      if (child.exitCode !== null) break;
-      await sleep(100);
-    }
-    child.kill('SIGKILL');
-    throw new Error(`instance on ${port} did not become ready:\n${output}`);
-  })();
+  const command = [process.execPath, '--enable-source-maps', join(root, 'dist', 'main.js')];
+  const child = await startReadyProcess(command, env, url, pinned ? serverCores : undefined);
+  return { url, child };
 }
 
 async function gql(url: string, key: string, query: string, variables: object) {
@@ -211,22 +183,12 @@ async function measure(urls: string[], key: string, body: string, writerUserId: 
   } satisfies Sample;
 }
 
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
-
 async function main() {
   if (!existsSync(join(root, 'dist', 'main.js')) || process.env.BENCH_BUILD !== 'false') {
     execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
   }
-  if (hasTaskset) {
-    // The load generator: this process, from here on.
-    execFileSync('taskset', ['-a', '-p', '-c', loadCores, String(process.pid)], {
-      stdio: 'ignore',
-    });
-  }
+  // The load generator: this process, from here on.
+  if (pinned) pinSelf(loadCores);
   const loadBefore = loadavg();
   const schema = `hp_bench_${randomBytes(4).toString('hex')}`;
   const prefix = `hp-bench-${randomBytes(4).toString('hex')}`;
@@ -267,20 +229,16 @@ async function main() {
     if (warm.body.errors) throw new Error(JSON.stringify(warm.body.errors));
 
     const samples: Sample[] = [];
-    for (let run = 0; run < runs; run++) {
-      for (const set of [urls.slice(0, 1), urls]) {
-        const sample = await measure(set, key, body, writerUser.id);
-        console.log(
-          `run ${run + 1}, ${set.length} instance(s): ${Math.round(sample.reqPerSec)} req/s, hits ${(sample.hitShare * 100).toFixed(1)}%, stale ${sample.stale}/${sample.checks}, errors ${sample.errors + sample.non2xx}`,
-        );
-        samples.push(sample);
-      }
-    }
+    await interleaved(runs, [urls.slice(0, 1), urls], async (set, run) => {
+      const sample = await measure(set, key, body, writerUser.id);
+      console.log(
+        `run ${run}, ${set.length} instance(s): ${Math.round(sample.reqPerSec)} req/s, hits ${(sample.hitShare * 100).toFixed(1)}%, stale ${sample.stale}/${sample.checks}, errors ${sample.errors + sample.non2xx}`,
+      );
+      samples.push(sample);
+    });
     report(samples, loadBefore, loadavg());
   } finally {
-    for (const i of instances) i.child.kill('SIGTERM');
-    await sleep(500);
-    for (const i of instances) i.child.kill('SIGKILL');
+    await Promise.all(instances.map((i) => stopProcess(i.child, 500)));
     await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => {});
     await db.destroy();
     await cluster.stop();
@@ -305,14 +263,13 @@ function report(samples: Sample[], loadBefore: number[], loadAfter: number[]) {
   };
   const one = row(1);
   const three = row(3);
-  const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
   const lines = [
     BEGIN,
     `## Scale-out: 3 instances on a Redis Cluster (${new Date().toISOString().slice(0, 19)}Z)`,
     '',
-    `- ${cores} cores; instances pinned to cores ${hasTaskset ? serverCores : '(no taskset)'}, autocannon to ${hasTaskset ? loadCores : '(no taskset)'}; ${CONNECTIONS} connections split over the instances; ${durationS} s measured after ${warmupS} s, ${runs} interleaved runs per row, medians`,
+    `- ${cores} cores; instances pinned to cores ${pinned ? serverCores : '(no taskset)'}, autocannon to ${pinned ? loadCores : '(no taskset)'}; ${CONNECTIONS} connections split over the instances; ${durationS} s measured after ${warmupS} s, ${runs} interleaved runs per row, medians`,
     '- One PostgreSQL (a fresh schema, demo seed) and a 3-master/3-replica Redis Cluster (REDIS_CLUSTER_NODES), all on loopback; NODE_ENV=production, `node dist/main.js`, CACHE_TIMEOUT_MS=1000',
-    `- Load average (1/5/15 min) before: ${loadBefore.map((l) => l.toFixed(2)).join(' / ')}; after: ${loadAfter.map((l) => l.toFixed(2)).join(' / ')}. Other engineers' tests shared the machine: the figures are indicative.`,
+    `- Load average (1/5/15 min) before: ${loads(loadBefore)}; after: ${loads(loadAfter)}. Other engineers' tests shared the machine: the figures are indicative.`,
     '- Load: the demo agenda as Studio Bela Vista (every measured request should be a hit). Meanwhile a writer creates a service through one instance every 100 ms and reads the list back through every instance at once: a read that misses the service is stale.',
     '',
     '| instances | hit req/s (median) | × 1 instance | p50 ms | p99 ms | hits | runs (req/s) | stale reads / checks | failed |',
@@ -322,13 +279,8 @@ function report(samples: Sample[], loadBefore: number[], loadAfter: number[]) {
     '',
     END,
   ];
-  const doc = readFileSync(docPath, 'utf8');
   const section = lines.join('\n');
-  const next =
-    doc.includes(BEGIN) && doc.includes(END)
-      ? doc.slice(0, doc.indexOf(BEGIN)) + section + doc.slice(doc.indexOf(END) + END.length)
-      : `${doc.trimEnd()}\n\n${section}\n`;
-  writeFileSync(docPath, next);
+  writeSection(BEGIN, END, section);
   console.log(section);
 }
 

@@ -1,12 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  median,
-  microsPerRequest,
-  percentile,
-  positive,
-  processTicks,
-  redisCpuSeconds,
-} from '../../bench/measure.js';
+import { microsPerRequest, processTicks, redisCpuSeconds } from '../../bench/lib/cpu.js';
+import { median, percentile } from '../../bench/lib/report.js';
+import { positive } from '../../bench/lib/settings.js';
 
 describe('median', () => {
   it('takes the middle value of an odd count, whatever the order', () => {

@@ -1,0 +1,75 @@
+/**
+ * Medians, ratios, tables and docs/benchmarks.md. Every bench owns a section of the doc
+ * between its own markers; what stands outside them is kept.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const docPath = join(
+  dirname(fileURLToPath(import.meta.url)),
+  '..',
+  '..',
+  'docs',
+  'benchmarks.md',
+);
+
+/** The median; the mean of the two middle values for an even count. NaN for none. */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** The median of what `pick` gives, nulls left out; null when nothing is left. */
+export function medianOf<T>(items: readonly T[], pick: (item: T) => number | null): number | null {
+  const values = items.map(pick).filter((v): v is number => v !== null);
+  return values.length === 0 ? null : median(values);
+}
+
+/** Nearest-rank percentile of values sorted in ascending order. */
+export function percentile(sorted: ArrayLike<number>, q: number): number {
+  return sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)];
+}
+
+/** `x / y` with two decimals and a `×`: how the reports compare two figures. */
+export const ratio = (x: number, y: number) => `${(x / y).toFixed(2)}×`;
+
+/** A whole number with thousands separators (12,345). */
+export const int = (n: number) => Math.round(n).toLocaleString('en-US');
+
+/** Load averages (1/5/15 min) as the reports print them: `0.12 / 0.34 / 0.56`. */
+export const loads = (l: number[]) => l.map((n) => n.toFixed(2)).join(' / ');
+
+export const markdownTable = (header: string[], rows: (string | number)[][]) =>
+  [header, header.map(() => '---'), ...rows].map((row) => `| ${row.join(' | ')} |`).join('\n');
+
+/**
+ * `doc` with everything from `begin` to `end` (both included) replaced by `block`, or `block`
+ * appended when the markers are absent. Plain positions: markers hold parentheses, which a
+ * RegExp would read as a group.
+ */
+export function replaceSection(doc: string, begin: string, end: string, block: string): string {
+  const from = doc.indexOf(begin);
+  const to = doc.indexOf(end);
+  return from !== -1 && to > from
+    ? doc.slice(0, from) + block + doc.slice(to + end.length)
+    : `${doc.trimEnd()}\n\n${block}\n`;
+}
+
+/** Writes `block` (markers included) into docs/benchmarks.md, as replaceSection places it. */
+export function writeSection(begin: string, end: string, block: string): void {
+  const doc = existsSync(docPath) ? readFileSync(docPath, 'utf8') : '# Benchmarks\n';
+  writeFileSync(docPath, replaceSection(doc, begin, end, block));
+}
+
+/**
+ * Rewrites the part of docs/benchmarks.md between `<!-- NAME:begin -->` and `<!-- NAME:end -->`
+ * (appended when absent); what stands outside the markers is kept.
+ */
+export function writeDocSection(name: string, markdown: string): void {
+  const begin = `<!-- ${name}:begin (written by bench/${name}.ts; edit outside these markers) -->`;
+  const end = `<!-- ${name}:end -->`;
+  writeSection(begin, end, `${begin}\n${markdown.trim()}\n${end}`);
+}

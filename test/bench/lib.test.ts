@@ -1,0 +1,115 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { describe, expect, it } from 'vitest';
+import { type CpuSample, cpuWindow, othersShare, processCpuSeconds } from '../../bench/lib/cpu.js';
+import { interleaved } from '../../bench/lib/load.js';
+import { coreHalves, pinnedCommand } from '../../bench/lib/pin.js';
+import { medianOf, ratio, replaceSection } from '../../bench/lib/report.js';
+
+/** Spends at least `seconds` of this process's CPU time (not wall time). */
+function burn(seconds: number): void {
+  const start = processCpuSeconds('self');
+  let x = 0;
+  while (processCpuSeconds('self') - start < seconds) for (let i = 0; i < 1e5; i++) x += i;
+  expect(x).toBeGreaterThan(0);
+}
+
+describe('cpuWindow: the server CPU per request convention', () => {
+  it("divides the process's user + system time over the window by the requests answered", () => {
+    const window = cpuWindow(process.pid);
+    burn(0.05);
+    // At least 0.05 s over 1,000 requests: at least 50 µs each.
+    expect(window.perRequest(1_000)).toBeGreaterThanOrEqual(50);
+    expect(window.perRequest(0)).toBe(0);
+  });
+
+  it("counts the pid it is given, not the bench's own CPU", async () => {
+    const idle = spawn('sleep', ['5']);
+    try {
+      const pid = idle.pid ?? 0;
+      const window = cpuWindow(pid);
+      burn(0.1);
+      // A sleeping process spends (next to) nothing, however busy the bench was meanwhile.
+      expect(window.perRequest(1)).toBeLessThan(0.05 * 1e6);
+    } finally {
+      idle.kill('SIGKILL');
+      await once(idle, 'exit');
+    }
+  });
+});
+
+describe('othersShare', () => {
+  const sample = (server: number, redis: number, self: number, busy: number, total: number) =>
+    ({ server, redis, self, machineBusy: busy, machineTotal: total }) satisfies CpuSample;
+
+  it("is the machine's busy time that neither the server, Redis nor the bench took", () => {
+    const before = sample(10, 5, 3, 100, 200);
+    const after = sample(11, 5.5, 3.5, 103, 204);
+    // 3 s busy, 2 s ours, over 4 s of machine time.
+    expect(othersShare(before, after)).toBeCloseTo(0.25, 9);
+  });
+
+  it('is never negative, and null over no time', () => {
+    expect(othersShare(sample(0, 0, 0, 0, 0), sample(2, 0, 0, 1, 4))).toBe(0);
+    expect(othersShare(sample(0, 0, 0, 0, 4), sample(0, 0, 0, 0, 4))).toBeNull();
+  });
+});
+
+describe('medianOf and ratio', () => {
+  it('takes the median of the values picked, nulls left out', () => {
+    const rows = [{ v: 3 }, { v: null }, { v: 1 }, { v: 10 }];
+    expect(medianOf(rows, (r) => r.v)).toBe(3);
+    expect(medianOf([{ v: 4 }, { v: 2 }], (r) => r.v)).toBe(3);
+  });
+
+  it('is null when nothing is left', () => {
+    expect(medianOf([{ v: null }], (r) => r.v)).toBeNull();
+    expect(medianOf([], () => 1)).toBeNull();
+  });
+
+  it('writes a ratio with two decimals and a ×', () => {
+    expect(ratio(5, 2)).toBe('2.50×');
+    expect(ratio(1, 3)).toBe('0.33×');
+  });
+});
+
+describe('replaceSection', () => {
+  const begin = '<!-- x:begin (written by npm run bench:x) -->';
+  const end = '<!-- x:end -->';
+
+  it('replaces the markers and what is between them, parentheses and all, and keeps the rest', () => {
+    const doc = `# B\n\nbefore\n${begin}\nold\n${end}\nafter\n`;
+    expect(replaceSection(doc, begin, end, `${begin}\nnew\n${end}`)).toBe(
+      `# B\n\nbefore\n${begin}\nnew\n${end}\nafter\n`,
+    );
+  });
+
+  it('appends the block when the markers are absent or out of order', () => {
+    expect(replaceSection('# B\n\n', begin, end, 'block')).toBe('# B\n\nblock\n');
+    expect(replaceSection(`${end}\n${begin}\n`, begin, end, 'block')).toBe(
+      `${end}\n${begin}\n\nblock\n`,
+    );
+  });
+});
+
+describe('interleaved', () => {
+  it('runs every case once per round, in order, rounds counted from 1', async () => {
+    const seen: string[] = [];
+    await interleaved(2, ['a', 'b', 'c'], async (item, round) => {
+      seen.push(`${round}${item}`);
+    });
+    expect(seen).toEqual(['1a', '1b', '1c', '2a', '2b', '2c']);
+  });
+});
+
+describe('pinning', () => {
+  it('runs a command through taskset only when given cores', () => {
+    expect(pinnedCommand(['node', 'x.js'], 1)).toEqual(['taskset', '-c', '1', 'node', 'x.js']);
+    expect(pinnedCommand(['node', 'x.js'], undefined)).toEqual(['node', 'x.js']);
+  });
+
+  it('splits the cores in halves, servers on the upper one', () => {
+    expect(coreHalves(2)).toEqual({ loader: '0-0', server: '1-1' });
+    expect(coreHalves(8)).toEqual({ loader: '0-3', server: '4-7' });
+  });
+});
