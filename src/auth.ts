@@ -4,7 +4,7 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import { Gauge, type Registry } from 'prom-client';
 import type { DataSource } from 'typeorm';
-import type { TenantViewer, Viewer } from './context.js';
+import type { TenantViewer, Viewer } from './auth/viewer.js';
 import { ApiKey } from './db/entities/api-key.entity.js';
 import { Tenant } from './db/entities/tenant.entity.js';
 

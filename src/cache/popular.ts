@@ -1,4 +1,4 @@
-import type { TenantViewer } from '../context.js';
+import type { TenantViewer } from '../auth/viewer.js';
 import { type ByteBudget, stringBytes } from './bounds.js';
 
 /** GraphQL-over-HTTP parameters as a request carried them (JSON body, query string or Yoga's). */

@@ -3,7 +3,7 @@ import { type CacheEntityRecord, useResponseCache } from '@envelop/response-cach
 import { type ExecutionResult, type GraphQLSchema, getOperationAST, printSchema } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
-import type { TenantViewer } from '../context.js';
+import type { TenantViewer } from '../auth/viewer.js';
 import { memoize } from '../memo.js';
 import type { RequestAuth } from '../request-auth.js';
 import { identityBody, prepareBody } from './body.js';

@@ -1,8 +1,8 @@
 import type { GraphQLSchema } from 'graphql';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import type { TenantViewer } from '../auth/viewer.js';
 import type { CacheConfig, RedisConfig } from '../config.js';
-import type { TenantViewer } from '../context.js';
 import { createParseCache } from '../parse-cache.js';
 import type { RequestAuth } from '../request-auth.js';
 import { APQ_DEFAULTS, createApqStore } from './apq-store.js';

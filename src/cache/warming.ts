@@ -1,7 +1,7 @@
 import pLimit from 'p-limit';
 import type { Logger } from 'pino';
 import { type DataSource, In } from 'typeorm';
-import type { TenantViewer } from '../context.js';
+import type { TenantViewer } from '../auth/viewer.js';
 import { Appointment } from '../db/entities/appointment.entity.js';
 import { Tenant } from '../db/entities/tenant.entity.js';
 import { User } from '../db/entities/user.entity.js';

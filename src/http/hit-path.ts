@@ -1,19 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Viewer } from '../auth/viewer.js';
 import { stringBytes } from '../cache/bounds.js';
 import { operationNameIn, requestKeyOf, withDebug } from '../cache/response-cache.js';
 import type { CacheRuntime } from '../cache/runtime.js';
-import type { Viewer } from '../context.js';
 import { checkParams, type Limits } from '../limits.js';
 import { memoize } from '../memo.js';
+import type { RawParams } from './params.js';
 import { documentOf } from './persisted.js';
-
-/** GraphQL-over-HTTP parameters as the client sent them (JSON body or query string). */
-export interface RawParams {
-  query?: unknown;
-  operationName?: unknown;
-  variables?: unknown;
-  extensions?: unknown;
-}
 
 /** A request the hit path can answer, with its key (the same for every tenant). */
 export interface KeyedRequest {

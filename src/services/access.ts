@@ -1,4 +1,4 @@
-import type { TenantViewer, Viewer } from '../context.js';
+import type { TenantViewer, Viewer } from '../auth/viewer.js';
 import { forbidden } from '../errors.js';
 
 /** Tenant data is reached with a tenant's API key; the operator token manages, it doesn't browse. */

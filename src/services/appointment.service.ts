@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { z } from 'zod';
+import type { TenantViewer, Viewer } from '../auth/viewer.js';
 import { agendaTag, entityTag, megaStatsTag } from '../cache/tags.js';
-import type { TenantViewer, Viewer } from '../context.js';
 import { APPOINTMENT_STATUSES, Appointment } from '../db/entities/appointment.entity.js';
 import { Service } from '../db/entities/service.entity.js';
 import { User } from '../db/entities/user.entity.js';

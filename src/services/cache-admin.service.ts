@@ -1,9 +1,9 @@
 import { z } from 'zod';
+import type { Viewer } from '../auth/viewer.js';
 import type { CacheRuntime } from '../cache/runtime.js';
 import { agendaTag, INVALIDATABLE_TYPENAMES, serviceListTag } from '../cache/tags.js';
 import type { TopologyStoreInfo } from '../cache/topology.js';
 import type { WarmResult } from '../cache/warming.js';
-import type { Viewer } from '../context.js';
 import { Tenant } from '../db/entities/tenant.entity.js';
 import { User } from '../db/entities/user.entity.js';
 import { cacheUnavailable, notFound } from '../errors.js';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import type { Viewer } from '../auth/viewer.js';
 import { analyticsTag, storeListTag } from '../cache/tags.js';
-import type { Viewer } from '../context.js';
 import { Sale } from '../db/entities/sale.entity.js';
 import { Store } from '../db/entities/store.entity.js';
 import { notFound } from '../errors.js';

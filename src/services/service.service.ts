@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { z } from 'zod';
+import type { Viewer } from '../auth/viewer.js';
 import { entityTag, serviceListTag } from '../cache/tags.js';
-import type { Viewer } from '../context.js';
 import { Service } from '../db/entities/service.entity.js';
 import { User } from '../db/entities/user.entity.js';
 import { notFound } from '../errors.js';

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { IsNull } from 'typeorm';
 import { z } from 'zod';
+import type { Viewer } from '../auth/viewer.js';
 import { entityTag, templateTag } from '../cache/tags.js';
-import type { Viewer } from '../context.js';
 import {
   MessageTemplate,
   TEMPLATE_TYPES,

@@ -1,7 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import type { Viewer } from '../auth/viewer.js';
 import { KEY_REVOCATION_CHANNEL } from '../auth.js';
-import type { Viewer } from '../context.js';
 import { dialectOf, inTransaction } from '../db/data-source.js';
 import { ApiKey } from '../db/entities/api-key.entity.js';
 import { Tenant } from '../db/entities/tenant.entity.js';
