@@ -29,7 +29,7 @@ import { gunzipSync } from 'node:zlib';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
 import { DateTime } from 'luxon';
-import { prepareBody } from '../src/cache/body.js';
+import { prepareBody } from '../src/cache/store/body.js';
 import { parseConfig } from '../src/config.js';
 import { openDatabase } from '../src/db/data-source.js';
 import { DEMO_TENANTS, seedDemo } from '../src/db/seed.js';

@@ -13,8 +13,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
-import { createRedisStore } from '../src/cache/redis-store.js';
-import type { ResponseStore } from '../src/cache/store.js';
+import { createRedisStore } from '../src/cache/store/redis/redis-store.js';
+import type { ResponseStore } from '../src/cache/store/store.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const docPath = join(root, 'docs', 'benchmarks.md');

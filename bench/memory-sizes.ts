@@ -8,7 +8,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { parse } from 'graphql';
-import { createMemoryStore } from '../src/cache/memory-store.js';
+import { createMemoryStore } from '../src/cache/store/memory-store.js';
 import { documentBytes } from '../src/parse-cache.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;

@@ -25,7 +25,7 @@ import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import type { Viewer } from '../src/auth/viewer.js';
 import type { Context } from '../src/context.js';
-import { unauthenticated } from '../src/errors.js';
+import { unauthenticated } from '../src/errors/errors.js';
 import { yogaLogger } from '../src/logger.js';
 import type { Services } from '../src/services/services.js';
 import type { Peer } from './targets.js';

@@ -25,10 +25,10 @@ import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
-import { WARM_DOCUMENTS } from '../src/cache/warming.js';
 import { openDatabase } from '../src/db/data-source.js';
 import { DEMO_TENANTS, seedDemo } from '../src/db/seed.js';
 import { localDate } from '../src/time.js';
+import { WARM_DOCUMENTS } from '../src/warming/warming.js';
 import { hasTaskset } from '../test/support/process.js';
 import {
   CONNECTIONS,

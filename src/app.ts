@@ -1,22 +1,22 @@
 import type { RequestListener } from 'node:http';
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
-import { createAuthenticator, registerAuthMetrics } from './auth.js';
-import { createOutbox, type Outbox } from './cache/outbox.js';
+import { createAuthenticator, registerAuthMetrics } from './auth/authenticator.js';
+import { createRequestAuth } from './auth/request-auth.js';
+import { createOutbox, type Outbox } from './cache/invalidation/outbox.js';
+import type { CacheInvalidator } from './cache/invalidation/tags.js';
 import { createCacheRuntime } from './cache/runtime.js';
-import type { ResponseStore } from './cache/store.js';
-import type { CacheInvalidator } from './cache/tags.js';
-import { createWarmer, type Warmer } from './cache/warming.js';
+import type { ResponseStore } from './cache/store/store.js';
 import type { AuthConfig, CacheConfig } from './config.js';
 import { createDrain } from './drain.js';
 import { createHttpFront } from './http/front.js';
 import { createHitPath } from './http/hit-path.js';
 import { createMetricsGate, createMetricsListener } from './http/metrics.js';
 import { DEFAULT_LIMITS, type Limits, limitsFingerprint } from './limits.js';
-import { createRequestAuth } from './request-auth.js';
 import { schema } from './schema/index.js';
-import { createServer, type ServerDeps } from './server.js';
 import { createServices } from './services/services.js';
+import { createWarmer, type Warmer } from './warming/warming.js';
+import { createServer, type ServerDeps } from './yoga/server.js';
 
 export interface AppDeps {
   db: DataSource;

@@ -3,17 +3,17 @@ import { type CacheEntityRecord, useResponseCache } from '@envelop/response-cach
 import { type ExecutionResult, type GraphQLSchema, getOperationAST, printSchema } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
+import type { RequestAuth } from '../auth/request-auth.js';
 import type { TenantViewer } from '../auth/viewer.js';
 import { memoize } from '../memo.js';
-import type { RequestAuth } from '../request-auth.js';
-import { identityBody, prepareBody } from './body.js';
-import { DEFAULT_BOUNDS, processBudget } from './bounds.js';
-import type { ResilientStore } from './breaker.js';
 import { analyticsMaxTtlMs, analyticsTtlMs, type TtlPolicy } from './policy.js';
 import type { PopularRequests } from './popular.js';
 import { createResultWalker } from './result-entities.js';
-import type { CacheStats } from './stats.js';
-import type { LookupResult, StaleEntry } from './store.js';
+import { DEFAULT_BOUNDS, processBudget } from './stats/bounds.js';
+import type { CacheStats } from './stats/stats.js';
+import { identityBody, prepareBody } from './store/body.js';
+import type { ResilientStore } from './store/resilient-store.js';
+import type { LookupResult, StaleEntry } from './store/store.js';
 
 export type CacheOutcome = 'HIT' | 'MISS' | 'STALE' | 'BYPASS';
 

@@ -1,33 +1,37 @@
 import type { GraphQLSchema } from 'graphql';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import type { RequestAuth } from '../auth/request-auth.js';
 import type { TenantViewer } from '../auth/viewer.js';
 import type { CacheConfig, RedisConfig } from '../config.js';
 import { createParseCache } from '../parse-cache.js';
-import type { RequestAuth } from '../request-auth.js';
-import { APQ_DEFAULTS, createApqStore } from './apq-store.js';
-import { DEFAULT_BOUNDS } from './bounds.js';
-import { createResilientStore, type ResilientStore, withStoreTimeout } from './breaker.js';
-import { type ClusterStats, createClusterStats } from './cluster-stats.js';
-import { createMemoryStore } from './memory-store.js';
 import { ttlPolicy } from './policy.js';
 import { createPopularRequests } from './popular.js';
-import { createRedisStore } from './redis-store.js';
 import {
   createResponseCache,
   documentHashBudget,
   type RefreshParams,
   schemaHash,
 } from './response-cache.js';
-import { createCacheStats } from './stats.js';
-import type { ResponseStore } from './store.js';
+import { DEFAULT_BOUNDS } from './stats/bounds.js';
+import { type ClusterStats, createClusterStats } from './stats/cluster-stats.js';
+import { createCacheStats } from './stats/stats.js';
+import { APQ_DEFAULTS, createApqStore } from './store/apq-store.js';
+import { createMemoryStore } from './store/memory-store.js';
+import { createRedisStore } from './store/redis/redis-store.js';
+import {
+  createResilientStore,
+  type ResilientStore,
+  withStoreTimeout,
+} from './store/resilient-store.js';
+import type { ResponseStore } from './store/store.js';
 import {
   createRedisClient as createClient,
   guardFailover,
   type RedisClient,
   whenReady,
   withTopologyInfo,
-} from './topology.js';
+} from './store/topology.js';
 
 /** A fail-fast client of a single Redis at `url` (see topology.ts for every topology). */
 export function createRedisClient(url: string, timeoutMs: number): Redis {

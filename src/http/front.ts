@@ -1,14 +1,14 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import type { Viewer } from '../auth/viewer.js';
 import {
   GRAPHQL_PATH,
   isJsonType,
   unauthenticatedAnswer,
   unsupportedMediaTypeAnswer,
-} from '../auth-first.js';
+} from '../auth/auth-first.js';
+import type { RequestAuth } from '../auth/request-auth.js';
+import type { Viewer } from '../auth/viewer.js';
 import { type Limits, limitExceeded } from '../limits.js';
-import type { RequestAuth } from '../request-auth.js';
 import type { HitPath } from './hit-path.js';
 
 export interface HttpFrontDeps {

@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Viewer } from '../auth/viewer.js';
-import { stringBytes } from '../cache/bounds.js';
 import { operationNameIn, requestKeyOf, withDebug } from '../cache/response-cache.js';
 import type { CacheRuntime } from '../cache/runtime.js';
+import { stringBytes } from '../cache/stats/bounds.js';
 import { checkParams, type Limits } from '../limits.js';
 import { memoize } from '../memo.js';
 import type { RawParams } from './params.js';

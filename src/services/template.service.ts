@@ -2,14 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { IsNull } from 'typeorm';
 import { z } from 'zod';
 import type { Viewer } from '../auth/viewer.js';
-import { entityTag, templateTag } from '../cache/tags.js';
+import { entityTag, templateTag } from '../cache/invalidation/tags.js';
 import {
   MessageTemplate,
   TEMPLATE_TYPES,
   type TemplateType,
 } from '../db/entities/message-template.entity.js';
 import { User } from '../db/entities/user.entity.js';
-import { badInput, notFound } from '../errors.js';
+import { badInput, notFound } from '../errors/errors.js';
 import { limitExceeded } from '../limits.js';
 import { id, name, parseInput } from '../validation.js';
 import { requireTenant } from './access.js';

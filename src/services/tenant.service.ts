@@ -1,12 +1,12 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { KEY_REVOCATION_CHANNEL } from '../auth/authenticator.js';
 import type { Viewer } from '../auth/viewer.js';
-import { KEY_REVOCATION_CHANNEL } from '../auth.js';
 import { dialectOf, inTransaction } from '../db/data-source.js';
 import { ApiKey } from '../db/entities/api-key.entity.js';
 import { Tenant } from '../db/entities/tenant.entity.js';
 import { PLANS, User } from '../db/entities/user.entity.js';
-import { badInput, notFound } from '../errors.js';
+import { badInput, notFound } from '../errors/errors.js';
 import { id, name, parseInput, timeZone } from '../validation.js';
 import { requireOperator } from './access.js';
 import type { ServiceDeps } from './deps.js';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createAuthenticator } from '../../src/auth.js';
+import { createAuthenticator } from '../../src/auth/authenticator.js';
 import { ApiKey } from '../../src/db/entities/api-key.entity.js';
 import { Tenant } from '../../src/db/entities/tenant.entity.js';
 import { hashApiKey } from '../../src/services/tenant.service.js';

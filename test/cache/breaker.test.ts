@@ -6,9 +6,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createResilientStore, StoreTimeout, withStoreTimeout } from '../../src/cache/breaker.js';
-import { createRedisStore } from '../../src/cache/redis-store.js';
 import { createRedisClient } from '../../src/cache/runtime.js';
+import { createRedisStore } from '../../src/cache/store/redis/redis-store.js';
+import {
+  createResilientStore,
+  StoreTimeout,
+  withStoreTimeout,
+} from '../../src/cache/store/resilient-store.js';
 import { type RedisServer, startRedisServer } from '../support/redis.js';
 
 /** Keeps the event loop busy for `ms`: what a CPU-starved or overloaded process looks like. */

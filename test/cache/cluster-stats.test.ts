@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clusterStatsKeys } from '../../src/cache/cluster-stats.js';
+import { clusterStatsKeys } from '../../src/cache/stats/cluster-stats.js';
 import {
   BUCKET_MS,
   createCacheStats,
@@ -8,7 +8,7 @@ import {
   MAX_OPERATIONS,
   OTHER_OPERATIONS,
   quantile,
-} from '../../src/cache/stats.js';
+} from '../../src/cache/stats/stats.js';
 import {
   buildTestApp,
   OPS_TOKEN,

@@ -16,10 +16,10 @@ import { setTimeout as sleep, setImmediate as yieldToLoop } from 'node:timers/pr
 import type { Redis } from 'ioredis';
 import type { DataSource, QueryRunner } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMemoryStore } from '../../src/cache/memory-store.js';
-import { createRedisStore } from '../../src/cache/redis-store.js';
 import { createRedisClient } from '../../src/cache/runtime.js';
-import type { ResponseStore } from '../../src/cache/store.js';
+import { createMemoryStore } from '../../src/cache/store/memory-store.js';
+import { createRedisStore } from '../../src/cache/store/redis/redis-store.js';
+import type { ResponseStore } from '../../src/cache/store/store.js';
 import { buildTestApp, dialects, type TestApp, type TestDialect } from '../support/app.js';
 import { sharedRedisUrl } from '../support/redis.js';
 

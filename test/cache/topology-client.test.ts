@@ -6,7 +6,7 @@ import {
   createRedisClient,
   type RedisClient,
   whenReady,
-} from '../../src/cache/topology.js';
+} from '../../src/cache/store/topology.js';
 import type { RedisConfig } from '../../src/config.js';
 import {
   type AclRedisHandle,

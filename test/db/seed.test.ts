@@ -3,7 +3,7 @@ import { DateTime } from 'luxon';
 import { pino } from 'pino';
 import type { DataSource, EntityTarget } from 'typeorm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createAuthenticator } from '../../src/auth.js';
+import { createAuthenticator } from '../../src/auth/authenticator.js';
 import { ApiKey } from '../../src/db/entities/api-key.entity.js';
 import { Appointment } from '../../src/db/entities/appointment.entity.js';
 import { MessageTemplate } from '../../src/db/entities/message-template.entity.js';

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import type { DataSource, Logger as TypeOrmLogger } from 'typeorm';
 import { type AppDeps, createApp } from '../../src/app.js';
-import type { ResponseStore } from '../../src/cache/store.js';
+import type { ResponseStore } from '../../src/cache/store/store.js';
 import type { CacheConfig } from '../../src/config.js';
 import { openDatabase } from '../../src/db/data-source.js';
 import { ApiKey } from '../../src/db/entities/api-key.entity.js';

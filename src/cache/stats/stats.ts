@@ -1,7 +1,7 @@
 import { Counter, Gauge, Registry } from 'prom-client';
+import type { NearStats } from '../store/store.js';
 import { ByteBudget, processBudgets, registerBudgetMetrics } from './bounds.js';
 import { registerOutcomeMetrics } from './outcome-metrics.js';
-import type { NearStats } from './store.js';
 
 export type CacheOutcome = 'hit' | 'miss' | 'stale' | 'bypass';
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
-import type { RedisConfig } from '../config.js';
+import type { RedisConfig } from '../../config.js';
 import type { ResponseStore, StoreInfo } from './store.js';
 
 /** A single server or a Sentinel-managed master (`Redis`), or a Redis Cluster (`Cluster`). */

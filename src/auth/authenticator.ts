@@ -4,9 +4,9 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import { Gauge, type Registry } from 'prom-client';
 import type { DataSource } from 'typeorm';
-import type { TenantViewer, Viewer } from './auth/viewer.js';
-import { ApiKey } from './db/entities/api-key.entity.js';
-import { Tenant } from './db/entities/tenant.entity.js';
+import { ApiKey } from '../db/entities/api-key.entity.js';
+import { Tenant } from '../db/entities/tenant.entity.js';
+import type { TenantViewer, Viewer } from './viewer.js';
 
 export interface AuthenticatorOptions {
   db: DataSource;

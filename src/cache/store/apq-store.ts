@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import { ByteBudget, DEFAULT_BOUNDS, stringBytes } from './bounds.js';
+import { ByteBudget, DEFAULT_BOUNDS, stringBytes } from '../stats/bounds.js';
 import type { RedisClient } from './topology.js';
 
 /**

@@ -1,13 +1,13 @@
 import pLimit from 'p-limit';
 import type { Logger } from 'pino';
 import { type DataSource, In } from 'typeorm';
+import type { RequestAuth } from '../auth/request-auth.js';
 import type { TenantViewer } from '../auth/viewer.js';
+import type { PopularRequest, PopularRequests } from '../cache/popular.js';
 import { Appointment } from '../db/entities/appointment.entity.js';
 import { Tenant } from '../db/entities/tenant.entity.js';
 import { User } from '../db/entities/user.entity.js';
-import type { RequestAuth } from '../request-auth.js';
 import { localDate } from '../time.js';
-import type { PopularRequest, PopularRequests } from './popular.js';
 
 /**
  * The documents the warmer runs for active users. Responses are keyed by document text, so

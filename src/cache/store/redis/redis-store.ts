@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import DataLoader from 'dataloader';
 import type { Cluster, Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
-import { type BodyEncoding, identityBody, StoredBody } from './body.js';
+import { type BodyEncoding, identityBody, StoredBody } from '../body.js';
 import {
   DEFAULT_INDEX_MAX,
   DEFAULT_MAX_TTL_MS,
@@ -12,7 +12,7 @@ import {
   type ResponseStore,
   type StoreInfo,
   storedTtlMs,
-} from './store.js';
+} from '../store.js';
 
 /** A single Redis or a Redis Cluster: every script touches the keys of one hash slot only. */
 export type RedisClient = Redis | Cluster;
