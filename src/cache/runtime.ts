@@ -18,6 +18,7 @@ import { type ClusterStats, createClusterStats } from './stats/cluster-stats.js'
 import { createCacheStats } from './stats/stats.js';
 import { APQ_DEFAULTS, createApqStore } from './store/apq-store.js';
 import { createMemoryStore } from './store/memory-store.js';
+import { createRedisClient, type RedisClient, whenReady } from './store/redis/client.js';
 import { createRedisStore } from './store/redis/redis-store.js';
 import {
   createResilientStore,
@@ -25,18 +26,7 @@ import {
   withStoreTimeout,
 } from './store/resilient-store.js';
 import type { ResponseStore } from './store/store.js';
-import {
-  createRedisClient as createClient,
-  guardFailover,
-  type RedisClient,
-  whenReady,
-  withTopologyInfo,
-} from './store/topology.js';
-
-/** A fail-fast client of a single Redis at `url` (see topology.ts for every topology). */
-export function createRedisClient(url: string, timeoutMs: number): Redis {
-  return createClient({ topology: { kind: 'standalone', url } }, { timeoutMs }) as Redis;
-}
+import { guardFailover, withTopologyInfo } from './store/topology.js';
 
 /** The Redis settings of a cache config: `redis`, else a single server at `redisUrl`. */
 export function redisConfigOf(config: CacheConfig): RedisConfig | undefined {
@@ -75,7 +65,7 @@ export function createCacheRuntime(options: CacheRuntimeOptions) {
   let base: ResponseStore | null = options.store ?? null;
   const redisConfig = redisConfigOf(config);
   if (!base && config.backend === 'REDIS' && redisConfig) {
-    const client = createClient(redisConfig, { timeoutMs: config.timeoutMs });
+    const client = createRedisClient(redisConfig, { timeoutMs: config.timeoutMs });
     redis = client;
     const store = createRedisStore({
       // The store's calls (evalsha/eval with keys of one slot, get, duplicate, subscribe, ping)

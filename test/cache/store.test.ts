@@ -5,7 +5,8 @@ import { Redis, type RedisOptions } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { etagOf, prepareBody } from '../../src/cache/store/body.js';
 import { createMemoryStore } from '../../src/cache/store/memory-store.js';
-import { createRedisStore, redisKeys } from '../../src/cache/store/redis/redis-store.js';
+import { redisKeys } from '../../src/cache/store/redis/keys.js';
+import { createRedisStore } from '../../src/cache/store/redis/redis-store.js';
 import {
   expandTags,
   type LookupResult,
