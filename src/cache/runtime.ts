@@ -5,14 +5,10 @@ import type { RequestAuth } from '../auth/request-auth.js';
 import type { TenantViewer } from '../auth/viewer.js';
 import type { CacheConfig, RedisConfig } from '../config.js';
 import { createParseCache } from '../parse-cache.js';
+import { documentHashBudget, schemaHash } from './key.js';
 import { ttlPolicy } from './policy.js';
 import { createPopularRequests } from './popular.js';
-import {
-  createResponseCache,
-  documentHashBudget,
-  type RefreshParams,
-  schemaHash,
-} from './response-cache.js';
+import { createResponseCache, type RefreshParams } from './response-cache.js';
 import { DEFAULT_BOUNDS } from './stats/bounds.js';
 import { type ClusterStats, createClusterStats } from './stats/cluster-stats.js';
 import { createCacheStats } from './stats/stats.js';

@@ -1,6 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Viewer } from '../auth/viewer.js';
-import { operationNameIn, requestKeyOf, withDebug } from '../cache/response-cache.js';
+import { operationNameIn, requestKeyOf } from '../cache/key.js';
+import { cacheHeaders } from '../cache/outcome.js';
+import { withDebug } from '../cache/request-state.js';
 import type { CacheRuntime } from '../cache/runtime.js';
 import { stringBytes } from '../cache/stats/bounds.js';
 import { checkParams, type Limits } from '../limits.js';
@@ -146,13 +148,11 @@ export function createHitPath(deps: HitPathDeps) {
       acceptsGzipOf(req.headers['accept-encoding'] ?? '');
     const etag = gzip ? `${body.etag.slice(0, -1)}-gzip"` : body.etag;
     const seconds = (performance.now() - startedAt) / 1000;
-    const headers: Record<string, string> = {
-      'x-cache': 'HIT',
+    const headers = cacheHeaders('hit', seconds, {
+      scoped: true,
       etag,
-      'cache-control': 'private, no-cache, must-revalidate',
-      vary: body.encoding === 'gzip' ? 'Authorization, Accept-Encoding' : 'Authorization',
-      'server-timing': `cache;desc="HIT";dur=${(seconds * 1000).toFixed(3)}`,
-    };
+      vary: body.encoding === 'gzip' ? 'Accept-Encoding' : undefined,
+    });
     const origin = req.headers.origin;
     if (origin) {
       // Yoga's default CORS answer to a simple request.

@@ -2,7 +2,7 @@ import { useAPQ } from '@graphql-yoga/plugin-apq';
 import { parse } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { RequestAuth } from '../auth/request-auth.js';
-import { documentHash } from '../cache/response-cache.js';
+import { documentHash } from '../cache/key.js';
 import type { ApqStore } from '../cache/store/apq-store.js';
 import { unauthenticated } from '../errors/errors.js';
 import { persistedHashOf } from '../http/persisted.js';

@@ -1,9 +1,8 @@
 import { Counter, Gauge, Registry } from 'prom-client';
+import type { CacheOutcome } from '../outcome.js';
 import type { NearStats } from '../store/store.js';
 import { ByteBudget, processBudgets, registerBudgetMetrics } from './bounds.js';
 import { registerOutcomeMetrics } from './outcome-metrics.js';
-
-export type CacheOutcome = 'hit' | 'miss' | 'stale' | 'bypass';
 
 /** Width of one point of the history series, and the unit everything recent is counted in. */
 export const BUCKET_MS = 10_000;
