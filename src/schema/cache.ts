@@ -5,7 +5,7 @@ import {
   type HistoryPoint,
   type InvalidationEvent,
   type StatsView,
-} from '../cache/stats/stats.js';
+} from '../cache/stats/view.js';
 import type { CacheAdminService } from '../services/cache-admin.service.js';
 import type { WarmResult } from '../warming/warming.js';
 import { builder, listBound } from './builder.js';

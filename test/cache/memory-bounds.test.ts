@@ -9,7 +9,8 @@ import {
   createClusterStats,
   MAX_TOTALS_FIELDS,
 } from '../../src/cache/stats/cluster-stats.js';
-import { createCacheStats, OTHER_OPERATIONS } from '../../src/cache/stats/stats.js';
+import { createCacheStats } from '../../src/cache/stats/stats.js';
+import { OTHER_OPERATIONS } from '../../src/cache/stats/view.js';
 import { createApqStore } from '../../src/cache/store/apq-store.js';
 import { createMemoryStore } from '../../src/cache/store/memory-store.js';
 import { createParseCache } from '../../src/parse-cache.js';
