@@ -20,13 +20,13 @@ import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { hashApiKey } from '../src/auth/keys.js';
 import { openDatabase } from '../src/db/data-source.js';
 import { ApiKey } from '../src/db/entities/api-key.entity.js';
 import { Service } from '../src/db/entities/service.entity.js';
 import { Store } from '../src/db/entities/store.entity.js';
 import { Tenant } from '../src/db/entities/tenant.entity.js';
 import { User } from '../src/db/entities/user.entity.js';
-import { hashApiKey } from '../src/services/tenant.service.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const serverEntry = join(root, 'bench', 'server.ts');
