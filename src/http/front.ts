@@ -8,7 +8,8 @@ import {
 } from '../auth/auth-first.js';
 import type { RequestAuth } from '../auth/request-auth.js';
 import type { Viewer } from '../auth/viewer.js';
-import { type Limits, limitExceeded } from '../limits.js';
+import { limitExceeded } from '../errors/limit-errors.js';
+import type { Limits } from '../limits.js';
 import type { HitPath } from './hit-path.js';
 
 export interface HttpFrontDeps {

@@ -5,9 +5,9 @@ import { cacheHeaders } from '../cache/outcome.js';
 import { withDebug } from '../cache/request-state.js';
 import type { CacheRuntime } from '../cache/runtime.js';
 import { stringBytes } from '../cache/stats/bounds.js';
-import { checkParams, type Limits } from '../limits.js';
+import type { Limits } from '../limits.js';
 import { memoize } from '../memo.js';
-import type { RawParams } from './params.js';
+import { checkParams, type RawParams } from '../params.js';
 import { documentOf } from './persisted.js';
 
 /** A request the hit path can answer, with its key (the same for every tenant). */

@@ -10,7 +10,7 @@ import {
 } from '../db/entities/message-template.entity.js';
 import { User } from '../db/entities/user.entity.js';
 import { badInput, notFound } from '../errors/errors.js';
-import { limitExceeded } from '../limits.js';
+import { limitExceeded } from '../errors/limit-errors.js';
 import { id, name, parseInput } from '../validation.js';
 import { requireTenant } from './access.js';
 import type { ServiceDeps } from './deps.js';

@@ -8,7 +8,7 @@ import type { CacheRuntime } from '../cache/runtime.js';
 import type { Context } from '../context.js';
 import { unauthenticated } from '../errors/errors.js';
 import { type MetricsGate, metricsResponse } from '../http/metrics.js';
-import { type Limits, useRequestLimits } from '../limits.js';
+import type { Limits } from '../limits.js';
 import { yogaLogger } from '../logger.js';
 import { createOpsConsole } from '../ops/handler.js';
 import { schema } from '../schema/index.js';
@@ -16,6 +16,7 @@ import type { Services } from '../services/services.js';
 import { useAuthFirst } from './use-auth-first.js';
 import { useErrorCodes, useInputErrorCodes } from './use-error-codes.js';
 import { usePersistedQueries } from './use-persisted-queries.js';
+import { useRequestLimits } from './use-request-limits.js';
 import { useSchemaHiding, useValidationOptions } from './use-schema-hiding.js';
 
 export interface ServerDeps {

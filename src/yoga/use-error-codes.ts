@@ -10,7 +10,7 @@ import {
 import type { Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import type { RequestAuth } from '../auth/request-auth.js';
-import { isLimitError } from '../limits.js';
+import { isLimitError } from '../errors/limit-errors.js';
 
 function badInputError(error: GraphQLError, field: string | undefined, message: string) {
   return new GraphQLError(message, {
