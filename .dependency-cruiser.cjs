@@ -51,7 +51,7 @@ module.exports = {
     layer(
       'schema-below-yoga',
       '^src/schema/',
-      [...TOP, 'http', 'yoga', 'warming'],
+      [...TOP, 'http', 'yoga'],
       'The schema is served by Yoga; it knows services, loaders and cache tags only.',
     ),
     layer(

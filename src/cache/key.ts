@@ -1,6 +1,6 @@
 import { createHash, hash } from 'node:crypto';
 import { type GraphQLSchema, printSchema } from 'graphql';
-import { memoize } from '../memo.js';
+import { memoize } from './memo.js';
 import { DEFAULT_BOUNDS, processBudget } from './stats/bounds.js';
 
 /**

@@ -1,14 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Viewer } from '../auth/viewer.js';
 import { operationNameIn, requestKeyOf } from '../cache/key.js';
+import { memoize } from '../cache/memo.js';
 import { cacheHeaders } from '../cache/outcome.js';
+import { documentOf } from '../cache/persisted.js';
 import { withDebug } from '../cache/request-state.js';
 import type { CacheRuntime } from '../cache/runtime.js';
 import { stringBytes } from '../cache/stats/bounds.js';
 import type { Limits } from '../limits.js';
-import { memoize } from '../memo.js';
 import { checkParams, type RawParams } from '../params.js';
-import { documentOf } from './persisted.js';
 
 /** A request the hit path can answer, with its key (the same for every tenant). */
 export interface KeyedRequest {

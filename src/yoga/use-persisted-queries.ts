@@ -3,9 +3,9 @@ import { parse } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { RequestAuth } from '../auth/request-auth.js';
 import { documentHash } from '../cache/key.js';
+import { persistedHashOf } from '../cache/persisted.js';
 import type { ApqStore } from '../cache/store/apq-store.js';
 import { unauthenticated } from '../errors/errors.js';
-import { persistedHashOf } from '../http/persisted.js';
 import type { Limits } from '../limits.js';
 
 export interface PersistedQueriesOptions {
