@@ -39,12 +39,7 @@ export interface CacheRuntimeOptions {
   keySalt?: string;
   /** Tests pass their own store (e.g. against a redis-server they kill). */
   store?: ResponseStore;
-  /**
-   * Runs before the store is trusted, at start and after an outage: the outbox sweep
-   * (late-bound, the outbox is built after the runtime).
-   */
-  beforeTrust?: () => Promise<void>;
-  /** Runs a request again in the background, for stale-while-revalidate (late-bound). */
+  /** Runs a request again in the background, for stale-while-revalidate (through Yoga). */
   refresh?: (params: RefreshParams, viewer: TenantViewer) => Promise<unknown>;
 }
 
@@ -57,6 +52,7 @@ export function createCacheRuntime(options: CacheRuntimeOptions) {
   const bounds = { ...DEFAULT_BOUNDS, ...config.bounds };
   documentHashBudget.maxBytes = bounds.keyMemoBytes / 4;
   let redis: RedisClient | null = null;
+  const trustHooks: (() => Promise<void>)[] = [];
 
   let base: ResponseStore | null = options.store ?? null;
   const redisConfig = redisConfigOf(config);
@@ -98,7 +94,11 @@ export function createCacheRuntime(options: CacheRuntimeOptions) {
       timeoutMs: config.timeoutMs,
       failureThreshold: config.breakerThreshold,
       probeIntervalMs: config.probeIntervalMs,
-      beforeTrust: options.beforeTrust,
+      // Always a hook (an empty list is a no-op): the store then trusts itself only after the
+      // work registered by whatever is built on it (the outbox sweep) succeeded.
+      beforeTrust: async () => {
+        for (const hook of trustHooks) await hook();
+      },
       logger,
       onError: () => stats.error(),
     });
@@ -179,6 +179,13 @@ export function createCacheRuntime(options: CacheRuntimeOptions) {
 
   return {
     backend: store ? store.backend : ('DISABLED' as const),
+    /**
+     * Registers work the store runs before it is trusted, at start and after an outage (the
+     * outbox's sweep: the outbox is built on the cache, so it registers itself afterwards).
+     */
+    beforeTrust(hook: () => Promise<void>) {
+      trustHooks.push(hook);
+    },
     store,
     stats,
     /** Totals over every instance sharing this Redis; null for MEMORY and DISABLED. */
