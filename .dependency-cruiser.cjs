@@ -69,7 +69,19 @@ module.exports = {
     layer(
       'db-at-the-bottom',
       '^src/db/',
-      [...TOP, 'http', 'yoga', 'schema', 'context', 'services', 'loaders', 'cache', 'warming'],
+      [
+        ...TOP,
+        'http',
+        'yoga',
+        'schema',
+        'context',
+        'services',
+        'loaders',
+        'cache',
+        'warming',
+        'auth',
+        'ops',
+      ],
       'Entities, migrations and the seed import nothing of the layers above.',
     ),
     layer(

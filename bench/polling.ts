@@ -20,7 +20,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { hashApiKey } from '../src/auth/keys.js';
+import { hashApiKey } from '../src/db/api-keys.js';
 import { openDatabase } from '../src/db/data-source.js';
 import { ApiKey } from '../src/db/entities/api-key.entity.js';
 import { Service } from '../src/db/entities/service.entity.js';

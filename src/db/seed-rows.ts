@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import { apiKeyPrefix, hashApiKey } from '../auth/keys.js';
+import { apiKeyPrefix, hashApiKey } from './api-keys.js';
 import type { ApiKey } from './entities/api-key.entity.js';
 import type { Appointment, AppointmentStatus } from './entities/appointment.entity.js';
 import type { MessageTemplate } from './entities/message-template.entity.js';

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { type DataSource, type EntityManager, type EntityTarget, In } from 'typeorm';
-import { hashApiKey } from '../auth/keys.js';
+import { hashApiKey } from './api-keys.js';
 import { dialectOf, inTransaction } from './data-source.js';
 import { ApiKey } from './entities/api-key.entity.js';
 import { Appointment } from './entities/appointment.entity.js';

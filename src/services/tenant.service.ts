@@ -1,7 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { apiKeyPrefix, hashApiKey, KEY_REVOCATION_CHANNEL } from '../auth/keys.js';
+import { KEY_REVOCATION_CHANNEL } from '../auth/keys.js';
 import type { Viewer } from '../auth/viewer.js';
+import { apiKeyPrefix, hashApiKey } from '../db/api-keys.js';
 import { dialectOf, inTransaction } from '../db/data-source.js';
 import { ApiKey } from '../db/entities/api-key.entity.js';
 import { Tenant } from '../db/entities/tenant.entity.js';

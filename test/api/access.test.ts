@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashApiKey } from '../../src/auth/keys.js';
+import { hashApiKey } from '../../src/db/api-keys.js';
 import { ApiKey } from '../../src/db/entities/api-key.entity.js';
 import { buildTestApp, codes, dialects, OPS_TOKEN, type TestApp } from '../support/app.js';
 

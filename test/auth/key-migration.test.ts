@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createAuthenticator } from '../../src/auth/authenticator.js';
-import { hashApiKey } from '../../src/auth/keys.js';
+import { hashApiKey } from '../../src/db/api-keys.js';
 import { ApiKey } from '../../src/db/entities/api-key.entity.js';
 import { Tenant } from '../../src/db/entities/tenant.entity.js';
 import { dialects, OPS_TOKEN, openTestDatabase } from '../support/app.js';

@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import type { DataSource, EntityTarget } from 'typeorm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createAuthenticator } from '../../src/auth/authenticator.js';
-import { hashApiKey } from '../../src/auth/keys.js';
+import { hashApiKey } from '../../src/db/api-keys.js';
 import { ApiKey } from '../../src/db/entities/api-key.entity.js';
 import { Appointment } from '../../src/db/entities/appointment.entity.js';
 import { MessageTemplate } from '../../src/db/entities/message-template.entity.js';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
-import type { RedisConfig } from '../../../config.js';
+import type { RedisConfig } from '../../../redis-config.js';
 
 /**
  * The one Redis client type of the app: a single server or a Sentinel-managed master (`Redis`),
