@@ -27,7 +27,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { gunzipSync } from 'node:zlib';
 import { Redis } from 'ioredis';
 import { DateTime } from 'luxon';
-import { prepareBody } from '../src/cache/body.js';
+import { prepareBody } from '../src/cache/store/body.js';
 import { parseConfig } from '../src/config.js';
 import { openDatabase } from '../src/db/data-source.js';
 import { DEMO_TENANTS, seedDemo } from '../src/db/seed.js';

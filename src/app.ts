@@ -1,22 +1,22 @@
-import type { RequestListener } from 'node:http';
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
-import { createAuthenticator, registerAuthMetrics } from './auth.js';
-import { createOutbox, type Outbox } from './cache/outbox.js';
+import { createAuthenticator, registerAuthMetrics } from './auth/authenticator.js';
+import { createRequestAuth } from './auth/request-auth.js';
+import { createOutbox } from './cache/invalidation/outbox.js';
+import type { CacheInvalidator } from './cache/invalidation/tags.js';
 import { createCacheRuntime } from './cache/runtime.js';
-import type { ResponseStore } from './cache/store.js';
-import type { CacheInvalidator } from './cache/tags.js';
-import { createWarmer, type Warmer } from './cache/warming.js';
+import type { ResponseStore } from './cache/store/store.js';
 import type { AuthConfig, CacheConfig } from './config.js';
 import { createDrain } from './drain.js';
 import { createHttpFront } from './http/front.js';
 import { createHitPath } from './http/hit-path.js';
-import { createMetricsGate, createMetricsListener } from './http/metrics.js';
 import { DEFAULT_LIMITS, type Limits, limitsFingerprint } from './limits.js';
-import { createRequestAuth } from './request-auth.js';
+import { createMetricsGate, createMetricsListener } from './ops/metrics.js';
 import { schema } from './schema/index.js';
-import { createServer, type ServerDeps } from './server.js';
 import { createServices } from './services/services.js';
+import { createReplayPort } from './warming/replay.js';
+import { createWarmer } from './warming/warming.js';
+import { createServer, type ServerDeps } from './yoga/server.js';
 
 export interface AppDeps {
   db: DataSource;
@@ -64,8 +64,10 @@ export function createApp(deps: AppDeps) {
     listenUrl: deps.databaseUrl,
   });
   const auth = createRequestAuth(authenticate);
-  let outbox: Outbox | undefined;
-  let yoga: ReturnType<typeof createServer> | undefined;
+  // In dependency order: storage, then the outbox, then Yoga. What replays requests through
+  // Yoga (stale-while-revalidate refreshes, the warmer) is built before it and reaches it
+  // through this port, connected right after Yoga is built.
+  const replay = createReplayPort();
   const cache = createCacheRuntime({
     config: deps.cache,
     schema,
@@ -73,24 +75,20 @@ export function createApp(deps: AppDeps) {
     logger: deps.logger,
     store: deps.store,
     keySalt,
-    beforeTrust: async () => {
-      await outbox?.sweep();
-    },
     refresh: async (params, viewer) => {
       const request = new Request('http://hotpath.internal/graphql', {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify(params),
       });
-      if (!yoga) return;
       // A refresh repeats a request the client's own was counted for: not counted again.
-      const response = await yoga.fetch(
+      const response = await replay.replay(
         cache.popular.exclude(cache.responseCache.markRefresh(auth.actAs(request, viewer))),
       );
       await response.arrayBuffer();
     },
   });
-  outbox = createOutbox({
+  const outbox = createOutbox({
     db: deps.db,
     invalidate: cache.invalidate,
     invalidateNow: cache.invalidateNow,
@@ -98,15 +96,27 @@ export function createApp(deps: AppDeps) {
     pollMs: deps.cache.outboxPollMs,
     listenUrl: deps.databaseUrl,
   });
+  // The store trusts itself (at start, after an outage) only once the outbox is applied.
+  cache.beforeTrust(async () => {
+    await outbox.sweep();
+  });
   const drain = createDrain();
   // An invalidation in flight when the process stops is finished before it exits.
   const writes = outbox.invalidator;
   const invalidator: CacheInvalidator = {
     transaction: (work) => drain.track(writes.transaction(work)),
   };
-  cache.stats.provide({ outboxPending: () => outbox?.pendingNow() ?? 0 });
+  cache.stats.provide({ outboxPending: () => outbox.pendingNow() });
   registerAuthMetrics(cache.stats.registry, authenticate);
-  let warmer: Warmer | undefined;
+  const warmer = createWarmer({
+    db: deps.db,
+    replay: replay.replay,
+    auth,
+    logger: deps.logger,
+    concurrency: deps.cache.warmConcurrency,
+    popular: cache.popular,
+    clock,
+  });
   const services = createServices(
     {
       db: deps.db,
@@ -116,10 +126,10 @@ export function createApp(deps: AppDeps) {
       defaultTimezone: deps.defaultTimezone,
       maxRenderBytes: limits.renderBytes,
     },
-    { runtime: cache, warm: (userIds) => (warmer as Warmer).warm(userIds) },
+    { runtime: cache, warm: (userIds) => warmer.warm(userIds) },
     { created: authenticate.created, revoked: authenticate.revoked },
   );
-  yoga = createServer({
+  const yoga = createServer({
     db: deps.db,
     services,
     auth,
@@ -133,25 +143,16 @@ export function createApp(deps: AppDeps) {
       ? null
       : createMetricsGate([deps.opsToken, ...(metricsToken ? [metricsToken] : [])]),
   });
-  warmer = createWarmer({
-    db: deps.db,
-    fetch: (request) => yoga.fetch(request),
-    auth,
-    logger: deps.logger,
-    concurrency: deps.cache.warmConcurrency,
-    popular: cache.popular,
-    clock,
-  });
+  replay.connect((request) => yoga.fetch(request));
   /** What node:http serves: the hit path in front of Yoga. */
   const http = createHttpFront({
-    yoga: yoga as unknown as RequestListener,
+    yoga,
     hitPath: createHitPath({ cache, limits, keySalt, debug: deps.cache.debug }),
     limits,
     auth,
     graphiql: Boolean(deps.graphiql),
     logger: deps.logger,
   });
-  const started = outbox;
   return {
     yoga,
     http,
@@ -173,17 +174,17 @@ export function createApp(deps: AppDeps) {
     onDrain: (hook: () => Promise<void>) => drain.onDrain(hook),
     /** Tells /readyz to answer 503 (before the server stops), without waiting for anything. */
     startDraining: () => drain.begin(),
-    outbox: started,
+    outbox,
     /** Waits for the cache (and applies the outbox), then starts the outbox's sweeper. */
     async start() {
       const trusted = await cache.ready();
-      await started.start();
+      await outbox.start();
       authenticate.start();
       return trusted;
     },
     async close() {
       await authenticate.close();
-      await started.close();
+      await outbox.close();
       await cache.close();
     },
   };

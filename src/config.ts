@@ -1,10 +1,10 @@
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
-import type { MemoryBounds } from './cache/bounds.js';
 import { TTL_RULES } from './cache/policy.js';
-import type { MetricsConfig } from './http/metrics.js';
+import type { MemoryBounds } from './cache/stats/bounds.js';
 import type { HttpServerConfig } from './http/node-server.js';
 import { DEFAULT_LIMITS, LIMIT_ENV, type Limits } from './limits.js';
+import type { MetricsConfig } from './ops/metrics.js';
 import { type RedisConfig, redisConfig, redisEnv, redisProblems } from './redis-config.js';
 
 export type { RedisConfig, RedisNode, RedisTopology } from './redis-config.js';

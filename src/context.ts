@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import type { RequestCacheState } from './cache/response-cache.js';
+import type { RequestCacheState } from './cache/request-state.js';
 import type { Services } from './services/services.js';
 
 export type Viewer = { kind: 'tenant'; tenantId: string; timezone: string } | { kind: 'operator' };

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { badInput } from './errors.js';
+import { badInput } from './errors/errors.js';
 import { isValidTimeZone } from './time.js';
 
 /**

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEFAULT_BOUNDS } from '../src/cache/bounds.js';
+import { DEFAULT_BOUNDS } from '../src/cache/stats/bounds.js';
 import {
   LARGE_RENDERS,
   LARGE_TEMPLATE_BODY,

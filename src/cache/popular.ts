@@ -1,5 +1,5 @@
-import type { TenantViewer } from '../context.js';
-import { type ByteBudget, stringBytes } from './bounds.js';
+import type { TenantViewer } from '../auth/viewer.js';
+import { type ByteBudget, stringBytes } from './stats/bounds.js';
 
 /** GraphQL-over-HTTP parameters as a request carried them (JSON body, query string or Yoga's). */
 export interface RequestParams {

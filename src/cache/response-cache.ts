@@ -1,94 +1,18 @@
-import { createHash, hash } from 'node:crypto';
 import { type CacheEntityRecord, useResponseCache } from '@envelop/response-cache';
-import { type ExecutionResult, type GraphQLSchema, getOperationAST, printSchema } from 'graphql';
+import { type ExecutionResult, type GraphQLSchema, getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
-import type { TenantViewer } from '../context.js';
-import { memoize } from '../memo.js';
-import type { RequestAuth } from '../request-auth.js';
-import { identityBody, prepareBody } from './body.js';
-import { DEFAULT_BOUNDS, processBudget } from './bounds.js';
-import type { ResilientStore } from './breaker.js';
-import { analyticsMaxTtlMs, analyticsTtlMs, type TtlPolicy } from './policy.js';
+import type { RequestAuth } from '../auth/request-auth.js';
+import type { TenantViewer } from '../auth/viewer.js';
+import { operationNameIn, requestKey } from './key.js';
+import { cacheHeaders } from './outcome.js';
+import { analyticsMaxTtlMs, type TtlPolicy } from './policy.js';
 import type { PopularRequests } from './popular.js';
+import { type Flight, type HandOver, RequestCacheState, withDebug } from './request-state.js';
 import { createResultWalker } from './result-entities.js';
-import type { CacheStats } from './stats.js';
-import type { LookupResult, StaleEntry } from './store.js';
-
-export type CacheOutcome = 'HIT' | 'MISS' | 'STALE' | 'BYPASS';
-
-/** What the node:http hit path found before it handed a request over to Yoga. */
-export interface HandOver {
-  scope: string;
-  key: string;
-  /** The store's answer (a miss), or null when it was down. */
-  found: LookupResult | null;
-  startedAt: number;
-}
-
-/** extensions.cache under CACHE_DEBUG. */
-export interface CacheDebug {
-  hit: boolean;
-  ttl: number | null;
-  tags: string[];
-}
-
-/** What one request knows about its cache entry; resolvers add tags and cap the TTL. */
-export class RequestCacheState {
-  outcome: CacheOutcome = 'BYPASS';
-  /** The lookup's scope clock and epoch: the save must not be older than them. */
-  seen: { seq: number; epoch: number; generation: string } | null = null;
-  /** An expired, never invalidated entry: served instead of a database failure. */
-  stale: StaleEntry | null = null;
-  /** The result holds a type that opted into stale-while-revalidate. */
-  swr = false;
-  readonly tags = new Set<string>();
-  ttlCapMs = Number.POSITIVE_INFINITY;
-  /** For CACHE_DEBUG: what was served or stored. */
-  debug: CacheDebug | null = null;
-  /** The ETag of the body served (a hit) or stored (a miss). */
-  etag: string | null = null;
-  flight: Flight | null = null;
-  pendingSave: Promise<unknown> | null = null;
-  /** The shortest TTL among the types of the result (DESIGN §3); undefined: none had one. */
-  typeTtlMs: number | undefined = undefined;
-  /** Work done reading the result for its entities: values visited (linear in its size). */
-  walkedValues = 0;
-  /** Entities @envelop/response-cache collected itself: 0 while its own walk is bypassed. */
-  pluginEntities = 0;
-  /** The query operation that executed, as its document names it ('anonymous'); null: none. */
-  ranAs: string | null = null;
-
-  constructor(
-    readonly policy: TtlPolicy,
-    readonly scope: string | null,
-    readonly key: string | null,
-    readonly operationName: string | null,
-    readonly startedAt: number,
-  ) {}
-
-  /** Collection tags (DESIGN §4) that the entity ids in the response don't carry. */
-  tag(...tags: string[]) {
-    for (const tag of tags) this.tags.add(tag);
-  }
-
-  capTtl(ms: number) {
-    this.ttlCapMs = Math.min(this.ttlCapMs, ms);
-  }
-
-  /** Reports of past periods live longer (DESIGN §3). */
-  capAnalyticsTtl(rangeEnd: string, timezone: string) {
-    const recentMs = this.policy.get('AnalyticsReport') ?? Number.POSITIVE_INFINITY;
-    this.capTtl(analyticsTtlMs(rangeEnd, timezone, new Date(), recentMs));
-  }
-}
-
-interface Flight {
-  generation: string;
-  epoch: number;
-  result: Promise<ExecutionResult | null>;
-  settle(result: ExecutionResult | null): void;
-}
+import type { CacheStats } from './stats/stats.js';
+import { identityBody, prepareBody } from './store/body.js';
+import type { ResilientStore } from './store/resilient-store.js';
 
 export interface ResponseCacheOptions {
   /** null: caching disabled (CACHE_ENABLED=false); every response is a BYPASS. */
@@ -143,57 +67,6 @@ function failedUnexpectedly(result: ExecutionResult) {
     const code = error.extensions?.code;
     return code === undefined || code === 'INTERNAL_SERVER_ERROR';
   });
-}
-
-/**
- * The document hash memo's bytes: a quarter of CACHE_KEY_MEMO_BYTES (the cache runtime sets
- * it; one memo per process).
- */
-export const documentHashBudget = processBudget('key_memo', DEFAULT_BOUNDS.keyMemoBytes / 4);
-
-// Document texts the hit path saw recently, and their hashes: a repeat costs a Map lookup
-// instead of a SHA-256 of the text (about half of the keying cost of a short document).
-// Bounded in count and in bytes.
-/**
- * The SHA-256 of a document's text, in lowercase hex: what Apollo's persisted-query protocol
- * calls its `sha256Hash`, so a request that sends the text and one that sends only the hash
- * have the same key.
- */
-export const documentHash = memoize((query: string) => hash('sha256', query, 'hex'), {
-  budget: documentHashBudget,
-  sizeOf: () => 80,
-});
-
-/** The key of a request: what the raw HTTP request carries, so no parse is needed to find it. */
-export function requestKey(
-  query: string,
-  operationName?: string | null,
-  variables?: unknown,
-  salt = '',
-) {
-  return requestKeyOf(documentHash(query), operationName, variables, salt);
-}
-
-/**
- * The key of a request by its document's hash (DESIGN §1): the server's own hash of the text
- * when the text came, the client's persisted-query hash when only that came.
- */
-export function requestKeyOf(
-  documentId: string,
-  operationName?: string | null,
-  variables?: unknown,
-  salt = '',
-) {
-  // One-shot: no Hash object per request (the hit path computes this for every repeat).
-  return hash(
-    'sha256',
-    `${salt}\0${documentId}\0${operationName ?? ''}\0${JSON.stringify(variables ?? {})}`,
-    'base64url',
-  );
-}
-
-export function schemaHash(schema: GraphQLSchema) {
-  return createHash('sha256').update(printSchema(schema)).digest('hex').slice(0, 12);
 }
 
 const tagOf = (entity: CacheEntityRecord) =>
@@ -358,11 +231,11 @@ export function createResponseCache(options: ResponseCacheOptions) {
       if (found === null) return; // the store is down: BYPASS, straight to the database
       options.popular?.record(viewer, key, params, found.hit, request);
       if (!found.hit) {
-        state.outcome = 'MISS';
+        state.outcome = 'miss';
         state.seen = { seq: found.seq, epoch: found.epoch, generation: found.generation };
         const stale = refreshRequests.has(request) ? null : found.stale;
         if (stale && stale.swrMs > 0 && stale.expiredMs <= Math.min(stale.swrMs, swrGraceMs)) {
-          state.outcome = 'STALE';
+          state.outcome = 'stale';
           state.seen = null;
           refreshInBackground(viewer, key, { ...params, query: params.query });
           setResult({ stringify: () => stale.body } as ExecutionResult);
@@ -371,7 +244,7 @@ export function createResponseCache(options: ResponseCacheOptions) {
         if (stale && stale.expiredMs <= staleIfErrorMs) state.stale = stale;
         return;
       }
-      state.outcome = 'HIT';
+      state.outcome = 'hit';
       state.debug = {
         hit: true,
         ttl: found.ttlMs === null ? null : found.ttlMs / 1000,
@@ -384,7 +257,7 @@ export function createResponseCache(options: ResponseCacheOptions) {
     },
     async onExecutionResult({ request, result, setResult }) {
       const state = states.get(request);
-      if (!state || state.outcome === 'HIT' || !result || Symbol.asyncIterator in result) return;
+      if (!state || state.outcome === 'hit' || !result || Symbol.asyncIterator in result) return;
       endFlight(state, result as ExecutionResult);
       if (state.stale && failedUnexpectedly(result as ExecutionResult)) {
         // Stale-if-error: an expired entry no write invalidated beats an error.
@@ -392,12 +265,12 @@ export function createResponseCache(options: ResponseCacheOptions) {
           { operationName: state.operationName, expiredMs: state.stale.expiredMs },
           'serving a stale response: the database failed',
         );
-        state.outcome = 'STALE';
+        state.outcome = 'stale';
         setResult(JSON.parse(state.stale.body) as ExecutionResult);
         return;
       }
       if (state.pendingSave) await state.pendingSave;
-      if (options.debug && state.outcome === 'MISS') {
+      if (options.debug && state.outcome === 'miss') {
         const r = result as ExecutionResult;
         setResult({
           ...r,
@@ -414,33 +287,21 @@ export function createResponseCache(options: ResponseCacheOptions) {
       if (state.flight) endFlight(state, null);
       // A refusal tells nothing of the cache: no X-Cache, no timing, no ETag, not counted.
       if (response.status === 401 || response.status === 403) return;
-      response.headers.set('X-Cache', state.outcome);
       const seconds = (performance.now() - state.startedAt) / 1000;
-      if (state.scope) {
-        // Clients revalidate every time (never older than a write) and may send If-None-Match.
-        // must-revalidate changes nothing for browsers, but an HTTP cache that applies RFC 9111
-        // §3.5 (authenticated requests) to private caches too, as undici's does, stores the
-        // response only with it (or public/s-maxage), and would never send If-None-Match.
-        response.headers.set('Cache-Control', 'private, no-cache, must-revalidate');
-        response.headers.append('Vary', 'Authorization');
-        if (state.etag) response.headers.set('ETag', state.etag);
+      const headers = cacheHeaders(state.outcome, seconds, {
+        scoped: Boolean(state.scope),
+        etag: state.etag,
+      });
+      for (const [name, value] of Object.entries(headers)) {
+        if (name === 'vary') response.headers.append(name, value);
+        else response.headers.set(name, value);
       }
-      response.headers.set(
-        'Server-Timing',
-        `cache;desc="${state.outcome}";dur=${(seconds * 1000).toFixed(3)}`,
-      );
       stats.record(
-        state.outcome === 'HIT'
-          ? 'hit'
-          : state.outcome === 'MISS'
-            ? 'miss'
-            : state.outcome === 'STALE'
-              ? 'stale'
-              : 'bypass',
+        state.outcome,
         // Per operation: only one that ran, or whose stored entry proves it ran; a name the
         // client sent that its document lacks never takes a slot.
         state.ranAs ??
-          (state.outcome === 'HIT' || state.outcome === 'STALE'
+          (state.outcome === 'hit' || state.outcome === 'stale'
             ? (state.operationName ?? 'anonymous')
             : null),
         seconds,
@@ -453,11 +314,11 @@ export function createResponseCache(options: ResponseCacheOptions) {
   const prepare: Plugin<{ cache?: RequestCacheState | null }> = {
     onExecute({ args }) {
       const state = stateOf(args.contextValue);
-      if (state?.outcome !== 'MISS') return;
+      if (state?.outcome !== 'miss') return;
       // Mutations and anything else that isn't the cacheable query path stay out of the stats.
       const operation = getOperationAST(args.document, args.operationName);
       if (operation?.operation !== 'query') {
-        state.outcome = 'BYPASS';
+        state.outcome = 'bypass';
         state.seen = null;
         return;
       }
@@ -526,15 +387,3 @@ export function createResponseCache(options: ResponseCacheOptions) {
 }
 
 export type ResponseCache = ReturnType<typeof createResponseCache>;
-
-/** For stats: the name of the document's first operation, read without parsing it. */
-export function operationNameIn(query: string | undefined): string | null {
-  return query
-    ? (/^\s*(?:query|mutation|subscription)\s+([_A-Za-z][_0-9A-Za-z]*)/.exec(query)?.[1] ?? null)
-    : null;
-}
-
-export function withDebug(body: string, debug: CacheDebug | null) {
-  const parsed = JSON.parse(body) as ExecutionResult;
-  return JSON.stringify({ ...parsed, extensions: { ...parsed.extensions, cache: debug } });
-}

@@ -1,38 +1,28 @@
 import type { GraphQLSchema } from 'graphql';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import type { RequestAuth } from '../auth/request-auth.js';
+import type { TenantViewer } from '../auth/viewer.js';
 import type { CacheConfig, RedisConfig } from '../config.js';
-import type { TenantViewer } from '../context.js';
-import { createParseCache } from '../parse-cache.js';
-import type { RequestAuth } from '../request-auth.js';
-import { APQ_DEFAULTS, createApqStore } from './apq-store.js';
-import { DEFAULT_BOUNDS } from './bounds.js';
-import { createResilientStore, type ResilientStore, withStoreTimeout } from './breaker.js';
-import { type ClusterStats, createClusterStats } from './cluster-stats.js';
-import { createMemoryStore } from './memory-store.js';
+import { documentHashBudget, schemaHash } from './key.js';
+import { createParseCache } from './parse-cache.js';
 import { ttlPolicy } from './policy.js';
 import { createPopularRequests } from './popular.js';
-import { createRedisStore } from './redis-store.js';
+import { createResponseCache, type RefreshParams } from './response-cache.js';
+import { DEFAULT_BOUNDS } from './stats/bounds.js';
+import { type ClusterStats, createClusterStats } from './stats/cluster-stats.js';
+import { createCacheStats } from './stats/stats.js';
+import { APQ_DEFAULTS, createApqStore } from './store/apq-store.js';
+import { createMemoryStore } from './store/memory-store.js';
+import { createRedisClient, type RedisClient, whenReady } from './store/redis/client.js';
+import { createRedisStore } from './store/redis/redis-store.js';
 import {
-  createResponseCache,
-  documentHashBudget,
-  type RefreshParams,
-  schemaHash,
-} from './response-cache.js';
-import { createCacheStats } from './stats.js';
-import type { ResponseStore } from './store.js';
-import {
-  createRedisClient as createClient,
-  guardFailover,
-  type RedisClient,
-  whenReady,
-  withTopologyInfo,
-} from './topology.js';
-
-/** A fail-fast client of a single Redis at `url` (see topology.ts for every topology). */
-export function createRedisClient(url: string, timeoutMs: number): Redis {
-  return createClient({ topology: { kind: 'standalone', url } }, { timeoutMs }) as Redis;
-}
+  createResilientStore,
+  type ResilientStore,
+  withStoreTimeout,
+} from './store/resilient-store.js';
+import type { ResponseStore } from './store/store.js';
+import { guardFailover, withTopologyInfo } from './store/topology.js';
 
 /** The Redis settings of a cache config: `redis`, else a single server at `redisUrl`. */
 export function redisConfigOf(config: CacheConfig): RedisConfig | undefined {
@@ -49,12 +39,7 @@ export interface CacheRuntimeOptions {
   keySalt?: string;
   /** Tests pass their own store (e.g. against a redis-server they kill). */
   store?: ResponseStore;
-  /**
-   * Runs before the store is trusted, at start and after an outage: the outbox sweep
-   * (late-bound, the outbox is built after the runtime).
-   */
-  beforeTrust?: () => Promise<void>;
-  /** Runs a request again in the background, for stale-while-revalidate (late-bound). */
+  /** Runs a request again in the background, for stale-while-revalidate (through Yoga). */
   refresh?: (params: RefreshParams, viewer: TenantViewer) => Promise<unknown>;
 }
 
@@ -67,11 +52,12 @@ export function createCacheRuntime(options: CacheRuntimeOptions) {
   const bounds = { ...DEFAULT_BOUNDS, ...config.bounds };
   documentHashBudget.maxBytes = bounds.keyMemoBytes / 4;
   let redis: RedisClient | null = null;
+  const trustHooks: (() => Promise<void>)[] = [];
 
   let base: ResponseStore | null = options.store ?? null;
   const redisConfig = redisConfigOf(config);
   if (!base && config.backend === 'REDIS' && redisConfig) {
-    const client = createClient(redisConfig, { timeoutMs: config.timeoutMs });
+    const client = createRedisClient(redisConfig, { timeoutMs: config.timeoutMs });
     redis = client;
     const store = createRedisStore({
       // The store's calls (evalsha/eval with keys of one slot, get, duplicate, subscribe, ping)
@@ -108,7 +94,11 @@ export function createCacheRuntime(options: CacheRuntimeOptions) {
       timeoutMs: config.timeoutMs,
       failureThreshold: config.breakerThreshold,
       probeIntervalMs: config.probeIntervalMs,
-      beforeTrust: options.beforeTrust,
+      // Always a hook (an empty list is a no-op): the store then trusts itself only after the
+      // work registered by whatever is built on it (the outbox sweep) succeeded.
+      beforeTrust: async () => {
+        for (const hook of trustHooks) await hook();
+      },
       logger,
       onError: () => stats.error(),
     });
@@ -189,6 +179,13 @@ export function createCacheRuntime(options: CacheRuntimeOptions) {
 
   return {
     backend: store ? store.backend : ('DISABLED' as const),
+    /**
+     * Registers work the store runs before it is trusted, at start and after an outage (the
+     * outbox's sweep: the outbox is built on the cache, so it registers itself afterwards).
+     */
+    beforeTrust(hook: () => Promise<void>) {
+      trustHooks.push(hook);
+    },
     store,
     stats,
     /** Totals over every instance sharing this Redis; null for MEMORY and DISABLED. */

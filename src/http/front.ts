@@ -5,10 +5,11 @@ import {
   isJsonType,
   unauthenticatedAnswer,
   unsupportedMediaTypeAnswer,
-} from '../auth-first.js';
-import type { Viewer } from '../context.js';
-import { type Limits, limitExceeded } from '../limits.js';
-import type { RequestAuth } from '../request-auth.js';
+} from '../auth/auth-first.js';
+import type { RequestAuth } from '../auth/request-auth.js';
+import type { Viewer } from '../auth/viewer.js';
+import { limitExceeded } from '../errors/limit-errors.js';
+import type { Limits } from '../limits.js';
 import type { HitPath } from './hit-path.js';
 
 export interface HttpFrontDeps {

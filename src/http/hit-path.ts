@@ -1,19 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { stringBytes } from '../cache/bounds.js';
-import { operationNameIn, requestKeyOf, withDebug } from '../cache/response-cache.js';
+import type { Viewer } from '../auth/viewer.js';
+import { operationNameIn, requestKeyOf } from '../cache/key.js';
+import { memoize } from '../cache/memo.js';
+import { cacheHeaders } from '../cache/outcome.js';
+import { documentOf } from '../cache/persisted.js';
+import { withDebug } from '../cache/request-state.js';
 import type { CacheRuntime } from '../cache/runtime.js';
-import type { Viewer } from '../context.js';
-import { checkParams, type Limits } from '../limits.js';
-import { memoize } from '../memo.js';
-import { documentOf } from './persisted.js';
-
-/** GraphQL-over-HTTP parameters as the client sent them (JSON body or query string). */
-export interface RawParams {
-  query?: unknown;
-  operationName?: unknown;
-  variables?: unknown;
-  extensions?: unknown;
-}
+import { stringBytes } from '../cache/stats/bounds.js';
+import type { Limits } from '../limits.js';
+import { checkParams, type RawParams } from '../params.js';
 
 /** A request the hit path can answer, with its key (the same for every tenant). */
 export interface KeyedRequest {
@@ -153,13 +148,11 @@ export function createHitPath(deps: HitPathDeps) {
       acceptsGzipOf(req.headers['accept-encoding'] ?? '');
     const etag = gzip ? `${body.etag.slice(0, -1)}-gzip"` : body.etag;
     const seconds = (performance.now() - startedAt) / 1000;
-    const headers: Record<string, string> = {
-      'x-cache': 'HIT',
+    const headers = cacheHeaders('hit', seconds, {
+      scoped: true,
       etag,
-      'cache-control': 'private, no-cache, must-revalidate',
-      vary: body.encoding === 'gzip' ? 'Authorization, Accept-Encoding' : 'Authorization',
-      'server-timing': `cache;desc="HIT";dur=${(seconds * 1000).toFixed(3)}`,
-    };
+      vary: body.encoding === 'gzip' ? 'Accept-Encoding' : undefined,
+    });
     const origin = req.headers.origin;
     if (origin) {
       // Yoga's default CORS answer to a simple request.

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { INVALIDATABLE_TYPENAMES } from '../cache/tags.js';
+import { INVALIDATABLE_TYPENAMES } from '../cache/invalidation/tags.js';
 
 /**
  * GET /ops: the operators' console. Static files only: the page signs in with OPS_TOKEN and

@@ -1,4 +1,4 @@
-import { analyticsTag, storeListTag } from '../cache/tags.js';
+import { analyticsTag, storeListTag } from '../cache/invalidation/tags.js';
 import type { Sale } from '../db/entities/sale.entity.js';
 import type { Store } from '../db/entities/store.entity.js';
 import { loadStores } from '../loaders/store.loader.js';

@@ -1,13 +1,13 @@
-import type { ClusterView } from '../cache/cluster-stats.js';
+import { INVALIDATABLE_TYPENAMES } from '../cache/invalidation/tags.js';
+import type { ClusterView } from '../cache/stats/cluster-stats.js';
 import {
   BUCKET_MS,
   type HistoryPoint,
   type InvalidationEvent,
   type StatsView,
-} from '../cache/stats.js';
-import { INVALIDATABLE_TYPENAMES } from '../cache/tags.js';
-import type { WarmResult } from '../cache/warming.js';
+} from '../cache/stats/view.js';
 import type { CacheAdminService } from '../services/cache-admin.service.js';
+import type { WarmResult } from '../warming/warming.js';
 import { builder, listBound } from './builder.js';
 
 const CacheBackendEnum = builder.enumType('CacheBackend', {

@@ -1,6 +1,6 @@
 import type DataLoader from 'dataloader';
 import type { Context } from '../context.js';
-import { notFound } from '../errors.js';
+import { notFound } from '../errors/errors.js';
 import { requireTenant } from '../services/access.js';
 
 interface LoadableRef<T> {

@@ -1,4 +1,4 @@
-import { serviceListTag } from '../cache/tags.js';
+import { serviceListTag } from '../cache/invalidation/tags.js';
 import type { Service } from '../db/entities/service.entity.js';
 import { loadServices, loadServicesOfUsers } from '../loaders/service.loader.js';
 import { requireTenant } from '../services/access.js';

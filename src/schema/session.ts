@@ -1,4 +1,4 @@
-import { sessionTag } from '../cache/tags.js';
+import { sessionTag } from '../cache/invalidation/tags.js';
 import type { Context } from '../context.js';
 import { SESSION_STATES, type WhatsAppSession } from '../db/entities/whatsapp-session.entity.js';
 import { loadSessions } from '../loaders/session.loader.js';

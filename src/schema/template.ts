@@ -1,4 +1,4 @@
-import { templateTag } from '../cache/tags.js';
+import { templateTag } from '../cache/invalidation/tags.js';
 import { TEMPLATE_TYPES } from '../db/entities/message-template.entity.js';
 import { loadTemplates } from '../loaders/template.loader.js';
 import { requireTenant } from '../services/access.js';

@@ -1,4 +1,4 @@
-import { serviceListTag } from '../cache/tags.js';
+import { serviceListTag } from '../cache/invalidation/tags.js';
 import type { Service } from '../db/entities/service.entity.js';
 import { PLANS, type User } from '../db/entities/user.entity.js';
 import { loadServicesOfUsers } from '../loaders/service.loader.js';

@@ -1,5 +1,5 @@
-import type { TenantViewer, Viewer } from '../context.js';
-import { forbidden } from '../errors.js';
+import type { TenantViewer, Viewer } from '../auth/viewer.js';
+import { forbidden } from '../errors/errors.js';
 
 /** Tenant data is reached with a tenant's API key; the operator token manages, it doesn't browse. */
 export function requireTenant(viewer: Viewer): TenantViewer {

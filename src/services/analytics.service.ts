@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { DateTime } from 'luxon';
 import { z } from 'zod';
-import type { Viewer } from '../context.js';
+import type { Viewer } from '../auth/viewer.js';
 import { dialectOf } from '../db/data-source.js';
 import { Sale } from '../db/entities/sale.entity.js';
 import { dateSpan } from '../time.js';

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { z } from 'zod';
-import { agendaTag, entityTag, megaStatsTag } from '../cache/tags.js';
-import type { TenantViewer, Viewer } from '../context.js';
+import type { TenantViewer, Viewer } from '../auth/viewer.js';
+import { agendaTag, entityTag, megaStatsTag } from '../cache/invalidation/tags.js';
 import { APPOINTMENT_STATUSES, Appointment } from '../db/entities/appointment.entity.js';
 import { Service } from '../db/entities/service.entity.js';
 import { User } from '../db/entities/user.entity.js';
-import { badInput, notFound } from '../errors.js';
+import { badInput, notFound } from '../errors/errors.js';
 import { localDate } from '../time.js';
 import { id, instant, type Nullable, name, parseInput, withoutNulls } from '../validation.js';
 import { requireTenant } from './access.js';

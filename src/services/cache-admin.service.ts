@@ -1,13 +1,13 @@
 import { z } from 'zod';
+import type { Viewer } from '../auth/viewer.js';
+import { agendaTag, INVALIDATABLE_TYPENAMES, serviceListTag } from '../cache/invalidation/tags.js';
 import type { CacheRuntime } from '../cache/runtime.js';
-import { agendaTag, INVALIDATABLE_TYPENAMES, serviceListTag } from '../cache/tags.js';
-import type { TopologyStoreInfo } from '../cache/topology.js';
-import type { WarmResult } from '../cache/warming.js';
-import type { Viewer } from '../context.js';
+import type { TopologyStoreInfo } from '../cache/store/topology.js';
 import { Tenant } from '../db/entities/tenant.entity.js';
 import { User } from '../db/entities/user.entity.js';
-import { cacheUnavailable, notFound } from '../errors.js';
+import { cacheUnavailable, notFound } from '../errors/errors.js';
 import { calendarDate, parseInput } from '../validation.js';
+import type { WarmResult } from '../warming/warming.js';
 import { requireOperator } from './access.js';
 import type { ServiceDeps } from './deps.js';
 

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
-import type { CacheInvalidator } from '../cache/tags.js';
+import type { CacheInvalidator } from '../cache/invalidation/tags.js';
 
 export interface ServiceDeps {
   db: DataSource;

@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import type { Viewer } from '../context.js';
+import type { Viewer } from '../auth/viewer.js';
 import { Appointment } from '../db/entities/appointment.entity.js';
 import { parseInput, timeZone } from '../validation.js';
 import { requireTenant } from './access.js';

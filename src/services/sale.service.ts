@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { analyticsTag, storeListTag } from '../cache/tags.js';
-import type { Viewer } from '../context.js';
+import type { Viewer } from '../auth/viewer.js';
+import { analyticsTag, storeListTag } from '../cache/invalidation/tags.js';
 import { Sale } from '../db/entities/sale.entity.js';
 import { Store } from '../db/entities/store.entity.js';
-import { notFound } from '../errors.js';
+import { notFound } from '../errors/errors.js';
 import { localDate } from '../time.js';
 import { id, instant, name, parseInput } from '../validation.js';
 import { requireTenant } from './access.js';

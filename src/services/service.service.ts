@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { z } from 'zod';
-import { entityTag, serviceListTag } from '../cache/tags.js';
-import type { Viewer } from '../context.js';
+import type { Viewer } from '../auth/viewer.js';
+import { entityTag, serviceListTag } from '../cache/invalidation/tags.js';
 import { Service } from '../db/entities/service.entity.js';
 import { User } from '../db/entities/user.entity.js';
-import { notFound } from '../errors.js';
+import { notFound } from '../errors/errors.js';
 import { id, type Nullable, name, parseInput, withoutNulls } from '../validation.js';
 import { requireTenant } from './access.js';
 import type { ServiceDeps } from './deps.js';

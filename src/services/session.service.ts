@@ -1,10 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { z } from 'zod';
-import { sessionTag } from '../cache/tags.js';
-import type { Viewer } from '../context.js';
+import type { Viewer } from '../auth/viewer.js';
+import { sessionTag } from '../cache/invalidation/tags.js';
 import { type SessionState, WhatsAppSession } from '../db/entities/whatsapp-session.entity.js';
-import { badInput, notFound } from '../errors.js';
+import { badInput, notFound } from '../errors/errors.js';
 import { name, parseInput } from '../validation.js';
 import { requireTenant } from './access.js';
 import type { ServiceDeps } from './deps.js';

@@ -1,16 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { IsNull } from 'typeorm';
 import { z } from 'zod';
-import { entityTag, templateTag } from '../cache/tags.js';
-import type { Viewer } from '../context.js';
+import type { Viewer } from '../auth/viewer.js';
+import { entityTag, templateTag } from '../cache/invalidation/tags.js';
 import {
   MessageTemplate,
   TEMPLATE_TYPES,
   type TemplateType,
 } from '../db/entities/message-template.entity.js';
 import { User } from '../db/entities/user.entity.js';
-import { badInput, notFound } from '../errors.js';
-import { limitExceeded } from '../limits.js';
+import { badInput, notFound } from '../errors/errors.js';
+import { limitExceeded } from '../errors/limit-errors.js';
 import { id, name, parseInput } from '../validation.js';
 import { requireTenant } from './access.js';
 import type { ServiceDeps } from './deps.js';

@@ -1,20 +1,16 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { KEY_REVOCATION_CHANNEL } from '../auth.js';
-import type { Viewer } from '../context.js';
+import { KEY_REVOCATION_CHANNEL } from '../auth/keys.js';
+import type { Viewer } from '../auth/viewer.js';
+import { apiKeyPrefix, hashApiKey } from '../db/api-keys.js';
 import { dialectOf, inTransaction } from '../db/data-source.js';
 import { ApiKey } from '../db/entities/api-key.entity.js';
 import { Tenant } from '../db/entities/tenant.entity.js';
 import { PLANS, User } from '../db/entities/user.entity.js';
-import { badInput, notFound } from '../errors.js';
+import { badInput, notFound } from '../errors/errors.js';
 import { id, name, parseInput, timeZone } from '../validation.js';
 import { requireOperator } from './access.js';
 import type { ServiceDeps } from './deps.js';
-
-export const hashApiKey = (key: string) => createHash('sha256').update(key).digest('hex');
-
-/** What `apiKeys` shows of a key: `hp_` and 6 more characters, enough to recognise it. */
-export const apiKeyPrefix = (key: string) => key.slice(0, 9);
 
 /** What the authenticator must hear of at once, before the mutation answers. */
 export interface KeyEvents {

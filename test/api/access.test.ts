@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashApiKey } from '../../src/db/api-keys.js';
 import { ApiKey } from '../../src/db/entities/api-key.entity.js';
-import { hashApiKey } from '../../src/services/tenant.service.js';
 import { buildTestApp, codes, dialects, OPS_TOKEN, type TestApp } from '../support/app.js';
 
 describe.each(dialects)('authentication and tenancy on %s', (dialect) => {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashApiKey } from '../../src/services/tenant.service.js';
+import { hashApiKey } from '../../src/db/api-keys.js';
 import { buildTestApp, codes, OPS_TOKEN, type TestApp } from '../support/app.js';
 
 // Issue 14, "Authenticate before anything else": a request without a valid key gets its 401

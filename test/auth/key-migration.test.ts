@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createAuthenticator } from '../../src/auth.js';
+import { createAuthenticator } from '../../src/auth/authenticator.js';
+import { hashApiKey } from '../../src/db/api-keys.js';
 import { ApiKey } from '../../src/db/entities/api-key.entity.js';
 import { Tenant } from '../../src/db/entities/tenant.entity.js';
-import { hashApiKey } from '../../src/services/tenant.service.js';
 import { dialects, OPS_TOKEN, openTestDatabase } from '../support/app.js';
 
 // The migration that gives keys a life, on a database that already has keys: they keep working,

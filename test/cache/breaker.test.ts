@@ -6,9 +6,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createResilientStore, StoreTimeout, withStoreTimeout } from '../../src/cache/breaker.js';
-import { createRedisStore } from '../../src/cache/redis-store.js';
-import { createRedisClient } from '../../src/cache/runtime.js';
+import { createRedisClient } from '../../src/cache/store/redis/client.js';
+import { createRedisStore } from '../../src/cache/store/redis/redis-store.js';
+import {
+  createResilientStore,
+  StoreTimeout,
+  withStoreTimeout,
+} from '../../src/cache/store/resilient-store.js';
 import { type RedisServer, startRedisServer } from '../support/redis.js';
 
 /** Keeps the event loop busy for `ms`: what a CPU-starved or overloaded process looks like. */
@@ -82,7 +86,7 @@ describe('the breaker on a busy host', () => {
   async function setUp({ autoPipelining = true } = {}) {
     server = await startRedisServer();
     cleanups.push(() => server.stop());
-    const redis = createRedisClient(server.url, 50);
+    const redis = createRedisClient(server.url, { timeoutMs: 50 });
     // ioredis reads the option at each command.
     redis.options.enableAutoPipelining = autoPipelining;
     cleanups.push(() => redis.disconnect());

@@ -1,14 +1,14 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clusterStatsKeys } from '../../src/cache/cluster-stats.js';
+import { clusterStatsKeys } from '../../src/cache/stats/cluster-stats.js';
+import { createCacheStats } from '../../src/cache/stats/stats.js';
 import {
   BUCKET_MS,
-  createCacheStats,
   LATENCY_BOUNDS_MS,
   MAX_OPERATIONS,
   OTHER_OPERATIONS,
   quantile,
-} from '../../src/cache/stats.js';
+} from '../../src/cache/stats/view.js';
 import {
   buildTestApp,
   OPS_TOKEN,

@@ -16,10 +16,10 @@ import { setTimeout as sleep, setImmediate as yieldToLoop } from 'node:timers/pr
 import type { Redis } from 'ioredis';
 import type { DataSource, QueryRunner } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMemoryStore } from '../../src/cache/memory-store.js';
-import { createRedisStore } from '../../src/cache/redis-store.js';
-import { createRedisClient } from '../../src/cache/runtime.js';
-import type { ResponseStore } from '../../src/cache/store.js';
+import { createMemoryStore } from '../../src/cache/store/memory-store.js';
+import { createRedisClient } from '../../src/cache/store/redis/client.js';
+import { createRedisStore } from '../../src/cache/store/redis/redis-store.js';
+import type { ResponseStore } from '../../src/cache/store/store.js';
 import { buildTestApp, dialects, type TestApp, type TestDialect } from '../support/app.js';
 import { sharedRedisUrl } from '../support/redis.js';
 
@@ -170,7 +170,7 @@ async function setUp(
   let redis: Redis | null = null;
   let base: ResponseStore;
   if (backend === 'REDIS') {
-    redis = createRedisClient(sharedRedisUrl(), STORE_TIMEOUT_MS);
+    redis = createRedisClient(sharedRedisUrl(), { timeoutMs: STORE_TIMEOUT_MS });
     await waitUntilReady(redis);
     // With copies in process: each hit on one is checked by the one-MGET round trip.
     base = createRedisStore({ redis, prefix, schemaHash: 'consistency', nearMaxBytes: 1 << 20 });

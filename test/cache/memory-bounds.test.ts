@@ -2,17 +2,18 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { parse } from 'graphql';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApqStore } from '../../src/cache/apq-store.js';
-import { ByteBudget } from '../../src/cache/bounds.js';
+import { createParseCache } from '../../src/cache/parse-cache.js';
+import { createPopularRequests } from '../../src/cache/popular.js';
+import { ByteBudget } from '../../src/cache/stats/bounds.js';
 import {
   clusterStatsKeys,
   createClusterStats,
   MAX_TOTALS_FIELDS,
-} from '../../src/cache/cluster-stats.js';
-import { createMemoryStore } from '../../src/cache/memory-store.js';
-import { createPopularRequests } from '../../src/cache/popular.js';
-import { createCacheStats, OTHER_OPERATIONS } from '../../src/cache/stats.js';
-import { createParseCache } from '../../src/parse-cache.js';
+} from '../../src/cache/stats/cluster-stats.js';
+import { createCacheStats } from '../../src/cache/stats/stats.js';
+import { OTHER_OPERATIONS } from '../../src/cache/stats/view.js';
+import { createApqStore } from '../../src/cache/store/apq-store.js';
+import { createMemoryStore } from '../../src/cache/store/memory-store.js';
 import { buildTestApp, OPS_TOKEN, sharedRedisCache, type TestApp } from '../support/app.js';
 import {
   LARGE_RENDERS,

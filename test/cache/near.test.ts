@@ -8,8 +8,9 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRedisStore, redisKeys } from '../../src/cache/redis-store.js';
-import type { LookupResult, ResponseStore } from '../../src/cache/store.js';
+import { redisKeys } from '../../src/cache/store/redis/keys.js';
+import { createRedisStore } from '../../src/cache/store/redis/redis-store.js';
+import type { LookupResult, ResponseStore } from '../../src/cache/store/store.js';
 import { type RedisServer, sharedRedisUrl, startRedisServer } from '../support/redis.js';
 
 const schemaHash = 'near1';

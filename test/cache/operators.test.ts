@@ -1,8 +1,8 @@
 import { DateTime } from 'luxon';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { WARM_DOCUMENTS } from '../../src/cache/warming.js';
 import type { CacheConfig } from '../../src/config.js';
 import type { Plan } from '../../src/db/entities/user.entity.js';
+import { WARM_DOCUMENTS } from '../../src/warming/warming.js';
 import {
   buildTestApp,
   codes,

@@ -1,6 +1,6 @@
 import { Counter, Histogram, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { registerOutcomeMetrics } from '../../src/cache/outcome-metrics.js';
+import { registerOutcomeMetrics } from '../../src/cache/stats/outcome-metrics.js';
 
 const BOUNDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 

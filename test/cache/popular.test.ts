@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import type { TenantViewer } from '../../src/auth/viewer.js';
 import { createPopularRequests } from '../../src/cache/popular.js';
-import type { TenantViewer } from '../../src/context.js';
 
 /** The popular list (issue 8) on its own: what enters it, its bound, its decay. */
 

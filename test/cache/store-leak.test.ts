@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createRedisCache } from '@envelop/response-cache-redis';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRedisStore } from '../../src/cache/redis-store.js';
+import { createRedisStore } from '../../src/cache/store/redis/redis-store.js';
 import { type RedisServer, startRedisServer } from '../support/redis.js';
 
 const RESPONSES = 20_000;

@@ -3,15 +3,16 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis, type RedisOptions } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { etagOf, prepareBody } from '../../src/cache/body.js';
-import { createMemoryStore } from '../../src/cache/memory-store.js';
-import { createRedisStore, redisKeys } from '../../src/cache/redis-store.js';
+import { etagOf, prepareBody } from '../../src/cache/store/body.js';
+import { createMemoryStore } from '../../src/cache/store/memory-store.js';
+import { redisKeys } from '../../src/cache/store/redis/keys.js';
+import { createRedisStore } from '../../src/cache/store/redis/redis-store.js';
 import {
   expandTags,
   type LookupResult,
   type ResponseStore,
   type SaveEntry,
-} from '../../src/cache/store.js';
+} from '../../src/cache/store/store.js';
 import { freePort, sharedRedisUrl } from '../support/redis.js';
 
 const prefix = `hp-test-${randomUUID().slice(0, 8)}`;

@@ -2,11 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  clusterInfo,
   createRedisClient,
   type RedisClient,
   whenReady,
-} from '../../src/cache/topology.js';
+} from '../../src/cache/store/redis/client.js';
+import { clusterInfo } from '../../src/cache/store/topology.js';
 import type { RedisConfig } from '../../src/config.js';
 import {
   type AclRedisHandle,

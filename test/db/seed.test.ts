@@ -3,7 +3,8 @@ import { DateTime } from 'luxon';
 import { pino } from 'pino';
 import type { DataSource, EntityTarget } from 'typeorm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createAuthenticator } from '../../src/auth.js';
+import { createAuthenticator } from '../../src/auth/authenticator.js';
+import { hashApiKey } from '../../src/db/api-keys.js';
 import { ApiKey } from '../../src/db/entities/api-key.entity.js';
 import { Appointment } from '../../src/db/entities/appointment.entity.js';
 import { MessageTemplate } from '../../src/db/entities/message-template.entity.js';
@@ -22,7 +23,6 @@ import {
   seedDemo,
 } from '../../src/db/seed.js';
 import { templateVariables } from '../../src/services/template.service.js';
-import { hashApiKey } from '../../src/services/tenant.service.js';
 import { dayRange, localDate } from '../../src/time.js';
 import { dialects, openTestDatabase } from '../support/app.js';
 

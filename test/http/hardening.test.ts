@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMetricsGate } from '../../src/http/metrics.js';
+import { createMetricsGate } from '../../src/ops/metrics.js';
 import { buildTestApp, codes, OPS_TOKEN, sharedRedisCache, type TestApp } from '../support/app.js';
 
 /**

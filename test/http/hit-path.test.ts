@@ -1,8 +1,8 @@
 import { request as httpRequest } from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMemoryStore } from '../../src/cache/memory-store.js';
-import type { ResponseStore } from '../../src/cache/store.js';
+import { createMemoryStore } from '../../src/cache/store/memory-store.js';
+import type { ResponseStore } from '../../src/cache/store/store.js';
 import { buildTestApp, OPS_TOKEN, sharedRedisCache, type TestApp } from '../support/app.js';
 
 /**

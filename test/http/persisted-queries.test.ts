@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApqStore } from '../../src/cache/apq-store.js';
+import { createApqStore } from '../../src/cache/store/apq-store.js';
 import { buildTestApp, OPS_TOKEN, sharedRedisCache, type TestApp } from '../support/app.js';
 import { sharedRedisUrl, startRedisServer } from '../support/redis.js';
 

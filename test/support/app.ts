@@ -5,14 +5,14 @@ import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import type { DataSource, Logger as TypeOrmLogger } from 'typeorm';
 import { type AppDeps, createApp } from '../../src/app.js';
-import type { ResponseStore } from '../../src/cache/store.js';
+import type { ResponseStore } from '../../src/cache/store/store.js';
 import type { CacheConfig } from '../../src/config.js';
+import { hashApiKey } from '../../src/db/api-keys.js';
 import { openDatabase } from '../../src/db/data-source.js';
 import { ApiKey } from '../../src/db/entities/api-key.entity.js';
 import { Tenant } from '../../src/db/entities/tenant.entity.js';
 import { type Plan, User } from '../../src/db/entities/user.entity.js';
 import { DEFAULT_LIMITS, type Limits } from '../../src/limits.js';
-import { hashApiKey } from '../../src/services/tenant.service.js';
 import { sharedRedisUrl } from './redis.js';
 
 /** What codegen's graphql(`...`) returns: a string that carries its result and variable types. */

@@ -1,5 +1,5 @@
-import { documentHash } from '../cache/response-cache.js';
-import type { RawParams } from './hit-path.js';
+import type { RawParams } from '../params.js';
+import { documentHash } from './key.js';
 
 /** How the hit path keys a request's document (DESIGN §1): by its SHA-256, in hex. */
 export interface DocumentRef {

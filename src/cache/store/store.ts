@@ -1,33 +1,11 @@
 /**
  * The response store: serialized GraphQL response bodies with hierarchical tags, one namespace
  * per scope (a tenant id, or 'ops' for operators). Redis and memory implement the same semantics.
+ * This file says what a store promises; each backend's own file says how it lays its data out.
  *
- * Redis key layout (every key starts with `<prefix>:`; every per-scope key carries the Redis
- * Cluster hash tag `{t:<scope>}`, so one scope's keys share a hash slot and no script touches
- * two slots):
- *
- *   <prefix>:epoch                               global epoch (Redis TIME in s since 2025, set
- *                                                on purge); read in the same round trip as
- *                                                every lookup, so a purge reaches every
- *                                                instance before it returns
- *   <prefix>:{t:<scope>}:<schemaHash>:r:<key>    the entry, a hash: `.` the payload
- *                                                (`<flag><swrMs> <tags JSON>\n<body>`), `,` the
- *                                                grace (ms the entry outlives its TTL for SWR and
- *                                                stale-if-error), `@` the epoch it was saved
- *                                                under, and one field per (expanded) tag holding
- *                                                the tag's version when it was saved
- *   <prefix>:{t:<scope>}:v:<tag>                 the tag's version; invalidation raises it to
- *                                                the new scope clock
- *   <prefix>:{t:<scope>}:i:<tag>                 ZSET of entry keys under the tag (score: their
- *                                                expiry), trimmed on every save and capped, so
- *                                                invalidation can free and count them; not
- *                                                needed for correctness
- *   <prefix>:{t:<scope>}:seq                     the scope's clock: the value of its last
- *                                                invalidation or version creation
- *
- * Why eviction or loss can only cause misses: a lookup compares, in the same script, every
- * version the entry recorded with the tag's current version; a missing or different version is
- * a miss. Versions and the scope clock are Redis TIME readings in µs, raised above the clock's
+ * Why eviction or loss can only cause misses (redis/keys.ts has how Redis lays this out): a
+ * lookup compares, in the same script, every version the entry recorded with the tag's current
+ * version; a missing or different version is a miss. Versions and the scope clock are Redis TIME readings in µs, raised above the clock's
  * last value, so a version that was lost and created again never repeats an old one. A save
  * refuses when any of its tags' versions is newer than its lookup, and when a version is missing
  * unless the scope clock proves that no invalidation happened since the lookup (a missing

@@ -1,5 +1,5 @@
-import type { Authenticate } from './auth.js';
-import type { Viewer } from './context.js';
+import type { Authenticate } from './authenticator.js';
+import type { Viewer } from './viewer.js';
 
 /**
  * One authentication per request, shared by the cache lookup (which must know the tenant

@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
-import { ByteBudget, DEFAULT_BOUNDS, stringBytes } from './bounds.js';
-import type { RedisClient } from './topology.js';
+import { ByteBudget, DEFAULT_BOUNDS, stringBytes } from '../stats/bounds.js';
+import type { RedisClient } from './redis/client.js';
 
 /**
  * Where automatic persisted queries (Apollo's protocol) keep document texts by their SHA-256.

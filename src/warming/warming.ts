@@ -1,13 +1,14 @@
 import pLimit from 'p-limit';
 import type { Logger } from 'pino';
 import { type DataSource, In } from 'typeorm';
-import type { TenantViewer } from '../context.js';
+import type { RequestAuth } from '../auth/request-auth.js';
+import type { TenantViewer } from '../auth/viewer.js';
+import type { PopularRequest, PopularRequests } from '../cache/popular.js';
 import { Appointment } from '../db/entities/appointment.entity.js';
 import { Tenant } from '../db/entities/tenant.entity.js';
 import { User } from '../db/entities/user.entity.js';
-import type { RequestAuth } from '../request-auth.js';
 import { localDate } from '../time.js';
-import type { PopularRequest, PopularRequests } from './popular.js';
+import type { Replay } from './replay.js';
 
 /**
  * The documents the warmer runs for active users. Responses are keyed by document text, so
@@ -46,8 +47,8 @@ export interface WarmResult {
 
 export interface WarmerOptions {
   db: DataSource;
-  /** The app itself: warming runs real requests through it, in process. */
-  fetch: (request: Request) => Promise<Response> | Response;
+  /** Warming runs real requests through the GraphQL server, in process (a port: replay.ts). */
+  replay: Replay;
   auth: RequestAuth;
   logger: Logger;
   concurrency: number;
@@ -122,7 +123,7 @@ export function createWarmer(options: WarmerOptions) {
         }),
         viewer,
       );
-      const response = await options.fetch(options.popular.exclude(request));
+      const response = await options.replay(options.popular.exclude(request));
       const body = (await response.json()) as { errors?: GraphQLErrorLike[] };
       return body.errors ?? [];
     } catch (err) {

@@ -1,4 +1,4 @@
-import { type ByteBudget, stringBytes } from './cache/bounds.js';
+import { type ByteBudget, stringBytes } from './stats/bounds.js';
 
 export interface MemoOptions<T> {
   /** The most distinct inputs remembered. */

@@ -1,9 +1,9 @@
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
+import type { CacheStats } from './stats.js';
 import {
   BUCKET_MS,
   bucketOf,
-  type CacheStats,
   type Fields,
   HISTORY_MS,
   type InvalidationEvent,
@@ -12,7 +12,7 @@ import {
   RECENT_INVALIDATIONS,
   type StatsView,
   summarize,
-} from './stats.js';
+} from './view.js';
 
 /** The shared totals outlive the last instance that flushed by this long (7 days). */
 export const IDLE_TTL_MS = 7 * 24 * 60 * 60_000;

@@ -9,8 +9,8 @@ import {
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
-import { isLimitError } from './limits.js';
-import type { RequestAuth } from './request-auth.js';
+import type { RequestAuth } from '../auth/request-auth.js';
+import { isLimitError } from '../errors/limit-errors.js';
 
 function badInputError(error: GraphQLError, field: string | undefined, message: string) {
   return new GraphQLError(message, {

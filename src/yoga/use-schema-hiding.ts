@@ -2,7 +2,7 @@ import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-fi
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
 import type { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { limitExceeded } from './limits.js';
+import { limitExceeded } from '../errors/limit-errors.js';
 
 /** graphql-js's suggestions, whatever they name: fields, arguments, types, enum values. */
 const SUGGESTION = / ?Did you mean [^?]*\?/g;

@@ -1,7 +1,5 @@
 import type { Metric, Registry } from 'prom-client';
-
-export const OUTCOMES = ['hit', 'miss', 'stale', 'bypass'] as const;
-export type Outcome = (typeof OUTCOMES)[number];
+import { type CacheOutcome, OUTCOMES } from '../outcome.js';
 
 interface Series {
   count: number;
@@ -17,7 +15,7 @@ interface Series {
  * each call (a measurable share of a cache hit). The text is built when Prometheus scrapes.
  */
 export function registerOutcomeMetrics(registry: Registry, bounds: readonly number[]) {
-  const series = new Map<Outcome, Series>(
+  const series = new Map<CacheOutcome, Series>(
     OUTCOMES.map((outcome) => [
       outcome,
       { count: 0, sum: 0, buckets: new Float64Array(bounds.length + 1) },
@@ -92,7 +90,7 @@ export function registerOutcomeMetrics(registry: Registry, bounds: readonly numb
   registry.registerMetric(latency as unknown as Metric);
 
   return {
-    record(outcome: Outcome, seconds: number) {
+    record(outcome: CacheOutcome, seconds: number) {
       const s = series.get(outcome) as Series;
       s.count++;
       s.sum += seconds;

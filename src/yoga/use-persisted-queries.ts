@@ -1,12 +1,12 @@
 import { useAPQ } from '@graphql-yoga/plugin-apq';
 import { parse } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import type { ApqStore } from './cache/apq-store.js';
-import { documentHash } from './cache/response-cache.js';
-import { unauthenticated } from './errors.js';
-import { persistedHashOf } from './http/persisted.js';
-import type { Limits } from './limits.js';
-import type { RequestAuth } from './request-auth.js';
+import type { RequestAuth } from '../auth/request-auth.js';
+import { documentHash } from '../cache/key.js';
+import { persistedHashOf } from '../cache/persisted.js';
+import type { ApqStore } from '../cache/store/apq-store.js';
+import { unauthenticated } from '../errors/errors.js';
+import type { Limits } from '../limits.js';
 
 export interface PersistedQueriesOptions {
   store: ApqStore;

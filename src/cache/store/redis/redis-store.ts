@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto';
 import DataLoader from 'dataloader';
-import type { Cluster, Redis } from 'ioredis';
+import type { Cluster } from 'ioredis';
 import { LRUCache } from 'lru-cache';
-import { type BodyEncoding, identityBody, StoredBody } from './body.js';
+import { identityBody } from '../body.js';
 import {
   DEFAULT_INDEX_MAX,
   DEFAULT_MAX_TTL_MS,
@@ -12,10 +11,12 @@ import {
   type ResponseStore,
   type StoreInfo,
   storedTtlMs,
-} from './store.js';
-
-/** A single Redis or a Redis Cluster: every script touches the keys of one hash slot only. */
-export type RedisClient = Redis | Cluster;
+} from '../store.js';
+import type { RedisClient } from './client.js';
+import { redisKeys } from './keys.js';
+import type { NearEntry } from './near.js';
+import { parsePayload, payloadOf } from './payload.js';
+import { INIT_EPOCH, INVALIDATE, LOOKUP, PURGE, SAVE, type Script } from './scripts.js';
 
 export interface RedisStoreOptions {
   /**
@@ -49,198 +50,6 @@ export interface RedisStoreOptions {
   now?: () => number;
 }
 
-/** Key names; see the layout in store.ts. Every per-scope key starts with `slot(scope)`. */
-export function redisKeys(prefix: string) {
-  const slot = (scope: string): string => {
-    if (scope === '' || /[{}]/.test(scope)) throw new TypeError(`Invalid cache scope: ${scope}`);
-    return `${prefix}:{t:${scope}}:`;
-  };
-  return {
-    epoch: `${prefix}:epoch`,
-    slot,
-    entry: (scope: string, schemaHash: string, key: string) =>
-      `${slot(scope)}${schemaHash}:r:${key}`,
-    version: (scope: string, tag: string) => `${slot(scope)}v:${tag}`,
-    index: (scope: string, tag: string) => `${slot(scope)}i:${tag}`,
-    seq: (scope: string) => `${slot(scope)}seq`,
-  };
-}
-
-interface Script {
-  source: string;
-  sha: string;
-}
-
-function script(source: string): Script {
-  return { source, sha: createHash('sha1').update(source).digest('hex') };
-}
-
-// Redis TIME in µs (1.7e15 < 2^53: exact in Lua's doubles), and a formatter that never falls
-// back to exponent notation.
-const CLOCK = `
-local function now_us()
-  local t = redis.call('TIME')
-  return tonumber(t[1]) * 1000000 + tonumber(t[2])
-end
-local function fmt(n) return string.format('%.0f', n) end
-`;
-
-// KEYS: entry, seq. ARGV: version key prefix, expected epoch.
-// Hit: {1, payload, pttl, clock} (clock: the scope clock as it is, '' when missing). Expired but valid: {2, payload, pttl, clock, generation}.
-// Miss: {0, clock, generation}. `clock` is the scope clock (max of TIME and seq): any later
-// invalidation gets a greater value. The entry is valid when it was saved under the expected
-// epoch and every tag version it recorded is still the current one (a missing one is not).
-const LOOKUP = script(`${CLOCK}
-local function miss(code, payload, pttl)
-  local s = redis.call('GET', KEYS[2])
-  local c = now_us()
-  if not s then
-    -- A scope without a clock (new, or its clock was lost): start it just below this lookup,
-    -- so that the save that follows can create versions, and any later write is above it.
-    s = fmt(c - 1)
-    redis.call('SET', KEYS[2], s)
-  end
-  if tonumber(s) > c then c = tonumber(s) end
-  if code == 0 then return {0, fmt(c), s or ''} end
-  return {2, payload, pttl, fmt(c), s or ''}
-end
-local h = redis.call('HGETALL', KEYS[1])
-if #h == 0 then return miss(0) end
-local payload, grace, epoch
-local vkeys, vers = {}, {}
-for i = 1, #h, 2 do
-  local f = h[i]
-  if f == '.' then payload = h[i + 1]
-  elseif f == ',' then grace = tonumber(h[i + 1])
-  elseif f == '@' then epoch = h[i + 1]
-  else
-    vkeys[#vkeys + 1] = ARGV[1] .. f
-    vers[#vers + 1] = h[i + 1]
-  end
-end
-if payload == nil or epoch ~= ARGV[2] then return miss(0) end
-for j = 1, #vkeys, 500 do
-  local last = math.min(j + 499, #vkeys)
-  local current = redis.call('MGET', unpack(vkeys, j, last))
-  for i = 1, #current do
-    if current[i] ~= vers[j + i - 1] then return miss(0) end
-  end
-end
-local pttl = redis.call('PTTL', KEYS[1])
-if pttl > (grace or 0) then return {1, payload, pttl, redis.call('GET', KEYS[2]) or ''} end
-if pttl < 0 then return miss(0) end
-return miss(2, payload, pttl)
-`);
-
-// KEYS: entry, seq. ARGV: version prefix, index prefix, payload, px, grace, seenSeq, epoch,
-// indexMax, tags (expanded)... Returns 1 stored, 0 refused.
-// A version older than the lookup existed then and was not invalidated since (invalidation
-// deletes it). A missing version, or one created after the lookup, is trusted only when the
-// scope clock shows no invalidation since the lookup ("quiet"); a missing clock shows nothing.
-const SAVE = script(`${CLOCK}
-local seen = tonumber(ARGV[6])
-local px = tonumber(ARGV[4])
-local n = #ARGV - 8
-local s = redis.call('GET', KEYS[2])
-local quiet = s ~= false and tonumber(s) < seen
-local vers, missing = {}, false
-for i = 1, n do
-  local v = redis.call('GET', ARGV[1] .. ARGV[8 + i])
-  if (not v or tonumber(v) >= seen) and not quiet then return 0 end
-  if v then vers[i] = v else missing = true end
-end
-local now = now_us()
-if missing then
-  -- Created above every value the scope has handed out, so it repeats no earlier version.
-  local c = now
-  if tonumber(s) + 1 > c then c = tonumber(s) + 1 end
-  local cs = fmt(c)
-  for i = 1, n do
-    if not vers[i] then
-      redis.call('SET', ARGV[1] .. ARGV[8 + i], cs, 'PX', px)
-      vers[i] = cs
-    end
-  end
-end
-redis.call('DEL', KEYS[1])
-local fields = {'.', ARGV[3], ',', ARGV[5], '@', ARGV[7]}
-for i = 1, n do
-  fields[#fields + 1] = ARGV[8 + i]
-  fields[#fields + 1] = vers[i]
-end
-redis.call('HSET', KEYS[1], unpack(fields))
-redis.call('PEXPIRE', KEYS[1], px)
-local now_ms = math.floor(now / 1000)
-local max = tonumber(ARGV[8])
-for i = 1, n do
-  local vk = ARGV[1] .. ARGV[8 + i]
-  if redis.call('PTTL', vk) < px then redis.call('PEXPIRE', vk, px) end
-  local ik = ARGV[2] .. ARGV[8 + i]
-  redis.call('ZADD', ik, now_ms + px, KEYS[1])
-  redis.call('ZREMRANGEBYSCORE', ik, '-inf', now_ms)
-  local extra = redis.call('ZCARD', ik) - max
-  if extra > 0 then redis.call('ZREMRANGEBYRANK', ik, 0, extra - 1) end
-  if redis.call('PTTL', ik) < px then redis.call('PEXPIRE', ik, px) end
-end
-return 1
-`);
-
-// KEYS: seq. ARGV: version prefix, index prefix, tags... Advances the scope clock, sets the
-// tags' versions to it (every entry that recorded an older one is a miss from now on; a save
-// that looked up before it sees a version newer than its lookup), and frees the
-// entries the index still lists. Returns how many entries it deleted. The entry keys read from
-// the index are not declared in KEYS; they carry the same {t:<scope>} hash tag, so they live in
-// the same slot as the declared key.
-const INVALIDATE = script(`${CLOCK}
-local now = now_us()
-local s = redis.call('GET', KEYS[1])
-local c = now
-if s and tonumber(s) + 1 > c then c = tonumber(s) + 1 end
-redis.call('SET', KEYS[1], fmt(c))
-local now_ms = math.floor(now / 1000)
-local removed = 0
-local cs = fmt(c)
-for i = 3, #ARGV do
-  local vk = ARGV[1] .. ARGV[i]
-  if redis.call('EXISTS', vk) == 1 then redis.call('SET', vk, cs, 'KEEPTTL') end
-  local ik = ARGV[2] .. ARGV[i]
-  local members = redis.call('ZRANGEBYSCORE', ik, now_ms, '+inf')
-  for j = 1, #members, 1000 do
-    removed = removed + redis.call('DEL', unpack(members, j, math.min(j + 999, #members)))
-  end
-  redis.call('DEL', ik)
-end
-return removed
-`);
-
-// Epochs are seconds since 2025-01-01 by Redis TIME (the API reports them as a 32-bit Int),
-// raised above the current value: an epoch lost and created again repeats no earlier one
-// (unless purges ran faster than one a second just before the loss; the creating process also
-// raises it above the last epoch it knew).
-const EPOCH_CLOCK = `
-local function now_s() return tonumber(redis.call('TIME')[1]) - 1735689600 end
-local function fmt(n) return string.format('%.0f', n) end
-`;
-
-// KEYS: epoch. Sets it to a value it never had.
-const PURGE = script(`${EPOCH_CLOCK}
-local c = now_s()
-local e = tonumber(redis.call('GET', KEYS[1]) or '0')
-if e + 1 > c then c = e + 1 end
-redis.call('SET', KEYS[1], fmt(c))
-return fmt(c)
-`);
-
-// KEYS: epoch. ARGV: the last epoch this process knew. Creates it when it was lost (evicted,
-// or a Redis that lost its data).
-const INIT_EPOCH = script(`${EPOCH_CLOCK}
-local c = now_s()
-local last = tonumber(ARGV[1])
-if last and last + 1 > c then c = last + 1 end
-redis.call('SET', KEYS[1], fmt(c), 'NX')
-return redis.call('GET', KEYS[1])
-`);
-
 function parseInfo(text: string): Map<string, string> {
   const fields = new Map<string, string>();
   for (const line of text.split('\r\n')) {
@@ -254,59 +63,6 @@ function numberOrNull(value: string | undefined): number | null {
   if (value === undefined) return null;
   const n = Number(value);
   return Number.isFinite(n) ? n : null;
-}
-
-const NEWLINE = 0x0a;
-
-/**
- * `<flag><swrMs>,<graceMs> <encoding> <etag> <tags JSON>\n<body bytes>`; flag 'n': saved with
- * ttlMs null; encoding 'i' (identity) or 'g' (gzip). The body's bytes are kept as they came
- * (a slice of the reply, no copy, no decoding).
- */
-function payloadOf(entry: {
-  neverExpires: boolean;
-  swrMs: number;
-  graceMs: number;
-  tags: string[];
-  body: StoredBody;
-}): Buffer {
-  const { body } = entry;
-  const header =
-    `${entry.neverExpires ? 'n' : 'e'}${entry.swrMs},${entry.graceMs} ` +
-    `${body.encoding === 'gzip' ? 'g' : 'i'} ${body.etag} ${JSON.stringify(entry.tags)}\n`;
-  return Buffer.concat([Buffer.from(header, 'utf8'), body.bytes]);
-}
-
-function parsePayload(payload: Buffer) {
-  const newline = payload.indexOf(NEWLINE);
-  const header = payload.toString('utf8', 0, newline);
-  const comma = header.indexOf(',');
-  const space = header.indexOf(' ', comma);
-  const encodingAt = space + 1;
-  const etagEnd = header.indexOf(' ', encodingAt + 2);
-  const encoding: BodyEncoding = header[encodingAt] === 'g' ? 'gzip' : 'identity';
-  return {
-    neverExpires: header[0] === 'n',
-    swrMs: Number(header.slice(1, comma)),
-    graceMs: Number(header.slice(comma + 1, space)),
-    tags: JSON.parse(header.slice(etagEnd + 1)) as string[],
-    body: new StoredBody(
-      payload.subarray(newline + 1),
-      encoding,
-      header.slice(encodingAt + 2, etagEnd),
-    ),
-  };
-}
-
-/** An entry Redis served, kept in process; valid while the epoch and scope clock stay. */
-interface NearEntry {
-  body: StoredBody;
-  tags: string[];
-  neverExpires: boolean;
-  /** When its TTL runs out (clock ms). */
-  freshUntil: number;
-  epoch: string;
-  clock: string;
 }
 
 /** The response store on Redis; works the same on Redis Cluster (one hash slot per scope). */

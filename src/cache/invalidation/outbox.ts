@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { type DataSource, type EntityManager, In, LessThanOrEqual } from 'typeorm';
-import { dialectOf, inTransaction } from '../db/data-source.js';
-import { CacheOutbox } from '../db/entities/cache-outbox.entity.js';
+import { dialectOf, inTransaction } from '../../db/data-source.js';
+import { CacheOutbox } from '../../db/entities/cache-outbox.entity.js';
 import type { CacheInvalidator } from './tags.js';
 
 export const OUTBOX_CHANNEL = 'hotpath_cache_outbox';

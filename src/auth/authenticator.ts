@@ -4,9 +4,10 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import { Gauge, type Registry } from 'prom-client';
 import type { DataSource } from 'typeorm';
-import type { TenantViewer, Viewer } from './context.js';
-import { ApiKey } from './db/entities/api-key.entity.js';
-import { Tenant } from './db/entities/tenant.entity.js';
+import { ApiKey } from '../db/entities/api-key.entity.js';
+import { Tenant } from '../db/entities/tenant.entity.js';
+import { KEY_REVOCATION_CHANNEL } from './keys.js';
+import type { TenantViewer, Viewer } from './viewer.js';
 
 export interface AuthenticatorOptions {
   db: DataSource;
@@ -35,9 +36,6 @@ export interface AuthenticatorOptions {
   listenUrl?: string;
   now?: () => number;
 }
-
-/** The NOTIFY channel a revocation is announced on (payload: the key's hash). */
-export const KEY_REVOCATION_CHANNEL = 'hotpath_key_revoked';
 
 export type Authenticate = ((
   authorization: string | null | undefined,

@@ -1,0 +1,82 @@
+import type { ExecutionResult } from 'graphql';
+import type { CacheOutcome } from './outcome.js';
+import { analyticsTtlMs, type TtlPolicy } from './policy.js';
+import type { LookupResult, StaleEntry } from './store/store.js';
+
+/** What the node:http hit path found before it handed a request over to Yoga. */
+export interface HandOver {
+  scope: string;
+  key: string;
+  /** The store's answer (a miss), or null when it was down. */
+  found: LookupResult | null;
+  startedAt: number;
+}
+
+/** extensions.cache under CACHE_DEBUG. */
+export interface CacheDebug {
+  hit: boolean;
+  ttl: number | null;
+  tags: string[];
+}
+
+/** What one request knows about its cache entry; resolvers add tags and cap the TTL. */
+export class RequestCacheState {
+  outcome: CacheOutcome = 'bypass';
+  /** The lookup's scope clock and epoch: the save must not be older than them. */
+  seen: { seq: number; epoch: number; generation: string } | null = null;
+  /** An expired, never invalidated entry: served instead of a database failure. */
+  stale: StaleEntry | null = null;
+  /** The result holds a type that opted into stale-while-revalidate. */
+  swr = false;
+  readonly tags = new Set<string>();
+  ttlCapMs = Number.POSITIVE_INFINITY;
+  /** For CACHE_DEBUG: what was served or stored. */
+  debug: CacheDebug | null = null;
+  /** The ETag of the body served (a hit) or stored (a miss). */
+  etag: string | null = null;
+  flight: Flight | null = null;
+  pendingSave: Promise<unknown> | null = null;
+  /** The shortest TTL among the types of the result (DESIGN §3); undefined: none had one. */
+  typeTtlMs: number | undefined = undefined;
+  /** Work done reading the result for its entities: values visited (linear in its size). */
+  walkedValues = 0;
+  /** Entities @envelop/response-cache collected itself: 0 while its own walk is bypassed. */
+  pluginEntities = 0;
+  /** The query operation that executed, as its document names it ('anonymous'); null: none. */
+  ranAs: string | null = null;
+
+  constructor(
+    readonly policy: TtlPolicy,
+    readonly scope: string | null,
+    readonly key: string | null,
+    readonly operationName: string | null,
+    readonly startedAt: number,
+  ) {}
+
+  /** Collection tags (DESIGN §4) that the entity ids in the response don't carry. */
+  tag(...tags: string[]) {
+    for (const tag of tags) this.tags.add(tag);
+  }
+
+  capTtl(ms: number) {
+    this.ttlCapMs = Math.min(this.ttlCapMs, ms);
+  }
+
+  /** Reports of past periods live longer (DESIGN §3). */
+  capAnalyticsTtl(rangeEnd: string, timezone: string) {
+    const recentMs = this.policy.get('AnalyticsReport') ?? Number.POSITIVE_INFINITY;
+    this.capTtl(analyticsTtlMs(rangeEnd, timezone, new Date(), recentMs));
+  }
+}
+
+export interface Flight {
+  generation: string;
+  epoch: number;
+  result: Promise<ExecutionResult | null>;
+  settle(result: ExecutionResult | null): void;
+}
+
+export function withDebug(body: string, debug: CacheDebug | null) {
+  const parsed = JSON.parse(body) as ExecutionResult;
+  return JSON.stringify({ ...parsed, extensions: { ...parsed.extensions, cache: debug } });
+}

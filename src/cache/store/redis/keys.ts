@@ -1,0 +1,42 @@
+/**
+ * Redis key layout (every key starts with `<prefix>:`; every per-scope key carries the Redis
+ * Cluster hash tag `{t:<scope>}`, so one scope's keys share a hash slot and no script touches
+ * two slots):
+ *
+ *   <prefix>:epoch                               global epoch (Redis TIME in s since 2025, set
+ *                                                on purge); read in the same round trip as
+ *                                                every lookup, so a purge reaches every
+ *                                                instance before it returns
+ *   <prefix>:{t:<scope>}:<schemaHash>:r:<key>    the entry, a hash: `.` the payload (its format
+ *                                                in payload.ts: flag, SWR and grace, encoding,
+ *                                                ETag, tags, then the body's bytes), `,` the
+ *                                                grace (ms the entry outlives its TTL for SWR and
+ *                                                stale-if-error), `@` the epoch it was saved
+ *                                                under, and one field per (expanded) tag holding
+ *                                                the tag's version when it was saved
+ *   <prefix>:{t:<scope>}:v:<tag>                 the tag's version; invalidation raises it to
+ *                                                the new scope clock
+ *   <prefix>:{t:<scope>}:i:<tag>                 ZSET of entry keys under the tag (score: their
+ *                                                expiry), trimmed on every save and capped, so
+ *                                                invalidation can free and count them; not
+ *                                                needed for correctness
+ *   <prefix>:{t:<scope>}:seq                     the scope's clock: the value of its last
+ *                                                invalidation or version creation
+ */
+
+/** Key names, as laid out above. Every per-scope key starts with `slot(scope)`. */
+export function redisKeys(prefix: string) {
+  const slot = (scope: string): string => {
+    if (scope === '' || /[{}]/.test(scope)) throw new TypeError(`Invalid cache scope: ${scope}`);
+    return `${prefix}:{t:${scope}}:`;
+  };
+  return {
+    epoch: `${prefix}:epoch`,
+    slot,
+    entry: (scope: string, schemaHash: string, key: string) =>
+      `${slot(scope)}${schemaHash}:r:${key}`,
+    version: (scope: string, tag: string) => `${slot(scope)}v:${tag}`,
+    index: (scope: string, tag: string) => `${slot(scope)}i:${tag}`,
+    seq: (scope: string) => `${slot(scope)}seq`,
+  };
+}

@@ -1,0 +1,171 @@
+import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
+import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
+import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
+import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
+import { createComplexityRule } from '@pothos/plugin-complexity';
+import type { GraphQLError, ValidationContext, ValidationRule } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+
+import { isLimitError, limitExceeded } from '../errors/limit-errors.js';
+import type { Limits } from '../limits.js';
+import { checkParams, isPlainObject } from '../params.js';
+
+/** armor reports `... limit of N exceeded, found M.`; the number found is the last one. */
+function foundIn(message: string): number | null {
+  const numbers = message.match(/\d+/g);
+  return numbers && numbers.length >= 2 ? Number(numbers[numbers.length - 1]) : null;
+}
+
+/** An armor rule that reports our coded error instead of throwing its own. */
+function armorRule(
+  limit: 'depth' | 'aliases' | 'directives',
+  max: number,
+  create: (options: object) => ValidationRule,
+): ValidationRule {
+  return (context) =>
+    create({
+      n: max,
+      // armor lets `__typename` aliases through by default; 10,000 of them are no cheaper.
+      allowList: [],
+      exposeLimits: true,
+      propagateOnRejection: false,
+      onReject: [
+        (_ctx: unknown, error: GraphQLError) =>
+          context.reportError(limitExceeded(limit, max, foundIn(error.message))),
+      ],
+    })(context);
+}
+
+/**
+ * The cost rule of @pothos/plugin-complexity, fed this request's variables. Only its cost
+ * refusal is reported: variable errors stay execution's to report, as graphql-js words them.
+ */
+function costRule(max: number, variableValues: Record<string, unknown>): ValidationRule {
+  return (context) => {
+    const costOnly = Object.create(context, {
+      reportError: {
+        value: (error: GraphQLError) => isLimitError(error) && context.reportError(error),
+      },
+    }) as ValidationContext;
+    return createComplexityRule({
+      context: {},
+      variableValues,
+      operationName: null,
+      validate: (result, report) => {
+        if (result.complexity > max) report(limitExceeded('cost', max, result.complexity));
+      },
+    })(costOnly);
+  };
+}
+
+/** Reads a body that declares no length, refusing it once it passes `max` bytes. */
+async function readBounded(request: Request, max: number): Promise<Buffer> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = (request.body as ReadableStream<Uint8Array>).getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel().catch(() => {});
+      throw limitExceeded('bodyBytes', max, null, 413);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks);
+}
+
+/**
+ * The request limits as Yoga plugins (DESIGN §12), all before execution: body size when the
+ * request is parsed, parameter types and nesting before the cache key is computed, tokens while
+ * parsing, depth, aliases, directives and cost while validating, and a deadline on execution.
+ */
+export function useRequestLimits(limits: Limits): Plugin[] {
+  const validationRules = [
+    armorRule('depth', limits.depth, maxDepthRule as never),
+    armorRule('aliases', limits.aliases, maxAliasesRule as never),
+    armorRule('directives', limits.directives, maxDirectivesRule as never),
+  ];
+  const requestLimits: Plugin = {
+    onRequestParse({ request, requestParser, setRequestParser }) {
+      if (request.method !== 'POST') return;
+      const declared = request.headers.get('content-length');
+      if (declared !== null) {
+        // node:http frames the body by Content-Length: it can't be longer than declared.
+        if (Number(declared) > limits.bodyBytes) {
+          throw limitExceeded('bodyBytes', limits.bodyBytes, Number(declared), 413);
+        }
+        return;
+      }
+      if (!request.body) return;
+      const parse = requestParser;
+      if (!parse) return;
+      setRequestParser(async (original) => {
+        const body = await readBounded(original, limits.bodyBytes);
+        return parse(
+          new Request(original.url, {
+            method: 'POST',
+            headers: original.headers,
+            body: body as Uint8Array<ArrayBuffer>,
+          }),
+        );
+      });
+    },
+    onParams({ params }) {
+      checkParams(params as unknown as Record<string, unknown>, limits);
+    },
+    onValidate({ addValidationRule, context }) {
+      for (const rule of validationRules) addValidationRule(rule);
+      const variables = (context as { params?: { variables?: unknown } }).params?.variables;
+      addValidationRule(
+        costRule(
+          limits.cost,
+          isPlainObject(variables) ? (variables as Record<string, unknown>) : {},
+        ),
+      );
+    },
+    onExecute({ args }) {
+      if (!Number.isFinite(limits.executionMs)) return;
+      const controller = new AbortController();
+      const timer = setTimeout(
+        () => controller.abort(limitExceeded('executionMs', limits.executionMs, null)),
+        limits.executionMs,
+      );
+      const mutable = args as { signal?: AbortSignal };
+      mutable.signal = mutable.signal
+        ? AbortSignal.any([mutable.signal, controller.signal])
+        : controller.signal;
+      return {
+        onExecuteDone() {
+          clearTimeout(timer);
+        },
+      };
+    },
+  };
+  const tokenLimit = maxTokensPlugin({
+    n: limits.tokens,
+    onReject: [
+      // Parsing stops at the first token over the limit: the document's full count is unknown.
+      () => {
+        throw limitExceeded('tokens', limits.tokens, null);
+      },
+    ],
+  } as never) as Plugin;
+  // The token limit bounds nesting too (each level is a token), but how deep graphql-js's
+  // recursive parser may go before the stack runs out depends on the JIT; if it does, the
+  // document is refused like any other too deep for us.
+  const parseGuard: Plugin = {
+    onParse({ parseFn, setParseFn }) {
+      setParseFn((source, options) => {
+        try {
+          return parseFn(source, options);
+        } catch (error) {
+          if (error instanceof RangeError) throw limitExceeded('tokens', limits.tokens, null, 400);
+          throw error;
+        }
+      });
+    },
+  };
+  return [requestLimits, tokenLimit, parseGuard];
+}
