@@ -112,7 +112,8 @@ export function testCacheConfig(overrides: Partial<CacheConfig> = {}): CacheConf
     prefix: `hp-test-${randomBytes(4).toString('hex')}`,
     maxEntries: 10_000,
     // Generous: test files load the two cores at once, and a slow answer must not become a
-    // BYPASS in tests about something else. Failing open is test/cache/failure.test.ts's subject.
+    // BYPASS in tests about something else. Failing open is the subject of
+    // test/cache/failure.both.test.ts.
     timeoutMs: 2_000,
     debug: false,
     warmIntervalSeconds: 0,

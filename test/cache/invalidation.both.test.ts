@@ -77,7 +77,7 @@ describe.each(dialects)('DESIGN §4 invalidation on %s with Redis', (dialect) =>
   beforeAll(async () => {
     app = await buildTestApp(dialect, {
       // A slow Redis (the suite runs files in parallel) must not turn a lookup into a BYPASS
-      // here: failing open is test/cache/failure.test.ts's subject.
+      // here: failing open is test/cache/failure.both.test.ts's subject.
       cache: sharedRedisCache({ debug: true }),
     });
   });

@@ -13,7 +13,7 @@ const CREATE_SERVICE = `mutation($i: CreateServiceInput!) { createService(input:
 const CREATE_STORE = 'mutation($n: String!) { createStore(name: $n) { id name } }';
 
 // A generous store timeout: on a busy machine, 100 requests executing at once can hold the event
-// loop past the default 50 ms, and a Redis reply read late counts as a timeout (failure.test.ts
+// loop past the default 50 ms, and a Redis reply read late counts as a timeout (failure.both.test.ts
 // covers the timeout and the breaker). Here the store must answer: the flight is what's tested.
 const backends = [sharedRedisCache(), { backend: 'MEMORY' as const, timeoutMs: 2_000 }];
 

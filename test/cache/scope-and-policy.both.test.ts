@@ -398,7 +398,7 @@ describe.each(dialects)('cache scope and policy on %s with Redis', (dialect) => 
     });
 
     it('expires a megaStats entry after its TTL', async () => {
-      // Without stale-while-revalidate (test/cache/stale.test.ts has it): a plain expiry.
+      // Without stale-while-revalidate (test/cache/stale.both.test.ts has it): a plain expiry.
       const short = await buildTestApp(dialect, {
         cache: redisCache({ ttlOverrides: { CACHE_TTL_STATS: 1 }, swrGraceSeconds: 0 }),
       });

@@ -28,7 +28,7 @@ describe.each(dialects)('two instances side by side on %s', (dialect) => {
   let key: string;
   let tenantId: string;
   // A generous store timeout: on a busy machine a 50 ms one can open a breaker, and this file
-  // is about sharing, not failing (failure.test.ts).
+  // is about sharing, not failing (failure.both.test.ts).
   const cache = testCacheConfig(sharedRedisCache());
 
   beforeAll(async () => {
