@@ -41,7 +41,8 @@ function startBuilt() {
   return { ...app, url };
 }
 
-async function gql(base: string, query: string, variables: object = {}, key = OPS) {
+/** `key` is always named: a tenant's key, or OPS for an operator (who bypasses the cache). */
+async function gql(base: string, query: string, variables: object, key: string) {
   const res = await fetch(`${base}/graphql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
@@ -86,14 +87,16 @@ describe('node dist/main.js', () => {
     // No GraphiQL and no demo data in production.
     expect(app.output()).not.toMatch(/Demo API key/);
 
-    const tenant = await gql(base, 'mutation { createTenant(name: "Prod") { id } }');
+    const tenant = await gql(base, 'mutation { createTenant(name: "Prod") { id } }', {}, OPS);
     expect(tenant.body.errors).toBeUndefined();
     const tenantId = tenant.body.data.createTenant.id;
-    const key = await gql(base, `mutation { createApiKey(tenantId: "${tenantId}") }`);
+    const key = await gql(base, `mutation { createApiKey(tenantId: "${tenantId}") }`, {}, OPS);
     tenantKey = key.body.data.createApiKey;
     const user = await gql(
       base,
       `mutation { createUser(input: {tenantId: "${tenantId}", name: "Rita", plan: PRO}) { id } }`,
+      {},
+      OPS,
     );
     userId = user.body.data.createUser.id;
     const first = await gql(base, SERVICES, { u: userId }, tenantKey);

@@ -20,7 +20,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { inTransaction } from '../../src/db/data-source.js';
 import { CacheOutbox } from '../../src/db/entities/cache-outbox.entity.js';
 import { Service } from '../../src/db/entities/service.entity.js';
-import { buildTestApp, openTestDatabase, type TestApp, type TestDialect } from '../support/app.js';
+import {
+  buildTestApp,
+  OPS_TOKEN,
+  openTestDatabase,
+  type TestApp,
+  type TestDialect,
+} from '../support/app.js';
 import {
   type RedisServer,
   startRedisServer,
@@ -286,7 +292,7 @@ async function runWorkload(world: World, options: RunOptions): Promise<Outcome> 
       await world.db.getRepository(Service).update({ id: serviceIds[1] }, { priceCents: price });
       const via = pick();
       if (cutOff().has(via)) continue; // a purge needs Redis: an operator would retry
-      const res = await instances[via].execute(PURGE);
+      const res = await instances[via].execute(PURGE, {}, OPS_TOKEN);
       if (res.body.errors) {
         // Redis was cut meanwhile; the next round purges again.
         continue;

@@ -43,7 +43,7 @@ async function tenantWithUser(app: TestApp, name: string) {
 }
 
 async function stats(app: TestApp) {
-  const res = await app.execute(STATS);
+  const res = await app.execute(STATS, {}, OPS_TOKEN);
   expect(res.body.errors).toBeUndefined();
   return res.data.cacheStats;
 }
@@ -228,6 +228,7 @@ describe('the memory backend', () => {
       await app.execute(
         'mutation($u: ID!) { invalidateServices(userId: $u) { invalidatedEntities } }',
         { u: t.userId },
+        OPS_TOKEN,
       );
       const s = await stats(app);
       expect(s).toMatchObject({ hits: 1, misses: 1, cluster: null });

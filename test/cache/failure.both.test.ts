@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Service } from '../../src/db/entities/service.entity.js';
-import { buildTestApp, dialects, type TestApp } from '../support/app.js';
+import { buildTestApp, dialects, OPS_TOKEN, type TestApp } from '../support/app.js';
 import { freePort, type RedisServer, startRedisServer } from '../support/redis.js';
 
 // DESIGN §7: a failing Redis costs at most the timeout, never a failed request, never a crash.
@@ -63,7 +63,7 @@ interface Sample {
 
 /** The app's cache state as an operator and /health see it. */
 async function observed(app: TestApp) {
-  const stats = await app.execute(CACHE_STATS);
+  const stats = await app.execute(CACHE_STATS, {}, OPS_TOKEN);
   expect(stats.status).toBe(200);
   expect(stats.body.errors).toBeUndefined();
   const health = await app.request('/health');

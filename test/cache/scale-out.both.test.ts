@@ -3,6 +3,7 @@ import { Service } from '../../src/db/entities/service.entity.js';
 import {
   buildTestApp,
   dialects,
+  OPS_TOKEN,
   openTestDatabase,
   sharedRedisCache,
   type TestApp,
@@ -99,7 +100,7 @@ describe.each(dialects)('two instances side by side on %s', (dialect) => {
     const user = await provider('Cris');
     await a.execute(SERVICES, { u: user.id }, key);
     expect((await a.execute(SERVICES, { u: user.id }, key)).headers.get('x-cache')).toBe('HIT');
-    const removed = await b.execute(INVALIDATE_SERVICES, { u: user.id });
+    const removed = await b.execute(INVALIDATE_SERVICES, { u: user.id }, OPS_TOKEN);
     expect(removed.data.invalidateServices.invalidatedEntities).toBe(1);
     expect((await a.execute(SERVICES, { u: user.id }, key)).headers.get('x-cache')).toBe('MISS');
   });
@@ -115,7 +116,7 @@ describe.each(dialects)('two instances side by side on %s', (dialect) => {
     expect(stale.headers.get('x-cache')).toBe('HIT');
     expect(names(stale)).toEqual(['Duda cut']);
 
-    const purged = await a.execute(PURGE);
+    const purged = await a.execute(PURGE, {}, OPS_TOKEN);
     expect(purged.body.errors).toBeUndefined();
     const { epoch } = purged.data.purgeCache as { epoch: number };
     expect(epoch).toBeGreaterThan(0);
@@ -136,7 +137,7 @@ describe.each(dialects)('two instances side by side on %s', (dialect) => {
       await a.execute(SERVICES, { u: user.id }, key);
       await b.execute(SERVICES, { u: user.id }, key);
       const [purger, other] = Math.random() < 0.5 ? [a, b] : [b, a];
-      const purged = await purger.execute(PURGE);
+      const purged = await purger.execute(PURGE, {}, OPS_TOKEN);
       expect(purged.body.errors).toBeUndefined();
       purgedRounds++;
       const after = await other.execute(SERVICES, { u: user.id }, key);

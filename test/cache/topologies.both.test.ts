@@ -2,7 +2,13 @@ import { In } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RedisConfig } from '../../src/config.js';
 import { Service } from '../../src/db/entities/service.entity.js';
-import { buildTestApp, openTestDatabase, type TestApp, testCacheConfig } from '../support/app.js';
+import {
+  buildTestApp,
+  OPS_TOKEN,
+  openTestDatabase,
+  type TestApp,
+  testCacheConfig,
+} from '../support/app.js';
 import { startRedisCluster, startSentinelSet, startTlsRedis } from '../support/redis-topologies.js';
 
 // The cache's behaviour through the app (lookup, save, invalidation, purge and its pub/sub,
@@ -160,7 +166,7 @@ describe.each(Object.keys(topologies))('the cache on %s', (name) => {
     await database.db
       .getRepository(Service)
       .update({ userId: In(users.map((u) => u.id)) }, { name: 'Renamed' });
-    const purged = await a.execute(PURGE);
+    const purged = await a.execute(PURGE, {}, OPS_TOKEN);
     expect(purged.body.errors).toBeUndefined();
     expect(purged.data.purgeCache.epoch).toBeGreaterThan(0);
     for (const [i, t] of tenants.entries()) {
@@ -181,7 +187,7 @@ describe.each(Object.keys(topologies))('the cache on %s', (name) => {
   });
 
   it('cacheStats sums keys and memory over the masters and says how many', async () => {
-    const stats = await a.execute(STATS);
+    const stats = await a.execute(STATS, {}, OPS_TOKEN);
     expect(stats.body.errors).toBeUndefined();
     const s = stats.data.cacheStats;
     expect(s).toMatchObject({ backend: 'REDIS', connected: true, masters: topology.masters });
@@ -189,8 +195,8 @@ describe.each(Object.keys(topologies))('the cache on %s', (name) => {
     expect(s.usedMemoryBytes).toBeGreaterThan(0);
     // The cluster-wide counters (kept in Redis under one hash slot) work on this topology too:
     // both instances flush into them.
-    await b.execute(STATS);
-    const both = (await a.execute(STATS)).data.cacheStats;
+    await b.execute(STATS, {}, OPS_TOKEN);
+    const both = (await a.execute(STATS, {}, OPS_TOKEN)).data.cacheStats;
     expect(both.cluster.instances).toBe(2);
     expect(both.cluster.totalRequests).toBeGreaterThan(0);
   });

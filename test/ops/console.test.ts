@@ -84,7 +84,7 @@ describe('the /ops console', () => {
     Number((await page.locator(`#${id}`).innerText()).replace(/[^\d.]/g, ''));
 
   async function cacheStats() {
-    const res = await a.execute(STATS);
+    const res = await a.execute(STATS, {}, OPS_TOKEN);
     expect(res.body.errors).toBeUndefined();
     return res.data.cacheStats;
   }

@@ -218,16 +218,22 @@ export async function buildTestApp(dialect: TestDialect, options: TestAppOptions
     await opened.close();
   };
 
+  /**
+   * Runs a GraphQL request as `key`: by default the app's own tenant (an ordinary caller, whose
+   * reads the cache serves), `OPS_TOKEN` for an operator (who bypasses the cache), `null` for
+   * no key at all.
+   */
   async function execute<T = any, V = Record<string, unknown>>(
     query: string | TypedDocument<T, V>,
     variables: V = {} as V,
-    key: string | null = OPS_TOKEN,
+    key?: string | null,
   ) {
+    const bearer = key === undefined ? (await defaultTenant()).key : key;
     const response = await request('/graphql', {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
-        ...(key ? { authorization: `Bearer ${key}` } : {}),
+        ...(bearer ? { authorization: `Bearer ${bearer}` } : {}),
       },
       body: JSON.stringify({ query: String(query), variables }),
     });
@@ -256,6 +262,13 @@ export async function buildTestApp(dialect: TestDialect, options: TestAppOptions
     return { tenant, key };
   }
 
+  let ownTenant: ReturnType<typeof createTenant> | undefined;
+  /** The tenant `execute` calls as when no key is given, created on first use. */
+  const defaultTenant = () => {
+    ownTenant ??= createTenant('Default tenant');
+    return ownTenant;
+  };
+
   async function createUser(tenantId: string, name = 'Provider', plan: Plan = 'PRO') {
     return db
       .getRepository(User)
@@ -276,6 +289,7 @@ export async function buildTestApp(dialect: TestDialect, options: TestAppOptions
     clock,
     execute,
     createTenant,
+    defaultTenant,
     createUser,
     close,
   };
