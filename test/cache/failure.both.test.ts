@@ -1,11 +1,11 @@
-import { randomUUID } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Service } from '../../src/db/entities/service.entity.js';
 import { buildTestApp, dialects, OPS_TOKEN, type TestApp } from '../support/app.js';
+import { createProvider } from '../support/fixtures.js';
 import { freePort, type RedisServer, startRedisServer } from '../support/redis.js';
+import { waitUntil } from '../support/wait.js';
 
 // DESIGN §7: a failing Redis costs at most the timeout, never a failed request, never a crash.
 
@@ -34,18 +34,6 @@ afterEach(async () => {
   await sleep(50);
   expect(unhandled).toEqual([]);
 });
-
-/** Polls until `check` holds; returns the ms it took, or throws after `timeoutMs`. */
-async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number) {
-  const started = performance.now();
-  while (!(await check())) {
-    if (performance.now() - started > timeoutMs) {
-      throw new Error(`condition not met within ${timeoutMs} ms`);
-    }
-    await sleep(10);
-  }
-  return Math.round(performance.now() - started);
-}
 
 function percentile(values: number[], p: number) {
   const sorted = [...values].sort((a, b) => a - b);
@@ -88,26 +76,15 @@ async function observed(app: TestApp) {
  * open the breaker before the test means it to); returns what SERVICES must answer for it.
  */
 async function provider(app: TestApp, tenantId: string, name: string) {
-  const user = await app.createUser(tenantId, name);
-  const services = [];
-  for (const [service, priceCents] of [
+  const services = [
     [`${name} cut`, 3000],
     [`${name} wash`, 1500],
-  ] as const) {
-    const row = await app.db.getRepository(Service).save({
-      id: randomUUID(),
-      tenantId,
-      userId: user.id,
-      name: service,
-      durationMinutes: 30,
-      priceCents,
-      active: true,
-      createdAt: new Date(),
-      deletedAt: null,
-    });
-    services.push({ id: row.id, name: service, priceCents });
-  }
-  return { user, expected: { services, user: { id: user.id, name } } };
+  ] as const;
+  const made = await createProvider(app, { tenantId }, name, { via: 'db', services });
+  return {
+    user: made.user,
+    expected: { services: made.services, user: { id: made.user.id, name } },
+  };
 }
 
 /**
@@ -219,7 +196,10 @@ describe.each(dialects)('when Redis fails (%s)', (dialect) => {
 
     const killedAt = performance.now();
     redis.kill();
-    const openedIn = await waitFor(() => a.app.cache.store?.state().fallbackActive === true, 3_000);
+    const openedIn = await waitUntil(
+      () => a.app.cache.store?.state().fallbackActive === true,
+      3_000,
+    );
     const openedAt = performance.now();
 
     const down = await observed(a);
@@ -256,7 +236,7 @@ describe.each(dialects)('when Redis fails (%s)', (dialect) => {
     const restartingAt = performance.now();
     await redis.restart();
     const restartedAt = performance.now();
-    const resumedIn = await waitFor(
+    const resumedIn = await waitUntil(
       () => load.samples.some((s) => s.startedAt > restartedAt && s.xCache === 'HIT'),
       5_000,
     );
@@ -344,7 +324,7 @@ describe.each(dialects)('when Redis fails (%s)', (dialect) => {
       expect(res.headers.get('x-cache')).toBe('BYPASS');
       expect(res.data).toEqual(expected);
     }
-    await waitFor(() => a.app.cache.store?.state().fallbackActive === true, 1_000);
+    await waitUntil(() => a.app.cache.store?.state().fallbackActive === true, 1_000);
     // The breaker is open, so this write's invalidation is never sent: the entry above stays.
     const added = await a.execute(
       CREATE_SERVICE,
@@ -361,7 +341,7 @@ describe.each(dialects)('when Redis fails (%s)', (dialect) => {
       ],
     };
 
-    await waitFor(() => a.app.cache.store?.state().fallbackActive === false, 5_000);
+    await waitUntil(() => a.app.cache.store?.state().fallbackActive === false, 5_000);
     const first = await a.execute(SERVICES, { u: user.id }, key);
     expect(first.data).toEqual(now);
     expect(first.headers.get('x-cache')).toBe('MISS');
@@ -386,8 +366,8 @@ describe.each(dialects)('when Redis fails (%s)', (dialect) => {
       admin.disconnect();
     }
     for (let i = 0; i < 3; i++) await a.execute(SERVICES, { u: user.id }, key);
-    await waitFor(() => a.app.cache.store?.state().fallbackActive === true, 1_000);
-    await waitFor(() => a.app.cache.store?.state().fallbackActive === false, 5_000);
+    await waitUntil(() => a.app.cache.store?.state().fallbackActive === true, 1_000);
+    await waitUntil(() => a.app.cache.store?.state().fallbackActive === false, 5_000);
 
     const after = await a.execute(SERVICES, { u: user.id }, key);
     expect(after.headers.get('x-cache')).toBe('HIT');
@@ -454,14 +434,14 @@ describe.each(dialects)('when Redis fails (%s)', (dialect) => {
       expect(res.headers.get('x-cache')).toBe('BYPASS');
       expect(res.data).toEqual(expected);
     }
-    await waitFor(() => a.app.cache.store?.state().fallbackActive === true, 2_000);
+    await waitUntil(() => a.app.cache.store?.state().fallbackActive === true, 2_000);
     const down = await observed(a);
     expect(down.healthStatus).toBe(200);
     expect(down.health.status).toBe('degraded');
     expect(down.stats.fallbackActive).toBe(true);
 
     await redis.restart();
-    const resumedIn = await waitFor(
+    const resumedIn = await waitUntil(
       async () => (await a.execute(SERVICES, { u: user.id }, key)).headers.get('x-cache') === 'HIT',
       5_000,
     );
@@ -484,7 +464,7 @@ describe.each(dialects)('when Redis fails (%s)', (dialect) => {
       expect(res.headers.get('x-cache')).toBe('BYPASS');
       expect(res.data).toEqual(expected);
     }
-    await waitFor(() => a.app.cache.store?.state().fallbackActive === true, 2_000);
+    await waitUntil(() => a.app.cache.store?.state().fallbackActive === true, 2_000);
     expect((await observed(a)).health.status).toBe('degraded');
     await sleep(PROBE_MS * 3); // a few failed probes, none of them an unhandled rejection
   });

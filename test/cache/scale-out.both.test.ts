@@ -9,6 +9,8 @@ import {
   type TestApp,
   testCacheConfig,
 } from '../support/app.js';
+import { CREATE_SERVICE } from '../support/documents.js';
+import { createProvider } from '../support/fixtures.js';
 
 // DESIGN §11: several processes share one Redis and one database; an invalidation made through
 // one of them is seen by all of them at once.
@@ -17,7 +19,6 @@ const SERVICES = `query Services($u: ID!) {
   services(userId: $u) { id name priceCents }
   user(id: $u) { id name }
 }`;
-const CREATE_SERVICE = `mutation($i: CreateServiceInput!) { createService(input: $i) { id } }`;
 const PURGE = 'mutation { purgeCache { epoch } }';
 const INVALIDATE_SERVICES =
   'mutation($u: ID!) { invalidateServices(userId: $u) { invalidatedEntities } }';
@@ -49,16 +50,7 @@ describe.each(dialects)('two instances side by side on %s', (dialect) => {
     await database?.close();
   });
 
-  async function provider(name: string) {
-    const user = await a.createUser(tenantId, name);
-    const created = await a.execute(
-      CREATE_SERVICE,
-      { i: { userId: user.id, name: `${name} cut`, durationMinutes: 30, priceCents: 3000 } },
-      key,
-    );
-    expect(created.body.errors).toBeUndefined();
-    return user;
-  }
+  const provider = async (name: string) => (await createProvider(a, { tenantId, key }, name)).user;
 
   const names = (res: { data: { services: { name: string }[] } }) =>
     res.data.services.map((s) => s.name);

@@ -14,8 +14,9 @@ import type { DataSource } from 'typeorm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/data-source.js';
 import { Appointment } from '../../src/db/entities/appointment.entity.js';
-import { Service } from '../../src/db/entities/service.entity.js';
 import { buildTestApp, postgresUrl, sharedRedisCache, type TestApp } from '../support/app.js';
+import { createProvider } from '../support/fixtures.js';
+import { waitUntil } from '../support/wait.js';
 
 const MEGA_STATS = `query StaleStats { megaStats { id computedAt today { total } } }`;
 const SERVICES = `query StaleServices($u: ID!) { services(userId: $u) { id name priceCents } }`;
@@ -26,28 +27,11 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
 });
 
-async function waitFor(check: () => Promise<boolean>, timeoutMs: number) {
-  const started = performance.now();
-  while (!(await check())) {
-    if (performance.now() - started > timeoutMs) throw new Error(`not within ${timeoutMs} ms`);
-    await sleep(20);
-  }
-}
-
+/** A provider with one service, written straight to the database (no invalidation). */
 async function provider(app: TestApp, tenantId: string, name: string) {
-  const user = await app.createUser(tenantId, name);
-  const service = await app.db.getRepository(Service).save({
-    id: randomUUID(),
-    tenantId,
-    userId: user.id,
-    name: `${name} cut`,
-    durationMinutes: 30,
-    priceCents: 1000,
-    active: true,
-    createdAt: new Date(),
-    deletedAt: null,
-  });
-  return { user, service };
+  const options = { via: 'db', services: [[`${name} cut`, 1000]] } as const;
+  const { user, services } = await createProvider(app, { tenantId }, name, options);
+  return { user, service: services[0] };
 }
 
 describe.each(['REDIS', 'MEMORY'] as const)('stale-while-revalidate on %s', (backend) => {
@@ -93,7 +77,7 @@ describe.each(['REDIS', 'MEMORY'] as const)('stale-while-revalidate on %s', (bac
       else expect(res.data.megaStats.computedAt).not.toBe(first.data.megaStats.computedAt);
     }
     // The refresh stores a new entry: the next reads are HITs with a newer computedAt.
-    await waitFor(async () => {
+    await waitUntil(async () => {
       const res = await app.execute(MEGA_STATS, {}, key);
       return res.headers.get('x-cache') === 'HIT';
     }, 5_000);

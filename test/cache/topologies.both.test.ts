@@ -9,6 +9,8 @@ import {
   type TestApp,
   testCacheConfig,
 } from '../support/app.js';
+import { CREATE_SERVICE } from '../support/documents.js';
+import { createProvider } from '../support/fixtures.js';
 import { startRedisCluster, startSentinelSet, startTlsRedis } from '../support/redis-topologies.js';
 
 // The cache's behaviour through the app (lookup, save, invalidation, purge and its pub/sub,
@@ -18,7 +20,6 @@ import { startRedisCluster, startSentinelSet, startTlsRedis } from '../support/r
 const SERVICES = `query Services($u: ID!) {
   services(userId: $u) { id name priceCents }
 }`;
-const CREATE_SERVICE = `mutation($i: CreateServiceInput!) { createService(input: $i) { id } }`;
 const PURGE = 'mutation { purgeCache { epoch } }';
 const STATS =
   '{ cacheStats { backend connected keys usedMemoryBytes masters cluster { instances totalRequests } } }';
@@ -103,16 +104,8 @@ describe.each(Object.keys(topologies))('the cache on %s', (name) => {
     await topology?.stop();
   });
 
-  async function provider(app: TestApp, t: { key: string; tenantId: string }, label: string) {
-    const user = await app.createUser(t.tenantId, label);
-    const created = await app.execute(
-      CREATE_SERVICE,
-      { i: { userId: user.id, name: `${label} cut`, durationMinutes: 30, priceCents: 3000 } },
-      t.key,
-    );
-    expect(created.body.errors).toBeUndefined();
-    return user;
-  }
+  const provider = async (app: TestApp, t: { key: string; tenantId: string }, label: string) =>
+    (await createProvider(app, t, label)).user;
   const names = (res: { data: { services: { name: string }[] } }) =>
     res.data.services.map((s) => s.name).sort();
 
