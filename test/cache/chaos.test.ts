@@ -27,6 +27,7 @@ import {
   type TestApp,
   type TestDialect,
 } from '../support/app.js';
+import { CREATE_SERVICE, SERVICE_PRICES } from '../support/documents.js';
 import {
   type RedisServer,
   startRedisServer,
@@ -49,7 +50,6 @@ const OUTBOX_SLACK_MS = 1_000;
 const DAY = '2031-05-12';
 const DAY_START_UTC = Date.parse(`${DAY}T12:00:00Z`);
 
-const SERVICES = `query ChaosServices($u: ID!) { services(userId: $u) { id priceCents } }`;
 const AGENDA = `query ChaosAgenda($u: ID!, $d: Date!) {
   agenda(userId: $u, date: $d) { id appointments { id service { id priceCents } } }
 }`;
@@ -57,9 +57,6 @@ const UPDATE_PRICE = `mutation ChaosPrice($id: ID!, $p: Int!) {
   updateService(id: $id, input: { priceCents: $p }) { id priceCents }
 }`;
 const BOOK = `mutation ChaosBook($i: CreateAppointmentInput!) { createAppointment(input: $i) { id } }`;
-const CREATE_SERVICE = `mutation ChaosCreateService($i: CreateServiceInput!) {
-  createService(input: $i) { id }
-}`;
 const PURGE = 'mutation { purgeCache { epoch } }';
 
 interface Write {
@@ -210,7 +207,7 @@ async function runWorkload(world: World, options: RunOptions): Promise<Outcome> 
       const useAgenda = Math.random() < 0.5;
       const via = pick();
       const res = await instances[via].execute(
-        useAgenda ? AGENDA : SERVICES,
+        useAgenda ? AGENDA : SERVICE_PRICES,
         { u: userId, d: DAY },
         key,
       );
@@ -498,8 +495,9 @@ describe('the lost-invalidation state survives a restart', () => {
       const first = await buildTestApp(dialect, { db: database.db, cache });
       const world = await setUpWorld([first], database.db);
       const read = async (app: TestApp) => {
-        const res = await app.execute(SERVICES, { u: world.userId }, world.key);
+        const res = await app.execute(SERVICE_PRICES, { u: world.userId }, world.key);
         const crashed = res.data.services.find((s: { id: string }) => s.id === world.serviceIds[2]);
+        if (!crashed) throw new Error('the crashed write is missing from the read');
         return { cache: res.headers.get('x-cache'), price: crashed.priceCents as number };
       };
       await read(first);

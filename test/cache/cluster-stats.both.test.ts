@@ -17,12 +17,12 @@ import {
   type TestApp,
   testCacheConfig,
 } from '../support/app.js';
+import { SERVICES } from '../support/documents.js';
 import { type RedisServer, startRedisServer } from '../support/redis.js';
 
 // Issue 10: cacheStats shows this process's counts next to totals over every instance, kept in
 // Redis in batches (never a Redis write per request).
 
-const SERVICES = 'query Services($u: ID!) { services(userId: $u) { id name } }';
 const STATS = `{ cacheStats {
   hits misses bypasses hitRate requestsPerSecond
   latency { hitP50Ms hitP99Ms missP50Ms missP99Ms windowSeconds }

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, OPS_TOKEN, type TestApp, testCacheConfig } from '../support/app.js';
+import { CREATE_SERVICE, SERVICES } from '../support/documents.js';
 import {
   type RedisClusterHandle,
   restoreKeys,
@@ -13,11 +14,6 @@ import {
 
 // Kill the Redis master that holds a tenant's data while that tenant reads and writes:
 // no request fails, no read is stale, and caching resumes once the replica is promoted.
-
-const SERVICES = `query Services($u: ID!) {
-  services(userId: $u) { id name }
-}`;
-const CREATE_SERVICE = `mutation($i: CreateServiceInput!) { createService(input: $i) { id } }`;
 
 interface Read {
   startedAt: number;

@@ -3,17 +3,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, dialects, OPS_TOKEN, type TestApp } from '../support/app.js';
+import { CREATE_SERVICE, SERVICES_AND_USER } from '../support/documents.js';
 import { createProvider } from '../support/fixtures.js';
 import { freePort, type RedisServer, startRedisServer } from '../support/redis.js';
 import { waitUntil } from '../support/wait.js';
 
 // DESIGN §7: a failing Redis costs at most the timeout, never a failed request, never a crash.
 
-const SERVICES = `query Services($u: ID!) {
-  services(userId: $u) { id name priceCents }
-  user(id: $u) { id name }
-}`;
-const CREATE_SERVICE = `mutation($i: CreateServiceInput!) { createService(input: $i) { id name } }`;
 const CACHE_STATS = '{ cacheStats { backend connected fallbackActive fallbackSince errors } }';
 
 const TIMEOUT_MS = 50;
@@ -73,7 +69,7 @@ async function observed(app: TestApp) {
 
 /**
  * A provider with two services, written straight to the database (no invalidation that could
- * open the breaker before the test means it to); returns what SERVICES must answer for it.
+ * open the breaker before the test means it to); returns what SERVICES_AND_USER must answer for it.
  */
 async function provider(app: TestApp, tenantId: string, name: string) {
   const services = [
@@ -124,7 +120,7 @@ function answerHandshakeOnly(socket: Socket) {
   });
 }
 
-/** Sends SERVICES in `concurrency` loops until stop() is called (or a hard cap is reached). */
+/** Sends SERVICES_AND_USER in `concurrency` loops until stop() is called (or a hard cap is reached). */
 function startLoad(app: TestApp, key: string, userId: string, concurrency = 4) {
   const samples: Sample[] = [];
   let stopped = false;
@@ -132,7 +128,7 @@ function startLoad(app: TestApp, key: string, userId: string, concurrency = 4) {
   const loops = Array.from({ length: concurrency }, async () => {
     while (!stopped && performance.now() < deadline && samples.length < 20_000) {
       const startedAt = performance.now();
-      const res = await app.execute(SERVICES, { u: userId }, key);
+      const res = await app.execute(SERVICES_AND_USER, { u: userId }, key);
       samples.push({
         startedAt,
         ms: performance.now() - startedAt,
@@ -181,12 +177,12 @@ describe.each(dialects)('when Redis fails (%s)', (dialect) => {
     const busy = await provider(a, tenant.id, 'Busy');
     const quiet = await provider(a, tenant.id, 'Quiet');
 
-    expect((await a.execute(SERVICES, { u: busy.user.id }, key)).headers.get('x-cache')).toBe(
-      'MISS',
-    );
-    expect((await a.execute(SERVICES, { u: quiet.user.id }, key)).headers.get('x-cache')).toBe(
-      'MISS',
-    );
+    expect(
+      (await a.execute(SERVICES_AND_USER, { u: busy.user.id }, key)).headers.get('x-cache'),
+    ).toBe('MISS');
+    expect(
+      (await a.execute(SERVICES_AND_USER, { u: quiet.user.id }, key)).headers.get('x-cache'),
+    ).toBe('MISS');
     const before = await observed(a);
     expect(before.stats).toMatchObject({ backend: 'REDIS', fallbackActive: false });
     expect(before.health.status).toBe('ok');
@@ -228,7 +224,7 @@ describe.each(dialects)('when Redis fails (%s)', (dialect) => {
         ...quiet.expected.services,
       ],
     };
-    const duringOutage = await a.execute(SERVICES, { u: quiet.user.id }, key);
+    const duringOutage = await a.execute(SERVICES_AND_USER, { u: quiet.user.id }, key);
     expect(duringOutage.headers.get('x-cache')).toBe('BYPASS');
     expect(duringOutage.data).toEqual(quietNow);
 
@@ -292,10 +288,10 @@ describe.each(dialects)('when Redis fails (%s)', (dialect) => {
       raw.disconnect();
     }
 
-    const afterMiss = await a.execute(SERVICES, { u: quiet.user.id }, key);
+    const afterMiss = await a.execute(SERVICES_AND_USER, { u: quiet.user.id }, key);
     expect(afterMiss.headers.get('x-cache')).toBe('MISS');
     expect(afterMiss.data).toEqual(quietNow);
-    const afterHit = await a.execute(SERVICES, { u: quiet.user.id }, key);
+    const afterHit = await a.execute(SERVICES_AND_USER, { u: quiet.user.id }, key);
     expect(afterHit.headers.get('x-cache')).toBe('HIT');
     expect(afterHit.data).toEqual(quietNow);
   });
@@ -306,8 +302,12 @@ describe.each(dialects)('when Redis fails (%s)', (dialect) => {
     app = a;
     const { tenant, key } = await a.createTenant('Paused');
     const { user, expected } = await provider(a, tenant.id, 'Paula');
-    expect((await a.execute(SERVICES, { u: user.id }, key)).headers.get('x-cache')).toBe('MISS');
-    expect((await a.execute(SERVICES, { u: user.id }, key)).headers.get('x-cache')).toBe('HIT');
+    expect((await a.execute(SERVICES_AND_USER, { u: user.id }, key)).headers.get('x-cache')).toBe(
+      'MISS',
+    );
+    expect((await a.execute(SERVICES_AND_USER, { u: user.id }, key)).headers.get('x-cache')).toBe(
+      'HIT',
+    );
 
     // Redis keeps its data but stops answering: every command of the app times out.
     const admin = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 0 });
@@ -319,7 +319,7 @@ describe.each(dialects)('when Redis fails (%s)', (dialect) => {
     }
     const pausedAt = performance.now();
     for (let i = 0; i < 3; i++) {
-      const res = await a.execute(SERVICES, { u: user.id }, key);
+      const res = await a.execute(SERVICES_AND_USER, { u: user.id }, key);
       expect(res.status).toBe(200);
       expect(res.headers.get('x-cache')).toBe('BYPASS');
       expect(res.data).toEqual(expected);
@@ -342,10 +342,10 @@ describe.each(dialects)('when Redis fails (%s)', (dialect) => {
     };
 
     await waitUntil(() => a.app.cache.store?.state().fallbackActive === false, 5_000);
-    const first = await a.execute(SERVICES, { u: user.id }, key);
+    const first = await a.execute(SERVICES_AND_USER, { u: user.id }, key);
     expect(first.data).toEqual(now);
     expect(first.headers.get('x-cache')).toBe('MISS');
-    const second = await a.execute(SERVICES, { u: user.id }, key);
+    const second = await a.execute(SERVICES_AND_USER, { u: user.id }, key);
     expect(second.headers.get('x-cache')).toBe('HIT');
     expect(second.data).toEqual(now);
   });
@@ -356,7 +356,9 @@ describe.each(dialects)('when Redis fails (%s)', (dialect) => {
     app = a;
     const { tenant, key } = await a.createTenant('Quiet');
     const { user, expected } = await provider(a, tenant.id, 'Quinn');
-    expect((await a.execute(SERVICES, { u: user.id }, key)).headers.get('x-cache')).toBe('MISS');
+    expect((await a.execute(SERVICES_AND_USER, { u: user.id }, key)).headers.get('x-cache')).toBe(
+      'MISS',
+    );
 
     const admin = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 0 });
     try {
@@ -365,11 +367,11 @@ describe.each(dialects)('when Redis fails (%s)', (dialect) => {
     } finally {
       admin.disconnect();
     }
-    for (let i = 0; i < 3; i++) await a.execute(SERVICES, { u: user.id }, key);
+    for (let i = 0; i < 3; i++) await a.execute(SERVICES_AND_USER, { u: user.id }, key);
     await waitUntil(() => a.app.cache.store?.state().fallbackActive === true, 1_000);
     await waitUntil(() => a.app.cache.store?.state().fallbackActive === false, 5_000);
 
-    const after = await a.execute(SERVICES, { u: user.id }, key);
+    const after = await a.execute(SERVICES_AND_USER, { u: user.id }, key);
     expect(after.headers.get('x-cache')).toBe('HIT');
     expect(after.data).toEqual(expected);
   });
@@ -393,7 +395,7 @@ describe.each(dialects)('when Redis fails (%s)', (dialect) => {
       const timings: number[] = [];
       for (let i = 0; i < 30; i++) {
         const started = performance.now();
-        const res = await a.execute(SERVICES, { u: user.id }, key);
+        const res = await a.execute(SERVICES_AND_USER, { u: user.id }, key);
         timings.push(performance.now() - started);
         expect(res.status).toBe(200);
         expect(res.headers.get('x-cache')).toBe('BYPASS');
@@ -428,7 +430,7 @@ describe.each(dialects)('when Redis fails (%s)', (dialect) => {
     const { user, expected } = await provider(a, tenant.id, 'Cora');
     for (let i = 0; i < 5; i++) {
       const started = performance.now();
-      const res = await a.execute(SERVICES, { u: user.id }, key);
+      const res = await a.execute(SERVICES_AND_USER, { u: user.id }, key);
       expect(performance.now() - started).toBeLessThan(MAX_REQUEST_MS);
       expect(res.status).toBe(200);
       expect(res.headers.get('x-cache')).toBe('BYPASS');
@@ -442,11 +444,12 @@ describe.each(dialects)('when Redis fails (%s)', (dialect) => {
 
     await redis.restart();
     const resumedIn = await waitUntil(
-      async () => (await a.execute(SERVICES, { u: user.id }, key)).headers.get('x-cache') === 'HIT',
+      async () =>
+        (await a.execute(SERVICES_AND_USER, { u: user.id }, key)).headers.get('x-cache') === 'HIT',
       5_000,
     );
     console.log(`[${dialect}] Redis down at start: caching began ${resumedIn} ms after it came up`);
-    const hit = await a.execute(SERVICES, { u: user.id }, key);
+    const hit = await a.execute(SERVICES_AND_USER, { u: user.id }, key);
     expect(hit.data).toEqual(expected);
     expect((await observed(a)).health.status).toBe('ok');
   });
@@ -457,7 +460,7 @@ describe.each(dialects)('when Redis fails (%s)', (dialect) => {
     const { tenant, key } = await a.createTenant('Nobody');
     const { user, expected } = await provider(a, tenant.id, 'Nina');
     const results = await Promise.all(
-      Array.from({ length: 20 }, () => a.execute(SERVICES, { u: user.id }, key)),
+      Array.from({ length: 20 }, () => a.execute(SERVICES_AND_USER, { u: user.id }, key)),
     );
     for (const res of results) {
       expect(res.status).toBe(200);

@@ -1,15 +1,11 @@
 import { describe, expect } from 'vitest';
 import { Store } from '../../src/db/entities/store.entity.js';
-import { dialects, sharedRedisCache } from '../support/app.js';
-import { CREATE_SERVICE } from '../support/documents.js';
+import { dialects, type GraphQLDocument, sharedRedisCache } from '../support/app.js';
+import { CREATE_SERVICE, SERVICES_AND_USER } from '../support/documents.js';
 import { createProvider, createTestTenant, test, useTestApp } from '../support/fixtures.js';
 
 const BURST = 100;
 
-const SERVICES = `query Services($u: ID!) {
-  services(userId: $u) { id name priceCents }
-  user(id: $u) { id name }
-}`;
 const STORES = 'query Stores { stores { id name } }';
 const CREATE_STORE = 'mutation($n: String!) { createStore(name: $n) { id name } }';
 
@@ -33,22 +29,26 @@ describe.each(dialects)('single flight on %s', (dialect) => {
         ],
       }) as const;
 
-    /** SQL statements of one cold execution of SERVICES, measured on a provider of its own. */
+    /** SQL statements of one cold execution of SERVICES_AND_USER, measured on a provider of its own. */
     async function statementsPerExecution() {
       const app = getApp();
       const baseline = await createTestTenant(app, 'Baseline');
       const { user } = await createProvider(app, baseline, 'Baseline', twoServices('Baseline'));
       const { key } = baseline;
       app.counter.reset();
-      const cold = await app.execute(SERVICES, { u: user.id }, key);
+      const cold = await app.execute(SERVICES_AND_USER, { u: user.id }, key);
       expect(cold.headers.get('x-cache')).toBe('MISS');
       const count = app.counter.count;
       expect(count).toBeGreaterThan(0);
       return count;
     }
 
-    const burst = (query: string, variables: Record<string, unknown>, key: string, n = BURST) =>
-      Promise.all(Array.from({ length: n }, () => getApp().execute(query, variables, key)));
+    const burst = (
+      query: GraphQLDocument,
+      variables: Record<string, unknown>,
+      key: string,
+      n = BURST,
+    ) => Promise.all(Array.from({ length: n }, () => getApp().execute(query, variables, key)));
 
     test(`runs one execution for ${BURST} identical concurrent cold requests, and one more after a write`, async ({
       app,
@@ -60,7 +60,7 @@ describe.each(dialects)('single flight on %s', (dialect) => {
       const { key } = tenant;
 
       app.counter.reset();
-      const first = await burst(SERVICES, { u: user.id }, key);
+      const first = await burst(SERVICES_AND_USER, { u: user.id }, key);
       expect(app.counter.count).toBe(perExecution);
       const expected = {
         services: [
@@ -79,7 +79,7 @@ describe.each(dialects)('single flight on %s', (dialect) => {
 
       // Settled: the next request is a hit and costs nothing.
       app.counter.reset();
-      const hit = await app.execute(SERVICES, { u: user.id }, key);
+      const hit = await app.execute(SERVICES_AND_USER, { u: user.id }, key);
       expect(hit.headers.get('x-cache')).toBe('HIT');
       expect(hit.data).toEqual(first[0].data);
       expect(app.counter.count).toBe(0);
@@ -92,7 +92,7 @@ describe.each(dialects)('single flight on %s', (dialect) => {
       expect(added.body.errors).toBeUndefined();
 
       app.counter.reset();
-      const second = await burst(SERVICES, { u: user.id }, key);
+      const second = await burst(SERVICES_AND_USER, { u: user.id }, key);
       expect(app.counter.count).toBe(perExecution);
       const names = ['Ana brows', 'Ana cut', 'Ana wash'];
       for (const res of second) {

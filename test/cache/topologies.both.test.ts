@@ -9,7 +9,7 @@ import {
   type TestApp,
   testCacheConfig,
 } from '../support/app.js';
-import { CREATE_SERVICE } from '../support/documents.js';
+import { CREATE_SERVICE, SERVICES_WITH_PRICES } from '../support/documents.js';
 import { createProvider } from '../support/fixtures.js';
 import { startRedisCluster, startSentinelSet, startTlsRedis } from '../support/redis-topologies.js';
 
@@ -17,9 +17,6 @@ import { startRedisCluster, startSentinelSet, startTlsRedis } from '../support/r
 // cacheStats) on a real Redis Cluster (tenants on different masters), a Sentinel set and a TLS
 // server. Two instances share each topology and one PostgreSQL database, as in production.
 
-const SERVICES = `query Services($u: ID!) {
-  services(userId: $u) { id name priceCents }
-}`;
 const PURGE = 'mutation { purgeCache { epoch } }';
 const STATS =
   '{ cacheStats { backend connected keys usedMemoryBytes masters cluster { instances totalRequests } } }';
@@ -112,12 +109,12 @@ describe.each(Object.keys(topologies))('the cache on %s', (name) => {
   it('looks up and saves for tenants on every master; B hits what A saved', async () => {
     for (const [i, t] of tenants.entries()) {
       const user = await provider(a, t, `Save${i}`);
-      const miss = await a.execute(SERVICES, { u: user.id }, t.key);
+      const miss = await a.execute(SERVICES_WITH_PRICES, { u: user.id }, t.key);
       expect(miss.headers.get('x-cache')).toBe('MISS');
-      const hit = await a.execute(SERVICES, { u: user.id }, t.key);
+      const hit = await a.execute(SERVICES_WITH_PRICES, { u: user.id }, t.key);
       expect(hit.headers.get('x-cache')).toBe('HIT');
       expect(hit.body).toEqual(miss.body);
-      const fromB = await b.execute(SERVICES, { u: user.id }, t.key);
+      const fromB = await b.execute(SERVICES_WITH_PRICES, { u: user.id }, t.key);
       expect(fromB.headers.get('x-cache')).toBe('HIT');
       expect(fromB.body).toEqual(miss.body);
     }
@@ -126,13 +123,17 @@ describe.each(Object.keys(topologies))('the cache on %s', (name) => {
   it('a write through A invalidates what B reads next, on every master', async () => {
     for (const [i, t] of tenants.entries()) {
       const user = await provider(a, t, `Inv${i}`);
-      await b.execute(SERVICES, { u: user.id }, t.key);
-      expect((await b.execute(SERVICES, { u: user.id }, t.key)).headers.get('x-cache')).toBe('HIT');
+      await b.execute(SERVICES_WITH_PRICES, { u: user.id }, t.key);
+      expect(
+        (await b.execute(SERVICES_WITH_PRICES, { u: user.id }, t.key)).headers.get('x-cache'),
+      ).toBe('HIT');
       // The next hit is B's copy, checked against this topology's epoch and tenant clock (on a
       // cluster: two GETs in two slots); A's write must still reach B's very next read.
       const nearHits = () => b.app.cache.store?.nearStats()?.hits ?? 0;
       const before = nearHits();
-      expect((await b.execute(SERVICES, { u: user.id }, t.key)).headers.get('x-cache')).toBe('HIT');
+      expect(
+        (await b.execute(SERVICES_WITH_PRICES, { u: user.id }, t.key)).headers.get('x-cache'),
+      ).toBe('HIT');
       expect(nearHits()).toBe(before + 1);
       const added = await a.execute(
         CREATE_SERVICE,
@@ -140,10 +141,12 @@ describe.each(Object.keys(topologies))('the cache on %s', (name) => {
         t.key,
       );
       expect(added.body.errors).toBeUndefined();
-      const after = await b.execute(SERVICES, { u: user.id }, t.key);
+      const after = await b.execute(SERVICES_WITH_PRICES, { u: user.id }, t.key);
       expect(after.headers.get('x-cache')).toBe('MISS');
       expect(names(after)).toEqual([`Inv${i} brows`, `Inv${i} cut`]);
-      expect((await b.execute(SERVICES, { u: user.id }, t.key)).headers.get('x-cache')).toBe('HIT');
+      expect(
+        (await b.execute(SERVICES_WITH_PRICES, { u: user.id }, t.key)).headers.get('x-cache'),
+      ).toBe('HIT');
     }
   });
 
@@ -151,8 +154,10 @@ describe.each(Object.keys(topologies))('the cache on %s', (name) => {
     const users = [];
     for (const [i, t] of tenants.entries()) {
       const user = await provider(a, t, `Purge${i}`);
-      await a.execute(SERVICES, { u: user.id }, t.key);
-      expect((await b.execute(SERVICES, { u: user.id }, t.key)).headers.get('x-cache')).toBe('HIT');
+      await a.execute(SERVICES_WITH_PRICES, { u: user.id }, t.key);
+      expect(
+        (await b.execute(SERVICES_WITH_PRICES, { u: user.id }, t.key)).headers.get('x-cache'),
+      ).toBe('HIT');
       users.push(user);
     }
     // Data changed behind the cache's back (a script, a restore): what purgeCache is for.
@@ -163,17 +168,17 @@ describe.each(Object.keys(topologies))('the cache on %s', (name) => {
     expect(purged.body.errors).toBeUndefined();
     expect(purged.data.purgeCache.epoch).toBeGreaterThan(0);
     for (const [i, t] of tenants.entries()) {
-      const fromA = await a.execute(SERVICES, { u: users[i]!.id }, t.key);
+      const fromA = await a.execute(SERVICES_WITH_PRICES, { u: users[i]!.id }, t.key);
       expect(fromA.headers.get('x-cache')).toBe('MISS');
       expect(names(fromA)).toEqual(['Renamed']);
     }
     // B learns the new epoch by pub/sub (or its 1 s re-read of the epoch key).
     for (const [i, t] of tenants.entries()) {
       const started = Date.now();
-      let fromB = await b.execute(SERVICES, { u: users[i]!.id }, t.key);
+      let fromB = await b.execute(SERVICES_WITH_PRICES, { u: users[i]!.id }, t.key);
       while (names(fromB)[0] !== 'Renamed' && Date.now() - started < 3_000) {
         await new Promise((r) => setTimeout(r, 20));
-        fromB = await b.execute(SERVICES, { u: users[i]!.id }, t.key);
+        fromB = await b.execute(SERVICES_WITH_PRICES, { u: users[i]!.id }, t.key);
       }
       expect(names(fromB)).toEqual(['Renamed']);
     }

@@ -21,6 +21,9 @@ export interface TypedDocument<TResult, TVariables> {
   __apiType?: (variables: TVariables) => TResult;
 }
 
+/** What `execute` sends: a codegen document (typed) or plain text. */
+export type GraphQLDocument = string | TypedDocument<any, any>;
+
 export const dialects = ['sqlite', 'postgres'] as const;
 export type TestDialect = (typeof dialects)[number];
 
