@@ -5,7 +5,8 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/db/data-source.js';
 import { Service } from '../src/db/entities/service.entity.js';
-import { postgresUrl } from './support/app.js';
+import { type GraphQLDocument, postgresUrl } from './support/app.js';
+import { CREATE_SERVICE, SERVICES } from './support/documents.js';
 import { startMain } from './support/process.js';
 import { sharedRedisUrl } from './support/redis.js';
 
@@ -41,18 +42,16 @@ function startBuilt() {
   return { ...app, url };
 }
 
-async function gql(base: string, query: string, variables: object = {}, key = OPS) {
+/** `key` is always named: a tenant's key, or OPS for an operator (who bypasses the cache). */
+async function gql(base: string, query: GraphQLDocument, variables: object, key: string) {
   const res = await fetch(`${base}/graphql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
-    body: JSON.stringify({ query, variables }),
+    body: JSON.stringify({ query: String(query), variables }),
   });
   const body = (await res.json()) as { data?: any; errors?: unknown[] };
   return { status: res.status, xCache: res.headers.get('x-cache'), body };
 }
-
-const SERVICES = 'query($u: ID!) { services(userId: $u) { name } }';
-const CREATE_SERVICE = 'mutation($i: CreateServiceInput!) { createService(input: $i) { id } }';
 
 describe('node dist/main.js', () => {
   const children: ChildProcess[] = [];
@@ -86,14 +85,16 @@ describe('node dist/main.js', () => {
     // No GraphiQL and no demo data in production.
     expect(app.output()).not.toMatch(/Demo API key/);
 
-    const tenant = await gql(base, 'mutation { createTenant(name: "Prod") { id } }');
+    const tenant = await gql(base, 'mutation { createTenant(name: "Prod") { id } }', {}, OPS);
     expect(tenant.body.errors).toBeUndefined();
     const tenantId = tenant.body.data.createTenant.id;
-    const key = await gql(base, `mutation { createApiKey(tenantId: "${tenantId}") }`);
+    const key = await gql(base, `mutation { createApiKey(tenantId: "${tenantId}") }`, {}, OPS);
     tenantKey = key.body.data.createApiKey;
     const user = await gql(
       base,
       `mutation { createUser(input: {tenantId: "${tenantId}", name: "Rita", plan: PRO}) { id } }`,
+      {},
+      OPS,
     );
     userId = user.body.data.createUser.id;
     const first = await gql(base, SERVICES, { u: userId }, tenantKey);

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Appointment, type AppointmentStatus } from '../../src/db/entities/appointment.entity.js';
 import { Service } from '../../src/db/entities/service.entity.js';
-import { buildTestApp, codes, dialects, type TestApp } from '../support/app.js';
+import { buildTestApp, codes, dialects, OPS_TOKEN, type TestApp } from '../support/app.js';
 
 const MEGA_STATS = `query($timezone: String) {
   megaStats(timezone: $timezone) {
@@ -275,7 +275,7 @@ describe.each(dialects)('megaStats on %s', (dialect) => {
   );
 
   it('needs a tenant key', async () => {
-    const res = await app.execute(MEGA_STATS, {});
+    const res = await app.execute(MEGA_STATS, {}, OPS_TOKEN);
     expect(codes(res.body)).toEqual(['FORBIDDEN']);
   });
 });

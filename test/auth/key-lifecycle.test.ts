@@ -1,7 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiKey } from '../../src/db/entities/api-key.entity.js';
-import { buildTestApp, codes, dialects, openTestDatabase, type TestApp } from '../support/app.js';
+import {
+  buildTestApp,
+  codes,
+  dialects,
+  OPS_TOKEN,
+  openTestDatabase,
+  type TestApp,
+} from '../support/app.js';
 
 // Issue 14, key lifecycle: operators list, create (with an expiry) and revoke keys; a revoked
 // or expired key is refused, and a restart never brings it back.
@@ -36,12 +43,18 @@ describe.each(dialects)('API key lifecycle on %s', (dialect) => {
   });
 
   async function createKey(expiresAt?: Date) {
-    const res = await app.execute(CREATE_KEY, { t: tenantId, e: expiresAt?.toISOString() });
+    const res = await app.execute(
+      CREATE_KEY,
+      { t: tenantId, e: expiresAt?.toISOString() },
+      OPS_TOKEN,
+    );
     expect(res.body.errors).toBeUndefined();
     return res.data.createApiKey as string;
   }
-  const listed = async () =>
-    (await app.execute(API_KEYS, { t: tenantId })).data.apiKeys as Record<string, unknown>[];
+  const listed = async () => {
+    const res = await app.execute(API_KEYS, { t: tenantId }, OPS_TOKEN);
+    return res.data.apiKeys as Record<string, unknown>[];
+  };
 
   it('lists keys by prefix, never the secret', async () => {
     const key = await createKey();
@@ -66,12 +79,20 @@ describe.each(dialects)('API key lifecycle on %s', (dialect) => {
   });
 
   it('refuses an expiry in the past (BAD_USER_INPUT) and an unknown key id (NOT_FOUND)', async () => {
-    const past = await app.execute(CREATE_KEY, {
-      t: tenantId,
-      e: new Date(Date.now() - 1_000).toISOString(),
-    });
+    const past = await app.execute(
+      CREATE_KEY,
+      {
+        t: tenantId,
+        e: new Date(Date.now() - 1_000).toISOString(),
+      },
+      OPS_TOKEN,
+    );
     expect(codes(past.body)).toEqual(['BAD_USER_INPUT']);
-    const unknown = await app.execute(REVOKE_KEY, { id: '00000000-0000-4000-8000-000000000000' });
+    const unknown = await app.execute(
+      REVOKE_KEY,
+      { id: '00000000-0000-4000-8000-000000000000' },
+      OPS_TOKEN,
+    );
     expect(codes(unknown.body)).toEqual(['NOT_FOUND']);
   });
 
@@ -81,7 +102,7 @@ describe.each(dialects)('API key lifecycle on %s', (dialect) => {
       expect((await app.execute(STORES, {}, key)).status).toBe(200);
     }
     const id = (await listed()).find((k) => key.startsWith(String(k.prefix)))?.id as string;
-    const revoked = await app.execute(REVOKE_KEY, { id });
+    const revoked = await app.execute(REVOKE_KEY, { id }, OPS_TOKEN);
     expect(revoked.body.errors).toBeUndefined();
     const revokedAt = revoked.data.revokeApiKey.revokedAt;
     expect(revokedAt).toEqual(expect.any(String));
@@ -90,7 +111,7 @@ describe.each(dialects)('API key lifecycle on %s', (dialect) => {
     expect(after.status).toBe(401);
     expect(codes(after.body)).toEqual(['UNAUTHENTICATED']);
     expect(await app.app.auth.authenticate(`Bearer  ${key}`)).toBeNull();
-    const again = await app.execute(REVOKE_KEY, { id });
+    const again = await app.execute(REVOKE_KEY, { id }, OPS_TOKEN);
     expect(again.data.revokeApiKey.revokedAt).toBe(revokedAt);
     expect((await listed()).find((k) => k.id === id)?.revokedAt).toBe(revokedAt);
   });
@@ -117,7 +138,7 @@ describe.each(dialects)('API key lifecycle on %s', (dialect) => {
     const revoked = await createKey();
     const expiring = await createKey(new Date(Date.now() + 500));
     const id = (await listed()).find((k) => revoked.startsWith(String(k.prefix)))?.id;
-    await app.execute(REVOKE_KEY, { id });
+    await app.execute(REVOKE_KEY, { id }, OPS_TOKEN);
     await sleep(600);
     const restarted = await buildTestApp(dialect, { db: database.db });
     try {

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   buildTestApp,
   dialects,
+  OPS_TOKEN,
   openTestDatabase,
   postgresUrl,
   sharedRedisCache,
@@ -43,7 +44,11 @@ describe.each(dialects)('revocation and expiry across instances on %s', (dialect
   });
 
   async function createKey(expiresAt?: Date) {
-    const res = await a.execute(CREATE_KEY, { t: tenantId, e: expiresAt?.toISOString() });
+    const res = await a.execute(
+      CREATE_KEY,
+      { t: tenantId, e: expiresAt?.toISOString() },
+      OPS_TOKEN,
+    );
     expect(res.body.errors).toBeUndefined();
     return res.data.createApiKey as string;
   }
@@ -110,12 +115,12 @@ describe.each(dialects)('revocation and expiry across instances on %s', (dialect
   it('a key revoked through A is refused on every path of B within 1 s', async () => {
     const key = await createKey();
     const paths = await warm(key);
-    const keys = (await a.execute(API_KEYS, { t: tenantId })).data.apiKeys as {
+    const keys = (await a.execute(API_KEYS, { t: tenantId }, OPS_TOKEN)).data.apiKeys as {
       id: string;
       prefix: string;
     }[];
     const id = keys.find((k) => key.startsWith(k.prefix))?.id;
-    const revoked = await a.execute(REVOKE_KEY, { id });
+    const revoked = await a.execute(REVOKE_KEY, { id }, OPS_TOKEN);
     expect(revoked.body.errors).toBeUndefined();
     const answeredAt = performance.now();
     expect(await refusedAfter(paths, answeredAt)).toBeLessThan(1_000);
@@ -147,16 +152,17 @@ describe('revocation announced with NOTIFY on PostgreSQL', () => {
     });
     try {
       const { tenant } = await a.createTenant('Listened');
-      const key = (await a.execute(CREATE_KEY, { t: tenant.id })).data.createApiKey as string;
+      const key = (await a.execute(CREATE_KEY, { t: tenant.id }, OPS_TOKEN)).data
+        .createApiKey as string;
       const send = () => c.execute(STORES, {}, key);
       await send();
       expect((await send()).headers.get('x-cache')).toBe('HIT');
-      const keys = (await a.execute(API_KEYS, { t: tenant.id })).data.apiKeys as {
+      const keys = (await a.execute(API_KEYS, { t: tenant.id }, OPS_TOKEN)).data.apiKeys as {
         id: string;
         prefix: string;
       }[];
       const id = keys.find((k) => key.startsWith(k.prefix))?.id;
-      expect((await a.execute(REVOKE_KEY, { id })).body.errors).toBeUndefined();
+      expect((await a.execute(REVOKE_KEY, { id }, OPS_TOKEN)).body.errors).toBeUndefined();
       const answeredAt = performance.now();
       await expect.poll(async () => (await send()).status, { interval: 20 }).toBe(401);
       expect(performance.now() - answeredAt).toBeLessThan(1_000);

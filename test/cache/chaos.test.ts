@@ -20,7 +20,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { inTransaction } from '../../src/db/data-source.js';
 import { CacheOutbox } from '../../src/db/entities/cache-outbox.entity.js';
 import { Service } from '../../src/db/entities/service.entity.js';
-import { buildTestApp, openTestDatabase, type TestApp, type TestDialect } from '../support/app.js';
+import {
+  buildTestApp,
+  OPS_TOKEN,
+  openTestDatabase,
+  type TestApp,
+  type TestDialect,
+} from '../support/app.js';
+import { CREATE_SERVICE, SERVICE_PRICES } from '../support/documents.js';
 import {
   type RedisServer,
   startRedisServer,
@@ -43,7 +50,6 @@ const OUTBOX_SLACK_MS = 1_000;
 const DAY = '2031-05-12';
 const DAY_START_UTC = Date.parse(`${DAY}T12:00:00Z`);
 
-const SERVICES = `query ChaosServices($u: ID!) { services(userId: $u) { id priceCents } }`;
 const AGENDA = `query ChaosAgenda($u: ID!, $d: Date!) {
   agenda(userId: $u, date: $d) { id appointments { id service { id priceCents } } }
 }`;
@@ -51,9 +57,6 @@ const UPDATE_PRICE = `mutation ChaosPrice($id: ID!, $p: Int!) {
   updateService(id: $id, input: { priceCents: $p }) { id priceCents }
 }`;
 const BOOK = `mutation ChaosBook($i: CreateAppointmentInput!) { createAppointment(input: $i) { id } }`;
-const CREATE_SERVICE = `mutation ChaosCreateService($i: CreateServiceInput!) {
-  createService(input: $i) { id }
-}`;
 const PURGE = 'mutation { purgeCache { epoch } }';
 
 interface Write {
@@ -204,7 +207,7 @@ async function runWorkload(world: World, options: RunOptions): Promise<Outcome> 
       const useAgenda = Math.random() < 0.5;
       const via = pick();
       const res = await instances[via].execute(
-        useAgenda ? AGENDA : SERVICES,
+        useAgenda ? AGENDA : SERVICE_PRICES,
         { u: userId, d: DAY },
         key,
       );
@@ -286,7 +289,7 @@ async function runWorkload(world: World, options: RunOptions): Promise<Outcome> 
       await world.db.getRepository(Service).update({ id: serviceIds[1] }, { priceCents: price });
       const via = pick();
       if (cutOff().has(via)) continue; // a purge needs Redis: an operator would retry
-      const res = await instances[via].execute(PURGE);
+      const res = await instances[via].execute(PURGE, {}, OPS_TOKEN);
       if (res.body.errors) {
         // Redis was cut meanwhile; the next round purges again.
         continue;
@@ -492,8 +495,9 @@ describe('the lost-invalidation state survives a restart', () => {
       const first = await buildTestApp(dialect, { db: database.db, cache });
       const world = await setUpWorld([first], database.db);
       const read = async (app: TestApp) => {
-        const res = await app.execute(SERVICES, { u: world.userId }, world.key);
+        const res = await app.execute(SERVICE_PRICES, { u: world.userId }, world.key);
         const crashed = res.data.services.find((s: { id: string }) => s.id === world.serviceIds[2]);
+        if (!crashed) throw new Error('the crashed write is missing from the read');
         return { cache: res.headers.get('x-cache'), price: crashed.priceCents as number };
       };
       await read(first);

@@ -153,7 +153,11 @@ describe('in-memory structures bounded in bytes (an app on the memory store)', (
     const long = `Long${'N'.repeat(250)}`;
     const ran = await post(app, key, { query: `query ${long} { user(id: "${userId}") { id } }` });
     expect(ran.status).toBe(200);
-    const stats = await app.execute('{ cacheStats { byOperation { operationName } } }');
+    const stats = await app.execute(
+      '{ cacheStats { byOperation { operationName } } }',
+      {},
+      OPS_TOKEN,
+    );
     const names = stats.data.cacheStats.byOperation.map((o: any) => o.operationName);
     expect(names.filter((n: string) => n.startsWith('MadeUp'))).toEqual([]);
     expect(names).toContain('Real');

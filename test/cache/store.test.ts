@@ -14,6 +14,7 @@ import {
   type SaveEntry,
 } from '../../src/cache/store/store.js';
 import { freePort, sharedRedisUrl } from '../support/redis.js';
+import { waitUntil } from '../support/wait.js';
 
 const prefix = `hp-test-${randomUUID().slice(0, 8)}`;
 const schemaHash = 'schema1';
@@ -41,16 +42,6 @@ async function scanKeys(client: Redis, match: string): Promise<string[]> {
     found.push(...keys);
   } while (cursor !== '0');
   return found;
-}
-
-/** Polls until `check` holds; returns the ms it took, or throws after `timeoutMs`. */
-async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promise<number> {
-  const started = Date.now();
-  while (!(await check())) {
-    if (Date.now() - started > timeoutMs) throw new Error(`condition not met in ${timeoutMs} ms`);
-    await sleep(10);
-  }
-  return Date.now() - started;
 }
 
 let raw: Redis;
@@ -468,7 +459,7 @@ describe('redis store keys', () => {
     await store.invalidate(scope, ['Appointment:a0']);
     expect((await scanKeys(raw, `${prefix}:{t:${scope}}:*`)).length).toBeGreaterThan(20);
     await sleep(500);
-    await waitFor(async () => {
+    await waitUntil(async () => {
       const left = await scanKeys(raw, `${prefix}:{t:${scope}}:*`);
       return left.every((key) => key.endsWith(':seq'));
     }, 2_000);

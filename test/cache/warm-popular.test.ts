@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { CacheConfig } from '../../src/config.js';
 import { User } from '../../src/db/entities/user.entity.js';
 import { buildTestApp, OPS_TOKEN, sharedRedisCache, type TestApp } from '../support/app.js';
+import { createProvider } from '../support/fixtures.js';
 
 /**
  * Issue 8, "warming the documents clients actually send": the warmer sends again the requests
@@ -17,7 +18,6 @@ const MY_SERVICES = `query MyServices($u: ID!) {
 const MY_STATS = `query MyStats($tz: String) {
   megaStats(timezone: $tz) { id today { total } month { total } }
 }`;
-const CREATE_SERVICE = `mutation CreateService($i: CreateServiceInput!) { createService(input: $i) { id } }`;
 const UPDATE_SERVICE = `mutation UpdateService($id: ID!, $i: UpdateServiceInput!) {
   updateService(id: $id, input: $i) { id name }
 }`;
@@ -42,10 +42,9 @@ function helpers(app: TestApp) {
   }
   /** A provider with one service, in the tenant of `key`. */
   async function provider(key: string, tenantId: string, name: string) {
-    const userId = (await app.createUser(tenantId, name)).id;
-    const i = { userId, name: `${name}'s service`, durationMinutes: 30, priceCents: 1000 };
-    const serviceId = (await ok(CREATE_SERVICE, { i }, key)).createService.id as string;
-    return { userId, serviceId };
+    const options = { services: [[`${name}'s service`, 1000]] } as const;
+    const { user, services } = await createProvider(app, { tenantId, key }, name, options);
+    return { userId: user.id, serviceId: services[0].id };
   }
   /** Sends a request `times` times: the first is a MISS, the others HITs. */
   async function repeat(

@@ -17,10 +17,22 @@ import * as types from './graphql.js';
 type Documents = {
     "\n  query AgendaWithRelations($userId: ID!, $date: Date!) {\n    agenda(userId: $userId, date: $date) {\n      id\n      appointments {\n        id\n        provider { name }\n        service { name priceCents }\n      }\n    }\n  }\n": typeof types.AgendaWithRelationsDocument,
     "\n  query ServicesOfThreeUsers($a: ID!, $b: ID!, $c: ID!) {\n    a: services(userId: $a) { name user { name } }\n    b: services(userId: $b) { name user { name } }\n    c: services(userId: $c) { name user { name } }\n  }\n": typeof types.ServicesOfThreeUsersDocument,
+    "\n  query InvalidationServices($u: ID!) {\n    services(userId: $u) { id name active }\n  }\n": typeof types.InvalidationServicesDocument,
+    "\n  query Services($u: ID!) {\n    services(userId: $u) { id name }\n  }\n": typeof types.ServicesDocument,
+    "\n  query ServicesAndUser($u: ID!) {\n    services(userId: $u) { id name priceCents }\n    user(id: $u) { id name }\n  }\n": typeof types.ServicesAndUserDocument,
+    "\n  query ServicesWithPrices($u: ID!) {\n    services(userId: $u) { id name priceCents }\n  }\n": typeof types.ServicesWithPricesDocument,
+    "\n  query ServicePrices($u: ID!) {\n    services(userId: $u) { id priceCents }\n  }\n": typeof types.ServicePricesDocument,
+    "\n  mutation CreateService($i: CreateServiceInput!) {\n    createService(input: $i) { id name priceCents }\n  }\n": typeof types.CreateServiceDocument,
 };
 const documents: Documents = {
     "\n  query AgendaWithRelations($userId: ID!, $date: Date!) {\n    agenda(userId: $userId, date: $date) {\n      id\n      appointments {\n        id\n        provider { name }\n        service { name priceCents }\n      }\n    }\n  }\n": types.AgendaWithRelationsDocument,
     "\n  query ServicesOfThreeUsers($a: ID!, $b: ID!, $c: ID!) {\n    a: services(userId: $a) { name user { name } }\n    b: services(userId: $b) { name user { name } }\n    c: services(userId: $c) { name user { name } }\n  }\n": types.ServicesOfThreeUsersDocument,
+    "\n  query InvalidationServices($u: ID!) {\n    services(userId: $u) { id name active }\n  }\n": types.InvalidationServicesDocument,
+    "\n  query Services($u: ID!) {\n    services(userId: $u) { id name }\n  }\n": types.ServicesDocument,
+    "\n  query ServicesAndUser($u: ID!) {\n    services(userId: $u) { id name priceCents }\n    user(id: $u) { id name }\n  }\n": types.ServicesAndUserDocument,
+    "\n  query ServicesWithPrices($u: ID!) {\n    services(userId: $u) { id name priceCents }\n  }\n": types.ServicesWithPricesDocument,
+    "\n  query ServicePrices($u: ID!) {\n    services(userId: $u) { id priceCents }\n  }\n": types.ServicePricesDocument,
+    "\n  mutation CreateService($i: CreateServiceInput!) {\n    createService(input: $i) { id name priceCents }\n  }\n": types.CreateServiceDocument,
 };
 
 /**
@@ -31,6 +43,30 @@ export function graphql(source: "\n  query AgendaWithRelations($userId: ID!, $da
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query ServicesOfThreeUsers($a: ID!, $b: ID!, $c: ID!) {\n    a: services(userId: $a) { name user { name } }\n    b: services(userId: $b) { name user { name } }\n    c: services(userId: $c) { name user { name } }\n  }\n"): typeof import('./graphql.js').ServicesOfThreeUsersDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query InvalidationServices($u: ID!) {\n    services(userId: $u) { id name active }\n  }\n"): typeof import('./graphql.js').InvalidationServicesDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Services($u: ID!) {\n    services(userId: $u) { id name }\n  }\n"): typeof import('./graphql.js').ServicesDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ServicesAndUser($u: ID!) {\n    services(userId: $u) { id name priceCents }\n    user(id: $u) { id name }\n  }\n"): typeof import('./graphql.js').ServicesAndUserDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ServicesWithPrices($u: ID!) {\n    services(userId: $u) { id name priceCents }\n  }\n"): typeof import('./graphql.js').ServicesWithPricesDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ServicePrices($u: ID!) {\n    services(userId: $u) { id priceCents }\n  }\n"): typeof import('./graphql.js').ServicePricesDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreateService($i: CreateServiceInput!) {\n    createService(input: $i) { id name priceCents }\n  }\n"): typeof import('./graphql.js').CreateServiceDocument;
 
 
 export function graphql(source: string) {

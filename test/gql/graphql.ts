@@ -4,6 +4,18 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
+/** A new service, active from the start. Breaking a bound is BAD_USER_INPUT. */
+export type CreateServiceInput = {
+  /** Between 5 and 600. */
+  durationMinutes: number;
+  /** 1 to 200 characters. */
+  name: string;
+  /** Not negative. */
+  priceCents: number;
+  /** The provider, a user of the caller's tenant; NOT_FOUND otherwise. */
+  userId: string;
+};
+
 export type AgendaWithRelationsQueryVariables = Exact<{
   userId: string;
   date: string;
@@ -20,6 +32,48 @@ export type ServicesOfThreeUsersQueryVariables = Exact<{
 
 
 export type ServicesOfThreeUsersQuery = { a: Array<{ name: string, user: { name: string } }>, b: Array<{ name: string, user: { name: string } }>, c: Array<{ name: string, user: { name: string } }> };
+
+export type InvalidationServicesQueryVariables = Exact<{
+  u: string;
+}>;
+
+
+export type InvalidationServicesQuery = { services: Array<{ id: string, name: string, active: boolean }> };
+
+export type ServicesQueryVariables = Exact<{
+  u: string;
+}>;
+
+
+export type ServicesQuery = { services: Array<{ id: string, name: string }> };
+
+export type ServicesAndUserQueryVariables = Exact<{
+  u: string;
+}>;
+
+
+export type ServicesAndUserQuery = { services: Array<{ id: string, name: string, priceCents: number }>, user: { id: string, name: string } | null };
+
+export type ServicesWithPricesQueryVariables = Exact<{
+  u: string;
+}>;
+
+
+export type ServicesWithPricesQuery = { services: Array<{ id: string, name: string, priceCents: number }> };
+
+export type ServicePricesQueryVariables = Exact<{
+  u: string;
+}>;
+
+
+export type ServicePricesQuery = { services: Array<{ id: string, priceCents: number }> };
+
+export type CreateServiceMutationVariables = Exact<{
+  i: CreateServiceInput;
+}>;
+
+
+export type CreateServiceMutation = { createService: { id: string, name: string, priceCents: number } };
 
 export class TypedDocumentString<TResult, TVariables>
   extends String
@@ -79,3 +133,59 @@ export const ServicesOfThreeUsersDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<ServicesOfThreeUsersQuery, ServicesOfThreeUsersQueryVariables>;
+export const InvalidationServicesDocument = new TypedDocumentString(`
+    query InvalidationServices($u: ID!) {
+  services(userId: $u) {
+    id
+    name
+    active
+  }
+}
+    `) as unknown as TypedDocumentString<InvalidationServicesQuery, InvalidationServicesQueryVariables>;
+export const ServicesDocument = new TypedDocumentString(`
+    query Services($u: ID!) {
+  services(userId: $u) {
+    id
+    name
+  }
+}
+    `) as unknown as TypedDocumentString<ServicesQuery, ServicesQueryVariables>;
+export const ServicesAndUserDocument = new TypedDocumentString(`
+    query ServicesAndUser($u: ID!) {
+  services(userId: $u) {
+    id
+    name
+    priceCents
+  }
+  user(id: $u) {
+    id
+    name
+  }
+}
+    `) as unknown as TypedDocumentString<ServicesAndUserQuery, ServicesAndUserQueryVariables>;
+export const ServicesWithPricesDocument = new TypedDocumentString(`
+    query ServicesWithPrices($u: ID!) {
+  services(userId: $u) {
+    id
+    name
+    priceCents
+  }
+}
+    `) as unknown as TypedDocumentString<ServicesWithPricesQuery, ServicesWithPricesQueryVariables>;
+export const ServicePricesDocument = new TypedDocumentString(`
+    query ServicePrices($u: ID!) {
+  services(userId: $u) {
+    id
+    priceCents
+  }
+}
+    `) as unknown as TypedDocumentString<ServicePricesQuery, ServicePricesQueryVariables>;
+export const CreateServiceDocument = new TypedDocumentString(`
+    mutation CreateService($i: CreateServiceInput!) {
+  createService(input: $i) {
+    id
+    name
+    priceCents
+  }
+}
+    `) as unknown as TypedDocumentString<CreateServiceMutation, CreateServiceMutationVariables>;

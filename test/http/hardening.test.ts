@@ -88,7 +88,7 @@ describe('introspection and field suggestions', () => {
   });
 
   it("keys entries by the setting: the hit path never serves the other instance's answers", async () => {
-    // Introspection is never stored (test/cache/scope-and-policy.test.ts); the key salt makes
+    // Introspection is never stored (test/cache/scope-and-policy.both.test.ts); the key salt makes
     // sure that even an entry that was would not be found by an instance with it off.
     for (let i = 0; i < 3; i++) await open.execute(SCHEMA, {}, key);
     for (let i = 0; i < 3; i++) {

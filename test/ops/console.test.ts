@@ -12,12 +12,12 @@ import {
   testCacheConfig,
 } from '../support/app.js';
 import { isLocal, launchChromium, listen } from '../support/browser.js';
+import { SERVICES } from '../support/documents.js';
 
 // Issue 10: the operators' console, driven in headless Chromium against a listening server.
 // Two instances share one Redis: the console on A shows totals over both next to A's own.
 // UPDATE_SCREENSHOT=1 copies the screenshot it takes into docs/ops-console.png (README).
 
-const SERVICES = 'query Services($u: ID!) { services(userId: $u) { id name } }';
 const STATS = `{ cacheStats { hits misses hitRate cluster { hits misses hitRate instances requestsPerSecond } } }`;
 
 describe('the /ops console', () => {
@@ -84,7 +84,7 @@ describe('the /ops console', () => {
     Number((await page.locator(`#${id}`).innerText()).replace(/[^\d.]/g, ''));
 
   async function cacheStats() {
-    const res = await a.execute(STATS);
+    const res = await a.execute(STATS, {}, OPS_TOKEN);
     expect(res.body.errors).toBeUndefined();
     return res.data.cacheStats;
   }

@@ -21,6 +21,9 @@ export interface TypedDocument<TResult, TVariables> {
   __apiType?: (variables: TVariables) => TResult;
 }
 
+/** What `execute` sends: a codegen document (typed) or plain text. */
+export type GraphQLDocument = string | TypedDocument<any, any>;
+
 export const dialects = ['sqlite', 'postgres'] as const;
 export type TestDialect = (typeof dialects)[number];
 
@@ -112,7 +115,8 @@ export function testCacheConfig(overrides: Partial<CacheConfig> = {}): CacheConf
     prefix: `hp-test-${randomBytes(4).toString('hex')}`,
     maxEntries: 10_000,
     // Generous: test files load the two cores at once, and a slow answer must not become a
-    // BYPASS in tests about something else. Failing open is test/cache/failure.test.ts's subject.
+    // BYPASS in tests about something else. Failing open is the subject of
+    // test/cache/failure.both.test.ts.
     timeoutMs: 2_000,
     debug: false,
     warmIntervalSeconds: 0,
@@ -217,16 +221,22 @@ export async function buildTestApp(dialect: TestDialect, options: TestAppOptions
     await opened.close();
   };
 
+  /**
+   * Runs a GraphQL request as `key`: by default the app's own tenant (an ordinary caller, whose
+   * reads the cache serves), `OPS_TOKEN` for an operator (who bypasses the cache), `null` for
+   * no key at all.
+   */
   async function execute<T = any, V = Record<string, unknown>>(
     query: string | TypedDocument<T, V>,
     variables: V = {} as V,
-    key: string | null = OPS_TOKEN,
+    key?: string | null,
   ) {
+    const bearer = key === undefined ? (await defaultTenant()).key : key;
     const response = await request('/graphql', {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
-        ...(key ? { authorization: `Bearer ${key}` } : {}),
+        ...(bearer ? { authorization: `Bearer ${bearer}` } : {}),
       },
       body: JSON.stringify({ query: String(query), variables }),
     });
@@ -255,6 +265,13 @@ export async function buildTestApp(dialect: TestDialect, options: TestAppOptions
     return { tenant, key };
   }
 
+  let ownTenant: ReturnType<typeof createTenant> | undefined;
+  /** The tenant `execute` calls as when no key is given, created on first use. */
+  const defaultTenant = () => {
+    ownTenant ??= createTenant('Default tenant');
+    return ownTenant;
+  };
+
   async function createUser(tenantId: string, name = 'Provider', plan: Plan = 'PRO') {
     return db
       .getRepository(User)
@@ -275,6 +292,7 @@ export async function buildTestApp(dialect: TestDialect, options: TestAppOptions
     clock,
     execute,
     createTenant,
+    defaultTenant,
     createUser,
     close,
   };

@@ -2,6 +2,7 @@ import { Client, fetchExchange } from '@urql/core';
 import { persistedExchange } from '@urql/exchange-persisted';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sharedRedisCache, type TestApp } from '../support/app.js';
+import { SERVICES } from '../support/documents.js';
 import { type listen, listeningTenant, revalidatesThroughHttpCache, sha256 } from './support.js';
 
 /**
@@ -10,14 +11,6 @@ import { type listen, listeningTenant, revalidatesThroughHttpCache, sha256 } fro
  */
 
 // Plain strings, not gql``: codegen collects gql`` documents into test/gql.
-const SERVICES = `
-  query UrqlServices($u: ID!) {
-    services(userId: $u) {
-      id
-      name
-    }
-  }
-`;
 const ADD_SERVICE = `
   mutation UrqlAddService($input: CreateServiceInput!) {
     createService(input: $input) {
@@ -56,7 +49,7 @@ describe.each([
       requestPolicy: 'network-only',
     });
   const names = async (client: Client) => {
-    const result = await client.query(SERVICES, { u: userId }).toPromise();
+    const result = await client.query(String(SERVICES), { u: userId }).toPromise();
     if (result.error) throw result.error;
     return (result.data as { services: { name: string }[] }).services.map((s) => s.name).sort();
   };

@@ -14,11 +14,12 @@ import type { DataSource } from 'typeorm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/data-source.js';
 import { Appointment } from '../../src/db/entities/appointment.entity.js';
-import { Service } from '../../src/db/entities/service.entity.js';
 import { buildTestApp, postgresUrl, sharedRedisCache, type TestApp } from '../support/app.js';
+import { SERVICES_WITH_PRICES } from '../support/documents.js';
+import { createProvider } from '../support/fixtures.js';
+import { waitUntil } from '../support/wait.js';
 
 const MEGA_STATS = `query StaleStats { megaStats { id computedAt today { total } } }`;
-const SERVICES = `query StaleServices($u: ID!) { services(userId: $u) { id name priceCents } }`;
 const BOOK = `mutation StaleBook($i: CreateAppointmentInput!) { createAppointment(input: $i) { id } }`;
 
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -26,28 +27,11 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
 });
 
-async function waitFor(check: () => Promise<boolean>, timeoutMs: number) {
-  const started = performance.now();
-  while (!(await check())) {
-    if (performance.now() - started > timeoutMs) throw new Error(`not within ${timeoutMs} ms`);
-    await sleep(20);
-  }
-}
-
+/** A provider with one service, written straight to the database (no invalidation). */
 async function provider(app: TestApp, tenantId: string, name: string) {
-  const user = await app.createUser(tenantId, name);
-  const service = await app.db.getRepository(Service).save({
-    id: randomUUID(),
-    tenantId,
-    userId: user.id,
-    name: `${name} cut`,
-    durationMinutes: 30,
-    priceCents: 1000,
-    active: true,
-    createdAt: new Date(),
-    deletedAt: null,
-  });
-  return { user, service };
+  const options = { via: 'db', services: [[`${name} cut`, 1000]] } as const;
+  const { user, services } = await createProvider(app, { tenantId }, name, options);
+  return { user, service: services[0] };
 }
 
 describe.each(['REDIS', 'MEMORY'] as const)('stale-while-revalidate on %s', (backend) => {
@@ -93,7 +77,7 @@ describe.each(['REDIS', 'MEMORY'] as const)('stale-while-revalidate on %s', (bac
       else expect(res.data.megaStats.computedAt).not.toBe(first.data.megaStats.computedAt);
     }
     // The refresh stores a new entry: the next reads are HITs with a newer computedAt.
-    await waitFor(async () => {
+    await waitUntil(async () => {
       const res = await app.execute(MEGA_STATS, {}, key);
       return res.headers.get('x-cache') === 'HIT';
     }, 5_000);
@@ -125,10 +109,16 @@ describe.each(['REDIS', 'MEMORY'] as const)('stale-while-revalidate on %s', (bac
     cleanups.push(() => app.close());
     const { tenant, key } = await app.createTenant('No SWR');
     const { user } = await provider(app, tenant.id, 'Nico');
-    expect((await app.execute(SERVICES, { u: user.id }, key)).headers.get('x-cache')).toBe('MISS');
-    expect((await app.execute(SERVICES, { u: user.id }, key)).headers.get('x-cache')).toBe('HIT');
+    expect(
+      (await app.execute(SERVICES_WITH_PRICES, { u: user.id }, key)).headers.get('x-cache'),
+    ).toBe('MISS');
+    expect(
+      (await app.execute(SERVICES_WITH_PRICES, { u: user.id }, key)).headers.get('x-cache'),
+    ).toBe('HIT');
     await sleep(1_100);
-    expect((await app.execute(SERVICES, { u: user.id }, key)).headers.get('x-cache')).toBe('MISS');
+    expect(
+      (await app.execute(SERVICES_WITH_PRICES, { u: user.id }, key)).headers.get('x-cache'),
+    ).toBe('MISS');
   });
 });
 
@@ -140,10 +130,12 @@ async function staleIfError(app: TestApp, fail: () => Promise<void>, heal: () =>
   const { tenant, key } = await app.createTenant('SIE');
   const kept = await provider(app, tenant.id, 'Kept');
   const invalidated = await provider(app, tenant.id, 'Gone');
-  const keptFirst = await app.execute(SERVICES, { u: kept.user.id }, key);
+  const keptFirst = await app.execute(SERVICES_WITH_PRICES, { u: kept.user.id }, key);
   expect(keptFirst.headers.get('x-cache')).toBe('MISS');
   expect(
-    (await app.execute(SERVICES, { u: invalidated.user.id }, key)).headers.get('x-cache'),
+    (await app.execute(SERVICES_WITH_PRICES, { u: invalidated.user.id }, key)).headers.get(
+      'x-cache',
+    ),
   ).toBe('MISS');
   // A write invalidated this one (its TTL runs out too): it must never come back.
   const store = app.app.cache.store;
@@ -153,19 +145,19 @@ async function staleIfError(app: TestApp, fail: () => Promise<void>, heal: () =>
 
   await fail();
   try {
-    const stale = await app.execute(SERVICES, { u: kept.user.id }, key);
+    const stale = await app.execute(SERVICES_WITH_PRICES, { u: kept.user.id }, key);
     expect(stale.status).toBe(200);
     expect(stale.headers.get('x-cache')).toBe('STALE');
     expect(stale.body.errors).toBeUndefined();
     expect(stale.data).toEqual(keptFirst.data);
-    const gone = await app.execute(SERVICES, { u: invalidated.user.id }, key);
+    const gone = await app.execute(SERVICES_WITH_PRICES, { u: invalidated.user.id }, key);
     expect(gone.headers.get('x-cache')).toBe('MISS');
     expect(gone.body.errors?.[0]?.message).toBe('Unexpected error.');
   } finally {
     await heal();
   }
   // Healed: fresh from the database again.
-  const back = await app.execute(SERVICES, { u: kept.user.id }, key);
+  const back = await app.execute(SERVICES_WITH_PRICES, { u: kept.user.id }, key);
   expect(back.headers.get('x-cache')).toBe('MISS');
   expect(back.body.errors).toBeUndefined();
 }

@@ -6,7 +6,15 @@ import { Sale } from '../../src/db/entities/sale.entity.js';
 import { Service } from '../../src/db/entities/service.entity.js';
 import { WhatsAppSession } from '../../src/db/entities/whatsapp-session.entity.js';
 import { localDate } from '../../src/time.js';
-import { buildTestApp, dialects, sharedRedisCache, type TestApp } from '../support/app.js';
+import { graphql } from '../gql/index.js';
+import {
+  buildTestApp,
+  dialects,
+  type GraphQLDocument,
+  sharedRedisCache,
+  type TestApp,
+} from '../support/app.js';
+import { CREATE_SERVICE } from '../support/documents.js';
 
 /**
  * DESIGN §4, one test per row: a write empties exactly the cached responses it made stale
@@ -27,7 +35,11 @@ const MEGA_STATS = `query MegaStats($tz: String) {
     nextMonth { pending confirmed cancelled total }
   }
 }`;
-const SERVICES = `query Services($u: ID!) { services(userId: $u) { id name active } }`;
+const SERVICES = graphql(`
+  query InvalidationServices($u: ID!) {
+    services(userId: $u) { id name active }
+  }
+`);
 const USER_SERVICES = `query UserServices($u: ID!) { user(id: $u) { id name services { id name } } }`;
 const TEMPLATE_BY_TYPE = `query TemplateByType($u: ID!, $t: TemplateType!) {
   templateByType(userId: $u, type: $t) { id name body }
@@ -43,7 +55,6 @@ const SESSION = `query Session($id: ID!) {
 }`;
 const SESSION_STATUS = `query SessionStatus($id: ID!) { sessionStatus(id: $id) { id state } }`;
 
-const CREATE_SERVICE = `mutation CreateService($i: CreateServiceInput!) { createService(input: $i) { id name } }`;
 const UPDATE_SERVICE = `mutation UpdateService($id: ID!, $i: UpdateServiceInput!) {
   updateService(id: $id, input: $i) { id name }
 }`;
@@ -77,7 +88,7 @@ describe.each(dialects)('DESIGN §4 invalidation on %s with Redis', (dialect) =>
   beforeAll(async () => {
     app = await buildTestApp(dialect, {
       // A slow Redis (the suite runs files in parallel) must not turn a lookup into a BYPASS
-      // here: failing open is test/cache/failure.test.ts's subject.
+      // here: failing open is test/cache/failure.both.test.ts's subject.
       cache: sharedRedisCache({ debug: true }),
     });
   });
@@ -87,9 +98,9 @@ describe.each(dialects)('DESIGN §4 invalidation on %s with Redis', (dialect) =>
   });
 
   /** Runs a request that must succeed (a write, or a read outside the cache) and returns data. */
-  async function ok(query: string, variables: Record<string, unknown>, key: string) {
+  async function ok(query: GraphQLDocument, variables: Record<string, unknown>, key: string) {
     const res = await app.execute(query, variables, key);
-    expect(res.body.errors, query).toBeUndefined();
+    expect(res.body.errors, String(query)).toBeUndefined();
     return res.data;
   }
 
@@ -116,7 +127,12 @@ describe.each(dialects)('DESIGN §4 invalidation on %s with Redis', (dialect) =>
     }
   }
 
-  const read = (name: string, query: string, variables: Record<string, unknown>, key: string) => ({
+  const read = (
+    name: string,
+    query: GraphQLDocument,
+    variables: Record<string, unknown>,
+    key: string,
+  ) => ({
     name,
     run: () => app.execute(query, variables, key),
   });
@@ -552,7 +568,7 @@ describe.each(dialects)('DESIGN §4 invalidation on %s with Redis', (dialect) =>
         credential: null,
       });
       /** The write, and the session's row as committed when it invalidated. */
-      const write = (query: string, variables: Record<string, unknown>) =>
+      const write = (query: GraphQLDocument, variables: Record<string, unknown>) =>
         committedAtInvalidation(
           () => app.db.getRepository(WhatsAppSession).findOneByOrFail({ id: s.mine }),
           () => ok(query, variables, w.a.key),

@@ -18,10 +18,9 @@ import {
   postgresUrl,
   type TestApp,
 } from '../support/app.js';
+import { CREATE_SERVICE, SERVICE_PRICES } from '../support/documents.js';
 import { startRedisServer, startTcpProxy } from '../support/redis.js';
 
-const SERVICES = `query OutboxServices($u: ID!) { services(userId: $u) { id priceCents } }`;
-const CREATE_SERVICE = `mutation OutboxCreate($i: CreateServiceInput!) { createService(input: $i) { id } }`;
 const UPDATE_PRICE = `mutation OutboxPrice($id: ID!, $p: Int!) {
   updateService(id: $id, input: { priceCents: $p }) { id priceCents }
 }`;
@@ -86,8 +85,10 @@ describe.each(['sqlite', 'postgres'] as const)('the outbox on %s', (dialect) => 
       key,
     );
     const serviceId = created.data.createService.id as string;
-    await b.execute(SERVICES, { u: user.id }, key);
-    expect((await b.execute(SERVICES, { u: user.id }, key)).headers.get('x-cache')).toBe('HIT');
+    await b.execute(SERVICE_PRICES, { u: user.id }, key);
+    expect((await b.execute(SERVICE_PRICES, { u: user.id }, key)).headers.get('x-cache')).toBe(
+      'HIT',
+    );
     // A's figure is its last count of the shared table: B's row may have been in it.
     for (let i = 0; i < 100 && (await pendingGauge(a)) !== 0; i++) await sleep(20);
     expect(await pendingGauge(a)).toBe(0);
@@ -100,7 +101,7 @@ describe.each(['sqlite', 'postgres'] as const)('the outbox on %s', (dialect) => 
     expect(await a.app.outbox.pending()).toBeLessThanOrEqual(1);
     let freshAfterMs = Number.POSITIVE_INFINITY;
     while (performance.now() - answeredAt < 2_000) {
-      const read = await b.execute(SERVICES, { u: user.id }, key);
+      const read = await b.execute(SERVICE_PRICES, { u: user.id }, key);
       if (read.data.services[0].priceCents === 200) {
         freshAfterMs = performance.now() - answeredAt;
         break;
@@ -114,7 +115,9 @@ describe.each(['sqlite', 'postgres'] as const)('the outbox on %s', (dialect) => 
     expect(await a.app.outbox.pending()).toBe(0);
     expect(await pendingGauge(b)).toBe(0);
     // A itself reads from the database meanwhile, and caches again once it has Redis back.
-    expect((await a.execute(SERVICES, { u: user.id }, key)).data.services[0].priceCents).toBe(200);
+    expect((await a.execute(SERVICE_PRICES, { u: user.id }, key)).data.services[0].priceCents).toBe(
+      200,
+    );
     proxy.heal();
   });
 

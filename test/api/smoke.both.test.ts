@@ -1,28 +1,19 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, dialects, type TestApp } from '../support/app.js';
+import { describe, expect } from 'vitest';
+import { dialects } from '../support/app.js';
+import { test, useTestApp } from '../support/fixtures.js';
 
 describe.each(dialects)('smoke on %s', (dialect) => {
-  let app: TestApp;
-  beforeAll(async () => {
-    app = await buildTestApp(dialect);
-  });
-  afterAll(() => app.close());
+  useTestApp(dialect);
 
-  it('serves an agenda', async () => {
-    const { tenant, key } = await app.createTenant();
-    const user = await app.createUser(tenant.id);
-    const svc = await app.execute(
-      `mutation($input: CreateServiceInput!) { createService(input: $input) { id name } }`,
-      { input: { userId: user.id, name: 'Cut', durationMinutes: 30, priceCents: 5000 } },
-      key,
-    );
-    expect(svc.body.errors).toBeUndefined();
+  test('serves an agenda', async ({ app, tenant, provider }) => {
+    const { key } = tenant;
+    const { user, services } = await provider('Provider', { services: [['Cut', 5000]] });
     const appt = await app.execute(
       `mutation($input: CreateAppointmentInput!) { createAppointment(input: $input) { id endsAt status } }`,
       {
         input: {
           userId: user.id,
-          serviceId: svc.data.createService.id,
+          serviceId: services[0].id,
           clientName: 'Ana',
           startsAt: '2026-11-22T14:00:00Z',
         },

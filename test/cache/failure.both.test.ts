@@ -1,19 +1,15 @@
-import { randomUUID } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Service } from '../../src/db/entities/service.entity.js';
-import { buildTestApp, dialects, type TestApp } from '../support/app.js';
+import { buildTestApp, dialects, OPS_TOKEN, type TestApp } from '../support/app.js';
+import { CREATE_SERVICE, SERVICES_AND_USER } from '../support/documents.js';
+import { createProvider } from '../support/fixtures.js';
 import { freePort, type RedisServer, startRedisServer } from '../support/redis.js';
+import { waitUntil } from '../support/wait.js';
 
 // DESIGN §7: a failing Redis costs at most the timeout, never a failed request, never a crash.
 
-const SERVICES = `query Services($u: ID!) {
-  services(userId: $u) { id name priceCents }
-  user(id: $u) { id name }
-}`;
-const CREATE_SERVICE = `mutation($i: CreateServiceInput!) { createService(input: $i) { id name } }`;
 const CACHE_STATS = '{ cacheStats { backend connected fallbackActive fallbackSince errors } }';
 
 const TIMEOUT_MS = 50;
@@ -35,18 +31,6 @@ afterEach(async () => {
   expect(unhandled).toEqual([]);
 });
 
-/** Polls until `check` holds; returns the ms it took, or throws after `timeoutMs`. */
-async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number) {
-  const started = performance.now();
-  while (!(await check())) {
-    if (performance.now() - started > timeoutMs) {
-      throw new Error(`condition not met within ${timeoutMs} ms`);
-    }
-    await sleep(10);
-  }
-  return Math.round(performance.now() - started);
-}
-
 function percentile(values: number[], p: number) {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
@@ -63,7 +47,7 @@ interface Sample {
 
 /** The app's cache state as an operator and /health see it. */
 async function observed(app: TestApp) {
-  const stats = await app.execute(CACHE_STATS);
+  const stats = await app.execute(CACHE_STATS, {}, OPS_TOKEN);
   expect(stats.status).toBe(200);
   expect(stats.body.errors).toBeUndefined();
   const health = await app.request('/health');
@@ -85,29 +69,18 @@ async function observed(app: TestApp) {
 
 /**
  * A provider with two services, written straight to the database (no invalidation that could
- * open the breaker before the test means it to); returns what SERVICES must answer for it.
+ * open the breaker before the test means it to); returns what SERVICES_AND_USER must answer for it.
  */
 async function provider(app: TestApp, tenantId: string, name: string) {
-  const user = await app.createUser(tenantId, name);
-  const services = [];
-  for (const [service, priceCents] of [
+  const services = [
     [`${name} cut`, 3000],
     [`${name} wash`, 1500],
-  ] as const) {
-    const row = await app.db.getRepository(Service).save({
-      id: randomUUID(),
-      tenantId,
-      userId: user.id,
-      name: service,
-      durationMinutes: 30,
-      priceCents,
-      active: true,
-      createdAt: new Date(),
-      deletedAt: null,
-    });
-    services.push({ id: row.id, name: service, priceCents });
-  }
-  return { user, expected: { services, user: { id: user.id, name } } };
+  ] as const;
+  const made = await createProvider(app, { tenantId }, name, { via: 'db', services });
+  return {
+    user: made.user,
+    expected: { services: made.services, user: { id: made.user.id, name } },
+  };
 }
 
 /**
@@ -147,7 +120,7 @@ function answerHandshakeOnly(socket: Socket) {
   });
 }
 
-/** Sends SERVICES in `concurrency` loops until stop() is called (or a hard cap is reached). */
+/** Sends SERVICES_AND_USER in `concurrency` loops until stop() is called (or a hard cap is reached). */
 function startLoad(app: TestApp, key: string, userId: string, concurrency = 4) {
   const samples: Sample[] = [];
   let stopped = false;
@@ -155,7 +128,7 @@ function startLoad(app: TestApp, key: string, userId: string, concurrency = 4) {
   const loops = Array.from({ length: concurrency }, async () => {
     while (!stopped && performance.now() < deadline && samples.length < 20_000) {
       const startedAt = performance.now();
-      const res = await app.execute(SERVICES, { u: userId }, key);
+      const res = await app.execute(SERVICES_AND_USER, { u: userId }, key);
       samples.push({
         startedAt,
         ms: performance.now() - startedAt,
@@ -204,12 +177,12 @@ describe.each(dialects)('when Redis fails (%s)', (dialect) => {
     const busy = await provider(a, tenant.id, 'Busy');
     const quiet = await provider(a, tenant.id, 'Quiet');
 
-    expect((await a.execute(SERVICES, { u: busy.user.id }, key)).headers.get('x-cache')).toBe(
-      'MISS',
-    );
-    expect((await a.execute(SERVICES, { u: quiet.user.id }, key)).headers.get('x-cache')).toBe(
-      'MISS',
-    );
+    expect(
+      (await a.execute(SERVICES_AND_USER, { u: busy.user.id }, key)).headers.get('x-cache'),
+    ).toBe('MISS');
+    expect(
+      (await a.execute(SERVICES_AND_USER, { u: quiet.user.id }, key)).headers.get('x-cache'),
+    ).toBe('MISS');
     const before = await observed(a);
     expect(before.stats).toMatchObject({ backend: 'REDIS', fallbackActive: false });
     expect(before.health.status).toBe('ok');
@@ -219,7 +192,10 @@ describe.each(dialects)('when Redis fails (%s)', (dialect) => {
 
     const killedAt = performance.now();
     redis.kill();
-    const openedIn = await waitFor(() => a.app.cache.store?.state().fallbackActive === true, 3_000);
+    const openedIn = await waitUntil(
+      () => a.app.cache.store?.state().fallbackActive === true,
+      3_000,
+    );
     const openedAt = performance.now();
 
     const down = await observed(a);
@@ -248,7 +224,7 @@ describe.each(dialects)('when Redis fails (%s)', (dialect) => {
         ...quiet.expected.services,
       ],
     };
-    const duringOutage = await a.execute(SERVICES, { u: quiet.user.id }, key);
+    const duringOutage = await a.execute(SERVICES_AND_USER, { u: quiet.user.id }, key);
     expect(duringOutage.headers.get('x-cache')).toBe('BYPASS');
     expect(duringOutage.data).toEqual(quietNow);
 
@@ -256,7 +232,7 @@ describe.each(dialects)('when Redis fails (%s)', (dialect) => {
     const restartingAt = performance.now();
     await redis.restart();
     const restartedAt = performance.now();
-    const resumedIn = await waitFor(
+    const resumedIn = await waitUntil(
       () => load.samples.some((s) => s.startedAt > restartedAt && s.xCache === 'HIT'),
       5_000,
     );
@@ -312,10 +288,10 @@ describe.each(dialects)('when Redis fails (%s)', (dialect) => {
       raw.disconnect();
     }
 
-    const afterMiss = await a.execute(SERVICES, { u: quiet.user.id }, key);
+    const afterMiss = await a.execute(SERVICES_AND_USER, { u: quiet.user.id }, key);
     expect(afterMiss.headers.get('x-cache')).toBe('MISS');
     expect(afterMiss.data).toEqual(quietNow);
-    const afterHit = await a.execute(SERVICES, { u: quiet.user.id }, key);
+    const afterHit = await a.execute(SERVICES_AND_USER, { u: quiet.user.id }, key);
     expect(afterHit.headers.get('x-cache')).toBe('HIT');
     expect(afterHit.data).toEqual(quietNow);
   });
@@ -326,8 +302,12 @@ describe.each(dialects)('when Redis fails (%s)', (dialect) => {
     app = a;
     const { tenant, key } = await a.createTenant('Paused');
     const { user, expected } = await provider(a, tenant.id, 'Paula');
-    expect((await a.execute(SERVICES, { u: user.id }, key)).headers.get('x-cache')).toBe('MISS');
-    expect((await a.execute(SERVICES, { u: user.id }, key)).headers.get('x-cache')).toBe('HIT');
+    expect((await a.execute(SERVICES_AND_USER, { u: user.id }, key)).headers.get('x-cache')).toBe(
+      'MISS',
+    );
+    expect((await a.execute(SERVICES_AND_USER, { u: user.id }, key)).headers.get('x-cache')).toBe(
+      'HIT',
+    );
 
     // Redis keeps its data but stops answering: every command of the app times out.
     const admin = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 0 });
@@ -339,12 +319,12 @@ describe.each(dialects)('when Redis fails (%s)', (dialect) => {
     }
     const pausedAt = performance.now();
     for (let i = 0; i < 3; i++) {
-      const res = await a.execute(SERVICES, { u: user.id }, key);
+      const res = await a.execute(SERVICES_AND_USER, { u: user.id }, key);
       expect(res.status).toBe(200);
       expect(res.headers.get('x-cache')).toBe('BYPASS');
       expect(res.data).toEqual(expected);
     }
-    await waitFor(() => a.app.cache.store?.state().fallbackActive === true, 1_000);
+    await waitUntil(() => a.app.cache.store?.state().fallbackActive === true, 1_000);
     // The breaker is open, so this write's invalidation is never sent: the entry above stays.
     const added = await a.execute(
       CREATE_SERVICE,
@@ -361,11 +341,11 @@ describe.each(dialects)('when Redis fails (%s)', (dialect) => {
       ],
     };
 
-    await waitFor(() => a.app.cache.store?.state().fallbackActive === false, 5_000);
-    const first = await a.execute(SERVICES, { u: user.id }, key);
+    await waitUntil(() => a.app.cache.store?.state().fallbackActive === false, 5_000);
+    const first = await a.execute(SERVICES_AND_USER, { u: user.id }, key);
     expect(first.data).toEqual(now);
     expect(first.headers.get('x-cache')).toBe('MISS');
-    const second = await a.execute(SERVICES, { u: user.id }, key);
+    const second = await a.execute(SERVICES_AND_USER, { u: user.id }, key);
     expect(second.headers.get('x-cache')).toBe('HIT');
     expect(second.data).toEqual(now);
   });
@@ -376,7 +356,9 @@ describe.each(dialects)('when Redis fails (%s)', (dialect) => {
     app = a;
     const { tenant, key } = await a.createTenant('Quiet');
     const { user, expected } = await provider(a, tenant.id, 'Quinn');
-    expect((await a.execute(SERVICES, { u: user.id }, key)).headers.get('x-cache')).toBe('MISS');
+    expect((await a.execute(SERVICES_AND_USER, { u: user.id }, key)).headers.get('x-cache')).toBe(
+      'MISS',
+    );
 
     const admin = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 0 });
     try {
@@ -385,11 +367,11 @@ describe.each(dialects)('when Redis fails (%s)', (dialect) => {
     } finally {
       admin.disconnect();
     }
-    for (let i = 0; i < 3; i++) await a.execute(SERVICES, { u: user.id }, key);
-    await waitFor(() => a.app.cache.store?.state().fallbackActive === true, 1_000);
-    await waitFor(() => a.app.cache.store?.state().fallbackActive === false, 5_000);
+    for (let i = 0; i < 3; i++) await a.execute(SERVICES_AND_USER, { u: user.id }, key);
+    await waitUntil(() => a.app.cache.store?.state().fallbackActive === true, 1_000);
+    await waitUntil(() => a.app.cache.store?.state().fallbackActive === false, 5_000);
 
-    const after = await a.execute(SERVICES, { u: user.id }, key);
+    const after = await a.execute(SERVICES_AND_USER, { u: user.id }, key);
     expect(after.headers.get('x-cache')).toBe('HIT');
     expect(after.data).toEqual(expected);
   });
@@ -413,7 +395,7 @@ describe.each(dialects)('when Redis fails (%s)', (dialect) => {
       const timings: number[] = [];
       for (let i = 0; i < 30; i++) {
         const started = performance.now();
-        const res = await a.execute(SERVICES, { u: user.id }, key);
+        const res = await a.execute(SERVICES_AND_USER, { u: user.id }, key);
         timings.push(performance.now() - started);
         expect(res.status).toBe(200);
         expect(res.headers.get('x-cache')).toBe('BYPASS');
@@ -448,25 +430,26 @@ describe.each(dialects)('when Redis fails (%s)', (dialect) => {
     const { user, expected } = await provider(a, tenant.id, 'Cora');
     for (let i = 0; i < 5; i++) {
       const started = performance.now();
-      const res = await a.execute(SERVICES, { u: user.id }, key);
+      const res = await a.execute(SERVICES_AND_USER, { u: user.id }, key);
       expect(performance.now() - started).toBeLessThan(MAX_REQUEST_MS);
       expect(res.status).toBe(200);
       expect(res.headers.get('x-cache')).toBe('BYPASS');
       expect(res.data).toEqual(expected);
     }
-    await waitFor(() => a.app.cache.store?.state().fallbackActive === true, 2_000);
+    await waitUntil(() => a.app.cache.store?.state().fallbackActive === true, 2_000);
     const down = await observed(a);
     expect(down.healthStatus).toBe(200);
     expect(down.health.status).toBe('degraded');
     expect(down.stats.fallbackActive).toBe(true);
 
     await redis.restart();
-    const resumedIn = await waitFor(
-      async () => (await a.execute(SERVICES, { u: user.id }, key)).headers.get('x-cache') === 'HIT',
+    const resumedIn = await waitUntil(
+      async () =>
+        (await a.execute(SERVICES_AND_USER, { u: user.id }, key)).headers.get('x-cache') === 'HIT',
       5_000,
     );
     console.log(`[${dialect}] Redis down at start: caching began ${resumedIn} ms after it came up`);
-    const hit = await a.execute(SERVICES, { u: user.id }, key);
+    const hit = await a.execute(SERVICES_AND_USER, { u: user.id }, key);
     expect(hit.data).toEqual(expected);
     expect((await observed(a)).health.status).toBe('ok');
   });
@@ -477,14 +460,14 @@ describe.each(dialects)('when Redis fails (%s)', (dialect) => {
     const { tenant, key } = await a.createTenant('Nobody');
     const { user, expected } = await provider(a, tenant.id, 'Nina');
     const results = await Promise.all(
-      Array.from({ length: 20 }, () => a.execute(SERVICES, { u: user.id }, key)),
+      Array.from({ length: 20 }, () => a.execute(SERVICES_AND_USER, { u: user.id }, key)),
     );
     for (const res of results) {
       expect(res.status).toBe(200);
       expect(res.headers.get('x-cache')).toBe('BYPASS');
       expect(res.data).toEqual(expected);
     }
-    await waitFor(() => a.app.cache.store?.state().fallbackActive === true, 2_000);
+    await waitUntil(() => a.app.cache.store?.state().fallbackActive === true, 2_000);
     expect((await observed(a)).health.status).toBe('degraded');
     await sleep(PROBE_MS * 3); // a few failed probes, none of them an unhandled rejection
   });

@@ -2,17 +2,21 @@ import { In } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RedisConfig } from '../../src/config.js';
 import { Service } from '../../src/db/entities/service.entity.js';
-import { buildTestApp, openTestDatabase, type TestApp, testCacheConfig } from '../support/app.js';
+import {
+  buildTestApp,
+  OPS_TOKEN,
+  openTestDatabase,
+  type TestApp,
+  testCacheConfig,
+} from '../support/app.js';
+import { CREATE_SERVICE, SERVICES_WITH_PRICES } from '../support/documents.js';
+import { createProvider } from '../support/fixtures.js';
 import { startRedisCluster, startSentinelSet, startTlsRedis } from '../support/redis-topologies.js';
 
 // The cache's behaviour through the app (lookup, save, invalidation, purge and its pub/sub,
 // cacheStats) on a real Redis Cluster (tenants on different masters), a Sentinel set and a TLS
 // server. Two instances share each topology and one PostgreSQL database, as in production.
 
-const SERVICES = `query Services($u: ID!) {
-  services(userId: $u) { id name priceCents }
-}`;
-const CREATE_SERVICE = `mutation($i: CreateServiceInput!) { createService(input: $i) { id } }`;
 const PURGE = 'mutation { purgeCache { epoch } }';
 const STATS =
   '{ cacheStats { backend connected keys usedMemoryBytes masters cluster { instances totalRequests } } }';
@@ -97,28 +101,20 @@ describe.each(Object.keys(topologies))('the cache on %s', (name) => {
     await topology?.stop();
   });
 
-  async function provider(app: TestApp, t: { key: string; tenantId: string }, label: string) {
-    const user = await app.createUser(t.tenantId, label);
-    const created = await app.execute(
-      CREATE_SERVICE,
-      { i: { userId: user.id, name: `${label} cut`, durationMinutes: 30, priceCents: 3000 } },
-      t.key,
-    );
-    expect(created.body.errors).toBeUndefined();
-    return user;
-  }
+  const provider = async (app: TestApp, t: { key: string; tenantId: string }, label: string) =>
+    (await createProvider(app, t, label)).user;
   const names = (res: { data: { services: { name: string }[] } }) =>
     res.data.services.map((s) => s.name).sort();
 
   it('looks up and saves for tenants on every master; B hits what A saved', async () => {
     for (const [i, t] of tenants.entries()) {
       const user = await provider(a, t, `Save${i}`);
-      const miss = await a.execute(SERVICES, { u: user.id }, t.key);
+      const miss = await a.execute(SERVICES_WITH_PRICES, { u: user.id }, t.key);
       expect(miss.headers.get('x-cache')).toBe('MISS');
-      const hit = await a.execute(SERVICES, { u: user.id }, t.key);
+      const hit = await a.execute(SERVICES_WITH_PRICES, { u: user.id }, t.key);
       expect(hit.headers.get('x-cache')).toBe('HIT');
       expect(hit.body).toEqual(miss.body);
-      const fromB = await b.execute(SERVICES, { u: user.id }, t.key);
+      const fromB = await b.execute(SERVICES_WITH_PRICES, { u: user.id }, t.key);
       expect(fromB.headers.get('x-cache')).toBe('HIT');
       expect(fromB.body).toEqual(miss.body);
     }
@@ -127,13 +123,17 @@ describe.each(Object.keys(topologies))('the cache on %s', (name) => {
   it('a write through A invalidates what B reads next, on every master', async () => {
     for (const [i, t] of tenants.entries()) {
       const user = await provider(a, t, `Inv${i}`);
-      await b.execute(SERVICES, { u: user.id }, t.key);
-      expect((await b.execute(SERVICES, { u: user.id }, t.key)).headers.get('x-cache')).toBe('HIT');
+      await b.execute(SERVICES_WITH_PRICES, { u: user.id }, t.key);
+      expect(
+        (await b.execute(SERVICES_WITH_PRICES, { u: user.id }, t.key)).headers.get('x-cache'),
+      ).toBe('HIT');
       // The next hit is B's copy, checked against this topology's epoch and tenant clock (on a
       // cluster: two GETs in two slots); A's write must still reach B's very next read.
       const nearHits = () => b.app.cache.store?.nearStats()?.hits ?? 0;
       const before = nearHits();
-      expect((await b.execute(SERVICES, { u: user.id }, t.key)).headers.get('x-cache')).toBe('HIT');
+      expect(
+        (await b.execute(SERVICES_WITH_PRICES, { u: user.id }, t.key)).headers.get('x-cache'),
+      ).toBe('HIT');
       expect(nearHits()).toBe(before + 1);
       const added = await a.execute(
         CREATE_SERVICE,
@@ -141,10 +141,12 @@ describe.each(Object.keys(topologies))('the cache on %s', (name) => {
         t.key,
       );
       expect(added.body.errors).toBeUndefined();
-      const after = await b.execute(SERVICES, { u: user.id }, t.key);
+      const after = await b.execute(SERVICES_WITH_PRICES, { u: user.id }, t.key);
       expect(after.headers.get('x-cache')).toBe('MISS');
       expect(names(after)).toEqual([`Inv${i} brows`, `Inv${i} cut`]);
-      expect((await b.execute(SERVICES, { u: user.id }, t.key)).headers.get('x-cache')).toBe('HIT');
+      expect(
+        (await b.execute(SERVICES_WITH_PRICES, { u: user.id }, t.key)).headers.get('x-cache'),
+      ).toBe('HIT');
     }
   });
 
@@ -152,36 +154,38 @@ describe.each(Object.keys(topologies))('the cache on %s', (name) => {
     const users = [];
     for (const [i, t] of tenants.entries()) {
       const user = await provider(a, t, `Purge${i}`);
-      await a.execute(SERVICES, { u: user.id }, t.key);
-      expect((await b.execute(SERVICES, { u: user.id }, t.key)).headers.get('x-cache')).toBe('HIT');
+      await a.execute(SERVICES_WITH_PRICES, { u: user.id }, t.key);
+      expect(
+        (await b.execute(SERVICES_WITH_PRICES, { u: user.id }, t.key)).headers.get('x-cache'),
+      ).toBe('HIT');
       users.push(user);
     }
     // Data changed behind the cache's back (a script, a restore): what purgeCache is for.
     await database.db
       .getRepository(Service)
       .update({ userId: In(users.map((u) => u.id)) }, { name: 'Renamed' });
-    const purged = await a.execute(PURGE);
+    const purged = await a.execute(PURGE, {}, OPS_TOKEN);
     expect(purged.body.errors).toBeUndefined();
     expect(purged.data.purgeCache.epoch).toBeGreaterThan(0);
     for (const [i, t] of tenants.entries()) {
-      const fromA = await a.execute(SERVICES, { u: users[i]!.id }, t.key);
+      const fromA = await a.execute(SERVICES_WITH_PRICES, { u: users[i]!.id }, t.key);
       expect(fromA.headers.get('x-cache')).toBe('MISS');
       expect(names(fromA)).toEqual(['Renamed']);
     }
     // B learns the new epoch by pub/sub (or its 1 s re-read of the epoch key).
     for (const [i, t] of tenants.entries()) {
       const started = Date.now();
-      let fromB = await b.execute(SERVICES, { u: users[i]!.id }, t.key);
+      let fromB = await b.execute(SERVICES_WITH_PRICES, { u: users[i]!.id }, t.key);
       while (names(fromB)[0] !== 'Renamed' && Date.now() - started < 3_000) {
         await new Promise((r) => setTimeout(r, 20));
-        fromB = await b.execute(SERVICES, { u: users[i]!.id }, t.key);
+        fromB = await b.execute(SERVICES_WITH_PRICES, { u: users[i]!.id }, t.key);
       }
       expect(names(fromB)).toEqual(['Renamed']);
     }
   });
 
   it('cacheStats sums keys and memory over the masters and says how many', async () => {
-    const stats = await a.execute(STATS);
+    const stats = await a.execute(STATS, {}, OPS_TOKEN);
     expect(stats.body.errors).toBeUndefined();
     const s = stats.data.cacheStats;
     expect(s).toMatchObject({ backend: 'REDIS', connected: true, masters: topology.masters });
@@ -189,8 +193,8 @@ describe.each(Object.keys(topologies))('the cache on %s', (name) => {
     expect(s.usedMemoryBytes).toBeGreaterThan(0);
     // The cluster-wide counters (kept in Redis under one hash slot) work on this topology too:
     // both instances flush into them.
-    await b.execute(STATS);
-    const both = (await a.execute(STATS)).data.cacheStats;
+    await b.execute(STATS, {}, OPS_TOKEN);
+    const both = (await a.execute(STATS, {}, OPS_TOKEN)).data.cacheStats;
     expect(both.cluster.instances).toBe(2);
     expect(both.cluster.totalRequests).toBeGreaterThan(0);
   });

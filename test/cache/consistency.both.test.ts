@@ -21,6 +21,7 @@ import { createRedisClient } from '../../src/cache/store/redis/client.js';
 import { createRedisStore } from '../../src/cache/store/redis/redis-store.js';
 import type { ResponseStore } from '../../src/cache/store/store.js';
 import { buildTestApp, dialects, type TestApp, type TestDialect } from '../support/app.js';
+import { CREATE_SERVICE, SERVICE_PRICES } from '../support/documents.js';
 import { sharedRedisUrl } from '../support/redis.js';
 
 const OPERATIONS = 2_400;
@@ -38,9 +39,6 @@ const STORE_TIMEOUT_MS = 1_000;
 const DAY = '2031-05-12';
 const DAY_START_UTC = Date.parse(`${DAY}T12:00:00Z`);
 
-const SERVICES = `query ConsistencyServices($u: ID!) {
-  services(userId: $u) { id priceCents }
-}`;
 const USER_SERVICES = `query ConsistencyUserServices($u: ID!) {
   user(id: $u) { id services { id priceCents } }
 }`;
@@ -52,9 +50,6 @@ const UPDATE_PRICE = `mutation ConsistencyPrice($id: ID!, $p: Int!) {
 }`;
 const BOOK = `mutation ConsistencyBook($i: CreateAppointmentInput!) {
   createAppointment(input: $i) { id }
-}`;
-const CREATE_SERVICE = `mutation ConsistencyCreateService($i: CreateServiceInput!) {
-  createService(input: $i) { id priceCents }
 }`;
 
 /**
@@ -242,7 +237,7 @@ function olderThan(data: any, committed: Versions): string | null {
 
 /** The reads, each picked when a random number in [0, 1) is below `upTo`. */
 const QUERIES = [
-  { name: 'services', upTo: 0.4, query: SERVICES },
+  { name: 'services', upTo: 0.4, query: SERVICE_PRICES },
   { name: 'user.services', upTo: 0.6, query: USER_SERVICES },
   { name: 'agenda', upTo: 1, query: AGENDA },
 ];

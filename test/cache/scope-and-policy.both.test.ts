@@ -11,6 +11,7 @@ import {
   sharedRedisCache,
   type TestApp,
 } from '../support/app.js';
+import { SERVICES } from '../support/documents.js';
 import { sharedRedisUrl } from '../support/redis.js';
 
 /**
@@ -22,7 +23,6 @@ const STORES = `query Stores { stores { id name } }`;
 const AGENDA = `query Agenda($u: ID!, $d: Date!) {
   agenda(userId: $u, date: $d) { id date user { id } appointments { id } }
 }`;
-const SERVICES = `query Services($u: ID!) { services(userId: $u) { id name } }`;
 const MEGA_STATS = `query MegaStats { megaStats { id today { total } } }`;
 const TEMPLATE_BY_TYPE = `query TemplateByType($u: ID!) {
   templateByType(userId: $u, type: APPOINTMENT_REMINDER) { id body }
@@ -398,7 +398,7 @@ describe.each(dialects)('cache scope and policy on %s with Redis', (dialect) => 
     });
 
     it('expires a megaStats entry after its TTL', async () => {
-      // Without stale-while-revalidate (test/cache/stale.test.ts has it): a plain expiry.
+      // Without stale-while-revalidate (test/cache/stale.both.test.ts has it): a plain expiry.
       const short = await buildTestApp(dialect, {
         cache: redisCache({ ttlOverrides: { CACHE_TTL_STATS: 1 }, swrGraceSeconds: 0 }),
       });

@@ -7,10 +7,12 @@ import {
   buildTestApp,
   codes,
   dialects,
+  type GraphQLDocument,
   OPS_TOKEN,
   sharedRedisCache,
   type TestApp,
 } from '../support/app.js';
+import { CREATE_SERVICE, SERVICES } from '../support/documents.js';
 
 /**
  * DESIGN §4 operator mutations and §8 warming: each removes exactly what it names, says how
@@ -20,9 +22,7 @@ import {
 const AGENDA = `query Agenda($u: ID!, $d: Date!) {
   agenda(userId: $u, date: $d) { id appointments { id service { id name } } }
 }`;
-const SERVICES = `query Services($u: ID!) { services(userId: $u) { id name } }`;
 const USER_SERVICES = `query UserServices($u: ID!) { user(id: $u) { id services { id } } }`;
-const CREATE_SERVICE = `mutation CreateService($i: CreateServiceInput!) { createService(input: $i) { id } }`;
 const CREATE_APPOINTMENT = `mutation CreateAppointment($i: CreateAppointmentInput!) {
   createAppointment(input: $i) { id }
 }`;
@@ -54,13 +54,18 @@ const redisCache = (overrides: Partial<CacheConfig> = {}) =>
 
 /** Helpers over one app; each test builds its own, so every count starts from an empty cache. */
 function helpers(app: TestApp) {
-  async function ok(query: string, variables: Record<string, unknown>, key: string) {
+  async function ok(query: GraphQLDocument, variables: Record<string, unknown>, key: string) {
     const res = await app.execute(query, variables, key);
-    expect(res.body.errors, query).toBeUndefined();
+    expect(res.body.errors, String(query)).toBeUndefined();
     return res.data;
   }
 
-  const read = (name: string, query: string, variables: Record<string, unknown>, key: string) => ({
+  const read = (
+    name: string,
+    query: GraphQLDocument,
+    variables: Record<string, unknown>,
+    key: string,
+  ) => ({
     name,
     run: () => app.execute(query, variables, key),
   });

@@ -191,8 +191,13 @@ describe.each([
     expect(hit.etag).toMatch(/^"[\w-]{27}"$/);
     if (app.via !== 'http') return; // 304s are the hit path's
     const stats = async () =>
-      (await app.execute('{ cacheStats { hits byOperation { operationName hits } } }', {})).data
-        .cacheStats;
+      (
+        await app.execute(
+          '{ cacheStats { hits byOperation { operationName hits } } }',
+          {},
+          OPS_TOKEN,
+        )
+      ).data.cacheStats;
     const before = await stats();
     const revalidated = await client.get(
       tenantA.key,

@@ -1,69 +1,66 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { Store } from '../../src/db/entities/store.entity.js';
-import { buildTestApp, dialects, sharedRedisCache, type TestApp } from '../support/app.js';
+import { dialects, type GraphQLDocument, sharedRedisCache } from '../support/app.js';
+import { CREATE_SERVICE, SERVICES_AND_USER } from '../support/documents.js';
+import { createProvider, createTestTenant, test, useTestApp } from '../support/fixtures.js';
 
 const BURST = 100;
 
-const SERVICES = `query Services($u: ID!) {
-  services(userId: $u) { id name priceCents }
-  user(id: $u) { id name }
-}`;
 const STORES = 'query Stores { stores { id name } }';
-const CREATE_SERVICE = `mutation($i: CreateServiceInput!) { createService(input: $i) { id } }`;
 const CREATE_STORE = 'mutation($n: String!) { createStore(name: $n) { id name } }';
 
 // A generous store timeout: on a busy machine, 100 requests executing at once can hold the event
-// loop past the default 50 ms, and a Redis reply read late counts as a timeout (failure.test.ts
-// covers the timeout and the breaker). Here the store must answer: the flight is what's tested.
+// loop past the default 50 ms, and a Redis reply read late counts as a timeout
+// (failure.both.test.ts covers the timeout and the breaker). Here the store must answer: the
+// flight is what's tested.
 const backends = [sharedRedisCache(), { backend: 'MEMORY' as const, timeoutMs: 2_000 }];
 
 describe.each(dialects)('single flight on %s', (dialect) => {
   describe.each(backends)('with $backend', (cache) => {
-    let app: TestApp;
+    const getApp = useTestApp(dialect, { cache });
 
-    beforeAll(async () => {
-      app = await buildTestApp(dialect, { cache });
-    });
-    afterAll(() => app.close());
+    /** A provider offering two services (through the API, so its key is known to the auth). */
+    const twoServices = (name: string) =>
+      ({
+        userName: `${name} provider`,
+        services: [
+          [`${name} cut`, 3000],
+          [`${name} wash`, 1500],
+        ],
+      }) as const;
 
-    /** A tenant with one provider offering two services, its key already known to the auth. */
-    async function provider(name: string) {
-      const { tenant, key } = await app.createTenant(name);
-      const user = await app.createUser(tenant.id, `${name} provider`);
-      for (const [service, priceCents] of [
-        [`${name} cut`, 3000],
-        [`${name} wash`, 1500],
-      ] as const) {
-        const created = await app.execute(
-          CREATE_SERVICE,
-          { i: { userId: user.id, name: service, durationMinutes: 30, priceCents } },
-          key,
-        );
-        expect(created.body.errors).toBeUndefined();
-      }
-      return { tenant, key, user };
-    }
-
-    /** SQL statements of one cold execution of SERVICES, measured on a provider of its own. */
+    /** SQL statements of one cold execution of SERVICES_AND_USER, measured on a provider of its own. */
     async function statementsPerExecution() {
-      const { key, user } = await provider('Baseline');
+      const app = getApp();
+      const baseline = await createTestTenant(app, 'Baseline');
+      const { user } = await createProvider(app, baseline, 'Baseline', twoServices('Baseline'));
+      const { key } = baseline;
       app.counter.reset();
-      const cold = await app.execute(SERVICES, { u: user.id }, key);
+      const cold = await app.execute(SERVICES_AND_USER, { u: user.id }, key);
       expect(cold.headers.get('x-cache')).toBe('MISS');
       const count = app.counter.count;
       expect(count).toBeGreaterThan(0);
       return count;
     }
 
-    const burst = (query: string, variables: Record<string, unknown>, key: string, n = BURST) =>
-      Promise.all(Array.from({ length: n }, () => app.execute(query, variables, key)));
+    const burst = (
+      query: GraphQLDocument,
+      variables: Record<string, unknown>,
+      key: string,
+      n = BURST,
+    ) => Promise.all(Array.from({ length: n }, () => getApp().execute(query, variables, key)));
 
-    it(`runs one execution for ${BURST} identical concurrent cold requests, and one more after a write`, async () => {
+    test(`runs one execution for ${BURST} identical concurrent cold requests, and one more after a write`, async ({
+      app,
+      tenant,
+      provider,
+    }) => {
       const perExecution = await statementsPerExecution();
-      const { key, user } = await provider('Ana');
+      const { user } = await provider('Ana', twoServices('Ana'));
+      const { key } = tenant;
 
       app.counter.reset();
-      const first = await burst(SERVICES, { u: user.id }, key);
+      const first = await burst(SERVICES_AND_USER, { u: user.id }, key);
       expect(app.counter.count).toBe(perExecution);
       const expected = {
         services: [
@@ -82,7 +79,7 @@ describe.each(dialects)('single flight on %s', (dialect) => {
 
       // Settled: the next request is a hit and costs nothing.
       app.counter.reset();
-      const hit = await app.execute(SERVICES, { u: user.id }, key);
+      const hit = await app.execute(SERVICES_AND_USER, { u: user.id }, key);
       expect(hit.headers.get('x-cache')).toBe('HIT');
       expect(hit.data).toEqual(first[0].data);
       expect(app.counter.count).toBe(0);
@@ -95,7 +92,7 @@ describe.each(dialects)('single flight on %s', (dialect) => {
       expect(added.body.errors).toBeUndefined();
 
       app.counter.reset();
-      const second = await burst(SERVICES, { u: user.id }, key);
+      const second = await burst(SERVICES_AND_USER, { u: user.id }, key);
       expect(app.counter.count).toBe(perExecution);
       const names = ['Ana brows', 'Ana cut', 'Ana wash'];
       for (const res of second) {
@@ -104,7 +101,9 @@ describe.each(dialects)('single flight on %s', (dialect) => {
       }
     });
 
-    it('does not coalesce two tenants sending the same document at the same time', async () => {
+    test('does not coalesce two tenants sending the same document at the same time', async ({
+      app,
+    }) => {
       const perExecution = await (async () => {
         const { key } = await app.createTenant('Stores baseline');
         await app.execute(CREATE_STORE, { n: 'X' }, key);
@@ -137,7 +136,7 @@ describe.each(dialects)('single flight on %s', (dialect) => {
       }
     });
 
-    it('never coalesces mutations', async () => {
+    test('never coalesces mutations', async ({ app }) => {
       const { tenant, key } = await app.createTenant('Busy');
       const results = await burst(CREATE_STORE, { n: 'Same name' }, key, 10);
       for (const res of results) {

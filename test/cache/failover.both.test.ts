@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, type TestApp, testCacheConfig } from '../support/app.js';
+import { buildTestApp, OPS_TOKEN, type TestApp, testCacheConfig } from '../support/app.js';
+import { CREATE_SERVICE, SERVICES } from '../support/documents.js';
 import {
   type RedisClusterHandle,
   restoreKeys,
@@ -13,11 +14,6 @@ import {
 
 // Kill the Redis master that holds a tenant's data while that tenant reads and writes:
 // no request fails, no read is stale, and caching resumes once the replica is promoted.
-
-const SERVICES = `query Services($u: ID!) {
-  services(userId: $u) { id name }
-}`;
-const CREATE_SERVICE = `mutation($i: CreateServiceInput!) { createService(input: $i) { id } }`;
 
 interface Read {
   startedAt: number;
@@ -166,7 +162,7 @@ describe('failover of the cluster master that holds the epoch key', () => {
     }
     if (!tenant) throw new Error("no tenant landed on the epoch key's master in 60 tries");
     const user = await app.createUser(tenant.tenant.id, 'Rita');
-    const purgedBefore = await app.execute('mutation { purgeCache { epoch } }');
+    const purgedBefore = await app.execute('mutation { purgeCache { epoch } }', {}, OPS_TOKEN);
     const epochBefore = purgedBefore.data.purgeCache.epoch as number;
     let promotedAt = 0;
     const result = await underLoad(app, tenant.key, user.id, async ({ reads }) => {
@@ -184,10 +180,10 @@ describe('failover of the cluster master that holds the epoch key', () => {
     expect(result.stale).toEqual([]);
     expect(app.app.cache.store?.state().fallbackActive).toBe(false);
     // Writes were lost during the outage: the recovery bumped the epoch on the new master.
-    const purged = await app.execute('mutation { purgeCache { epoch } }');
+    const purged = await app.execute('mutation { purgeCache { epoch } }', {}, OPS_TOKEN);
     expect(purged.body.errors).toBeUndefined();
     expect(purged.data.purgeCache.epoch).toBeGreaterThan(epochBefore + 1);
-    const stats = await app.execute('{ cacheStats { connected masters keys } }');
+    const stats = await app.execute('{ cacheStats { connected masters keys } }', {}, OPS_TOKEN);
     expect(stats.data.cacheStats).toMatchObject({ connected: true, masters: 3 });
   });
 });

@@ -17,12 +17,12 @@ import {
   type TestApp,
   testCacheConfig,
 } from '../support/app.js';
+import { SERVICES } from '../support/documents.js';
 import { type RedisServer, startRedisServer } from '../support/redis.js';
 
 // Issue 10: cacheStats shows this process's counts next to totals over every instance, kept in
 // Redis in batches (never a Redis write per request).
 
-const SERVICES = 'query Services($u: ID!) { services(userId: $u) { id name } }';
 const STATS = `{ cacheStats {
   hits misses bypasses hitRate requestsPerSecond
   latency { hitP50Ms hitP99Ms missP50Ms missP99Ms windowSeconds }
@@ -43,7 +43,7 @@ async function tenantWithUser(app: TestApp, name: string) {
 }
 
 async function stats(app: TestApp) {
-  const res = await app.execute(STATS);
+  const res = await app.execute(STATS, {}, OPS_TOKEN);
   expect(res.body.errors).toBeUndefined();
   return res.data.cacheStats;
 }
@@ -228,6 +228,7 @@ describe('the memory backend', () => {
       await app.execute(
         'mutation($u: ID!) { invalidateServices(userId: $u) { invalidatedEntities } }',
         { u: t.userId },
+        OPS_TOKEN,
       );
       const s = await stats(app);
       expect(s).toMatchObject({ hits: 1, misses: 1, cluster: null });

@@ -3,6 +3,7 @@ import { PersistedQueryLink } from '@apollo/client/link/persisted-queries';
 import { parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sharedRedisCache, type TestApp } from '../support/app.js';
+import { SERVICES } from '../support/documents.js';
 import { type listen, listeningTenant, revalidatesThroughHttpCache, sha256 } from './support.js';
 
 /**
@@ -11,14 +12,8 @@ import { type listen, listeningTenant, revalidatesThroughHttpCache, sha256 } fro
  */
 
 // Parsed here, not with gql``: codegen collects gql`` documents into test/gql.
-const SERVICES = parse(`
-  query ApolloServices($u: ID!) {
-    services(userId: $u) {
-      id
-      name
-    }
-  }
-`);
+// Apollo sends a DocumentNode (and adds __typename): the shared document, parsed.
+const SERVICES_DOCUMENT = parse(String(SERVICES));
 const ADD_SERVICE = parse(`
   mutation ApolloAddService($input: CreateServiceInput!) {
     createService(input: $input) {
@@ -53,7 +48,7 @@ describe.each([
       defaultOptions: { query: { fetchPolicy: 'network-only' } },
     });
   const names = async (client: ApolloClient) => {
-    const { data } = await client.query({ query: SERVICES, variables: { u: userId } });
+    const { data } = await client.query({ query: SERVICES_DOCUMENT, variables: { u: userId } });
     return (data as { services: { name: string }[] }).services.map((s) => s.name).sort();
   };
   const addService = (client: ApolloClient, name: string) =>

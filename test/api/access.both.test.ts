@@ -47,6 +47,8 @@ describe.each(dialects)('authentication and tenancy on %s', (dialect) => {
   it('lets operators create tenants, users and keys, and the new key works once shown', async () => {
     const tenant = await app.execute(
       `mutation { createTenant(name: "Acme", timezone: "Europe/Lisbon") { id name timezone } }`,
+      {},
+      OPS_TOKEN,
     );
     expect(tenant.data.createTenant).toMatchObject({ name: 'Acme', timezone: 'Europe/Lisbon' });
     const tenantId = tenant.data.createTenant.id;
@@ -54,12 +56,17 @@ describe.each(dialects)('authentication and tenancy on %s', (dialect) => {
     const user = await app.execute(
       `mutation($i: CreateUserInput!) { createUser(input: $i) { id name plan } }`,
       { i: { tenantId, name: 'Rita', plan: 'ENTERPRISE' } },
+      OPS_TOKEN,
     );
     expect(user.data.createUser).toMatchObject({ name: 'Rita', plan: 'ENTERPRISE' });
 
-    const created = await app.execute(`mutation($t: ID!) { createApiKey(tenantId: $t) }`, {
-      t: tenantId,
-    });
+    const created = await app.execute(
+      `mutation($t: ID!) { createApiKey(tenantId: $t) }`,
+      {
+        t: tenantId,
+      },
+      OPS_TOKEN,
+    );
     const key: string = created.data.createApiKey;
     expect(key).toMatch(/^hp_[A-Za-z0-9_-]{40,}$/);
     const stored = await app.db.getRepository(ApiKey).findOneByOrFail({ tenantId });
@@ -127,11 +134,15 @@ describe.each(dialects)('authentication and tenancy on %s', (dialect) => {
   it('rejects bad operator input with BAD_USER_INPUT naming the field', async () => {
     const tz = await app.execute(
       `mutation { createTenant(name: "X", timezone: "Mars/Base") { id } }`,
+      {},
+      OPS_TOKEN,
     );
     expect(codes(tz.body)).toEqual(['BAD_USER_INPUT']);
     expect(tz.body.errors?.[0].message).toMatch(/^timezone: /);
     const plan = await app.execute(
       `mutation { createUser(input: {tenantId: "x", name: "A", plan: GOLD}) { id } }`,
+      {},
+      OPS_TOKEN,
     );
     expect(codes(plan.body)).toEqual(['BAD_USER_INPUT']);
     expect(plan.body.errors?.[0].message).toMatch(/^input\.plan: /);
@@ -140,16 +151,23 @@ describe.each(dialects)('authentication and tenancy on %s', (dialect) => {
       {
         i: { tenantId: 'x', name: 'A', plan: 'GOLD' },
       },
+      OPS_TOKEN,
     );
     expect(codes(planVar.body)).toEqual(['BAD_USER_INPUT']);
     expect(planVar.body.errors?.[0].message).toContain('i.plan');
-    const longName = await app.execute(`mutation($n: String!) { createTenant(name: $n) { id } }`, {
-      n: 'x'.repeat(201),
-    });
+    const longName = await app.execute(
+      `mutation($n: String!) { createTenant(name: $n) { id } }`,
+      {
+        n: 'x'.repeat(201),
+      },
+      OPS_TOKEN,
+    );
     expect(codes(longName.body)).toEqual(['BAD_USER_INPUT']);
     expect(longName.body.errors?.[0].message).toMatch(/^name: /);
     const noTenant = await app.execute(
       `mutation { createUser(input: {tenantId: "nope", name: "A", plan: FREE}) { id } }`,
+      {},
+      OPS_TOKEN,
     );
     expect(codes(noTenant.body)).toEqual(['NOT_FOUND']);
   });
