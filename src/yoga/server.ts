@@ -3,6 +3,7 @@ import { GraphQLError } from 'graphql';
 import { createYoga, maskError } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
+import { unauthenticatedMessage } from '../auth/auth-first.js';
 import type { RequestAuth } from '../auth/request-auth.js';
 import type { CacheRuntime } from '../cache/runtime.js';
 import type { Context } from '../context.js';
@@ -96,11 +97,8 @@ export function createServer(deps: ServerDeps) {
     context: async ({ request }) => {
       const viewer = await deps.auth.viewerOf(request);
       if (!viewer) {
-        throw unauthenticated(
-          request.headers.has('authorization')
-            ? 'Unknown API key.'
-            : 'Send an API key: Authorization: Bearer <key>.',
-        );
+        // A backstop: use-auth-first refuses strangers before this runs.
+        throw unauthenticated(unauthenticatedMessage(request.headers.get('authorization')));
       }
       return {
         viewer,

@@ -1,6 +1,7 @@
 import { useAPQ } from '@graphql-yoga/plugin-apq';
 import { parse } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { unauthenticatedMessage } from '../auth/auth-first.js';
 import type { RequestAuth } from '../auth/request-auth.js';
 import { documentHash } from '../cache/key.js';
 import { persistedHashOf } from '../cache/persisted.js';
@@ -53,11 +54,8 @@ export function usePersistedQueries(options: PersistedQueriesOptions): Plugin {
       const { request } = payload;
       const viewer = await auth.viewerOf(request);
       if (!viewer) {
-        throw unauthenticated(
-          request.headers.has('authorization')
-            ? 'Unknown API key.'
-            : 'Send an API key: Authorization: Bearer <key>.',
-        );
+        // A backstop: use-auth-first refuses strangers before this runs.
+        throw unauthenticated(unauthenticatedMessage(request.headers.get('authorization')));
       }
       // Throws NOT_FOUND or MISMATCH; resolves a hash alone into its text.
       await onParams(payload);
