@@ -1,7 +1,8 @@
 import type { GraphQLSchema } from 'graphql';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { CacheConfig, RedisConfig } from '../config.js';
+import type { RedisConfig } from '../redis-config.js';
+import type { CacheConfig } from './cache-config.js';
 import { documentHashBudget, schemaHash } from './key.js';
 import { createParseCache } from './parse-cache.js';
 import { ttlPolicy } from './policy.js';
