@@ -17,6 +17,10 @@ import * as types from './graphql.js';
 type Documents = {
     "\n  query AgendaWithRelations($userId: ID!, $date: Date!) {\n    agenda(userId: $userId, date: $date) {\n      id\n      appointments {\n        id\n        provider { name }\n        service { name priceCents }\n      }\n    }\n  }\n": typeof types.AgendaWithRelationsDocument,
     "\n  query ServicesOfThreeUsers($a: ID!, $b: ID!, $c: ID!) {\n    a: services(userId: $a) { name user { name } }\n    b: services(userId: $b) { name user { name } }\n    c: services(userId: $c) { name user { name } }\n  }\n": typeof types.ServicesOfThreeUsersDocument,
+    "\n  mutation ServicesCreate($i: CreateServiceInput!) {\n    createService(input: $i) { id name durationMinutes priceCents active user { id name } }\n  }\n": typeof types.ServicesCreateDocument,
+    "\n  query ServicesList($u: ID!) {\n    services(userId: $u) { id name active }\n    user(id: $u) { services { id } }\n  }\n": typeof types.ServicesListDocument,
+    "\n  mutation ServicesUpdate($id: ID!, $i: UpdateServiceInput!) {\n    updateService(id: $id, input: $i) { id name priceCents active }\n  }\n": typeof types.ServicesUpdateDocument,
+    "\n  mutation ServicesDelete($id: ID!) { deleteService(id: $id) { id active } }\n": typeof types.ServicesDeleteDocument,
     "\n  query InvalidationServices($u: ID!) {\n    services(userId: $u) { id name active }\n  }\n": typeof types.InvalidationServicesDocument,
     "\n  query Agenda($u: ID!, $d: Date!) {\n    agenda(userId: $u, date: $d) { id appointments { id service { id name } } }\n  }\n": typeof types.AgendaDocument,
     "\n  query UserServices($u: ID!) { user(id: $u) { id services { id } } }\n": typeof types.UserServicesDocument,
@@ -36,6 +40,10 @@ type Documents = {
 const documents: Documents = {
     "\n  query AgendaWithRelations($userId: ID!, $date: Date!) {\n    agenda(userId: $userId, date: $date) {\n      id\n      appointments {\n        id\n        provider { name }\n        service { name priceCents }\n      }\n    }\n  }\n": types.AgendaWithRelationsDocument,
     "\n  query ServicesOfThreeUsers($a: ID!, $b: ID!, $c: ID!) {\n    a: services(userId: $a) { name user { name } }\n    b: services(userId: $b) { name user { name } }\n    c: services(userId: $c) { name user { name } }\n  }\n": types.ServicesOfThreeUsersDocument,
+    "\n  mutation ServicesCreate($i: CreateServiceInput!) {\n    createService(input: $i) { id name durationMinutes priceCents active user { id name } }\n  }\n": types.ServicesCreateDocument,
+    "\n  query ServicesList($u: ID!) {\n    services(userId: $u) { id name active }\n    user(id: $u) { services { id } }\n  }\n": types.ServicesListDocument,
+    "\n  mutation ServicesUpdate($id: ID!, $i: UpdateServiceInput!) {\n    updateService(id: $id, input: $i) { id name priceCents active }\n  }\n": types.ServicesUpdateDocument,
+    "\n  mutation ServicesDelete($id: ID!) { deleteService(id: $id) { id active } }\n": types.ServicesDeleteDocument,
     "\n  query InvalidationServices($u: ID!) {\n    services(userId: $u) { id name active }\n  }\n": types.InvalidationServicesDocument,
     "\n  query Agenda($u: ID!, $d: Date!) {\n    agenda(userId: $u, date: $d) { id appointments { id service { id name } } }\n  }\n": types.AgendaDocument,
     "\n  query UserServices($u: ID!) { user(id: $u) { id services { id } } }\n": types.UserServicesDocument,
@@ -61,6 +69,22 @@ export function graphql(source: "\n  query AgendaWithRelations($userId: ID!, $da
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query ServicesOfThreeUsers($a: ID!, $b: ID!, $c: ID!) {\n    a: services(userId: $a) { name user { name } }\n    b: services(userId: $b) { name user { name } }\n    c: services(userId: $c) { name user { name } }\n  }\n"): typeof import('./graphql.js').ServicesOfThreeUsersDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ServicesCreate($i: CreateServiceInput!) {\n    createService(input: $i) { id name durationMinutes priceCents active user { id name } }\n  }\n"): typeof import('./graphql.js').ServicesCreateDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ServicesList($u: ID!) {\n    services(userId: $u) { id name active }\n    user(id: $u) { services { id } }\n  }\n"): typeof import('./graphql.js').ServicesListDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ServicesUpdate($id: ID!, $i: UpdateServiceInput!) {\n    updateService(id: $id, input: $i) { id name priceCents active }\n  }\n"): typeof import('./graphql.js').ServicesUpdateDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ServicesDelete($id: ID!) { deleteService(id: $id) { id active } }\n"): typeof import('./graphql.js').ServicesDeleteDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -44,6 +44,18 @@ export type EntityRefInput = {
   typename: string;
 };
 
+/** Omitted fields stay as they are. */
+export type UpdateServiceInput = {
+  /** false: no longer bookable, still listed. */
+  active?: boolean | null | undefined;
+  /** Between 5 and 600. */
+  durationMinutes?: number | null | undefined;
+  /** 1 to 200 characters. */
+  name?: string | null | undefined;
+  /** In cents, 0 to 100,000,000. */
+  priceCents?: number | null | undefined;
+};
+
 export type AgendaWithRelationsQueryVariables = Exact<{
   userId: string;
   date: string;
@@ -60,6 +72,35 @@ export type ServicesOfThreeUsersQueryVariables = Exact<{
 
 
 export type ServicesOfThreeUsersQuery = { a: Array<{ name: string, user: { name: string } }>, b: Array<{ name: string, user: { name: string } }>, c: Array<{ name: string, user: { name: string } }> };
+
+export type ServicesCreateMutationVariables = Exact<{
+  i: CreateServiceInput;
+}>;
+
+
+export type ServicesCreateMutation = { createService: { id: string, name: string, durationMinutes: number, priceCents: number, active: boolean, user: { id: string, name: string } } };
+
+export type ServicesListQueryVariables = Exact<{
+  u: string;
+}>;
+
+
+export type ServicesListQuery = { services: Array<{ id: string, name: string, active: boolean }>, user: { services: Array<{ id: string }> } | null };
+
+export type ServicesUpdateMutationVariables = Exact<{
+  id: string;
+  i: UpdateServiceInput;
+}>;
+
+
+export type ServicesUpdateMutation = { updateService: { id: string, name: string, priceCents: number, active: boolean } };
+
+export type ServicesDeleteMutationVariables = Exact<{
+  id: string;
+}>;
+
+
+export type ServicesDeleteMutation = { deleteService: { id: string, active: boolean } };
 
 export type InvalidationServicesQueryVariables = Exact<{
   u: string;
@@ -224,6 +265,53 @@ export const ServicesOfThreeUsersDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<ServicesOfThreeUsersQuery, ServicesOfThreeUsersQueryVariables>;
+export const ServicesCreateDocument = new TypedDocumentString(`
+    mutation ServicesCreate($i: CreateServiceInput!) {
+  createService(input: $i) {
+    id
+    name
+    durationMinutes
+    priceCents
+    active
+    user {
+      id
+      name
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ServicesCreateMutation, ServicesCreateMutationVariables>;
+export const ServicesListDocument = new TypedDocumentString(`
+    query ServicesList($u: ID!) {
+  services(userId: $u) {
+    id
+    name
+    active
+  }
+  user(id: $u) {
+    services {
+      id
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ServicesListQuery, ServicesListQueryVariables>;
+export const ServicesUpdateDocument = new TypedDocumentString(`
+    mutation ServicesUpdate($id: ID!, $i: UpdateServiceInput!) {
+  updateService(id: $id, input: $i) {
+    id
+    name
+    priceCents
+    active
+  }
+}
+    `) as unknown as TypedDocumentString<ServicesUpdateMutation, ServicesUpdateMutationVariables>;
+export const ServicesDeleteDocument = new TypedDocumentString(`
+    mutation ServicesDelete($id: ID!) {
+  deleteService(id: $id) {
+    id
+    active
+  }
+}
+    `) as unknown as TypedDocumentString<ServicesDeleteMutation, ServicesDeleteMutationVariables>;
 export const InvalidationServicesDocument = new TypedDocumentString(`
     query InvalidationServices($u: ID!) {
   services(userId: $u) {
