@@ -1,0 +1,259 @@
+/**
+ * `npm run bench:layout`: issue 15's "hits within 5% of before, measured in the same run". The
+ * hit targets of `npm run bench` (Hotpath, memory hit and Redis hit) run from two checkouts in
+ * one run: this one ("after") and BENCH_LAYOUT_BEFORE ("before", default b15385d, the last
+ * commit before the layout work), checked out with `git worktree add` in a temporary directory
+ * that shares this checkout's node_modules. Each server is its checkout's own bench/server.ts,
+ * started and pinned as `npm run bench` starts it (the server on CPU 1, this process and
+ * autocannon on CPU 0), over one seeded SQLite file, each with its own Redis prefix.
+ *
+ * BENCH_RUNS rounds (default 3), interleaved: each round runs before/memory, after/memory,
+ * before/Redis, after/Redis, each from a fresh process and an empty cache, so that a slow
+ * moment of the machine touches both checkouts alike. Every measured request must be a hit
+ * (Query.agenda's resolver may run for at most 1% of them, and /metrics gives the hit share).
+ * The table gives the medians of req/s and of the server's CPU µs per hit (and Redis's), and
+ * the ratios after/before; it goes to stdout and docs/benchmarks.md (the layout section).
+ *
+ * BENCH_DURATION (measured seconds, default 8), BENCH_WARMUP (default 2) and BENCH_REDIS_URL
+ * tune it, as for `npm run bench`.
+ */
+import 'reflect-metadata';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import {
+  type Case,
+  type Checkout,
+  label,
+  layoutTable,
+  pct,
+  type Sample,
+  verdictLines,
+} from './layout-report.js';
+import { type BenchServer, inheritedEnv, root, startBenchServer } from './lib/child.js';
+import { microsPerRequest, othersShare } from './lib/cpu.js';
+import { interleaved } from './lib/load.js';
+import { pinSelf, SERVER_CPU } from './lib/pin.js';
+import { deleteKeys } from './lib/redis.js';
+import { int, loads, writeDocSection } from './lib/report.js';
+import { benchRedisUrl, positive } from './lib/settings.js';
+import {
+  agendaLoad,
+  checkAgenda,
+  fail,
+  hitShare,
+  METRICS_TOKEN,
+  measureWindow,
+  post,
+  type Reference,
+  seedAgendaWorkload,
+  type Workload,
+  waitUntilAnswers,
+  warm,
+} from './run-checks.js';
+import { gitCommit } from './run-report.js';
+import { TARGETS } from './targets.js';
+
+const before = process.env.BENCH_LAYOUT_BEFORE || 'b15385d';
+const durationS = positive('BENCH_DURATION', 8);
+const warmupS = positive('BENCH_WARMUP', 2);
+const runs = positive('BENCH_RUNS', 3, true);
+const redisUrl = benchRedisUrl();
+/** A hit row may execute the query for at most this share of its measured requests. */
+const MISS_ALLOWANCE = 0.01;
+
+/** The server running now, stopped by main's finally if a check throws. */
+let running: BenchServer | null = null;
+
+async function stopRunning() {
+  const server = running;
+  running = null;
+  await server?.stop();
+}
+
+function git(args: string[], cwd = root): string {
+  return execFileSync('git', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
+    .toString()
+    .trim();
+}
+
+/** BENCH_LAYOUT_BEFORE checked out (detached) under `work`, with this node_modules. */
+function checkOutBefore(work: string): Checkout {
+  const dir = join(work, 'before');
+  git(['worktree', 'add', '--detach', dir, before]);
+  symlinkSync(realpathSync(join(root, 'node_modules')), join(dir, 'node_modules'), 'dir');
+  return { name: 'before', dir, commit: git(['rev-parse', '--short', 'HEAD'], dir) };
+}
+
+interface Run {
+  workload: Workload;
+  redis: Redis;
+  prefix: string;
+  pinned: boolean;
+  base: Record<string, string>;
+  reference: Reference | null;
+}
+
+/** Each checkout's entries under a prefix of its own (CACHE_PREFIX allows no colon). */
+const prefixOf = (run: Run, c: Case) => `${run.prefix}.${c.checkout.name}`;
+
+async function measureOnce(c: Case, run: Run): Promise<Sample> {
+  const { workload, redis } = run;
+  // Every round starts from an empty cache.
+  if (c.target.redis) await deleteKeys(redis, `${prefixOf(run, c)}:*`);
+  const env = {
+    ...run.base,
+    BENCH_TARGET: 'hotpath',
+    CACHE_PREFIX: prefixOf(run, c),
+    ...(c.target.redis ? { REDIS_URL: redisUrl } : {}),
+  };
+  running = await startBenchServer(env, {
+    ...(run.pinned ? { cpu: SERVER_CPU } : {}),
+    ...(c.checkout.dir ? { checkout: c.checkout.dir } : {}),
+  });
+  const server = running;
+  await waitUntilAnswers(workload, server.port);
+  if (!run.reference) run.reference = await referenceFrom(workload, server.port);
+  // The same JSON from both checkouts, and X-Cache: HIT once warm.
+  const expectBody = await warm(c.target, workload, server.port, run.reference);
+  const load = agendaLoad(workload, server.port, expectBody, `bench: ${label(c)}: `);
+  process.stdout.write('warming up… ');
+  await load(warmupS);
+  process.stdout.write(`measuring ${durationS} s… `);
+  const window = await measureWindow(server, redis, true, () => load(durationS));
+  await stopRunning();
+  const { measured, cpuBefore, cpuAfter, resolverCalls, outcomes } = window;
+  if (resolverCalls > MISS_ALLOWANCE * measured.requests || !outcomes)
+    fail(`${label(c)}: the query ran ${resolverCalls} times for ${measured.requests} requests`);
+  return {
+    reqPerSec: measured.reqPerSec,
+    p50: measured.p50,
+    p99: measured.p99,
+    cpuPerHit: microsPerRequest(cpuAfter.server - cpuBefore.server, measured.requests) ?? 0,
+    redisCpuPerHit: c.target.redis
+      ? microsPerRequest(cpuAfter.redis - cpuBefore.redis, measured.requests)
+      : null,
+    hitShare: hitShare(outcomes.before, outcomes.after),
+    othersCpu: othersShare(cpuBefore, cpuAfter),
+  };
+}
+
+/** The first answer of the run, checked to be the agenda: what every case must serve. */
+async function referenceFrom(workload: Workload, port: number): Promise<Reference> {
+  const { response, text } = await post(workload, port);
+  if (response.status !== 200) fail(`HTTP ${response.status} from Hotpath: ${text}`);
+  checkAgenda(text, workload);
+  return {
+    json: JSON.parse(text),
+    body: text,
+    contentType: response.headers.get('content-type') ?? 'application/json',
+  };
+}
+
+async function main() {
+  const pinned = pinSelf();
+  const work = mkdtempSync(join(tmpdir(), 'hotpath-bench-layout-'));
+  const sqlitePath = join(work, 'bench.sqlite');
+  const prefix = `hotpath-layout-${randomBytes(4).toString('hex')}`;
+  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  const loadBefore = loadavg();
+  if (loadBefore[0] > 1)
+    console.warn(
+      `Load average ${loads(loadBefore)} on ${cpus().length} cores: expect noisy numbers.`,
+    );
+  if (!pinned) console.warn('Not pinned: taskset is missing or the machine has one core.');
+  let beforeCheckout: Checkout | null = null;
+  try {
+    beforeCheckout = checkOutBefore(work);
+    const after: Checkout = { name: 'after', dir: undefined, commit: gitCommit() };
+    console.log(
+      `before: ${beforeCheckout.commit}, after: ${after.commit}; 4 cases × ${runs} rounds of ` +
+        `${warmupS} + ${durationS} s`,
+    );
+    await redis.connect();
+    const run: Run = {
+      workload: (await seedAgendaWorkload(sqlitePath)).workload,
+      redis,
+      prefix,
+      pinned,
+      reference: null,
+      base: {
+        ...inheritedEnv(),
+        NODE_ENV: 'production',
+        LOG_LEVEL: 'warn',
+        OPS_TOKEN: `ops_${randomBytes(24).toString('base64url')}`,
+        METRICS_TOKEN,
+        SQLITE_PATH: sqlitePath,
+        CACHE_WARM_INTERVAL: '0',
+        // What is compared is a hit's cost, not failing open: on a busy machine the default
+        // 50 ms store timeout opens the breaker and turns hits into misses (both checkouts
+        // take the same setting).
+        CACHE_TIMEOUT_MS: '1000',
+      },
+    };
+    const targets = ['memory', 'redis'].map(
+      (id) => TARGETS.find((t) => t.id === id) ?? fail(`no ${id} target`),
+    );
+    const cases: Case[] = targets.flatMap((target) =>
+      [beforeCheckout as Checkout, after].map((checkout) => ({ checkout, target, samples: [] })),
+    );
+    const started = Date.now();
+    await interleaved(runs, cases, async (c, round) => {
+      process.stdout.write(`[${round}/${runs}] ${label(c)}: starting… `);
+      const sample = await measureOnce(c, run);
+      c.samples.push(sample);
+      console.log(
+        `${int(sample.reqPerSec)} req/s, ${int(sample.cpuPerHit)} µs CPU/hit, ` +
+          `${pct(sample.hitShare)} hits`,
+      );
+    });
+    const minutes = ((Date.now() - started) / 60_000).toFixed(1);
+
+    const table = layoutTable(cases);
+    const verdicts = verdictLines(cases);
+    const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    const markdown = [
+      `## The layout (issue 15): hits before and after, in one run (${date})`,
+      '',
+      `before: \`${beforeCheckout.commit}\` (BENCH_LAYOUT_BEFORE), after: \`${after.commit}\`. ` +
+        `${runs} interleaved rounds of ${warmupS} s warm-up + ${durationS} s measured per case, ` +
+        `${pinned ? 'server on CPU 1, load on CPU 0' : 'not pinned'}, ${cpus().length} cores, ` +
+        `load average ${loads(loadBefore)} before and ${loads(loadavg())} after; the run took ` +
+        `${minutes} min. Medians over the rounds.`,
+      '',
+      table,
+      '',
+      ...verdicts,
+      '',
+      '`npm run bench:layout` writes this section (bench/layout.ts). The ratios are what the',
+      'issue asks for; the absolute figures move with the machine. "others’ CPU" is the share of',
+      'the machine that neither the server, Redis nor the load generator used: above a few',
+      'percent, the figures are noisy.',
+    ].join('\n');
+    console.log(`\n${table}\n\n${verdicts.join('\n')}`);
+    writeDocSection('layout', markdown);
+  } finally {
+    await stopRunning();
+    if (redis.status === 'ready') {
+      const removed = await deleteKeys(redis, `${prefix}*`);
+      console.log(`Removed ${removed} Redis keys under ${prefix}*`);
+    }
+    redis.disconnect();
+    if (beforeCheckout?.dir) {
+      try {
+        git(['worktree', 'remove', '--force', beforeCheckout.dir]);
+      } catch (error) {
+        console.warn(`could not remove the worktree ${beforeCheckout.dir}: ${error}`);
+      }
+    }
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+main().catch((error) => {
+  console.error(`\n${error instanceof Error ? error.message : error}`);
+  process.exitCode = 1;
+});
