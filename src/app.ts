@@ -170,7 +170,11 @@ export function createApp(deps: AppDeps) {
       defaultTimezone: deps.defaultTimezone,
       maxRenderBytes: limits.renderBytes,
     },
-    { runtime: cache, warm: (userIds) => warmer.warm(userIds) },
+    {
+      runtime: cache,
+      warm: (userIds) => warmer.warm(userIds),
+      live: { counts: live.counts, announce: bus.publish },
+    },
     { created: authenticate.created, revoked: authenticate.revoked },
   );
   const yoga = createServer({
