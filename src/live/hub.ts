@@ -137,7 +137,7 @@ export function createLiveHub(deps: LiveHubDeps) {
   }
 
   /** Asks for a new execution now, or when the group's throttle allows. */
-  function touch(group: Group, at: number) {
+  function touch(group: Group, at: number, reason = 'invalidation') {
     if (group.closed) return;
     group.changedAt = Math.min(group.changedAt ?? at, at);
     if (group.running) {
@@ -149,11 +149,11 @@ export function createLiveHub(deps: LiveHubDeps) {
       group.dirty = true;
       group.throttle ??= setTimeout(() => {
         group.throttle = null;
-        if (group.dirty) void run(group, 'throttled');
+        if (group.dirty) void run(group, reason);
       }, wait);
       return;
     }
-    void run(group, 'invalidation');
+    void run(group, reason);
   }
 
   function schedule(group: Group, result: LiveResult | null) {
@@ -168,8 +168,7 @@ export function createLiveHub(deps: LiveHubDeps) {
     if (ms === null) return;
     group.expiry = setTimeout(() => {
       group.expiry = null;
-      if (group.running) group.dirty = true;
-      else void run(group, result?.tags?.length ? 'ttl' : 'poll');
+      touch(group, Date.now(), result?.tags?.length ? 'ttl' : 'poll');
     }, ms);
     group.expiry.unref();
   }
