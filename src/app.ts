@@ -83,11 +83,20 @@ export function createApp(deps: AppDeps) {
     logger: deps.logger,
     store: deps.store,
   });
+  // Its stale-while-revalidate refreshes replay through the port.
+  const responseCache = useResponseCache({
+    cache,
+    auth,
+    logger: deps.logger,
+    debug: deps.cache.debug,
+    keySalt,
+    replay: replay.replay,
+  });
   // Live queries run through the response cache (the replay port) and hear of every
   // invalidation applied anywhere: here at once, elsewhere over the bus (DESIGN §14).
   const live = createLiveHub({
     config: { ...LIVE_DEFAULTS, ...deps.live },
-    execute: createLiveExecutor({ replay: replay.replay, auth, cache }),
+    execute: createLiveExecutor({ replay: replay.replay, auth, cache, responseCache }),
     authenticate,
     keySalt,
     registry: cache.stats.registry,
@@ -164,15 +173,6 @@ export function createApp(deps: AppDeps) {
     },
     { created: authenticate.created, revoked: authenticate.revoked },
   );
-  // Its stale-while-revalidate refreshes replay through the port.
-  const responseCache = useResponseCache({
-    cache,
-    auth,
-    logger: deps.logger,
-    debug: deps.cache.debug,
-    keySalt,
-    replay: replay.replay,
-  });
   const yoga = createServer({
     db: deps.db,
     services,
