@@ -221,7 +221,11 @@ export function createApp(deps: AppDeps) {
     /** Registers work drain() runs last (e.g. a write-behind outbox's final flush). */
     onDrain: (hook: () => Promise<void>) => drain.onDrain(hook),
     /** Tells /readyz to answer 503 (before the server stops), without waiting for anything. */
-    startDraining: () => drain.begin(),
+    startDraining: () => {
+      drain.begin();
+      // Clients that open a live query now reconnect elsewhere at once (503).
+      live.refuseNew();
+    },
     outbox,
     /** Live queries: their counts, and endAll() for a stopping process. */
     live,

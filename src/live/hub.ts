@@ -326,6 +326,10 @@ export function createLiveHub(deps: LiveHubDeps) {
       for (const group of groups.values()) touch(group, at);
     },
     counts,
+    /** The process is stopping: new streams are refused (503 SHUTTING_DOWN), open ones stay. */
+    refuseNew() {
+      closing = true;
+    },
     /** SIGTERM: refuses new streams and ends every open one with `complete`. */
     endAll(): number {
       closing = true;
