@@ -154,4 +154,89 @@ describe.each(dialects)('live queries over SSE (%s)', (dialect) => {
     expect(first.extensions.xCache).toBe('BYPASS');
     stream.close();
   });
+
+  test('a client that reconnects gets the current result first', async ({
+    app,
+    tenant,
+    provider,
+  }) => {
+    const { user, services } = await provider('Noa');
+    const first = await openLive(app.baseUrl, tenant.key, LIVE_SERVICES, { u: user.id });
+    await first.nexts(1);
+    first.close();
+    await waitUntil(() => app.app.live.counts().groups === 0, 2_000);
+    // Changed while nobody watched: the new stream starts from the new result.
+    await app.execute(UPDATE_PRICE, { id: services[0].id, p: 1234 }, tenant.key);
+    const again = await openLive(app.baseUrl, tenant.key, LIVE_SERVICES, { u: user.id });
+    const [current] = await again.nexts(1);
+    expect(current.data.services[0].priceCents).toBe(1234);
+    // And one that joins a group already open gets the group's current result at once.
+    const joiner = await openLive(app.baseUrl, tenant.key, LIVE_SERVICES, { u: user.id });
+    const [joined] = await joiner.nexts(1);
+    expect(joined.data).toEqual(current.data);
+    again.close();
+    joiner.close();
+  });
+
+  test('/metrics shows streams, groups, pushes, executions and the push latency', async ({
+    app,
+    tenant,
+    provider,
+  }) => {
+    const { user, services } = await provider('Olga');
+    const stream = await openLive(app.baseUrl, tenant.key, LIVE_SERVICES, { u: user.id });
+    await stream.nexts(1);
+    await app.execute(UPDATE_PRICE, { id: services[0].id, p: 999 }, tenant.key);
+    await stream.nexts(2);
+    const metrics = await (
+      await app.request('/metrics', { headers: { authorization: `Bearer ${OPS_TOKEN}` } })
+    ).text();
+    expect(metrics).toMatch(/^hotpath_live_streams [1-9]/m);
+    expect(metrics).toMatch(/^hotpath_live_groups [1-9]/m);
+    expect(metrics).toMatch(/^hotpath_live_pushes_total [1-9]/m);
+    expect(metrics).toMatch(
+      /^hotpath_live_executions_total\{reason="invalidation",cache="MISS"\} [1-9]/m,
+    );
+    expect(metrics).toMatch(/^hotpath_live_push_latency_seconds_count [1-9]/m);
+    stream.close();
+  });
+});
+
+describe('live queries: the instance bounds (sqlite)', () => {
+  useTestApp('sqlite', {
+    via: 'http',
+    cache: sharedRedisCache(),
+    live: { maxStreams: 2, maxGroups: 1, maxResultBytes: 250 },
+  });
+
+  test('streams and groups are capped per process; a result past its bound ends the stream', async ({
+    app,
+    tenant,
+    provider,
+  }) => {
+    const { user, services } = await provider('Pia');
+    const first = await openLive(app.baseUrl, tenant.key, LIVE_SERVICES, { u: user.id });
+    await first.nexts(1);
+    // A second document would be a second group: refused, with the bound named.
+    const other = await openLive(app.baseUrl, tenant.key, 'query O @live { stores { id } }');
+    expect(other.status).toBe(503);
+    expect((await other.nexts(1))[0].errors[0].extensions).toMatchObject({
+      code: 'LIVE_LIMIT_EXCEEDED',
+      limit: 'groups',
+    });
+    const second = await openLive(app.baseUrl, tenant.key, LIVE_SERVICES, { u: user.id });
+    await second.nexts(1);
+    const third = await openLive(app.baseUrl, tenant.key, LIVE_SERVICES, { u: user.id });
+    expect(third.status).toBe(503);
+    expect((await third.nexts(1))[0].errors[0].extensions.limit).toBe('streams');
+    // A longer name makes the result pass LIVE_MAX_RESULT_BYTES: its streams end, coded.
+    await app.execute(
+      'mutation($id: ID!, $n: String!) { updateService(id: $id, input: { name: $n }) { id } }',
+      { id: services[0].id, n: 'x'.repeat(200) },
+      tenant.key,
+    );
+    const events = await first.ended;
+    expect(JSON.parse(events.at(-2)?.data ?? '{}').errors[0].extensions.limit).toBe('resultBytes');
+    await second.ended;
+  });
 });
