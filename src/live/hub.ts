@@ -1,3 +1,4 @@
+import { hash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
@@ -106,7 +107,7 @@ export function createLiveHub(deps: LiveHubDeps) {
     if (group.expiry) clearTimeout(group.expiry);
     if (group.throttle) clearTimeout(group.throttle);
     index.set(group, []);
-    bytes -= (group.result?.length ?? 0) + (group.event?.length ?? 0);
+    bytes -= group.event?.length ?? 0;
     group.result = null;
     group.event = null;
     if (groups.get(group.key) === group) groups.delete(group.key);
@@ -215,11 +216,12 @@ export function createLiveHub(deps: LiveHubDeps) {
     }
     index.set(group, result.tags ? expandTags(result.tags) : []);
     schedule(group, result);
-    if (result.body !== group.result) {
+    // Compared by digest: a group holds one copy of its result, inside its event.
+    const digest = hash('sha256', result.body, 'base64url');
+    if (digest !== group.result) {
       const event = nextEvent(withXCache(result.body, result.xCache));
-      bytes += result.body.length + event.length;
-      bytes -= (group.result?.length ?? 0) + (group.event?.length ?? 0);
-      group.result = result.body;
+      bytes += event.length - (group.event?.length ?? 0);
+      group.result = digest;
       group.event = event;
       if (group.changedAt !== null) {
         metrics.latency.observe(Math.max(0, Date.now() - group.changedAt) / 1000);
