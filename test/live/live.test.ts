@@ -136,6 +136,17 @@ describe.each(dialects)('live queries over SSE (%s)', (dialect) => {
     await waitUntil(() => app.app.live.counts().streams === 0, 2_000);
   });
 
+  test('query limits apply to a live query as to any other', async ({ app, tenant }) => {
+    const aliases = Array.from({ length: 40 }, (_, i) => `a${i}: stores { id }`).join(' ');
+    const stream = await openLive(app.baseUrl, tenant.key, `query Wide @live { ${aliases} }`);
+    const events = await stream.ended;
+    expect(events.map((e) => e.event)).toEqual(['next', 'complete']);
+    expect(JSON.parse(events[0].data).errors[0].extensions).toMatchObject({
+      code: 'LIMIT_EXCEEDED',
+      limit: 'aliases',
+    });
+  });
+
   test('a stranger gets its 401 before anything', async ({ app }) => {
     const stream = await openLive(app.baseUrl, null, LIVE_SERVICES, { u: 'x' });
     expect(stream.status).toBe(401);
