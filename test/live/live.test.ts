@@ -1,4 +1,5 @@
 import { describe, expect } from 'vitest';
+import { Service } from '../../src/db/entities/service.entity.js';
 import { codes, dialects, OPS_TOKEN, sharedRedisCache } from '../support/app.js';
 import { createTestTenant, test, useTestApp } from '../support/fixtures.js';
 import { waitUntil } from '../support/wait.js';
@@ -145,6 +146,23 @@ describe.each(dialects)('live queries over SSE (%s)', (dialect) => {
       code: 'LIMIT_EXCEEDED',
       limit: 'aliases',
     });
+  });
+
+  test("an operator's invalidation reaches live results too", async ({ app, tenant, provider }) => {
+    const { user, services } = await provider('Quim', { via: 'db' });
+    const stream = await openLive(app.baseUrl, tenant.key, LIVE_SERVICES, { u: user.id });
+    await stream.nexts(1);
+    // Changed behind the API's back; the operator tells the cache.
+    await app.db.getRepository(Service).update(services[0].id, { priceCents: 3333 });
+    const invalidated = await app.execute(
+      'mutation($u: ID!) { invalidateServices(userId: $u) { invalidatedEntities } }',
+      { u: user.id },
+      OPS_TOKEN,
+    );
+    expect(invalidated.body.errors).toBeUndefined();
+    const [, pushed] = await stream.nexts(2);
+    expect(pushed.data.services[0].priceCents).toBe(3333);
+    stream.close();
   });
 
   test('a stranger gets its 401 before anything', async ({ app }) => {
