@@ -42,6 +42,8 @@ export interface LiveHubDeps {
 
 /** Slack past an entry's TTL before it is re-executed, so the store has let it go. */
 const EXPIRY_SLACK_MS = 25;
+/** setTimeout's longest delay; an entry that lives longer is simply run again then. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * Live queries (DESIGN §14): streams grouped by (tenant, document, variables); a group runs
@@ -148,10 +150,13 @@ export function createLiveHub(deps: LiveHubDeps) {
     const wait = group.lastRunAt + group.throttleMs - Date.now();
     if (wait > 0) {
       group.dirty = true;
-      group.throttle ??= setTimeout(() => {
-        group.throttle = null;
-        if (group.dirty) void run(group, reason);
-      }, wait);
+      if (!group.throttle) {
+        group.throttle = setTimeout(() => {
+          group.throttle = null;
+          if (group.dirty) void run(group, reason);
+        }, wait);
+        group.throttle.unref();
+      }
       return;
     }
     void run(group, reason);
@@ -167,10 +172,13 @@ export function createLiveHub(deps: LiveHubDeps) {
           : result.ttlMs + EXPIRY_SLACK_MS
         : config.untaggedPollMs;
     if (ms === null) return;
-    group.expiry = setTimeout(() => {
-      group.expiry = null;
-      touch(group, Date.now(), result?.tags?.length ? 'ttl' : 'poll');
-    }, ms);
+    group.expiry = setTimeout(
+      () => {
+        group.expiry = null;
+        touch(group, Date.now(), result?.tags?.length ? 'ttl' : 'poll');
+      },
+      Math.min(ms, MAX_TIMER_MS),
+    );
     group.expiry.unref();
   }
 
@@ -186,6 +194,9 @@ export function createLiveHub(deps: LiveHubDeps) {
   async function run(group: Group, reason: string) {
     group.running = true;
     group.dirty = false;
+    // The change this run answers; one noticed while it runs is the next run's.
+    const changedAt = group.changedAt;
+    group.changedAt = null;
     group.lastRunAt = Date.now();
     totals.executions++;
     let result: LiveResult;
@@ -195,6 +206,7 @@ export function createLiveHub(deps: LiveHubDeps) {
       group.running = false;
       log.warn({ err }, 'live query execution failed');
       if (group.event === null) return fail(group, 500, errorJson(internalError()));
+      group.changedAt ??= changedAt;
       return schedule(group, null);
     }
     group.running = false;
@@ -212,6 +224,7 @@ export function createLiveHub(deps: LiveHubDeps) {
       }
       // A result that failed once (the database, say): keep the last one, try again.
       log.warn({ status: result.status }, 'live query re-execution failed; retrying');
+      group.changedAt ??= changedAt;
       return schedule(group, null);
     }
     index.set(group, result.tags ? expandTags(result.tags) : []);
@@ -223,9 +236,7 @@ export function createLiveHub(deps: LiveHubDeps) {
       bytes += event.length - (group.event?.length ?? 0);
       group.result = digest;
       group.event = event;
-      if (group.changedAt !== null) {
-        metrics.latency.observe(Math.max(0, Date.now() - group.changedAt) / 1000);
-      }
+      if (changedAt !== null) metrics.latency.observe(Math.max(0, Date.now() - changedAt) / 1000);
       for (const stream of group.streams) {
         if (!stream.opened) open(stream);
         else if (stream.sent !== event) {
@@ -235,9 +246,11 @@ export function createLiveHub(deps: LiveHubDeps) {
           metrics.pushes.inc();
         }
       }
+    } else if (changedAt !== null && group.dirty) {
+      // Unchanged so far: the change may be in the run the dirty flag asks for.
+      group.changedAt = Math.min(group.changedAt ?? changedAt, changedAt);
     }
-    group.changedAt = null;
-    if (group.dirty) touch(group, Date.now());
+    if (group.dirty) touch(group, group.changedAt ?? Date.now());
   }
 
   return {
