@@ -5,6 +5,7 @@ import { TTL_RULES } from './cache/policy.js';
 import type { DatabaseConfig } from './db/data-source.js';
 import type { HttpServerConfig } from './http/node-server.js';
 import { DEFAULT_LIMITS, LIMIT_ENV, type Limits } from './limits.js';
+import { LIVE_DEFAULTS, type LiveConfig } from './live/live-config.js';
 import type { MetricsConfig } from './ops/metrics.js';
 import { redisConfig, redisEnv, redisProblems } from './redis-config.js';
 
@@ -104,6 +105,39 @@ const envSchema = z.object({
   KEY_REVOCATION_POLL_MS: z.coerce.number().int().min(50).max(1_000).default(250),
   AUTH_UNKNOWN_KEYS_MAX: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
   AUTH_KEYS_MAX: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
+  // Live queries (README: Live queries).
+  LIVE_MAX_STREAMS: z.coerce.number().int().min(0).max(1_000_000).default(LIVE_DEFAULTS.maxStreams),
+  LIVE_MAX_STREAMS_PER_TENANT: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(1_000_000)
+    .default(LIVE_DEFAULTS.maxStreamsPerTenant),
+  LIVE_MAX_GROUPS: z.coerce.number().int().min(1).max(1_000_000).default(LIVE_DEFAULTS.maxGroups),
+  LIVE_MAX_RESULT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(16_777_216)
+    .default(LIVE_DEFAULTS.maxResultBytes),
+  LIVE_HEARTBEAT_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .max(600_000)
+    .default(LIVE_DEFAULTS.heartbeatMs),
+  LIVE_MAX_THROTTLE_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(600_000)
+    .default(LIVE_DEFAULTS.maxThrottleMs),
+  LIVE_UNTAGGED_POLL_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .max(600_000)
+    .default(LIVE_DEFAULTS.untaggedPollMs),
   ...Object.fromEntries(
     TTL_RULES.map((rule) => [rule.env, z.coerce.number().int().min(0).optional()]),
   ),
@@ -132,6 +166,8 @@ export interface Config {
   limits: Limits;
   shutdown: ShutdownConfig;
   auth: AuthConfig;
+  /** Live queries' bounds and timings (LIVE_*). */
+  live: LiveConfig;
 }
 
 export interface AuthConfig {
@@ -200,6 +236,16 @@ export function parseConfig(env: Env): Config {
       revocationPollMs: e.KEY_REVOCATION_POLL_MS,
       unknownKeysMax: e.AUTH_UNKNOWN_KEYS_MAX,
       keysMax: e.AUTH_KEYS_MAX,
+    },
+    live: {
+      ...LIVE_DEFAULTS,
+      maxStreams: e.LIVE_MAX_STREAMS,
+      maxStreamsPerTenant: e.LIVE_MAX_STREAMS_PER_TENANT,
+      maxGroups: e.LIVE_MAX_GROUPS,
+      maxResultBytes: e.LIVE_MAX_RESULT_BYTES,
+      heartbeatMs: e.LIVE_HEARTBEAT_MS,
+      maxThrottleMs: e.LIVE_MAX_THROTTLE_MS,
+      untaggedPollMs: e.LIVE_UNTAGGED_POLL_MS,
     },
     shutdown: {
       delayMs: e.SHUTDOWN_DELAY_MS ?? (e.NODE_ENV === 'production' ? 5_000 : 0),

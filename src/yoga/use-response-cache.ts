@@ -290,6 +290,14 @@ export function useResponseCache(options: ResponseCacheOptions) {
     plugins: [prepare as Plugin, envelopCache, lookup as Plugin],
     /** The request's cache state, for the GraphQL context. */
     stateFor: (request: Request) => states.get(request) ?? null,
+    /**
+     * Marks an in-process request as a refresh: it executes when its entry's TTL ran out,
+     * instead of being served stale (a live query's re-execution on TTL expiry, src/live).
+     */
+    markRefresh(request: Request): Request {
+      refreshRequests.add(request);
+      return request;
+    },
   };
 }
 

@@ -1,0 +1,396 @@
+import { hash } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { GraphQLError } from 'graphql';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { Authenticate } from '../auth/authenticator.js';
+import type { Viewer } from '../auth/viewer.js';
+import { requestKey } from '../cache/key.js';
+import { expandTags } from '../cache/store/store.js';
+import {
+  type LiveLimit,
+  liveKeyRevoked,
+  liveLimitExceeded,
+  liveShuttingDown,
+} from '../errors/live-errors.js';
+import type { InvalidationNotice } from './bus.js';
+import type { LiveExecute, LiveResult } from './execute.js';
+import { createTagIndex, type Group, hasErrors, newGroup, type Stream } from './group.js';
+import type { LiveConfig } from './live-config.js';
+import { type LiveCounts, registerLiveMetrics } from './metrics.js';
+import type { LiveOperation } from './request.js';
+import {
+  errorJson,
+  nextEvent,
+  patchEvent,
+  patchOf,
+  refuse,
+  revisionEvent,
+  SSE_COMPLETE,
+  SSE_OPEN,
+  streamHeaders,
+  withXCache,
+} from './sse.js';
+import { createStreamBook } from './streams.js';
+
+export interface LiveHubDeps {
+  config: LiveConfig;
+  execute: LiveExecute;
+  authenticate: Authenticate;
+  /** Mixed into group keys as into cache keys (the query limits in force). */
+  keySalt: string;
+  registry: Registry;
+  logger: Logger;
+}
+
+/** Slack past an entry's TTL before it is re-executed, so the store has let it go. */
+const EXPIRY_SLACK_MS = 25;
+/** setTimeout's longest delay; an entry that lives longer is simply run again then. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Live queries (DESIGN §14): streams grouped by (tenant, document, variables); a group runs
+ * its request through the response cache when one of its result's tags is invalidated (on any
+ * instance, through the bus), when its entry's TTL runs out, or, for a result with no entry,
+ * every LIVE_UNTAGGED_POLL_MS; the new result is pushed only when it differs. Streams are
+ * capped per tenant and per process, heartbeated, and ended when their key is revoked or the
+ * process stops.
+ */
+export function createLiveHub(deps: LiveHubDeps) {
+  const { config, logger } = deps;
+  const log = logger.child({ component: 'live' });
+  const groups = new Map<string, Group>();
+  const index = createTagIndex();
+  const book = createStreamBook({
+    config,
+    authenticate: deps.authenticate,
+    logger: log,
+    groups: () => groups.values(),
+    onRevoked(streams) {
+      const json = errorJson(liveKeyRevoked());
+      for (const stream of streams) end(stream, json);
+    },
+  });
+  let bytes = 0;
+  let closing = false;
+  const totals = { pushes: 0, executions: 0, refused: 0 };
+  const counts = (): LiveCounts => ({
+    streams: book.count,
+    groups: groups.size,
+    bytes,
+    ...totals,
+  });
+  const metrics = registerLiveMetrics(deps.registry, counts);
+
+  function open(stream: Stream) {
+    const { group } = stream;
+    if (stream.opened || stream.res.destroyed || !group.event) return;
+    stream.opened = true;
+    stream.res.writeHead(200, streamHeaders(stream.origin));
+    stream.sent = group.event;
+    stream.revisionBase = group.revision - 1;
+    const first = stream.patches ? revisionEvent(group.event, 1) : group.event;
+    stream.res.write(`${SSE_OPEN}${first}`);
+    totals.pushes++;
+    metrics.pushes.inc();
+  }
+
+  const LIMIT_VALUES: Record<LiveLimit, number> = {
+    streams: config.maxStreams,
+    streamsPerTenant: config.maxStreamsPerTenant,
+    groups: config.maxGroups,
+    resultBytes: config.maxResultBytes,
+  };
+
+  function refuseCounted(res: ServerResponse, origin: string | undefined, limit: LiveLimit) {
+    const error = liveLimitExceeded(limit, LIMIT_VALUES[limit]);
+    totals.refused++;
+    metrics.refused.inc({ limit });
+    refuse(res, origin, (error.extensions.http as { status: number }).status, errorJson(error));
+  }
+
+  function dropGroup(group: Group) {
+    if (group.closed) return;
+    group.closed = true;
+    if (group.expiry) clearTimeout(group.expiry);
+    if (group.throttle) clearTimeout(group.throttle);
+    index.set(group, []);
+    bytes -= group.event?.length ?? 0;
+    group.result = null;
+    group.event = null;
+    if (groups.get(group.key) === group) groups.delete(group.key);
+  }
+
+  function removeStream(stream: Stream) {
+    const { group } = stream;
+    if (!group.streams.delete(stream)) return;
+    book.remove(stream);
+    if (group.streams.size === 0) dropGroup(group);
+  }
+
+  /** Ends a stream: an error event first if given, then `complete`. */
+  function end(stream: Stream, errorEvent?: string) {
+    const { res } = stream;
+    removeStream(stream);
+    if (res.destroyed) return;
+    if (!stream.opened) {
+      if (errorEvent) {
+        refuse(res, stream.origin, 200, errorEvent);
+        return;
+      }
+      res.writeHead(200, streamHeaders(stream.origin));
+      res.end(`${SSE_OPEN}${SSE_COMPLETE}`);
+      return;
+    }
+    res.end(`${errorEvent ? nextEvent(errorEvent) : ''}${SSE_COMPLETE}`);
+  }
+
+  /** Runs a group now; never rejects (what fails is logged, the group tries again later). */
+  function start(group: Group, reason: string): Promise<void> {
+    return run(group, reason).catch((err) => {
+      group.running = false;
+      log.error({ err }, 'live query run failed');
+      schedule(group, null);
+    });
+  }
+
+  /**
+   * Asks for a new execution now, or when the group's throttle allows; returns the run when
+   * it started now.
+   */
+  function touch(group: Group, at: number, reason = 'invalidation'): Promise<void> | undefined {
+    if (group.closed) return;
+    group.changedAt = Math.min(group.changedAt ?? at, at);
+    if (group.running) {
+      group.dirty = true;
+      return;
+    }
+    const wait = group.lastRunAt + group.throttleMs - Date.now();
+    if (wait > 0) {
+      group.dirty = true;
+      if (!group.throttle) {
+        group.throttle = setTimeout(() => {
+          group.throttle = null;
+          if (group.dirty) void start(group, reason);
+        }, wait);
+        group.throttle.unref();
+      }
+      return;
+    }
+    return start(group, reason);
+  }
+
+  function schedule(group: Group, result: LiveResult | null) {
+    if (group.expiry) clearTimeout(group.expiry);
+    group.expiry = null;
+    const ms =
+      result?.tags && result.tags.length > 0
+        ? result.ttlMs === null
+          ? null
+          : result.ttlMs + EXPIRY_SLACK_MS
+        : config.untaggedPollMs;
+    if (ms === null) return;
+    group.expiry = setTimeout(
+      () => {
+        group.expiry = null;
+        touch(group, Date.now(), result?.tags?.length ? 'ttl' : 'poll');
+      },
+      Math.min(ms, MAX_TIMER_MS),
+    );
+    group.expiry.unref();
+  }
+
+  /** Fails a group whose first result is an error: each waiting stream gets it, and ends. */
+  function fail(group: Group, status: number, json: string) {
+    for (const stream of [...group.streams]) {
+      removeStream(stream);
+      refuse(stream.res, stream.origin, status, json);
+    }
+    dropGroup(group);
+  }
+
+  async function run(group: Group, reason: string) {
+    group.running = true;
+    group.dirty = false;
+    // The change this run answers; one noticed while it runs is the next run's.
+    const changedAt = group.changedAt;
+    group.changedAt = null;
+    group.lastRunAt = Date.now();
+    totals.executions++;
+    let result: LiveResult;
+    try {
+      result = await deps.execute(group.body, group.viewer);
+    } catch (err) {
+      group.running = false;
+      log.warn({ err }, 'live query execution failed');
+      if (group.event === null) return fail(group, 500, errorJson(internalError()));
+      group.changedAt ??= changedAt;
+      return schedule(group, null);
+    }
+    group.running = false;
+    metrics.executions.inc({ reason, cache: result.xCache });
+    if (group.closed) return;
+    const failed = result.status !== 200 || hasErrors(result.body);
+    if (failed || Buffer.byteLength(result.body) > config.maxResultBytes) {
+      const json = failed
+        ? result.body
+        : errorJson(liveLimitExceeded('resultBytes', config.maxResultBytes));
+      if (group.event === null) return fail(group, failed ? result.status : 413, json);
+      if (!failed) {
+        for (const stream of [...group.streams]) end(stream, json);
+        return dropGroup(group);
+      }
+      // A result that failed once (the database, say): keep the last one, try again.
+      log.warn({ status: result.status }, 'live query re-execution failed; retrying');
+      group.changedAt ??= changedAt;
+      return schedule(group, null);
+    }
+    index.set(group, result.tags ? expandTags(result.tags) : []);
+    schedule(group, result);
+    // Compared by digest: a group holds one copy of its result, inside its event.
+    const digest = hash('sha256', result.body, 'base64url');
+    if (digest !== group.result) {
+      const event = nextEvent(withXCache(result.body, result.xCache));
+      bytes += event.length - (group.event?.length ?? 0);
+      const previous = group.event;
+      let change: ReturnType<typeof patchOf> | null = null;
+      group.result = digest;
+      group.event = event;
+      group.revision++;
+      if (changedAt !== null) metrics.latency.observe(Math.max(0, Date.now() - changedAt) / 1000);
+      for (const stream of group.streams) {
+        if (!stream.opened) open(stream);
+        else if (stream.sent !== event) {
+          stream.sent = event;
+          if (stream.patches && previous) {
+            change ??= patchOf(previous, event);
+            book.write(stream, patchEvent(change, group.revision - stream.revisionBase));
+          } else {
+            book.write(stream, event);
+          }
+          totals.pushes++;
+          metrics.pushes.inc();
+        }
+      }
+    } else if (changedAt !== null && group.dirty) {
+      // Unchanged so far: the change may be in the run the dirty flag asks for.
+      group.changedAt = Math.min(group.changedAt ?? changedAt, changedAt);
+    }
+    if (group.dirty) touch(group, group.changedAt ?? Date.now());
+  }
+
+  return {
+    /**
+     * Serves a live query on an authenticated request: the first result, then each new one,
+     * until the client leaves, its key is revoked or the process stops.
+     */
+    serve(
+      req: IncomingMessage,
+      res: ServerResponse,
+      viewer: Viewer,
+      operation: LiveOperation,
+    ): void {
+      const origin = req.headers.origin;
+      if (closing) {
+        refuse(res, origin, 503, errorJson(liveShuttingDown()));
+        return;
+      }
+      const tenantId = viewer.kind === 'tenant' ? viewer.tenantId : null;
+      const capped: LiveLimit | null =
+        book.count >= config.maxStreams
+          ? 'streams'
+          : tenantId && book.ofTenant(tenantId) >= config.maxStreamsPerTenant
+            ? 'streamsPerTenant'
+            : null;
+      if (capped) {
+        refuseCounted(res, origin, capped);
+        return;
+      }
+      const { query, operationName, variables, extensions } = operation.params;
+      const scope = tenantId ?? 'ops';
+      const key = `${scope}\0${requestKey(query, operationName, variables, deps.keySalt)}`;
+      let group = groups.get(key);
+      if (!group) {
+        if (groups.size >= config.maxGroups) {
+          refuseCounted(res, origin, 'groups');
+          return;
+        }
+        group = newGroup({
+          key,
+          scope,
+          viewer,
+          body: JSON.stringify({ query, operationName, variables, extensions }),
+          throttleMs: Math.min(operation.throttleMs ?? 0, config.maxThrottleMs),
+        });
+        groups.set(key, group);
+      }
+      const authorization = req.headers.authorization ?? '';
+      const stream: Stream = {
+        res,
+        group,
+        origin,
+        authorization,
+        tenantId,
+        opened: false,
+        sent: null,
+        patches: operation.patches,
+        revisionBase: 0,
+      };
+      group.streams.add(stream);
+      book.add(stream);
+      res.once('close', () => removeStream(stream));
+      // Past the socket's own timeouts: a stream is idle by design, heartbeats keep it.
+      req.socket.setTimeout(0);
+      if (group.event) open(stream);
+      else if (!group.running) void start(group, 'open');
+    },
+    /**
+     * An invalidation applied on any instance: the groups it reaches run again. Resolves when
+     * the runs it started now are done (the bus tells the other instances then, so that they
+     * hit what this one stored).
+     */
+    notice(notice: InvalidationNotice): Promise<void> {
+      const reached =
+        notice.tenantId === null
+          ? [...groups.values()]
+          : index.reached(notice.tenantId, notice.tags);
+      const runs: Promise<void>[] = [];
+      for (const group of reached) {
+        const started = touch(group, notice.at);
+        if (started) runs.push(started);
+      }
+      return Promise.all(runs).then(() => {});
+    },
+    /** Notices may have been lost (the bus was cut off): every group runs again. */
+    resync() {
+      const at = Date.now();
+      for (const group of groups.values()) touch(group, at);
+    },
+    counts,
+    /** The process is stopping: new streams are refused (503 SHUTTING_DOWN), open ones stay. */
+    refuseNew() {
+      closing = true;
+    },
+    /** SIGTERM: refuses new streams and ends every open one with `complete`. */
+    endAll(): number {
+      closing = true;
+      let ended = 0;
+      for (const group of [...groups.values()]) {
+        for (const stream of [...group.streams]) {
+          end(stream);
+          ended++;
+        }
+      }
+      return ended;
+    },
+    close() {
+      this.endAll();
+      book.close();
+    },
+  };
+}
+
+const internalError = () =>
+  new GraphQLError('Unexpected error.', { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+
+export type LiveHub = ReturnType<typeof createLiveHub>;
