@@ -1,5 +1,8 @@
+import { ApolloClient, ApolloLink, HttpLink, InMemoryCache } from '@apollo/client';
 import { Client, fetchExchange, subscriptionExchange } from '@urql/core';
+import { type OperationDefinitionNode, parse, print } from 'graphql';
 import { createClient } from 'graphql-sse';
+import { Observable } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dialects, OPS_TOKEN } from '../support/app.js';
 import {
@@ -145,6 +148,66 @@ describe.each(dialects)('live queries through real clients on %s', (dialect) => 
     } finally {
       subscription.unsubscribe();
       sse.dispose();
+    }
+  });
+
+  it('Apollo Client 4 with a link that sends @live queries over graphql-sse', async () => {
+    const sse = createClient({
+      url: world.url,
+      headers: { authorization: `Bearer ${world.key}` },
+      retryAttempts: 0,
+    });
+    const overSse = new ApolloLink(
+      (operation) =>
+        new Observable((sink) =>
+          sse.subscribe(
+            {
+              query: print(operation.query),
+              variables: operation.variables,
+              operationName: operation.operationName,
+            },
+            {
+              next: (value) => sink.next(value as ApolloLink.Result),
+              error: (error) => sink.error(error),
+              complete: () => sink.complete(),
+            },
+          ),
+        ),
+    );
+    const isLive = (operation: ApolloLink.Operation) =>
+      operation.query.definitions.some(
+        (d) =>
+          d.kind === 'OperationDefinition' &&
+          (d as OperationDefinitionNode).directives?.some((x) => x.name.value === 'live'),
+      );
+    const client = new ApolloClient({
+      link: ApolloLink.split(
+        isLive,
+        overSse,
+        new HttpLink({ uri: world.url, headers: { authorization: `Bearer ${world.key}` } }),
+      ),
+      cache: new InMemoryCache(),
+    });
+    const queue = resultQueue<AgendaResult>();
+    const subscription = client
+      .watchQuery({
+        query: parse(LIVE_AGENDA),
+        variables: world.variables,
+        fetchPolicy: 'network-only',
+      })
+      .subscribe({
+        next: (result) => {
+          if (result.error) queue.fail(result.error);
+          else if (result.dataState === 'complete') queue.push(result.data as AgendaResult);
+        },
+        error: (error) => queue.fail(error),
+      });
+    try {
+      await firstThenPushes((what) => nextWithin(queue.iterator, what), 'apollo');
+    } finally {
+      subscription.unsubscribe();
+      sse.dispose();
+      client.stop();
     }
   });
 });
