@@ -35,8 +35,11 @@ export interface LiveWorld {
   key: string;
   provider: TestProvider;
   variables: { u: string; d: string };
-  /** A booking today, through the API as the tenant, so its invalidation is the real one. */
-  book(clientName: string): Promise<void>;
+  /**
+   * A booking today (for `provider`, by default the world's), through the API as the tenant,
+   * so its invalidation is the real one.
+   */
+  book(clientName: string, provider?: TestProvider): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -55,13 +58,13 @@ export async function liveWorld(dialect: TestDialect): Promise<LiveWorld> {
     key: tenant.key,
     provider,
     variables,
-    async book(clientName) {
+    async book(clientName, who = provider) {
       // Minutes from the start of today, local: always today's agenda.
       const startsAt = now.startOf('day').plus({ minutes: ++minute }).toUTC().toISO();
       const res = await app.execute(
         BOOK,
         {
-          i: { userId: provider.user.id, serviceId: provider.services[0].id, clientName, startsAt },
+          i: { userId: who.user.id, serviceId: who.services[0].id, clientName, startsAt },
         },
         tenant.key,
       );
