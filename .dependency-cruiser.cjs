@@ -122,6 +122,18 @@ module.exports = {
       'Error codes and factories import nothing of the app (but the limits they name).',
     ),
     layer(
+      'live-through-a-port',
+      '^src/live/',
+      [...TOP, 'http', 'yoga', 'schema', 'context', 'services', 'loaders', 'db', 'ops'],
+      'Live queries re-execute through the replay port and the cache: they never import Yoga.',
+    ),
+    layer(
+      'nothing-below-imports-live',
+      '^src/(yoga|schema|context|services|loaders|db|cache|warming|auth|errors|ops)(/|\\.ts$)',
+      ['live'],
+      'Live queries sit between the HTTP front and the cache; only http and app import them.',
+    ),
+    layer(
       'ops-below-yoga',
       '^src/ops/',
       [...TOP, 'http', 'yoga', 'schema', 'context', 'services', 'warming'],
@@ -143,6 +155,7 @@ module.exports = {
         'warming',
         'auth',
         'ops',
+        'live',
       ],
       'Shared vocabulary at the root of src/ imports nothing above it.',
     ),

@@ -4,13 +4,19 @@ import { createAuthenticator, registerAuthMetrics } from './auth/authenticator.j
 import { createRequestAuth } from './auth/request-auth.js';
 import { createOutbox } from './cache/invalidation/outbox.js';
 import type { CacheInvalidator } from './cache/invalidation/tags.js';
-import { createCacheRuntime } from './cache/runtime.js';
+import { createCacheRuntime, redisConfigOf } from './cache/runtime.js';
+import { createRedisClient } from './cache/store/redis/client.js';
 import type { ResponseStore } from './cache/store/store.js';
 import type { AuthConfig, CacheConfig } from './config.js';
 import { createDrain } from './drain.js';
 import { createHttpFront } from './http/front.js';
 import { createHitPath } from './http/hit-path.js';
 import { DEFAULT_LIMITS, type Limits, limitsFingerprint } from './limits.js';
+import { createInvalidationBus } from './live/bus.js';
+import { createLiveExecutor } from './live/execute.js';
+import { createLiveHub } from './live/hub.js';
+import { createLiveListener } from './live/listener.js';
+import { LIVE_DEFAULTS, type LiveConfig } from './live/live-config.js';
 import { createMetricsGate, createMetricsListener } from './ops/metrics.js';
 import { schema } from './schema/index.js';
 import { createServices } from './services/services.js';
@@ -41,6 +47,8 @@ export interface AppDeps {
   metrics?: { token?: string; separatePort?: boolean };
   /** API keys: the unknown-key table's bound, the revocation poll, the last-use flush. */
   auth?: Partial<AuthConfig> & { lastUsedFlushMs?: number };
+  /** Live queries' bounds and timings (LIVE_*); LIVE_DEFAULTS for what is absent. */
+  live?: Partial<LiveConfig>;
 }
 
 /** Wires auth, cache, services and the GraphQL server together; starts nothing. */
@@ -88,10 +96,46 @@ export function createApp(deps: AppDeps) {
       await response.arrayBuffer();
     },
   });
+  // Live queries run through the response cache (the replay port) and hear of every
+  // invalidation applied anywhere: here at once, elsewhere over the bus (DESIGN §14).
+  const live = createLiveHub({
+    config: { ...LIVE_DEFAULTS, ...deps.live },
+    execute: createLiveExecutor({ replay: replay.replay, auth, cache }),
+    authenticate,
+    keySalt,
+    registry: cache.stats.registry,
+    logger: deps.logger,
+  });
+  const busRedisConfig = deps.cache.backend === 'REDIS' ? redisConfigOf(deps.cache) : undefined;
+  const busRedis = busRedisConfig
+    ? createRedisClient(busRedisConfig, { timeoutMs: deps.cache.timeoutMs })
+    : null;
+  busRedis?.on('error', (err) => deps.logger.debug({ err }, 'live bus redis error'));
+  const bus = createInvalidationBus({
+    redis: busRedis,
+    prefix: deps.cache.prefix,
+    logger: deps.logger,
+    onNotice: live.notice,
+    onResync: live.resync,
+  });
+  const invalidateApplied = cache.invalidate;
   const outbox = createOutbox({
     db: deps.db,
-    invalidate: cache.invalidate,
-    invalidateNow: cache.invalidateNow,
+    // Whoever applies an invalidation announces it, the writer or the sweep that took over.
+    invalidate:
+      invalidateApplied &&
+      (async (tenantId, tags) => {
+        try {
+          return await invalidateApplied(tenantId, tags);
+        } finally {
+          bus.publish(tenantId, tags);
+        }
+      }),
+    invalidateNow: async (tenantId, tags) => {
+      const removed = await cache.invalidateNow(tenantId, tags);
+      bus.publish(tenantId, tags);
+      return removed;
+    },
     logger: deps.logger,
     pollMs: deps.cache.outboxPollMs,
     listenUrl: deps.databaseUrl,
@@ -152,6 +196,7 @@ export function createApp(deps: AppDeps) {
     auth,
     graphiql: Boolean(deps.graphiql),
     logger: deps.logger,
+    live: createLiveListener({ hub: live, limits }),
   });
   return {
     yoga,
@@ -175,6 +220,8 @@ export function createApp(deps: AppDeps) {
     /** Tells /readyz to answer 503 (before the server stops), without waiting for anything. */
     startDraining: () => drain.begin(),
     outbox,
+    /** Live queries: their counts, and endAll() for a stopping process. */
+    live,
     /** Waits for the cache (and applies the outbox), then starts the outbox's sweeper. */
     async start() {
       const trusted = await cache.ready();
@@ -183,6 +230,9 @@ export function createApp(deps: AppDeps) {
       return trusted;
     },
     async close() {
+      live.close();
+      await bus.close();
+      busRedis?.disconnect();
       await authenticate.close();
       await outbox.close();
       await cache.close();

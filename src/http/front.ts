@@ -10,6 +10,7 @@ import type { RequestAuth } from '../auth/request-auth.js';
 import type { Viewer } from '../auth/viewer.js';
 import { limitExceeded } from '../errors/limit-errors.js';
 import type { Limits } from '../limits.js';
+import type { LiveListener } from '../live/listener.js';
 import type { HitPath } from './hit-path.js';
 
 export interface HttpFrontDeps {
@@ -21,6 +22,8 @@ export interface HttpFrontDeps {
   /** GraphiQL is served: its page (GET text/html) loads without a key. */
   graphiql: boolean;
   logger?: Logger;
+  /** Live queries over SSE (src/live); what it doesn't take goes on as usual. */
+  live?: LiveListener;
 }
 
 /** Reads a body up to `max` bytes; null once it passes them (the rest is not read). */
@@ -100,6 +103,7 @@ export function createHttpFront(deps: HttpFrontDeps): RequestListener {
     const url = req.url ?? '/';
     const queryAt = url.indexOf('?');
     if (req.method === 'GET' && queryAt !== -1) {
+      if (deps.live?.(req, res, viewer)) return;
       // A GET that asks for JSON may be a hit.
       const request = hitPath.keyedSearch(url.slice(queryAt + 1));
       if (!request) return yoga(req, res);
@@ -118,6 +122,13 @@ export function createHttpFront(deps: HttpFrontDeps): RequestListener {
       async (raw) => {
         if (raw === null) return tooLarge(res, limits);
         const text = raw.toString('utf8');
+        if (deps.live && req.headers.accept?.includes('text/event-stream')) {
+          let parsed: unknown;
+          try {
+            parsed = JSON.parse(text);
+          } catch {}
+          if (deps.live(req, res, viewer, parsed)) return;
+        }
         // A body seen before is keyed without parsing it again.
         const request = hitPath.keyedBody(text);
         if (

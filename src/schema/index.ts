@@ -7,6 +7,9 @@ import './analytics.js';
 import './mega-stats.js';
 import './session.js';
 import './cache.js';
+import { GraphQLLiveDirective } from '@n1ru4l/graphql-live-query';
 import { builder } from './builder.js';
 
-export const schema = builder.toSchema({ sortSchema: false });
+// `@live` (the @n1ru4l/graphql-live-query convention): a query served over SSE and pushed again
+// whenever its result changes (src/live, DESIGN §14).
+export const schema = builder.toSchema({ sortSchema: false, directives: [GraphQLLiveDirective] });

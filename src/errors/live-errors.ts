@@ -1,0 +1,44 @@
+import { GraphQLError } from 'graphql';
+
+/** Which live-query bound refused a stream, and the variable that sets it. */
+export const LIVE_LIMIT_ENV = {
+  streams: 'LIVE_MAX_STREAMS',
+  streamsPerTenant: 'LIVE_MAX_STREAMS_PER_TENANT',
+  groups: 'LIVE_MAX_GROUPS',
+  resultBytes: 'LIVE_MAX_RESULT_BYTES',
+} as const;
+
+export type LiveLimit = keyof typeof LIVE_LIMIT_ENV;
+
+const LIVE_LIMIT_TEXT: Record<LiveLimit, string> = {
+  streams: 'Open live queries on this instance',
+  streamsPerTenant: "Open live queries of this tenant's keys on this instance",
+  groups: 'Distinct live queries on this instance',
+  resultBytes: 'Live query result size (bytes)',
+};
+
+/**
+ * A live query refused (or ended) by a bound: code LIVE_LIMIT_EXCEEDED, which bound, its value.
+ * 429 for a tenant's own cap, 503 for the instance's (another instance may take it).
+ */
+export function liveLimitExceeded(limit: LiveLimit, max: number): GraphQLError {
+  const status = limit === 'streamsPerTenant' ? 429 : limit === 'resultBytes' ? 413 : 503;
+  return new GraphQLError(
+    `${LIVE_LIMIT_TEXT[limit]} limit of ${max} reached (${LIVE_LIMIT_ENV[limit]}).`,
+    { extensions: { code: 'LIVE_LIMIT_EXCEEDED', limit, max, http: { status } } },
+  );
+}
+
+/** The key a live query was opened with was revoked or expired: its stream ends. */
+export function liveKeyRevoked(): GraphQLError {
+  return new GraphQLError('The API key of this live query was revoked or expired.', {
+    extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } },
+  });
+}
+
+/** The instance is stopping: no new live query (its streams end; reconnect elsewhere). */
+export function liveShuttingDown(): GraphQLError {
+  return new GraphQLError('This instance is shutting down; reconnect to another one.', {
+    extensions: { code: 'SHUTTING_DOWN', http: { status: 503 } },
+  });
+}

@@ -1,0 +1,92 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { RedisClient } from '../cache/store/redis/client.js';
+
+/** What an invalidation tells the live queries of every instance. */
+export interface InvalidationNotice {
+  /** The tenant whose tags were invalidated; null: everything (a purge). */
+  tenantId: string | null;
+  tags: string[];
+  /** When it was applied (epoch ms), for the push-latency histogram. */
+  at: number;
+}
+
+export interface InvalidationBusOptions {
+  /** The cache's Redis: one connection publishes, a duplicate subscribes. null: one process. */
+  redis: RedisClient | null;
+  prefix: string;
+  logger: Logger;
+  /** Every notice, this instance's own at once and the others' as they arrive. */
+  onNotice: (notice: InvalidationNotice) => void;
+  /**
+   * The subscription came back after a break: notices may have been lost meanwhile (the outbox
+   * applied them in Redis, but this instance heard nothing), so every live result is checked.
+   */
+  onResync: () => void;
+}
+
+/**
+ * Tells every instance which tags were invalidated, over Redis pub/sub (one channel per
+ * CACHE_PREFIX). The cache itself needs no such channel (a lookup checks versions in Redis);
+ * live queries do, because nobody asks until something is pushed. Whoever applies an
+ * invalidation in Redis publishes it, so a write whose instance was cut off is announced by
+ * the instance whose outbox sweep applies it.
+ */
+export function createInvalidationBus(options: InvalidationBusOptions) {
+  const self = randomUUID();
+  const channel = `${options.prefix}:live:invalidated`;
+  const log = options.logger.child({ component: 'live-bus' });
+  const publisher = options.redis;
+  const subscriber = publisher?.duplicate() ?? null;
+  let broken = false;
+  if (subscriber) {
+    subscriber.on('error', (err) => log.debug({ err }, 'live subscription error'));
+    subscriber.on('close', () => {
+      broken = true;
+    });
+    subscriber.on('ready', () => {
+      // enableOfflineQueue is off: (re)subscribe once connected, never queued before.
+      subscriber.subscribe(channel).then(
+        () => {
+          if (broken) options.onResync();
+          broken = false;
+        },
+        (err) => log.warn({ err }, 'live subscription failed; retrying on reconnect'),
+      );
+    });
+    subscriber.on('message', (from: string, message: string) => {
+      if (from !== channel) return;
+      let parsed: { i?: string; t?: string | null; g?: string[]; at?: number };
+      try {
+        parsed = JSON.parse(message);
+      } catch {
+        return;
+      }
+      if (parsed.i === self || !Array.isArray(parsed.g)) return;
+      options.onNotice({
+        tenantId: typeof parsed.t === 'string' ? parsed.t : null,
+        tags: parsed.g.filter((tag): tag is string => typeof tag === 'string'),
+        at: Math.min(Date.now(), typeof parsed.at === 'number' ? parsed.at : Date.now()),
+      });
+    });
+  }
+
+  return {
+    /** Announces an invalidation applied here: to this instance now, to the others by Redis. */
+    publish(tenantId: string | null, tags: string[]) {
+      const at = Date.now();
+      options.onNotice({ tenantId, tags, at });
+      if (!publisher) return;
+      const message = JSON.stringify({ i: self, t: tenantId, g: tags, at });
+      publisher.publish(channel, message).catch((err: unknown) => {
+        // The others' subscriptions are cut as well, or will resync when they come back.
+        log.debug({ err }, 'live notice not published');
+      });
+    },
+    async close() {
+      subscriber?.disconnect();
+    },
+  };
+}
+
+export type InvalidationBus = ReturnType<typeof createInvalidationBus>;

@@ -1,0 +1,462 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { GraphQLError } from 'graphql';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { Authenticate } from '../auth/authenticator.js';
+import type { Viewer } from '../auth/viewer.js';
+import { requestKey } from '../cache/key.js';
+import { expandTags } from '../cache/store/store.js';
+import {
+  type LiveLimit,
+  liveKeyRevoked,
+  liveLimitExceeded,
+  liveShuttingDown,
+} from '../errors/live-errors.js';
+import type { InvalidationNotice } from './bus.js';
+import type { LiveExecute, LiveResult } from './execute.js';
+import type { LiveConfig } from './live-config.js';
+import { type LiveCounts, registerLiveMetrics } from './metrics.js';
+import type { LiveOperation } from './request.js';
+import {
+  errorJson,
+  nextEvent,
+  refuse,
+  SSE_COMPLETE,
+  SSE_HEARTBEAT,
+  SSE_OPEN,
+  streamHeaders,
+  withXCache,
+} from './sse.js';
+
+/** One client's open stream; small on purpose (LIVE_MAX_STREAMS of them). */
+interface Stream {
+  res: ServerResponse;
+  group: Group;
+  origin: string | undefined;
+  authorization: string;
+  /** The tenant it counts against; null for an operator. */
+  tenantId: string | null;
+  /** Headers written: the stream has had its first result. */
+  opened: boolean;
+  /** The event last written to it (the group's, by reference). */
+  sent: string | null;
+}
+
+/** Streams of one (scope, document, operation, variables): executed once per change. */
+interface Group {
+  key: string;
+  scope: string;
+  viewer: Viewer;
+  /** The request body replayed through Yoga. */
+  body: string;
+  throttleMs: number;
+  streams: Set<Stream>;
+  /** The last result's body, and the `next` event made of it (null before the first). */
+  result: string | null;
+  event: string | null;
+  /** The expanded tags it is indexed under. */
+  tags: string[];
+  running: boolean;
+  /** Something changed while running or throttled: execute again when allowed. */
+  dirty: boolean;
+  lastRunAt: number;
+  /** The earliest change not yet pushed (epoch ms), for the latency histogram. */
+  changedAt: number | null;
+  expiry: NodeJS.Timeout | null;
+  throttle: NodeJS.Timeout | null;
+  closed: boolean;
+}
+
+export interface LiveHubDeps {
+  config: LiveConfig;
+  execute: LiveExecute;
+  authenticate: Authenticate;
+  /** Mixed into group keys as into cache keys (the query limits in force). */
+  keySalt: string;
+  registry: Registry;
+  logger: Logger;
+}
+
+/** Slack past an entry's TTL before it is re-executed, so the store has let it go. */
+const EXPIRY_SLACK_MS = 25;
+/** A client this far behind in reading its stream (bytes buffered) is cut off. */
+const SLOW_CLIENT_BYTES = 1_048_576;
+
+/**
+ * Live queries (DESIGN §14): streams grouped by (tenant, document, variables); a group runs
+ * its request through the response cache when one of its result's tags is invalidated (on any
+ * instance, through the bus), when its entry's TTL runs out, or, for a result with no entry,
+ * every LIVE_UNTAGGED_POLL_MS; the new result is pushed only when it differs. Streams are
+ * capped per tenant and per process, heartbeated, and ended when their key is revoked or the
+ * process stops.
+ */
+export function createLiveHub(deps: LiveHubDeps) {
+  const { config, logger } = deps;
+  const log = logger.child({ component: 'live' });
+  const groups = new Map<string, Group>();
+  /** `${scope}\0${tag}` -> the groups whose result carries that tag (or one below it). */
+  const index = new Map<string, Set<Group>>();
+  const byAuthorization = new Map<string, Set<Stream>>();
+  const perTenant = new Map<string, number>();
+  const checking = new Set<string>();
+  let streams = 0;
+  let bytes = 0;
+  let closing = false;
+  const totals = { pushes: 0, executions: 0, refused: 0 };
+  const counts = (): LiveCounts => ({ streams, groups: groups.size, bytes, ...totals });
+  const metrics = registerLiveMetrics(deps.registry, counts);
+
+  function write(stream: Stream, text: string) {
+    const { res } = stream;
+    if (res.destroyed) return;
+    if (res.writableLength > SLOW_CLIENT_BYTES) {
+      log.info({ buffered: res.writableLength }, 'live client too slow: cut off');
+      res.destroy();
+      return;
+    }
+    res.write(text);
+  }
+
+  function open(stream: Stream) {
+    if (stream.opened || stream.res.destroyed || !stream.group.event) return;
+    stream.opened = true;
+    stream.res.writeHead(200, streamHeaders(stream.origin));
+    stream.sent = stream.group.event;
+    stream.res.write(`${SSE_OPEN}${stream.group.event}`);
+    totals.pushes++;
+    metrics.pushes.inc();
+  }
+
+  const LIMIT_VALUES: Record<LiveLimit, number> = {
+    streams: config.maxStreams,
+    streamsPerTenant: config.maxStreamsPerTenant,
+    groups: config.maxGroups,
+    resultBytes: config.maxResultBytes,
+  };
+
+  function refuseCounted(res: ServerResponse, origin: string | undefined, limit: LiveLimit) {
+    const error = liveLimitExceeded(limit, LIMIT_VALUES[limit]);
+    totals.refused++;
+    metrics.refused.inc({ limit });
+    refuse(res, origin, (error.extensions.http as { status: number }).status, errorJson(error));
+  }
+
+  function setIndex(group: Group, tags: string[]) {
+    for (const tag of group.tags) {
+      const key = `${group.scope}\0${tag}`;
+      const set = index.get(key);
+      set?.delete(group);
+      if (set?.size === 0) index.delete(key);
+    }
+    group.tags = tags;
+    for (const tag of tags) {
+      const key = `${group.scope}\0${tag}`;
+      const set = index.get(key);
+      if (set) set.add(group);
+      else index.set(key, new Set([group]));
+    }
+  }
+
+  function dropGroup(group: Group) {
+    if (group.closed) return;
+    group.closed = true;
+    if (group.expiry) clearTimeout(group.expiry);
+    if (group.throttle) clearTimeout(group.throttle);
+    setIndex(group, []);
+    bytes -= (group.result?.length ?? 0) + (group.event?.length ?? 0);
+    group.result = null;
+    group.event = null;
+    if (groups.get(group.key) === group) groups.delete(group.key);
+  }
+
+  function removeStream(stream: Stream) {
+    const { group } = stream;
+    if (!group.streams.delete(stream)) return;
+    streams--;
+    if (stream.tenantId) {
+      const left = (perTenant.get(stream.tenantId) ?? 1) - 1;
+      if (left > 0) perTenant.set(stream.tenantId, left);
+      else perTenant.delete(stream.tenantId);
+    }
+    const same = byAuthorization.get(stream.authorization);
+    same?.delete(stream);
+    if (same?.size === 0) byAuthorization.delete(stream.authorization);
+    if (group.streams.size === 0) dropGroup(group);
+  }
+
+  /** Ends a stream: an error event first if given, then `complete`. */
+  function end(stream: Stream, errorEvent?: string) {
+    const { res } = stream;
+    removeStream(stream);
+    if (res.destroyed) return;
+    if (!stream.opened) {
+      if (errorEvent) {
+        refuse(res, stream.origin, 200, errorEvent);
+        return;
+      }
+      res.writeHead(200, streamHeaders(stream.origin));
+      res.end(`${SSE_OPEN}${SSE_COMPLETE}`);
+      return;
+    }
+    res.end(`${errorEvent ? nextEvent(errorEvent) : ''}${SSE_COMPLETE}`);
+  }
+
+  /** Asks for a new execution now, or when the group's throttle allows. */
+  function touch(group: Group, at: number) {
+    if (group.closed) return;
+    group.changedAt = Math.min(group.changedAt ?? at, at);
+    if (group.running) {
+      group.dirty = true;
+      return;
+    }
+    const wait = group.lastRunAt + group.throttleMs - Date.now();
+    if (wait > 0) {
+      group.dirty = true;
+      group.throttle ??= setTimeout(() => {
+        group.throttle = null;
+        if (group.dirty) void run(group, 'throttled');
+      }, wait);
+      return;
+    }
+    void run(group, 'invalidation');
+  }
+
+  function schedule(group: Group, result: LiveResult | null) {
+    if (group.expiry) clearTimeout(group.expiry);
+    group.expiry = null;
+    const ms =
+      result?.tags && result.tags.length > 0
+        ? result.ttlMs === null
+          ? null
+          : result.ttlMs + EXPIRY_SLACK_MS
+        : config.untaggedPollMs;
+    if (ms === null) return;
+    group.expiry = setTimeout(() => {
+      group.expiry = null;
+      if (group.running) group.dirty = true;
+      else void run(group, result?.tags?.length ? 'ttl' : 'poll');
+    }, ms);
+    group.expiry.unref();
+  }
+
+  /** Fails a group whose first result is an error: each waiting stream gets it, and ends. */
+  function fail(group: Group, status: number, json: string) {
+    for (const stream of [...group.streams]) {
+      removeStream(stream);
+      refuse(stream.res, stream.origin, status, json);
+    }
+    dropGroup(group);
+  }
+
+  async function run(group: Group, reason: string) {
+    group.running = true;
+    group.dirty = false;
+    group.lastRunAt = Date.now();
+    totals.executions++;
+    let result: LiveResult;
+    try {
+      result = await deps.execute(group.body, group.viewer);
+    } catch (err) {
+      group.running = false;
+      log.warn({ err }, 'live query execution failed');
+      if (group.event === null) return fail(group, 500, errorJson(internalError()));
+      return schedule(group, null);
+    }
+    group.running = false;
+    metrics.executions.inc({ reason, cache: result.xCache });
+    if (group.closed) return;
+    const failed = result.status !== 200 || hasErrors(result.body);
+    if (failed || Buffer.byteLength(result.body) > config.maxResultBytes) {
+      const json = failed
+        ? result.body
+        : errorJson(liveLimitExceeded('resultBytes', config.maxResultBytes));
+      if (group.event === null) return fail(group, failed ? result.status : 413, json);
+      if (!failed) {
+        for (const stream of [...group.streams]) end(stream, json);
+        return dropGroup(group);
+      }
+      // A result that failed once (the database, say): keep the last one, try again.
+      log.warn({ status: result.status }, 'live query re-execution failed; retrying');
+      return schedule(group, null);
+    }
+    setIndex(group, result.tags ? expandTags(result.tags) : []);
+    schedule(group, result);
+    if (result.body !== group.result) {
+      const event = nextEvent(withXCache(result.body, result.xCache));
+      bytes += result.body.length + event.length;
+      bytes -= (group.result?.length ?? 0) + (group.event?.length ?? 0);
+      group.result = result.body;
+      group.event = event;
+      if (group.changedAt !== null) {
+        metrics.latency.observe(Math.max(0, Date.now() - group.changedAt) / 1000);
+      }
+      for (const stream of group.streams) {
+        if (!stream.opened) open(stream);
+        else if (stream.sent !== event) {
+          stream.sent = event;
+          write(stream, event);
+          totals.pushes++;
+          metrics.pushes.inc();
+        }
+      }
+    }
+    group.changedAt = null;
+    if (group.dirty) touch(group, Date.now());
+  }
+
+  const heartbeat = setInterval(() => {
+    for (const group of groups.values()) {
+      for (const stream of group.streams) if (stream.opened) write(stream, SSE_HEARTBEAT);
+    }
+  }, config.heartbeatMs);
+  heartbeat.unref();
+
+  // A revoked or expired key ends its streams within KEY_REVOCATION_POLL_MS + this interval.
+  const keyCheck = setInterval(() => {
+    for (const [authorization, same] of byAuthorization) {
+      if (deps.authenticate.known(authorization) || checking.has(authorization)) continue;
+      checking.add(authorization);
+      deps
+        .authenticate(authorization)
+        .then(
+          (viewer) => {
+            if (viewer) return;
+            const json = errorJson(liveKeyRevoked());
+            for (const stream of [...same]) end(stream, json);
+          },
+          (err) => log.warn({ err }, 'live key check failed; kept until the next one'),
+        )
+        .finally(() => checking.delete(authorization));
+    }
+  }, config.authCheckMs);
+  keyCheck.unref();
+
+  return {
+    /**
+     * Serves a live query on an authenticated request: the first result, then each new one,
+     * until the client leaves, its key is revoked or the process stops.
+     */
+    serve(
+      req: IncomingMessage,
+      res: ServerResponse,
+      viewer: Viewer,
+      operation: LiveOperation,
+    ): void {
+      const origin = req.headers.origin;
+      if (closing) {
+        refuse(res, origin, 503, errorJson(liveShuttingDown()));
+        return;
+      }
+      const tenantId = viewer.kind === 'tenant' ? viewer.tenantId : null;
+      const capped: LiveLimit | null =
+        streams >= config.maxStreams
+          ? 'streams'
+          : tenantId && (perTenant.get(tenantId) ?? 0) >= config.maxStreamsPerTenant
+            ? 'streamsPerTenant'
+            : null;
+      if (capped) {
+        refuseCounted(res, origin, capped);
+        return;
+      }
+      const { query, operationName, variables, extensions } = operation.params;
+      const scope = tenantId ?? 'ops';
+      const key = `${scope}\0${requestKey(query, operationName, variables, deps.keySalt)}`;
+      let group = groups.get(key);
+      if (!group) {
+        if (groups.size >= config.maxGroups) {
+          refuseCounted(res, origin, 'groups');
+          return;
+        }
+        group = {
+          key,
+          scope,
+          viewer,
+          body: JSON.stringify({ query, operationName, variables, extensions }),
+          throttleMs: Math.min(operation.throttleMs ?? 0, config.maxThrottleMs),
+          streams: new Set(),
+          result: null,
+          event: null,
+          tags: [],
+          running: false,
+          dirty: false,
+          lastRunAt: 0,
+          changedAt: null,
+          expiry: null,
+          throttle: null,
+          closed: false,
+        };
+        groups.set(key, group);
+      }
+      const authorization = req.headers.authorization ?? '';
+      const stream: Stream = {
+        res,
+        group,
+        origin,
+        authorization,
+        tenantId,
+        opened: false,
+        sent: null,
+      };
+      group.streams.add(stream);
+      streams++;
+      if (tenantId) perTenant.set(tenantId, (perTenant.get(tenantId) ?? 0) + 1);
+      const same = byAuthorization.get(authorization);
+      if (same) same.add(stream);
+      else byAuthorization.set(authorization, new Set([stream]));
+      res.once('close', () => removeStream(stream));
+      // Past the socket's own timeouts: a stream is idle by design, heartbeats keep it.
+      req.socket.setTimeout(0);
+      if (group.event) open(stream);
+      else if (!group.running) void run(group, 'open');
+    },
+    /** An invalidation applied on any instance: the groups it reaches run again. */
+    notice(notice: InvalidationNotice) {
+      if (notice.tenantId === null) {
+        for (const group of groups.values()) touch(group, notice.at);
+        return;
+      }
+      const reached = new Set<Group>();
+      for (const tag of notice.tags) {
+        for (const group of index.get(`${notice.tenantId}\0${tag}`) ?? []) reached.add(group);
+      }
+      for (const group of reached) touch(group, notice.at);
+    },
+    /** Notices may have been lost (the bus was cut off): every group runs again. */
+    resync() {
+      const at = Date.now();
+      for (const group of groups.values()) touch(group, at);
+    },
+    counts,
+    /** SIGTERM: refuses new streams and ends every open one with `complete`. */
+    endAll(): number {
+      closing = true;
+      let ended = 0;
+      for (const group of [...groups.values()]) {
+        for (const stream of [...group.streams]) {
+          end(stream);
+          ended++;
+        }
+      }
+      return ended;
+    },
+    close() {
+      this.endAll();
+      clearInterval(heartbeat);
+      clearInterval(keyCheck);
+    },
+  };
+}
+
+function hasErrors(body: string): boolean {
+  try {
+    const result = JSON.parse(body) as { errors?: unknown };
+    return result.errors !== undefined;
+  } catch {
+    return true;
+  }
+}
+
+const internalError = () =>
+  new GraphQLError('Unexpected error.', { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+
+export type LiveHub = ReturnType<typeof createLiveHub>;

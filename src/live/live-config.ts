@@ -1,0 +1,33 @@
+/** Live queries' bounds and timings (LIVE_*; README: Live queries). */
+export interface LiveConfig {
+  /** Open streams this process serves at most (LIVE_MAX_STREAMS). */
+  maxStreams: number;
+  /** Open streams one tenant may hold on this process (LIVE_MAX_STREAMS_PER_TENANT). */
+  maxStreamsPerTenant: number;
+  /** Distinct (tenant, document, variables) groups this process re-executes (LIVE_MAX_GROUPS). */
+  maxGroups: number;
+  /** The largest result a group keeps and pushes, in bytes (LIVE_MAX_RESULT_BYTES). */
+  maxResultBytes: number;
+  /** A comment line on every stream this often, so proxies keep it (LIVE_HEARTBEAT_MS). */
+  heartbeatMs: number;
+  /** The most a client's `@live(throttle:)` may delay a group's pushes (LIVE_MAX_THROTTLE_MS). */
+  maxThrottleMs: number;
+  /**
+   * A result with no tags to watch (an operator's, or one the cache bypassed) is re-executed
+   * this often instead (LIVE_UNTAGGED_POLL_MS).
+   */
+  untaggedPollMs: number;
+  /** How often the keys of open streams are checked for revocation and expiry (ms). */
+  authCheckMs: number;
+}
+
+export const LIVE_DEFAULTS: LiveConfig = {
+  maxStreams: 10_000,
+  maxStreamsPerTenant: 1_000,
+  maxGroups: 1_000,
+  maxResultBytes: 262_144,
+  heartbeatMs: 15_000,
+  maxThrottleMs: 10_000,
+  untaggedPollMs: 1_000,
+  authCheckMs: 250,
+};
