@@ -47,6 +47,11 @@ import {
 } from './live-world.js';
 
 const quick = process.argv.includes('--quick');
+/** `--only=dashboards` or `--only=idle`: one part of the bench (both by default). */
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length) ?? null;
+if (only !== null && only !== 'dashboards' && only !== 'idle') {
+  throw new Error('--only takes dashboards or idle');
+}
 const SIZES = quick
   ? { dashboards: 100, groups: 10, seconds: 20, idle: 1_000, hitSeconds: 3, warmup: 1 }
   : { dashboards: 1_000, groups: 50, seconds: 120, idle: 10_000, hitSeconds: 8, warmup: 2 };
@@ -234,8 +239,9 @@ async function liveMode(
   const extra = (await Promise.all(world.instances.map((i) => metrics(i.url))))
     .map((text) => {
       const pushes = metricSum(text, 'hotpath_live_pushes_total');
-      const reexec = metricSum(text, 'hotpath_live_reexecutions_total');
-      return `pushes ${pushes ?? '?'}, re-executions ${reexec ?? '?'}`;
+      const run = (cache: string) =>
+        metricSum(text, 'hotpath_live_executions_total', `cache="${cache}"`) ?? 0;
+      return `pushes ${pushes ?? '?'}, executions ${run('MISS')} MISS / ${run('HIT')} HIT`;
     })
     .join(' / ');
   // Every dashboard's last result against a fresh read (another document: a miss, executed).
@@ -326,8 +332,10 @@ interface IdleResult {
   rssBefore: number;
   rssAfter: number;
   perStreamKb: number;
-  hitsWithout: { reqPerSec: number; p99: number };
+  /** Hits before the streams open, while they are open, and once they are closed again. */
+  hitsBefore: { reqPerSec: number; p99: number };
   hitsWith: { reqPerSec: number; p99: number };
+  hitsAfter: { reqPerSec: number; p99: number };
   openStreamsMetric: number | null;
 }
 
@@ -345,7 +353,9 @@ async function idle(world: World): Promise<IdleResult> {
     return runLoad({ url: `${instance.url}/graphql`, headers, body, duration: SIZES.hitSeconds });
   };
   await post(instance.url, group.key, POLLED_DASHBOARD, { u: group.userId, d: today() }, 'read');
-  const hitsWithout = await hits();
+  // A fresh process: the first load also compiles the hot path (JIT); not measured.
+  await runLoad({ url: `${instance.url}/graphql`, headers, body, duration: 3 * SIZES.warmup });
+  const hitsBefore = await hits();
   await sleep(2_000);
   const rssBefore = rssMb(instance.server.pid);
   const list: Dashboard[] = Array.from({ length: SIZES.idle }, (_, c) => ({
@@ -363,41 +373,56 @@ async function idle(world: World): Promise<IdleResult> {
   const rssAfter = rssMb(instance.server.pid);
   const openStreamsMetric = metricSum(await metrics(instance.url), 'hotpath_live_streams');
   const hitsWith = await hits();
+  const streams = list.filter((d) => d.seen.length > 0 && !d.ended).length;
   for (const d of list) d.stream?.close();
+  const closed = async () => metricSum(await metrics(instance.url), 'hotpath_live_streams') === 0;
+  for (let i = 0; i < 100 && !(await closed()); i++) await sleep(100);
+  const hitsAfter = await hits();
   return {
-    streams: list.filter((d) => d.seen.length > 0 && !d.ended).length,
+    streams,
     rssBefore,
     rssAfter,
     perStreamKb: ((rssAfter - rssBefore) * 1024) / SIZES.idle,
-    hitsWithout,
+    hitsBefore,
     hitsWith,
+    hitsAfter,
     openStreamsMetric,
   };
 }
 
 function report(
   modes: ModeResult[],
-  idleResult: IdleResult,
+  idle: IdleResult | null,
   loadBefore: number[],
   elapsedS: number,
 ) {
   const ms = (v: number | null) => (v === null ? '–' : v.toFixed(1));
+  const hit = (h: { reqPerSec: number; p99: number }) =>
+    `${int(h.reqPerSec)} req/s (p99 ${h.p99.toFixed(2)} ms)`;
   const lines = [
-    `## Live queries (issue 16): ${quick ? 'QUICK run (--quick: small numbers, proof that it works)' : 'full run'}, ${new Date().toISOString().slice(0, 19)}Z`,
+    `## Live queries (issue 16): ${quick ? 'QUICK run (--quick: small numbers, proof that it works, not figures)' : 'full run'}${only ? ` (--only=${only})` : ''}, ${new Date().toISOString().slice(0, 19)}Z`,
     '',
     '- **Noisy, shared machine**: 2 cores shared by several engineers running tests at once; rerun on a quiet machine for figures.',
     `- ${pinned ? `Instances on core ${SERVER_CPU}, load generator on core ${LOADER_CPU} (taskset)` : 'Not pinned'}; PostgreSQL (fresh schema) and the shared Redis (own prefix); NODE_ENV=production; load average before: ${loads(loadBefore)}; the whole run took ${Math.round(elapsedS)} s.`,
-    `- (a) ${int(SIZES.dashboards)} dashboards (today's agenda of one provider) on ${SIZES.groups} groups, spread over 2 instances; one booking every ${WRITE_EVERY_MS / 1000} s for ${SIZES.seconds} s, through the instances in turn. Delay: from a write's response to each dashboard of its group holding the new result (a push, or the next poll's answer). Statements: SQL run beyond the writes' own; executions: those statements over one execution's (the dashboard's query run once against the database).`,
-    '',
-    '| mode | requests | writes | delay p50 ms | p99 ms | never seen | DB statements / write | DB executions / write | time showing stale data | stale s per dashboard | last result = fresh read | notes |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |',
-    ...modes.map(
-      (m) =>
-        `| ${m.mode} | ${int(m.requests)} | ${m.writes} | ${ms(m.p50)} | ${ms(m.p99)} | ${m.unseen} | ${m.statementsPerWrite.toFixed(1)} | ${m.executionsPerWrite.toFixed(2)} | ${m.staleSharePct.toFixed(2)}% | ${m.staleSecondsPerDashboard.toFixed(2)} | ${m.fresh ?? '–'} | ${m.extra || ''} |`,
-    ),
-    '',
-    `- (b) ${int(SIZES.idle)} idle live streams on one instance (${idleResult.streams} open with a first result; \`hotpath_live_streams\`: ${idleResult.openStreamsMetric ?? 'n/a'}): RSS ${idleResult.rssBefore.toFixed(0)} MB before, ${idleResult.rssAfter.toFixed(0)} MB after, **${idleResult.perStreamKb.toFixed(1)} KB per stream**. Hits (a polled agenda, 50 connections, ${SIZES.hitSeconds} s after ${SIZES.warmup} s): ${int(idleResult.hitsWithout.reqPerSec)} req/s (p99 ${idleResult.hitsWithout.p99.toFixed(2)} ms) without streams, ${int(idleResult.hitsWith.reqPerSec)} req/s (p99 ${idleResult.hitsWith.p99.toFixed(2)} ms) with them open (${(idleResult.hitsWith.reqPerSec / idleResult.hitsWithout.reqPerSec).toFixed(2)}×).`,
   ];
+  if (modes.length > 0) {
+    lines.push(
+      `- (a) ${int(SIZES.dashboards)} dashboards (today's agenda of one provider) on ${SIZES.groups} groups, spread over 2 instances; one booking every ${WRITE_EVERY_MS / 1000} s for ${SIZES.seconds} s, through the instances in turn. Delay: from a write's response to each dashboard of its group holding the new result (a push, or the next poll's answer; 0 when the push came first). Statements: SQL run beyond the writes' own; executions: those statements over one execution's (the dashboard's query run once against the database). Stale: the share of dashboard-time showing an older version than the last write answered.`,
+      '',
+      '| mode | requests | writes | delay p50 ms | p99 ms | never seen | DB statements / write | DB executions / write | time showing stale data | stale s per dashboard | last result = fresh read | notes |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |',
+      ...modes.map(
+        (m) =>
+          `| ${m.mode} | ${int(m.requests)} | ${m.writes} | ${ms(m.p50)} | ${ms(m.p99)} | ${m.unseen} | ${m.statementsPerWrite.toFixed(1)} | ${m.executionsPerWrite.toFixed(2)} | ${m.staleSharePct.toFixed(2)}% | ${m.staleSecondsPerDashboard.toFixed(2)} | ${m.fresh ?? '–'} | ${m.extra || ''} |`,
+      ),
+      '',
+    );
+  }
+  if (idle) {
+    lines.push(
+      `- (b) ${int(SIZES.idle)} idle live streams on one instance (${idle.streams} open with a first result; \`hotpath_live_streams\`: ${idle.openStreamsMetric ?? 'n/a'}): RSS ${idle.rssBefore.toFixed(0)} MB before, ${idle.rssAfter.toFixed(0)} MB after, **${idle.perStreamKb.toFixed(1)} KB per stream**. Hits of a polled agenda (autocannon, 50 connections, ${SIZES.hitSeconds} s after ${SIZES.warmup} s), before the streams open, while open, after they closed: ${hit(idle.hitsBefore)}; ${hit(idle.hitsWith)}; ${hit(idle.hitsAfter)}: with the streams open, ${(idle.hitsWith.reqPerSec / ((idle.hitsBefore.reqPerSec + idle.hitsAfter.reqPerSec) / 2)).toFixed(2)}× the mean of the other two.`,
+    );
+  }
   const text = lines.join('\n');
   console.log(text);
   writeDocSection('live', text);
@@ -409,20 +434,22 @@ async function main() {
   const loadBefore = loadavg();
   const world = await openWorld({ databaseUrl, redisUrl: benchRedisUrl(), groups: SIZES.groups });
   try {
-    const versions = world.groups.map(() => 0);
-    await world.startInstances(2, LIVE_ENV, pinned ? SERVER_CPU : undefined);
-    const unit = await unitCosts(world, versions);
-    process.stderr.write(
-      `one write: ${unit.perWrite} statements; one execution: ${unit.perExecution}\n`,
-    );
     const modes: ModeResult[] = [];
-    modes.push(await liveMode(world, versions, unit));
-    process.stderr.write(`live: ${JSON.stringify(modes.at(-1))}\n`);
-    for (const interval of POLL_INTERVALS_MS) {
-      modes.push(await pollMode(world, versions, unit, interval));
-      process.stderr.write(`poll ${interval}: ${JSON.stringify(modes.at(-1))}\n`);
+    if (only !== 'idle') {
+      const versions = world.groups.map(() => 0);
+      await world.startInstances(2, LIVE_ENV, pinned ? SERVER_CPU : undefined);
+      const unit = await unitCosts(world, versions);
+      process.stderr.write(
+        `one write: ${unit.perWrite} statements; one execution: ${unit.perExecution}\n`,
+      );
+      modes.push(await liveMode(world, versions, unit));
+      process.stderr.write(`live: ${JSON.stringify(modes.at(-1))}\n`);
+      for (const interval of POLL_INTERVALS_MS) {
+        modes.push(await pollMode(world, versions, unit, interval));
+        process.stderr.write(`poll ${interval}: ${JSON.stringify(modes.at(-1))}\n`);
+      }
     }
-    const idleResult = await idle(world);
+    const idleResult = only === 'dashboards' ? null : await idle(world);
     report(modes, idleResult, loadBefore, (performance.now() - began) / 1000);
   } finally {
     await world.close();
