@@ -23,6 +23,7 @@ import { createServices } from './services/services.js';
 import { createReplayPort } from './warming/replay.js';
 import { createWarmer } from './warming/warming.js';
 import { createServer, type ServerDeps } from './yoga/server.js';
+import { useResponseCache } from './yoga/use-response-cache.js';
 
 export interface AppDeps {
   db: DataSource;
@@ -79,28 +80,23 @@ export function createApp(deps: AppDeps) {
   const cache = createCacheRuntime({
     config: deps.cache,
     schema,
-    auth,
     logger: deps.logger,
     store: deps.store,
+  });
+  // Its stale-while-revalidate refreshes replay through the port.
+  const responseCache = useResponseCache({
+    cache,
+    auth,
+    logger: deps.logger,
+    debug: deps.cache.debug,
     keySalt,
-    refresh: async (params, viewer) => {
-      const request = new Request('http://hotpath.internal/graphql', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(params),
-      });
-      // A refresh repeats a request the client's own was counted for: not counted again.
-      const response = await replay.replay(
-        cache.popular.exclude(cache.responseCache.markRefresh(auth.actAs(request, viewer))),
-      );
-      await response.arrayBuffer();
-    },
+    replay: replay.replay,
   });
   // Live queries run through the response cache (the replay port) and hear of every
   // invalidation applied anywhere: here at once, elsewhere over the bus (DESIGN §14).
   const live = createLiveHub({
     config: { ...LIVE_DEFAULTS, ...deps.live },
-    execute: createLiveExecutor({ replay: replay.replay, auth, cache }),
+    execute: createLiveExecutor({ replay: replay.replay, auth, cache, responseCache }),
     authenticate,
     keySalt,
     registry: cache.stats.registry,
@@ -170,7 +166,11 @@ export function createApp(deps: AppDeps) {
       defaultTimezone: deps.defaultTimezone,
       maxRenderBytes: limits.renderBytes,
     },
-    { runtime: cache, warm: (userIds) => warmer.warm(userIds) },
+    {
+      runtime: cache,
+      warm: (userIds) => warmer.warm(userIds),
+      live: { counts: live.counts, announce: bus.publish },
+    },
     { created: authenticate.created, revoked: authenticate.revoked },
   );
   const yoga = createServer({
@@ -178,6 +178,7 @@ export function createApp(deps: AppDeps) {
     services,
     auth,
     cache,
+    responseCache,
     logger: deps.logger,
     graphiql: deps.graphiql,
     limits,
@@ -208,6 +209,8 @@ export function createApp(deps: AppDeps) {
     ),
     services,
     cache,
+    /** The response cache's Yoga plugins; stateFor(request) tells what it did for a request. */
+    responseCache,
     warmer,
     auth,
     /**

@@ -1,12 +1,17 @@
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
+import type { CacheConfig } from './cache/cache-config.js';
 import { TTL_RULES } from './cache/policy.js';
-import type { MemoryBounds } from './cache/stats/bounds.js';
+import type { DatabaseConfig } from './db/data-source.js';
 import type { HttpServerConfig } from './http/node-server.js';
 import { DEFAULT_LIMITS, LIMIT_ENV, type Limits } from './limits.js';
+import { LIVE_DEFAULTS, type LiveConfig } from './live/live-config.js';
 import type { MetricsConfig } from './ops/metrics.js';
-import { type RedisConfig, redisConfig, redisEnv, redisProblems } from './redis-config.js';
+import { redisConfig, redisEnv, redisProblems } from './redis-config.js';
 
+// The shapes each part declares for itself (config imports them; they never import config).
+export type { CacheConfig } from './cache/cache-config.js';
+export type { DatabaseConfig } from './db/data-source.js';
 export type { RedisConfig, RedisNode, RedisTopology } from './redis-config.js';
 
 const bool = z
@@ -100,26 +105,45 @@ const envSchema = z.object({
   KEY_REVOCATION_POLL_MS: z.coerce.number().int().min(50).max(1_000).default(250),
   AUTH_UNKNOWN_KEYS_MAX: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
   AUTH_KEYS_MAX: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
+  // Live queries (README: Live queries).
+  LIVE_MAX_STREAMS: z.coerce.number().int().min(0).max(1_000_000).default(LIVE_DEFAULTS.maxStreams),
+  LIVE_MAX_STREAMS_PER_TENANT: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(1_000_000)
+    .default(LIVE_DEFAULTS.maxStreamsPerTenant),
+  LIVE_MAX_GROUPS: z.coerce.number().int().min(1).max(1_000_000).default(LIVE_DEFAULTS.maxGroups),
+  LIVE_MAX_RESULT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(16_777_216)
+    .default(LIVE_DEFAULTS.maxResultBytes),
+  LIVE_HEARTBEAT_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .max(600_000)
+    .default(LIVE_DEFAULTS.heartbeatMs),
+  LIVE_MAX_THROTTLE_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(600_000)
+    .default(LIVE_DEFAULTS.maxThrottleMs),
+  LIVE_UNTAGGED_POLL_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .max(600_000)
+    .default(LIVE_DEFAULTS.untaggedPollMs),
   ...Object.fromEntries(
     TTL_RULES.map((rule) => [rule.env, z.coerce.number().int().min(0).optional()]),
   ),
 });
 
 export type Env = Record<string, string | undefined>;
-
-export interface DatabaseConfig {
-  /** PostgreSQL connection string; SQLite at `sqlitePath` when absent. */
-  url?: string;
-  sqlitePath: string;
-  /** PostgreSQL schema to use instead of `public`. */
-  schema?: string;
-  /**
-   * How long a statement, or the wait for a connection or a SQLite lock, may take before it
-   * fails (default 30 s: seeding and migrations must fit); a failure is what lets
-   * stale-if-error answer.
-   */
-  timeoutMs?: number;
-}
 
 export interface Config {
   env: 'development' | 'production' | 'test';
@@ -142,6 +166,8 @@ export interface Config {
   limits: Limits;
   shutdown: ShutdownConfig;
   auth: AuthConfig;
+  /** Live queries' bounds and timings (LIVE_*). */
+  live: LiveConfig;
 }
 
 export interface AuthConfig {
@@ -161,50 +187,6 @@ export interface ShutdownConfig {
   delayMs: number;
   /** The whole drain's bound; past it the process exits with status 1. */
   timeoutMs: number;
-}
-
-export interface CacheConfig {
-  /** DISABLED: CACHE_ENABLED=false; REDIS: a Redis topology set; MEMORY otherwise. */
-  backend: 'REDIS' | 'MEMORY' | 'DISABLED';
-  /** A single Redis by URL; kept for callers that only know a URL (tests). */
-  redisUrl?: string;
-  /** The Redis topology and its credentials; takes precedence over `redisUrl`. */
-  redis?: RedisConfig;
-  prefix: string;
-  maxEntries: number;
-  timeoutMs: number;
-  debug: boolean;
-  /** Seconds between warming runs; 0 turns the warmer off. */
-  warmIntervalSeconds: number;
-  warmConcurrency: number;
-  /** How many of the most requested requests each instance lists and warms; 0: none. */
-  warmTop: number;
-  breakerThreshold: number;
-  probeIntervalMs: number;
-  /** The largest response body stored, in bytes; a larger one is served and not stored. */
-  maxEntryBytes: number;
-  /** Bodies of this many bytes or more are stored gzipped; 0: never. */
-  compressMinBytes: number;
-  /** Bytes of Redis entries kept in process, each checked by one round trip per hit; 0: none. */
-  nearMaxBytes: number;
-  /** How often each instance adds its counts to the cluster-wide ones in Redis. */
-  statsFlushMs: number;
-  /** CACHE_TTL_* overrides, in seconds. */
-  ttlOverrides: Record<string, number | undefined>;
-  /** Types whose responses are served stale while one refresh runs (CACHE_SWR_TYPES). */
-  swrTypes: string[];
-  /** How long after their TTL those responses may be served stale (CACHE_SWR_GRACE, s). */
-  swrGraceSeconds: number;
-  /** How long after its TTL a response may stand in for a database failure (s; 0: never). */
-  staleIfErrorSeconds: number;
-  /** How often every instance sweeps the invalidation outbox (ms). */
-  outboxPollMs: number;
-  /** How long a persisted query's document stays registered (APQ_TTL, s; default 1 day). */
-  apqTtlSeconds?: number;
-  /** How many documents the in-process APQ store keeps without Redis (APQ_MAX_ENTRIES). */
-  apqMaxEntries?: number;
-  /** The in-memory bounds (README: Memory bounds); each has its default when absent. */
-  bounds?: Partial<MemoryBounds>;
 }
 
 export class ConfigError extends Error {
@@ -254,6 +236,16 @@ export function parseConfig(env: Env): Config {
       revocationPollMs: e.KEY_REVOCATION_POLL_MS,
       unknownKeysMax: e.AUTH_UNKNOWN_KEYS_MAX,
       keysMax: e.AUTH_KEYS_MAX,
+    },
+    live: {
+      ...LIVE_DEFAULTS,
+      maxStreams: e.LIVE_MAX_STREAMS,
+      maxStreamsPerTenant: e.LIVE_MAX_STREAMS_PER_TENANT,
+      maxGroups: e.LIVE_MAX_GROUPS,
+      maxResultBytes: e.LIVE_MAX_RESULT_BYTES,
+      heartbeatMs: e.LIVE_HEARTBEAT_MS,
+      maxThrottleMs: e.LIVE_MAX_THROTTLE_MS,
+      untaggedPollMs: e.LIVE_UNTAGGED_POLL_MS,
     },
     shutdown: {
       delayMs: e.SHUTDOWN_DELAY_MS ?? (e.NODE_ENV === 'production' ? 5_000 : 0),

@@ -37,6 +37,7 @@ async function main() {
     introspection: config.introspection,
     metrics: { token: config.metrics.token, separatePort: config.metrics.port !== undefined },
     auth: config.auth,
+    live: config.live,
     graphiql: config.graphiql && {
       defaultHeaders: demoTenants[0] ? { Authorization: `Bearer ${demoTenants[0].apiKey}` } : {},
     },
@@ -103,6 +104,10 @@ async function main() {
     clearInterval(warming);
     app.startDraining();
     await new Promise((resolve) => setTimeout(resolve, config.shutdown.delayMs));
+    // Live streams never end by themselves: they end now, with `complete`, so that their
+    // clients reconnect to another instance and the server below can close.
+    const ended = app.live.endAll();
+    if (ended > 0) logger.info({ streams: ended }, 'live queries ended');
     metricsServer?.close();
     metricsServer?.closeAllConnections();
     const stopped = new Promise<void>((resolve) => server.close(() => resolve()));

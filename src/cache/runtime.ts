@@ -1,14 +1,14 @@
 import type { GraphQLSchema } from 'graphql';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { RequestAuth } from '../auth/request-auth.js';
-import type { TenantViewer } from '../auth/viewer.js';
-import type { CacheConfig, RedisConfig } from '../config.js';
+import type { RedisConfig } from '../redis-config.js';
+import type { CacheConfig } from './cache-config.js';
 import { documentHashBudget, schemaHash } from './key.js';
 import { createParseCache } from './parse-cache.js';
 import { ttlPolicy } from './policy.js';
 import { createPopularRequests } from './popular.js';
-import { createResponseCache, type RefreshParams } from './response-cache.js';
+import { createResponseSave } from './response-save.js';
+import { createSingleFlight } from './single-flight.js';
 import { DEFAULT_BOUNDS } from './stats/bounds.js';
 import { type ClusterStats, createClusterStats } from './stats/cluster-stats.js';
 import { createCacheStats } from './stats/stats.js';
@@ -33,14 +33,9 @@ export function redisConfigOf(config: CacheConfig): RedisConfig | undefined {
 export interface CacheRuntimeOptions {
   config: CacheConfig;
   schema: GraphQLSchema;
-  auth: RequestAuth;
   logger: Logger;
-  /** Mixed into every key (the query limits in force). */
-  keySalt?: string;
   /** Tests pass their own store (e.g. against a redis-server they kill). */
   store?: ResponseStore;
-  /** Runs a request again in the background, for stale-while-revalidate (through Yoga). */
-  refresh?: (params: RefreshParams, viewer: TenantViewer) => Promise<unknown>;
 }
 
 /** The cache as the rest of the app sees it: plugins, invalidator, stats, state. */
@@ -132,22 +127,16 @@ export function createCacheRuntime(options: CacheRuntimeOptions) {
     max: config.warmTop,
     budget: stats.budget('popular', bounds.popularBytes),
   });
-  const responseCache = createResponseCache({
+  // What a miss stores, whatever server runs it (src/yoga/use-response-cache.ts is Yoga's).
+  const save = createResponseSave({
     store,
     schema: options.schema,
     policy,
     maxEntryBytes: config.maxEntryBytes,
     compressMinBytes: config.compressMinBytes,
-    keySalt: options.keySalt,
-    stats,
-    auth: options.auth,
-    logger,
-    debug: config.debug,
     swrTypes: new Set(config.swrTypes),
     swrGraceMs: config.swrGraceSeconds * 1000,
     staleIfErrorMs: config.staleIfErrorSeconds * 1000,
-    refresh: options.refresh,
-    popular,
   });
 
   // Persisted documents share the cache's Redis (and its breaker), else live in this process.
@@ -191,7 +180,10 @@ export function createCacheRuntime(options: CacheRuntimeOptions) {
     /** Totals over every instance sharing this Redis; null for MEMORY and DISABLED. */
     cluster,
     policy,
-    responseCache,
+    /** One execution per key at a time (DESIGN §8). */
+    flights: createSingleFlight(),
+    /** Reads a miss's result for its tags and TTL, and stores it with the lookup's clock. */
+    save,
     /** The most requested cacheable requests of this instance, which the warmer sends again. */
     popular,
     /** Automatic persisted queries' documents (Redis when the cache has it, else memory). */

@@ -1,5 +1,6 @@
 import type { RequestAuth } from '../auth/request-auth.js';
 import type { Viewer } from '../auth/viewer.js';
+import type { CacheDebug } from '../cache/request-state.js';
 import type { CacheRuntime } from '../cache/runtime.js';
 import type { Replay } from '../warming/replay.js';
 
@@ -30,9 +31,15 @@ const INTERNAL_URL = 'http://hotpath.internal/graphql';
 export function createLiveExecutor(deps: {
   replay: Replay;
   auth: RequestAuth;
-  cache: Pick<CacheRuntime, 'responseCache' | 'popular'>;
+  cache: Pick<CacheRuntime, 'popular'>;
+  /** The response cache's plugin (src/yoga/use-response-cache.ts), as far as live needs it. */
+  responseCache: {
+    markRefresh(request: Request): Request;
+    stateFor(request: Request): { debug: CacheDebug | null } | null;
+  };
 }): LiveExecute {
-  const { responseCache, popular } = deps.cache;
+  const { popular } = deps.cache;
+  const { responseCache } = deps;
   return async (body, viewer) => {
     const request = new Request(INTERNAL_URL, {
       method: 'POST',

@@ -14,6 +14,7 @@ import {
 } from '../errors/live-errors.js';
 import type { InvalidationNotice } from './bus.js';
 import type { LiveExecute, LiveResult } from './execute.js';
+import { createTagIndex, type Group, hasErrors, type Stream } from './group.js';
 import type { LiveConfig } from './live-config.js';
 import { type LiveCounts, registerLiveMetrics } from './metrics.js';
 import type { LiveOperation } from './request.js';
@@ -22,50 +23,11 @@ import {
   nextEvent,
   refuse,
   SSE_COMPLETE,
-  SSE_HEARTBEAT,
   SSE_OPEN,
   streamHeaders,
   withXCache,
 } from './sse.js';
-
-/** One client's open stream; small on purpose (LIVE_MAX_STREAMS of them). */
-interface Stream {
-  res: ServerResponse;
-  group: Group;
-  origin: string | undefined;
-  authorization: string;
-  /** The tenant it counts against; null for an operator. */
-  tenantId: string | null;
-  /** Headers written: the stream has had its first result. */
-  opened: boolean;
-  /** The event last written to it (the group's, by reference). */
-  sent: string | null;
-}
-
-/** Streams of one (scope, document, operation, variables): executed once per change. */
-interface Group {
-  key: string;
-  scope: string;
-  viewer: Viewer;
-  /** The request body replayed through Yoga. */
-  body: string;
-  throttleMs: number;
-  streams: Set<Stream>;
-  /** The last result's body, and the `next` event made of it (null before the first). */
-  result: string | null;
-  event: string | null;
-  /** The expanded tags it is indexed under. */
-  tags: string[];
-  running: boolean;
-  /** Something changed while running or throttled: execute again when allowed. */
-  dirty: boolean;
-  lastRunAt: number;
-  /** The earliest change not yet pushed (epoch ms), for the latency histogram. */
-  changedAt: number | null;
-  expiry: NodeJS.Timeout | null;
-  throttle: NodeJS.Timeout | null;
-  closed: boolean;
-}
+import { createStreamBook } from './streams.js';
 
 export interface LiveHubDeps {
   config: LiveConfig;
@@ -79,8 +41,6 @@ export interface LiveHubDeps {
 
 /** Slack past an entry's TTL before it is re-executed, so the store has let it go. */
 const EXPIRY_SLACK_MS = 25;
-/** A client this far behind in reading its stream (bytes buffered) is cut off. */
-const SLOW_CLIENT_BYTES = 1_048_576;
 
 /**
  * Live queries (DESIGN §14): streams grouped by (tenant, document, variables); a group runs
@@ -94,28 +54,27 @@ export function createLiveHub(deps: LiveHubDeps) {
   const { config, logger } = deps;
   const log = logger.child({ component: 'live' });
   const groups = new Map<string, Group>();
-  /** `${scope}\0${tag}` -> the groups whose result carries that tag (or one below it). */
-  const index = new Map<string, Set<Group>>();
-  const byAuthorization = new Map<string, Set<Stream>>();
-  const perTenant = new Map<string, number>();
-  const checking = new Set<string>();
-  let streams = 0;
+  const index = createTagIndex();
+  const book = createStreamBook({
+    config,
+    authenticate: deps.authenticate,
+    logger: log,
+    groups: () => groups.values(),
+    onRevoked(streams) {
+      const json = errorJson(liveKeyRevoked());
+      for (const stream of streams) end(stream, json);
+    },
+  });
   let bytes = 0;
   let closing = false;
   const totals = { pushes: 0, executions: 0, refused: 0 };
-  const counts = (): LiveCounts => ({ streams, groups: groups.size, bytes, ...totals });
+  const counts = (): LiveCounts => ({
+    streams: book.count,
+    groups: groups.size,
+    bytes,
+    ...totals,
+  });
   const metrics = registerLiveMetrics(deps.registry, counts);
-
-  function write(stream: Stream, text: string) {
-    const { res } = stream;
-    if (res.destroyed) return;
-    if (res.writableLength > SLOW_CLIENT_BYTES) {
-      log.info({ buffered: res.writableLength }, 'live client too slow: cut off');
-      res.destroy();
-      return;
-    }
-    res.write(text);
-  }
 
   function open(stream: Stream) {
     if (stream.opened || stream.res.destroyed || !stream.group.event) return;
@@ -141,28 +100,12 @@ export function createLiveHub(deps: LiveHubDeps) {
     refuse(res, origin, (error.extensions.http as { status: number }).status, errorJson(error));
   }
 
-  function setIndex(group: Group, tags: string[]) {
-    for (const tag of group.tags) {
-      const key = `${group.scope}\0${tag}`;
-      const set = index.get(key);
-      set?.delete(group);
-      if (set?.size === 0) index.delete(key);
-    }
-    group.tags = tags;
-    for (const tag of tags) {
-      const key = `${group.scope}\0${tag}`;
-      const set = index.get(key);
-      if (set) set.add(group);
-      else index.set(key, new Set([group]));
-    }
-  }
-
   function dropGroup(group: Group) {
     if (group.closed) return;
     group.closed = true;
     if (group.expiry) clearTimeout(group.expiry);
     if (group.throttle) clearTimeout(group.throttle);
-    setIndex(group, []);
+    index.set(group, []);
     bytes -= (group.result?.length ?? 0) + (group.event?.length ?? 0);
     group.result = null;
     group.event = null;
@@ -172,15 +115,7 @@ export function createLiveHub(deps: LiveHubDeps) {
   function removeStream(stream: Stream) {
     const { group } = stream;
     if (!group.streams.delete(stream)) return;
-    streams--;
-    if (stream.tenantId) {
-      const left = (perTenant.get(stream.tenantId) ?? 1) - 1;
-      if (left > 0) perTenant.set(stream.tenantId, left);
-      else perTenant.delete(stream.tenantId);
-    }
-    const same = byAuthorization.get(stream.authorization);
-    same?.delete(stream);
-    if (same?.size === 0) byAuthorization.delete(stream.authorization);
+    book.remove(stream);
     if (group.streams.size === 0) dropGroup(group);
   }
 
@@ -202,7 +137,7 @@ export function createLiveHub(deps: LiveHubDeps) {
   }
 
   /** Asks for a new execution now, or when the group's throttle allows. */
-  function touch(group: Group, at: number) {
+  function touch(group: Group, at: number, reason = 'invalidation') {
     if (group.closed) return;
     group.changedAt = Math.min(group.changedAt ?? at, at);
     if (group.running) {
@@ -214,11 +149,11 @@ export function createLiveHub(deps: LiveHubDeps) {
       group.dirty = true;
       group.throttle ??= setTimeout(() => {
         group.throttle = null;
-        if (group.dirty) void run(group, 'throttled');
+        if (group.dirty) void run(group, reason);
       }, wait);
       return;
     }
-    void run(group, 'invalidation');
+    void run(group, reason);
   }
 
   function schedule(group: Group, result: LiveResult | null) {
@@ -233,8 +168,7 @@ export function createLiveHub(deps: LiveHubDeps) {
     if (ms === null) return;
     group.expiry = setTimeout(() => {
       group.expiry = null;
-      if (group.running) group.dirty = true;
-      else void run(group, result?.tags?.length ? 'ttl' : 'poll');
+      touch(group, Date.now(), result?.tags?.length ? 'ttl' : 'poll');
     }, ms);
     group.expiry.unref();
   }
@@ -279,7 +213,7 @@ export function createLiveHub(deps: LiveHubDeps) {
       log.warn({ status: result.status }, 'live query re-execution failed; retrying');
       return schedule(group, null);
     }
-    setIndex(group, result.tags ? expandTags(result.tags) : []);
+    index.set(group, result.tags ? expandTags(result.tags) : []);
     schedule(group, result);
     if (result.body !== group.result) {
       const event = nextEvent(withXCache(result.body, result.xCache));
@@ -294,7 +228,7 @@ export function createLiveHub(deps: LiveHubDeps) {
         if (!stream.opened) open(stream);
         else if (stream.sent !== event) {
           stream.sent = event;
-          write(stream, event);
+          book.write(stream, event);
           totals.pushes++;
           metrics.pushes.inc();
         }
@@ -303,33 +237,6 @@ export function createLiveHub(deps: LiveHubDeps) {
     group.changedAt = null;
     if (group.dirty) touch(group, Date.now());
   }
-
-  const heartbeat = setInterval(() => {
-    for (const group of groups.values()) {
-      for (const stream of group.streams) if (stream.opened) write(stream, SSE_HEARTBEAT);
-    }
-  }, config.heartbeatMs);
-  heartbeat.unref();
-
-  // A revoked or expired key ends its streams within KEY_REVOCATION_POLL_MS + this interval.
-  const keyCheck = setInterval(() => {
-    for (const [authorization, same] of byAuthorization) {
-      if (deps.authenticate.known(authorization) || checking.has(authorization)) continue;
-      checking.add(authorization);
-      deps
-        .authenticate(authorization)
-        .then(
-          (viewer) => {
-            if (viewer) return;
-            const json = errorJson(liveKeyRevoked());
-            for (const stream of [...same]) end(stream, json);
-          },
-          (err) => log.warn({ err }, 'live key check failed; kept until the next one'),
-        )
-        .finally(() => checking.delete(authorization));
-    }
-  }, config.authCheckMs);
-  keyCheck.unref();
 
   return {
     /**
@@ -349,9 +256,9 @@ export function createLiveHub(deps: LiveHubDeps) {
       }
       const tenantId = viewer.kind === 'tenant' ? viewer.tenantId : null;
       const capped: LiveLimit | null =
-        streams >= config.maxStreams
+        book.count >= config.maxStreams
           ? 'streams'
-          : tenantId && (perTenant.get(tenantId) ?? 0) >= config.maxStreamsPerTenant
+          : tenantId && book.ofTenant(tenantId) >= config.maxStreamsPerTenant
             ? 'streamsPerTenant'
             : null;
       if (capped) {
@@ -398,11 +305,7 @@ export function createLiveHub(deps: LiveHubDeps) {
         sent: null,
       };
       group.streams.add(stream);
-      streams++;
-      if (tenantId) perTenant.set(tenantId, (perTenant.get(tenantId) ?? 0) + 1);
-      const same = byAuthorization.get(authorization);
-      if (same) same.add(stream);
-      else byAuthorization.set(authorization, new Set([stream]));
+      book.add(stream);
       res.once('close', () => removeStream(stream));
       // Past the socket's own timeouts: a stream is idle by design, heartbeats keep it.
       req.socket.setTimeout(0);
@@ -415,11 +318,7 @@ export function createLiveHub(deps: LiveHubDeps) {
         for (const group of groups.values()) touch(group, notice.at);
         return;
       }
-      const reached = new Set<Group>();
-      for (const tag of notice.tags) {
-        for (const group of index.get(`${notice.tenantId}\0${tag}`) ?? []) reached.add(group);
-      }
-      for (const group of reached) touch(group, notice.at);
+      for (const group of index.reached(notice.tenantId, notice.tags)) touch(group, notice.at);
     },
     /** Notices may have been lost (the bus was cut off): every group runs again. */
     resync() {
@@ -441,19 +340,9 @@ export function createLiveHub(deps: LiveHubDeps) {
     },
     close() {
       this.endAll();
-      clearInterval(heartbeat);
-      clearInterval(keyCheck);
+      book.close();
     },
   };
-}
-
-function hasErrors(body: string): boolean {
-  try {
-    const result = JSON.parse(body) as { errors?: unknown };
-    return result.errors !== undefined;
-  } catch {
-    return true;
-  }
 }
 
 const internalError = () =>

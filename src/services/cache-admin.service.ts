@@ -11,10 +11,25 @@ import type { WarmResult } from '../warming/warming.js';
 import { requireOperator } from './access.js';
 import type { ServiceDeps } from './deps.js';
 
+/** Live queries as cacheStats reports them (src/live counts them). */
+export interface LiveStats {
+  streams: number;
+  groups: number;
+  pushes: number;
+  executions: number;
+  refused: number;
+  bytes: number;
+}
+
 export interface CacheAdminDeps {
   runtime: CacheRuntime;
   /** Late-bound: the warmer runs requests through the server built after the services. */
   warm: (userIds?: string[] | null) => Promise<WarmResult>;
+  /**
+   * Live queries: their counts, and where an operator's invalidation is announced so that the
+   * live results it reaches run again on every instance (tenantId null: a purge).
+   */
+  live?: { counts(): LiveStats; announce(tenantId: string | null, tags: string[]): void };
 }
 
 const typename = z.string().refine((t) => INVALIDATABLE_TYPENAMES.has(t), {
@@ -65,6 +80,7 @@ export class CacheAdminService {
       recentInvalidations: (
         cluster?.recentInvalidations ?? runtime.stats.recentInvalidations()
       ).map((e) => ({ ...e, at: new Date(e.at) })),
+      live: this.cache.live?.counts() ?? null,
     };
   }
 
@@ -112,6 +128,7 @@ export class CacheAdminService {
     const held = store.backend === 'MEMORY' ? ((await store.info())?.keys ?? 0) : 0;
     const epoch = await store.purge().catch(() => Promise.reject(cacheUnavailable()));
     this.cache.runtime.stats.invalidated(held, { tenantId: null, tags: [], purge: true });
+    this.cache.live?.announce(null, []);
     this.deps.logger.info({ component: 'cache', epoch, held }, 'cache purged');
     return { invalidatedEntities: held, epoch };
   }
@@ -138,6 +155,7 @@ export class CacheAdminService {
     if (!store) return 0;
     const removed = await store.invalidate(tenantId, tags);
     if (removed === null) throw cacheUnavailable();
+    this.cache.live?.announce(tenantId, tags);
     this.deps.logger.info({ component: 'cache', tenantId, tags, removed }, 'cache invalidated');
     return removed;
   }

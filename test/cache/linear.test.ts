@@ -61,7 +61,7 @@ describe.each([
     });
     const response = await app.yoga.fetch(request);
     const body = (await response.json()) as { data: unknown; errors?: unknown };
-    return { response, body, state: app.app.cache.responseCache.stateFor(request) };
+    return { response, body, state: app.app.responseCache.stateFor(request) };
   }
 
   it('reads each value of the result once, at every depth from 4 to 24', async () => {

@@ -127,3 +127,15 @@ export function openLive(
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The live document most tests open: a provider's services and their prices. */
+export const LIVE_SERVICES =
+  'query LiveServices($u: ID!) @live { services(userId: $u) { id name priceCents } }';
+
+export const UPDATE_PRICE =
+  'mutation Price($id: ID!, $p: Int!) { updateService(id: $id, input: { priceCents: $p }) { id } }';
+
+/** Reads of a provider's services list (the loader orders them; a write's own load doesn't). */
+export const listReads = (statements: string[]) =>
+  statements.filter((sql) => /FROM\s+("\w+"\.)?"services"/i.test(sql) && /ORDER BY/i.test(sql))
+    .length;

@@ -1,0 +1,86 @@
+import type { ServerResponse } from 'node:http';
+import type { Viewer } from '../auth/viewer.js';
+
+/** One client's open stream; small on purpose (LIVE_MAX_STREAMS of them). */
+export interface Stream {
+  res: ServerResponse;
+  group: Group;
+  origin: string | undefined;
+  authorization: string;
+  /** The tenant it counts against; null for an operator. */
+  tenantId: string | null;
+  /** Headers written: the stream has had its first result. */
+  opened: boolean;
+  /** The event last written to it (the group's, by reference). */
+  sent: string | null;
+}
+
+/** Streams of one (scope, document, operation, variables): executed once per change. */
+export interface Group {
+  key: string;
+  scope: string;
+  viewer: Viewer;
+  /** The request body replayed through Yoga. */
+  body: string;
+  throttleMs: number;
+  streams: Set<Stream>;
+  /** The last result's body, and the `next` event made of it (null before the first). */
+  result: string | null;
+  event: string | null;
+  /** The expanded tags it is indexed under. */
+  tags: string[];
+  running: boolean;
+  /** Something changed while running or throttled: execute again when allowed. */
+  dirty: boolean;
+  lastRunAt: number;
+  /** The earliest change not yet pushed (epoch ms), for the latency histogram. */
+  changedAt: number | null;
+  expiry: NodeJS.Timeout | null;
+  throttle: NodeJS.Timeout | null;
+  closed: boolean;
+}
+
+/**
+ * Which groups a tag reaches, per scope. A group is indexed under its result's tags with
+ * every prefix (expandTags), as the store indexes an entry, so an invalidation reaches the
+ * same groups as the entries it removes.
+ */
+export function createTagIndex() {
+  const index = new Map<string, Set<Group>>();
+  return {
+    /** Replaces the tags `group` is indexed under (none: out of the index). */
+    set(group: Group, tags: string[]) {
+      for (const tag of group.tags) {
+        const key = `${group.scope}\0${tag}`;
+        const set = index.get(key);
+        set?.delete(group);
+        if (set?.size === 0) index.delete(key);
+      }
+      group.tags = tags;
+      for (const tag of tags) {
+        const key = `${group.scope}\0${tag}`;
+        const set = index.get(key);
+        if (set) set.add(group);
+        else index.set(key, new Set([group]));
+      }
+    },
+    /** The groups of `scope` an invalidation of `tags` reaches. */
+    reached(scope: string, tags: string[]): Set<Group> {
+      const reached = new Set<Group>();
+      for (const tag of tags) {
+        for (const group of index.get(`${scope}\0${tag}`) ?? []) reached.add(group);
+      }
+      return reached;
+    },
+  };
+}
+
+/** A result with errors is never pushed as a change (nor cached). */
+export function hasErrors(body: string): boolean {
+  try {
+    const result = JSON.parse(body) as { errors?: unknown };
+    return result.errors !== undefined;
+  } catch {
+    return true;
+  }
+}

@@ -1,0 +1,146 @@
+import { describe, expect } from 'vitest';
+import { Service } from '../../src/db/entities/service.entity.js';
+import { dialects, OPS_TOKEN, sharedRedisCache } from '../support/app.js';
+import { createTestTenant, test, useTestApp } from '../support/fixtures.js';
+import { waitUntil } from '../support/wait.js';
+import { LIVE_SERVICES, openLive, sleep, UPDATE_PRICE } from './sse.js';
+
+const CREATE_KEY = 'mutation($t: ID!, $e: DateTime) { createApiKey(tenantId: $t, expiresAt: $e) }';
+const API_KEYS = 'query($t: ID!) { apiKeys(tenantId: $t) { id prefix } }';
+const REVOKE_KEY = 'mutation($id: ID!) { revokeApiKey(id: $id) { id } }';
+
+describe.each(dialects)('live queries: bounds and timings (%s)', (dialect) => {
+  useTestApp(dialect, {
+    via: 'http',
+    cache: sharedRedisCache({ ttlOverrides: { CACHE_TTL_SERVICES: 1 } }),
+    live: {
+      maxStreamsPerTenant: 3,
+      maxThrottleMs: 1_500,
+      heartbeatMs: 150,
+    },
+  });
+
+  test("an entry's TTL running out re-executes it: a change no write announced shows", async ({
+    app,
+    tenant,
+    provider,
+  }) => {
+    // Written straight to the database: no invalidation, only the 1 s TTL brings it.
+    const { user, services } = await provider('Eva', { via: 'db' });
+    const stream = await openLive(app.baseUrl, tenant.key, LIVE_SERVICES, { u: user.id });
+    await stream.nexts(1);
+    await app.db.getRepository(Service).update(services[0].id, { priceCents: 7700 });
+    const [, second] = await stream.nexts(2, 4_000);
+    expect(second.data.services[0].priceCents).toBe(7700);
+    expect(second.extensions.xCache).toBe('MISS');
+    stream.close();
+  });
+
+  test('@live(throttle:) spaces the pushes of a group; the server bounds it', async ({
+    app,
+    tenant,
+    provider,
+  }) => {
+    const { user, services } = await provider('Fia');
+    const throttled = `query T($u: ID!) @live(throttle: 60000) { services(userId: $u) { id priceCents } }`;
+    const stream = await openLive(app.baseUrl, tenant.key, throttled, { u: user.id });
+    await stream.nexts(1);
+    const opened = Date.now();
+    // Two writes at once: one push, no sooner than the bound (1.5 s, not the 60 s asked).
+    await app.execute(UPDATE_PRICE, { id: services[0].id, p: 100 }, tenant.key);
+    await app.execute(UPDATE_PRICE, { id: services[0].id, p: 200 }, tenant.key);
+    const [, second] = await stream.nexts(2, 5_000);
+    const waited = Date.now() - opened;
+    expect(second.data.services[0].priceCents).toBe(200);
+    expect(waited).toBeGreaterThanOrEqual(1_300);
+    await sleep(300);
+    expect(stream.events.filter((e) => e.event === 'next')).toHaveLength(2);
+    stream.close();
+  });
+
+  test('heartbeats keep an idle stream alive', async ({ app, tenant, provider }) => {
+    const { user } = await provider('Hal');
+    const stream = await openLive(app.baseUrl, tenant.key, LIVE_SERVICES, { u: user.id });
+    await stream.nexts(1);
+    const before = stream.comments;
+    await sleep(500);
+    expect(stream.comments).toBeGreaterThanOrEqual(before + 2);
+    stream.close();
+  });
+
+  test("a tenant's streams are capped; the refusal says which bound", async ({
+    app,
+    tenant,
+    provider,
+  }) => {
+    const { user } = await provider('Ivo');
+    const open = () => openLive(app.baseUrl, tenant.key, LIVE_SERVICES, { u: user.id });
+    const held = [await open(), await open(), await open()];
+    await Promise.all(held.map((s) => s.nexts(1)));
+    const refused = await open();
+    expect(refused.status).toBe(429);
+    const [error] = await refused.nexts(1);
+    expect(error.errors[0].extensions).toMatchObject({
+      code: 'LIVE_LIMIT_EXCEEDED',
+      limit: 'streamsPerTenant',
+      max: 3,
+    });
+    await refused.ended;
+    // Another tenant is not held back by this one's cap.
+    const other = await createTestTenant(app, 'Other');
+    const theirs = await openLive(app.baseUrl, other.key, LIVE_SERVICES, { u: user.id });
+    expect(theirs.status).toBe(200);
+    // A slot is given back when a client leaves.
+    held[0].close();
+    await waitUntil(async () => {
+      const again = await open();
+      again.close();
+      return again.status === 200;
+    }, 3_000);
+    for (const s of [...held, theirs]) s.close();
+  });
+
+  test('a revoked key ends its streams within 1 s; another key of the tenant keeps its own', async ({
+    app,
+    tenant,
+    provider,
+  }) => {
+    const { user } = await provider('Jon');
+    const created = await app.execute(CREATE_KEY, { t: tenant.tenantId }, OPS_TOKEN);
+    const key = created.data.createApiKey as string;
+    const doomed = await openLive(app.baseUrl, key, LIVE_SERVICES, { u: user.id });
+    const kept = await openLive(app.baseUrl, tenant.key, LIVE_SERVICES, { u: user.id });
+    await Promise.all([doomed.nexts(1), kept.nexts(1)]);
+    const listed = await app.execute(API_KEYS, { t: tenant.tenantId }, OPS_TOKEN);
+    const id = (listed.data.apiKeys as { id: string; prefix: string }[]).find((k) =>
+      key.startsWith(k.prefix),
+    )?.id;
+    const revokedAt = Date.now();
+    await app.execute(REVOKE_KEY, { id }, OPS_TOKEN);
+    const events = await doomed.ended;
+    expect(Date.now() - revokedAt).toBeLessThan(1_000);
+    expect(events.map((e) => e.event).slice(-2)).toEqual(['next', 'complete']);
+    expect(JSON.parse(events.at(-2)?.data ?? '{}').errors[0].extensions.code).toBe(
+      'UNAUTHENTICATED',
+    );
+    await sleep(100);
+    expect(kept.events.some((e) => e.event === 'complete')).toBe(false);
+    kept.close();
+  });
+
+  test('an expiring key ends its stream when it expires', async ({ app, tenant, provider }) => {
+    const { user } = await provider('Kim');
+    const expiresAt = new Date(Date.now() + 1_500);
+    const created = await app.execute(
+      CREATE_KEY,
+      { t: tenant.tenantId, e: expiresAt.toISOString() },
+      OPS_TOKEN,
+    );
+    const stream = await openLive(app.baseUrl, created.data.createApiKey, LIVE_SERVICES, {
+      u: user.id,
+    });
+    await stream.nexts(1);
+    await stream.ended;
+    expect(Date.now() - expiresAt.getTime()).toBeLessThan(1_000);
+  });
+});
