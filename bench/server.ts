@@ -133,6 +133,8 @@ async function openHotpath(env: NodeJS.ProcessEnv) {
     introspection: config.introspection,
     // PostgreSQL: the outbox LISTENs for other instances' invalidations, as src/main.ts does.
     databaseUrl: config.database.url,
+    // Live queries' caps and timings (LIVE_*): bench:live raises the stream caps.
+    live: config.live,
     // /metrics is private: the bench reads it with METRICS_TOKEN (bench/run.ts).
     metrics: { token: config.metrics.token },
   });
