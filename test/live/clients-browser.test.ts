@@ -1,6 +1,7 @@
+import { request } from 'node:http';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from '../support/browser.js';
+import { launchChromium, listen } from '../support/browser.js';
 import { CREATE_SERVICE } from '../support/documents.js';
 import { createProvider, type TestProvider } from '../support/fixtures.js';
 import { type LiveWorld, liveWorld } from './clients-support.js';
@@ -59,13 +60,53 @@ window.openWithFetch = async (id, url, key, query, variables) => {
     }
   }
 };
+// EventSource: a GET with the query in the URL. It cannot send a header, so the page talks to
+// its own backend (here keyProxy), which holds the key and adds it: a tenant's API key stays
+// out of the browser.
+window.openWithEventSource = (id, query, variables) => {
+  const url = '/graphql?query=' + encodeURIComponent(query) +
+    '&variables=' + encodeURIComponent(JSON.stringify(variables));
+  const source = new EventSource(url);
+  source.addEventListener('next', (e) => {
+    const result = JSON.parse(e.data);
+    if (result.errors) window.failures.push(id + ': ' + JSON.stringify(result.errors));
+    else show(id, result.data);
+  });
+  source.onerror = () => {
+    if (source.readyState === EventSource.CLOSED) window.failures.push(id + ': closed');
+  };
+};
 </script>`;
+
+/**
+ * The dashboard's own backend, as a page using EventSource needs one: it serves the page's
+ * origin and passes /graphql on to Hotpath with the tenant's key added, streaming the answer
+ * as it comes (no buffering: each event goes through when it is written).
+ */
+async function keyProxy(target: string, key: string) {
+  return listen((req, res) => {
+    const upstream = request(
+      `${target}${req.url ?? '/'}`,
+      {
+        method: req.method,
+        headers: { ...req.headers, host: new URL(target).host, authorization: `Bearer ${key}` },
+      },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    upstream.on('error', () => res.destroy());
+    res.on('close', () => upstream.destroy());
+    req.pipe(upstream);
+  });
+}
 
 describe('a browser page with three live queries open at once', () => {
   let world: LiveWorld;
   let other: TestProvider;
   let browser: Browser;
-  let origin: string;
+  let proxy: Awaited<ReturnType<typeof listen>>;
 
   beforeAll(async () => {
     browser = await launchChromium();
@@ -76,17 +117,17 @@ describe('a browser page with three live queries open at once', () => {
       'Bia',
       { via: 'db' },
     );
-    origin = new URL(world.url).origin;
+    proxy = await keyProxy(new URL(world.url).origin, world.key);
   });
   afterAll(async () => {
     await browser?.close();
+    await proxy?.close();
     await world?.close();
   });
 
-  async function openPage(): Promise<Page> {
+  /** The page on `origin` (Playwright answers its URL; everything else goes to the network). */
+  async function openPage(origin: string): Promise<Page> {
     const page = await browser.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
     await page.route(`${origin}/live.html`, (route) =>
       route.fulfill({ status: 200, contentType: 'text/html', body: PAGE }),
     );
@@ -96,55 +137,66 @@ describe('a browser page with three live queries open at once', () => {
 
   const results = (page: Page) =>
     page.evaluate(() => (window as unknown as { results: Record<string, unknown[]> }).results);
-  const namesIn = (data: unknown) => JSON.stringify(data);
+  const failures = (page: Page) =>
+    page.evaluate(() => (window as unknown as { failures: string[] }).failures);
 
-  it('fetch()-based SSE: each of the three updates after its own write, the others stay', async () => {
-    const page = await openPage();
-    const d = world.variables.d;
-    const streams: [string, string, Record<string, string>][] = [
-      ['a', AGENDA, { u: world.provider.user.id, d }],
-      ['b', AGENDA, { u: other.user.id, d }],
-      ['c', SERVICES, { u: world.provider.user.id }],
-    ];
-    for (const [id, query, variables] of streams) {
-      await page.evaluate(
-        ([id, url, key, query, variables]) => {
-          void (window as any).openWithFetch(id, url, key, query, variables);
+  it.each([
+    ['fetch()-based SSE, the key in a header, on the API’s origin', 'fetch'],
+    ['EventSource (GET), the key added by the page’s own backend', 'EventSource'],
+  ] as const)(
+    '%s: each of the three updates after its own write, the others stay',
+    async (_, how) => {
+      const page = await openPage(how === 'fetch' ? new URL(world.url).origin : proxy.url);
+      const d = world.variables.d;
+      const streams: [string, string, Record<string, string>][] = [
+        ['a', AGENDA, { u: world.provider.user.id, d }],
+        ['b', AGENDA, { u: other.user.id, d }],
+        ['c', SERVICES, { u: world.provider.user.id }],
+      ];
+      for (const [id, query, variables] of streams) {
+        await page.evaluate(
+          ([how, id, url, key, query, variables]) => {
+            const w = window as any;
+            if (how === 'fetch') void w.openWithFetch(id, url, key, query, variables);
+            else w.openWithEventSource(id, query, variables);
+          },
+          [how, id, world.url, world.key, query, variables] as const,
+        );
+      }
+      const count = async () => {
+        const r = await results(page);
+        return [r.a.length, r.b.length, r.c.length];
+      };
+      /** The newest result of stream `id`, as text. */
+      const last = async (id: string) => JSON.stringify((await results(page))[id].at(-1));
+      await expect.poll(count, { timeout: 15_000 }).toEqual([1, 1, 1]);
+      expect(await failures(page)).toEqual([]);
+
+      await world.book(`${how} A`);
+      await expect.poll(count, { timeout: 10_000 }).toEqual([2, 1, 1]);
+      expect(await last('a')).toContain(`${how} A`);
+
+      await world.book(`${how} B`, other);
+      await expect.poll(count, { timeout: 10_000 }).toEqual([2, 2, 1]);
+      expect(await last('b')).toContain(`${how} B`);
+
+      const created = await world.app.execute(
+        CREATE_SERVICE,
+        {
+          i: {
+            userId: world.provider.user.id,
+            name: `${how} C`,
+            durationMinutes: 30,
+            priceCents: 1,
+          },
         },
-        [id, world.url, world.key, query, variables] as const,
+        world.key,
       );
-    }
-    const count = async () => {
-      const r = await results(page);
-      return [r.a.length, r.b.length, r.c.length];
-    };
-    await expect.poll(count, { timeout: 15_000 }).toEqual([1, 1, 1]);
-    expect(await page.evaluate(() => (window as any).failures)).toEqual([]);
-
-    await world.book('Browser A');
-    await expect.poll(count, { timeout: 10_000 }).toEqual([2, 1, 1]);
-    expect(namesIn((await results(page)).a[1])).toContain('Browser A');
-
-    await world.book('Browser B', other);
-    await expect.poll(count, { timeout: 10_000 }).toEqual([2, 2, 1]);
-    expect(namesIn((await results(page)).b[1])).toContain('Browser B');
-
-    const created = await world.app.execute(
-      CREATE_SERVICE,
-      {
-        i: {
-          userId: world.provider.user.id,
-          name: 'Browser C',
-          durationMinutes: 30,
-          priceCents: 1,
-        },
-      },
-      world.key,
-    );
-    expect(created.body.errors).toBeUndefined();
-    await expect.poll(count, { timeout: 10_000 }).toEqual([2, 2, 2]);
-    expect(namesIn((await results(page)).c[1])).toContain('Browser C');
-    expect(await page.evaluate(() => (window as any).failures)).toEqual([]);
-    await page.close();
-  });
+      expect(created.body.errors).toBeUndefined();
+      await expect.poll(count, { timeout: 10_000 }).toEqual([2, 2, 2]);
+      expect(await last('c')).toContain(`${how} C`);
+      expect(await failures(page)).toEqual([]);
+      await page.close();
+    },
+  );
 });
