@@ -1,10 +1,11 @@
 import { request } from 'node:http';
+import { DateTime } from 'luxon';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, listen } from '../support/browser.js';
 import { CREATE_SERVICE } from '../support/documents.js';
 import { createProvider, type TestProvider } from '../support/fixtures.js';
-import { type LiveWorld, liveWorld } from './clients-support.js';
+import { BOOK, type LiveWorld, liveWorld } from './clients-support.js';
 
 /**
  * Issue 16 in Debian's Chromium: one page with THREE live queries open at once (two providers'
@@ -199,4 +200,50 @@ describe('a browser page with three live queries open at once', () => {
       await page.close();
     },
   );
+
+  it('beyond six: one page-level stream carries a week of agendas (eight widgets, one @live)', async () => {
+    // Eight EventSources to one origin over HTTP/1.1 would leave two waiting for a connection
+    // (six per origin); one operation with a field per widget needs one stream.
+    const days = Array.from({ length: 8 }, (_, i) =>
+      DateTime.fromISO(world.variables.d).plus({ days: i }).toISODate(),
+    );
+    const week = `query BrowserWeek($u: ID!) @live {
+      ${days.map((day, i) => `d${i}: agenda(userId: $u, date: "${day}") { appointments { clientName } }`).join('\n')}
+    }`;
+    const page = await openPage(new URL(world.url).origin);
+    await page.evaluate(
+      ([url, key, query, variables]) => {
+        void (window as any).openWithFetch('a', url, key, query, variables);
+      },
+      [world.url, world.key, week, { u: world.provider.user.id }] as const,
+    );
+    const received = async () => (await results(page)).a as Record<string, unknown>[];
+    await expect.poll(async () => (await received()).length, { timeout: 15_000 }).toBe(1);
+    expect(Object.keys((await received())[0])).toEqual(days.map((_, i) => `d${i}`));
+
+    // A booking a week ahead: one push, in which only that day's widget changed.
+    const startsAt = DateTime.fromISO(`${days[7]}T10:00`, { zone: 'America/Sao_Paulo' });
+    const booked = await world.app.execute(
+      BOOK,
+      {
+        i: {
+          userId: world.provider.user.id,
+          serviceId: world.provider.services[0].id,
+          clientName: 'Next week',
+          startsAt: startsAt.toUTC().toISO(),
+        },
+      },
+      world.key,
+    );
+    expect(booked.body.errors).toBeUndefined();
+    await expect.poll(async () => (await received()).length, { timeout: 10_000 }).toBe(2);
+    const [before, after] = await received();
+    const changed = days
+      .map((_, i) => `d${i}`)
+      .filter((f) => JSON.stringify(before[f]) !== JSON.stringify(after[f]));
+    expect(changed).toEqual(['d7']);
+    expect(JSON.stringify(after.d7)).toContain('Next week');
+    expect(await failures(page)).toEqual([]);
+    await page.close();
+  });
 });
