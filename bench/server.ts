@@ -78,14 +78,18 @@ async function ceiling() {
 /**
  * BENCH_COUNT_STATEMENTS=1 (bench/polling.ts): every SQL statement is also counted by the
  * `x-bench-kind` header of the request that caused it (`read`, `write`; `background` outside any
- * request: the outbox sweep, a stale-while-revalidate refresh; `keys`: the API keys' revocation
- * poll and last-use flush); GET /bench/statements answers those counts.
+ * request: the outbox sweep, a stale-while-revalidate refresh; `keys`: the API keys' lookups,
+ * revocation poll and last-use flush); GET /bench/statements answers those counts.
  */
 const byKind = process.env.BENCH_COUNT_STATEMENTS === '1';
 const requestKind = new AsyncLocalStorage<string>();
 const statements: Record<string, number> = {};
-/** The API keys' background upkeep (revocation poll, last-use flush), as test/support/app.ts. */
-const KEY_UPKEEP = /revoked_at"?\s*>=|^UPDATE\s+"?api_keys"?\s+SET\s+"?last_used_at/i;
+/**
+ * The API keys' upkeep (revocation poll, last-use flush, as test/support/app.ts) and lookups (a
+ * key is read once a minute per instance, whatever the request): not what a request costs.
+ */
+const KEY_UPKEEP =
+  /revoked_at"?\s*>=|^UPDATE\s+"?api_keys"?\s+SET\s+"?last_used_at|FROM\s+"?api_keys"?/i;
 const statementCounter = {
   logQuery(query: string) {
     const outbox = query.includes('cache_outbox');
