@@ -426,9 +426,51 @@ function report(
       `- (b) ${int(SIZES.idle)} idle live streams on one instance (${idle.streams} open with a first result; \`hotpath_live_streams\`: ${idle.openStreamsMetric ?? 'n/a'}): RSS ${idle.rssBefore.toFixed(0)} MB before, ${idle.rssAfter.toFixed(0)} MB after, **${idle.perStreamKb.toFixed(1)} KB per stream**. Hits of a polled agenda (autocannon, 50 connections, ${SIZES.hitSeconds} s after ${SIZES.warmup} s), before the streams open, while open, after they closed: ${hit(idle.hitsBefore)}; ${hit(idle.hitsWith)}; ${hit(idle.hitsAfter)}: with the streams open, ${(idle.hitsWith.reqPerSec / ((idle.hitsBefore.reqPerSec + idle.hitsAfter.reqPerSec) / 2)).toFixed(2)}× the mean of the other two.`,
     );
   }
+  const checks = targets(modes, idle);
+  if (checks.length > 0) {
+    lines.push(
+      '',
+      `- Issue 16's targets${quick ? ' (a quick run proves nothing about them)' : ''}:`,
+    );
+    lines.push(
+      ...checks.map(([name, met, got]) => `  - ${met ? 'met' : 'MISSED'}: ${name} (${got})`),
+    );
+  }
   const text = lines.join('\n');
   console.log(text);
   writeDocSection('live', text);
+}
+
+/** Issue 16's figures, each as [target, met, what the run measured]. */
+function targets(modes: ModeResult[], idle: IdleResult | null): [string, boolean, string][] {
+  const checks: [string, boolean, string][] = [];
+  const live = modes.find((m) => m.fresh !== undefined);
+  if (live) {
+    const [equal, total] = (live.fresh ?? '0 / 1').split(' / ').map(Number);
+    checks.push(
+      ['push delay p50 ≤ 50 ms', (live.p50 ?? Infinity) <= 50, `${live.p50?.toFixed(1)} ms`],
+      ['push delay p99 ≤ 250 ms', (live.p99 ?? Infinity) <= 250, `${live.p99?.toFixed(1)} ms`],
+      ['every last result equals a fresh read', equal === total, `${equal} of ${total}`],
+      [
+        'at most 2 database executions per write',
+        live.executionsPerWrite <= 2,
+        live.executionsPerWrite.toFixed(2),
+      ],
+    );
+  }
+  if (idle) {
+    const others = (idle.hitsBefore.reqPerSec + idle.hitsAfter.reqPerSec) / 2;
+    checks.push(
+      ['RSS per idle stream ≤ 20 KB', idle.perStreamKb <= 20, `${idle.perStreamKb.toFixed(1)} KB`],
+      [
+        // Within the noise of two runs without them: 5%.
+        'hits keep their speed with the streams open (≥ 0.95×)',
+        idle.hitsWith.reqPerSec >= 0.95 * others,
+        `${(idle.hitsWith.reqPerSec / others).toFixed(2)}×`,
+      ],
+    );
+  }
+  return checks;
 }
 
 async function main() {
