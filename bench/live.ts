@@ -23,11 +23,12 @@ import { loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { rssMb } from './lib/child.js';
 import { runLoad } from './lib/load.js';
-import { LOADER_CPU, pinSelf, SERVER_CPU } from './lib/pin.js';
-import { int, loads, percentile, writeDocSection } from './lib/report.js';
+import { pinSelf, SERVER_CPU } from './lib/pin.js';
+import { percentile } from './lib/report.js';
 import { benchRedisUrl } from './lib/settings.js';
 import { openSse, type SseStream } from './lib/sse.js';
 import { type ClientView, delaysToSee, staleMs, type Write } from './live-measure.js';
+import { type IdleResult, type ModeResult, report } from './live-report.js';
 import {
   type AgendaData,
   book,
@@ -173,22 +174,6 @@ async function unitCosts(world: World, versions: number[]) {
   return { perWrite: (afterWrites - before) / rounds, perExecution: afterRead - afterWrites };
 }
 
-interface ModeResult {
-  mode: string;
-  requests: number;
-  writes: number;
-  statementsPerWrite: number;
-  executionsPerWrite: number;
-  p50: number | null;
-  p99: number | null;
-  unseen: number;
-  early: number;
-  staleSharePct: number;
-  staleSecondsPerDashboard: number;
-  fresh?: string;
-  extra?: string;
-}
-
 function summarize(
   mode: string,
   list: Dashboard[],
@@ -330,18 +315,6 @@ async function pollMode(
   return { ...result, extra: failed ? `${failed} failed polls` : '' } satisfies ModeResult;
 }
 
-interface IdleResult {
-  streams: number;
-  rssBefore: number;
-  rssAfter: number;
-  perStreamKb: number;
-  /** Hits before the streams open, while they are open, and once they are closed again. */
-  hitsBefore: { reqPerSec: number; p99: number };
-  hitsWith: { reqPerSec: number; p99: number };
-  hitsAfter: { reqPerSec: number; p99: number };
-  openStreamsMetric: number | null;
-}
-
 async function idle(world: World): Promise<IdleResult> {
   await world.stopInstances();
   const [instance] = await world.startInstances(1, LIVE_ENV, pinned ? SERVER_CPU : undefined);
@@ -393,86 +366,6 @@ async function idle(world: World): Promise<IdleResult> {
   };
 }
 
-function report(
-  modes: ModeResult[],
-  idle: IdleResult | null,
-  loadBefore: number[],
-  elapsedS: number,
-) {
-  const ms = (v: number | null) => (v === null ? '–' : v.toFixed(1));
-  const hit = (h: { reqPerSec: number; p99: number }) =>
-    `${int(h.reqPerSec)} req/s (p99 ${h.p99.toFixed(2)} ms)`;
-  const lines = [
-    `## Live queries (issue 16): ${quick ? 'QUICK run (--quick: small numbers, proof that it works, not figures)' : 'full run'}${only ? ` (--only=${only})` : ''}, ${new Date().toISOString().slice(0, 19)}Z`,
-    '',
-    '- **Noisy, shared machine**: 2 cores shared by several engineers running tests at once; rerun on a quiet machine for figures.',
-    `- ${pinned ? `Instances on core ${SERVER_CPU}, load generator on core ${LOADER_CPU} (taskset)` : 'Not pinned'}; PostgreSQL (fresh schema) and the shared Redis (own prefix); NODE_ENV=production; load average before: ${loads(loadBefore)}; the whole run took ${Math.round(elapsedS)} s.`,
-  ];
-  if (modes.length > 0) {
-    lines.push(
-      `- (a) ${int(SIZES.dashboards)} dashboards (today's agenda of one provider) on ${SIZES.groups} groups, spread over 2 instances; one booking every ${WRITE_EVERY_MS / 1000} s for ${SIZES.seconds} s, through the instances in turn. Delay: from a write's response to each dashboard of its group holding the new result (a push, or the next poll's answer; 0 when the push came first). Statements: SQL run beyond the writes' own; executions: those statements over one execution's (the dashboard's query run once against the database). Stale: the share of dashboard-time showing an older version than the last write answered.`,
-      '',
-      '| mode | requests | writes | delay p50 ms | p99 ms | never seen | DB statements / write | DB executions / write | time showing stale data | stale s per dashboard | last result = fresh read | notes |',
-      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |',
-      ...modes.map(
-        (m) =>
-          `| ${m.mode} | ${int(m.requests)} | ${m.writes} | ${ms(m.p50)} | ${ms(m.p99)} | ${m.unseen} | ${m.statementsPerWrite.toFixed(1)} | ${m.executionsPerWrite.toFixed(2)} | ${m.staleSharePct.toFixed(2)}% | ${m.staleSecondsPerDashboard.toFixed(2)} | ${m.fresh ?? '–'} | ${m.extra || ''} |`,
-      ),
-      '',
-    );
-  }
-  if (idle) {
-    lines.push(
-      `- (b) ${int(SIZES.idle)} idle live streams on one instance (${idle.streams} open with a first result; \`hotpath_live_streams\`: ${idle.openStreamsMetric ?? 'n/a'}): RSS ${idle.rssBefore.toFixed(0)} MB before, ${idle.rssAfter.toFixed(0)} MB after, **${idle.perStreamKb.toFixed(1)} KB per stream**. Hits of a polled agenda (autocannon, 50 connections, ${SIZES.hitSeconds} s after ${SIZES.warmup} s), before the streams open, while open, after they closed: ${hit(idle.hitsBefore)}; ${hit(idle.hitsWith)}; ${hit(idle.hitsAfter)}: with the streams open, ${(idle.hitsWith.reqPerSec / ((idle.hitsBefore.reqPerSec + idle.hitsAfter.reqPerSec) / 2)).toFixed(2)}× the mean of the other two.`,
-    );
-  }
-  const checks = targets(modes, idle);
-  if (checks.length > 0) {
-    lines.push(
-      '',
-      `- Issue 16's targets${quick ? ' (a quick run proves nothing about them)' : ''}:`,
-    );
-    lines.push(
-      ...checks.map(([name, met, got]) => `  - ${met ? 'met' : 'MISSED'}: ${name} (${got})`),
-    );
-  }
-  const text = lines.join('\n');
-  console.log(text);
-  writeDocSection('live', text);
-}
-
-/** Issue 16's figures, each as [target, met, what the run measured]. */
-function targets(modes: ModeResult[], idle: IdleResult | null): [string, boolean, string][] {
-  const checks: [string, boolean, string][] = [];
-  const live = modes.find((m) => m.fresh !== undefined);
-  if (live) {
-    const [equal, total] = (live.fresh ?? '0 / 1').split(' / ').map(Number);
-    checks.push(
-      ['push delay p50 ≤ 50 ms', (live.p50 ?? Infinity) <= 50, `${live.p50?.toFixed(1)} ms`],
-      ['push delay p99 ≤ 250 ms', (live.p99 ?? Infinity) <= 250, `${live.p99?.toFixed(1)} ms`],
-      ['every last result equals a fresh read', equal === total, `${equal} of ${total}`],
-      [
-        'at most 2 database executions per write',
-        live.executionsPerWrite <= 2,
-        live.executionsPerWrite.toFixed(2),
-      ],
-    );
-  }
-  if (idle) {
-    const others = (idle.hitsBefore.reqPerSec + idle.hitsAfter.reqPerSec) / 2;
-    checks.push(
-      ['RSS per idle stream ≤ 20 KB', idle.perStreamKb <= 20, `${idle.perStreamKb.toFixed(1)} KB`],
-      [
-        // Within the noise of two runs without them: 5%.
-        'hits keep their speed with the streams open (≥ 0.95×)',
-        idle.hitsWith.reqPerSec >= 0.95 * others,
-        `${(idle.hitsWith.reqPerSec / others).toFixed(2)}×`,
-      ],
-    );
-  }
-  return checks;
-}
-
 async function main() {
   const began = performance.now();
   pinned = pinSelf();
@@ -495,7 +388,13 @@ async function main() {
       }
     }
     const idleResult = only === 'dashboards' ? null : await idle(world);
-    report(modes, idleResult, loadBefore, (performance.now() - began) / 1000);
+    report(
+      { quick, only, pinned, sizes: SIZES, writeEveryMs: WRITE_EVERY_MS },
+      modes,
+      idleResult,
+      loadBefore,
+      (performance.now() - began) / 1000,
+    );
   } finally {
     await world.close();
   }

@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { openSse, type SseEvent } from '../../bench/lib/sse.js';
 import { delaysToSee, staleMs, type Write } from '../../bench/live-measure.js';
+import { type ModeResult, targets } from '../../bench/live-report.js';
 
 /** A server answering each request with `write(res)`, for the SSE client's tests. */
 async function serve(handle: (res: import('node:http').ServerResponse) => Promise<void> | void) {
@@ -100,5 +101,44 @@ describe('bench/live-measure.ts', () => {
     expect(staleMs(writes, poller, 0, 2_000, 5_000)).toBe(1_000);
     // Not yet loaded and nothing written: not stale; after a write, stale until loaded.
     expect(staleMs(writes, { group: 1, seen: [{ at: 2_500, version: 1 }] }, 0, 0, 3_000)).toBe(500);
+  });
+});
+
+describe("bench/live-report.ts: issue 16's targets", () => {
+  const live: ModeResult = {
+    mode: 'live',
+    requests: 1_000,
+    writes: 120,
+    statementsPerWrite: 4,
+    executionsPerWrite: 2,
+    p50: 12,
+    p99: 251,
+    unseen: 0,
+    early: 0,
+    staleSharePct: 0.1,
+    staleSecondsPerDashboard: 0.1,
+    fresh: '999 / 1000',
+  };
+  const speed = (reqPerSec: number) => ({ reqPerSec, p99: 2 });
+
+  it('says which figures are met and which are missed, with what was measured', () => {
+    const checks = targets([live], {
+      streams: 10_000,
+      rssBefore: 300,
+      rssAfter: 400,
+      perStreamKb: 10.2,
+      hitsBefore: speed(1_000),
+      hitsWith: speed(940),
+      hitsAfter: speed(1_000),
+      openStreamsMetric: 10_000,
+    });
+    expect(checks.map(([name, met, got]) => `${met ? 'met' : 'MISSED'} ${name}: ${got}`)).toEqual([
+      'met push delay p50 ≤ 50 ms: 12.0 ms',
+      'MISSED push delay p99 ≤ 250 ms: 251.0 ms',
+      'MISSED every last result equals a fresh read: 999 of 1000',
+      'met at most 2 database executions per write: 2.00',
+      'met RSS per idle stream ≤ 20 KB: 10.2 KB',
+      'MISSED hits keep their speed with the streams open (≥ 0.95×): 0.94×',
+    ]);
   });
 });
