@@ -94,14 +94,21 @@ export function createApp(deps: AppDeps) {
   });
   // Live queries run through the response cache (the replay port) and hear of every
   // invalidation applied anywhere: here at once, elsewhere over the bus (DESIGN §14).
+  const liveConfig = { ...LIVE_DEFAULTS, ...deps.live };
   const live = createLiveHub({
-    config: { ...LIVE_DEFAULTS, ...deps.live },
+    config: liveConfig,
     execute: createLiveExecutor({ replay: replay.replay, auth, cache, responseCache }),
     authenticate,
     keySalt,
     registry: cache.stats.registry,
     logger: deps.logger,
   });
+  // The groups' results, in the memory-bounds table (README: Memory bounds).
+  cache.stats.budget(
+    'live_results',
+    liveConfig.maxGroups * liveConfig.maxResultBytes,
+    () => live.counts().bytes,
+  );
   const busRedisConfig = deps.cache.backend === 'REDIS' ? redisConfigOf(deps.cache) : undefined;
   const busRedis = busRedisConfig
     ? createRedisClient(busRedisConfig, { timeoutMs: deps.cache.timeoutMs })
@@ -221,7 +228,11 @@ export function createApp(deps: AppDeps) {
     /** Registers work drain() runs last (e.g. a write-behind outbox's final flush). */
     onDrain: (hook: () => Promise<void>) => drain.onDrain(hook),
     /** Tells /readyz to answer 503 (before the server stops), without waiting for anything. */
-    startDraining: () => drain.begin(),
+    startDraining: () => {
+      drain.begin();
+      // Clients that open a live query now reconnect elsewhere at once (503).
+      live.refuseNew();
+    },
     outbox,
     /** Live queries: their counts, and endAll() for a stopping process. */
     live,

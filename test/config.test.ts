@@ -21,6 +21,39 @@ describe('parseConfig', () => {
     expect(parseConfig({ ...env, CACHE_ENABLED: 'false' }).cache.backend).toBe('DISABLED');
   });
 
+  it('reads the live-query bounds and timings, each with its default and its range', () => {
+    expect(parseConfig({}).live).toMatchObject({
+      maxStreams: 10_000,
+      maxStreamsPerTenant: 1_000,
+      maxGroups: 1_000,
+      maxResultBytes: 65_536,
+      heartbeatMs: 15_000,
+      maxThrottleMs: 10_000,
+      untaggedPollMs: 1_000,
+    });
+    const env = {
+      LIVE_MAX_STREAMS: '20000',
+      LIVE_MAX_STREAMS_PER_TENANT: '5',
+      LIVE_MAX_GROUPS: '50',
+      LIVE_MAX_RESULT_BYTES: '1024',
+      LIVE_HEARTBEAT_MS: '500',
+      LIVE_MAX_THROTTLE_MS: '0',
+      LIVE_UNTAGGED_POLL_MS: '250',
+    };
+    expect(parseConfig(env).live).toMatchObject({
+      maxStreams: 20_000,
+      maxStreamsPerTenant: 5,
+      maxGroups: 50,
+      maxResultBytes: 1024,
+      heartbeatMs: 500,
+      maxThrottleMs: 0,
+      untaggedPollMs: 250,
+    });
+    expect(() => parseConfig({ LIVE_HEARTBEAT_MS: '10', LIVE_MAX_GROUPS: '0' })).toThrow(
+      /LIVE_HEARTBEAT_MS[\s\S]*LIVE_MAX_GROUPS|LIVE_MAX_GROUPS[\s\S]*LIVE_HEARTBEAT_MS/,
+    );
+  });
+
   it('reads how often cluster stats are flushed: 1 s by default, 100 ms to 60 s', () => {
     expect(parseConfig({}).cache.statsFlushMs).toBe(1_000);
     expect(parseConfig({ CACHE_STATS_FLUSH_MS: '250' }).cache.statsFlushMs).toBe(250);

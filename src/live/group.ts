@@ -24,7 +24,7 @@ export interface Group {
   body: string;
   throttleMs: number;
   streams: Set<Stream>;
-  /** The last result's body, and the `next` event made of it (null before the first). */
+  /** The last result's SHA-256, and the `next` event made of it (null before the first). */
   result: string | null;
   event: string | null;
   /** The expanded tags it is indexed under. */

@@ -1,3 +1,4 @@
+import { hash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
@@ -41,6 +42,8 @@ export interface LiveHubDeps {
 
 /** Slack past an entry's TTL before it is re-executed, so the store has let it go. */
 const EXPIRY_SLACK_MS = 25;
+/** setTimeout's longest delay; an entry that lives longer is simply run again then. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * Live queries (DESIGN §14): streams grouped by (tenant, document, variables); a group runs
@@ -106,7 +109,7 @@ export function createLiveHub(deps: LiveHubDeps) {
     if (group.expiry) clearTimeout(group.expiry);
     if (group.throttle) clearTimeout(group.throttle);
     index.set(group, []);
-    bytes -= (group.result?.length ?? 0) + (group.event?.length ?? 0);
+    bytes -= group.event?.length ?? 0;
     group.result = null;
     group.event = null;
     if (groups.get(group.key) === group) groups.delete(group.key);
@@ -147,10 +150,13 @@ export function createLiveHub(deps: LiveHubDeps) {
     const wait = group.lastRunAt + group.throttleMs - Date.now();
     if (wait > 0) {
       group.dirty = true;
-      group.throttle ??= setTimeout(() => {
-        group.throttle = null;
-        if (group.dirty) void run(group, reason);
-      }, wait);
+      if (!group.throttle) {
+        group.throttle = setTimeout(() => {
+          group.throttle = null;
+          if (group.dirty) void run(group, reason);
+        }, wait);
+        group.throttle.unref();
+      }
       return;
     }
     void run(group, reason);
@@ -166,10 +172,13 @@ export function createLiveHub(deps: LiveHubDeps) {
           : result.ttlMs + EXPIRY_SLACK_MS
         : config.untaggedPollMs;
     if (ms === null) return;
-    group.expiry = setTimeout(() => {
-      group.expiry = null;
-      touch(group, Date.now(), result?.tags?.length ? 'ttl' : 'poll');
-    }, ms);
+    group.expiry = setTimeout(
+      () => {
+        group.expiry = null;
+        touch(group, Date.now(), result?.tags?.length ? 'ttl' : 'poll');
+      },
+      Math.min(ms, MAX_TIMER_MS),
+    );
     group.expiry.unref();
   }
 
@@ -185,6 +194,9 @@ export function createLiveHub(deps: LiveHubDeps) {
   async function run(group: Group, reason: string) {
     group.running = true;
     group.dirty = false;
+    // The change this run answers; one noticed while it runs is the next run's.
+    const changedAt = group.changedAt;
+    group.changedAt = null;
     group.lastRunAt = Date.now();
     totals.executions++;
     let result: LiveResult;
@@ -194,6 +206,7 @@ export function createLiveHub(deps: LiveHubDeps) {
       group.running = false;
       log.warn({ err }, 'live query execution failed');
       if (group.event === null) return fail(group, 500, errorJson(internalError()));
+      group.changedAt ??= changedAt;
       return schedule(group, null);
     }
     group.running = false;
@@ -211,19 +224,19 @@ export function createLiveHub(deps: LiveHubDeps) {
       }
       // A result that failed once (the database, say): keep the last one, try again.
       log.warn({ status: result.status }, 'live query re-execution failed; retrying');
+      group.changedAt ??= changedAt;
       return schedule(group, null);
     }
     index.set(group, result.tags ? expandTags(result.tags) : []);
     schedule(group, result);
-    if (result.body !== group.result) {
+    // Compared by digest: a group holds one copy of its result, inside its event.
+    const digest = hash('sha256', result.body, 'base64url');
+    if (digest !== group.result) {
       const event = nextEvent(withXCache(result.body, result.xCache));
-      bytes += result.body.length + event.length;
-      bytes -= (group.result?.length ?? 0) + (group.event?.length ?? 0);
-      group.result = result.body;
+      bytes += event.length - (group.event?.length ?? 0);
+      group.result = digest;
       group.event = event;
-      if (group.changedAt !== null) {
-        metrics.latency.observe(Math.max(0, Date.now() - group.changedAt) / 1000);
-      }
+      if (changedAt !== null) metrics.latency.observe(Math.max(0, Date.now() - changedAt) / 1000);
       for (const stream of group.streams) {
         if (!stream.opened) open(stream);
         else if (stream.sent !== event) {
@@ -233,9 +246,11 @@ export function createLiveHub(deps: LiveHubDeps) {
           metrics.pushes.inc();
         }
       }
+    } else if (changedAt !== null && group.dirty) {
+      // Unchanged so far: the change may be in the run the dirty flag asks for.
+      group.changedAt = Math.min(group.changedAt ?? changedAt, changedAt);
     }
-    group.changedAt = null;
-    if (group.dirty) touch(group, Date.now());
+    if (group.dirty) touch(group, group.changedAt ?? Date.now());
   }
 
   return {
@@ -326,6 +341,10 @@ export function createLiveHub(deps: LiveHubDeps) {
       for (const group of groups.values()) touch(group, at);
     },
     counts,
+    /** The process is stopping: new streams are refused (503 SHUTTING_DOWN), open ones stay. */
+    refuseNew() {
+      closing = true;
+    },
     /** SIGTERM: refuses new streams and ends every open one with `complete`. */
     endAll(): number {
       closing = true;

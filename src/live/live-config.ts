@@ -25,7 +25,7 @@ export const LIVE_DEFAULTS: LiveConfig = {
   maxStreams: 10_000,
   maxStreamsPerTenant: 1_000,
   maxGroups: 1_000,
-  maxResultBytes: 262_144,
+  maxResultBytes: 65_536,
   heartbeatMs: 15_000,
   maxThrottleMs: 10_000,
   untaggedPollMs: 1_000,

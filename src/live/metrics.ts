@@ -34,7 +34,7 @@ export function registerLiveMetrics(registry: Registry, counts: () => LiveCounts
   });
   new Gauge({
     name: 'hotpath_live_bytes',
-    help: 'Bytes of results and events the live groups hold (each at most LIVE_MAX_RESULT_BYTES).',
+    help: 'Bytes of the results the live groups hold (each at most LIVE_MAX_RESULT_BYTES).',
     registers: [registry],
     collect() {
       this.set(counts().bytes);

@@ -1,4 +1,5 @@
 import { describe, expect } from 'vitest';
+import { Service } from '../../src/db/entities/service.entity.js';
 import { codes, dialects, OPS_TOKEN, sharedRedisCache } from '../support/app.js';
 import { createTestTenant, test, useTestApp } from '../support/fixtures.js';
 import { waitUntil } from '../support/wait.js';
@@ -136,6 +137,34 @@ describe.each(dialects)('live queries over SSE (%s)', (dialect) => {
     await waitUntil(() => app.app.live.counts().streams === 0, 2_000);
   });
 
+  test('query limits apply to a live query as to any other', async ({ app, tenant }) => {
+    const aliases = Array.from({ length: 40 }, (_, i) => `a${i}: stores { id }`).join(' ');
+    const stream = await openLive(app.baseUrl, tenant.key, `query Wide @live { ${aliases} }`);
+    const events = await stream.ended;
+    expect(events.map((e) => e.event)).toEqual(['next', 'complete']);
+    expect(JSON.parse(events[0].data).errors[0].extensions).toMatchObject({
+      code: 'LIMIT_EXCEEDED',
+      limit: 'aliases',
+    });
+  });
+
+  test("an operator's invalidation reaches live results too", async ({ app, tenant, provider }) => {
+    const { user, services } = await provider('Quim', { via: 'db' });
+    const stream = await openLive(app.baseUrl, tenant.key, LIVE_SERVICES, { u: user.id });
+    await stream.nexts(1);
+    // Changed behind the API's back; the operator tells the cache.
+    await app.db.getRepository(Service).update(services[0].id, { priceCents: 3333 });
+    const invalidated = await app.execute(
+      'mutation($u: ID!) { invalidateServices(userId: $u) { invalidatedEntities } }',
+      { u: user.id },
+      OPS_TOKEN,
+    );
+    expect(invalidated.body.errors).toBeUndefined();
+    const [, pushed] = await stream.nexts(2);
+    expect(pushed.data.services[0].priceCents).toBe(3333);
+    stream.close();
+  });
+
   test('a stranger gets its 401 before anything', async ({ app }) => {
     const stream = await openLive(app.baseUrl, null, LIVE_SERVICES, { u: 'x' });
     expect(stream.status).toBe(401);
@@ -153,5 +182,90 @@ describe.each(dialects)('live queries over SSE (%s)', (dialect) => {
     expect(first.data.cacheStats.live.streams).toBeGreaterThanOrEqual(1);
     expect(first.extensions.xCache).toBe('BYPASS');
     stream.close();
+  });
+
+  test('a client that reconnects gets the current result first', async ({
+    app,
+    tenant,
+    provider,
+  }) => {
+    const { user, services } = await provider('Noa');
+    const first = await openLive(app.baseUrl, tenant.key, LIVE_SERVICES, { u: user.id });
+    await first.nexts(1);
+    first.close();
+    await waitUntil(() => app.app.live.counts().groups === 0, 2_000);
+    // Changed while nobody watched: the new stream starts from the new result.
+    await app.execute(UPDATE_PRICE, { id: services[0].id, p: 1234 }, tenant.key);
+    const again = await openLive(app.baseUrl, tenant.key, LIVE_SERVICES, { u: user.id });
+    const [current] = await again.nexts(1);
+    expect(current.data.services[0].priceCents).toBe(1234);
+    // And one that joins a group already open gets the group's current result at once.
+    const joiner = await openLive(app.baseUrl, tenant.key, LIVE_SERVICES, { u: user.id });
+    const [joined] = await joiner.nexts(1);
+    expect(joined.data).toEqual(current.data);
+    again.close();
+    joiner.close();
+  });
+
+  test('/metrics shows streams, groups, pushes, executions and the push latency', async ({
+    app,
+    tenant,
+    provider,
+  }) => {
+    const { user, services } = await provider('Olga');
+    const stream = await openLive(app.baseUrl, tenant.key, LIVE_SERVICES, { u: user.id });
+    await stream.nexts(1);
+    await app.execute(UPDATE_PRICE, { id: services[0].id, p: 999 }, tenant.key);
+    await stream.nexts(2);
+    const metrics = await (
+      await app.request('/metrics', { headers: { authorization: `Bearer ${OPS_TOKEN}` } })
+    ).text();
+    expect(metrics).toMatch(/^hotpath_live_streams [1-9]/m);
+    expect(metrics).toMatch(/^hotpath_live_groups [1-9]/m);
+    expect(metrics).toMatch(/^hotpath_live_pushes_total [1-9]/m);
+    expect(metrics).toMatch(
+      /^hotpath_live_executions_total\{reason="invalidation",cache="MISS"\} [1-9]/m,
+    );
+    expect(metrics).toMatch(/^hotpath_live_push_latency_seconds_count [1-9]/m);
+    stream.close();
+  });
+});
+
+describe('live queries: the instance bounds (sqlite)', () => {
+  useTestApp('sqlite', {
+    via: 'http',
+    cache: sharedRedisCache(),
+    live: { maxStreams: 2, maxGroups: 1, maxResultBytes: 250 },
+  });
+
+  test('streams and groups are capped per process; a result past its bound ends the stream', async ({
+    app,
+    tenant,
+    provider,
+  }) => {
+    const { user, services } = await provider('Pia');
+    const first = await openLive(app.baseUrl, tenant.key, LIVE_SERVICES, { u: user.id });
+    await first.nexts(1);
+    // A second document would be a second group: refused, with the bound named.
+    const other = await openLive(app.baseUrl, tenant.key, 'query O @live { stores { id } }');
+    expect(other.status).toBe(503);
+    expect((await other.nexts(1))[0].errors[0].extensions).toMatchObject({
+      code: 'LIVE_LIMIT_EXCEEDED',
+      limit: 'groups',
+    });
+    const second = await openLive(app.baseUrl, tenant.key, LIVE_SERVICES, { u: user.id });
+    await second.nexts(1);
+    const third = await openLive(app.baseUrl, tenant.key, LIVE_SERVICES, { u: user.id });
+    expect(third.status).toBe(503);
+    expect((await third.nexts(1))[0].errors[0].extensions.limit).toBe('streams');
+    // A longer name makes the result pass LIVE_MAX_RESULT_BYTES: its streams end, coded.
+    await app.execute(
+      'mutation($id: ID!, $n: String!) { updateService(id: $id, input: { name: $n }) { id } }',
+      { id: services[0].id, n: 'x'.repeat(200) },
+      tenant.key,
+    );
+    const events = await first.ended;
+    expect(JSON.parse(events.at(-2)?.data ?? '{}').errors[0].extensions.limit).toBe('resultBytes');
+    await second.ended;
   });
 });

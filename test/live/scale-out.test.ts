@@ -11,7 +11,8 @@ import {
   type TestApp,
 } from '../support/app.js';
 import { createProvider, createTestTenant } from '../support/fixtures.js';
-import { LIVE_SERVICES, listReads, openLive, UPDATE_PRICE } from './sse.js';
+import { sharedRedisUrl, startTcpProxy, type TcpProxy } from '../support/redis.js';
+import { LIVE_SERVICES, listReads, openLive, sleep, UPDATE_PRICE } from './sse.js';
 
 describe.each(dialects)('live queries across two instances sharing Redis (%s)', (dialect) => {
   let database: Awaited<ReturnType<typeof openTestDatabase>>;
@@ -80,6 +81,52 @@ describe.each(dialects)('live queries across two instances sharing Redis (%s)', 
     });
     const [, pushed] = await onB.nexts(2, 5_000);
     expect(pushed.data.services[0].priceCents).toBe(9900);
+    onB.close();
+  });
+});
+
+describe('live queries on an instance cut off from Redis (sqlite)', () => {
+  let database: Awaited<ReturnType<typeof openTestDatabase>>;
+  let proxy: TcpProxy;
+  let a: TestApp;
+  let b: TestApp;
+
+  beforeAll(async () => {
+    database = await openTestDatabase('sqlite');
+    proxy = await startTcpProxy(Number(new URL(sharedRedisUrl()).port || 6379));
+    const prefix = `hp-live-${randomBytes(4).toString('hex')}`;
+    a = await buildTestApp('sqlite', {
+      db: database.db,
+      via: 'http',
+      cache: sharedRedisCache({ prefix }),
+    });
+    // B reaches Redis through a proxy the test can cut.
+    b = await buildTestApp('sqlite', {
+      db: database.db,
+      via: 'http',
+      cache: sharedRedisCache({ prefix, redisUrl: proxy.url }),
+    });
+  });
+  afterAll(async () => {
+    await a?.close();
+    await b?.close();
+    await proxy?.close();
+    await database?.close();
+  });
+
+  it('hears nothing while cut off, and runs its groups again once it is back', async () => {
+    const tenant = await createTestTenant(a);
+    const { user, services } = await createProvider(a, tenant, 'Rui');
+    const onB = await openLive(b.baseUrl, tenant.key, LIVE_SERVICES, { u: user.id });
+    await onB.nexts(1);
+    proxy.cut();
+    await a.execute(UPDATE_PRICE, { id: services[0].id, p: 4242 }, tenant.key);
+    await sleep(500);
+    // The notice went to a subscription that was cut: nothing yet.
+    expect(onB.events.filter((e) => e.event === 'next')).toHaveLength(1);
+    proxy.heal();
+    const [, pushed] = await onB.nexts(2, 10_000);
+    expect(pushed.data.services[0].priceCents).toBe(4242);
     onB.close();
   });
 });

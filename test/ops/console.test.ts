@@ -18,7 +18,7 @@ import { SERVICES } from '../support/documents.js';
 // Two instances share one Redis: the console on A shows totals over both next to A's own.
 // UPDATE_SCREENSHOT=1 copies the screenshot it takes into docs/ops-console.png (README).
 
-const STATS = `{ cacheStats { hits misses hitRate cluster { hits misses hitRate instances requestsPerSecond } } }`;
+const STATS = `{ cacheStats { hits misses hitRate live { streams } cluster { hits misses hitRate instances requestsPerSecond } } }`;
 
 describe('the /ops console', () => {
   let database: Awaited<ReturnType<typeof openTestDatabase>>;
@@ -165,6 +165,10 @@ describe('the /ops console', () => {
       )
       .toBe(true);
     expect(await page.locator('#hit-latency').innerText()).toMatch(/^[\d.]+ \/ [\d.]+ ms$/);
+    // The console's numbers are a live query: the server pushes them (no polling), and count
+    // the console's own stream.
+    await expect.poll(() => number(page, 'live-streams'), { timeout: 5_000 }).toBeGreaterThan(0);
+    expect((await cacheStats()).live.streams).toBeGreaterThan(0);
 
     const shot = join(mkdtempSync(join(tmpdir(), 'hotpath-ops-')), 'ops-console.png');
     await page.screenshot({ path: shot, fullPage: true });

@@ -1,8 +1,10 @@
 // The operators' console: reads cacheStats and runs the operator mutations through /graphql
-// with OPS_TOKEN, kept for this tab only (sessionStorage), never put in a URL.
+// with OPS_TOKEN, kept for this tab only (sessionStorage), never put in a URL. Its numbers are
+// a live query (`@live` over SSE, read with fetch: EventSource cannot send the token), pushed
+// by the server when they change; a stream that ends is opened again after RECONNECT_MS.
 (() => {
   const TOKEN_KEY = 'hotpath.opsToken';
-  const REFRESH_MS = 2000;
+  const RECONNECT_MS = 2000;
 
   const LATENCY = 'hitP50Ms hitP99Ms missP50Ms missP99Ms';
   const COUNTS =
@@ -15,6 +17,7 @@
     byOperation { operationName hits misses }
     history { at requests hits misses hitRate }
     recentInvalidations(limit: 20) { at tenantId tags removed purge }
+    live { streams groups pushes executions }
     cluster {
       instances since ${COUNTS}
       latency { ${LATENCY} }
@@ -23,11 +26,14 @@
     }
   }
 }`;
+  const LIVE_QUERY = STATS_QUERY.replace('query OpsConsole {', 'query OpsConsoleLive @live {');
   const RESULT = 'invalidatedEntities';
 
   const $ = (id) => document.getElementById(id);
   let token = sessionStorage.getItem(TOKEN_KEY);
   let timer = null;
+  /** The AbortController of the open live query, if any. */
+  let live = null;
   let chart = null;
   let lastStats = null;
 
@@ -208,6 +214,8 @@
     text('errors', int(all.errors));
     mine('own-errors', int(s.errors));
     text('invalidations', int(all.invalidations));
+    text('live-streams', s.live ? int(s.live.streams) : 'n/a');
+    text('live-pushes', s.live ? `${int(s.live.pushes)} pushes, ${int(s.live.groups)} groups` : '');
     renderOperations(all.byOperation);
     renderInvalidations(s.recentInvalidations);
     renderChart(all.history);
@@ -216,8 +224,10 @@
 
   // --- session ----------------------------------------------------------------------------
   function showSignIn(message) {
-    clearInterval(timer);
+    clearTimeout(timer);
     timer = null;
+    live?.abort();
+    live = null;
     $('dashboard').hidden = true;
     $('session').hidden = true;
     $('signin').hidden = false;
@@ -262,8 +272,68 @@
     showDashboard();
     lastStats = data.cacheStats;
     render(lastStats);
-    clearInterval(timer);
-    timer = setInterval(refresh, REFRESH_MS);
+    openLive();
+  }
+
+  /** Shows a result the live query pushed, as refresh() shows one it asked for. */
+  function pushed(result) {
+    const code = result.errors?.[0]?.extensions?.code;
+    if (code === 'UNAUTHENTICATED' || code === 'FORBIDDEN') {
+      signOut('That is not the operator token.');
+      return;
+    }
+    if (result.errors) {
+      $('refresh-error').hidden = false;
+      $('refresh-error').textContent = `Could not refresh: ${result.errors[0].message}`;
+      return;
+    }
+    lastStats = result.data.cacheStats;
+    $('refresh-error').hidden = true;
+    render(lastStats);
+  }
+
+  /** cacheStats @live over SSE: each `next` event is the whole new result. */
+  async function openLive() {
+    live?.abort();
+    clearTimeout(timer);
+    const controller = new AbortController();
+    live = controller;
+    try {
+      const response = await fetch('/graphql', {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'text/event-stream',
+          authorization: `Bearer ${token}`,
+        },
+        body: JSON.stringify({ query: LIVE_QUERY }),
+        signal: controller.signal,
+      });
+      if (response.status === 401 || response.status === 403) {
+        signOut('That is not the operator token.');
+        return;
+      }
+      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+      let buffer = '';
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffer += value;
+        for (let at = buffer.indexOf('\n\n'); at !== -1; at = buffer.indexOf('\n\n')) {
+          const lines = buffer.slice(0, at).split('\n');
+          buffer = buffer.slice(at + 2);
+          if (lines[0] !== 'event: next') continue; // heartbeats, complete
+          const data = lines.filter((l) => l.startsWith('data:')).map((l) => l.slice(5));
+          pushed(JSON.parse(data.join('')));
+        }
+      }
+    } catch (error) {
+      if (controller.signal.aborted) return;
+      $('refresh-error').hidden = false;
+      $('refresh-error').textContent = `Live updates interrupted: ${error.message}`;
+    }
+    // Ended by the server (a restart, a deploy): open it again, on whichever instance answers.
+    if (live === controller && token) timer = setTimeout(openLive, RECONNECT_MS);
   }
 
   function signOut(message) {
