@@ -231,14 +231,17 @@ export async function metrics(url: string): Promise<string> {
   return res.text();
 }
 
-/** The sum of a counter or gauge over its labels, from /metrics text; null when absent. */
-export function metricSum(text: string, name: string, labels = ''): number | null {
+/**
+ * The sum of a counter or gauge over the series whose labels contain every one of `labels`
+ * (`cache="MISS"`), from /metrics text; null when absent.
+ */
+export function metricSum(text: string, name: string, ...labels: string[]): number | null {
   let sum: number | null = null;
   for (const line of text.split('\n')) {
     if (!line.startsWith(name)) continue;
     const rest = line.slice(name.length);
     if (!(rest.startsWith(' ') || rest.startsWith('{'))) continue;
-    if (labels && !rest.includes(labels)) continue;
+    if (!labels.every((label) => rest.includes(label))) continue;
     const value = Number(rest.slice(rest.lastIndexOf(' ') + 1));
     if (Number.isFinite(value)) sum = (sum ?? 0) + value;
   }

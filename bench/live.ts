@@ -226,10 +226,16 @@ async function liveMode(
   const extra = (await Promise.all(world.instances.map((i) => metrics(i.url))))
     .map((text, i) => {
       const pushes = metricSum(text, 'hotpath_live_pushes_total');
+      // Runs after a write (reason invalidation), by what the cache did for them.
       const run = (cache: string) =>
-        metricSum(text, 'hotpath_live_executions_total', `cache="${cache}"`) ?? 0;
+        metricSum(
+          text,
+          'hotpath_live_executions_total',
+          'reason="invalidation"',
+          `cache="${cache}"`,
+        ) ?? 0;
       const errors = metricSum(text, 'hotpath_cache_errors_total') ?? 0;
-      return `instance ${i + 1}: pushes ${pushes ?? '?'}, executions ${run('MISS')} MISS / ${run('HIT')} HIT, store errors ${errors}`;
+      return `instance ${i + 1}: pushes ${pushes ?? '?'}, re-executions after writes ${run('MISS')} MISS / ${run('HIT')} HIT, store errors ${errors}`;
     })
     .join('; ');
   // Every dashboard's last result against a fresh read (another document: a miss, executed).
