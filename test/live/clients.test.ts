@@ -66,6 +66,8 @@ describe.each(dialects)('live queries through real clients on %s', (dialect) => 
       await firstThenPushes(async (what) => {
         const result = await nextWithin(results, what);
         expect(result.errors).toBeUndefined();
+        // Each push says what the cache did for it, as X-Cache says for a plain request.
+        expect(result.extensions).toMatchObject({ xCache: expect.stringMatching(/^(HIT|MISS)$/) });
         return result.data as AgendaResult;
       }, 'graphql-sse');
     } finally {
