@@ -16,14 +16,24 @@ export interface InvalidationBusOptions {
   redis: RedisClient | null;
   prefix: string;
   logger: Logger;
-  /** Every notice, this instance's own at once and the others' as they arrive. */
-  onNotice: (notice: InvalidationNotice) => void;
+  /**
+   * Every notice, this instance's own at once and the others' as they arrive. For its own, a
+   * promise of the live results it re-executes: they are announced to the others once it
+   * settles (at most LOCAL_FIRST_MS later), so that those hit what this instance stored.
+   */
+  onNotice: (notice: InvalidationNotice) => Promise<void> | undefined;
   /**
    * The subscription came back after a break: notices may have been lost meanwhile (the outbox
    * applied them in Redis, but this instance heard nothing), so every live result is checked.
    */
   onResync: () => void;
 }
+
+/**
+ * The longest this instance's own re-executions delay the notice to the others: past it they
+ * run on their own (and may miss, as it did).
+ */
+const LOCAL_FIRST_MS = 150;
 
 /**
  * Tells every instance which tags were invalidated, over Redis pub/sub (one channel per
@@ -75,12 +85,26 @@ export function createInvalidationBus(options: InvalidationBusOptions) {
     /** Announces an invalidation applied here: to this instance now, to the others by Redis. */
     publish(tenantId: string | null, tags: string[]) {
       const at = Date.now();
-      options.onNotice({ tenantId, tags, at });
+      const local = options.onNotice({ tenantId, tags, at });
       if (!publisher) return;
       const message = JSON.stringify({ i: self, t: tenantId, g: tags, at });
-      publisher.publish(channel, message).catch((err: unknown) => {
-        // The others' subscriptions are cut as well, or will resync when they come back.
-        log.debug({ err }, 'live notice not published');
+      const send = () =>
+        publisher.publish(channel, message).catch((err: unknown) => {
+          // The others' subscriptions are cut as well, or will resync when they come back.
+          log.debug({ err }, 'live notice not published');
+        });
+      if (!local) {
+        void send();
+        return;
+      }
+      // The fleet pays one execution: this instance runs (and stores) first, the others hit.
+      let timer: NodeJS.Timeout | undefined;
+      const waited = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, LOCAL_FIRST_MS);
+      });
+      void Promise.race([local.catch(() => {}), waited]).then(() => {
+        clearTimeout(timer);
+        return send();
       });
     },
     async close() {

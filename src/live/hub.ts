@@ -139,8 +139,20 @@ export function createLiveHub(deps: LiveHubDeps) {
     res.end(`${errorEvent ? nextEvent(errorEvent) : ''}${SSE_COMPLETE}`);
   }
 
-  /** Asks for a new execution now, or when the group's throttle allows. */
-  function touch(group: Group, at: number, reason = 'invalidation') {
+  /** Runs a group now; never rejects (what fails is logged, the group tries again later). */
+  function start(group: Group, reason: string): Promise<void> {
+    return run(group, reason).catch((err) => {
+      group.running = false;
+      log.error({ err }, 'live query run failed');
+      schedule(group, null);
+    });
+  }
+
+  /**
+   * Asks for a new execution now, or when the group's throttle allows; returns the run when
+   * it started now.
+   */
+  function touch(group: Group, at: number, reason = 'invalidation'): Promise<void> | undefined {
     if (group.closed) return;
     group.changedAt = Math.min(group.changedAt ?? at, at);
     if (group.running) {
@@ -153,13 +165,13 @@ export function createLiveHub(deps: LiveHubDeps) {
       if (!group.throttle) {
         group.throttle = setTimeout(() => {
           group.throttle = null;
-          if (group.dirty) void run(group, reason);
+          if (group.dirty) void start(group, reason);
         }, wait);
         group.throttle.unref();
       }
       return;
     }
-    void run(group, reason);
+    return start(group, reason);
   }
 
   function schedule(group: Group, result: LiveResult | null) {
@@ -325,15 +337,24 @@ export function createLiveHub(deps: LiveHubDeps) {
       // Past the socket's own timeouts: a stream is idle by design, heartbeats keep it.
       req.socket.setTimeout(0);
       if (group.event) open(stream);
-      else if (!group.running) void run(group, 'open');
+      else if (!group.running) void start(group, 'open');
     },
-    /** An invalidation applied on any instance: the groups it reaches run again. */
-    notice(notice: InvalidationNotice) {
-      if (notice.tenantId === null) {
-        for (const group of groups.values()) touch(group, notice.at);
-        return;
+    /**
+     * An invalidation applied on any instance: the groups it reaches run again. Resolves when
+     * the runs it started now are done (the bus tells the other instances then, so that they
+     * hit what this one stored).
+     */
+    notice(notice: InvalidationNotice): Promise<void> {
+      const reached =
+        notice.tenantId === null
+          ? [...groups.values()]
+          : index.reached(notice.tenantId, notice.tags);
+      const runs: Promise<void>[] = [];
+      for (const group of reached) {
+        const started = touch(group, notice.at);
+        if (started) runs.push(started);
       }
-      for (const group of index.reached(notice.tenantId, notice.tags)) touch(group, notice.at);
+      return Promise.all(runs).then(() => {});
     },
     /** Notices may have been lost (the bus was cut off): every group runs again. */
     resync() {
