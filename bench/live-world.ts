@@ -119,7 +119,25 @@ export async function openWorld(options: {
 }): Promise<World> {
   const schema = `hp_bench_live_${randomBytes(4).toString('hex')}`;
   const prefix = `hp-bench-live-${randomBytes(4).toString('hex')}`;
-  const db = await openDatabase({ url: options.databaseUrl, sqlitePath: '', schema });
+  const probe = new Redis(options.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await probe.connect();
+  } catch (error) {
+    throw new Error(
+      `bench:live needs Redis at ${options.redisUrl} (BENCH_REDIS_URL): start it ` +
+        `(e.g. docker compose up -d redis) or point BENCH_REDIS_URL at one. ${error}`,
+    );
+  } finally {
+    probe.disconnect();
+  }
+  const db = await openDatabase({ url: options.databaseUrl, sqlitePath: '', schema }).catch(
+    (error: unknown) => {
+      throw new Error(
+        `bench:live needs PostgreSQL at ${options.databaseUrl} (BENCH_DATABASE_URL): start it ` +
+          `(e.g. docker compose up -d postgres) or point BENCH_DATABASE_URL at one. ${error}`,
+      );
+    },
+  );
   const groups = await seedGroups(db, options.groups);
   const instances: Instance[] = [];
   const world: World = {
