@@ -13,6 +13,8 @@ export interface Stream {
   opened: boolean;
   /** The event last written to it (the group's, by reference). */
   sent: string | null;
+  /** Asked for JSON patches after its first result. */
+  patches: boolean;
 }
 
 /** Streams of one (scope, document, operation, variables): executed once per change. */
@@ -27,6 +29,8 @@ export interface Group {
   /** The last result's SHA-256, and the `next` event made of it (null before the first). */
   result: string | null;
   event: string | null;
+  /** Results pushed so far: a patch says which one it turns into the next. */
+  revision: number;
   /** The expanded tags it is indexed under. */
   tags: string[];
   running: boolean;
@@ -38,6 +42,27 @@ export interface Group {
   expiry: NodeJS.Timeout | null;
   throttle: NodeJS.Timeout | null;
   closed: boolean;
+}
+
+/** A group before its first run. */
+export function newGroup(
+  fields: Pick<Group, 'key' | 'scope' | 'viewer' | 'body' | 'throttleMs'>,
+): Group {
+  return {
+    ...fields,
+    streams: new Set(),
+    result: null,
+    event: null,
+    revision: 0,
+    tags: [],
+    running: false,
+    dirty: false,
+    lastRunAt: 0,
+    changedAt: null,
+    expiry: null,
+    throttle: null,
+    closed: false,
+  };
 }
 
 /**

@@ -15,14 +15,16 @@ import {
 } from '../errors/live-errors.js';
 import type { InvalidationNotice } from './bus.js';
 import type { LiveExecute, LiveResult } from './execute.js';
-import { createTagIndex, type Group, hasErrors, type Stream } from './group.js';
+import { createTagIndex, type Group, hasErrors, newGroup, type Stream } from './group.js';
 import type { LiveConfig } from './live-config.js';
 import { type LiveCounts, registerLiveMetrics } from './metrics.js';
 import type { LiveOperation } from './request.js';
 import {
   errorJson,
   nextEvent,
+  patchEvent,
   refuse,
+  revisionEvent,
   SSE_COMPLETE,
   SSE_OPEN,
   streamHeaders,
@@ -80,11 +82,13 @@ export function createLiveHub(deps: LiveHubDeps) {
   const metrics = registerLiveMetrics(deps.registry, counts);
 
   function open(stream: Stream) {
-    if (stream.opened || stream.res.destroyed || !stream.group.event) return;
+    const { group } = stream;
+    if (stream.opened || stream.res.destroyed || !group.event) return;
     stream.opened = true;
     stream.res.writeHead(200, streamHeaders(stream.origin));
-    stream.sent = stream.group.event;
-    stream.res.write(`${SSE_OPEN}${stream.group.event}`);
+    stream.sent = group.event;
+    const first = stream.patches ? revisionEvent(group.event, group.revision) : group.event;
+    stream.res.write(`${SSE_OPEN}${first}`);
     totals.pushes++;
     metrics.pushes.inc();
   }
@@ -246,14 +250,22 @@ export function createLiveHub(deps: LiveHubDeps) {
     if (digest !== group.result) {
       const event = nextEvent(withXCache(result.body, result.xCache));
       bytes += event.length - (group.event?.length ?? 0);
+      const previous = group.event;
+      let patch: string | null = null;
       group.result = digest;
       group.event = event;
+      group.revision++;
       if (changedAt !== null) metrics.latency.observe(Math.max(0, Date.now() - changedAt) / 1000);
       for (const stream of group.streams) {
         if (!stream.opened) open(stream);
         else if (stream.sent !== event) {
           stream.sent = event;
-          book.write(stream, event);
+          if (stream.patches && previous) {
+            patch ??= patchEvent(previous, event, group.revision);
+            book.write(stream, patch);
+          } else {
+            book.write(stream, event);
+          }
           totals.pushes++;
           metrics.pushes.inc();
         }
@@ -301,24 +313,13 @@ export function createLiveHub(deps: LiveHubDeps) {
           refuseCounted(res, origin, 'groups');
           return;
         }
-        group = {
+        group = newGroup({
           key,
           scope,
           viewer,
           body: JSON.stringify({ query, operationName, variables, extensions }),
           throttleMs: Math.min(operation.throttleMs ?? 0, config.maxThrottleMs),
-          streams: new Set(),
-          result: null,
-          event: null,
-          tags: [],
-          running: false,
-          dirty: false,
-          lastRunAt: 0,
-          changedAt: null,
-          expiry: null,
-          throttle: null,
-          closed: false,
-        };
+        });
         groups.set(key, group);
       }
       const authorization = req.headers.authorization ?? '';
@@ -330,6 +331,7 @@ export function createLiveHub(deps: LiveHubDeps) {
         tenantId,
         opened: false,
         sent: null,
+        patches: operation.patches,
       };
       group.streams.add(stream);
       book.add(stream);

@@ -15,6 +15,11 @@ export interface LiveOperation {
   params: LiveParams;
   /** `@live(throttle:)` in ms, null when absent. */
   throttleMs: number | null;
+  /**
+   * The client asked for JSON patches after the first result (`extensions.live.patches`):
+   * `{ revision, patch }` events instead of whole results.
+   */
+  patches: boolean;
 }
 
 /** Accept names text/event-stream: GraphQL over SSE, distinct connections. */
@@ -85,5 +90,11 @@ export function liveOperationOf(params: LiveParams, maxTokens: number): LiveOper
   }
   if (!values.isLive) return null;
   const throttle = values.throttleValue;
-  return { params, throttleMs: typeof throttle === 'number' && throttle > 0 ? throttle : null };
+  const { live, ...extensions } = params.extensions ?? {};
+  return {
+    // The opt-in is this stream's, not the request's: the group runs it without.
+    params: { ...params, extensions: params.extensions ? extensions : null },
+    throttleMs: typeof throttle === 'number' && throttle > 0 ? throttle : null,
+    patches: isRecord(live) && live.patches === true,
+  };
 }

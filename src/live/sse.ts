@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { GraphQLError } from 'graphql';
+import { jsonPatch } from './patch.js';
 
 /**
  * GraphQL over Server-Sent Events, distinct connections mode, byte for byte as Yoga writes a
@@ -19,8 +20,10 @@ export const SSE_OPEN = ':\n\n';
 export const SSE_HEARTBEAT = ':\n\n';
 export const SSE_COMPLETE = 'event: complete\ndata:\n\n';
 
+const NEXT_PREFIX = 'event: next\ndata: ';
+
 /** A `next` event carrying `json` (JSON.stringify never writes a raw newline). */
-export const nextEvent = (json: string) => `event: next\ndata: ${json}\n\n`;
+export const nextEvent = (json: string) => `${NEXT_PREFIX}${json}\n\n`;
 
 /**
  * A result's JSON with `extensions.xCache` added: what the cache did for this push (HIT, MISS,
@@ -29,6 +32,24 @@ export const nextEvent = (json: string) => `event: next\ndata: ${json}\n\n`;
 export function withXCache(body: string, xCache: string): string {
   const result = JSON.parse(body) as { extensions?: Record<string, unknown> };
   return JSON.stringify({ ...result, extensions: { ...result.extensions, xCache } });
+}
+
+/** The JSON a `next` event carries. */
+export const eventJson = (event: string) => event.slice(NEXT_PREFIX.length, -2);
+
+/** A whole result for a client that takes patches: the result with its `revision`. */
+export function revisionEvent(event: string, revision: number): string {
+  return nextEvent(JSON.stringify({ ...JSON.parse(eventJson(event)), revision }));
+}
+
+/**
+ * The change from one pushed result to the next as a patch event (`@n1ru4l/graphql-live-query`'s
+ * patch convention: `{ revision, patch }`, with the JSON Patch of the whole result).
+ */
+export function patchEvent(before: string, after: string, revision: number): string {
+  const { extensions: _old, ...from } = JSON.parse(eventJson(before)) as Record<string, unknown>;
+  const { extensions, ...to } = JSON.parse(eventJson(after)) as Record<string, unknown>;
+  return nextEvent(JSON.stringify({ revision, patch: jsonPatch(from, to), extensions }));
 }
 
 /** The JSON of a result made of one error, as Yoga would write it. */

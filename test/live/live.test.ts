@@ -3,7 +3,7 @@ import { Service } from '../../src/db/entities/service.entity.js';
 import { codes, dialects, OPS_TOKEN, sharedRedisCache } from '../support/app.js';
 import { createTestTenant, test, useTestApp } from '../support/fixtures.js';
 import { waitUntil } from '../support/wait.js';
-import { LIVE_SERVICES, listReads, openLive, sleep, UPDATE_PRICE } from './sse.js';
+import { applyPatch, LIVE_SERVICES, listReads, openLive, sleep, UPDATE_PRICE } from './sse.js';
 
 describe.each(dialects)('live queries over SSE (%s)', (dialect) => {
   useTestApp(dialect, { via: 'http', cache: sharedRedisCache() });
@@ -43,6 +43,44 @@ describe.each(dialects)('live queries over SSE (%s)', (dialect) => {
     expect(app.app.live.counts().executions).toBe(executions + 1);
     expect(stream.events.filter((e) => e.event === 'next')).toHaveLength(2);
     stream.close();
+  });
+
+  test('a client may ask for JSON patches after the first result', async ({
+    app,
+    tenant,
+    provider,
+  }) => {
+    const { user, services } = await provider('Tom', {
+      services: [
+        ['Tom cut', 3000],
+        ['Tom shave', 2000],
+      ],
+    });
+    const whole = await openLive(app.baseUrl, tenant.key, LIVE_SERVICES, { u: user.id });
+    const patched = await openLive(
+      app.baseUrl,
+      tenant.key,
+      LIVE_SERVICES,
+      { u: user.id },
+      {
+        extensions: { live: { patches: true } },
+      },
+    );
+    const [[first], [base]] = await Promise.all([whole.nexts(1), patched.nexts(1)]);
+    // The first event is the whole result either way; with patches it carries its revision.
+    expect(base.data).toEqual(first.data);
+    expect(base.revision).toBe(1);
+    expect(first.revision).toBeUndefined();
+    await app.execute(UPDATE_PRICE, { id: services[1].id, p: 2500 }, tenant.key);
+    const [[, second], [, change]] = await Promise.all([whole.nexts(2), patched.nexts(2)]);
+    expect(change.revision).toBe(2);
+    expect(change.data).toBeUndefined();
+    expect(change.patch).toEqual([
+      { op: 'replace', path: '/data/services/1/priceCents', value: 2500 },
+    ]);
+    expect(applyPatch({ data: base.data }, change.patch)).toEqual({ data: second.data });
+    whole.close();
+    patched.close();
   });
 
   test('a query without @live is answered as before, over SSE or JSON', async ({

@@ -29,7 +29,11 @@ export function openLive(
   key: string | null,
   query: string,
   variables: Record<string, unknown> = {},
-  options: { method?: 'GET' | 'POST'; headers?: Record<string, string> } = {},
+  options: {
+    method?: 'GET' | 'POST';
+    headers?: Record<string, string>;
+    extensions?: Record<string, unknown>;
+  } = {},
 ): Promise<LiveStream> {
   const method = options.method ?? 'POST';
   const search =
@@ -122,7 +126,8 @@ export function openLive(
       },
     );
     req.on('error', reject);
-    req.end(method === 'POST' ? JSON.stringify({ query, variables }) : undefined);
+    const { extensions } = options;
+    req.end(method === 'POST' ? JSON.stringify({ query, variables, extensions }) : undefined);
   });
 }
 
@@ -139,3 +144,26 @@ export const UPDATE_PRICE =
 export const listReads = (statements: string[]) =>
   statements.filter((sql) => /FROM\s+("\w+"\.)?"services"/i.test(sql) && /ORDER BY/i.test(sql))
     .length;
+
+/** Applies a JSON Patch (add, replace, remove) to a copy of `value`: what a client does. */
+export function applyPatch(value: unknown, patch: { op: string; path: string; value?: unknown }[]) {
+  const root = { value: structuredClone(value) };
+  for (const op of patch) {
+    const keys = op.path
+      .split('/')
+      .slice(1)
+      .map((k) => k.replace(/~1/g, '/').replace(/~0/g, '~'));
+    let parent: any = root;
+    let key: string = 'value';
+    for (const k of keys) {
+      parent = parent[key];
+      key = k;
+    }
+    if (op.op === 'remove') {
+      if (Array.isArray(parent)) parent.splice(Number(key), 1);
+      else delete parent[key];
+    } else if (op.op === 'add' && Array.isArray(parent)) parent.splice(Number(key), 0, op.value);
+    else parent[key] = op.value;
+  }
+  return root.value;
+}
