@@ -15,6 +15,8 @@ export interface Stream {
   sent: string | null;
   /** Asked for JSON patches after its first result. */
   patches: boolean;
+  /** The group's revision before this stream's first result (its revisions start at 1). */
+  revisionBase: number;
 }
 
 /** Streams of one (scope, document, operation, variables): executed once per change. */

@@ -23,6 +23,7 @@ import {
   errorJson,
   nextEvent,
   patchEvent,
+  patchOf,
   refuse,
   revisionEvent,
   SSE_COMPLETE,
@@ -87,7 +88,8 @@ export function createLiveHub(deps: LiveHubDeps) {
     stream.opened = true;
     stream.res.writeHead(200, streamHeaders(stream.origin));
     stream.sent = group.event;
-    const first = stream.patches ? revisionEvent(group.event, group.revision) : group.event;
+    stream.revisionBase = group.revision - 1;
+    const first = stream.patches ? revisionEvent(group.event, 1) : group.event;
     stream.res.write(`${SSE_OPEN}${first}`);
     totals.pushes++;
     metrics.pushes.inc();
@@ -251,7 +253,7 @@ export function createLiveHub(deps: LiveHubDeps) {
       const event = nextEvent(withXCache(result.body, result.xCache));
       bytes += event.length - (group.event?.length ?? 0);
       const previous = group.event;
-      let patch: string | null = null;
+      let change: ReturnType<typeof patchOf> | null = null;
       group.result = digest;
       group.event = event;
       group.revision++;
@@ -261,8 +263,8 @@ export function createLiveHub(deps: LiveHubDeps) {
         else if (stream.sent !== event) {
           stream.sent = event;
           if (stream.patches && previous) {
-            patch ??= patchEvent(previous, event, group.revision);
-            book.write(stream, patch);
+            change ??= patchOf(previous, event);
+            book.write(stream, patchEvent(change, group.revision - stream.revisionBase));
           } else {
             book.write(stream, event);
           }
@@ -332,6 +334,7 @@ export function createLiveHub(deps: LiveHubDeps) {
         opened: false,
         sent: null,
         patches: operation.patches,
+        revisionBase: 0,
       };
       group.streams.add(stream);
       book.add(stream);

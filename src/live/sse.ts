@@ -43,14 +43,21 @@ export function revisionEvent(event: string, revision: number): string {
 }
 
 /**
- * The change from one pushed result to the next as a patch event (`@n1ru4l/graphql-live-query`'s
- * patch convention: `{ revision, patch }`, with the JSON Patch of the whole result).
+ * The change from one pushed result to the next, as `@n1ru4l/graphql-live-query-patch` sends
+ * it: the JSON Patch of `data`; `patchEvent` wraps it with each stream's own revision.
  */
-export function patchEvent(before: string, after: string, revision: number): string {
-  const { extensions: _old, ...from } = JSON.parse(eventJson(before)) as Record<string, unknown>;
-  const { extensions, ...to } = JSON.parse(eventJson(after)) as Record<string, unknown>;
-  return nextEvent(JSON.stringify({ revision, patch: jsonPatch(from, to), extensions }));
+export function patchOf(before: string, after: string): { patch: string; extensions: string } {
+  const from = JSON.parse(eventJson(before)) as { data?: unknown };
+  const to = JSON.parse(eventJson(after)) as { data?: unknown; extensions?: unknown };
+  return {
+    patch: JSON.stringify(jsonPatch(from.data ?? null, to.data ?? null)),
+    extensions: JSON.stringify(to.extensions ?? {}),
+  };
 }
+
+/** A patch event: revision n turns the client's revision n - 1 into this result. */
+export const patchEvent = (change: { patch: string; extensions: string }, revision: number) =>
+  nextEvent(`{"revision":${revision},"patch":${change.patch},"extensions":${change.extensions}}`);
 
 /** The JSON of a result made of one error, as Yoga would write it. */
 export function errorJson(error: GraphQLError): string {

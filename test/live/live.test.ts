@@ -75,12 +75,32 @@ describe.each(dialects)('live queries over SSE (%s)', (dialect) => {
     const [[, second], [, change]] = await Promise.all([whole.nexts(2), patched.nexts(2)]);
     expect(change.revision).toBe(2);
     expect(change.data).toBeUndefined();
-    expect(change.patch).toEqual([
-      { op: 'replace', path: '/data/services/1/priceCents', value: 2500 },
+    expect(change.patch).toEqual([{ op: 'replace', path: '/services/1/priceCents', value: 2500 }]);
+    expect(applyPatch(base.data, change.patch)).toEqual(second.data);
+    // A client that joins later starts at revision 1 with the whole result, as the
+    // @n1ru4l/graphql-live-query-patch client expects, and gets the next change as revision 2.
+    const late = await openLive(
+      app.baseUrl,
+      tenant.key,
+      LIVE_SERVICES,
+      { u: user.id },
+      {
+        extensions: { live: { patches: true } },
+      },
+    );
+    const [joined] = await late.nexts(1);
+    expect(joined).toMatchObject({ revision: 1, data: second.data });
+    await app.execute(UPDATE_PRICE, { id: services[0].id, p: 3100 }, tenant.key);
+    const [[, , third], [, , again], [, next]] = await Promise.all([
+      whole.nexts(3),
+      patched.nexts(3),
+      late.nexts(2),
     ]);
-    expect(applyPatch({ data: base.data }, change.patch)).toEqual({ data: second.data });
-    whole.close();
-    patched.close();
+    expect(again.revision).toBe(3);
+    expect(next.revision).toBe(2);
+    expect(applyPatch(second.data, again.patch)).toEqual(third.data);
+    expect(applyPatch(joined.data, next.patch)).toEqual(third.data);
+    for (const s of [whole, patched, late]) s.close();
   });
 
   test('a query without @live is answered as before, over SSE or JSON', async ({
