@@ -78,12 +78,18 @@ async function ceiling() {
 /**
  * BENCH_COUNT_STATEMENTS=1 (bench/polling.ts): every SQL statement is also counted by the
  * `x-bench-kind` header of the request that caused it (`read`, `write`; `background` outside any
- * request: the outbox sweep, a stale-while-revalidate refresh); GET /bench/statements answers
- * those counts.
+ * request: the outbox sweep, a stale-while-revalidate refresh; `keys`: the API keys' lookups,
+ * revocation poll and last-use flush); GET /bench/statements answers those counts.
  */
 const byKind = process.env.BENCH_COUNT_STATEMENTS === '1';
 const requestKind = new AsyncLocalStorage<string>();
 const statements: Record<string, number> = {};
+/**
+ * The API keys' upkeep (revocation poll, last-use flush, as test/support/app.ts) and lookups (a
+ * key is read once a minute per instance, whatever the request): not what a request costs.
+ */
+const KEY_UPKEEP =
+  /revoked_at"?\s*>=|^UPDATE\s+"?api_keys"?\s+SET\s+"?last_used_at|FROM\s+"?api_keys"?/i;
 const statementCounter = {
   logQuery(query: string) {
     const outbox = query.includes('cache_outbox');
@@ -91,9 +97,11 @@ const statementCounter = {
     if (!byKind) return;
     const kind = outbox
       ? 'outbox'
-      : /^\s*SELECT/i.test(query)
-        ? (requestKind.getStore() ?? 'background')
-        : `${requestKind.getStore() ?? 'background'}-write`;
+      : KEY_UPKEEP.test(query)
+        ? 'keys'
+        : /^\s*SELECT/i.test(query)
+          ? (requestKind.getStore() ?? 'background')
+          : `${requestKind.getStore() ?? 'background'}-write`;
     statements[kind] = (statements[kind] ?? 0) + 1;
   },
   logQueryError() {},
@@ -127,6 +135,10 @@ async function openHotpath(env: NodeJS.ProcessEnv) {
     opsToken: required('OPS_TOKEN'),
     defaultTimezone: config.defaultTimezone,
     introspection: config.introspection,
+    // PostgreSQL: the outbox LISTENs for other instances' invalidations, as src/main.ts does.
+    databaseUrl: config.database.url,
+    // Live queries' caps and timings (LIVE_*): bench:live raises the stream caps.
+    live: config.live,
     // /metrics is private: the bench reads it with METRICS_TOKEN (bench/run.ts).
     metrics: { token: config.metrics.token },
   });
