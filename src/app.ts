@@ -14,6 +14,8 @@ import { DEFAULT_LIMITS, type Limits, limitsFingerprint } from './limits.js';
 import { createMetricsGate, createMetricsListener } from './ops/metrics.js';
 import { schema } from './schema/index.js';
 import { createServices } from './services/services.js';
+import { traceSql } from './telemetry/sql.js';
+import { TRACING_OFF, type Tracing } from './telemetry/tracing.js';
 import { createReplayPort } from './warming/replay.js';
 import { createWarmer } from './warming/warming.js';
 import { createServer, type ServerDeps } from './yoga/server.js';
@@ -41,11 +43,16 @@ export interface AppDeps {
   metrics?: { token?: string; separatePort?: boolean };
   /** API keys: the unknown-key table's bound, the revocation poll, the last-use flush. */
   auth?: Partial<AuthConfig> & { lastUsedFlushMs?: number };
+  /** OpenTelemetry, started by main.ts (src/telemetry/tracing.ts); off when absent. */
+  tracing?: Tracing;
 }
 
 /** Wires auth, cache, services and the GraphQL server together; starts nothing. */
 export function createApp(deps: AppDeps) {
   const clock = deps.clock ?? (() => new Date());
+  const tracing = deps.tracing ?? TRACING_OFF;
+  // A span per SQL statement, child of the execution that ran it (nothing when off).
+  traceSql(deps.db, tracing);
   const limits = deps.limits ?? DEFAULT_LIMITS;
   const introspection = deps.introspection ?? true;
   // The hit path answers by key without validating: an entry stored by an instance that lets
@@ -75,6 +82,7 @@ export function createApp(deps: AppDeps) {
     logger: deps.logger,
     store: deps.store,
     keySalt,
+    tracing,
     refresh: async (params, viewer) => {
       const request = new Request('http://hotpath.internal/graphql', {
         method: 'POST',
@@ -139,6 +147,7 @@ export function createApp(deps: AppDeps) {
     limits,
     draining: () => drain.draining,
     introspection,
+    tracing,
     metrics: separateMetrics
       ? null
       : createMetricsGate([deps.opsToken, ...(metricsToken ? [metricsToken] : [])]),
@@ -147,7 +156,8 @@ export function createApp(deps: AppDeps) {
   /** What node:http serves: the hit path in front of Yoga. */
   const http = createHttpFront({
     yoga,
-    hitPath: createHitPath({ cache, limits, keySalt, debug: deps.cache.debug }),
+    hitPath: createHitPath({ cache, limits, keySalt, debug: deps.cache.debug, tracing }),
+    tracing,
     limits,
     auth,
     graphiql: Boolean(deps.graphiql),

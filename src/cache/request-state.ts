@@ -1,5 +1,5 @@
 import type { ExecutionResult } from 'graphql';
-import type { CacheOutcome } from './outcome.js';
+import type { CacheOutcome, CacheReason } from './outcome.js';
 import { analyticsTtlMs, type TtlPolicy } from './policy.js';
 import type { LookupResult, StaleEntry } from './store/store.js';
 
@@ -17,11 +17,15 @@ export interface CacheDebug {
   hit: boolean;
   ttl: number | null;
   tags: string[];
+  /** Why a MISS or BYPASS (X-Cache-Reason). */
+  reason?: CacheReason;
 }
 
 /** What one request knows about its cache entry; resolvers add tags and cap the TTL. */
 export class RequestCacheState {
   outcome: CacheOutcome = 'bypass';
+  /** Why a MISS or BYPASS (README: Why a miss); null: a hit, or not a cache matter (a 401). */
+  reason: CacheReason | null = null;
   /** The lookup's scope clock and epoch: the save must not be older than them. */
   seen: { seq: number; epoch: number; generation: string } | null = null;
   /** An expired, never invalidated entry: served instead of a database failure. */
@@ -74,6 +78,16 @@ export interface Flight {
   epoch: number;
   result: Promise<ExecutionResult | null>;
   settle(result: ExecutionResult | null): void;
+}
+
+/** Whether the client asked for a fresh answer (Cache-Control or Pragma: no-cache). */
+export function asksNoCache(header: (name: string) => string | string[] | null | undefined) {
+  const cacheControl = header('cache-control');
+  const pragma = header('pragma');
+  return (
+    (typeof cacheControl === 'string' && /(^|[\s,])no-cache($|[\s,])/i.test(cacheControl)) ||
+    (typeof pragma === 'string' && /no-cache/i.test(pragma))
+  );
 }
 
 export function withDebug(body: string, debug: CacheDebug | null) {

@@ -8,8 +8,14 @@ import { operationNameIn, requestKey } from './key.js';
 import { cacheHeaders } from './outcome.js';
 import { analyticsMaxTtlMs, type TtlPolicy } from './policy.js';
 import type { PopularRequests } from './popular.js';
-import { type Flight, type HandOver, RequestCacheState, withDebug } from './request-state.js';
-import { createResultWalker } from './result-entities.js';
+import {
+  asksNoCache,
+  type Flight,
+  type HandOver,
+  RequestCacheState,
+  withDebug,
+} from './request-state.js';
+import { createResultWalker, failedUnexpectedly, tagOf } from './result-entities.js';
 import type { CacheStats } from './stats/stats.js';
 import { identityBody, prepareBody } from './store/body.js';
 import type { ResilientStore } from './store/resilient-store.js';
@@ -60,17 +66,6 @@ export interface RefreshParams {
   operationName?: string | null;
   variables?: unknown;
 }
-
-/** Errors that are not answers (a database that fails or times out): no `code` of ours. */
-function failedUnexpectedly(result: ExecutionResult) {
-  return (result.errors ?? []).some((error) => {
-    const code = error.extensions?.code;
-    return code === undefined || code === 'INTERNAL_SERVER_ERROR';
-  });
-}
-
-const tagOf = (entity: CacheEntityRecord) =>
-  entity.id == null ? entity.typename : `${entity.typename}:${entity.id}`;
 
 /**
  * The response cache as Yoga plugins (DESIGN §1):
@@ -150,12 +145,18 @@ export function createResponseCache(options: ResponseCacheOptions) {
       ) {
         if (!store || !state?.seen || !state.key || !state.scope) return;
         const ttlMs = Math.min(ttl, state.ttlCapMs, state.typeTtlMs ?? defaultTtlMs);
-        if (ttlMs <= 0) return;
+        if (ttlMs <= 0) {
+          state.reason = 'never-cached';
+          return;
+        }
         const fromPlugin = Array.from(entities, tagOf);
         state.pluginEntities = fromPlugin.length;
         const tags = [...new Set([...fromPlugin, ...state.tags])];
         const body = JSON.stringify(result);
-        if (Buffer.byteLength(body) > maxEntryBytes) return;
+        if (Buffer.byteLength(body) > maxEntryBytes) {
+          state.reason = 'too-large';
+          return;
+        }
         const finite = Number.isFinite(ttlMs) ? Math.ceil(ttlMs) : null;
         state.debug = { hit: false, ttl: finite === null ? null : finite / 1000, tags };
         const identity = identityBody(body);
@@ -199,22 +200,15 @@ export function createResponseCache(options: ResponseCacheOptions) {
       const handOver = handedOver.get((context as { req?: object }).req ?? request);
       const startedAt = handOver?.startedAt ?? arrivals.get(request) ?? performance.now();
       const operationName = params.operationName ?? operationNameIn(params.query);
-      if (!store || !params.query) {
-        states.set(
-          request,
-          new RequestCacheState(options.policy, null, null, operationName, startedAt),
-        );
-        return;
-      }
+      const bypass = (reason: RequestCacheState['reason']) => {
+        const state = new RequestCacheState(options.policy, null, null, operationName, startedAt);
+        states.set(request, Object.assign(state, { reason }));
+      };
+      if (!store || !params.query) return bypass(store ? null : 'disabled');
       const viewer = await options.auth.viewerOf(request);
       // No key, no entry: a 401 follows. Operators read live data.
-      if (viewer?.kind !== 'tenant') {
-        states.set(
-          request,
-          new RequestCacheState(options.policy, null, null, operationName, startedAt),
-        );
-        return;
-      }
+      if (viewer?.kind !== 'tenant') return bypass(viewer ? 'operator' : null);
+      if (asksNoCache((name) => request.headers.get(name))) return bypass('no-cache');
       const key = requestKey(params.query, params.operationName, params.variables, keySalt);
       const state = new RequestCacheState(
         options.policy,
@@ -228,14 +222,19 @@ export function createResponseCache(options: ResponseCacheOptions) {
         handOver?.key === key && handOver.scope === viewer.tenantId
           ? handOver.found
           : await store.lookup(viewer.tenantId, key);
-      if (found === null) return; // the store is down: BYPASS, straight to the database
+      if (found === null) {
+        state.reason = 'fallback'; // the store is down: BYPASS, straight to the database
+        return;
+      }
       options.popular?.record(viewer, key, params, found.hit, request);
       if (!found.hit) {
         state.outcome = 'miss';
+        state.reason = found.reason ?? 'first';
         state.seen = { seq: found.seq, epoch: found.epoch, generation: found.generation };
         const stale = refreshRequests.has(request) ? null : found.stale;
         if (stale && stale.swrMs > 0 && stale.expiredMs <= Math.min(stale.swrMs, swrGraceMs)) {
           state.outcome = 'stale';
+          state.reason = null;
           state.seen = null;
           refreshInBackground(viewer, key, { ...params, query: params.query });
           setResult({ stringify: () => stale.body } as ExecutionResult);
@@ -266,17 +265,23 @@ export function createResponseCache(options: ResponseCacheOptions) {
           'serving a stale response: the database failed',
         );
         state.outcome = 'stale';
+        state.reason = null;
         setResult(JSON.parse(state.stale.body) as ExecutionResult);
         return;
       }
+      const r = result as ExecutionResult;
+      // Never stored: the reason the next request will miss too, rather than why this one did.
+      if (state.outcome === 'miss' && r.errors?.length) {
+        state.reason = r.data ? 'partial' : 'error';
+      }
       if (state.pendingSave) await state.pendingSave;
-      if (options.debug && state.outcome === 'miss') {
-        const r = result as ExecutionResult;
+      if (options.debug && (state.outcome === 'miss' || state.reason)) {
+        const debug = state.debug ?? { hit: false, ttl: null, tags: [] };
         setResult({
           ...r,
           extensions: {
             ...r.extensions,
-            cache: state.debug ?? { hit: false, ttl: null, tags: [] },
+            cache: state.reason ? { ...debug, reason: state.reason } : debug,
           },
         });
       }
@@ -291,6 +296,7 @@ export function createResponseCache(options: ResponseCacheOptions) {
       const headers = cacheHeaders(state.outcome, seconds, {
         scoped: Boolean(state.scope),
         etag: state.etag,
+        reason: state.reason,
       });
       for (const [name, value] of Object.entries(headers)) {
         if (name === 'vary') response.headers.append(name, value);
@@ -305,6 +311,7 @@ export function createResponseCache(options: ResponseCacheOptions) {
             ? (state.operationName ?? 'anonymous')
             : null),
         seconds,
+        state.reason,
       );
     },
   };
@@ -319,6 +326,7 @@ export function createResponseCache(options: ResponseCacheOptions) {
       const operation = getOperationAST(args.document, args.operationName);
       if (operation?.operation !== 'query') {
         state.outcome = 'bypass';
+        state.reason = 'mutation';
         state.seen = null;
         return;
       }

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { RequestAuth } from '../auth/request-auth.js';
 import type { TenantViewer } from '../auth/viewer.js';
 import type { CacheConfig, RedisConfig } from '../config.js';
+import { ATTR, inSpan, TRACING_OFF, type Tracing } from '../telemetry/tracing.js';
 import { documentHashBudget, schemaHash } from './key.js';
 import { createParseCache } from './parse-cache.js';
 import { ttlPolicy } from './policy.js';
@@ -14,6 +15,7 @@ import { type ClusterStats, createClusterStats } from './stats/cluster-stats.js'
 import { createCacheStats } from './stats/stats.js';
 import { APQ_DEFAULTS, createApqStore } from './store/apq-store.js';
 import { createMemoryStore } from './store/memory-store.js';
+import { createRecentEntries } from './store/recent-entries.js';
 import { createRedisClient, type RedisClient, whenReady } from './store/redis/client.js';
 import { createRedisStore } from './store/redis/redis-store.js';
 import {
@@ -23,6 +25,7 @@ import {
 } from './store/resilient-store.js';
 import type { ResponseStore } from './store/store.js';
 import { guardFailover, withTopologyInfo } from './store/topology.js';
+import { traceStore } from './store/traced-store.js';
 
 /** The Redis settings of a cache config: `redis`, else a single server at `redisUrl`. */
 export function redisConfigOf(config: CacheConfig): RedisConfig | undefined {
@@ -41,6 +44,8 @@ export interface CacheRuntimeOptions {
   store?: ResponseStore;
   /** Runs a request again in the background, for stale-while-revalidate (through Yoga). */
   refresh?: (params: RefreshParams, viewer: TenantViewer) => Promise<unknown>;
+  /** Spans for store calls and invalidations when on (README: Tracing). */
+  tracing?: Tracing;
 }
 
 /** The cache as the rest of the app sees it: plugins, invalidator, stats, state. */
@@ -53,6 +58,10 @@ export function createCacheRuntime(options: CacheRuntimeOptions) {
   documentHashBudget.maxBytes = bounds.keyMemoBytes / 4;
   let redis: RedisClient | null = null;
   const trustHooks: (() => Promise<void>)[] = [];
+  const tracing = options.tracing ?? TRACING_OFF;
+  // Why a lookup found nothing (README: Why a miss), bounded by CACHE_MISS_REASON_BYTES.
+  const recent = createRecentEntries({ maxBytes: bounds.missReasonBytes });
+  stats.budget('miss_reasons', bounds.missReasonBytes, () => recent?.bytes() ?? 0);
 
   let base: ResponseStore | null = options.store ?? null;
   const redisConfig = redisConfigOf(config);
@@ -66,6 +75,7 @@ export function createCacheRuntime(options: CacheRuntimeOptions) {
       prefix: config.prefix,
       schemaHash: schemaHash(options.schema),
       nearMaxBytes: config.nearMaxBytes,
+      recent,
       onError: (err) => log.debug({ err }, 'redis error'),
     });
     base = withTopologyInfo(
@@ -83,11 +93,14 @@ export function createCacheRuntime(options: CacheRuntimeOptions) {
       maxBytes: bounds.storeBytes,
       onEvict: () => budget.evictions++,
       onRefuse: () => budget.refusals++,
+      recent,
     });
     budget.reader = memory.bytes;
     base = memory;
   }
 
+  // Off, the store is used as it is: no wrapper on the hit path.
+  if (base && tracing.on) base = traceStore(base, tracing);
   const store: ResilientStore | null =
     base &&
     createResilientStore(base, {
@@ -167,7 +180,9 @@ export function createCacheRuntime(options: CacheRuntimeOptions) {
   /** A write's invalidation after commit; null when not applied (the outbox keeps it). */
   async function invalidate(tenantId: string, tags: string[]): Promise<number | null> {
     if (!store) return 0;
-    const removed = await store.invalidate(tenantId, tags);
+    const removed = tracing.on
+      ? await invalidationSpan(tags, () => store.invalidate(tenantId, tags))
+      : await store.invalidate(tenantId, tags);
     if (removed === null) {
       log.warn({ tenantId, tags }, 'invalidation not applied: left in the outbox');
       return null;
@@ -175,6 +190,17 @@ export function createCacheRuntime(options: CacheRuntimeOptions) {
     stats.invalidated(removed, { tenantId, tags, purge: false });
     log.info({ tenantId, tags, removed }, 'cache invalidated');
     return removed;
+  }
+
+  /** One span per invalidation this instance applies: its tags, what it removed, by whom. */
+  function invalidationSpan<T extends number | null>(tags: string[], apply: () => Promise<T>) {
+    const attributes = { [ATTR.invalidationTags]: tags, [ATTR.instance]: tracing.instance };
+    return inSpan(tracing, 'hotpath.cache.invalidate', attributes, async (span) => {
+      const removed = await apply();
+      span.setAttribute(ATTR.invalidationRemoved, removed ?? -1);
+      span.setAttribute('hotpath.cache.invalidation.applied', removed !== null);
+      return removed;
+    });
   }
 
   return {
@@ -209,10 +235,10 @@ export function createCacheRuntime(options: CacheRuntimeOptions) {
     /** For the outbox sweep: applies whatever the breaker says; throws when it can't. */
     async invalidateNow(tenantId: string, tags: string[]) {
       if (!base) return 0;
-      const removed = await withStoreTimeout(
-        base.invalidate(tenantId, tags),
-        Math.max(500, config.timeoutMs * 10),
-      );
+      const store = base;
+      const apply = () =>
+        withStoreTimeout(store.invalidate(tenantId, tags), Math.max(500, config.timeoutMs * 10));
+      const removed = tracing.on ? await invalidationSpan(tags, apply) : await apply();
       stats.invalidated(removed, { tenantId, tags, purge: false });
       return removed;
     },

@@ -10,6 +10,7 @@ import type { RequestAuth } from '../auth/request-auth.js';
 import type { Viewer } from '../auth/viewer.js';
 import { limitExceeded } from '../errors/limit-errors.js';
 import type { Limits } from '../limits.js';
+import { adoptSpan, context, startRequestSpan, type Tracing } from '../telemetry/tracing.js';
 import type { HitPath } from './hit-path.js';
 
 export interface HttpFrontDeps {
@@ -21,6 +22,8 @@ export interface HttpFrontDeps {
   /** GraphiQL is served: its page (GET text/html) loads without a key. */
   graphiql: boolean;
   logger?: Logger;
+  /** Off: no span, no context; on: one span per /graphql request, through both paths. */
+  tracing?: Tracing;
 }
 
 /** Reads a body up to `max` bytes; null once it passes them (the rest is not read). */
@@ -147,7 +150,8 @@ export function createHttpFront(deps: HttpFrontDeps): RequestListener {
     );
   }
 
-  return (req, res) => {
+  const tracing = deps.tracing;
+  const handle: RequestListener = (req, res) => {
     const startedAt = performance.now();
     const url = req.url ?? '/';
     const queryAt = url.indexOf('?');
@@ -179,5 +183,18 @@ export function createHttpFront(deps: HttpFrontDeps): RequestListener {
         });
       },
     );
+  };
+  if (!tracing?.on) return handle;
+  // The request's span covers authentication and both paths; everything below runs in its
+  // context (store calls, execution, SQL), and it ends when the response is done.
+  return (req, res) => {
+    if (!(req.url ?? '').startsWith(GRAPHQL_PATH)) return handle(req, res);
+    const started = startRequestSpan(tracing, req.headers, 'hit-path');
+    adoptSpan(req, started);
+    res.once('close', () => {
+      started.span.setAttribute('http.response.status_code', res.statusCode);
+      started.span.end();
+    });
+    context.with(started.ctx, () => handle(req, res));
   };
 }

@@ -13,12 +13,14 @@ import { yogaLogger } from '../logger.js';
 import type { MetricsGate } from '../ops/metrics.js';
 import { schema } from '../schema/index.js';
 import type { Services } from '../services/services.js';
+import type { Tracing } from '../telemetry/tracing.js';
 import { useAuthFirst } from './use-auth-first.js';
 import { useErrorCodes, useInputErrorCodes } from './use-error-codes.js';
 import { useOperations } from './use-operations.js';
 import { usePersistedQueries } from './use-persisted-queries.js';
 import { useRequestLimits } from './use-request-limits.js';
 import { useSchemaHiding, useValidationOptions } from './use-schema-hiding.js';
+import { useTracing } from './use-tracing.js';
 
 export interface ServerDeps {
   db: DataSource;
@@ -35,6 +37,8 @@ export interface ServerDeps {
   introspection?: boolean;
   /** Who may read GET /metrics here; null: it is served on METRICS_PORT, not here. */
   metrics: MetricsGate | null;
+  /** OpenTelemetry (README: Tracing); its plugin is installed only when it is on. */
+  tracing?: Tracing;
 }
 
 /**
@@ -92,6 +96,8 @@ export function createServer(deps: ServerDeps) {
       usePersistedQueries({ store: deps.cache.apq, auth: deps.auth, limits: deps.limits }),
       useInputErrorCodes(),
       ...deps.cache.responseCache.plugins,
+      // After the cache: its onResponse reads the outcome and the Server-Timing it wrote.
+      ...(deps.tracing?.on ? [useTracing(deps.tracing, deps.cache.responseCache.stateFor)] : []),
       useErrorCodes({ logger: deps.logger, auth: deps.auth }),
     ],
     context: async ({ request }) => {

@@ -102,6 +102,8 @@ export interface TestAppOptions {
   introspection?: boolean;
   /** API keys: revocation poll, unknown-key table, last-use flush. */
   auth?: AppDeps['auth'];
+  /** OpenTelemetry (test/support/otlp.ts starts it against a receiver); off by default. */
+  tracing?: AppDeps['tracing'];
 }
 
 export const testVia = (): 'yoga' | 'http' =>
@@ -166,6 +168,7 @@ export async function buildTestApp(dialect: TestDialect, options: TestAppOptions
     databaseUrl: options.databaseUrl,
     introspection: options.introspection,
     auth: options.auth,
+    tracing: options.tracing,
   });
   await app.start();
   const { yoga, services } = app;
