@@ -130,12 +130,14 @@ export function registerReasonMetrics(registry: Registry) {
     },
   };
   registry.registerMetric(metric as unknown as Metric);
-  const keys = new Map<string, string>();
+  // Keys built once: record() allocates no strings.
+  const keys = {
+    miss: new Map(REASONS.map((reason) => [reason, `miss:${reason}`])),
+    bypass: new Map(REASONS.map((reason) => [reason, `bypass:${reason}`])),
+  };
   return {
     record(outcome: 'miss' | 'bypass', reason: CacheReason) {
-      const id = outcome === 'miss' ? reason : `b${reason}`;
-      let key = keys.get(id);
-      if (!key) keys.set(id, (key = `${outcome}:${reason}`));
+      const key = keys[outcome].get(reason) as string;
       counts.set(key, (counts.get(key) ?? 0) + 1);
     },
   };

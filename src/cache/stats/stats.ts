@@ -1,5 +1,5 @@
 import { Counter, Gauge, Registry } from 'prom-client';
-import type { CacheOutcome, CacheReason } from '../outcome.js';
+import { type CacheOutcome, type CacheReason, REASONS } from '../outcome.js';
 import type { NearStats } from '../store/store.js';
 import { ByteBudget, processBudgets, registerBudgetMetrics } from './bounds.js';
 import { registerOutcomeMetrics, registerReasonMetrics } from './outcome-metrics.js';
@@ -147,12 +147,7 @@ export function createCacheStats(options: CacheStatsOptions = {}) {
     string,
     { h: string; m: string; r: Partial<Record<CacheReason, string>> }
   >();
-  const REASON_FIELDS = new Map<CacheReason, string>();
-  const reasonField = (reason: CacheReason) => {
-    let field = REASON_FIELDS.get(reason);
-    if (!field) REASON_FIELDS.set(reason, (field = `x:${reason}`));
-    return field;
-  };
+  const REASON_FIELDS = new Map(REASONS.map((reason) => [reason, `x:${reason}`]));
   let currentStart = -1;
   let current: Fields = new Map();
 
@@ -223,7 +218,7 @@ export function createCacheStats(options: CacheStatsOptions = {}) {
       const bucket = bucketAt(now());
       if (reason !== null && (outcome === 'miss' || outcome === 'bypass')) {
         reasons.record(outcome, reason);
-        add(totals, reasonField(reason));
+        add(totals, REASON_FIELDS.get(reason) as string);
       }
       if (outcome === 'bypass') {
         add(totals, 'b');
@@ -233,7 +228,9 @@ export function createCacheStats(options: CacheStatsOptions = {}) {
       const op = operationName === null ? null : fieldsOf(operationName || 'anonymous');
       if (op && reason !== null && outcome === 'miss') {
         // Per operation, `r:<reason>:<operation>`: reasons are a bounded set, and so are names.
-        add(totals, (op.r[reason] ??= `r:${reason}:${op.h.slice(4)}`));
+        const field = op.r[reason] ?? `r:${reason}:${op.h.slice(4)}`;
+        op.r[reason] = field;
+        add(totals, field);
       }
       const slot = latencyIndex(seconds * 1000);
       // STALE (SWR, stale-if-error) was served from the cache: a hit for the database.

@@ -163,8 +163,8 @@ export function summarize(
     { hits: number; misses: number; reasons: Map<string, number> }
   >();
   const opOf = (operationName: string) => {
-    let op = operations.get(operationName);
-    if (!op) operations.set(operationName, (op = { hits: 0, misses: 0, reasons: new Map() }));
+    const op = operations.get(operationName) ?? { hits: 0, misses: 0, reasons: new Map() };
+    operations.set(operationName, op);
     return op;
   };
   const reasons = new Map<string, number>();
