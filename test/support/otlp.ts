@@ -23,18 +23,18 @@ type OtlpValue = {
   arrayValue?: { values?: OtlpValue[] };
 };
 
-function valueOf(value: OtlpValue | undefined): unknown {
+function decodeValue(value: OtlpValue | undefined): unknown {
   if (!value) return undefined;
   if (value.stringValue !== undefined) return value.stringValue;
   if (value.intValue !== undefined) return Number(value.intValue);
   if (value.doubleValue !== undefined) return value.doubleValue;
   if (value.boolValue !== undefined) return value.boolValue;
-  if (value.arrayValue) return (value.arrayValue.values ?? []).map(valueOf);
+  if (value.arrayValue) return (value.arrayValue.values ?? []).map(decodeValue);
   return undefined;
 }
 
 const attributesOf = (list: { key: string; value: OtlpValue }[] | undefined) =>
-  Object.fromEntries((list ?? []).map(({ key, value }) => [key, valueOf(value)]));
+  Object.fromEntries((list ?? []).map(({ key, value }) => [key, decodeValue(value)]));
 
 /** OTLP/JSON sends ids as hex; some encoders send base64: both read as hex here. */
 const hexId = (id: string | undefined) =>
