@@ -13,6 +13,8 @@ export type CacheOutcome = (typeof OUTCOMES)[number];
  */
 export const MISS_REASONS = ['first', 'expired', 'invalidated', 'evicted'] as const;
 export type MissReason = (typeof MISS_REASONS)[number];
+export const isMissReason = (reason: string): reason is MissReason =>
+  (MISS_REASONS as readonly string[]).includes(reason);
 export const REASONS = [
   'operator',
   'mutation',

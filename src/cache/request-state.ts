@@ -39,6 +39,8 @@ export class RequestCacheState {
   /** The ETag of the body served (a hit) or stored (a miss). */
   etag: string | null = null;
   flight: Flight | null = null;
+  /** Answered with another request's execution (single flight), not executed. */
+  shared = false;
   pendingSave: Promise<unknown> | null = null;
   /** The shortest TTL among the types of the result (DESIGN §3); undefined: none had one. */
   typeTtlMs: number | undefined = undefined;
@@ -76,6 +78,8 @@ export class RequestCacheState {
 export interface Flight {
   generation: string;
   epoch: number;
+  /** Why the execution's result was not stored, if it wasn't: the requests sharing it say so too. */
+  reason?: CacheReason | null;
   result: Promise<ExecutionResult | null>;
   settle(result: ExecutionResult | null): void;
 }

@@ -5,8 +5,8 @@ import type { Logger } from 'pino';
 import type { RequestAuth } from '../auth/request-auth.js';
 import type { TenantViewer } from '../auth/viewer.js';
 import { operationNameIn, requestKey } from './key.js';
-import { cacheHeaders } from './outcome.js';
-import { analyticsMaxTtlMs, type TtlPolicy } from './policy.js';
+import { cacheHeaders, isMissReason } from './outcome.js';
+import { type TtlPolicy, ttlPerTypeOf } from './policy.js';
 import type { PopularRequests } from './popular.js';
 import {
   asksNoCache,
@@ -59,6 +59,8 @@ export interface ResponseCacheOptions {
   refresh?: (params: RefreshParams, viewer: TenantViewer) => Promise<unknown>;
   /** Counts each tenant request of a cacheable key, for the warmer (issue 8). */
   popular?: PopularRequests;
+  /** Told of every answered GraphQL request, once counted (the TTL simulator). */
+  onAnswered?: (state: RequestCacheState) => void;
 }
 
 export interface RefreshParams {
@@ -102,15 +104,7 @@ export function createResponseCache(options: ResponseCacheOptions) {
     'Query.__schema': 0,
     'Query.__type': 0,
   };
-  // typename -> TTL, read by the result walk. AnalyticsReport's TTL depends on its date range:
-  // the longest a report may live here, which its resolver caps.
-  const ttlPerType = new Map<string, number>();
-  for (const [typename, ms] of options.policy) {
-    ttlPerType.set(
-      typename,
-      typename === 'AnalyticsReport' ? analyticsMaxTtlMs(ms) : (ms ?? Number.POSITIVE_INFINITY),
-    );
-  }
+  const ttlPerType = ttlPerTypeOf(options.policy);
 
   const stateOf = (context: { cache?: RequestCacheState | null }) => context.cache ?? null;
 
@@ -127,7 +121,12 @@ export function createResponseCache(options: ResponseCacheOptions) {
           running.epoch === state.seen.epoch
         ) {
           const result = await running.result;
-          if (result) return { ...result };
+          if (result) {
+            // Its own lookup says why it missed, unless the result could not be stored.
+            state.shared = true;
+            if (running.reason && !isMissReason(running.reason)) state.reason = running.reason;
+            return { ...result };
+          }
         }
         let settle!: (result: ExecutionResult | null) => void;
         const result = new Promise<ExecutionResult | null>((resolve) => {
@@ -184,6 +183,7 @@ export function createResponseCache(options: ResponseCacheOptions) {
     const flight = state.flight;
     if (!flight || !state.scope || !state.key) return;
     state.flight = null;
+    flight.reason = state.reason;
     flight.settle(result && !result.errors ? result : null);
     const flightKey = `${state.scope}\0${state.key}`;
     setTimeout(() => {
@@ -257,7 +257,14 @@ export function createResponseCache(options: ResponseCacheOptions) {
     async onExecutionResult({ request, result, setResult }) {
       const state = states.get(request);
       if (!state || state.outcome === 'hit' || !result || Symbol.asyncIterator in result) return;
-      endFlight(state, result as ExecutionResult);
+      const r = result as ExecutionResult;
+      // Never stored: why the next request will miss too, rather than why this one did (before
+      // the flight ends, so the requests sharing it say so). TTL 0: introspection, cacheStats.
+      if (state.outcome === 'miss' && r.errors?.length) state.reason = r.data ? 'partial' : 'error';
+      else if (state.outcome === 'miss' && !state.pendingSave && !state.shared) {
+        state.reason = state.reason === 'too-large' ? 'too-large' : 'never-cached';
+      }
+      endFlight(state, r);
       if (state.stale && failedUnexpectedly(result as ExecutionResult)) {
         // Stale-if-error: an expired entry no write invalidated beats an error.
         options.logger.warn(
@@ -268,11 +275,6 @@ export function createResponseCache(options: ResponseCacheOptions) {
         state.reason = null;
         setResult(JSON.parse(state.stale.body) as ExecutionResult);
         return;
-      }
-      const r = result as ExecutionResult;
-      // Never stored: the reason the next request will miss too, rather than why this one did.
-      if (state.outcome === 'miss' && r.errors?.length) {
-        state.reason = r.data ? 'partial' : 'error';
       }
       if (state.pendingSave) await state.pendingSave;
       if (options.debug && (state.outcome === 'miss' || state.reason)) {
@@ -313,6 +315,7 @@ export function createResponseCache(options: ResponseCacheOptions) {
         seconds,
         state.reason,
       );
+      options.onAnswered?.(state);
     },
   };
 

@@ -9,10 +9,12 @@ import { documentHashBudget, schemaHash } from './key.js';
 import { createParseCache } from './parse-cache.js';
 import { ttlPolicy } from './policy.js';
 import { createPopularRequests } from './popular.js';
+import type { RequestCacheState } from './request-state.js';
 import { createResponseCache, type RefreshParams } from './response-cache.js';
 import { DEFAULT_BOUNDS } from './stats/bounds.js';
 import { type ClusterStats, createClusterStats } from './stats/cluster-stats.js';
 import { createCacheStats } from './stats/stats.js';
+import { createTtlSimulator } from './stats/ttl-simulator.js';
 import { APQ_DEFAULTS, createApqStore } from './store/apq-store.js';
 import { createMemoryStore } from './store/memory-store.js';
 import { createRecentEntries } from './store/recent-entries.js';
@@ -145,6 +147,24 @@ export function createCacheRuntime(options: CacheRuntimeOptions) {
     max: config.warmTop,
     budget: stats.budget('popular', bounds.popularBytes),
   });
+  // What a longer or shorter TTL would buy, per operation (README: TTL simulator).
+  const ttlSimulator = createTtlSimulator({
+    sample: config.ttlSimSample ?? 0.1,
+    budget: stats.budget('ttl_simulator', bounds.ttlSimBytes),
+  });
+  const observe = (state: RequestCacheState) => {
+    const { scope, key, etag, outcome } = state;
+    if (!scope || !key || !etag || (outcome !== 'hit' && outcome !== 'miss')) return;
+    const ttl = state.debug?.ttl;
+    ttlSimulator.observe({
+      scope,
+      key,
+      operationName: state.ranAs ?? state.operationName ?? 'anonymous',
+      etag,
+      ttlMs: outcome === 'hit' ? null : ttl == null ? Number.POSITIVE_INFINITY : ttl * 1000,
+      invalidated: state.reason === 'invalidated',
+    });
+  };
   const responseCache = createResponseCache({
     store,
     schema: options.schema,
@@ -161,6 +181,7 @@ export function createCacheRuntime(options: CacheRuntimeOptions) {
     staleIfErrorMs: config.staleIfErrorSeconds * 1000,
     refresh: options.refresh,
     popular,
+    onAnswered: ttlSimulator.on ? observe : undefined,
   });
 
   // Persisted documents share the cache's Redis (and its breaker), else live in this process.
@@ -220,6 +241,8 @@ export function createCacheRuntime(options: CacheRuntimeOptions) {
     responseCache,
     /** The most requested cacheable requests of this instance, which the warmer sends again. */
     popular,
+    /** What a TTL twice as long or half as long would have given, per operation. */
+    ttlSimulator,
     /** Automatic persisted queries' documents (Redis when the cache has it, else memory). */
     apq,
     /** The bytes each in-memory structure may hold (README: Memory bounds). */
@@ -265,6 +288,7 @@ export function createCacheRuntime(options: CacheRuntimeOptions) {
       return redis ? redis.status === 'ready' : true;
     },
     async close() {
+      ttlSimulator.close();
       await cluster?.close();
       statsRedis?.disconnect();
       await store?.close();

@@ -151,6 +151,20 @@ export function createHitPath(deps: HitPathDeps) {
     }
     cache.popular.record(viewer, key, params, true);
     const body = found.body;
+    // What a longer TTL would buy: a followed key's hit is queued, nothing else is done here.
+    if (cache.ttlSimulator.follows(key)) {
+      const operationName = name;
+      const etag = body.etag;
+      const scope = viewer.tenantId;
+      cache.ttlSimulator.observe({
+        scope,
+        key,
+        operationName,
+        etag,
+        ttlMs: null,
+        invalidated: false,
+      });
+    }
     // A gzipped entry goes out as it is stored to clients that accept gzip; that
     // representation has its own ETag.
     // (CACHE_DEBUG rewrites the JSON, which is then sent as it is.)

@@ -29,7 +29,7 @@ const TypeTtlRef = builder.objectRef<CacheStatsShape['ttlPolicy'][number]>('Type
   }),
 });
 
-const OperationStatsRef = builder
+export const OperationStatsRef = builder
   .objectRef<CacheStatsShape['byOperation'][number]>('OperationCacheStats')
   .implement({
     description: "One operation name's cache lookups in this process since it started.",
@@ -99,7 +99,7 @@ const CacheInvalidationEventRef = builder
 
 type ClusterShape = ClusterView;
 
-const ClusterCacheStatsRef = builder.objectRef<ClusterShape>('ClusterCacheStats').implement({
+export const ClusterCacheStatsRef = builder.objectRef<ClusterShape>('ClusterCacheStats').implement({
   description:
     'Totals over every instance sharing the Redis (and CACHE_PREFIX), kept in Redis: each ' +
     'instance adds its counts every CACHE_STATS_FLUSH_MS, so they trail by up to that much.',
@@ -143,7 +143,7 @@ const ClusterCacheStatsRef = builder.objectRef<ClusterShape>('ClusterCacheStats'
 /** What the service computes is what the type exposes. */
 type CacheStatsShape = Awaited<ReturnType<CacheAdminService['stats']>>;
 
-const CacheStatsRef = builder.objectRef<CacheStatsShape>('CacheStats').implement({
+export const CacheStatsRef = builder.objectRef<CacheStatsShape>('CacheStats').implement({
   description:
     'Counted by this process since it started, except `cluster` (every instance) and ' +
     '`recentInvalidations`; store figures come from the store.',
