@@ -4,6 +4,10 @@
  * cache, and Hotpath's own count of its cache outcomes.
  */
 import { isDeepStrictEqual } from 'node:util';
+import { openDatabase } from '../src/db/data-source.js';
+import { DEMO_TENANTS, seedDemo } from '../src/db/seed.js';
+import { localDate } from '../src/time.js';
+import { WARM_DOCUMENTS } from '../src/warming/warming.js';
 import type { TargetId, TargetSpec } from './targets.js';
 
 /** Checked requests that warm each target before its load. */
@@ -19,6 +23,27 @@ export interface Workload {
   body: string;
   userId: string;
   date: string;
+}
+
+/**
+ * The demo seeded into a fresh SQLite file, and the request the hit benches send: today's
+ * agenda of the first demo tenant's first user, with that tenant's key.
+ */
+export async function seedAgendaWorkload(sqlitePath: string) {
+  const db = await openDatabase({ sqlitePath });
+  const seed = await seedDemo(db);
+  await db.destroy();
+  const demo = DEMO_TENANTS[0];
+  const tenant = seed.tenants.find((t) => t.id === demo.id) ?? fail('the first demo tenant');
+  const user = tenant.users[0] ?? fail('the first demo user');
+  const variables = { userId: user.id, date: localDate(new Date(), tenant.timezone) };
+  const workload: Workload = {
+    url: (port) => `http://127.0.0.1:${port}/graphql`,
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${demo.apiKey}` },
+    body: JSON.stringify({ query: WARM_DOCUMENTS.agenda, variables }),
+    ...variables,
+  };
+  return { workload, variables, tenant };
 }
 
 export async function post(workload: Workload, port: number) {

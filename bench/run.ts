@@ -21,9 +21,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { openDatabase } from '../src/db/data-source.js';
-import { DEMO_TENANTS, seedDemo } from '../src/db/seed.js';
-import { localDate } from '../src/time.js';
+import { DEMO_TENANTS } from '../src/db/seed.js';
 import { WARM_DOCUMENTS } from '../src/warming/warming.js';
 import { type BenchServer, inheritedEnv, startBenchServer } from './lib/child.js';
 import { cpuSample, microsPerRequest, othersShare } from './lib/cpu.js';
@@ -42,6 +40,7 @@ import {
   METRICS_TOKEN,
   post,
   type Reference,
+  seedAgendaWorkload,
   type Workload,
   waitUntilAnswers,
   warm,
@@ -210,19 +209,7 @@ async function main() {
 
   try {
     await redis.connect();
-    const db = await openDatabase({ sqlitePath });
-    const seed = await seedDemo(db);
-    await db.destroy();
-    const demo = DEMO_TENANTS[0];
-    const tenant = seed.tenants.find((t) => t.id === demo.id) ?? fail('the first demo tenant');
-    const user = tenant.users[0] ?? fail('the first demo user');
-    const variables = { userId: user.id, date: localDate(new Date(), tenant.timezone) };
-    const workload: Workload = {
-      url: (port) => `http://127.0.0.1:${port}/graphql`,
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${demo.apiKey}` },
-      body: JSON.stringify({ query: WARM_DOCUMENTS.agenda, variables }),
-      ...variables,
-    };
+    const { workload, variables, tenant } = await seedAgendaWorkload(sqlitePath);
 
     const base = {
       ...inheritedEnv(),

@@ -19,6 +19,7 @@ import { TRACING_OFF, type Tracing } from './telemetry/tracing.js';
 import { createReplayPort } from './warming/replay.js';
 import { createWarmer } from './warming/warming.js';
 import { createServer, type ServerDeps } from './yoga/server.js';
+import { useResponseCache } from './yoga/use-response-cache.js';
 
 export interface AppDeps {
   db: DataSource;
@@ -78,23 +79,9 @@ export function createApp(deps: AppDeps) {
   const cache = createCacheRuntime({
     config: deps.cache,
     schema,
-    auth,
     logger: deps.logger,
     store: deps.store,
-    keySalt,
     tracing,
-    refresh: async (params, viewer) => {
-      const request = new Request('http://hotpath.internal/graphql', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(params),
-      });
-      // A refresh repeats a request the client's own was counted for: not counted again.
-      const response = await replay.replay(
-        cache.popular.exclude(cache.responseCache.markRefresh(auth.actAs(request, viewer))),
-      );
-      await response.arrayBuffer();
-    },
   });
   const outbox = createOutbox({
     db: deps.db,
@@ -137,11 +124,21 @@ export function createApp(deps: AppDeps) {
     { runtime: cache, warm: (userIds) => warmer.warm(userIds) },
     { created: authenticate.created, revoked: authenticate.revoked },
   );
+  // Its stale-while-revalidate refreshes replay through the port.
+  const responseCache = useResponseCache({
+    cache,
+    auth,
+    logger: deps.logger,
+    debug: deps.cache.debug,
+    keySalt,
+    replay: replay.replay,
+  });
   const yoga = createServer({
     db: deps.db,
     services,
     auth,
     cache,
+    responseCache,
     logger: deps.logger,
     graphiql: deps.graphiql,
     limits,
@@ -173,6 +170,8 @@ export function createApp(deps: AppDeps) {
     ),
     services,
     cache,
+    /** The response cache's Yoga plugins; stateFor(request) tells what it did for a request. */
+    responseCache,
     warmer,
     auth,
     /**

@@ -1,12 +1,17 @@
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
+import type { CacheConfig } from './cache/cache-config.js';
 import { TTL_RULES } from './cache/policy.js';
-import type { MemoryBounds } from './cache/stats/bounds.js';
+import type { DatabaseConfig } from './db/data-source.js';
 import type { HttpServerConfig } from './http/node-server.js';
 import { DEFAULT_LIMITS, LIMIT_ENV, type Limits } from './limits.js';
 import type { MetricsConfig } from './ops/metrics.js';
-import { type RedisConfig, redisConfig, redisEnv, redisProblems } from './redis-config.js';
+import { redisConfig, redisEnv, redisProblems } from './redis-config.js';
+import type { TracingOptions } from './telemetry/tracing.js';
 
+// The shapes each part declares for itself (config imports them; they never import config).
+export type { CacheConfig } from './cache/cache-config.js';
+export type { DatabaseConfig } from './db/data-source.js';
 export type { RedisConfig, RedisNode, RedisTopology } from './redis-config.js';
 
 const bool = z
@@ -116,20 +121,6 @@ const envSchema = z.object({
 
 export type Env = Record<string, string | undefined>;
 
-export interface DatabaseConfig {
-  /** PostgreSQL connection string; SQLite at `sqlitePath` when absent. */
-  url?: string;
-  sqlitePath: string;
-  /** PostgreSQL schema to use instead of `public`. */
-  schema?: string;
-  /**
-   * How long a statement, or the wait for a connection or a SQLite lock, may take before it
-   * fails (default 30 s: seeding and migrations must fit); a failure is what lets
-   * stale-if-error answer.
-   */
-  timeoutMs?: number;
-}
-
 export interface Config {
   env: 'development' | 'production' | 'test';
   host: string;
@@ -147,7 +138,7 @@ export interface Config {
   metrics: MetricsConfig;
   http: HttpServerConfig;
   cache: CacheConfig;
-  tracing: TracingConfig;
+  tracing: TracingOptions;
   /** What one request may ask for (LIMIT_*). */
   limits: Limits;
   shutdown: ShutdownConfig;
@@ -171,58 +162,6 @@ export interface ShutdownConfig {
   delayMs: number;
   /** The whole drain's bound; past it the process exits with status 1. */
   timeoutMs: number;
-}
-
-export interface CacheConfig {
-  /** DISABLED: CACHE_ENABLED=false; REDIS: a Redis topology set; MEMORY otherwise. */
-  backend: 'REDIS' | 'MEMORY' | 'DISABLED';
-  /** A single Redis by URL; kept for callers that only know a URL (tests). */
-  redisUrl?: string;
-  /** The Redis topology and its credentials; takes precedence over `redisUrl`. */
-  redis?: RedisConfig;
-  prefix: string;
-  maxEntries: number;
-  timeoutMs: number;
-  debug: boolean;
-  /** Seconds between warming runs; 0 turns the warmer off. */
-  warmIntervalSeconds: number;
-  warmConcurrency: number;
-  /** How many of the most requested requests each instance lists and warms; 0: none. */
-  warmTop: number;
-  breakerThreshold: number;
-  probeIntervalMs: number;
-  /** The largest response body stored, in bytes; a larger one is served and not stored. */
-  maxEntryBytes: number;
-  /** Bodies of this many bytes or more are stored gzipped; 0: never. */
-  compressMinBytes: number;
-  /** Bytes of Redis entries kept in process, each checked by one round trip per hit; 0: none. */
-  nearMaxBytes: number;
-  /** How often each instance adds its counts to the cluster-wide ones in Redis. */
-  statsFlushMs: number;
-  /** CACHE_TTL_* overrides, in seconds. */
-  ttlOverrides: Record<string, number | undefined>;
-  /** Types whose responses are served stale while one refresh runs (CACHE_SWR_TYPES). */
-  swrTypes: string[];
-  /** How long after their TTL those responses may be served stale (CACHE_SWR_GRACE, s). */
-  swrGraceSeconds: number;
-  /** How long after its TTL a response may stand in for a database failure (s; 0: never). */
-  staleIfErrorSeconds: number;
-  /** How often every instance sweeps the invalidation outbox (ms). */
-  outboxPollMs: number;
-  /** How long a persisted query's document stays registered (APQ_TTL, s; default 1 day). */
-  apqTtlSeconds?: number;
-  /** How many documents the in-process APQ store keeps without Redis (APQ_MAX_ENTRIES). */
-  apqMaxEntries?: number;
-  /** The in-memory bounds (README: Memory bounds); each has its default when absent. */
-  bounds?: Partial<MemoryBounds>;
-  /** The share of keys (0..1) the TTL simulator follows (CACHE_TTL_SIM_SAMPLE; default 0.1). */
-  ttlSimSample?: number;
-}
-
-export interface TracingConfig {
-  /** OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT or OTEL_TRACES_EXPORTER (not `none`) is set. */
-  enabled: boolean;
-  serviceName: string;
 }
 
 export class ConfigError extends Error {

@@ -1,10 +1,19 @@
 import type { DataSource } from 'typeorm';
-import type { RequestCacheState } from './cache/request-state.js';
+import type { Viewer } from './auth/viewer.js';
+import type { HandOver, RequestCacheState } from './cache/request-state.js';
 import type { Services } from './services/services.js';
 
-export type Viewer = { kind: 'tenant'; tenantId: string; timezone: string } | { kind: 'operator' };
-
-export type TenantViewer = Extract<Viewer, { kind: 'tenant' }>;
+/**
+ * What node:http's front hands Yoga along with a request (Yoga's server context, besides node's
+ * `req` and `res`). In-process requests (tests, warming, refreshes) carry none of it.
+ */
+export interface ServerContext {
+  /**
+   * The hit path's lookup of a request it leaves to Yoga (a miss, or the store down): the
+   * response cache takes it instead of asking the store again.
+   */
+  cacheLookup?: HandOver;
+}
 
 export interface Context {
   viewer: Viewer;

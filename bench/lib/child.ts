@@ -53,15 +53,17 @@ export interface BenchServer {
 /**
  * bench/server.ts in a child process, with `env` as its whole environment, on `cpu` when given.
  * `output: 'framed'` shows its lines set apart from the progress lines; 'inherit' passes them.
+ * `checkout`: another checkout's bench/server.ts, run from there (bench:layout's "before").
  */
 export async function startBenchServer(
   env: Record<string, string>,
-  options: { cpu?: number; output?: 'framed' | 'inherit' } = {},
+  options: { cpu?: number; output?: 'framed' | 'inherit'; checkout?: string } = {},
 ): Promise<BenchServer> {
-  const command = pinnedCommand([process.execPath, '--import', 'tsx', serverEntry], options.cpu);
+  const entry = options.checkout ? join(options.checkout, 'bench', 'server.ts') : serverEntry;
+  const command = pinnedCommand([process.execPath, '--import', 'tsx', entry], options.cpu);
   const framed = options.output !== 'inherit';
   const child = spawn(command[0], command.slice(1), {
-    cwd: root,
+    cwd: options.checkout ?? root,
     env,
     stdio: ['ignore', framed ? 'pipe' : 'inherit', framed ? 'pipe' : 'inherit', 'ipc'],
   });

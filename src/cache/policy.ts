@@ -71,18 +71,3 @@ export function analyticsTtlMs(rangeEnd: string, timezone: string, now: Date, re
     daysAgo <= 30 ? ANALYTICS_PAST_MS.endedWeekAgo : ANALYTICS_PAST_MS.endedMonthAgo,
   );
 }
-
-/**
- * typename -> TTL in ms, read by the result walk (Infinity: never expires). AnalyticsReport's
- * TTL depends on its date range: the longest a report may live, which its resolver caps.
- */
-export function ttlPerTypeOf(policy: TtlPolicy): Map<string, number> {
-  const ttlPerType = new Map<string, number>();
-  for (const [typename, ms] of policy) {
-    ttlPerType.set(
-      typename,
-      typename === 'AnalyticsReport' ? analyticsMaxTtlMs(ms) : (ms ?? Number.POSITIVE_INFINITY),
-    );
-  }
-  return ttlPerType;
-}

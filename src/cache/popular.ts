@@ -1,4 +1,5 @@
 import type { TenantViewer } from '../auth/viewer.js';
+import { persistedHashOf } from './persisted.js';
 import { type ByteBudget, stringBytes } from './stats/bounds.js';
 
 /** GraphQL-over-HTTP parameters as a request carried them (JSON body, query string or Yoga's). */
@@ -55,13 +56,6 @@ function entryBytes(e: Pick<Entry, 'key' | 'query' | 'hash' | 'operationName' | 
 
 /** Characters of document text and variables JSON one listed request may hold (32 KiB). */
 export const MAX_ENTRY_CHARS = 32_768;
-
-/** The persisted-query hash of a request's extensions, or null. */
-function hashOf(extensions: unknown): string | null {
-  const persisted = (extensions as { persistedQuery?: { sha256Hash?: unknown } } | null)
-    ?.persistedQuery;
-  return typeof persisted?.sha256Hash === 'string' ? persisted.sha256Hash : null;
-}
 
 /** A listed request and its place in the bucket of its count. */
 class Entry {
@@ -175,7 +169,8 @@ export function createPopularRequests(options: PopularRequestsOptions) {
 
   function admit(viewer: TenantViewer, key: string, params: RequestParams) {
     const query = typeof params.query === 'string' ? params.query : null;
-    const hash = hashOf(params.extensions);
+    // Read as the hit path and the APQ plugin read it: the warmer sends it again as version 1.
+    const hash = persistedHashOf(params.extensions);
     if (query === null && hash === null) return;
     const variables = params.variables == null ? null : JSON.stringify(params.variables);
     if ((query?.length ?? 0) + (variables?.length ?? 0) > maxEntryChars) return;

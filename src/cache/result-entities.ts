@@ -1,6 +1,4 @@
-import type { CacheEntityRecord } from '@envelop/response-cache';
 import {
-  type ExecutionResult,
   type GraphQLOutputType,
   type GraphQLSchema,
   isInterfaceType,
@@ -108,15 +106,3 @@ export function createResultWalker(schema: GraphQLSchema) {
 }
 
 export type ResultWalker = ReturnType<typeof createResultWalker>;
-
-/** Errors that are not answers (a database that fails or times out): no `code` of ours. */
-export function failedUnexpectedly(result: ExecutionResult) {
-  return (result.errors ?? []).some((error) => {
-    const code = error.extensions?.code;
-    return code === undefined || code === 'INTERNAL_SERVER_ERROR';
-  });
-}
-
-/** The tag of an entity @envelop/response-cache collected: `Type:id`, or the type alone. */
-export const tagOf = (entity: CacheEntityRecord) =>
-  entity.id == null ? entity.typename : `${entity.typename}:${entity.id}`;

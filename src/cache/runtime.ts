@@ -1,16 +1,16 @@
 import type { GraphQLSchema } from 'graphql';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { RequestAuth } from '../auth/request-auth.js';
-import type { TenantViewer } from '../auth/viewer.js';
-import type { CacheConfig, RedisConfig } from '../config.js';
+import type { RedisConfig } from '../redis-config.js';
 import { ATTR, inSpan, TRACING_OFF, type Tracing } from '../telemetry/tracing.js';
+import type { CacheConfig } from './cache-config.js';
 import { documentHashBudget, schemaHash } from './key.js';
 import { createParseCache } from './parse-cache.js';
 import { ttlPolicy } from './policy.js';
 import { createPopularRequests } from './popular.js';
 import type { RequestCacheState } from './request-state.js';
-import { createResponseCache, type RefreshParams } from './response-cache.js';
+import { createResponseSave } from './response-save.js';
+import { createSingleFlight } from './single-flight.js';
 import { DEFAULT_BOUNDS } from './stats/bounds.js';
 import { type ClusterStats, createClusterStats } from './stats/cluster-stats.js';
 import { createCacheStats } from './stats/stats.js';
@@ -38,14 +38,9 @@ export function redisConfigOf(config: CacheConfig): RedisConfig | undefined {
 export interface CacheRuntimeOptions {
   config: CacheConfig;
   schema: GraphQLSchema;
-  auth: RequestAuth;
   logger: Logger;
-  /** Mixed into every key (the query limits in force). */
-  keySalt?: string;
   /** Tests pass their own store (e.g. against a redis-server they kill). */
   store?: ResponseStore;
-  /** Runs a request again in the background, for stale-while-revalidate (through Yoga). */
-  refresh?: (params: RefreshParams, viewer: TenantViewer) => Promise<unknown>;
   /** Spans for store calls and invalidations when on (README: Tracing). */
   tracing?: Tracing;
 }
@@ -165,23 +160,16 @@ export function createCacheRuntime(options: CacheRuntimeOptions) {
       invalidated: state.reason === 'invalidated',
     });
   };
-  const responseCache = createResponseCache({
+  // What a miss stores, whatever server runs it (src/yoga/use-response-cache.ts is Yoga's).
+  const save = createResponseSave({
     store,
     schema: options.schema,
     policy,
     maxEntryBytes: config.maxEntryBytes,
     compressMinBytes: config.compressMinBytes,
-    keySalt: options.keySalt,
-    stats,
-    auth: options.auth,
-    logger,
-    debug: config.debug,
     swrTypes: new Set(config.swrTypes),
     swrGraceMs: config.swrGraceSeconds * 1000,
     staleIfErrorMs: config.staleIfErrorSeconds * 1000,
-    refresh: options.refresh,
-    popular,
-    onAnswered: ttlSimulator.on ? observe : undefined,
   });
 
   // Persisted documents share the cache's Redis (and its breaker), else live in this process.
@@ -238,11 +226,16 @@ export function createCacheRuntime(options: CacheRuntimeOptions) {
     /** Totals over every instance sharing this Redis; null for MEMORY and DISABLED. */
     cluster,
     policy,
-    responseCache,
+    /** One execution per key at a time (DESIGN §8). */
+    flights: createSingleFlight(),
+    /** Reads a miss's result for its tags and TTL, and stores it with the lookup's clock. */
+    save,
     /** The most requested cacheable requests of this instance, which the warmer sends again. */
     popular,
     /** What a TTL twice as long or half as long would have given, per operation. */
     ttlSimulator,
+    /** Tells the TTL simulator of an answered request (a hit or a stored miss of a key). */
+    answered: observe,
     /** Automatic persisted queries' documents (Redis when the cache has it, else memory). */
     apq,
     /** The bytes each in-memory structure may hold (README: Memory bounds). */

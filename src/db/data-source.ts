@@ -2,7 +2,6 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { DataSource, type EntityManager, type Logger } from 'typeorm';
-import type { DatabaseConfig } from '../config.js';
 import { localDayOfEpoch } from '../time.js';
 import { entities } from './entities/index.js';
 import { Initial1763769600000 } from './migrations/1763769600000-initial.js';
@@ -10,6 +9,21 @@ import { CacheOutbox1764720000000 } from './migrations/1764720000000-cache-outbo
 import { ApiKeyLifecycle1765000000000 } from './migrations/1765000000000-api-key-lifecycle.js';
 
 export type Dialect = 'sqlite' | 'postgres';
+
+/** How to reach the database. src/config.ts parses the environment into it; db never imports it. */
+export interface DatabaseConfig {
+  /** PostgreSQL connection string; SQLite at `sqlitePath` when absent. */
+  url?: string;
+  sqlitePath: string;
+  /** PostgreSQL schema to use instead of `public`. */
+  schema?: string;
+  /**
+   * How long a statement, or the wait for a connection or a SQLite lock, may take before it
+   * fails (default 30 s: seeding and migrations must fit); a failure is what lets
+   * stale-if-error answer.
+   */
+  timeoutMs?: number;
+}
 
 export const migrations = [
   Initial1763769600000,

@@ -1,4 +1,4 @@
-import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import {
   GRAPHQL_PATH,
@@ -8,14 +8,18 @@ import {
 } from '../auth/auth-first.js';
 import type { RequestAuth } from '../auth/request-auth.js';
 import type { Viewer } from '../auth/viewer.js';
+import type { ServerContext } from '../context.js';
 import { limitExceeded } from '../errors/limit-errors.js';
 import type { Limits } from '../limits.js';
 import { adoptSpan, context, startRequestSpan, type Tracing } from '../telemetry/tracing.js';
 import type { HitPath } from './hit-path.js';
 
 export interface HttpFrontDeps {
-  /** Yoga as a node:http listener: everything the hit path leaves. */
-  yoga: RequestListener;
+  /**
+   * Yoga as a node:http listener: everything the hit path leaves, with the server context it
+   * hands over (the lookup it made).
+   */
+  yoga: (req: IncomingMessage, res: ServerResponse, ...context: ServerContext[]) => unknown;
   hitPath: HitPath;
   limits: Limits;
   auth: RequestAuth;
@@ -91,7 +95,9 @@ function answer(
  * adapter takes `req.body` instead of reading the stream again). A POST of anything but JSON
  * gets a 415.
  */
-export function createHttpFront(deps: HttpFrontDeps): RequestListener {
+export function createHttpFront(
+  deps: HttpFrontDeps,
+): (req: IncomingMessage, res: ServerResponse) => void {
   const { yoga, hitPath, limits, auth } = deps;
 
   function authenticated(
@@ -107,7 +113,7 @@ export function createHttpFront(deps: HttpFrontDeps): RequestListener {
       const request = hitPath.keyedSearch(url.slice(queryAt + 1));
       if (!request) return yoga(req, res);
       hitPath.serve(req, res, request, startedAt, viewer).then(
-        (served) => served || yoga(req, res),
+        (served) => served.answered || yoga(req, res, served.context),
         () => yoga(req, res),
       );
       return;
@@ -123,12 +129,10 @@ export function createHttpFront(deps: HttpFrontDeps): RequestListener {
         const text = raw.toString('utf8');
         // A body seen before is keyed without parsing it again.
         const request = hitPath.keyedBody(text);
-        if (
-          request &&
-          (await hitPath.serve(req, res, request, startedAt, viewer).catch(() => false))
-        ) {
-          return;
-        }
+        const served = request
+          ? await hitPath.serve(req, res, request, startedAt, viewer).catch(() => hitPath.unlooked)
+          : hitPath.unlooked;
+        if (served.answered) return;
         // Yoga gets a parse of its own (its plugins may change the object; the hit path keeps
         // its copy).
         let parsed: unknown;
@@ -136,13 +140,13 @@ export function createHttpFront(deps: HttpFrontDeps): RequestListener {
           parsed = JSON.parse(text);
         } catch {
           (req as { body?: unknown }).body = raw; // Yoga answers malformed JSON
-          return yoga(req, res);
+          return yoga(req, res, served.context);
         }
         const isObject = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed);
         // An object with keys is handed over parsed; anything else as the bytes it came in.
         (req as { body?: unknown }).body =
           isObject && Object.keys(parsed as object).length > 0 ? parsed : raw;
-        yoga(req, res);
+        yoga(req, res, served.context);
       },
       () => {
         if (!res.headersSent) res.destroy();
@@ -151,7 +155,7 @@ export function createHttpFront(deps: HttpFrontDeps): RequestListener {
   }
 
   const tracing = deps.tracing;
-  const handle: RequestListener = (req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
     const startedAt = performance.now();
     const url = req.url ?? '/';
     const queryAt = url.indexOf('?');

@@ -7,6 +7,7 @@ import { documentOf } from '../cache/persisted.js';
 import { asksNoCache, withDebug } from '../cache/request-state.js';
 import type { CacheRuntime } from '../cache/runtime.js';
 import { stringBytes } from '../cache/stats/bounds.js';
+import type { ServerContext } from '../context.js';
 import type { Limits } from '../limits.js';
 import { checkParams, type RawParams } from '../params.js';
 import {
@@ -27,6 +28,16 @@ export interface KeyedRequest {
    */
   name: string;
 }
+
+/**
+ * What the hit path did with a request: answered it, or left it to Yoga with the server context
+ * Yoga is to get (the lookup made, when there was one).
+ */
+export type Served = { answered: true } | { answered: false; context: ServerContext };
+
+const ANSWERED: Served = Object.freeze({ answered: true });
+/** Left before any lookup: Yoga's response cache looks it up itself. */
+const UNLOOKED: Served = Object.freeze({ answered: false, context: Object.freeze({}) });
 
 export interface HitPathDeps {
   cache: CacheRuntime;
@@ -81,7 +92,6 @@ function mediaTypeFor(accept: string | undefined): string | null {
 export function createHitPath(deps: HitPathDeps) {
   const { cache } = deps;
   const tracing = deps.tracing?.on ?? false;
-  const responseCache = cache.responseCache;
   // Accept headers are the client's: what they negotiate is remembered for a bounded set.
   const mediaTypeOf = memoize(mediaTypeFor, { max: 256, maxLength: 1_024 });
   const acceptsGzipOf = memoize(acceptsGzip, { max: 256, maxLength: 1_024 });
@@ -128,26 +138,31 @@ export function createHitPath(deps: HitPathDeps) {
     { budget: cache.stats.budget('key_memo', memoBytes / 4), sizeOf: keyedSize },
   );
 
-  /** Answers the request from the cache and returns true, or returns false and leaves it. */
+  /**
+   * Answers the request from the cache, or leaves it to Yoga with the lookup it made in the
+   * server context (the miss path then doesn't ask the store twice).
+   */
   async function serve(
     req: IncomingMessage,
     res: ServerResponse,
     request: KeyedRequest,
     startedAt: number,
     viewer: Viewer,
-  ): Promise<boolean> {
+  ): Promise<Served> {
     const store = cache.store;
-    if (!store) return false;
+    if (!store) return UNLOOKED;
     const contentType = mediaTypeOf(req.headers.accept ?? '');
-    if (!contentType) return false;
-    if (viewer.kind !== 'tenant') return false; // operators read live data: Yoga's path
+    if (!contentType) return UNLOOKED;
+    if (viewer.kind !== 'tenant') return UNLOOKED; // operators read live data: Yoga's path
     // A client that asks for a fresh answer gets Yoga's BYPASS (no-cache).
-    if (asksNoCache((header) => req.headers[header])) return false;
+    if (asksNoCache((header) => req.headers[header])) return UNLOOKED;
     const { key, params, name } = request;
     const found = await store.lookup(viewer.tenantId, key);
     if (!found?.hit) {
-      responseCache.handOver(req, { scope: viewer.tenantId, key, found, startedAt });
-      return false;
+      return {
+        answered: false,
+        context: { cacheLookup: { scope: viewer.tenantId, key, found, startedAt } },
+      };
     }
     cache.popular.record(viewer, key, params, true);
     const body = found.body;
@@ -200,7 +215,7 @@ export function createHitPath(deps: HitPathDeps) {
       res.writeHead(304, headers);
       res.end();
       stats.record('hit', name, seconds);
-      return true;
+      return ANSWERED;
     }
     headers['content-type'] = `${contentType}; charset=utf-8`;
     let bytes: Buffer;
@@ -217,10 +232,12 @@ export function createHitPath(deps: HitPathDeps) {
     res.writeHead(200, headers);
     res.end(bytes);
     stats.record('hit', name, seconds);
-    return true;
+    return ANSWERED;
   }
 
   return {
+    /** What serve() returns when it fails: Yoga answers, looking the request up itself. */
+    unlooked: UNLOOKED,
     /**
      * A POST's JSON body or a GET's query string, keyed: null when the hit path can't answer it
      * (not a parameters object, bad parameters, no document); Yoga then judges it.

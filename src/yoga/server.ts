@@ -6,7 +6,7 @@ import type { DataSource } from 'typeorm';
 import { unauthenticatedMessage } from '../auth/auth-first.js';
 import type { RequestAuth } from '../auth/request-auth.js';
 import type { CacheRuntime } from '../cache/runtime.js';
-import type { Context } from '../context.js';
+import type { Context, ServerContext } from '../context.js';
 import { unauthenticated } from '../errors/errors.js';
 import type { Limits } from '../limits.js';
 import { yogaLogger } from '../logger.js';
@@ -19,6 +19,7 @@ import { useErrorCodes, useInputErrorCodes } from './use-error-codes.js';
 import { useOperations } from './use-operations.js';
 import { usePersistedQueries } from './use-persisted-queries.js';
 import { useRequestLimits } from './use-request-limits.js';
+import type { ResponseCachePlugins } from './use-response-cache.js';
 import { useSchemaHiding, useValidationOptions } from './use-schema-hiding.js';
 import { useTracing } from './use-tracing.js';
 
@@ -27,6 +28,8 @@ export interface ServerDeps {
   services: Services;
   auth: RequestAuth;
   cache: CacheRuntime;
+  /** The response cache's plugins (use-response-cache.ts), built before the server by app.ts. */
+  responseCache: ResponseCachePlugins;
   logger: Logger;
   /** Serve GraphiQL at /graphql, with these headers filled in. */
   graphiql?: false | { defaultHeaders?: Record<string, string> };
@@ -56,7 +59,7 @@ function offlineGraphiQL() {
 
 /** Builds the GraphQL app from its dependencies. It never listens and reads no environment. */
 export function createServer(deps: ServerDeps) {
-  return createYoga<Record<string, unknown>, Context>({
+  return createYoga<ServerContext, Context>({
     schema,
     graphqlEndpoint: '/graphql',
     healthCheckEndpoint: '/livez',
@@ -95,9 +98,9 @@ export function createServer(deps: ServerDeps) {
       // A hash alone becomes its text here, before the cache keys the request.
       usePersistedQueries({ store: deps.cache.apq, auth: deps.auth, limits: deps.limits }),
       useInputErrorCodes(),
-      ...deps.cache.responseCache.plugins,
+      ...deps.responseCache.plugins,
       // After the cache: its onResponse reads the outcome and the Server-Timing it wrote.
-      ...(deps.tracing?.on ? [useTracing(deps.tracing, deps.cache.responseCache.stateFor)] : []),
+      ...(deps.tracing?.on ? [useTracing(deps.tracing, deps.responseCache.stateFor)] : []),
       useErrorCodes({ logger: deps.logger, auth: deps.auth }),
     ],
     context: async ({ request }) => {
@@ -110,7 +113,7 @@ export function createServer(deps: ServerDeps) {
         viewer,
         services: deps.services,
         db: deps.db,
-        cache: deps.cache.responseCache.stateFor(request),
+        cache: deps.responseCache.stateFor(request),
       };
     },
   });

@@ -1,11 +1,28 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Service } from '../../src/db/entities/service.entity.js';
+import type { CreateServiceInput } from '../gql/graphql.js';
+import { graphql } from '../gql/index.js';
 import { buildTestApp, codes, dialects, type TestApp } from '../support/app.js';
 
-const CREATE = `mutation($i: CreateServiceInput!) {
-  createService(input: $i) { id name durationMinutes priceCents active user { id name } }
-}`;
-const LIST = `query($u: ID!) { services(userId: $u) { id name active } user(id: $u) { services { id } } }`;
+const CREATE = graphql(`
+  mutation ServicesCreate($i: CreateServiceInput!) {
+    createService(input: $i) { id name durationMinutes priceCents active user { id name } }
+  }
+`);
+const LIST = graphql(`
+  query ServicesList($u: ID!) {
+    services(userId: $u) { id name active }
+    user(id: $u) { services { id } }
+  }
+`);
+const UPDATE = graphql(`
+  mutation ServicesUpdate($id: ID!, $i: UpdateServiceInput!) {
+    updateService(id: $id, input: $i) { id name priceCents active }
+  }
+`);
+const DELETE = graphql(`
+  mutation ServicesDelete($id: ID!) { deleteService(id: $id) { id active } }
+`);
 
 describe.each(dialects)('services on %s', (dialect) => {
   let app: TestApp;
@@ -20,7 +37,7 @@ describe.each(dialects)('services on %s', (dialect) => {
   });
   afterAll(() => app.close());
 
-  const create = (i: Record<string, unknown>) =>
+  const create = (i: Partial<CreateServiceInput>) =>
     app.execute(
       CREATE,
       { i: { userId, name: 'Cut', durationMinutes: 30, priceCents: 5000, ...i } },
@@ -40,35 +57,24 @@ describe.each(dialects)('services on %s', (dialect) => {
     await create({ name: 'Brows' });
 
     const listed = await app.execute(LIST, { u: userId }, key);
-    expect(listed.data.services.map((s: any) => s.name)).toEqual(['Brows', 'Massage']);
-    expect(listed.data.user.services).toHaveLength(2);
+    expect(listed.data.services.map((s) => s.name)).toEqual(['Brows', 'Massage']);
+    expect(listed.data.user?.services).toHaveLength(2);
 
-    const updated = await app.execute(
-      `mutation($id: ID!) { updateService(id: $id, input: { priceCents: 13000, active: false }) { name priceCents active } }`,
-      { id },
-      key,
-    );
+    const updated = await app.execute(UPDATE, { id, i: { priceCents: 13000, active: false } }, key);
     expect(updated.data.updateService).toEqual({
+      id,
       name: 'Massage',
       priceCents: 13000,
       active: false,
     });
 
-    const deleted = await app.execute(
-      `mutation($id: ID!) { deleteService(id: $id) { id active } }`,
-      { id },
-      key,
-    );
+    const deleted = await app.execute(DELETE, { id }, key);
     expect(deleted.data.deleteService).toEqual({ id, active: false });
     const after = await app.execute(LIST, { u: userId }, key);
-    expect(after.data.services.map((s: any) => s.name)).toEqual(['Brows']);
+    expect(after.data.services.map((s) => s.name)).toEqual(['Brows']);
     expect(await app.db.getRepository(Service).existsBy({ id })).toBe(true);
 
-    const again = await app.execute(
-      `mutation($id: ID!) { deleteService(id: $id) { id } }`,
-      { id },
-      key,
-    );
+    const again = await app.execute(DELETE, { id }, key);
     expect(codes(again.body)).toEqual(['NOT_FOUND']);
   });
 
@@ -87,11 +93,7 @@ describe.each(dialects)('services on %s', (dialect) => {
       expect(res.body.errors?.[0].message).toBe(message);
     }
     const { id } = (await create({ name: 'Valid' })).data.createService;
-    const bad = await app.execute(
-      `mutation($id: ID!) { updateService(id: $id, input: { durationMinutes: 1000 }) { id } }`,
-      { id },
-      key,
-    );
+    const bad = await app.execute(UPDATE, { id, i: { durationMinutes: 1000 } }, key);
     expect(bad.body.errors?.[0].message).toBe(
       'input.durationMinutes: must be between 5 and 600 minutes',
     );
@@ -102,11 +104,7 @@ describe.each(dialects)('services on %s', (dialect) => {
   it("keeps other tenants' services out of reach", async () => {
     const other = await app.createTenant('Other');
     const { id } = (await create({ name: 'Private' })).data.createService;
-    const update = await app.execute(
-      `mutation($id: ID!) { updateService(id: $id, input: { name: "Mine now" }) { id } }`,
-      { id },
-      other.key,
-    );
+    const update = await app.execute(UPDATE, { id, i: { name: 'Mine now' } }, other.key);
     expect(codes(update.body)).toEqual(['NOT_FOUND']);
     const createForeign = await app.execute(
       CREATE,

@@ -15,6 +15,7 @@ import {
   type TestApp,
 } from '../support/app.js';
 import { CREATE_SERVICE } from '../support/documents.js';
+import { cacheAll, expectedStates, ok as okAs, type Read, readOf } from '../support/reads.js';
 
 /**
  * DESIGN §4, one test per row: a write empties exactly the cached responses it made stale
@@ -74,14 +75,6 @@ const CREATE_SESSION = `mutation CreateSession($name: String!) { createSession(n
 const TZ = 'America/Sao_Paulo';
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-type Result = Awaited<ReturnType<TestApp['execute']>>;
-
-/** A cached read: its name in the assertions, and how to send it again. */
-interface Read {
-  name: string;
-  run: () => Promise<Result>;
-}
-
 describe.each(dialects)('DESIGN §4 invalidation on %s with Redis', (dialect) => {
   let app: TestApp;
 
@@ -97,12 +90,8 @@ describe.each(dialects)('DESIGN §4 invalidation on %s with Redis', (dialect) =>
     app.clock.now = () => new Date();
   });
 
-  /** Runs a request that must succeed (a write, or a read outside the cache) and returns data. */
-  async function ok(query: GraphQLDocument, variables: Record<string, unknown>, key: string) {
-    const res = await app.execute(query, variables, key);
-    expect(res.body.errors, String(query)).toBeUndefined();
-    return res.data;
-  }
+  const ok = (query: GraphQLDocument, variables: Record<string, unknown>, key: string) =>
+    okAs(app, query, variables, key);
 
   /**
    * Runs `write` and, each time it invalidates, reads `probe` from the database (outside the
@@ -132,25 +121,7 @@ describe.each(dialects)('DESIGN §4 invalidation on %s with Redis', (dialect) =>
     query: GraphQLDocument,
     variables: Record<string, unknown>,
     key: string,
-  ) => ({
-    name,
-    run: () => app.execute(query, variables, key),
-  });
-
-  /** Each read: MISS, then HIT with the same body. Returns the data, by name. */
-  async function cacheAll(reads: Read[]) {
-    const data: Record<string, any> = {};
-    for (const r of reads) {
-      const first = await r.run();
-      expect(first.body.errors, r.name).toBeUndefined();
-      expect(first.headers.get('x-cache'), r.name).toBe('MISS');
-      const second = await r.run();
-      expect(second.headers.get('x-cache'), r.name).toBe('HIT');
-      expect(second.data, r.name).toEqual(first.data);
-      data[r.name] = first.data;
-    }
-    return data;
-  }
+  ) => readOf(app, name, query, variables, key);
 
   /**
    * Sends every read once and returns its X-Cache by name, with the data. Each stale read is
@@ -172,9 +143,6 @@ describe.each(dialects)('DESIGN §4 invalidation on %s with Redis', (dialect) =>
     }
     return { states, data };
   }
-
-  const expectStates = (reads: Read[], stale: string[]) =>
-    Object.fromEntries(reads.map((r) => [r.name, stale.includes(r.name) ? 'MISS' : 'HIT']));
 
   /**
    * Tenant A (São Paulo) with providers Ana and Bia, tenant B (Tokyo) with Carl; each provider
@@ -251,7 +219,7 @@ describe.each(dialects)('DESIGN §4 invalidation on %s with Redis', (dialect) =>
     expect(committed).toEqual([2]);
 
     const { states, data } = await readAgain(reads);
-    expect(states).toEqual(expectStates(reads, ['Ana today', ...STALE_MEGA_STATS]));
+    expect(states).toEqual(expectedStates(reads, ['Ana today', ...STALE_MEGA_STATS]));
     expect(clientNames(data['Ana today'])).toEqual(['New']);
     expect(clientNames(data['Ana tomorrow'])).toEqual(['Tomorrow']);
     for (const name of STALE_MEGA_STATS) {
@@ -296,7 +264,7 @@ describe.each(dialects)('DESIGN §4 invalidation on %s with Redis', (dialect) =>
 
     const { states, data } = await readAgain(reads);
     expect(states).toEqual(
-      expectStates(reads, ['Ana old day', 'Ana new day', ...STALE_MEGA_STATS]),
+      expectedStates(reads, ['Ana old day', 'Ana new day', ...STALE_MEGA_STATS]),
     );
     expect(clientNames(data['Ana old day'])).toEqual([]);
     expect(data['Ana new day'].agenda.appointments).toMatchObject([
@@ -340,7 +308,7 @@ describe.each(dialects)('DESIGN §4 invalidation on %s with Redis', (dialect) =>
     expect(committed).toMatchObject([{ status: 'CANCELLED' }]);
 
     const { states, data } = await readAgain(reads);
-    expect(states).toEqual(expectStates(reads, ['Ana today', ...STALE_MEGA_STATS]));
+    expect(states).toEqual(expectedStates(reads, ['Ana today', ...STALE_MEGA_STATS]));
     expect(data['Ana today'].agenda.appointments).toMatchObject([{ id, status: 'CANCELLED' }]);
     expect(data['Bia today'].agenda.appointments[0].status).toBe('PENDING');
     for (const name of STALE_MEGA_STATS) {
@@ -379,7 +347,7 @@ describe.each(dialects)('DESIGN §4 invalidation on %s with Redis', (dialect) =>
     expect(committed).toEqual([2]);
 
     const { states, data } = await readAgain(reads);
-    expect(states).toEqual(expectStates(reads, ['Ana services', 'Ana User.services']));
+    expect(states).toEqual(expectedStates(reads, ['Ana services', 'Ana User.services']));
     expect(names(data['Ana services'].services)).toEqual(['Beard', 'Cut']);
     expect(names(data['Ana User.services'].user.services)).toEqual(['Beard', 'Cut']);
     expect(names(data['Bia services'].services)).toEqual(['Nails']);
@@ -406,7 +374,7 @@ describe.each(dialects)('DESIGN §4 invalidation on %s with Redis', (dialect) =>
 
     const { states, data } = await readAgain(reads);
     expect(states).toEqual(
-      expectStates(reads, ['Ana services', 'Ana User.services', 'Ana agenda (shows Cut)']),
+      expectedStates(reads, ['Ana services', 'Ana User.services', 'Ana agenda (shows Cut)']),
     );
     expect(names(data['Ana services'].services)).toEqual(['Haircut']);
     expect(names(data['Ana User.services'].user.services)).toEqual(['Haircut']);
@@ -430,7 +398,7 @@ describe.each(dialects)('DESIGN §4 invalidation on %s with Redis', (dialect) =>
     expect(committed).toMatchObject([{ active: false, deletedAt: expect.any(Date) }]);
 
     const { states, data } = await readAgain(reads);
-    expect(states).toEqual(expectStates(reads, ['Ana services', 'Ana User.services']));
+    expect(states).toEqual(expectedStates(reads, ['Ana services', 'Ana User.services']));
     expect(data['Ana services'].services).toEqual([]);
     expect(data['Ana User.services'].user.services).toEqual([]);
     expect(names(data['Bia services'].services)).toEqual(['Nails']);
@@ -473,7 +441,7 @@ describe.each(dialects)('DESIGN §4 invalidation on %s with Redis', (dialect) =>
 
     const { states, data } = await readAgain(reads);
     expect(states).toEqual(
-      expectStates(reads, ['A Ana reminder', 'A Bia welcome', 'A Ana rendered reminder']),
+      expectedStates(reads, ['A Ana reminder', 'A Bia welcome', 'A Ana rendered reminder']),
     );
     expect(data['A Ana reminder'].templateByType).toEqual({
       id: saved.upsertTemplate.id,
@@ -536,7 +504,7 @@ describe.each(dialects)('DESIGN §4 invalidation on %s with Redis', (dialect) =>
     expect(committed).toEqual([3]);
 
     const { states, data } = await readAgain(reads);
-    expect(states).toEqual(expectStates(reads, ['A sale month', 'A quarter around it']));
+    expect(states).toEqual(expectedStates(reads, ['A sale month', 'A quarter around it']));
     expect(totals(data['A sale month'])).toEqual([1500, 2]);
     expect(totals(data['A quarter around it'])).toEqual([1500, 2]);
     expect(totals(data['A next month'])).toEqual([0, 0]);
@@ -585,7 +553,7 @@ describe.each(dialects)('DESIGN §4 invalidation on %s with Redis', (dialect) =>
       );
       expect(committed).toMatchObject([{ state: 'QR_PENDING' }]);
       const { states, data } = await readAgain(reads);
-      expect(states).toEqual(expectStates(reads, STALE));
+      expect(states).toEqual(expectedStates(reads, STALE));
       expect(data.session.session.status.state).toBe('QR_PENDING');
       expect(data.sessionStatus.sessionStatus.state).toBe('QR_PENDING');
       expect(data['other sessionStatus'].sessionStatus.state).toBe('DISCONNECTED');
@@ -599,7 +567,7 @@ describe.each(dialects)('DESIGN §4 invalidation on %s with Redis', (dialect) =>
       );
       expect(committed).toMatchObject([{ state: 'QR_PENDING', qrCode: qr.refreshQrCode.code }]);
       const { states, data } = await readAgain(reads);
-      expect(states).toEqual(expectStates(reads, STALE));
+      expect(states).toEqual(expectedStates(reads, STALE));
       expect(data.session.session.qrCode).toEqual({ id: s.mine, code: qr.refreshQrCode.code });
       expect(data.sessionStatus.sessionStatus.state).toBe('QR_PENDING');
       expect(data['other session'].session.qrCode).toBeNull();
@@ -616,7 +584,7 @@ describe.each(dialects)('DESIGN §4 invalidation on %s with Redis', (dialect) =>
       );
       expect(committed).toMatchObject([{ state: 'CONNECTED', deviceJid: jid }]);
       const { states, data } = await readAgain(reads);
-      expect(states).toEqual(expectStates(reads, STALE));
+      expect(states).toEqual(expectedStates(reads, STALE));
       expect(data.session.session.credential).toEqual({ id: s.mine, deviceJid: jid });
       expect(data.sessionStatus.sessionStatus.state).toBe('CONNECTED');
       expect(data['other session'].session.credential).toBeNull();

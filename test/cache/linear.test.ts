@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, sharedRedisCache, type TestApp } from '../support/app.js';
+import { createProvider, createTestTenant } from '../support/fixtures.js';
 
 /**
  * DESIGN §12: the cache path costs time linear in the document and the result. Counted, not
@@ -38,18 +39,16 @@ describe.each([
 
   beforeAll(async () => {
     app = await buildTestApp('sqlite', { cache, limits: RAISED });
-    const tenant = await app.createTenant();
+    const tenant = await createTestTenant(app);
     key = tenant.key;
-    userId = (await app.createUser(tenant.tenant.id)).id;
-    serviceIds = [];
-    for (const name of ['Cut', 'Color']) {
-      const created = await app.execute(
-        `mutation($input: CreateServiceInput!) { createService(input: $input) { id } }`,
-        { input: { userId, name, durationMinutes: 30, priceCents: 5000 } },
-        key,
-      );
-      serviceIds.push(created.data.createService.id);
-    }
+    const provider = await createProvider(app, tenant, 'Provider', {
+      services: [
+        ['Cut', 5000],
+        ['Color', 5000],
+      ],
+    });
+    userId = provider.user.id;
+    serviceIds = provider.services.map((service) => service.id);
   });
   afterAll(() => app.close());
 
@@ -61,7 +60,7 @@ describe.each([
     });
     const response = await app.yoga.fetch(request);
     const body = (await response.json()) as { data: unknown; errors?: unknown };
-    return { response, body, state: app.app.cache.responseCache.stateFor(request) };
+    return { response, body, state: app.app.responseCache.stateFor(request) };
   }
 
   it('reads each value of the result once, at every depth from 4 to 24', async () => {
@@ -84,13 +83,10 @@ describe.each([
   it('serves a 40-level chain on one service, then hits it', async () => {
     const single = await buildTestApp('sqlite', { cache, limits: RAISED });
     try {
-      const tenant = await single.createTenant();
-      const user = await single.createUser(tenant.tenant.id);
-      await single.execute(
-        `mutation($input: CreateServiceInput!) { createService(input: $input) { id } }`,
-        { input: { userId: user.id, name: 'Only', durationMinutes: 30, priceCents: 1 } },
-        tenant.key,
-      );
+      const tenant = await createTestTenant(single);
+      const { user } = await createProvider(single, tenant, 'Provider', {
+        services: [['Only', 1]],
+      });
       const first = await single.execute(chain(40), { u: user.id }, tenant.key);
       expect(first.body.errors).toBeUndefined();
       expect(first.headers.get('x-cache')).toBe('MISS');

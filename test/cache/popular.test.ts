@@ -191,6 +191,16 @@ describe('the popular list', () => {
     expect(popular.countOf('a', 'none')).toBe(0);
   });
 
+  it("reads a persisted-query hash as the hit path does: only Apollo's version 1", () => {
+    const popular = createPopularRequests({ max: 10 });
+    const other = { persistedQuery: { version: 2, sha256Hash: 'abc123' } };
+    // A hash of another version is no hash (the warmer would resend it as version 1).
+    popular.record(A, 'v2-text', { ...params(1), extensions: other }, true);
+    expect(popular.top()[0]).toMatchObject({ key: 'v2-text', query: params(1).query, hash: null });
+    popular.record(A, 'v2-alone', { variables: { n: 1 }, extensions: other }, true);
+    expect(popular.countOf('a', 'v2-alone')).toBe(0);
+  });
+
   it('leaves out excluded requests, oversized requests, and everything when max is 0', () => {
     const popular = createPopularRequests({ max: 10, maxEntryChars: 100 });
     const warmerRequest = popular.exclude(new Request('http://x/graphql'));

@@ -17,7 +17,20 @@ import * as types from './graphql.js';
 type Documents = {
     "\n  query AgendaWithRelations($userId: ID!, $date: Date!) {\n    agenda(userId: $userId, date: $date) {\n      id\n      appointments {\n        id\n        provider { name }\n        service { name priceCents }\n      }\n    }\n  }\n": typeof types.AgendaWithRelationsDocument,
     "\n  query ServicesOfThreeUsers($a: ID!, $b: ID!, $c: ID!) {\n    a: services(userId: $a) { name user { name } }\n    b: services(userId: $b) { name user { name } }\n    c: services(userId: $c) { name user { name } }\n  }\n": typeof types.ServicesOfThreeUsersDocument,
+    "\n  mutation ServicesCreate($i: CreateServiceInput!) {\n    createService(input: $i) { id name durationMinutes priceCents active user { id name } }\n  }\n": typeof types.ServicesCreateDocument,
+    "\n  query ServicesList($u: ID!) {\n    services(userId: $u) { id name active }\n    user(id: $u) { services { id } }\n  }\n": typeof types.ServicesListDocument,
+    "\n  mutation ServicesUpdate($id: ID!, $i: UpdateServiceInput!) {\n    updateService(id: $id, input: $i) { id name priceCents active }\n  }\n": typeof types.ServicesUpdateDocument,
+    "\n  mutation ServicesDelete($id: ID!) { deleteService(id: $id) { id active } }\n": typeof types.ServicesDeleteDocument,
     "\n  query InvalidationServices($u: ID!) {\n    services(userId: $u) { id name active }\n  }\n": typeof types.InvalidationServicesDocument,
+    "\n  query Agenda($u: ID!, $d: Date!) {\n    agenda(userId: $u, date: $d) { id appointments { id service { id name } } }\n  }\n": typeof types.AgendaDocument,
+    "\n  query UserServices($u: ID!) { user(id: $u) { id services { id } } }\n": typeof types.UserServicesDocument,
+    "\n  mutation CreateAppointment($i: CreateAppointmentInput!) { createAppointment(input: $i) { id } }\n": typeof types.CreateAppointmentDocument,
+    "\n  mutation InvalidateAgenda($u: ID!, $d: Date) {\n    invalidateAgenda(userId: $u, date: $d) { invalidatedEntities epoch }\n  }\n": typeof types.InvalidateAgendaDocument,
+    "\n  mutation InvalidateServices($u: ID!) {\n    invalidateServices(userId: $u) { invalidatedEntities epoch }\n  }\n": typeof types.InvalidateServicesDocument,
+    "\n  mutation InvalidateType($t: String!) { invalidateType(typename: $t) { invalidatedEntities epoch } }\n": typeof types.InvalidateTypeDocument,
+    "\n  mutation InvalidateEntities($e: [EntityRefInput!]!) {\n    invalidateEntities(entities: $e) { invalidatedEntities epoch }\n  }\n": typeof types.InvalidateEntitiesDocument,
+    "\n  mutation Purge { purgeCache { invalidatedEntities epoch } }\n": typeof types.PurgeDocument,
+    "\n  mutation Warm($ids: [ID!]) { warmCache(userIds: $ids) { usersWarmed operations durationMs } }\n": typeof types.WarmDocument,
     "\n  query Services($u: ID!) {\n    services(userId: $u) { id name }\n  }\n": typeof types.ServicesDocument,
     "\n  query ServicesAndUser($u: ID!) {\n    services(userId: $u) { id name priceCents }\n    user(id: $u) { id name }\n  }\n": typeof types.ServicesAndUserDocument,
     "\n  query ServicesWithPrices($u: ID!) {\n    services(userId: $u) { id name priceCents }\n  }\n": typeof types.ServicesWithPricesDocument,
@@ -27,7 +40,20 @@ type Documents = {
 const documents: Documents = {
     "\n  query AgendaWithRelations($userId: ID!, $date: Date!) {\n    agenda(userId: $userId, date: $date) {\n      id\n      appointments {\n        id\n        provider { name }\n        service { name priceCents }\n      }\n    }\n  }\n": types.AgendaWithRelationsDocument,
     "\n  query ServicesOfThreeUsers($a: ID!, $b: ID!, $c: ID!) {\n    a: services(userId: $a) { name user { name } }\n    b: services(userId: $b) { name user { name } }\n    c: services(userId: $c) { name user { name } }\n  }\n": types.ServicesOfThreeUsersDocument,
+    "\n  mutation ServicesCreate($i: CreateServiceInput!) {\n    createService(input: $i) { id name durationMinutes priceCents active user { id name } }\n  }\n": types.ServicesCreateDocument,
+    "\n  query ServicesList($u: ID!) {\n    services(userId: $u) { id name active }\n    user(id: $u) { services { id } }\n  }\n": types.ServicesListDocument,
+    "\n  mutation ServicesUpdate($id: ID!, $i: UpdateServiceInput!) {\n    updateService(id: $id, input: $i) { id name priceCents active }\n  }\n": types.ServicesUpdateDocument,
+    "\n  mutation ServicesDelete($id: ID!) { deleteService(id: $id) { id active } }\n": types.ServicesDeleteDocument,
     "\n  query InvalidationServices($u: ID!) {\n    services(userId: $u) { id name active }\n  }\n": types.InvalidationServicesDocument,
+    "\n  query Agenda($u: ID!, $d: Date!) {\n    agenda(userId: $u, date: $d) { id appointments { id service { id name } } }\n  }\n": types.AgendaDocument,
+    "\n  query UserServices($u: ID!) { user(id: $u) { id services { id } } }\n": types.UserServicesDocument,
+    "\n  mutation CreateAppointment($i: CreateAppointmentInput!) { createAppointment(input: $i) { id } }\n": types.CreateAppointmentDocument,
+    "\n  mutation InvalidateAgenda($u: ID!, $d: Date) {\n    invalidateAgenda(userId: $u, date: $d) { invalidatedEntities epoch }\n  }\n": types.InvalidateAgendaDocument,
+    "\n  mutation InvalidateServices($u: ID!) {\n    invalidateServices(userId: $u) { invalidatedEntities epoch }\n  }\n": types.InvalidateServicesDocument,
+    "\n  mutation InvalidateType($t: String!) { invalidateType(typename: $t) { invalidatedEntities epoch } }\n": types.InvalidateTypeDocument,
+    "\n  mutation InvalidateEntities($e: [EntityRefInput!]!) {\n    invalidateEntities(entities: $e) { invalidatedEntities epoch }\n  }\n": types.InvalidateEntitiesDocument,
+    "\n  mutation Purge { purgeCache { invalidatedEntities epoch } }\n": types.PurgeDocument,
+    "\n  mutation Warm($ids: [ID!]) { warmCache(userIds: $ids) { usersWarmed operations durationMs } }\n": types.WarmDocument,
     "\n  query Services($u: ID!) {\n    services(userId: $u) { id name }\n  }\n": types.ServicesDocument,
     "\n  query ServicesAndUser($u: ID!) {\n    services(userId: $u) { id name priceCents }\n    user(id: $u) { id name }\n  }\n": types.ServicesAndUserDocument,
     "\n  query ServicesWithPrices($u: ID!) {\n    services(userId: $u) { id name priceCents }\n  }\n": types.ServicesWithPricesDocument,
@@ -46,7 +72,59 @@ export function graphql(source: "\n  query ServicesOfThreeUsers($a: ID!, $b: ID!
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
+export function graphql(source: "\n  mutation ServicesCreate($i: CreateServiceInput!) {\n    createService(input: $i) { id name durationMinutes priceCents active user { id name } }\n  }\n"): typeof import('./graphql.js').ServicesCreateDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ServicesList($u: ID!) {\n    services(userId: $u) { id name active }\n    user(id: $u) { services { id } }\n  }\n"): typeof import('./graphql.js').ServicesListDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ServicesUpdate($id: ID!, $i: UpdateServiceInput!) {\n    updateService(id: $id, input: $i) { id name priceCents active }\n  }\n"): typeof import('./graphql.js').ServicesUpdateDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ServicesDelete($id: ID!) { deleteService(id: $id) { id active } }\n"): typeof import('./graphql.js').ServicesDeleteDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
 export function graphql(source: "\n  query InvalidationServices($u: ID!) {\n    services(userId: $u) { id name active }\n  }\n"): typeof import('./graphql.js').InvalidationServicesDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Agenda($u: ID!, $d: Date!) {\n    agenda(userId: $u, date: $d) { id appointments { id service { id name } } }\n  }\n"): typeof import('./graphql.js').AgendaDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query UserServices($u: ID!) { user(id: $u) { id services { id } } }\n"): typeof import('./graphql.js').UserServicesDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreateAppointment($i: CreateAppointmentInput!) { createAppointment(input: $i) { id } }\n"): typeof import('./graphql.js').CreateAppointmentDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation InvalidateAgenda($u: ID!, $d: Date) {\n    invalidateAgenda(userId: $u, date: $d) { invalidatedEntities epoch }\n  }\n"): typeof import('./graphql.js').InvalidateAgendaDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation InvalidateServices($u: ID!) {\n    invalidateServices(userId: $u) { invalidatedEntities epoch }\n  }\n"): typeof import('./graphql.js').InvalidateServicesDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation InvalidateType($t: String!) { invalidateType(typename: $t) { invalidatedEntities epoch } }\n"): typeof import('./graphql.js').InvalidateTypeDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation InvalidateEntities($e: [EntityRefInput!]!) {\n    invalidateEntities(entities: $e) { invalidatedEntities epoch }\n  }\n"): typeof import('./graphql.js').InvalidateEntitiesDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation Purge { purgeCache { invalidatedEntities epoch } }\n"): typeof import('./graphql.js').PurgeDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation Warm($ids: [ID!]) { warmCache(userIds: $ids) { usersWarmed operations durationMs } }\n"): typeof import('./graphql.js').WarmDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -4,6 +4,26 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
+/** Where a booking stands; cancelled appointments stay in the agenda. */
+export type AppointmentStatus =
+  | 'CANCELLED'
+  | 'CONFIRMED'
+  | 'PENDING';
+
+/** A new booking; endsAt is startsAt plus the service's duration. */
+export type CreateAppointmentInput = {
+  /** 1 to 200 characters. */
+  clientName: string;
+  /** An active service of that user. */
+  serviceId: string;
+  /** Between the years 2000 and 2100. */
+  startsAt: string;
+  /** PENDING when omitted. */
+  status?: AppointmentStatus | null | undefined;
+  /** The provider, a user of the caller's tenant; NOT_FOUND otherwise. */
+  userId: string;
+};
+
 /** A new service, active from the start. Breaking a bound is BAD_USER_INPUT. */
 export type CreateServiceInput = {
   /** Between 5 and 600. */
@@ -14,6 +34,26 @@ export type CreateServiceInput = {
   priceCents: number;
   /** The provider, a user of the caller's tenant; NOT_FOUND otherwise. */
   userId: string;
+};
+
+/** A cached entity or collection (tag <typename>:<id>), in every tenant. */
+export type EntityRefInput = {
+  /** Omitted: the whole type. */
+  id?: string | null | undefined;
+  /** One of Tenant, User, Service, Appointment, Agenda, MessageTemplate, AnalyticsReport, MegaStats, Store, WhatsAppSession, SessionStatus, QrCode, DeviceCredential, ServiceList, Template, Analytics, Session, StoreList; else BAD_USER_INPUT. */
+  typename: string;
+};
+
+/** Omitted fields stay as they are. */
+export type UpdateServiceInput = {
+  /** false: no longer bookable, still listed. */
+  active?: boolean | null | undefined;
+  /** Between 5 and 600. */
+  durationMinutes?: number | null | undefined;
+  /** 1 to 200 characters. */
+  name?: string | null | undefined;
+  /** In cents, 0 to 100,000,000. */
+  priceCents?: number | null | undefined;
 };
 
 export type AgendaWithRelationsQueryVariables = Exact<{
@@ -33,12 +73,104 @@ export type ServicesOfThreeUsersQueryVariables = Exact<{
 
 export type ServicesOfThreeUsersQuery = { a: Array<{ name: string, user: { name: string } }>, b: Array<{ name: string, user: { name: string } }>, c: Array<{ name: string, user: { name: string } }> };
 
+export type ServicesCreateMutationVariables = Exact<{
+  i: CreateServiceInput;
+}>;
+
+
+export type ServicesCreateMutation = { createService: { id: string, name: string, durationMinutes: number, priceCents: number, active: boolean, user: { id: string, name: string } } };
+
+export type ServicesListQueryVariables = Exact<{
+  u: string;
+}>;
+
+
+export type ServicesListQuery = { services: Array<{ id: string, name: string, active: boolean }>, user: { services: Array<{ id: string }> } | null };
+
+export type ServicesUpdateMutationVariables = Exact<{
+  id: string;
+  i: UpdateServiceInput;
+}>;
+
+
+export type ServicesUpdateMutation = { updateService: { id: string, name: string, priceCents: number, active: boolean } };
+
+export type ServicesDeleteMutationVariables = Exact<{
+  id: string;
+}>;
+
+
+export type ServicesDeleteMutation = { deleteService: { id: string, active: boolean } };
+
 export type InvalidationServicesQueryVariables = Exact<{
   u: string;
 }>;
 
 
 export type InvalidationServicesQuery = { services: Array<{ id: string, name: string, active: boolean }> };
+
+export type AgendaQueryVariables = Exact<{
+  u: string;
+  d: string;
+}>;
+
+
+export type AgendaQuery = { agenda: { id: string, appointments: Array<{ id: string, service: { id: string, name: string } }> } };
+
+export type UserServicesQueryVariables = Exact<{
+  u: string;
+}>;
+
+
+export type UserServicesQuery = { user: { id: string, services: Array<{ id: string }> } | null };
+
+export type CreateAppointmentMutationVariables = Exact<{
+  i: CreateAppointmentInput;
+}>;
+
+
+export type CreateAppointmentMutation = { createAppointment: { id: string } };
+
+export type InvalidateAgendaMutationVariables = Exact<{
+  u: string;
+  d?: string | null | undefined;
+}>;
+
+
+export type InvalidateAgendaMutation = { invalidateAgenda: { invalidatedEntities: number, epoch: number | null } };
+
+export type InvalidateServicesMutationVariables = Exact<{
+  u: string;
+}>;
+
+
+export type InvalidateServicesMutation = { invalidateServices: { invalidatedEntities: number, epoch: number | null } };
+
+export type InvalidateTypeMutationVariables = Exact<{
+  t: string;
+}>;
+
+
+export type InvalidateTypeMutation = { invalidateType: { invalidatedEntities: number, epoch: number | null } };
+
+export type InvalidateEntitiesMutationVariables = Exact<{
+  e: Array<EntityRefInput> | EntityRefInput;
+}>;
+
+
+export type InvalidateEntitiesMutation = { invalidateEntities: { invalidatedEntities: number, epoch: number | null } };
+
+export type PurgeMutationVariables = Exact<{ [key: string]: never; }>;
+
+
+export type PurgeMutation = { purgeCache: { invalidatedEntities: number, epoch: number | null } };
+
+export type WarmMutationVariables = Exact<{
+  ids?: Array<string> | string | null | undefined;
+}>;
+
+
+export type WarmMutation = { warmCache: { usersWarmed: number, operations: number, durationMs: number } };
 
 export type ServicesQueryVariables = Exact<{
   u: string;
@@ -133,6 +265,53 @@ export const ServicesOfThreeUsersDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<ServicesOfThreeUsersQuery, ServicesOfThreeUsersQueryVariables>;
+export const ServicesCreateDocument = new TypedDocumentString(`
+    mutation ServicesCreate($i: CreateServiceInput!) {
+  createService(input: $i) {
+    id
+    name
+    durationMinutes
+    priceCents
+    active
+    user {
+      id
+      name
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ServicesCreateMutation, ServicesCreateMutationVariables>;
+export const ServicesListDocument = new TypedDocumentString(`
+    query ServicesList($u: ID!) {
+  services(userId: $u) {
+    id
+    name
+    active
+  }
+  user(id: $u) {
+    services {
+      id
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ServicesListQuery, ServicesListQueryVariables>;
+export const ServicesUpdateDocument = new TypedDocumentString(`
+    mutation ServicesUpdate($id: ID!, $i: UpdateServiceInput!) {
+  updateService(id: $id, input: $i) {
+    id
+    name
+    priceCents
+    active
+  }
+}
+    `) as unknown as TypedDocumentString<ServicesUpdateMutation, ServicesUpdateMutationVariables>;
+export const ServicesDeleteDocument = new TypedDocumentString(`
+    mutation ServicesDelete($id: ID!) {
+  deleteService(id: $id) {
+    id
+    active
+  }
+}
+    `) as unknown as TypedDocumentString<ServicesDeleteMutation, ServicesDeleteMutationVariables>;
 export const InvalidationServicesDocument = new TypedDocumentString(`
     query InvalidationServices($u: ID!) {
   services(userId: $u) {
@@ -142,6 +321,86 @@ export const InvalidationServicesDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<InvalidationServicesQuery, InvalidationServicesQueryVariables>;
+export const AgendaDocument = new TypedDocumentString(`
+    query Agenda($u: ID!, $d: Date!) {
+  agenda(userId: $u, date: $d) {
+    id
+    appointments {
+      id
+      service {
+        id
+        name
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<AgendaQuery, AgendaQueryVariables>;
+export const UserServicesDocument = new TypedDocumentString(`
+    query UserServices($u: ID!) {
+  user(id: $u) {
+    id
+    services {
+      id
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<UserServicesQuery, UserServicesQueryVariables>;
+export const CreateAppointmentDocument = new TypedDocumentString(`
+    mutation CreateAppointment($i: CreateAppointmentInput!) {
+  createAppointment(input: $i) {
+    id
+  }
+}
+    `) as unknown as TypedDocumentString<CreateAppointmentMutation, CreateAppointmentMutationVariables>;
+export const InvalidateAgendaDocument = new TypedDocumentString(`
+    mutation InvalidateAgenda($u: ID!, $d: Date) {
+  invalidateAgenda(userId: $u, date: $d) {
+    invalidatedEntities
+    epoch
+  }
+}
+    `) as unknown as TypedDocumentString<InvalidateAgendaMutation, InvalidateAgendaMutationVariables>;
+export const InvalidateServicesDocument = new TypedDocumentString(`
+    mutation InvalidateServices($u: ID!) {
+  invalidateServices(userId: $u) {
+    invalidatedEntities
+    epoch
+  }
+}
+    `) as unknown as TypedDocumentString<InvalidateServicesMutation, InvalidateServicesMutationVariables>;
+export const InvalidateTypeDocument = new TypedDocumentString(`
+    mutation InvalidateType($t: String!) {
+  invalidateType(typename: $t) {
+    invalidatedEntities
+    epoch
+  }
+}
+    `) as unknown as TypedDocumentString<InvalidateTypeMutation, InvalidateTypeMutationVariables>;
+export const InvalidateEntitiesDocument = new TypedDocumentString(`
+    mutation InvalidateEntities($e: [EntityRefInput!]!) {
+  invalidateEntities(entities: $e) {
+    invalidatedEntities
+    epoch
+  }
+}
+    `) as unknown as TypedDocumentString<InvalidateEntitiesMutation, InvalidateEntitiesMutationVariables>;
+export const PurgeDocument = new TypedDocumentString(`
+    mutation Purge {
+  purgeCache {
+    invalidatedEntities
+    epoch
+  }
+}
+    `) as unknown as TypedDocumentString<PurgeMutation, PurgeMutationVariables>;
+export const WarmDocument = new TypedDocumentString(`
+    mutation Warm($ids: [ID!]) {
+  warmCache(userIds: $ids) {
+    usersWarmed
+    operations
+    durationMs
+  }
+}
+    `) as unknown as TypedDocumentString<WarmMutation, WarmMutationVariables>;
 export const ServicesDocument = new TypedDocumentString(`
     query Services($u: ID!) {
   services(userId: $u) {

@@ -1,98 +1,72 @@
-import { type CacheEntityRecord, useResponseCache } from '@envelop/response-cache';
-import { type ExecutionResult, type GraphQLSchema, getOperationAST } from 'graphql';
+import {
+  type CacheEntityRecord,
+  useResponseCache as useEnvelopResponseCache,
+} from '@envelop/response-cache';
+import { type ExecutionResult, getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import type { RequestAuth } from '../auth/request-auth.js';
 import type { TenantViewer } from '../auth/viewer.js';
-import { operationNameIn, requestKey } from './key.js';
-import { cacheHeaders, isMissReason } from './outcome.js';
-import { type TtlPolicy, ttlPerTypeOf } from './policy.js';
-import type { PopularRequests } from './popular.js';
-import {
-  asksNoCache,
-  type Flight,
-  type HandOver,
-  RequestCacheState,
-  withDebug,
-} from './request-state.js';
-import { createResultWalker, failedUnexpectedly, tagOf } from './result-entities.js';
-import type { CacheStats } from './stats/stats.js';
-import { identityBody, prepareBody } from './store/body.js';
-import type { ResilientStore } from './store/resilient-store.js';
+import { operationNameIn, requestKey } from '../cache/key.js';
+import { cacheHeaders } from '../cache/outcome.js';
+import { asksNoCache, RequestCacheState, withDebug } from '../cache/request-state.js';
+import type { CacheRuntime } from '../cache/runtime.js';
+import type { ServerContext } from '../context.js';
+import type { Replay } from '../warming/replay.js';
 
 export interface ResponseCacheOptions {
-  /** null: caching disabled (CACHE_ENABLED=false); every response is a BYPASS. */
-  store: ResilientStore | null;
-  schema: GraphQLSchema;
-  policy: TtlPolicy;
-  stats: CacheStats;
+  /** The store, stats, policy, popular list, single flight and save (src/cache/runtime.ts). */
+  cache: CacheRuntime;
   auth: RequestAuth;
   logger: Logger;
-  /** Adds extensions.cache { hit, ttl, tags } to responses. */
+  /** Adds extensions.cache { hit, ttl, tags } to responses (CACHE_DEBUG). */
   debug?: boolean;
-  /**
-   * How long a finished execution still answers identical misses that looked up before its
-   * result was stored (with the same invalidation sequence, so never a stale answer).
-   */
-  flightLingerMs?: number;
-  /** The largest body stored, in bytes (CACHE_MAX_ENTRY_BYTES); a larger one is served only. */
-  maxEntryBytes?: number;
-  /** Bodies of this many bytes or more are stored gzipped (CACHE_COMPRESS_MIN_BYTES; 0: never). */
-  compressMinBytes?: number;
   /** Mixed into every key: entries admitted under other query limits are never served. */
   keySalt?: string;
   /**
-   * Stale-while-revalidate (DESIGN §8): responses holding one of these types are served for
-   * `swrGraceMs` after their TTL ran out, with X-Cache: STALE, while one refresh runs.
+   * Runs a request through Yoga in process: stale-while-revalidate's background refresh
+   * (DESIGN §8) goes through it, bypassing stale entries.
    */
-  swrTypes?: ReadonlySet<string>;
-  swrGraceMs?: number;
-  /**
-   * Stale-if-error: when the database fails, a response whose TTL ran out less than this long
-   * ago (and that no write invalidated) is served instead, with X-Cache: STALE. 0: never.
-   */
-  staleIfErrorMs?: number;
-  /**
-   * Runs a request again in the background, bypassing stale entries (late-bound: the server is
-   * built after the cache). Without it, SWR is off.
-   */
-  refresh?: (params: RefreshParams, viewer: TenantViewer) => Promise<unknown>;
-  /** Counts each tenant request of a cacheable key, for the warmer (issue 8). */
-  popular?: PopularRequests;
-  /** Told of every answered GraphQL request, once counted (the TTL simulator). */
-  onAnswered?: (state: RequestCacheState) => void;
+  replay: Replay;
 }
 
+/** The parameters a stale-while-revalidate refresh sends again. */
 export interface RefreshParams {
   query: string;
   operationName?: string | null;
   variables?: unknown;
 }
 
+type CacheContext = { cache?: RequestCacheState | null };
+
+/** Errors that are not answers (a database that fails or times out): no `code` of ours. */
+function failedUnexpectedly(result: ExecutionResult) {
+  return (result.errors ?? []).some((error) => {
+    const code = error.extensions?.code;
+    return code === undefined || code === 'INTERNAL_SERVER_ERROR';
+  });
+}
+
+const tagOf = (entity: CacheEntityRecord) =>
+  entity.id == null ? entity.typename : `${entity.typename}:${entity.id}`;
+
 /**
  * The response cache as Yoga plugins (DESIGN §1):
- * - onParams authenticates, keys the raw request and looks it up: a hit is answered with the
- *   stored bytes, before any parse, validation or execution;
+ * - onParams keys the raw request and looks it up (or takes the lookup the node:http hit path
+ *   already made, from the server context): a hit is answered with the stored bytes, before
+ *   any parse, validation or execution;
  * - a miss goes through @envelop/response-cache, which collects the entities of the result
- *   and its TTL; identical concurrent misses share one execution (single flight);
+ *   and its TTL; identical concurrent misses share one execution (the cache's single flight);
  * - the result is saved with the lookup's sequence number, so a save that raced an
  *   invalidation is refused by the store (DESIGN §6).
  */
-export function createResponseCache(options: ResponseCacheOptions) {
-  const { store, stats } = options;
+export function useResponseCache(options: ResponseCacheOptions) {
+  const { cache, auth } = options;
+  const { store, stats, flights, save } = cache;
+  const { swrGraceMs, staleIfErrorMs } = save;
   const states = new WeakMap<Request, RequestCacheState>();
   const arrivals = new WeakMap<Request, number>();
-  const flights = new Map<string, Flight>();
-  // node:http requests whose lookup the hit path already made (a miss, or the store down).
-  const handedOver = new WeakMap<object, HandOver>();
-  const lingerMs = options.flightLingerMs ?? 1_000;
   const keySalt = options.keySalt ?? '';
-  const maxEntryBytes = options.maxEntryBytes ?? Number.POSITIVE_INFINITY;
-  const walk = createResultWalker(options.schema);
-  const defaultTtlMs = options.policy.get('User') ?? 3_600_000;
-  const swrTypes = options.swrTypes ?? new Set<string>();
-  const swrGraceMs = options.refresh ? (options.swrGraceMs ?? 0) : 0;
-  const staleIfErrorMs = options.staleIfErrorMs ?? 0;
   /** Requests that refresh a stale entry: they execute, whatever the store holds. */
   const refreshRequests = new WeakSet<Request>();
   /** Keys with a background refresh running in this process: one at a time. */
@@ -104,114 +78,51 @@ export function createResponseCache(options: ResponseCacheOptions) {
     'Query.__schema': 0,
     'Query.__type': 0,
   };
-  const ttlPerType = ttlPerTypeOf(options.policy);
 
-  const stateOf = (context: { cache?: RequestCacheState | null }) => context.cache ?? null;
+  const stateOf = (context: CacheContext) => context.cache ?? null;
 
-  function adapterFor(context: { cache?: RequestCacheState | null }) {
+  function adapterFor(context: CacheContext) {
     const state = stateOf(context);
     return {
-      async get(): Promise<ExecutionResult | null> {
-        if (!state?.seen || !state.key || !state.scope) return null;
-        const flightKey = `${state.scope}\0${state.key}`;
-        const running = flights.get(flightKey);
-        if (
-          running &&
-          running.generation === state.seen.generation &&
-          running.epoch === state.seen.epoch
-        ) {
-          const result = await running.result;
-          if (result) {
-            // Its own lookup says why it missed, unless the result could not be stored.
-            state.shared = true;
-            if (running.reason && !isMissReason(running.reason)) state.reason = running.reason;
-            return { ...result };
-          }
-        }
-        let settle!: (result: ExecutionResult | null) => void;
-        const result = new Promise<ExecutionResult | null>((resolve) => {
-          settle = resolve;
-        });
-        state.flight = { ...state.seen, result, settle };
-        flights.set(flightKey, state.flight);
-        return null;
-      },
+      get: (): Promise<ExecutionResult | null> =>
+        state ? flights.join(state) : Promise.resolve(null),
       set(
         _key: string,
         result: ExecutionResult,
         entities: Iterable<CacheEntityRecord>,
         ttl: number,
       ) {
-        if (!store || !state?.seen || !state.key || !state.scope) return;
-        const ttlMs = Math.min(ttl, state.ttlCapMs, state.typeTtlMs ?? defaultTtlMs);
-        if (ttlMs <= 0) {
-          state.reason = 'never-cached';
-          return;
-        }
-        const fromPlugin = Array.from(entities, tagOf);
-        state.pluginEntities = fromPlugin.length;
-        const tags = [...new Set([...fromPlugin, ...state.tags])];
-        const body = JSON.stringify(result);
-        if (Buffer.byteLength(body) > maxEntryBytes) {
-          state.reason = 'too-large';
-          return;
-        }
-        const finite = Number.isFinite(ttlMs) ? Math.ceil(ttlMs) : null;
-        state.debug = { hit: false, ttl: finite === null ? null : finite / 1000, tags };
-        const identity = identityBody(body);
-        state.etag = identity.etag;
-        const { scope, key, seen } = state;
-        state.pendingSave = prepareBody(identity, options.compressMinBytes ?? 0).then((prepared) =>
-          store.save(scope, key, {
-            body,
-            prepared,
-            tags,
-            ttlMs: finite,
-            seenSeq: seen.seq,
-            seenEpoch: seen.epoch,
-            swrMs: state.swr ? swrGraceMs : 0,
-            staleIfErrorMs,
-          }),
-        );
+        if (state) save.save(state, result, Array.from(entities, tagOf), ttl);
       },
       // Writes invalidate their exact tags after commit (services); nothing to do here.
       invalidate() {},
     };
   }
 
-  function endFlight(state: RequestCacheState, result: ExecutionResult | null) {
-    const flight = state.flight;
-    if (!flight || !state.scope || !state.key) return;
-    state.flight = null;
-    flight.reason = state.reason;
-    flight.settle(result && !result.errors ? result : null);
-    const flightKey = `${state.scope}\0${state.key}`;
-    setTimeout(() => {
-      if (flights.get(flightKey) === flight) flights.delete(flightKey);
-    }, lingerMs).unref();
-  }
-
-  const lookup: Plugin<{ cache?: RequestCacheState | null }> = {
+  const lookup: Plugin<CacheContext, ServerContext> = {
     // Only GraphQL requests get a state (in onParams); /health and /metrics stay out of stats.
     onRequest({ request }) {
       arrivals.set(request, performance.now());
     },
     async onParams({ params, request, setResult, context }) {
-      const handOver = handedOver.get((context as { req?: object }).req ?? request);
+      // The node:http hit path's lookup of this request, when it made one (a miss, the store
+      // down): the store is not asked twice.
+      const handOver = context.cacheLookup;
       const startedAt = handOver?.startedAt ?? arrivals.get(request) ?? performance.now();
       const operationName = params.operationName ?? operationNameIn(params.query);
+      // Why it doesn't take part (README: Why a miss); null: not a cache matter (a 401).
       const bypass = (reason: RequestCacheState['reason']) => {
-        const state = new RequestCacheState(options.policy, null, null, operationName, startedAt);
+        const state = new RequestCacheState(cache.policy, null, null, operationName, startedAt);
         states.set(request, Object.assign(state, { reason }));
       };
       if (!store || !params.query) return bypass(store ? null : 'disabled');
-      const viewer = await options.auth.viewerOf(request);
+      const viewer = await auth.viewerOf(request);
       // No key, no entry: a 401 follows. Operators read live data.
       if (viewer?.kind !== 'tenant') return bypass(viewer ? 'operator' : null);
       if (asksNoCache((name) => request.headers.get(name))) return bypass('no-cache');
       const key = requestKey(params.query, params.operationName, params.variables, keySalt);
       const state = new RequestCacheState(
-        options.policy,
+        cache.policy,
         viewer.tenantId,
         key,
         operationName,
@@ -226,7 +137,7 @@ export function createResponseCache(options: ResponseCacheOptions) {
         state.reason = 'fallback'; // the store is down: BYPASS, straight to the database
         return;
       }
-      options.popular?.record(viewer, key, params, found.hit, request);
+      cache.popular.record(viewer, key, params, found.hit, request);
       if (!found.hit) {
         state.outcome = 'miss';
         state.reason = found.reason ?? 'first';
@@ -264,7 +175,7 @@ export function createResponseCache(options: ResponseCacheOptions) {
       else if (state.outcome === 'miss' && !state.pendingSave && !state.shared) {
         state.reason = state.reason === 'too-large' ? 'too-large' : 'never-cached';
       }
-      endFlight(state, r);
+      flights.end(state, r);
       if (state.stale && failedUnexpectedly(result as ExecutionResult)) {
         // Stale-if-error: an expired entry no write invalidated beats an error.
         options.logger.warn(
@@ -291,7 +202,7 @@ export function createResponseCache(options: ResponseCacheOptions) {
     onResponse({ request, response }) {
       const state = states.get(request);
       if (!state) return;
-      if (state.flight) endFlight(state, null);
+      if (state.flight) flights.end(state, null);
       // A refusal tells nothing of the cache: no X-Cache, no timing, no ETag, not counted.
       if (response.status === 401 || response.status === 403) return;
       const seconds = (performance.now() - state.startedAt) / 1000;
@@ -315,13 +226,13 @@ export function createResponseCache(options: ResponseCacheOptions) {
         seconds,
         state.reason,
       );
-      options.onAnswered?.(state);
+      cache.answered(state);
     },
   };
 
   // Runs before the response-cache plugin: decides whether it takes part, and reads the result
   // for its entities in one pass before the plugin's own (exponential) walk would.
-  const prepare: Plugin<{ cache?: RequestCacheState | null }> = {
+  const prepare: Plugin<CacheContext> = {
     onExecute({ args }) {
       const state = stateOf(args.contextValue);
       if (state?.outcome !== 'miss') return;
@@ -337,25 +248,16 @@ export function createResponseCache(options: ResponseCacheOptions) {
       return {
         onExecuteDone({ result, setResult }) {
           if (Symbol.asyncIterator in result || !result.data) return;
-          const walked = walk(result.data as Record<string, unknown>);
-          state.walkedValues = walked.visited;
-          state.tag(...walked.tags);
-          for (const typename of walked.typenames) {
-            const ms = ttlPerType.get(typename);
-            if (ms !== undefined) state.typeTtlMs = Math.min(state.typeTtlMs ?? ms, ms);
-            if (swrTypes.has(typename)) state.swr = true;
-          }
-          setResult({ ...result, data: walked.data });
+          setResult({ ...result, data: save.read(state, result.data as Record<string, unknown>) });
         },
       };
     },
   };
 
-  const envelopCache = useResponseCache<{ cache?: RequestCacheState | null }>({
+  const envelopCache = useEnvelopResponseCache<CacheContext>({
     session: (context) => stateOf(context)?.scope ?? null,
     enabled: (context) => Boolean(stateOf(context)?.seen),
-    buildResponseCacheKey: ({ context }) =>
-      stateOf(context as { cache?: RequestCacheState })?.key ?? '',
+    buildResponseCacheKey: ({ context }) => stateOf(context as CacheContext)?.key ?? '',
     cache: adapterFor as never,
     // The TTL comes from the types the walk above found (set() applies it); the plugin only
     // contributes its per-field zeros (introspection, cacheStats).
@@ -370,13 +272,25 @@ export function createResponseCache(options: ResponseCacheOptions) {
     shouldCacheResult: ({ result }) => !result.errors,
   }) as Plugin;
 
+  /** Runs the request again through Yoga, as the tenant, executing whatever the store holds. */
+  async function refresh(params: RefreshParams, viewer: TenantViewer) {
+    const request = new Request('http://hotpath.internal/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(params),
+    });
+    refreshRequests.add(request);
+    // A refresh repeats a request the client's own was counted for: not counted again.
+    const response = await options.replay(cache.popular.exclude(auth.actAs(request, viewer)));
+    await response.arrayBuffer();
+  }
+
   function refreshInBackground(viewer: TenantViewer, key: string, params: RefreshParams) {
     const refreshKey = `${viewer.tenantId}\0${key}`;
-    if (refreshing.has(refreshKey) || !options.refresh) return;
+    if (refreshing.has(refreshKey)) return;
     refreshing.add(refreshKey);
     const { query, operationName, variables } = params;
-    options
-      .refresh({ query, operationName, variables }, viewer)
+    refresh({ query, operationName, variables }, viewer)
       .catch((err) => options.logger.warn({ err }, 'stale-while-revalidate refresh failed'))
       .finally(() => refreshing.delete(refreshKey));
   }
@@ -387,14 +301,7 @@ export function createResponseCache(options: ResponseCacheOptions) {
     plugins: [prepare as Plugin, envelopCache, lookup as Plugin],
     /** The request's cache state, for the GraphQL context. */
     stateFor: (request: Request) => states.get(request) ?? null,
-    /** The hit path's lookup of a node:http request it leaves to Yoga (not asked again). */
-    handOver: (req: object, lookup: HandOver) => handedOver.set(req, lookup),
-    /** Marks an in-process request as a refresh: it executes even when a stale entry exists. */
-    markRefresh(request: Request) {
-      refreshRequests.add(request);
-      return request;
-    },
   };
 }
 
-export type ResponseCache = ReturnType<typeof createResponseCache>;
+export type ResponseCachePlugins = ReturnType<typeof useResponseCache>;

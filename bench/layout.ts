@@ -1,0 +1,346 @@
+/**
+ * `npm run bench:layout`: issue 15's "hits within 5% of before, measured in the same run". The
+ * hit targets of `npm run bench` (Hotpath, memory hit and Redis hit) run from two checkouts in
+ * one run: this one ("after") and BENCH_LAYOUT_BEFORE ("before", default b15385d, the last
+ * commit before the layout work), checked out with `git worktree add` in a temporary directory
+ * that shares this checkout's node_modules. Each server is its checkout's own bench/server.ts,
+ * started and pinned as `npm run bench` starts it (the server on CPU 1, this process and
+ * autocannon on CPU 0), over one seeded SQLite file, each with its own Redis prefix.
+ *
+ * BENCH_RUNS rounds (default 3), interleaved: each round runs before/memory, after/memory,
+ * before/Redis, after/Redis, each from a fresh process and an empty cache, so that a slow
+ * moment of the machine touches both checkouts alike. Every measured request must be a hit
+ * (Query.agenda's resolver may run for at most 1% of them, and /metrics gives the hit share).
+ * The table gives the medians of req/s and of the server's CPU µs per hit (and Redis's), and
+ * the ratios after/before; it goes to stdout and docs/benchmarks.md (the layout section).
+ *
+ * BENCH_DURATION (measured seconds, default 8), BENCH_WARMUP (default 2) and BENCH_REDIS_URL
+ * tune it, as for `npm run bench`.
+ */
+import 'reflect-metadata';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { type BenchServer, inheritedEnv, root, startBenchServer } from './lib/child.js';
+import { cpuSample, microsPerRequest, othersShare } from './lib/cpu.js';
+import { interleaved, runLoad } from './lib/load.js';
+import { pinSelf, SERVER_CPU } from './lib/pin.js';
+import { deleteKeys } from './lib/redis.js';
+import { int, loads, markdownTable, medianOf, writeDocSection } from './lib/report.js';
+import { benchRedisUrl, positive } from './lib/settings.js';
+import {
+  cacheOutcomes,
+  checkAgenda,
+  fail,
+  hitShare,
+  METRICS_TOKEN,
+  post,
+  type Reference,
+  seedAgendaWorkload,
+  type Workload,
+  waitUntilAnswers,
+  warm,
+} from './run-checks.js';
+import { gitCommit } from './run-report.js';
+import { TARGETS, type TargetSpec } from './targets.js';
+
+const before = process.env.BENCH_LAYOUT_BEFORE || 'b15385d';
+const durationS = positive('BENCH_DURATION', 8);
+const warmupS = positive('BENCH_WARMUP', 2);
+const runs = positive('BENCH_RUNS', 3, true);
+const redisUrl = benchRedisUrl();
+/** A hit row may execute the query for at most this share of its measured requests. */
+const MISS_ALLOWANCE = 0.01;
+/** Issue 15: hits within 5% of before. */
+const TOLERANCE = 0.05;
+
+interface Checkout {
+  name: 'before' | 'after';
+  /** Its directory; undefined: this checkout. */
+  dir: string | undefined;
+  commit: string;
+}
+
+interface Sample {
+  reqPerSec: number;
+  p50: number;
+  p99: number;
+  /** The server's CPU µs per request; every request is a hit. */
+  cpuPerHit: number;
+  redisCpuPerHit: number | null;
+  hitShare: number;
+  othersCpu: number | null;
+}
+
+interface Case {
+  checkout: Checkout;
+  target: TargetSpec;
+  samples: Sample[];
+}
+
+/** The server running now, stopped by main's finally if a check throws. */
+let running: BenchServer | null = null;
+
+async function stopRunning() {
+  const server = running;
+  running = null;
+  await server?.stop();
+}
+
+function git(args: string[], cwd = root): string {
+  return execFileSync('git', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
+    .toString()
+    .trim();
+}
+
+/** BENCH_LAYOUT_BEFORE checked out (detached) under `work`, with this node_modules. */
+function checkOutBefore(work: string): Checkout {
+  const dir = join(work, 'before');
+  git(['worktree', 'add', '--detach', dir, before]);
+  symlinkSync(realpathSync(join(root, 'node_modules')), join(dir, 'node_modules'), 'dir');
+  return { name: 'before', dir, commit: git(['rev-parse', '--short', 'HEAD'], dir) };
+}
+
+interface Run {
+  workload: Workload;
+  redis: Redis;
+  prefix: string;
+  pinned: boolean;
+  base: Record<string, string>;
+  reference: Reference | null;
+}
+
+/** Each checkout's entries under a prefix of its own (CACHE_PREFIX allows no colon). */
+const prefixOf = (run: Run, c: Case) => `${run.prefix}.${c.checkout.name}`;
+
+async function measureOnce(c: Case, run: Run): Promise<Sample> {
+  const { workload, redis } = run;
+  // Every round starts from an empty cache.
+  if (c.target.redis) await deleteKeys(redis, `${prefixOf(run, c)}:*`);
+  const env = {
+    ...run.base,
+    BENCH_TARGET: 'hotpath',
+    CACHE_PREFIX: prefixOf(run, c),
+    ...(c.target.redis ? { REDIS_URL: redisUrl } : {}),
+  };
+  running = await startBenchServer(env, {
+    ...(run.pinned ? { cpu: SERVER_CPU } : {}),
+    ...(c.checkout.dir ? { checkout: c.checkout.dir } : {}),
+  });
+  const server = running;
+  await waitUntilAnswers(workload, server.port);
+  if (!run.reference) run.reference = await referenceFrom(workload, server.port);
+  // The same JSON from both checkouts, and X-Cache: HIT once warm.
+  const expectBody = await warm(c.target, workload, server.port, run.reference);
+  const load = (duration: number) =>
+    runLoad({
+      url: workload.url(server.port),
+      headers: workload.headers,
+      body: workload.body,
+      duration,
+      expectBody,
+      problems: (result) => [
+        result.mismatches && `${result.mismatches} bodies differ from the expected agenda`,
+      ],
+      errorPrefix: `bench: ${label(c)}: `,
+    });
+  process.stdout.write('warming up… ');
+  await load(warmupS);
+  process.stdout.write(`measuring ${durationS} s… `);
+  const outcomesBefore = await cacheOutcomes(server.port);
+  const countsBefore = await server.counts();
+  const cpuBefore = cpuSample(server.pid, await redis.info('cpu'));
+  const measured = await load(durationS);
+  const cpuAfter = cpuSample(server.pid, await redis.info('cpu'));
+  const countsAfter = await server.counts();
+  const outcomesAfter = await cacheOutcomes(server.port);
+  await stopRunning();
+  const executions = countsAfter.agendaResolves - countsBefore.agendaResolves;
+  if (executions > MISS_ALLOWANCE * measured.requests)
+    fail(`${label(c)}: the query ran ${executions} times for ${measured.requests} requests`);
+  return {
+    reqPerSec: measured.reqPerSec,
+    p50: measured.p50,
+    p99: measured.p99,
+    cpuPerHit: microsPerRequest(cpuAfter.server - cpuBefore.server, measured.requests) ?? 0,
+    redisCpuPerHit: c.target.redis
+      ? microsPerRequest(cpuAfter.redis - cpuBefore.redis, measured.requests)
+      : null,
+    hitShare: hitShare(outcomesBefore, outcomesAfter),
+    othersCpu: othersShare(cpuBefore, cpuAfter),
+  };
+}
+
+/** The first answer of the run, checked to be the agenda: what every case must serve. */
+async function referenceFrom(workload: Workload, port: number): Promise<Reference> {
+  const { response, text } = await post(workload, port);
+  if (response.status !== 200) fail(`HTTP ${response.status} from Hotpath: ${text}`);
+  checkAgenda(text, workload);
+  return {
+    json: JSON.parse(text),
+    body: text,
+    contentType: response.headers.get('content-type') ?? 'application/json',
+  };
+}
+
+const label = (c: Case) => `${c.checkout.name} (${c.checkout.commit}), ${c.target.label}`;
+const fixed = (n: number | null, digits = 0) => (n === null ? '–' : n.toFixed(digits));
+const pct = (n: number | null) => (n === null ? '–' : `${Math.round(n * 100)}%`);
+
+/** The medians of one case, as a table row. */
+function row(c: Case): (string | number)[] {
+  const m = (pick: (s: Sample) => number | null) => medianOf(c.samples, pick);
+  return [
+    `${c.checkout.name} (${c.checkout.commit})`,
+    c.target.redis ? 'Redis' : 'memory',
+    int(m((s) => s.reqPerSec) ?? 0),
+    fixed(
+      m((s) => s.p50),
+      2,
+    ),
+    fixed(
+      m((s) => s.p99),
+      2,
+    ),
+    fixed(m((s) => s.cpuPerHit)),
+    c.target.redis ? fixed(m((s) => s.redisCpuPerHit)) : '–',
+    pct(Math.min(...c.samples.map((s) => s.hitShare))),
+    pct(m((s) => s.othersCpu)),
+  ];
+}
+
+/** after / before of the medians, per backend, and whether it is within TOLERANCE. */
+function ratios(cases: Case[]) {
+  return ['memory', 'Redis'].map((backend) => {
+    const pick = (name: Checkout['name']) =>
+      cases.find(
+        (c) => c.checkout.name === name && (c.target.redis ? 'Redis' : 'memory') === backend,
+      );
+    const [b, a] = [pick('before'), pick('after')];
+    if (!a || !b) return fail(`no ${backend} case`);
+    const m = (c: Case, f: (s: Sample) => number | null) => medianOf(c.samples, f) ?? Number.NaN;
+    const rps = m(a, (s) => s.reqPerSec) / m(b, (s) => s.reqPerSec);
+    const cpu = m(a, (s) => s.cpuPerHit) / m(b, (s) => s.cpuPerHit);
+    const within = rps >= 1 - TOLERANCE && cpu <= 1 + TOLERANCE;
+    return { backend, rps, cpu, within };
+  });
+}
+
+async function main() {
+  const pinned = pinSelf();
+  const work = mkdtempSync(join(tmpdir(), 'hotpath-bench-layout-'));
+  const sqlitePath = join(work, 'bench.sqlite');
+  const prefix = `hotpath-layout-${randomBytes(4).toString('hex')}`;
+  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  const loadBefore = loadavg();
+  if (loadBefore[0] > 1)
+    console.warn(
+      `Load average ${loads(loadBefore)} on ${cpus().length} cores: expect noisy numbers.`,
+    );
+  if (!pinned) console.warn('Not pinned: taskset is missing or the machine has one core.');
+  let beforeCheckout: Checkout | null = null;
+  try {
+    beforeCheckout = checkOutBefore(work);
+    const after: Checkout = { name: 'after', dir: undefined, commit: gitCommit() };
+    console.log(
+      `before: ${beforeCheckout.commit}, after: ${after.commit}; 4 cases × ${runs} rounds of ` +
+        `${warmupS} + ${durationS} s`,
+    );
+    await redis.connect();
+    const run: Run = {
+      workload: (await seedAgendaWorkload(sqlitePath)).workload,
+      redis,
+      prefix,
+      pinned,
+      reference: null,
+      base: {
+        ...inheritedEnv(),
+        NODE_ENV: 'production',
+        LOG_LEVEL: 'warn',
+        OPS_TOKEN: `ops_${randomBytes(24).toString('base64url')}`,
+        METRICS_TOKEN,
+        SQLITE_PATH: sqlitePath,
+        CACHE_WARM_INTERVAL: '0',
+      },
+    };
+    const targets = ['memory', 'redis'].map(
+      (id) => TARGETS.find((t) => t.id === id) ?? fail(`no ${id} target`),
+    );
+    const cases: Case[] = targets.flatMap((target) =>
+      [beforeCheckout as Checkout, after].map((checkout) => ({ checkout, target, samples: [] })),
+    );
+    const started = Date.now();
+    await interleaved(runs, cases, async (c, round) => {
+      process.stdout.write(`[${round}/${runs}] ${label(c)}: starting… `);
+      const sample = await measureOnce(c, run);
+      c.samples.push(sample);
+      console.log(
+        `${int(sample.reqPerSec)} req/s, ${int(sample.cpuPerHit)} µs CPU/hit, ` +
+          `${pct(sample.hitShare)} hits`,
+      );
+    });
+    const minutes = ((Date.now() - started) / 60_000).toFixed(1);
+
+    const header = [
+      'checkout',
+      'store',
+      'req/s',
+      'p50 ms',
+      'p99 ms',
+      'server CPU µs/hit',
+      'Redis CPU µs/hit',
+      'hits (lowest round)',
+      'others’ CPU',
+    ];
+    const table = markdownTable(header, cases.map(row));
+    const verdicts = ratios(cases).map(
+      (r) =>
+        `- ${r.backend}: req/s after/before ${r.rps.toFixed(3)}, CPU per hit after/before ` +
+        `${r.cpu.toFixed(3)}: ${r.within ? 'within' : 'NOT within'} ${TOLERANCE * 100}%`,
+    );
+    const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    const markdown = [
+      `## The layout (issue 15): hits before and after, in one run (${date})`,
+      '',
+      `before: \`${beforeCheckout.commit}\` (BENCH_LAYOUT_BEFORE), after: \`${after.commit}\`. ` +
+        `${runs} interleaved rounds of ${warmupS} s warm-up + ${durationS} s measured per case, ` +
+        `${pinned ? 'server on CPU 1, load on CPU 0' : 'not pinned'}, ${cpus().length} cores, ` +
+        `load average ${loads(loadBefore)} before and ${loads(loadavg())} after; the run took ` +
+        `${minutes} min. Medians over the rounds.`,
+      '',
+      table,
+      '',
+      ...verdicts,
+      '',
+      '`npm run bench:layout` writes this section (bench/layout.ts). The ratios are what the',
+      'issue asks for; the absolute figures move with the machine. "others’ CPU" is the share of',
+      'the machine that neither the server, Redis nor the load generator used: above a few',
+      'percent, the figures are noisy.',
+    ].join('\n');
+    console.log(`\n${table}\n\n${verdicts.join('\n')}`);
+    writeDocSection('layout', markdown);
+  } finally {
+    await stopRunning();
+    if (redis.status === 'ready') {
+      const removed = await deleteKeys(redis, `${prefix}*`);
+      console.log(`Removed ${removed} Redis keys under ${prefix}*`);
+    }
+    redis.disconnect();
+    if (beforeCheckout?.dir) {
+      try {
+        git(['worktree', 'remove', '--force', beforeCheckout.dir]);
+      } catch (error) {
+        console.warn(`could not remove the worktree ${beforeCheckout.dir}: ${error}`);
+      }
+    }
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+main().catch((error) => {
+  console.error(`\n${error instanceof Error ? error.message : error}`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,105 @@
+import type { ExecutionResult, GraphQLSchema } from 'graphql';
+import { analyticsMaxTtlMs, type TtlPolicy } from './policy.js';
+import type { RequestCacheState } from './request-state.js';
+import { createResultWalker } from './result-entities.js';
+import { identityBody, prepareBody } from './store/body.js';
+import type { ResilientStore } from './store/resilient-store.js';
+
+export interface ResponseSaveOptions {
+  /** null: caching disabled (CACHE_ENABLED=false); nothing is stored. */
+  store: ResilientStore | null;
+  schema: GraphQLSchema;
+  policy: TtlPolicy;
+  /** The largest body stored, in bytes (CACHE_MAX_ENTRY_BYTES); a larger one is served only. */
+  maxEntryBytes?: number;
+  /** Bodies of this many bytes or more are stored gzipped (CACHE_COMPRESS_MIN_BYTES; 0: never). */
+  compressMinBytes?: number;
+  /** Types whose responses are served stale while one refresh runs (CACHE_SWR_TYPES). */
+  swrTypes?: ReadonlySet<string>;
+  /** How long after its TTL an SWR entry may still be served (0: SWR off). */
+  swrGraceMs: number;
+  /** How long after its TTL an entry may still stand in for a failing database (0: never). */
+  staleIfErrorMs: number;
+}
+
+/**
+ * What a miss leaves in the store, whatever server ran it: the result is read once for its
+ * entities, types and TTL (read), then stored with the lookup's clock, so that a save that
+ * raced an invalidation is refused by the store (save, DESIGN §6).
+ */
+export function createResponseSave(options: ResponseSaveOptions) {
+  const { store, swrGraceMs, staleIfErrorMs } = options;
+  const maxEntryBytes = options.maxEntryBytes ?? Number.POSITIVE_INFINITY;
+  const swrTypes = options.swrTypes ?? new Set<string>();
+  const walk = createResultWalker(options.schema);
+  const defaultTtlMs = options.policy.get('User') ?? 3_600_000;
+  // typename -> TTL, read by the result walk. AnalyticsReport's TTL depends on its date range:
+  // the longest a report may live here, which its resolver caps.
+  const ttlPerType = new Map<string, number>();
+  for (const [typename, ms] of options.policy) {
+    ttlPerType.set(
+      typename,
+      typename === 'AnalyticsReport' ? analyticsMaxTtlMs(ms) : (ms ?? Number.POSITIVE_INFINITY),
+    );
+  }
+
+  return {
+    swrGraceMs,
+    staleIfErrorMs,
+    /**
+     * Reads a query's data once (linear in its size): its entity tags, the shortest TTL of its
+     * types and whether one opted into SWR go into the state; returns the data without the
+     * metadata fields the response-cache plugin selected.
+     */
+    read(state: RequestCacheState, data: Record<string, unknown>): Record<string, unknown> {
+      const walked = walk(data);
+      state.walkedValues = walked.visited;
+      state.tag(...walked.tags);
+      for (const typename of walked.typenames) {
+        const ms = ttlPerType.get(typename);
+        if (ms !== undefined) state.typeTtlMs = Math.min(state.typeTtlMs ?? ms, ms);
+        if (swrTypes.has(typename)) state.swr = true;
+      }
+      return walked.data;
+    },
+    /**
+     * Stores a result under the request's key with the tags given and the state's own, for the
+     * shortest of `ttlMs`, the state's cap and its types' TTL. The write is left pending in
+     * `state.pendingSave` (the response waits for it: a read that follows finds it).
+     */
+    save(state: RequestCacheState, result: ExecutionResult, tagged: string[], ttlMs: number) {
+      if (!store || !state.seen || !state.key || !state.scope) return;
+      const ms = Math.min(ttlMs, state.ttlCapMs, state.typeTtlMs ?? defaultTtlMs);
+      if (ms <= 0) {
+        state.reason = 'never-cached';
+        return;
+      }
+      state.pluginEntities = tagged.length;
+      const tags = [...new Set([...tagged, ...state.tags])];
+      const body = JSON.stringify(result);
+      if (Buffer.byteLength(body) > maxEntryBytes) {
+        state.reason = 'too-large';
+        return;
+      }
+      const finite = Number.isFinite(ms) ? Math.ceil(ms) : null;
+      state.debug = { hit: false, ttl: finite === null ? null : finite / 1000, tags };
+      const identity = identityBody(body);
+      state.etag = identity.etag;
+      const { scope, key, seen } = state;
+      state.pendingSave = prepareBody(identity, options.compressMinBytes ?? 0).then((prepared) =>
+        store.save(scope, key, {
+          body,
+          prepared,
+          tags,
+          ttlMs: finite,
+          seenSeq: seen.seq,
+          seenEpoch: seen.epoch,
+          swrMs: state.swr ? swrGraceMs : 0,
+          staleIfErrorMs,
+        }),
+      );
+    },
+  };
+}
+
+export type ResponseSave = ReturnType<typeof createResponseSave>;
