@@ -60,7 +60,7 @@ interface OpCounts {
 
 /**
  * The console's "what would a longer TTL buy me?" (README: TTL simulator). It follows a sample
- * of keys (CACHE_TTL_SIM_SAMPLE of them, chosen by their hash, so a key is followed on every
+ * of keys (CACHE_TTL_SIM_SAMPLE of them, chosen by their hash, so that a key is followed on every
  * instance or none) and replays their answers against three simulated caches whose TTL is ½,
  * 1 and 2 times the real one. A simulated entry serves a later answer when that answer is the
  * same body, within the simulated TTL, and no invalidation removed the real entry meanwhile
@@ -93,8 +93,15 @@ export function createTtlSimulator(options: {
   let timer: NodeJS.Timeout | null = null;
   options.budget.reader = () => (keys.calculatedSize ?? 0) + queue.length * QUEUED_BYTES;
 
-  /** Keys are hex hashes: their first four digits spread evenly over 0..65535. */
-  const sampled = (key: string) => on && Number.parseInt(key.slice(0, 4), 16) < threshold;
+  /**
+   * Keys are hashes (base64url): their first characters, mixed by a multiplicative hash, spread
+   * over 0..65535; the same key is followed or not on every instance.
+   */
+  const sampled = (key: string) => {
+    if (!on) return false;
+    const mixed = (key.charCodeAt(0) * 961 + key.charCodeAt(1) * 31 + key.charCodeAt(2)) | 0;
+    return Math.imul(mixed, 2654435761) >>> 16 < threshold;
+  };
 
   function countsOf(operationName: string): OpCounts {
     let counts = operations.get(operationName);
