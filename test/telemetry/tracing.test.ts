@@ -1,4 +1,7 @@
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { traceFields } from '../../src/logger.js';
 import type { Tracing } from '../../src/telemetry/tracing.js';
 import { buildTestApp, sharedRedisCache, type TestApp } from '../support/app.js';
 import { CREATE_SERVICE, SERVICES } from '../support/documents.js';
@@ -233,5 +236,25 @@ describe('tracing (OTLP receiver)', () => {
     expect(receiver.posts.every((p) => p.startsWith('POST /v1/traces application/json'))).toBe(
       true,
     );
+  });
+
+  it('a log line written inside a traced request carries its trace_id and span_id', async () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    });
+    // The mixin createLogger() installs (src/logger.ts), on a logger we can read.
+    const logger = pino({ base: null, mixin: traceFields }, sink);
+    logger.info('outside any request');
+    const ids = tracing.tracer.startActiveSpan('a request', (span) => {
+      logger.info('inside');
+      span.end();
+      return span.spanContext();
+    });
+    expect(JSON.parse(lines[0]).trace_id).toBeUndefined();
+    expect(JSON.parse(lines[1])).toMatchObject({ trace_id: ids.traceId, span_id: ids.spanId });
   });
 });
