@@ -146,6 +146,16 @@ export function nameOperation(span: Span, type: string, name: string | null) {
   span.updateName(name ? `${type} ${name}` : type);
 }
 
+/**
+ * `headers` with the active trace context (W3C `traceparent`, `tracestate`) added, for work a
+ * request starts in process (a stale-while-revalidate refresh): it joins the request's trace.
+ * Tracing off: the propagator is a no-op and `headers` come back unchanged.
+ */
+export function withTraceContext(headers: Record<string, string>): Record<string, string> {
+  propagation.inject(context.active(), headers);
+  return headers;
+}
+
 /** The span's W3C traceparent, for Server-Timing. */
 export function traceparentOf(span: Span): string {
   const { traceId, spanId, traceFlags } = span.spanContext();

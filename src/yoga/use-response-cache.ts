@@ -12,6 +12,7 @@ import { cacheHeaders } from '../cache/outcome.js';
 import { asksNoCache, RequestCacheState, withDebug } from '../cache/request-state.js';
 import type { CacheRuntime } from '../cache/runtime.js';
 import type { ServerContext } from '../context.js';
+import { withTraceContext } from '../telemetry/tracing.js';
 import type { Replay } from '../warming/replay.js';
 
 export interface ResponseCacheOptions {
@@ -276,7 +277,8 @@ export function useResponseCache(options: ResponseCacheOptions) {
   async function refresh(params: RefreshParams, viewer: TenantViewer) {
     const request = new Request('http://hotpath.internal/graphql', {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      // The client's trace goes on into the refresh it caused (nothing when tracing is off).
+      headers: withTraceContext({ 'content-type': 'application/json' }),
       body: JSON.stringify(params),
     });
     refreshRequests.add(request);

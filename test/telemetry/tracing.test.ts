@@ -20,7 +20,12 @@ describe('tracing (OTLP receiver)', () => {
   beforeAll(async () => {
     receiver = await startOtlpReceiver();
     tracing = await startTestTracing(receiver.url);
-    app = await buildTestApp('sqlite', { via: 'http', tracing, cache: { backend: 'MEMORY' } });
+    // megaStats lives 1 s here, then is served STALE while one refresh runs (SWR).
+    app = await buildTestApp('sqlite', {
+      via: 'http',
+      tracing,
+      cache: { backend: 'MEMORY', ttlOverrides: { CACHE_TTL_STATS: 1 } },
+    });
     redisApp = await buildTestApp('sqlite', { via: 'http', tracing, cache: sharedRedisCache() });
   });
   afterAll(async () => {
@@ -212,6 +217,32 @@ describe('tracing (OTLP receiver)', () => {
       expect(span.parentSpanId).toBe(parent);
       expect(span.attributes['hotpath.cache.outcome']).toBe(expected.toLowerCase());
     }
+  });
+
+  it('a stale-while-revalidate refresh joins the trace of the request that caused it', async () => {
+    const tenant = await createTestTenant(app, 'Stale');
+    const query = '{ megaStats { id today { total } } }';
+    await post(app, tenant.key, query, {});
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const stale = await post(app, tenant.key, query, {});
+    expect(stale.res.headers.get('x-cache')).toBe('STALE');
+    await expect
+      .poll(async () => {
+        await tracing.flush();
+        return receiver.spans.filter((s) => s.traceId === stale.traceId).length;
+      })
+      .toBeGreaterThanOrEqual(3);
+    // The refresh's own request span (made by Yoga, in process) is a child of the client's.
+    const refresh = receiver.spans.find(
+      (s) => s.traceId === stale.traceId && s.parentSpanId === stale.spanId && s.name === 'query',
+    );
+    expect(refresh?.attributes).toMatchObject({
+      'hotpath.cache.path': 'yoga',
+      'hotpath.cache.outcome': 'miss',
+      'hotpath.cache.reason': 'expired',
+    });
+    const root = receiver.spans.find((s) => s.spanId === stale.spanId) as ReceivedSpan;
+    expect(root.attributes['hotpath.cache.outcome']).toBe('stale');
   });
 
   it('in process (yoga.fetch, no node:http front): Yoga makes the request span itself', async () => {
