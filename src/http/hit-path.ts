@@ -168,17 +168,8 @@ export function createHitPath(deps: HitPathDeps) {
     const body = found.body;
     // What a longer TTL would buy: a followed key's hit is queued, nothing else is done here.
     if (cache.ttlSimulator.follows(key)) {
-      const operationName = name;
-      const etag = body.etag;
-      const scope = viewer.tenantId;
-      cache.ttlSimulator.observe({
-        scope,
-        key,
-        operationName,
-        etag,
-        ttlMs: null,
-        invalidated: false,
-      });
+      const answer = { scope: viewer.tenantId, key, operationName: name, etag: body.etag };
+      cache.ttlSimulator.observe({ ...answer, ttlMs: null, invalidated: false });
     }
     // A gzipped entry goes out as it is stored to clients that accept gzip; that
     // representation has its own ETag.
