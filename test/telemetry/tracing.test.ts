@@ -117,6 +117,28 @@ describe('tracing (OTLP receiver)', () => {
     expect(save?.attributes['hotpath.cache.save.result']).toBe('stored');
   });
 
+  it('on PostgreSQL too: each statement a span of the execution (a query runner per call)', async () => {
+    const pg = await buildTestApp('postgres', {
+      via: 'http',
+      tracing,
+      cache: { backend: 'MEMORY' },
+    });
+    try {
+      const tenant = await createTestTenant(pg, 'Postgres');
+      const provider = await createProvider(pg, tenant, 'Gil');
+      const miss = await post(pg, tenant.key, String(SERVICES), { u: provider.user.id });
+      expect(miss.res.headers.get('x-cache')).toBe('MISS');
+      const spans = await traceOf(miss.traceId, 4);
+      const execution = spans.find((s) => s.name === 'graphql.execute') as ReceivedSpan;
+      const sql = childrenOf(spans, execution).filter((s) => s.attributes['db.system.name']);
+      expect(sql.length).toBeGreaterThan(0);
+      expect(sql.every((s) => s.attributes['db.system.name'] === 'postgresql')).toBe(true);
+      expect(sql.map((s) => s.name)).toContain('SELECT postgresql');
+    } finally {
+      await pg.close();
+    }
+  });
+
   it('a hit on the node:http hit path: a request span of its own, no execution', async () => {
     const tenant = await createTestTenant(app, 'Hit');
     const provider = await createProvider(app, tenant, 'Bia');
