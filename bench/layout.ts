@@ -34,18 +34,19 @@ import {
   verdictLines,
 } from './layout-report.js';
 import { type BenchServer, inheritedEnv, root, startBenchServer } from './lib/child.js';
-import { cpuSample, microsPerRequest, othersShare } from './lib/cpu.js';
-import { interleaved, runLoad } from './lib/load.js';
+import { microsPerRequest, othersShare } from './lib/cpu.js';
+import { interleaved } from './lib/load.js';
 import { pinSelf, SERVER_CPU } from './lib/pin.js';
 import { deleteKeys } from './lib/redis.js';
 import { int, loads, writeDocSection } from './lib/report.js';
 import { benchRedisUrl, positive } from './lib/settings.js';
 import {
-  cacheOutcomes,
+  agendaLoad,
   checkAgenda,
   fail,
   hitShare,
   METRICS_TOKEN,
+  measureWindow,
   post,
   type Reference,
   seedAgendaWorkload,
@@ -118,32 +119,15 @@ async function measureOnce(c: Case, run: Run): Promise<Sample> {
   if (!run.reference) run.reference = await referenceFrom(workload, server.port);
   // The same JSON from both checkouts, and X-Cache: HIT once warm.
   const expectBody = await warm(c.target, workload, server.port, run.reference);
-  const load = (duration: number) =>
-    runLoad({
-      url: workload.url(server.port),
-      headers: workload.headers,
-      body: workload.body,
-      duration,
-      expectBody,
-      problems: (result) => [
-        result.mismatches && `${result.mismatches} bodies differ from the expected agenda`,
-      ],
-      errorPrefix: `bench: ${label(c)}: `,
-    });
+  const load = agendaLoad(workload, server.port, expectBody, `bench: ${label(c)}: `);
   process.stdout.write('warming up… ');
   await load(warmupS);
   process.stdout.write(`measuring ${durationS} s… `);
-  const outcomesBefore = await cacheOutcomes(server.port);
-  const countsBefore = await server.counts();
-  const cpuBefore = cpuSample(server.pid, await redis.info('cpu'));
-  const measured = await load(durationS);
-  const cpuAfter = cpuSample(server.pid, await redis.info('cpu'));
-  const countsAfter = await server.counts();
-  const outcomesAfter = await cacheOutcomes(server.port);
+  const window = await measureWindow(server, redis, true, () => load(durationS));
   await stopRunning();
-  const executions = countsAfter.agendaResolves - countsBefore.agendaResolves;
-  if (executions > MISS_ALLOWANCE * measured.requests)
-    fail(`${label(c)}: the query ran ${executions} times for ${measured.requests} requests`);
+  const { measured, cpuBefore, cpuAfter, resolverCalls, outcomes } = window;
+  if (resolverCalls > MISS_ALLOWANCE * measured.requests || !outcomes)
+    fail(`${label(c)}: the query ran ${resolverCalls} times for ${measured.requests} requests`);
   return {
     reqPerSec: measured.reqPerSec,
     p50: measured.p50,
@@ -152,7 +136,7 @@ async function measureOnce(c: Case, run: Run): Promise<Sample> {
     redisCpuPerHit: c.target.redis
       ? microsPerRequest(cpuAfter.redis - cpuBefore.redis, measured.requests)
       : null,
-    hitShare: hitShare(outcomesBefore, outcomesAfter),
+    hitShare: hitShare(outcomes.before, outcomes.after),
     othersCpu: othersShare(cpuBefore, cpuAfter),
   };
 }
