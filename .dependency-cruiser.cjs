@@ -144,6 +144,26 @@ module.exports = {
       'The console and /metrics are served by Yoga and the front; they never import them.',
     ),
     layer(
+      'telemetry-is-a-leaf',
+      '^src/telemetry/',
+      [
+        ...TOP,
+        'http',
+        'yoga',
+        'schema',
+        'context',
+        'services',
+        'loaders',
+        'db',
+        'cache',
+        'warming',
+        'auth',
+        'ops',
+        'live',
+      ],
+      'Tracing (OpenTelemetry) is used by the layers that make spans; it imports none of them.',
+    ),
+    layer(
       'root-leaves',
       '^src/(limits|params|time|logger|drain|validation|redis-config)\\.ts$',
       [

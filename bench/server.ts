@@ -22,6 +22,7 @@ import { parseConfig } from '../src/config.js';
 import { openDatabase } from '../src/db/data-source.js';
 import { createLogger } from '../src/logger.js';
 import { schema } from '../src/schema/index.js';
+import { startTracing } from '../src/telemetry/tracing.js';
 import { startPeer } from './peers.js';
 import { PEERS, type Peer } from './targets.js';
 
@@ -126,6 +127,8 @@ function countingStatements(handler: RequestListener): RequestListener {
 /** Hotpath over the bench's SQLite file, with the cache the environment asks for. */
 async function openHotpath(env: NodeJS.ProcessEnv) {
   const config = parseConfig(env);
+  // OTEL_* turns tracing on, as in src/main.ts (bench/tracing.ts measures both ways).
+  const tracing = await startTracing(config.tracing);
   const logger = createLogger(config.logLevel);
   const db = await openDatabase(config.database, { logger: statementCounter });
   const app = createApp({
@@ -141,10 +144,12 @@ async function openHotpath(env: NodeJS.ProcessEnv) {
     live: config.live,
     // /metrics is private: the bench reads it with METRICS_TOKEN (bench/run.ts).
     metrics: { token: config.metrics.token },
+    tracing,
   });
   const close = async () => {
     await app.close();
     await db.destroy();
+    await tracing.shutdown();
   };
   return { app, db, logger, close };
 }

@@ -20,6 +20,8 @@ import { LIVE_DEFAULTS, type LiveConfig } from './live/live-config.js';
 import { createMetricsGate, createMetricsListener } from './ops/metrics.js';
 import { schema } from './schema/index.js';
 import { createServices } from './services/services.js';
+import { traceSql } from './telemetry/sql.js';
+import { TRACING_OFF, type Tracing } from './telemetry/tracing.js';
 import { createReplayPort } from './warming/replay.js';
 import { createWarmer } from './warming/warming.js';
 import { createServer, type ServerDeps } from './yoga/server.js';
@@ -50,11 +52,16 @@ export interface AppDeps {
   auth?: Partial<AuthConfig> & { lastUsedFlushMs?: number };
   /** Live queries' bounds and timings (LIVE_*); LIVE_DEFAULTS for what is absent. */
   live?: Partial<LiveConfig>;
+  /** OpenTelemetry, started by main.ts (src/telemetry/tracing.ts); off when absent. */
+  tracing?: Tracing;
 }
 
 /** Wires auth, cache, services and the GraphQL server together; starts nothing. */
 export function createApp(deps: AppDeps) {
   const clock = deps.clock ?? (() => new Date());
+  const tracing = deps.tracing ?? TRACING_OFF;
+  // A span per SQL statement, child of the execution that ran it (nothing when off).
+  traceSql(deps.db, tracing);
   const limits = deps.limits ?? DEFAULT_LIMITS;
   const introspection = deps.introspection ?? true;
   // The hit path answers by key without validating: an entry stored by an instance that lets
@@ -82,6 +89,7 @@ export function createApp(deps: AppDeps) {
     schema,
     logger: deps.logger,
     store: deps.store,
+    tracing,
   });
   // Its stale-while-revalidate refreshes replay through the port.
   const responseCache = useResponseCache({
@@ -191,6 +199,7 @@ export function createApp(deps: AppDeps) {
     limits,
     draining: () => drain.draining,
     introspection,
+    tracing,
     metrics: separateMetrics
       ? null
       : createMetricsGate([deps.opsToken, ...(metricsToken ? [metricsToken] : [])]),
@@ -199,7 +208,8 @@ export function createApp(deps: AppDeps) {
   /** What node:http serves: the hit path in front of Yoga. */
   const http = createHttpFront({
     yoga,
-    hitPath: createHitPath({ cache, limits, keySalt, debug: deps.cache.debug }),
+    hitPath: createHitPath({ cache, limits, keySalt, debug: deps.cache.debug, tracing }),
+    tracing,
     limits,
     auth,
     graphiql: Boolean(deps.graphiql),

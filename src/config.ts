@@ -8,6 +8,7 @@ import { DEFAULT_LIMITS, LIMIT_ENV, type Limits } from './limits.js';
 import { LIVE_DEFAULTS, type LiveConfig } from './live/live-config.js';
 import type { MetricsConfig } from './ops/metrics.js';
 import { redisConfig, redisEnv, redisProblems } from './redis-config.js';
+import type { TracingOptions } from './telemetry/tracing.js';
 
 // The shapes each part declares for itself (config imports them; they never import config).
 export type { CacheConfig } from './cache/cache-config.js';
@@ -65,6 +66,15 @@ const envSchema = z.object({
   APQ_MAX_BYTES: mebibytes(1, 16),
   APQ_MAX_DOCUMENT_BYTES: z.coerce.number().int().min(1).max(1_048_576).default(16_384),
   APQ_TENANT_QUOTA_BYTES: mebibytes(1, 4),
+  CACHE_MISS_REASON_BYTES: mebibytes(0, 1),
+  CACHE_TTL_SIM_BYTES: mebibytes(0, 2),
+  // The share of keys the TTL simulator follows (README: TTL simulator).
+  CACHE_TTL_SIM_SAMPLE: z.coerce.number().min(0).max(1).default(0.1),
+  // Tracing is on when either standard variable is set (the SDK reads the rest of OTEL_*).
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.string().url().optional(),
+  OTEL_TRACES_EXPORTER: z.string().optional(),
+  OTEL_SERVICE_NAME: z.string().default('hotpath'),
   CACHE_TIMEOUT_MS: z.coerce.number().int().min(1).default(50),
   CACHE_DEBUG: bool.default(false),
   CACHE_WARM_INTERVAL: z.coerce.number().int().min(0).default(300),
@@ -162,6 +172,7 @@ export interface Config {
   metrics: MetricsConfig;
   http: HttpServerConfig;
   cache: CacheConfig;
+  tracing: TracingOptions;
   /** What one request may ask for (LIMIT_*). */
   limits: Limits;
   shutdown: ShutdownConfig;
@@ -283,13 +294,22 @@ export function parseConfig(env: Env): Config {
         apqBytes: e.APQ_MAX_BYTES,
         apqDocumentBytes: e.APQ_MAX_DOCUMENT_BYTES,
         apqTenantQuotaBytes: e.APQ_TENANT_QUOTA_BYTES,
+        missReasonBytes: e.CACHE_MISS_REASON_BYTES,
+        ttlSimBytes: e.CACHE_TTL_SIM_BYTES,
       },
+      ttlSimSample: e.CACHE_TTL_SIM_SAMPLE,
       ttlOverrides: Object.fromEntries(
         TTL_RULES.map((rule) => [
           rule.env,
           (e as Record<string, unknown>)[rule.env] as number | undefined,
         ]),
       ),
+    },
+    tracing: {
+      enabled:
+        Boolean(e.OTEL_EXPORTER_OTLP_ENDPOINT || e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) ||
+        (e.OTEL_TRACES_EXPORTER !== undefined && e.OTEL_TRACES_EXPORTER !== 'none'),
+      serviceName: e.OTEL_SERVICE_NAME,
     },
     limits: Object.fromEntries(
       Object.entries(LIMIT_ENV).map(([limit, env]) => [

@@ -6,6 +6,7 @@ import { openDatabase } from './db/data-source.js';
 import { demoKeys, isEmpty, seedDemo } from './db/seed.js';
 import { createBoundedServer } from './http/node-server.js';
 import { createLogger } from './logger.js';
+import { startTracing } from './telemetry/tracing.js';
 
 async function main() {
   let config: ReturnType<typeof parseConfig>;
@@ -16,7 +17,10 @@ async function main() {
     console.error(error.message);
     process.exit(1);
   }
+  // Before anything else runs: the SDK's context manager and propagator are global.
+  const tracing = await startTracing(config.tracing);
   const logger = createLogger(config.logLevel);
+  if (tracing.on) logger.info('tracing: spans go to the OTLP endpoint (OTEL_*)');
   const db = await openDatabase(config.database);
   logger.info({ database: db.options.type }, 'database ready');
 
@@ -38,6 +42,7 @@ async function main() {
     metrics: { token: config.metrics.token, separatePort: config.metrics.port !== undefined },
     auth: config.auth,
     live: config.live,
+    tracing,
     graphiql: config.graphiql && {
       defaultHeaders: demoTenants[0] ? { Authorization: `Bearer ${demoTenants[0].apiKey}` } : {},
     },
@@ -119,6 +124,7 @@ async function main() {
     await app.drain().catch((err) => logger.error({ err }, 'draining failed'));
     await app.close().catch((err) => logger.error({ err }, 'closing the cache failed'));
     await db.destroy().catch((err) => logger.error({ err }, 'closing the database failed'));
+    await tracing.shutdown().catch((err) => logger.error({ err }, 'flushing the spans failed'));
     logger.info({ signal }, 'drained: exiting');
     process.exit(0);
   };

@@ -117,6 +117,8 @@ describe('parseConfig', () => {
       apqBytes: 16 * MiB,
       apqDocumentBytes: 16_384,
       apqTenantQuotaBytes: 4 * MiB,
+      missReasonBytes: 1 * MiB,
+      ttlSimBytes: 2 * MiB,
     });
     const config = parseConfig({
       CACHE_MAX_BYTES: '1000000',
@@ -127,6 +129,8 @@ describe('parseConfig', () => {
       APQ_MAX_BYTES: '65536',
       APQ_MAX_DOCUMENT_BYTES: '2048',
       APQ_TENANT_QUOTA_BYTES: '100000',
+      CACHE_MISS_REASON_BYTES: '0',
+      CACHE_TTL_SIM_BYTES: '65536',
     });
     expect(config.cache.bounds).toEqual({
       storeBytes: 1_000_000,
@@ -137,6 +141,8 @@ describe('parseConfig', () => {
       apqBytes: 65_536,
       apqDocumentBytes: 2_048,
       apqTenantQuotaBytes: 100_000,
+      missReasonBytes: 0,
+      ttlSimBytes: 65_536,
     });
     // A store, an APQ store and a quota of 0 bytes would keep nothing: use CACHE_ENABLED=false.
     for (const name of ['CACHE_MAX_BYTES', 'APQ_MAX_BYTES', 'APQ_TENANT_QUOTA_BYTES']) {
@@ -148,6 +154,23 @@ describe('parseConfig', () => {
     expect(() => parseConfig({ PARSE_CACHE_MAX_TEXT_BYTES: '-1' })).toThrow(
       /PARSE_CACHE_MAX_TEXT_BYTES/,
     );
+  });
+
+  it('turns tracing on by the standard OTEL_* variables only; reads the TTL sample (issue 18)', () => {
+    expect(parseConfig({}).tracing).toEqual({ enabled: false, serviceName: 'hotpath' });
+    expect(parseConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }).tracing).toEqual({
+      enabled: true,
+      serviceName: 'hotpath',
+    });
+    expect(parseConfig({ OTEL_TRACES_EXPORTER: 'console' }).tracing.enabled).toBe(true);
+    expect(parseConfig({ OTEL_TRACES_EXPORTER: 'none' }).tracing.enabled).toBe(false);
+    expect(parseConfig({ OTEL_SERVICE_NAME: 'api' }).tracing.serviceName).toBe('api');
+    expect(() => parseConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'not a url' })).toThrow(
+      /OTEL_EXPORTER_OTLP_ENDPOINT/,
+    );
+    expect(parseConfig({}).cache.ttlSimSample).toBe(0.1);
+    expect(parseConfig({ CACHE_TTL_SIM_SAMPLE: '1' }).cache.ttlSimSample).toBe(1);
+    expect(() => parseConfig({ CACHE_TTL_SIM_SAMPLE: '2' })).toThrow(/CACHE_TTL_SIM_SAMPLE/);
   });
 
   it('reads the API key settings: a 250 ms revocation poll (at most 1 s), 10,000 keys of each kind', () => {

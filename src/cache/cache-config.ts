@@ -48,4 +48,6 @@ export interface CacheConfig {
   apqMaxEntries?: number;
   /** The in-memory bounds (README: Memory bounds); each has its default when absent. */
   bounds?: Partial<MemoryBounds>;
+  /** The share of keys (0..1) the TTL simulator follows (CACHE_TTL_SIM_SAMPLE; default 0.1). */
+  ttlSimSample?: number;
 }

@@ -1,5 +1,5 @@
 import type { ExecutionResult } from 'graphql';
-import type { CacheOutcome } from './outcome.js';
+import type { CacheOutcome, CacheReason } from './outcome.js';
 import { analyticsTtlMs, type TtlPolicy } from './policy.js';
 import type { LookupResult, StaleEntry } from './store/store.js';
 
@@ -17,11 +17,15 @@ export interface CacheDebug {
   hit: boolean;
   ttl: number | null;
   tags: string[];
+  /** Why a MISS or BYPASS (X-Cache-Reason). */
+  reason?: CacheReason;
 }
 
 /** What one request knows about its cache entry; resolvers add tags and cap the TTL. */
 export class RequestCacheState {
   outcome: CacheOutcome = 'bypass';
+  /** Why a MISS or BYPASS (README: Why a miss); null: a hit, or not a cache matter (a 401). */
+  reason: CacheReason | null = null;
   /** The lookup's scope clock and epoch: the save must not be older than them. */
   seen: { seq: number; epoch: number; generation: string } | null = null;
   /** An expired, never invalidated entry: served instead of a database failure. */
@@ -35,6 +39,8 @@ export class RequestCacheState {
   /** The ETag of the body served (a hit) or stored (a miss). */
   etag: string | null = null;
   flight: Flight | null = null;
+  /** Answered with another request's execution (single flight), not executed. */
+  shared = false;
   pendingSave: Promise<unknown> | null = null;
   /** The shortest TTL among the types of the result (DESIGN §3); undefined: none had one. */
   typeTtlMs: number | undefined = undefined;
@@ -72,8 +78,20 @@ export class RequestCacheState {
 export interface Flight {
   generation: string;
   epoch: number;
+  /** Why the execution's result was not stored, if it wasn't: the requests sharing it say so too. */
+  reason?: CacheReason | null;
   result: Promise<ExecutionResult | null>;
   settle(result: ExecutionResult | null): void;
+}
+
+/** Whether the client asked for a fresh answer (Cache-Control or Pragma: no-cache). */
+export function asksNoCache(header: (name: string) => string | string[] | null | undefined) {
+  const cacheControl = header('cache-control');
+  const pragma = header('pragma');
+  return (
+    (typeof cacheControl === 'string' && /(^|[\s,])no-cache($|[\s,])/i.test(cacheControl)) ||
+    (typeof pragma === 'string' && /no-cache/i.test(pragma))
+  );
 }
 
 export function withDebug(body: string, debug: CacheDebug | null) {

@@ -70,11 +70,17 @@ export function createResponseSave(options: ResponseSaveOptions) {
     save(state: RequestCacheState, result: ExecutionResult, tagged: string[], ttlMs: number) {
       if (!store || !state.seen || !state.key || !state.scope) return;
       const ms = Math.min(ttlMs, state.ttlCapMs, state.typeTtlMs ?? defaultTtlMs);
-      if (ms <= 0) return;
+      if (ms <= 0) {
+        state.reason = 'never-cached';
+        return;
+      }
       state.pluginEntities = tagged.length;
       const tags = [...new Set([...tagged, ...state.tags])];
       const body = JSON.stringify(result);
-      if (Buffer.byteLength(body) > maxEntryBytes) return;
+      if (Buffer.byteLength(body) > maxEntryBytes) {
+        state.reason = 'too-large';
+        return;
+      }
       const finite = Number.isFinite(ms) ? Math.ceil(ms) : null;
       state.debug = { hit: false, ttl: finite === null ? null : finite / 1000, tags };
       const identity = identityBody(body);

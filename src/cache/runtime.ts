@@ -2,17 +2,21 @@ import type { GraphQLSchema } from 'graphql';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { RedisConfig } from '../redis-config.js';
+import { ATTR, inSpan, TRACING_OFF, type Tracing } from '../telemetry/tracing.js';
 import type { CacheConfig } from './cache-config.js';
 import { documentHashBudget, schemaHash } from './key.js';
 import { ttlPolicy } from './policy.js';
 import { createPopularRequests } from './popular.js';
+import type { RequestCacheState } from './request-state.js';
 import { createResponseSave } from './response-save.js';
 import { createSingleFlight } from './single-flight.js';
 import { DEFAULT_BOUNDS } from './stats/bounds.js';
 import { type ClusterStats, createClusterStats } from './stats/cluster-stats.js';
 import { createCacheStats } from './stats/stats.js';
+import { createTtlSimulator } from './stats/ttl-simulator.js';
 import { APQ_DEFAULTS, createApqStore } from './store/apq-store.js';
 import { createMemoryStore } from './store/memory-store.js';
+import { createRecentEntries } from './store/recent-entries.js';
 import { createRedisClient, type RedisClient, whenReady } from './store/redis/client.js';
 import { createRedisStore } from './store/redis/redis-store.js';
 import {
@@ -22,6 +26,7 @@ import {
 } from './store/resilient-store.js';
 import type { ResponseStore } from './store/store.js';
 import { guardFailover, withTopologyInfo } from './store/topology.js';
+import { traceStore } from './store/traced-store.js';
 
 /** The Redis settings of a cache config: `redis`, else a single server at `redisUrl`. */
 export function redisConfigOf(config: CacheConfig): RedisConfig | undefined {
@@ -35,6 +40,8 @@ export interface CacheRuntimeOptions {
   logger: Logger;
   /** Tests pass their own store (e.g. against a redis-server they kill). */
   store?: ResponseStore;
+  /** Spans for store calls and invalidations when on (README: Tracing). */
+  tracing?: Tracing;
 }
 
 /** The cache as the rest of the app sees it: plugins, invalidator, stats, state. */
@@ -47,6 +54,10 @@ export function createCacheRuntime(options: CacheRuntimeOptions) {
   documentHashBudget.maxBytes = bounds.keyMemoBytes / 4;
   let redis: RedisClient | null = null;
   const trustHooks: (() => Promise<void>)[] = [];
+  const tracing = options.tracing ?? TRACING_OFF;
+  // Why a lookup found nothing (README: Why a miss), bounded by CACHE_MISS_REASON_BYTES.
+  const recent = createRecentEntries({ maxBytes: bounds.missReasonBytes });
+  stats.budget('miss_reasons', bounds.missReasonBytes, () => recent?.bytes() ?? 0);
 
   let base: ResponseStore | null = options.store ?? null;
   const redisConfig = redisConfigOf(config);
@@ -60,6 +71,7 @@ export function createCacheRuntime(options: CacheRuntimeOptions) {
       prefix: config.prefix,
       schemaHash: schemaHash(options.schema),
       nearMaxBytes: config.nearMaxBytes,
+      recent,
       onError: (err) => log.debug({ err }, 'redis error'),
     });
     base = withTopologyInfo(
@@ -77,11 +89,14 @@ export function createCacheRuntime(options: CacheRuntimeOptions) {
       maxBytes: bounds.storeBytes,
       onEvict: () => budget.evictions++,
       onRefuse: () => budget.refusals++,
+      recent,
     });
     budget.reader = memory.bytes;
     base = memory;
   }
 
+  // Off, the store is used as it is: no wrapper on the hit path.
+  if (base && tracing.on) base = traceStore(base, tracing);
   const store: ResilientStore | null =
     base &&
     createResilientStore(base, {
@@ -126,6 +141,24 @@ export function createCacheRuntime(options: CacheRuntimeOptions) {
     max: config.warmTop,
     budget: stats.budget('popular', bounds.popularBytes),
   });
+  // What a longer or shorter TTL would buy, per operation (README: TTL simulator).
+  const ttlSimulator = createTtlSimulator({
+    sample: config.ttlSimSample ?? 0.1,
+    budget: stats.budget('ttl_simulator', bounds.ttlSimBytes),
+  });
+  const observe = (state: RequestCacheState) => {
+    const { scope, key, etag, outcome } = state;
+    if (!scope || !key || !etag || (outcome !== 'hit' && outcome !== 'miss')) return;
+    const ttl = state.debug?.ttl;
+    ttlSimulator.observe({
+      scope,
+      key,
+      operationName: state.ranAs ?? state.operationName ?? 'anonymous',
+      etag,
+      ttlMs: outcome === 'hit' ? null : ttl == null ? Number.POSITIVE_INFINITY : ttl * 1000,
+      invalidated: state.reason === 'invalidated',
+    });
+  };
   // What a miss stores, whatever server runs it (src/yoga/use-response-cache.ts is Yoga's).
   const save = createResponseSave({
     store,
@@ -155,7 +188,9 @@ export function createCacheRuntime(options: CacheRuntimeOptions) {
   /** A write's invalidation after commit; null when not applied (the outbox keeps it). */
   async function invalidate(tenantId: string, tags: string[]): Promise<number | null> {
     if (!store) return 0;
-    const removed = await store.invalidate(tenantId, tags);
+    const removed = tracing.on
+      ? await invalidationSpan(tags, () => store.invalidate(tenantId, tags))
+      : await store.invalidate(tenantId, tags);
     if (removed === null) {
       log.warn({ tenantId, tags }, 'invalidation not applied: left in the outbox');
       return null;
@@ -163,6 +198,17 @@ export function createCacheRuntime(options: CacheRuntimeOptions) {
     stats.invalidated(removed, { tenantId, tags, purge: false });
     log.info({ tenantId, tags, removed }, 'cache invalidated');
     return removed;
+  }
+
+  /** One span per invalidation this instance applies: its tags, what it removed, by whom. */
+  function invalidationSpan<T extends number | null>(tags: string[], apply: () => Promise<T>) {
+    const attributes = { [ATTR.invalidationTags]: tags, [ATTR.instance]: tracing.instance };
+    return inSpan(tracing, 'hotpath.cache.invalidate', attributes, async (span) => {
+      const removed = await apply();
+      span.setAttribute(ATTR.invalidationRemoved, removed ?? -1);
+      span.setAttribute('hotpath.cache.invalidation.applied', removed !== null);
+      return removed;
+    });
   }
 
   return {
@@ -185,6 +231,10 @@ export function createCacheRuntime(options: CacheRuntimeOptions) {
     save,
     /** The most requested cacheable requests of this instance, which the warmer sends again. */
     popular,
+    /** What a TTL twice as long or half as long would have given, per operation. */
+    ttlSimulator,
+    /** Tells the TTL simulator of an answered request (a hit or a stored miss of a key). */
+    answered: observe,
     /** Automatic persisted queries' documents (Redis when the cache has it, else memory). */
     apq,
     /** The bytes each in-memory structure may hold (README: Memory bounds). */
@@ -194,10 +244,10 @@ export function createCacheRuntime(options: CacheRuntimeOptions) {
     /** For the outbox sweep: applies whatever the breaker says; throws when it can't. */
     async invalidateNow(tenantId: string, tags: string[]) {
       if (!base) return 0;
-      const removed = await withStoreTimeout(
-        base.invalidate(tenantId, tags),
-        Math.max(500, config.timeoutMs * 10),
-      );
+      const store = base;
+      const apply = () =>
+        withStoreTimeout(store.invalidate(tenantId, tags), Math.max(500, config.timeoutMs * 10));
+      const removed = tracing.on ? await invalidationSpan(tags, apply) : await apply();
       stats.invalidated(removed, { tenantId, tags, purge: false });
       return removed;
     },
@@ -224,6 +274,7 @@ export function createCacheRuntime(options: CacheRuntimeOptions) {
       return redis ? redis.status === 'ready' : true;
     },
     async close() {
+      ttlSimulator.close();
       await cluster?.close();
       statsRedis?.disconnect();
       await store?.close();

@@ -1,4 +1,5 @@
 import type { ExecutionResult } from 'graphql';
+import { isMissReason } from './outcome.js';
 import type { Flight, RequestCacheState } from './request-state.js';
 
 /**
@@ -26,7 +27,12 @@ export function createSingleFlight(lingerMs = 1_000) {
         running.epoch === state.seen.epoch
       ) {
         const result = await running.result;
-        if (result) return { ...result };
+        if (result) {
+          // Its own lookup says why it missed, unless the result could not be stored.
+          state.shared = true;
+          if (running.reason && !isMissReason(running.reason)) state.reason = running.reason;
+          return { ...result };
+        }
       }
       let settle!: (result: ExecutionResult | null) => void;
       const result = new Promise<ExecutionResult | null>((resolve) => {
@@ -41,6 +47,7 @@ export function createSingleFlight(lingerMs = 1_000) {
       const flight = state.flight;
       if (!flight || !state.scope || !state.key) return;
       state.flight = null;
+      flight.reason = state.reason;
       flight.settle(result && !result.errors ? result : null);
       const flightKey = `${state.scope}\0${state.key}`;
       setTimeout(() => {

@@ -12,6 +12,7 @@ import type { ServerContext } from '../context.js';
 import { limitExceeded } from '../errors/limit-errors.js';
 import type { Limits } from '../limits.js';
 import type { LiveListener } from '../live/listener.js';
+import { adoptSpan, context, startRequestSpan, type Tracing } from '../telemetry/tracing.js';
 import type { HitPath } from './hit-path.js';
 
 export interface HttpFrontDeps {
@@ -28,6 +29,8 @@ export interface HttpFrontDeps {
   logger?: Logger;
   /** Live queries over SSE (src/live); what it doesn't take goes on as usual. */
   live?: LiveListener;
+  /** Off: no span, no context; on: one span per /graphql request, through both paths. */
+  tracing?: Tracing;
 }
 
 /** Reads a body up to `max` bytes; null once it passes them (the rest is not read). */
@@ -162,7 +165,8 @@ export function createHttpFront(
     );
   }
 
-  return (req, res) => {
+  const tracing = deps.tracing;
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
     const startedAt = performance.now();
     const url = req.url ?? '/';
     const queryAt = url.indexOf('?');
@@ -194,5 +198,18 @@ export function createHttpFront(
         });
       },
     );
+  };
+  if (!tracing?.on) return handle;
+  // The request's span covers authentication and both paths; everything below runs in its
+  // context (store calls, execution, SQL), and it ends when the response is done.
+  return (req, res) => {
+    if (!(req.url ?? '').startsWith(GRAPHQL_PATH)) return handle(req, res);
+    const started = startRequestSpan(tracing, req.headers, 'hit-path');
+    adoptSpan(req, started);
+    res.once('close', () => {
+      started.span.setAttribute('http.response.status_code', res.statusCode);
+      started.span.end();
+    });
+    context.with(started.ctx, () => handle(req, res));
   };
 }

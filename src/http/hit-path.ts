@@ -4,12 +4,19 @@ import { operationNameIn, requestKeyOf } from '../cache/key.js';
 import { memoize } from '../cache/memo.js';
 import { cacheHeaders } from '../cache/outcome.js';
 import { documentOf } from '../cache/persisted.js';
-import { withDebug } from '../cache/request-state.js';
+import { asksNoCache, withDebug } from '../cache/request-state.js';
 import type { CacheRuntime } from '../cache/runtime.js';
 import { stringBytes } from '../cache/stats/bounds.js';
 import type { ServerContext } from '../context.js';
 import type { Limits } from '../limits.js';
 import { checkParams, type RawParams } from '../params.js';
+import {
+  ATTR,
+  adoptedSpan,
+  nameOperation,
+  type Tracing,
+  traceparentOf,
+} from '../telemetry/tracing.js';
 
 /** A request the hit path can answer, with its key (the same for every tenant). */
 export interface KeyedRequest {
@@ -38,6 +45,8 @@ export interface HitPathDeps {
   keySalt: string;
   /** Adds extensions.cache to hits, as the Yoga path does (CACHE_DEBUG). */
   debug: boolean;
+  /** Read once per hit: off, the hit path touches no span (the front started it when on). */
+  tracing?: Tracing;
 }
 
 const JSON_TYPES = ['application/graphql-response+json', 'application/json'];
@@ -82,6 +91,7 @@ function mediaTypeFor(accept: string | undefined): string | null {
  */
 export function createHitPath(deps: HitPathDeps) {
   const { cache } = deps;
+  const tracing = deps.tracing?.on ?? false;
   // Accept headers are the client's: what they negotiate is remembered for a bounded set.
   const mediaTypeOf = memoize(mediaTypeFor, { max: 256, maxLength: 1_024 });
   const acceptsGzipOf = memoize(acceptsGzip, { max: 256, maxLength: 1_024 });
@@ -144,6 +154,8 @@ export function createHitPath(deps: HitPathDeps) {
     const contentType = mediaTypeOf(req.headers.accept ?? '');
     if (!contentType) return UNLOOKED;
     if (viewer.kind !== 'tenant') return UNLOOKED; // operators read live data: Yoga's path
+    // A client that asks for a fresh answer gets Yoga's BYPASS (no-cache).
+    if (asksNoCache((header) => req.headers[header])) return UNLOOKED;
     const { key, params, name } = request;
     const found = await store.lookup(viewer.tenantId, key);
     if (!found?.hit) {
@@ -154,6 +166,11 @@ export function createHitPath(deps: HitPathDeps) {
     }
     cache.popular.record(viewer, key, params, true);
     const body = found.body;
+    // What a longer TTL would buy: a followed key's hit is queued, nothing else is done here.
+    if (cache.ttlSimulator.follows(key)) {
+      const answer = { scope: viewer.tenantId, key, operationName: name, etag: body.etag };
+      cache.ttlSimulator.observe({ ...answer, ttlMs: null, invalidated: false });
+    }
     // A gzipped entry goes out as it is stored to clients that accept gzip; that
     // representation has its own ETag.
     // (CACHE_DEBUG rewrites the JSON, which is then sent as it is.)
@@ -163,10 +180,18 @@ export function createHitPath(deps: HitPathDeps) {
       acceptsGzipOf(req.headers['accept-encoding'] ?? '');
     const etag = gzip ? `${body.etag.slice(0, -1)}-gzip"` : body.etag;
     const seconds = (performance.now() - startedAt) / 1000;
+    const span = tracing ? adoptedSpan(req)?.span : undefined;
+    if (span) {
+      nameOperation(span, 'query', name);
+      span.setAttribute(ATTR.outcome, 'hit');
+      span.setAttribute(ATTR.tagCount, found.tags.length);
+      if (found.ttlMs !== null) span.setAttribute(ATTR.ttl, found.ttlMs / 1000);
+    }
     const headers = cacheHeaders('hit', seconds, {
       scoped: true,
       etag,
       vary: body.encoding === 'gzip' ? 'Accept-Encoding' : undefined,
+      traceparent: span ? traceparentOf(span) : null,
     });
     const origin = req.headers.origin;
     if (origin) {

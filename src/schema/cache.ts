@@ -29,7 +29,7 @@ const TypeTtlRef = builder.objectRef<CacheStatsShape['ttlPolicy'][number]>('Type
   }),
 });
 
-const OperationStatsRef = builder
+export const OperationStatsRef = builder
   .objectRef<CacheStatsShape['byOperation'][number]>('OperationCacheStats')
   .implement({
     description: "One operation name's cache lookups in this process since it started.",
@@ -99,7 +99,7 @@ const CacheInvalidationEventRef = builder
 
 type ClusterShape = ClusterView;
 
-const ClusterCacheStatsRef = builder.objectRef<ClusterShape>('ClusterCacheStats').implement({
+export const ClusterCacheStatsRef = builder.objectRef<ClusterShape>('ClusterCacheStats').implement({
   description:
     'Totals over every instance sharing the Redis (and CACHE_PREFIX), kept in Redis: each ' +
     'instance adds its counts every CACHE_STATS_FLUSH_MS, so they trail by up to that much.',

@@ -7,6 +7,7 @@ import './analytics.js';
 import './mega-stats.js';
 import './session.js';
 import './cache.js';
+import './cache-why.js';
 import './live.js';
 import { GraphQLLiveDirective } from '@n1ru4l/graphql-live-query';
 import { builder } from './builder.js';

@@ -72,6 +72,7 @@ export class CacheAdminService {
       storeVersion: info?.version ?? null,
       connectedClients: info?.connectedClients ?? null,
       masters: info && 'masters' in info ? (info as TopologyStoreInfo).masters : null,
+      ttlSimulation: runtime.ttlSimulator.report(),
       ttlPolicy: [...runtime.policy].map(([name, ms]) => ({
         typename: name,
         ttlSeconds: ms === null ? null : Math.round(ms / 1000),

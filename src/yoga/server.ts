@@ -13,6 +13,7 @@ import { yogaLogger } from '../logger.js';
 import type { MetricsGate } from '../ops/metrics.js';
 import { schema } from '../schema/index.js';
 import type { Services } from '../services/services.js';
+import type { Tracing } from '../telemetry/tracing.js';
 import { createParseCache } from './parse-cache.js';
 import { useAuthFirst } from './use-auth-first.js';
 import { useErrorCodes, useInputErrorCodes } from './use-error-codes.js';
@@ -21,6 +22,7 @@ import { usePersistedQueries } from './use-persisted-queries.js';
 import { useRequestLimits } from './use-request-limits.js';
 import type { ResponseCachePlugins } from './use-response-cache.js';
 import { useSchemaHiding, useValidationOptions } from './use-schema-hiding.js';
+import { useTracing } from './use-tracing.js';
 
 export interface ServerDeps {
   db: DataSource;
@@ -39,6 +41,8 @@ export interface ServerDeps {
   introspection?: boolean;
   /** Who may read GET /metrics here; null: it is served on METRICS_PORT, not here. */
   metrics: MetricsGate | null;
+  /** OpenTelemetry (README: Tracing); its plugin is installed only when it is on. */
+  tracing?: Tracing;
 }
 
 /**
@@ -104,6 +108,8 @@ export function createServer(deps: ServerDeps) {
       usePersistedQueries({ store: deps.cache.apq, auth: deps.auth, limits: deps.limits }),
       useInputErrorCodes(),
       ...deps.responseCache.plugins,
+      // After the cache: its onResponse reads the outcome and the Server-Timing it wrote.
+      ...(deps.tracing?.on ? [useTracing(deps.tracing, deps.responseCache.stateFor)] : []),
       useErrorCodes({ logger: deps.logger, auth: deps.auth }),
     ],
     context: async ({ request }) => {

@@ -9,9 +9,10 @@ import type { RequestAuth } from '../auth/request-auth.js';
 import type { TenantViewer } from '../auth/viewer.js';
 import { operationNameIn, requestKey } from '../cache/key.js';
 import { cacheHeaders } from '../cache/outcome.js';
-import { RequestCacheState, withDebug } from '../cache/request-state.js';
+import { asksNoCache, RequestCacheState, withDebug } from '../cache/request-state.js';
 import type { CacheRuntime } from '../cache/runtime.js';
 import type { ServerContext } from '../context.js';
+import { withTraceContext } from '../telemetry/tracing.js';
 import type { Replay } from '../warming/replay.js';
 
 export interface ResponseCacheOptions {
@@ -110,22 +111,16 @@ export function useResponseCache(options: ResponseCacheOptions) {
       const handOver = context.cacheLookup;
       const startedAt = handOver?.startedAt ?? arrivals.get(request) ?? performance.now();
       const operationName = params.operationName ?? operationNameIn(params.query);
-      if (!store || !params.query) {
-        states.set(
-          request,
-          new RequestCacheState(cache.policy, null, null, operationName, startedAt),
-        );
-        return;
-      }
+      // Why it doesn't take part (README: Why a miss); null: not a cache matter (a 401).
+      const bypass = (reason: RequestCacheState['reason']) => {
+        const state = new RequestCacheState(cache.policy, null, null, operationName, startedAt);
+        states.set(request, Object.assign(state, { reason }));
+      };
+      if (!store || !params.query) return bypass(store ? null : 'disabled');
       const viewer = await auth.viewerOf(request);
       // No key, no entry: a 401 follows. Operators read live data.
-      if (viewer?.kind !== 'tenant') {
-        states.set(
-          request,
-          new RequestCacheState(cache.policy, null, null, operationName, startedAt),
-        );
-        return;
-      }
+      if (viewer?.kind !== 'tenant') return bypass(viewer ? 'operator' : null);
+      if (asksNoCache((name) => request.headers.get(name))) return bypass('no-cache');
       const key = requestKey(params.query, params.operationName, params.variables, keySalt);
       const state = new RequestCacheState(
         cache.policy,
@@ -139,14 +134,19 @@ export function useResponseCache(options: ResponseCacheOptions) {
         handOver?.key === key && handOver.scope === viewer.tenantId
           ? handOver.found
           : await store.lookup(viewer.tenantId, key);
-      if (found === null) return; // the store is down: BYPASS, straight to the database
+      if (found === null) {
+        state.reason = 'fallback'; // the store is down: BYPASS, straight to the database
+        return;
+      }
       cache.popular.record(viewer, key, params, found.hit, request);
       if (!found.hit) {
         state.outcome = 'miss';
+        state.reason = found.reason ?? 'first';
         state.seen = { seq: found.seq, epoch: found.epoch, generation: found.generation };
         const stale = refreshRequests.has(request) ? null : found.stale;
         if (stale && stale.swrMs > 0 && stale.expiredMs <= Math.min(stale.swrMs, swrGraceMs)) {
           state.outcome = 'stale';
+          state.reason = null;
           state.seen = null;
           refreshInBackground(viewer, key, { ...params, query: params.query });
           setResult({ stringify: () => stale.body } as ExecutionResult);
@@ -169,7 +169,14 @@ export function useResponseCache(options: ResponseCacheOptions) {
     async onExecutionResult({ request, result, setResult }) {
       const state = states.get(request);
       if (!state || state.outcome === 'hit' || !result || Symbol.asyncIterator in result) return;
-      flights.end(state, result as ExecutionResult);
+      const r = result as ExecutionResult;
+      // Never stored: why the next request will miss too, rather than why this one did (before
+      // the flight ends, so the requests sharing it say so). TTL 0: introspection, cacheStats.
+      if (state.outcome === 'miss' && r.errors?.length) state.reason = r.data ? 'partial' : 'error';
+      else if (state.outcome === 'miss' && !state.pendingSave && !state.shared) {
+        state.reason = state.reason === 'too-large' ? 'too-large' : 'never-cached';
+      }
+      flights.end(state, r);
       if (state.stale && failedUnexpectedly(result as ExecutionResult)) {
         // Stale-if-error: an expired entry no write invalidated beats an error.
         options.logger.warn(
@@ -177,17 +184,18 @@ export function useResponseCache(options: ResponseCacheOptions) {
           'serving a stale response: the database failed',
         );
         state.outcome = 'stale';
+        state.reason = null;
         setResult(JSON.parse(state.stale.body) as ExecutionResult);
         return;
       }
       if (state.pendingSave) await state.pendingSave;
-      if (options.debug && state.outcome === 'miss') {
-        const r = result as ExecutionResult;
+      if (options.debug && (state.outcome === 'miss' || state.reason)) {
+        const debug = state.debug ?? { hit: false, ttl: null, tags: [] };
         setResult({
           ...r,
           extensions: {
             ...r.extensions,
-            cache: state.debug ?? { hit: false, ttl: null, tags: [] },
+            cache: state.reason ? { ...debug, reason: state.reason } : debug,
           },
         });
       }
@@ -202,6 +210,7 @@ export function useResponseCache(options: ResponseCacheOptions) {
       const headers = cacheHeaders(state.outcome, seconds, {
         scoped: Boolean(state.scope),
         etag: state.etag,
+        reason: state.reason,
       });
       for (const [name, value] of Object.entries(headers)) {
         if (name === 'vary') response.headers.append(name, value);
@@ -216,7 +225,9 @@ export function useResponseCache(options: ResponseCacheOptions) {
             ? (state.operationName ?? 'anonymous')
             : null),
         seconds,
+        state.reason,
       );
+      cache.answered(state);
     },
   };
 
@@ -230,6 +241,7 @@ export function useResponseCache(options: ResponseCacheOptions) {
       const operation = getOperationAST(args.document, args.operationName);
       if (operation?.operation !== 'query') {
         state.outcome = 'bypass';
+        state.reason = 'mutation';
         state.seen = null;
         return;
       }
@@ -265,7 +277,8 @@ export function useResponseCache(options: ResponseCacheOptions) {
   async function refresh(params: RefreshParams, viewer: TenantViewer) {
     const request = new Request('http://hotpath.internal/graphql', {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      // The client's trace goes on into the refresh it caused (nothing when tracing is off).
+      headers: withTraceContext({ 'content-type': 'application/json' }),
       body: JSON.stringify(params),
     });
     refreshRequests.add(request);

@@ -39,7 +39,10 @@ function dashboardExpressions(): string[] {
 
 /** Grafana's variables replaced by what Prometheus would get. */
 const asPromQL = (expr: string) =>
-  expr.replaceAll('$__rate_interval', '5m').replaceAll('$instance', '.*');
+  expr
+    .replaceAll('$__rate_interval', '5m')
+    .replaceAll('$__range', '1h')
+    .replaceAll('$instance', '.*');
 
 const metricNames = (text: string) => new Set(text.match(/\bhotpath_[a-z0-9_]+/g) ?? []);
 
@@ -132,6 +135,7 @@ describe('deploy/: dashboard and alert rules', () => {
       'hotpath_cache_fallback_active',
       'hotpath_cache_errors_total',
       'hotpath_outbox_pending',
+      'hotpath_cache_reasons_total',
     ]) {
       expect(queried, `the dashboard or the rules should use ${name}`).toContain(name);
     }

@@ -104,6 +104,8 @@ export interface TestAppOptions {
   auth?: AppDeps['auth'];
   /** Live queries' bounds and timings (LIVE_*; test/live). */
   live?: AppDeps['live'];
+  /** OpenTelemetry (test/support/otlp.ts starts it against a receiver); off by default. */
+  tracing?: AppDeps['tracing'];
 }
 
 export const testVia = (): 'yoga' | 'http' =>
@@ -169,6 +171,7 @@ export async function buildTestApp(dialect: TestDialect, options: TestAppOptions
     introspection: options.introspection,
     auth: options.auth,
     live: options.live,
+    tracing: options.tracing,
   });
   await app.start();
   const { yoga, services } = app;

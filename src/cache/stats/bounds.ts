@@ -18,6 +18,10 @@ export interface MemoryBounds {
   apqDocumentBytes: number;
   /** APQ_TENANT_QUOTA_BYTES: what one tenant may register in Redis per APQ_TTL window. */
   apqTenantQuotaBytes: number;
+  /** CACHE_MISS_REASON_BYTES: the keys a store remembers to tell why a lookup missed. */
+  missReasonBytes: number;
+  /** CACHE_TTL_SIM_BYTES: the TTL simulator's sampled keys and per-operation figures. */
+  ttlSimBytes: number;
 }
 
 export const DEFAULT_BOUNDS: MemoryBounds = {
@@ -29,6 +33,8 @@ export const DEFAULT_BOUNDS: MemoryBounds = {
   apqBytes: 16 * 1_048_576,
   apqDocumentBytes: 16_384,
   apqTenantQuotaBytes: 4 * 1_048_576,
+  missReasonBytes: 1_048_576,
+  ttlSimBytes: 2 * 1_048_576,
 };
 
 /**

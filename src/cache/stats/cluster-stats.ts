@@ -104,6 +104,8 @@ export function createClusterStats(options: ClusterStatsOptions) {
     tx.hsetnx(keys.totals, 'since', String(stats.startedAt));
     const operations: (string | number)[] = [];
     for (const [name, by] of delta.totals) {
+      // Per-operation reasons stay per instance: names × reasons, across instances, is no bound.
+      if (name.startsWith('r:')) continue;
       if (name.startsWith('o:')) operations.push(name, by);
       else tx.hincrby(keys.totals, name, by);
     }

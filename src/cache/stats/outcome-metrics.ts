@@ -1,5 +1,5 @@
 import type { Metric, Registry } from 'prom-client';
-import { type CacheOutcome, OUTCOMES } from '../outcome.js';
+import { type CacheOutcome, type CacheReason, OUTCOMES, REASONS } from '../outcome.js';
 
 interface Series {
   count: number;
@@ -97,6 +97,48 @@ export function registerOutcomeMetrics(registry: Registry, bounds: readonly numb
       let slot = 0;
       while (slot < bounds.length && seconds > bounds[slot]) slot++;
       s.buckets[slot]++;
+    },
+  };
+}
+
+/**
+ * `hotpath_cache_reasons_total{outcome, reason}`: why a MISS or BYPASS (README: Why a miss).
+ * Both labels come from fixed lists, so the series are bounded (2 × 13); counted with plain
+ * numbers, as above.
+ */
+export function registerReasonMetrics(registry: Registry) {
+  const counts = new Map<string, number>();
+  const name = 'hotpath_cache_reasons_total';
+  const help = 'MISS and BYPASS responses by reason (first, expired, invalidated, mutation, ...).';
+  const metric = {
+    name,
+    help,
+    type: 'counter',
+    aggregator: 'sum',
+    async get() {
+      const values = [];
+      for (const outcome of ['miss', 'bypass'] as const) {
+        for (const reason of REASONS) {
+          const value = counts.get(`${outcome}:${reason}`);
+          if (value) values.push({ labels: { outcome, reason }, value });
+        }
+      }
+      return { name, help, type: 'counter', aggregator: 'sum', values };
+    },
+    reset() {
+      counts.clear();
+    },
+  };
+  registry.registerMetric(metric as unknown as Metric);
+  // Keys built once: record() allocates no strings.
+  const keys = {
+    miss: new Map(REASONS.map((reason) => [reason, `miss:${reason}`])),
+    bypass: new Map(REASONS.map((reason) => [reason, `bypass:${reason}`])),
+  };
+  return {
+    record(outcome: 'miss' | 'bypass', reason: CacheReason) {
+      const key = keys[outcome].get(reason) as string;
+      counts.set(key, (counts.get(key) ?? 0) + 1);
     },
   };
 }

@@ -1,8 +1,8 @@
 import { Counter, Gauge, Registry } from 'prom-client';
-import type { CacheOutcome } from '../outcome.js';
+import { type CacheOutcome, type CacheReason, REASONS } from '../outcome.js';
 import type { NearStats } from '../store/store.js';
 import { ByteBudget, processBudgets, registerBudgetMetrics } from './bounds.js';
-import { registerOutcomeMetrics } from './outcome-metrics.js';
+import { registerOutcomeMetrics, registerReasonMetrics } from './outcome-metrics.js';
 import {
   add,
   bucketOf,
@@ -64,6 +64,7 @@ export function createCacheStats(options: CacheStatsOptions = {}) {
     registry,
     [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
   );
+  const reasons = registerReasonMetrics(registry);
   new Gauge({
     name: 'hotpath_cache_fallback_active',
     help: '1 while the store failed and requests are served from the database only.',
@@ -142,7 +143,11 @@ export function createCacheStats(options: CacheStatsOptions = {}) {
   // Field names built once: record() allocates no strings.
   const HIT_LATENCY = LATENCY_BOUNDS_MS.map((_, i) => `lh:${i}`);
   const MISS_LATENCY = LATENCY_BOUNDS_MS.map((_, i) => `lm:${i}`);
-  const operationFields = new Map<string, { h: string; m: string }>();
+  const operationFields = new Map<
+    string,
+    { h: string; m: string; r: Partial<Record<CacheReason, string>> }
+  >();
+  const REASON_FIELDS = new Map(REASONS.map((reason) => [reason, `x:${reason}`]));
   let currentStart = -1;
   let current: Fields = new Map();
 
@@ -171,7 +176,7 @@ export function createCacheStats(options: CacheStatsOptions = {}) {
         operationFields.size >= MAX_OPERATIONS || operationName.length > 200
           ? OTHER_OPERATIONS
           : operationName;
-      fields = operationFields.get(name) ?? { h: `o:h:${name}`, m: `o:m:${name}` };
+      fields = operationFields.get(name) ?? { h: `o:h:${name}`, m: `o:m:${name}`, r: {} };
       // Names past the bound are not remembered: they all map to OTHER_OPERATIONS.
       operationFields.set(name, fields);
     }
@@ -203,15 +208,30 @@ export function createCacheStats(options: CacheStatsOptions = {}) {
      * names it ('anonymous' when unnamed); null counts the request but no operation (it never
      * reached execution: a name the client made up must not take a slot).
      */
-    record(outcome: CacheOutcome, operationName: string | null, seconds: number) {
+    record(
+      outcome: CacheOutcome,
+      operationName: string | null,
+      seconds: number,
+      reason: CacheReason | null = null,
+    ) {
       outcomes.record(outcome, seconds);
       const bucket = bucketAt(now());
+      if (reason !== null && (outcome === 'miss' || outcome === 'bypass')) {
+        reasons.record(outcome, reason);
+        add(totals, REASON_FIELDS.get(reason) as string);
+      }
       if (outcome === 'bypass') {
         add(totals, 'b');
         add(bucket, 'b');
         return;
       }
       const op = operationName === null ? null : fieldsOf(operationName || 'anonymous');
+      if (op && reason !== null && outcome === 'miss') {
+        // Per operation, `r:<reason>:<operation>`: reasons are a bounded set, and so are names.
+        const field = op.r[reason] ?? `r:${reason}:${op.h.slice(4)}`;
+        op.r[reason] = field;
+        add(totals, field);
+      }
       const slot = latencyIndex(seconds * 1000);
       // STALE (SWR, stale-if-error) was served from the cache: a hit for the database.
       if (outcome === 'hit' || outcome === 'stale') {

@@ -38,7 +38,8 @@ export const OTHER_OPERATIONS = '(other operations)';
 /**
  * Counters as field -> count. The same names serve this process's buckets and the Redis hashes
  * the cluster shares: h hits, m misses, b bypasses, e errors, i invalidated entries,
- * `o:h:<operation>` / `o:m:<operation>` per operation, `lh:<n>` / `lm:<n>` latency bucket n of
+ * `o:h:<operation>` / `o:m:<operation>` per operation, `x:<reason>` MISS and BYPASS
+ * responses by reason and `r:<reason>:<operation>` misses per operation by reason, `lh:<n>` / `lm:<n>` latency bucket n of
  * hits / misses (n indexes LATENCY_BOUNDS_MS).
  */
 export type Fields = Map<string, number>;
@@ -86,10 +87,28 @@ export interface StatsView {
   hitRate: number;
   requestsPerSecond: number;
   latency: LatencySummary;
-  byOperation: { operationName: string; hits: number; misses: number }[];
+  byOperation: {
+    operationName: string;
+    hits: number;
+    misses: number;
+    /** Why its misses missed, most frequent first. */
+    reasons: ReasonCount[];
+  }[];
+  /** Why MISS and BYPASS responses were not from the cache, most frequent first. */
+  reasons: ReasonCount[];
   /** One point per BUCKET_MS over the last `minutes`, oldest first; empty buckets included. */
   history(minutes: number): HistoryPoint[];
 }
+
+export interface ReasonCount {
+  reason: string;
+  count: number;
+}
+
+const sortedCounts = (counts: Map<string, number>): ReasonCount[] =>
+  [...counts]
+    .map(([reason, count]) => ({ reason, count }))
+    .sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason));
 
 export const add = (fields: Fields, name: string, by = 1) => {
   fields.set(name, (fields.get(name) ?? 0) + by);
@@ -139,14 +158,28 @@ export function summarize(
   const hits = get('h');
   const misses = get('m');
   const bypasses = get('b');
-  const operations = new Map<string, { hits: number; misses: number }>();
-  for (const [name, count] of totals) {
-    if (!name.startsWith('o:')) continue;
-    const operationName = name.slice(4);
-    const op = operations.get(operationName) ?? { hits: 0, misses: 0 };
-    if (name[2] === 'h') op.hits += count;
-    else op.misses += count;
+  const operations = new Map<
+    string,
+    { hits: number; misses: number; reasons: Map<string, number> }
+  >();
+  const opOf = (operationName: string) => {
+    const op = operations.get(operationName) ?? { hits: 0, misses: 0, reasons: new Map() };
     operations.set(operationName, op);
+    return op;
+  };
+  const reasons = new Map<string, number>();
+  for (const [name, count] of totals) {
+    if (name.startsWith('x:')) {
+      reasons.set(name.slice(2), count);
+    } else if (name.startsWith('r:')) {
+      // r:<reason>:<operation>; reasons hold no colon, operation names may.
+      const at = name.indexOf(':', 2);
+      opOf(name.slice(at + 1)).reasons.set(name.slice(2, at), count);
+    } else if (name.startsWith('o:')) {
+      const op = opOf(name.slice(4));
+      if (name[2] === 'h') op.hits += count;
+      else op.misses += count;
+    }
   }
 
   const windowStart = Math.max(now - RECENT_MS, since);
@@ -180,8 +213,14 @@ export function summarize(
       windowSeconds: RECENT_MS / 1000,
     },
     byOperation: [...operations]
-      .map(([operationName, c]) => ({ operationName, ...c }))
+      .map(([operationName, c]) => ({
+        operationName,
+        hits: c.hits,
+        misses: c.misses,
+        reasons: sortedCounts(c.reasons),
+      }))
       .sort((a, b) => b.hits + b.misses - (a.hits + a.misses)),
+    reasons: sortedCounts(reasons),
     history(minutes) {
       const points: HistoryPoint[] = [];
       const last = bucketOf(now);

@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { identityBody, type StoredBody } from './body.js';
+import type { RecentEntries } from './recent-entries.js';
 import {
   DEFAULT_MAX_TTL_MS,
   expandTags,
@@ -30,6 +31,8 @@ export interface MemoryStoreOptions {
    * start time of 0 as "no TTL".
    */
   now?: () => number;
+  /** What it saved, to tell why a lookup found nothing (absent: every miss is unexplained). */
+  recent?: RecentEntries | null;
 }
 
 export interface MemoryResponseStore extends ResponseStore {
@@ -125,8 +128,13 @@ export function createMemoryStore(options: MemoryStoreOptions): MemoryResponseSt
       const entryKey = join(scope, epoch, key);
       const entry = entries.get(entryKey);
       const seq = seqs.get(scope) ?? 0;
-      const miss = { hit: false as const, seq, epoch, generation: String(seq), stale: null };
-      if (entry === undefined) return miss;
+      const generation = String(seq);
+      const miss = { hit: false as const, seq, epoch, generation, stale: null };
+      if (entry === undefined) {
+        // The epoch too: a purge since the save reads as an invalidation.
+        const reason = options.recent?.reasonOf(scope, key, `${epoch}.${generation}`);
+        return reason ? { ...miss, reason } : miss;
+      }
       const at = now();
       if (entry.neverExpires || at < entry.freshUntil) {
         return {
@@ -138,6 +146,7 @@ export function createMemoryStore(options: MemoryStoreOptions): MemoryResponseSt
       }
       return {
         ...miss,
+        reason: 'expired',
         stale: {
           body: entry.body.text(),
           tags: entry.tags,
@@ -175,6 +184,8 @@ export function createMemoryStore(options: MemoryStoreOptions): MemoryResponseSt
         return 'stored';
       }
       entries.set(entryKey, stored, { ttl: ttl + grace });
+      const generation = `${epoch}.${seqs.get(scope) ?? 0}`;
+      options.recent?.remember(scope, key, stored.neverExpires ? null : ttl, generation);
       for (const tag of expanded) {
         const tagKey = join(scope, tag);
         let keys = index.get(tagKey);

@@ -13,6 +13,7 @@
  * creates a new one.
  */
 
+import type { MissReason } from '../outcome.js';
 import type { StoredBody } from './body.js';
 
 export type CacheBackendName = 'REDIS' | 'MEMORY';
@@ -37,9 +38,17 @@ export type LookupResult =
    * `seq`: the scope's clock at the time of the lookup; `epoch`: the epoch the lookup used.
    * Both go back into the save that follows the execution. `generation`: the scope's last
    * invalidation; two lookups with the same generation saw the same data (single flight).
-   * `stale`: an expired, never invalidated entry still within its grace.
+   * `stale`: an expired, never invalidated entry still within its grace. `reason`: why there
+   * was no entry, as far as the store can tell (absent: it can't).
    */
-  | { hit: false; seq: number; epoch: number; generation: string; stale: StaleEntry | null };
+  | {
+      hit: false;
+      seq: number;
+      epoch: number;
+      generation: string;
+      stale: StaleEntry | null;
+      reason?: MissReason;
+    };
 
 export interface SaveEntry {
   /** The serialized response. */

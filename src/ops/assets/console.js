@@ -9,12 +9,14 @@
   const LATENCY = 'hitP50Ms hitP99Ms missP50Ms missP99Ms';
   const COUNTS =
     'hits misses bypasses errors totalRequests hitRate invalidations requestsPerSecond';
+  const SIM = 'hitRateHalfTtl hitRate hitRateDoubleTtl';
   const STATS_QUERY = `query OpsConsole {
   cacheStats {
     backend connected fallbackActive fallbackSince keys usedMemoryBytes storeVersion uptimeSeconds
     ${COUNTS}
     latency { ${LATENCY} }
-    byOperation { operationName hits misses }
+    byOperation { operationName hits misses reasons { reason count } }
+    ttlSimulation { operationName sampled repeatsWithinTtl invalidatedBeforeTtl ${SIM} }
     history { at requests hits misses hitRate }
     recentInvalidations(limit: 20) { at tenantId tags removed purge }
     live { streams groups pushes executions }
@@ -89,7 +91,8 @@
     row.appendChild(td);
   }
 
-  function renderOperations(list) {
+  /** `why(name)`: this instance's reasons for that operation's misses (why.js). */
+  function renderOperations(list, why) {
     const body = $('operations').tBodies[0];
     body.replaceChildren();
     for (const op of list) {
@@ -99,9 +102,10 @@
       cell(row, int(op.hits), 'num');
       cell(row, int(op.misses), 'num');
       cell(row, lookups ? pct(op.hits / lookups) : '–', 'num');
+      cell(row, why(op.operationName), 'reasons');
       body.appendChild(row);
     }
-    if (list.length === 0) emptyRow(body, 4, 'No lookups yet.');
+    if (list.length === 0) emptyRow(body, 5, 'No lookups yet.');
   }
 
   function renderInvalidations(list) {
@@ -216,7 +220,8 @@
     text('invalidations', int(all.invalidations));
     text('live-streams', s.live ? int(s.live.streams) : 'n/a');
     text('live-pushes', s.live ? `${int(s.live.pushes)} pushes, ${int(s.live.groups)} groups` : '');
-    renderOperations(all.byOperation);
+    renderOperations(all.byOperation, window.HotpathWhy.reasonsBy(s.byOperation));
+    window.HotpathWhy.renderSimulation(s.ttlSimulation, $('ttl-sim'));
     renderInvalidations(s.recentInvalidations);
     renderChart(all.history);
     text('updated', `updated ${new Date().toLocaleTimeString()}`);

@@ -2,6 +2,7 @@ import DataLoader from 'dataloader';
 import type { Cluster } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import { identityBody } from '../body.js';
+import type { RecentEntries } from '../recent-entries.js';
 import {
   DEFAULT_INDEX_MAX,
   DEFAULT_MAX_TTL_MS,
@@ -48,6 +49,12 @@ export interface RedisStoreOptions {
   nearMaxBytes?: number;
   /** Clock in ms for the copies' TTLs (default performance.now), for tests. */
   now?: () => number;
+  /**
+   * What this process saved or read from Redis, to tell why a lookup found nothing (Redis
+   * keeps no trace of a deleted key). An entry another instance saved and that expired reads
+   * as `first` here.
+   */
+  recent?: RecentEntries | null;
 }
 
 function parseInfo(text: string): Map<string, string> {
@@ -121,7 +128,7 @@ export function createRedisStore(options: RedisStoreOptions): ResponseStore {
 
   /**
    * Hit: [1, payload, pttl, clock]; expired: [2, payload, pttl, clock, generation];
-   * miss: [0, clock, generation]. Strings arrive as Buffers, integers as numbers.
+   * miss: [0, clock, generation, why]. Strings arrive as Buffers, integers as numbers.
    */
   type Reply = (Buffer | number)[];
   const str = (value: Buffer | number | undefined) => (value === undefined ? '' : String(value));
@@ -230,7 +237,18 @@ export function createRedisStore(options: RedisStoreOptions): ResponseStore {
         };
       }
       if (code === 0) {
-        return { hit: false, seq: Number(clock), epoch: Number(current), generation, stale: null };
+        const reason =
+          str(reply[3]) === 'i'
+            ? ('invalidated' as const)
+            : options.recent?.reasonOf(scope, key, `${current}.${generation}`);
+        const miss = {
+          hit: false as const,
+          seq: Number(clock),
+          epoch: Number(current),
+          generation,
+          stale: null,
+        };
+        return reason ? { ...miss, reason } : miss;
       }
       const payload = parsePayload(reply[1] as Buffer);
       const pttl = Number(reply[2]);
@@ -247,9 +265,11 @@ export function createRedisStore(options: RedisStoreOptions): ResponseStore {
             clock,
           });
         }
+        options.recent?.remember(scope, key, ttlMs, `${current}.${clock}`);
         return { hit: true, body: payload.body, tags: payload.tags, ttlMs };
       }
       return {
+        reason: 'expired',
         hit: false,
         seq: Number(clock),
         epoch: Number(current),
@@ -291,7 +311,14 @@ export function createRedisStore(options: RedisStoreOptions): ResponseStore {
           ...expanded,
         ],
       );
-      return stored === 1 ? 'stored' : 'stale';
+      if (stored === 0) return 'stale';
+      options.recent?.remember(
+        scope,
+        key,
+        neverExpires ? null : storedTtlMs(entry.ttlMs, maxTtlMs),
+        `${entry.seenEpoch}.${String(stored)}`,
+      );
+      return 'stored';
     },
 
     async invalidate(scope, tags) {

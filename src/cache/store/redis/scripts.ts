@@ -25,11 +25,12 @@ local function fmt(n) return string.format('%.0f', n) end
 
 // KEYS: entry, seq. ARGV: version key prefix, expected epoch.
 // Hit: {1, payload, pttl, clock} (clock: the scope clock as it is, '' when missing). Expired but valid: {2, payload, pttl, clock, generation}.
-// Miss: {0, clock, generation}. `clock` is the scope clock (max of TIME and seq): any later
+// Miss: {0, clock, generation, why} (why: 'i' the entry is there but a tag or the epoch moved
+// on, '' no entry). `clock` is the scope clock (max of TIME and seq): any later
 // invalidation gets a greater value. The entry is valid when it was saved under the expected
 // epoch and every tag version it recorded is still the current one (a missing one is not).
 export const LOOKUP = script(`${CLOCK}
-local function miss(code, payload, pttl)
+local function miss(code, payload, pttl, why)
   local s = redis.call('GET', KEYS[2])
   local c = now_us()
   if not s then
@@ -39,7 +40,7 @@ local function miss(code, payload, pttl)
     redis.call('SET', KEYS[2], s)
   end
   if tonumber(s) > c then c = tonumber(s) end
-  if code == 0 then return {0, fmt(c), s or ''} end
+  if code == 0 then return {0, fmt(c), s or '', why or ''} end
   return {2, payload, pttl, fmt(c), s or ''}
 end
 local h = redis.call('HGETALL', KEYS[1])
@@ -56,12 +57,13 @@ for i = 1, #h, 2 do
     vers[#vers + 1] = h[i + 1]
   end
 end
-if payload == nil or epoch ~= ARGV[2] then return miss(0) end
+if payload == nil then return miss(0) end
+if epoch ~= ARGV[2] then return miss(0, nil, nil, 'i') end
 for j = 1, #vkeys, 500 do
   local last = math.min(j + 499, #vkeys)
   local current = redis.call('MGET', unpack(vkeys, j, last))
   for i = 1, #current do
-    if current[i] ~= vers[j + i - 1] then return miss(0) end
+    if current[i] ~= vers[j + i - 1] then return miss(0, nil, nil, 'i') end
   end
 end
 local pttl = redis.call('PTTL', KEYS[1])
@@ -71,7 +73,8 @@ return miss(2, payload, pttl)
 `);
 
 // KEYS: entry, seq. ARGV: version prefix, index prefix, payload, px, grace, seenSeq, epoch,
-// indexMax, tags (expanded)... Returns 1 stored, 0 refused.
+// indexMax, tags (expanded)... Returns the scope's generation (its seq as it was, '' when
+// missing) when stored, 0 when refused.
 // A version older than the lookup existed then and was not invalidated since (invalidation
 // deletes it). A missing version, or one created after the lookup, is trusted only when the
 // scope clock shows no invalidation since the lookup ("quiet"); a missing clock shows nothing.
@@ -120,7 +123,7 @@ for i = 1, n do
   if extra > 0 then redis.call('ZREMRANGEBYRANK', ik, 0, extra - 1) end
   if redis.call('PTTL', ik) < px then redis.call('PEXPIRE', ik, px) end
 end
-return 1
+return s or ''
 `);
 
 // KEYS: seq. ARGV: version prefix, index prefix, tags... Advances the scope clock, sets the
