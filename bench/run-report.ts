@@ -10,7 +10,7 @@ import { dirname } from 'node:path';
 import { root } from './lib/child.js';
 import { CONNECTIONS, type LoadResult } from './lib/load.js';
 import { LOADER_CPU, SERVER_CPU } from './lib/pin.js';
-import { docPath, int as fmtInt, loads, medianOf, runtime, writeSection } from './lib/report.js';
+import { docPath, int as fmtInt, loads, medianOf, writeSection } from './lib/report.js';
 import { fail, WARM_REQUESTS } from './run-checks.js';
 import { type Figures, FULL_HITS, type TargetId, type TargetSpec } from './targets.js';
 
@@ -302,11 +302,11 @@ export function writeRuntimeSection(results: Result[], info: RunInfo): string {
   const begin = `<!-- ${name}:begin (written by npm run bench on Node ${major}; edit outside these markers) -->`;
   const end = `<!-- ${name}:end -->`;
   const { runs, warmupS, durationS } = info;
+  // writeSection names the runtime (the bench's and every target's) right after the marker.
   const block = [
     begin,
     `### Node ${major}: ${info.date}`,
     '',
-    `- ${runtime()}; the bench and every target process ran on it`,
     `- Targets: ${results.map((r) => `\`${r.target.id}\``).join(', ')}; ${runs} round${runs === 1 ? '' : 's'} of ${warmupS} s warm-up + ${durationS} s measured; ${info.pinned ? 'pinned with taskset' : 'not pinned'}`,
     `- Code: ${info.commit}; load average (1/5/15 min) before: ${loads(info.loadBefore)}; after: ${loads(info.loadAfter)}`,
     '',
