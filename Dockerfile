@@ -1,8 +1,11 @@
 # syntax=docker/dockerfile:1
 # Production image: compiled JavaScript (npm run build) on production dependencies only,
 # run by the unprivileged `node` user. Build: docker build -t hotpath .
+# Node 24, the current LTS (CI runs the suite on it and on Node 20; README, Supported runtimes).
+# Both stages on the same major: the native addon (better-sqlite3) built in the first must load
+# in the second.
 
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 # better-sqlite3 compiles its native addon when no prebuilt binary fits.
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ \
@@ -13,7 +16,7 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
-FROM node:20-bookworm-slim AS runtime
+FROM node:24-bookworm-slim AS runtime
 WORKDIR /app
 # Listen on every interface inside the container (the default, 127.0.0.1, is for `npm start`).
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=4000

@@ -10,7 +10,7 @@ import { dirname } from 'node:path';
 import { root } from './lib/child.js';
 import { CONNECTIONS, type LoadResult } from './lib/load.js';
 import { LOADER_CPU, SERVER_CPU } from './lib/pin.js';
-import { docPath, int as fmtInt, loads, medianOf } from './lib/report.js';
+import { docPath, int as fmtInt, loads, medianOf, writeSection } from './lib/report.js';
 import { fail, WARM_REQUESTS } from './run-checks.js';
 import { type Figures, FULL_HITS, type TargetId, type TargetSpec } from './targets.js';
 
@@ -288,4 +288,31 @@ export function writeDoc(content: string): void {
   const from = base.indexOf(BEGIN) + BEGIN.length;
   const to = base.indexOf(END);
   writeFileSync(docPath, `${base.slice(0, from)}\n${content}\n${base.slice(to)}`);
+}
+
+/**
+ * The run's table in a section of its own per Node major (`bench:node24`, `bench:node20`),
+ * written by every run, a BENCH_TARGETS subset included: the runtimes' figures stand side by
+ * side in docs/benchmarks.md (issue 20), and a short run on one runtime leaves the full table
+ * above, and the other runtime's section, as they were.
+ */
+export function writeRuntimeSection(results: Result[], info: RunInfo): string {
+  const major = process.versions.node.split('.')[0];
+  const name = `bench:node${major}`;
+  const begin = `<!-- ${name}:begin (written by npm run bench on Node ${major}; edit outside these markers) -->`;
+  const end = `<!-- ${name}:end -->`;
+  const { runs, warmupS, durationS } = info;
+  // writeSection names the runtime (the bench's and every target's) right after the marker.
+  const block = [
+    begin,
+    `### Node ${major}: ${info.date}`,
+    '',
+    `- Targets: ${results.map((r) => `\`${r.target.id}\``).join(', ')}; ${runs} round${runs === 1 ? '' : 's'} of ${warmupS} s warm-up + ${durationS} s measured; ${info.pinned ? 'pinned with taskset' : 'not pinned'}`,
+    `- Code: ${info.commit}; load average (1/5/15 min) before: ${loads(info.loadBefore)}; after: ${loads(info.loadAfter)}`,
+    '',
+    markdownTable(tableRows(results)),
+    end,
+  ].join('\n');
+  writeSection(begin, end, block);
+  return name;
 }

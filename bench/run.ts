@@ -28,7 +28,7 @@ import { microsPerRequest, othersShare } from './lib/cpu.js';
 import { interleaved } from './lib/load.js';
 import { pinSelf, SERVER_CPU } from './lib/pin.js';
 import { deleteKeys, scanKeys } from './lib/redis.js';
-import { docPath, int as fmtInt, loads } from './lib/report.js';
+import { docPath, int as fmtInt, loads, runtime } from './lib/report.js';
 import { benchRedisUrl, positive } from './lib/settings.js';
 import {
   agendaLoad,
@@ -57,6 +57,7 @@ import {
   tableRows,
   textTable,
   writeDoc,
+  writeRuntimeSection,
 } from './run-report.js';
 import { evaluateTargets, selectTargets, TARGETS, type TargetSpec } from './targets.js';
 
@@ -182,7 +183,7 @@ async function main() {
     );
   if (!pinned) console.warn('Not pinned: taskset is missing or the machine has one core.');
   console.log(
-    `${selected.length} targets × ${runs} rounds of ${warmupS} + ${durationS} s` +
+    `${runtime()}: ${selected.length} targets × ${runs} rounds of ${warmupS} + ${durationS} s` +
       (everyTarget ? '' : ` (BENCH_TARGETS: ${selected.map((t) => t.id).join(', ')})`),
   );
 
@@ -269,11 +270,14 @@ async function main() {
     for (const line of verdicts) console.log(`  ${line}`);
     console.log('');
     for (const line of read.lines) console.log(line);
+    const section = writeRuntimeSection(results, info);
     if (everyTarget) {
       writeDoc(generated(results, info, verdicts, read.lines));
-      console.log(`\nWritten to ${docPath}`);
+      console.log(`\nWritten to ${docPath}, and its ${section} section`);
     } else {
-      console.log(`\nBENCH_TARGETS ran a subset: ${docPath} is left as it was.`);
+      console.log(
+        `\nBENCH_TARGETS ran a subset: only the ${section} section of ${docPath} was written.`,
+      );
     }
     if (!read.hitBeatsMiss) {
       console.error('\nTARGET MISSED: a cache hit is not faster than a miss.');

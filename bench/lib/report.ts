@@ -58,10 +58,33 @@ export function replaceSection(doc: string, begin: string, end: string, block: s
     : `${doc.trimEnd()}\n\n${block}\n`;
 }
 
-/** Writes `block` (markers included) into docs/benchmarks.md, as replaceSection places it. */
+/**
+ * The Node that ran the bench, as every report names it: the servers under test are spawned
+ * with the same binary (process.execPath), so it is theirs too. Issue 20: CI runs Node 24 and
+ * Node 20, and figures from one must never be read as the other's.
+ */
+export function runtime(): string {
+  const lts = process.release.lts ? `${process.release.lts} LTS` : 'not an LTS line';
+  return `Node ${process.version} (${lts}, V8 ${process.versions.v8}, ${process.platform}-${process.arch})`;
+}
+
+/**
+ * `block` with a line naming the runtime right after its begin marker. A block that doesn't
+ * start with its marker is left as it is: a line put before the marker would stay outside the
+ * section and pile up, one more on every run.
+ */
+export function withRuntime(begin: string, block: string): string {
+  if (!block.startsWith(`${begin}\n`)) return block;
+  return `${begin}\n_Ran on ${runtime()}._\n\n${block.slice(begin.length + 1)}`;
+}
+
+/**
+ * Writes `block` (markers included) into docs/benchmarks.md, as replaceSection places it, with
+ * the runtime that ran it named first.
+ */
 export function writeSection(begin: string, end: string, block: string): void {
   const doc = existsSync(docPath) ? readFileSync(docPath, 'utf8') : '# Benchmarks\n';
-  writeFileSync(docPath, replaceSection(doc, begin, end, block));
+  writeFileSync(docPath, replaceSection(doc, begin, end, withRuntime(begin, block)));
 }
 
 /**

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { type CpuSample, cpuWindow, othersShare, processCpuSeconds } from '../../bench/lib/cpu.js';
 import { interleaved } from '../../bench/lib/load.js';
 import { coreHalves, pinnedCommand } from '../../bench/lib/pin.js';
-import { medianOf, ratio, replaceSection } from '../../bench/lib/report.js';
+import { medianOf, ratio, replaceSection, runtime, withRuntime } from '../../bench/lib/report.js';
 
 /** Spends at least `seconds` of this process's CPU time (not wall time). */
 function burn(seconds: number): void {
@@ -111,5 +111,26 @@ describe('pinning', () => {
   it('splits the cores in halves, servers on the upper one', () => {
     expect(coreHalves(2)).toEqual({ loader: '0-0', server: '1-1' });
     expect(coreHalves(8)).toEqual({ loader: '0-3', server: '4-7' });
+  });
+});
+
+describe('the runtime every report names (issue 20)', () => {
+  it('is the Node that runs the bench, its LTS line and V8', () => {
+    const line = runtime();
+    expect(line).toContain(`Node ${process.version} `);
+    expect(line).toContain(`V8 ${process.versions.v8}`);
+    if (process.release.lts) expect(line).toContain(`${process.release.lts} LTS`);
+  });
+
+  it('goes right after the begin marker, once, however often the section is rewritten', () => {
+    const begin = '<!-- x:begin -->';
+    const end = '<!-- x:end -->';
+    const block = `${begin}\n| a |\n${end}`;
+    const once = replaceSection('# Doc\n\nkept', begin, end, withRuntime(begin, block));
+    const twice = replaceSection(once, begin, end, withRuntime(begin, block));
+    expect(twice).toBe(once);
+    expect(twice).toBe(`# Doc\n\nkept\n\n${begin}\n_Ran on ${runtime()}._\n\n| a |\n${end}\n`);
+    // A block without its marker first is left alone: a line before the marker would pile up.
+    expect(withRuntime(begin, 'text')).toBe('text');
   });
 });
