@@ -2,6 +2,8 @@ import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import { createAuthenticator, registerAuthMetrics } from './auth/authenticator.js';
 import { createRequestAuth } from './auth/request-auth.js';
+import { type BudgetConfig, createBudgets } from './budget/budgets.js';
+import { createBulkhead } from './budget/bulkhead.js';
 import { createOutbox } from './cache/invalidation/outbox.js';
 import type { CacheInvalidator } from './cache/invalidation/tags.js';
 import { createCacheRuntime } from './cache/runtime.js';
@@ -17,6 +19,7 @@ import { createServices } from './services/services.js';
 import { createReplayPort } from './warming/replay.js';
 import { createWarmer } from './warming/warming.js';
 import { createServer, type ServerDeps } from './yoga/server.js';
+import { useCostBudget } from './yoga/use-cost-budget.js';
 import { useResponseCache } from './yoga/use-response-cache.js';
 
 export interface AppDeps {
@@ -42,6 +45,8 @@ export interface AppDeps {
   metrics?: { token?: string; separatePort?: boolean };
   /** API keys: the unknown-key table's bound, the revocation poll, the last-use flush. */
   auth?: Partial<AuthConfig> & { lastUsedFlushMs?: number };
+  /** Cost budgets and the bulkhead (BUDGET_*, TENANT_*); absent: off. */
+  budget?: BudgetConfig;
 }
 
 /** Wires auth, cache, services and the GraphQL server together; starts nothing. */
@@ -125,6 +130,32 @@ export function createApp(deps: AppDeps) {
     keySalt,
     replay: replay.replay,
   });
+  // Cost budgets (DESIGN §15) in the cache's Redis, under its prefix; replays through the port
+  // (warming, refreshes) are the server's own work and charge nobody.
+  const replayed = new WeakSet<Request>();
+  const budgets = deps.budget
+    ? createBudgets({
+        config: deps.budget,
+        redis: cache.redis,
+        prefix: deps.cache.prefix,
+        registry: cache.stats.registry,
+        onError: (err) => deps.logger.debug({ err }, 'budget charge failed'),
+      })
+    : null;
+  const costBudget =
+    budgets && deps.budget
+      ? useCostBudget({
+          budgets,
+          bulkhead: createBulkhead({
+            limitOf: budgets.maxConcurrentOf,
+            queueMax: deps.budget.missQueue,
+            queueMs: deps.budget.missQueueMs,
+          }),
+          auth,
+          cacheStateOf: responseCache.stateFor,
+          exempt: (request) => replayed.has(request),
+        })
+      : undefined;
   const yoga = createServer({
     db: deps.db,
     services,
@@ -139,12 +170,16 @@ export function createApp(deps: AppDeps) {
     metrics: separateMetrics
       ? null
       : createMetricsGate([deps.opsToken, ...(metricsToken ? [metricsToken] : [])]),
+    costBudget,
   });
-  replay.connect((request) => yoga.fetch(request));
+  replay.connect((request) => {
+    replayed.add(request);
+    return yoga.fetch(request);
+  });
   /** What node:http serves: the hit path in front of Yoga. */
   const http = createHttpFront({
     yoga,
-    hitPath: createHitPath({ cache, limits, keySalt, debug: deps.cache.debug }),
+    hitPath: createHitPath({ cache, limits, keySalt, debug: deps.cache.debug, budgets }),
     limits,
     auth,
     graphiql: Boolean(deps.graphiql),
@@ -164,6 +199,9 @@ export function createApp(deps: AppDeps) {
     responseCache,
     warmer,
     auth,
+    /** Cost budgets (null when off) and the live-query hook that charges an execution. */
+    budgets,
+    costBudget,
     /**
      * For a stopping process, once the HTTP server stopped taking requests and the last one
      * was answered: /readyz turns 503, pending invalidations finish, then the onDrain hooks run.

@@ -1,5 +1,6 @@
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
+import { BUDGET_DEFAULTS, type BudgetConfig } from './budget/budgets.js';
 import type { CacheConfig } from './cache/cache-config.js';
 import { TTL_RULES } from './cache/policy.js';
 import type { DatabaseConfig } from './db/data-source.js';
@@ -104,6 +105,35 @@ const envSchema = z.object({
   KEY_REVOCATION_POLL_MS: z.coerce.number().int().min(50).max(1_000).default(250),
   AUTH_UNKNOWN_KEYS_MAX: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
   AUTH_KEYS_MAX: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
+  BUDGETS_ENABLED: bool.default(true),
+  BUDGET_MAX_POINTS: z.coerce.number().int().min(1).default(BUDGET_DEFAULTS.maximumAvailable),
+  BUDGET_RESTORE_RATE: z.coerce.number().positive().default(BUDGET_DEFAULTS.restoreRate),
+  COST_HIT: z.coerce.number().int().min(0).default(BUDGET_DEFAULTS.hitCost),
+  BUDGET_FALLBACK_SHARE: z.coerce.number().positive().max(1).default(BUDGET_DEFAULTS.fallbackShare),
+  BUDGET_MAX_TENANTS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(10_000_000)
+    .default(BUDGET_DEFAULTS.maxTenants),
+  BUDGET_METRIC_TENANTS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(1_000)
+    .default(BUDGET_DEFAULTS.metricTenants),
+  TENANT_MAX_CONCURRENT_MISSES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(BUDGET_DEFAULTS.maxConcurrentMisses),
+  TENANT_MISS_QUEUE: z.coerce.number().int().min(0).max(10_000).default(BUDGET_DEFAULTS.missQueue),
+  TENANT_MISS_QUEUE_MS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(60_000)
+    .default(BUDGET_DEFAULTS.missQueueMs),
   ...Object.fromEntries(
     TTL_RULES.map((rule) => [rule.env, z.coerce.number().int().min(0).optional()]),
   ),
@@ -128,6 +158,8 @@ export interface Config {
   metrics: MetricsConfig;
   http: HttpServerConfig;
   cache: CacheConfig;
+  /** Cost budgets and the bulkhead (README: Budgets); null with BUDGETS_ENABLED=false. */
+  budget: BudgetConfig | null;
   /** What one request may ask for (LIMIT_*). */
   limits: Limits;
   shutdown: ShutdownConfig;
@@ -245,6 +277,19 @@ export function parseConfig(env: Env): Config {
         ]),
       ),
     },
+    budget: e.BUDGETS_ENABLED
+      ? {
+          maximumAvailable: e.BUDGET_MAX_POINTS,
+          restoreRate: e.BUDGET_RESTORE_RATE,
+          hitCost: e.COST_HIT,
+          fallbackShare: e.BUDGET_FALLBACK_SHARE,
+          maxTenants: e.BUDGET_MAX_TENANTS,
+          metricTenants: e.BUDGET_METRIC_TENANTS,
+          maxConcurrentMisses: e.TENANT_MAX_CONCURRENT_MISSES,
+          missQueue: e.TENANT_MISS_QUEUE,
+          missQueueMs: e.TENANT_MISS_QUEUE_MS,
+        }
+      : null,
     limits: Object.fromEntries(
       Object.entries(LIMIT_ENV).map(([limit, env]) => [
         limit,

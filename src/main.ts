@@ -37,6 +37,7 @@ async function main() {
     introspection: config.introspection,
     metrics: { token: config.metrics.token, separatePort: config.metrics.port !== undefined },
     auth: config.auth,
+    budget: config.budget ?? undefined,
     graphiql: config.graphiql && {
       defaultHeaders: demoTenants[0] ? { Authorization: `Bearer ${demoTenants[0].apiKey}` } : {},
     },

@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Viewer } from '../auth/viewer.js';
+import type { Budgets } from '../budget/budgets.js';
+import { costJson, costTail, spliceCost } from '../budget/cost.js';
 import { operationNameIn, requestKeyOf } from '../cache/key.js';
 import { memoize } from '../cache/memo.js';
 import { cacheHeaders } from '../cache/outcome.js';
@@ -8,6 +10,7 @@ import { withDebug } from '../cache/request-state.js';
 import type { CacheRuntime } from '../cache/runtime.js';
 import { stringBytes } from '../cache/stats/bounds.js';
 import type { ServerContext } from '../context.js';
+import { throttled } from '../errors/errors.js';
 import type { Limits } from '../limits.js';
 import { checkParams, type RawParams } from '../params.js';
 
@@ -38,6 +41,8 @@ export interface HitPathDeps {
   keySalt: string;
   /** Adds extensions.cache to hits, as the Yoga path does (CACHE_DEBUG). */
   debug: boolean;
+  /** Cost budgets (DESIGN §15): a hit costs COST_HIT, charged after it is written. */
+  budgets?: Budgets | null;
 }
 
 const JSON_TYPES = ['application/graphql-response+json', 'application/json'];
@@ -157,8 +162,11 @@ export function createHitPath(deps: HitPathDeps) {
     // A gzipped entry goes out as it is stored to clients that accept gzip; that
     // representation has its own ETag.
     // (CACHE_DEBUG rewrites the JSON, which is then sent as it is.)
+    // With budgets, extensions.cost is spliced into the JSON: gzipped entries go out inflated.
+    const budgets = deps.budgets;
     const gzip =
       !deps.debug &&
+      !budgets &&
       body.encoding === 'gzip' &&
       acceptsGzipOf(req.headers['accept-encoding'] ?? '');
     const etag = gzip ? `${body.etag.slice(0, -1)}-gzip"` : body.etag;
@@ -184,19 +192,44 @@ export function createHitPath(deps: HitPathDeps) {
       return ANSWERED;
     }
     headers['content-type'] = `${contentType}; charset=utf-8`;
+    // A 304 costs nothing; a hit COST_HIT, from this process's view of the bucket: the charge
+    // itself goes to Redis after the answer is written.
+    let cost: string | null = null;
+    if (budgets) {
+      const charge = budgets.hit(viewer.tenantId);
+      const hitCost = budgets.config.hitCost;
+      if (!charge.allowed) {
+        writeThrottled(res, headers, charge.retryAfter, costJson(hitCost, null, charge.status));
+        return ANSWERED;
+      }
+      cost = costJson(hitCost, hitCost, charge.status);
+    }
     let bytes: Buffer;
     if (deps.debug) {
       const ttl = found.ttlMs === null ? null : found.ttlMs / 1000;
-      bytes = Buffer.from(withDebug(body.text(), { hit: true, ttl, tags: found.tags }));
+      const debugged = withDebug(body.text(), { hit: true, ttl, tags: found.tags });
+      bytes = Buffer.from(cost ? spliceCost(debugged, cost) : debugged);
     } else if (gzip) {
       headers['content-encoding'] = 'gzip';
       bytes = body.bytes;
     } else {
       bytes = body.identity();
     }
-    headers['content-length'] = String(bytes.length);
-    res.writeHead(200, headers);
-    res.end(bytes);
+    if (cost && !deps.debug) {
+      // The stored bytes as they are, but their closing `}`, then the cost and the `}`: no copy
+      // of the body, no serialisation.
+      const tail = costTail(cost);
+      headers['content-length'] = String(bytes.length - 1 + Buffer.byteLength(tail));
+      res.writeHead(200, headers);
+      res.cork();
+      res.write(bytes.subarray(0, bytes.length - 1));
+      res.end(tail);
+    } else {
+      headers['content-length'] = String(bytes.length);
+      res.writeHead(200, headers);
+      res.end(bytes);
+    }
+    if (budgets) budgets.charged(viewer.tenantId);
     stats.record('hit', name, seconds);
     return ANSWERED;
   }
@@ -212,6 +245,24 @@ export function createHitPath(deps: HitPathDeps) {
     keyedSearch,
     serve,
   };
+}
+
+/** 429 THROTTLED with Retry-After and extensions.cost, without a Yoga round. */
+function writeThrottled(
+  res: ServerResponse,
+  headers: Record<string, string>,
+  retryAfter: number,
+  cost: string,
+) {
+  const error = throttled(retryAfter);
+  const body = `{"errors":[${JSON.stringify({ message: error.message, extensions: { code: 'THROTTLED' } })}],"extensions":{"cost":${cost}}}`;
+  const { etag: _etag, ...rest } = headers;
+  res.writeHead(429, {
+    ...rest,
+    'retry-after': String(retryAfter),
+    'content-length': String(Buffer.byteLength(body)),
+  });
+  res.end(body);
 }
 
 /** A JSON body's parameters; null when it isn't a JSON object (Yoga answers). */

@@ -102,6 +102,8 @@ export interface TestAppOptions {
   introspection?: boolean;
   /** API keys: revocation poll, unknown-key table, last-use flush. */
   auth?: AppDeps['auth'];
+  /** Cost budgets and the bulkhead (off unless given: other suites compare exact bodies). */
+  budget?: AppDeps['budget'];
 }
 
 export const testVia = (): 'yoga' | 'http' =>
@@ -166,6 +168,7 @@ export async function buildTestApp(dialect: TestDialect, options: TestAppOptions
     databaseUrl: options.databaseUrl,
     introspection: options.introspection,
     auth: options.auth,
+    budget: options.budget,
   });
   await app.start();
   const { yoga, services } = app;
