@@ -134,6 +134,8 @@ export function useCostBudget(options: CostBudgetOptions) {
   return {
     admission,
     report,
+    /** The bulkhead itself (tests hold a tenant's slot with it). */
+    bulkhead,
     /** For use-request-limits' cost rule: the requested cost of a validated request. */
     onCost: (request: Request, cost: number) => {
       requestedOf.set(request, cost);

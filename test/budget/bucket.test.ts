@@ -143,9 +143,7 @@ describe('the bulkhead', () => {
 
 describe('cost on the wire', () => {
   it('counts what came back, as the cost rule counts the document, never above the request', () => {
-    expect(actualCost({ user: { id: 1, services: [{ name: 'a' }, { name: 'b' }] } }, 100)).toBe(
-      5,
-    );
+    expect(actualCost({ user: { id: 1, services: [{ name: 'a' }, { name: 'b' }] } }, 100)).toBe(5);
     expect(actualCost({ user: null }, 100)).toBe(1);
     expect(actualCost({ a: { b: { c: 1 } } }, 2)).toBe(2);
   });
