@@ -4,6 +4,7 @@ import { createAuthenticator, registerAuthMetrics } from './auth/authenticator.j
 import { createRequestAuth } from './auth/request-auth.js';
 import { type BudgetConfig, createBudgets } from './budget/budgets.js';
 import { createBulkhead } from './budget/bulkhead.js';
+import { createPlanBook } from './budget/plans.js';
 import { createOutbox } from './cache/invalidation/outbox.js';
 import type { CacheInvalidator } from './cache/invalidation/tags.js';
 import { createCacheRuntime } from './cache/runtime.js';
@@ -100,6 +101,25 @@ export function createApp(deps: AppDeps) {
   };
   cache.stats.provide({ outboxPending: () => outbox.pendingNow() });
   registerAuthMetrics(cache.stats.registry, authenticate);
+  // Cost budgets (DESIGN §15) in the cache's Redis, under its prefix, with the operators' plans
+  // (read from the database, polled); replays through the port (warming, refreshes) are the
+  // server's own work and charge nobody.
+  const replayed = new WeakSet<Request>();
+  const plans = createPlanBook({
+    db: deps.db,
+    pollMs: deps.budget?.planPollMs ?? 250,
+    logger: deps.logger,
+  });
+  const budgets = deps.budget
+    ? createBudgets({
+        config: deps.budget,
+        redis: cache.redis,
+        prefix: deps.cache.prefix,
+        registry: cache.stats.registry,
+        planOf: plans.get,
+        onError: (err) => deps.logger.debug({ err }, 'budget charge failed'),
+      })
+    : null;
   const warmer = createWarmer({
     db: deps.db,
     replay: replay.replay,
@@ -118,8 +138,13 @@ export function createApp(deps: AppDeps) {
       defaultTimezone: deps.defaultTimezone,
       maxRenderBytes: limits.renderBytes,
     },
-    { runtime: cache, warm: (userIds) => warmer.warm(userIds) },
+    {
+      runtime: cache,
+      warm: (userIds) => warmer.warm(userIds),
+      budgets: () => budgets?.tenants() ?? [],
+    },
     { created: authenticate.created, revoked: authenticate.revoked },
+    { changed: plans.apply },
   );
   // Its stale-while-revalidate refreshes replay through the port.
   const responseCache = useResponseCache({
@@ -130,18 +155,6 @@ export function createApp(deps: AppDeps) {
     keySalt,
     replay: replay.replay,
   });
-  // Cost budgets (DESIGN §15) in the cache's Redis, under its prefix; replays through the port
-  // (warming, refreshes) are the server's own work and charge nobody.
-  const replayed = new WeakSet<Request>();
-  const budgets = deps.budget
-    ? createBudgets({
-        config: deps.budget,
-        redis: cache.redis,
-        prefix: deps.cache.prefix,
-        registry: cache.stats.registry,
-        onError: (err) => deps.logger.debug({ err }, 'budget charge failed'),
-      })
-    : null;
   const costBudget =
     budgets && deps.budget
       ? useCostBudget({
@@ -217,10 +230,12 @@ export function createApp(deps: AppDeps) {
       const trusted = await cache.ready();
       await outbox.start();
       authenticate.start();
+      if (budgets) await plans.start();
       return trusted;
     },
     async close() {
       await authenticate.close();
+      await plans.close();
       await outbox.close();
       await cache.close();
     },

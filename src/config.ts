@@ -128,6 +128,12 @@ const envSchema = z.object({
     .min(1)
     .default(BUDGET_DEFAULTS.maxConcurrentMisses),
   TENANT_MISS_QUEUE: z.coerce.number().int().min(0).max(10_000).default(BUDGET_DEFAULTS.missQueue),
+  BUDGET_PLAN_POLL_MS: z.coerce
+    .number()
+    .int()
+    .min(50)
+    .max(1_000)
+    .default(BUDGET_DEFAULTS.planPollMs),
   TENANT_MISS_QUEUE_MS: z.coerce
     .number()
     .int()
@@ -288,6 +294,7 @@ export function parseConfig(env: Env): Config {
           maxConcurrentMisses: e.TENANT_MAX_CONCURRENT_MISSES,
           missQueue: e.TENANT_MISS_QUEUE,
           missQueueMs: e.TENANT_MISS_QUEUE_MS,
+          planPollMs: e.BUDGET_PLAN_POLL_MS,
         }
       : null,
     limits: Object.fromEntries(

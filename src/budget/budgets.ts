@@ -28,6 +28,8 @@ export interface BudgetConfig {
   missQueue: number;
   /** How long one waits at most (TENANT_MISS_QUEUE_MS). */
   missQueueMs: number;
+  /** How often each instance reads the plans table (BUDGET_PLAN_POLL_MS, at most 1 s). */
+  planPollMs: number;
 }
 
 export const BUDGET_DEFAULTS: BudgetConfig = {
@@ -40,6 +42,7 @@ export const BUDGET_DEFAULTS: BudgetConfig = {
   maxConcurrentMisses: 4,
   missQueue: 16,
   missQueueMs: 2_000,
+  planPollMs: 250,
 };
 
 /** A tenant's plan as operators set it; what is absent takes the default. */

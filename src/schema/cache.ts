@@ -141,9 +141,9 @@ const ClusterCacheStatsRef = builder.objectRef<ClusterShape>('ClusterCacheStats'
 });
 
 /** What the service computes is what the type exposes. */
-type CacheStatsShape = Awaited<ReturnType<CacheAdminService['stats']>>;
+export type CacheStatsShape = Awaited<ReturnType<CacheAdminService['stats']>>;
 
-const CacheStatsRef = builder.objectRef<CacheStatsShape>('CacheStats').implement({
+export const CacheStatsRef = builder.objectRef<CacheStatsShape>('CacheStats').implement({
   description:
     'Counted by this process since it started, except `cluster` (every instance) and ' +
     '`recentInvalidations`; store figures come from the store.',

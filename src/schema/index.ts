@@ -7,6 +7,7 @@ import './analytics.js';
 import './mega-stats.js';
 import './session.js';
 import './cache.js';
+import './budget.js';
 import { builder } from './builder.js';
 
 export const schema = builder.toSchema({ sortSchema: false });
