@@ -217,10 +217,9 @@ async function main() {
             bThrottled: bs.throttled,
             aOk: as?.ok ?? 0,
             aThrottled: as?.throttled ?? 0,
-            // The bucket's first fill is spent at once: what the restore rate then lets in.
-            aCostPerS: as
-              ? Math.max(0, as.cost - (budgets ? A_PLAN.maximumAvailable : 0)) / durationS
-              : 0,
+            // extensions.cost's actual costs of A's answers (none with budgets off), its first
+            // bucket included.
+            aCostPerS: as ? as.cost / durationS : 0,
           };
           phases.push(phase);
           console.log(JSON.stringify(phase));
@@ -272,7 +271,7 @@ function report(phases: Phase[], cpuPer429: number | null, before: number[], aft
     p.bErrors + p.bThrottled,
     p.flood ? int(p.aOk) : '',
     p.flood ? int(p.aThrottled) : '',
-    p.flood ? int(p.aCostPerS) : '',
+    p.flood && p.budgets ? int(p.aCostPerS) : p.flood ? 'n/a' : '',
   ]);
   const on = phases.filter((p) => p.budgets);
   const ratio = (set: Phase[]) => {
@@ -298,7 +297,7 @@ function report(phases: Phase[], cpuPer429: number | null, before: number[], aft
       rows,
     ),
     '',
-    `B's p99 beside A / alone: ${ratio(on)} with budgets, ${ratio(phases.filter((p) => !p.budgets))} without. A's admitted cost per second (after its first bucket) against its restore rate of ${A_PLAN.restoreRate}: ${on.find((p) => p.flood) ? int(on.find((p) => p.flood)!.aCostPerS) : 'n/a'}. Server CPU per 429: ${cpuPer429 === null ? 'n/a' : `${cpuPer429.toFixed(1)} µs`} (all CPU of one instance over its 429s, so an upper bound).`,
+    `B's p99 beside A / alone: ${ratio(on)} with budgets, ${ratio(phases.filter((p) => !p.budgets))} without. A's admitted cost per second across both instances, its first bucket of ${A_PLAN.maximumAvailable} included (${int(A_PLAN.maximumAvailable / durationS)}/s of it over this run), against its restore rate of ${A_PLAN.restoreRate}: ${on.find((p) => p.flood) ? int(on.find((p) => p.flood)!.aCostPerS) : 'n/a'}. Server CPU per 429: ${cpuPer429 === null ? 'n/a' : `${cpuPer429.toFixed(1)} µs`} (all CPU of one instance over its 429s, so an upper bound).`,
   ].join('\n');
   writeDocSection('fair', block);
   console.log(block);

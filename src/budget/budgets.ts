@@ -32,6 +32,9 @@ export interface BudgetConfig {
   planPollMs: number;
 }
 
+/** How long a hit's charge may wait to be sent with others (a bucket sees it that much later). */
+const HIT_FLUSH_MS = 20;
+
 export const BUDGET_DEFAULTS: BudgetConfig = {
   maximumAvailable: 10_000,
   restoreRate: 500,
@@ -158,8 +161,22 @@ export function createBudgets(options: BudgetsOptions) {
     };
   }
 
+  // Hits are charged in batches: one script call per tenant every HIT_FLUSH_MS instead of one
+  // per hit, so a hit's bookkeeping is a Map update (DESIGN §15: at most 2 µs a hit).
+  const pendingHits = new Map<string, number>();
+  let flushTimer: NodeJS.Timeout | null = null;
+  function flushHits() {
+    flushTimer = null;
+    for (const [tenantId, points] of pendingHits) {
+      take(tenantId, points, true).catch(options.onError);
+    }
+    pendingHits.clear();
+  }
+
   return {
     config,
+    /** Charges the hits not yet sent (tests; a stopping process). */
+    flush: flushHits,
     /** Before a miss executes: its requested cost, taken if available. */
     async admit(tenantId: string, requested: number): Promise<Charge> {
       const charge = await take(tenantId, requested, false);
@@ -209,8 +226,13 @@ export function createBudgets(options: BudgetsOptions) {
     },
     /** Charges a hit already answered (in the background: nothing waits for it). */
     charged(tenantId: string): void {
+      if (config.hitCost === 0) return;
       metrics.points(tenantId, config.hitCost);
-      take(tenantId, config.hitCost, true).catch(options.onError);
+      // Seen here at once; sent to the bucket with the tenant's other hits of this moment.
+      const view = views.get(tenantId);
+      if (view) view.available -= config.hitCost;
+      pendingHits.set(tenantId, (pendingHits.get(tenantId) ?? 0) + config.hitCost);
+      flushTimer ??= setTimeout(flushHits, HIT_FLUSH_MS).unref();
     },
     /** Gives back what a request was charged but never ran (refused by the bulkhead). */
     refund(tenantId: string, points: number): void {
