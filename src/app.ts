@@ -236,6 +236,7 @@ export function createApp(deps: AppDeps) {
     async close() {
       await authenticate.close();
       await plans.close();
+      budgets?.flush(); // the hits of the last moment are charged
       await outbox.close();
       await cache.close();
     },

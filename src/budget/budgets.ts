@@ -166,6 +166,7 @@ export function createBudgets(options: BudgetsOptions) {
   const pendingHits = new Map<string, number>();
   let flushTimer: NodeJS.Timeout | null = null;
   function flushHits() {
+    if (flushTimer) clearTimeout(flushTimer);
     flushTimer = null;
     for (const [tenantId, points] of pendingHits) {
       take(tenantId, points, true).catch(options.onError);
@@ -232,7 +233,7 @@ export function createBudgets(options: BudgetsOptions) {
       const view = views.get(tenantId);
       if (view) view.available -= config.hitCost;
       pendingHits.set(tenantId, (pendingHits.get(tenantId) ?? 0) + config.hitCost);
-      flushTimer ??= setTimeout(flushHits, HIT_FLUSH_MS).unref();
+      if (!flushTimer) flushTimer = setTimeout(flushHits, HIT_FLUSH_MS).unref();
     },
     /** Gives back what a request was charged but never ran (refused by the bulkhead). */
     refund(tenantId: string, points: number): void {
