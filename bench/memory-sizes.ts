@@ -8,8 +8,8 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { parse } from 'graphql';
-import { documentBytes } from '../src/cache/parse-cache.js';
 import { createMemoryStore } from '../src/cache/store/memory-store.js';
+import { documentBytes } from '../src/yoga/parse-cache.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run with node --expose-gc');

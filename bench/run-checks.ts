@@ -1,13 +1,18 @@
 /**
- * What `npm run bench` checks before it measures a target: the request, the reference answer
- * every target must give, warming with every answer checked, the per-tenant key of every
- * cache, and Hotpath's own count of its cache outcomes.
+ * What `npm run bench` (and `bench:layout`) check before they measure a target, and how they
+ * measure it: the request, the reference answer every target must give, warming with every
+ * answer checked, the per-tenant key of every cache, Hotpath's own count of its cache
+ * outcomes, the checked load and the measured window.
  */
 import { isDeepStrictEqual } from 'node:util';
+import type { Redis } from 'ioredis';
 import { openDatabase } from '../src/db/data-source.js';
 import { DEMO_TENANTS, seedDemo } from '../src/db/seed.js';
 import { localDate } from '../src/time.js';
 import { WARM_DOCUMENTS } from '../src/warming/warming.js';
+import type { BenchServer } from './lib/child.js';
+import { type CpuSample, cpuSample } from './lib/cpu.js';
+import { type LoadResult, runLoad } from './lib/load.js';
 import type { TargetId, TargetSpec } from './targets.js';
 
 /** Checked requests that warm each target before its load. */
@@ -199,4 +204,63 @@ export function hitShare(before: Outcomes, after: Outcomes): number {
   const hits = after.hit - before.hit;
   const all = hits + after.miss - before.miss + after.bypass - before.bypass;
   return all === 0 ? 0 : hits / all;
+}
+
+/**
+ * autocannon on the agenda for `duration` seconds, every response checked: 2xx, no errors or
+ * timeouts, and exactly the expected body.
+ */
+export const agendaLoad =
+  (workload: Workload, port: number, expectBody: string, errorPrefix = 'bench: ') =>
+  (duration: number) =>
+    runLoad({
+      url: workload.url(port),
+      headers: workload.headers,
+      body: workload.body,
+      duration,
+      expectBody,
+      problems: (result) => [
+        result.mismatches && `${result.mismatches} bodies differ from the expected agenda`,
+      ],
+      errorPrefix,
+    });
+
+/** What one measured window read, before and after the load. */
+export interface MeasuredWindow {
+  measured: LoadResult;
+  cpuBefore: CpuSample;
+  cpuAfter: CpuSample;
+  /** Query.agenda's executions and SQL statements in the window (bench/server.ts counts). */
+  resolverCalls: number;
+  statements: number;
+  /** Hotpath's cache outcomes around the window; null when not asked for (a peer). */
+  outcomes: { before: Outcomes; after: Outcomes } | null;
+}
+
+/**
+ * The measured window of a running target (lib/cpu.ts's convention): every counter read right
+ * before and right after `load`, nothing else inside it.
+ */
+export async function measureWindow(
+  server: BenchServer,
+  redis: Redis,
+  hotpath: boolean,
+  load: () => Promise<LoadResult>,
+): Promise<MeasuredWindow> {
+  const outcomesBefore = hotpath ? await cacheOutcomes(server.port) : null;
+  const countsBefore = await server.counts();
+  const cpuBefore = cpuSample(server.pid, await redis.info('cpu'));
+  const measured = await load();
+  const cpuAfter = cpuSample(server.pid, await redis.info('cpu'));
+  const countsAfter = await server.counts();
+  const outcomesAfter = hotpath ? await cacheOutcomes(server.port) : null;
+  return {
+    measured,
+    cpuBefore,
+    cpuAfter,
+    resolverCalls: countsAfter.agendaResolves - countsBefore.agendaResolves,
+    statements: countsAfter.statements - countsBefore.statements,
+    outcomes:
+      outcomesBefore && outcomesAfter ? { before: outcomesBefore, after: outcomesAfter } : null,
+  };
 }

@@ -24,20 +24,21 @@ import { Redis } from 'ioredis';
 import { DEMO_TENANTS } from '../src/db/seed.js';
 import { WARM_DOCUMENTS } from '../src/warming/warming.js';
 import { type BenchServer, inheritedEnv, startBenchServer } from './lib/child.js';
-import { cpuSample, microsPerRequest, othersShare } from './lib/cpu.js';
-import { interleaved, runLoad } from './lib/load.js';
+import { microsPerRequest, othersShare } from './lib/cpu.js';
+import { interleaved } from './lib/load.js';
 import { pinSelf, SERVER_CPU } from './lib/pin.js';
 import { deleteKeys, scanKeys } from './lib/redis.js';
 import { docPath, int as fmtInt, loads } from './lib/report.js';
 import { benchRedisUrl, positive } from './lib/settings.js';
 import {
-  cacheOutcomes,
+  agendaLoad,
   checkAgenda,
   checkPerTenant,
   fail,
   hitShare,
   keyPattern,
   METRICS_TOKEN,
+  measureWindow,
   post,
   type Reference,
   seedAgendaWorkload,
@@ -83,23 +84,6 @@ async function stopRunning(): Promise<void> {
   await server?.stop();
 }
 
-/**
- * autocannon with every response checked: 2xx, no errors or timeouts, and exactly the expected
- * body.
- */
-const load = (workload: Workload, port: number, expectBody: string, duration: number) =>
-  runLoad({
-    url: workload.url(port),
-    headers: workload.headers,
-    body: workload.body,
-    duration,
-    expectBody,
-    problems: (result) => [
-      result.mismatches && `${result.mismatches} bodies differ from the expected agenda`,
-    ],
-    errorPrefix: 'bench: ',
-  });
-
 // ---------------------------------------------------------------------------------------------
 // One round of one target
 interface Context {
@@ -124,21 +108,16 @@ async function measureOnce(target: TargetSpec, ctx: Context): Promise<Sample> {
   if (target.cached) await checkPerTenant(target, workload, port, ctx.otherTenantKey);
   if (target.redis && (await scanKeys(redis, keyPattern(ctx.prefix, target.id))).length === 0)
     fail(`${target.label} stored nothing in Redis while warming`);
+  const load = agendaLoad(workload, port, expectBody);
   process.stdout.write('warming up… ');
-  await load(workload, port, expectBody, warmupS);
+  await load(warmupS);
   process.stdout.write(`measuring ${durationS} s… `);
-  const hotpath = target.kind === 'hotpath';
-  const outcomesBefore = hotpath ? await cacheOutcomes(port) : null;
-  const countsBefore = await server.counts();
-  const cpuBefore = cpuSample(server.pid, await redis.info('cpu'));
-  const measured = await load(workload, port, expectBody, durationS);
-  const cpuAfter = cpuSample(server.pid, await redis.info('cpu'));
-  const countsAfter = await server.counts();
-  const outcomesAfter = hotpath ? await cacheOutcomes(port) : null;
+  const window = await measureWindow(server, redis, target.kind === 'hotpath', () =>
+    load(durationS),
+  );
   await stopRunning();
 
-  const resolverCalls = countsAfter.agendaResolves - countsBefore.agendaResolves;
-  const statements = countsAfter.statements - countsBefore.statements;
+  const { measured, cpuBefore, cpuAfter, resolverCalls, statements, outcomes } = window;
   // A peer that does not serve hits is a broken bench, not a slow row. (Hotpath's own rows
   // report their hit share instead: a breaker opening under load is the product's behaviour.)
   if (
@@ -150,7 +129,7 @@ async function measureOnce(target: TargetSpec, ctx: Context): Promise<Sample> {
       `${target.label} did not serve hits: Query.agenda's resolver ran ${resolverCalls} times and ` +
         `${statements} SQL statements were sent for ${measured.requests} requests`,
     );
-  const share = outcomesBefore && outcomesAfter ? hitShare(outcomesBefore, outcomesAfter) : null;
+  const share = outcomes ? hitShare(outcomes.before, outcomes.after) : null;
   return {
     ...measured,
     cpuPerRequest: microsPerRequest(cpuAfter.server - cpuBefore.server, measured.requests) ?? 0,
@@ -160,8 +139,8 @@ async function measureOnce(target: TargetSpec, ctx: Context): Promise<Sample> {
     resolverCalls,
     statements,
     hitShare: target.cached ? share : null,
-    storeErrors: outcomesAfter && outcomesBefore ? outcomesAfter.errors - outcomesBefore.errors : 0,
-    storeErrorsTotal: outcomesAfter?.errors ?? 0,
+    storeErrors: outcomes ? outcomes.after.errors - outcomes.before.errors : 0,
+    storeErrorsTotal: outcomes?.after.errors ?? 0,
     othersCpu: othersShare(cpuBefore, cpuAfter),
     bytes: Buffer.byteLength(expectBody),
   };

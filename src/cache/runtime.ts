@@ -4,7 +4,6 @@ import type { Logger } from 'pino';
 import type { RedisConfig } from '../redis-config.js';
 import type { CacheConfig } from './cache-config.js';
 import { documentHashBudget, schemaHash } from './key.js';
-import { createParseCache } from './parse-cache.js';
 import { ttlPolicy } from './policy.js';
 import { createPopularRequests } from './popular.js';
 import { createResponseSave } from './response-save.js';
@@ -192,12 +191,6 @@ export function createCacheRuntime(options: CacheRuntimeOptions) {
     apq,
     /** The bytes each in-memory structure may hold (README: Memory bounds). */
     bounds,
-    /** Yoga's parsed documents, bounded in bytes (server.ts: parserAndValidationCache). */
-    parseCache: createParseCache({
-      maxBytes: bounds.parseCacheBytes,
-      maxTextBytes: bounds.parseCacheTextBytes,
-      budget: stats.budget('parse_cache', bounds.parseCacheBytes),
-    }),
     /** null when caching is disabled: writes leave nothing in the outbox. */
     invalidate: store ? invalidate : null,
     /** For the outbox sweep: applies whatever the breaker says; throws when it can't. */

@@ -13,6 +13,7 @@ import { yogaLogger } from '../logger.js';
 import type { MetricsGate } from '../ops/metrics.js';
 import { schema } from '../schema/index.js';
 import type { Services } from '../services/services.js';
+import { createParseCache } from './parse-cache.js';
 import { useAuthFirst } from './use-auth-first.js';
 import type { CostBudgetPlugins } from './use-cost-budget.js';
 import { useErrorCodes, useInputErrorCodes } from './use-error-codes.js';
@@ -69,8 +70,16 @@ export function createServer(deps: ServerDeps) {
       : false,
     // Validation depends on the request's variables (the cost rule reads them), so a result
     // cached per document could let an expensive operation through.
-    // Parsed documents within PARSE_CACHE_MAX_BYTES, no parse errors kept (parse-cache.ts).
-    parserAndValidationCache: { validationCache: false, ...deps.cache.parseCache },
+    // Parsed documents within PARSE_CACHE_MAX_BYTES, no parse errors kept (parse-cache.ts),
+    // counted with the cache's other byte budgets.
+    parserAndValidationCache: {
+      validationCache: false,
+      ...createParseCache({
+        maxBytes: deps.cache.bounds.parseCacheBytes,
+        maxTextBytes: deps.cache.bounds.parseCacheTextBytes,
+        budget: deps.cache.stats.budget('parse_cache', deps.cache.bounds.parseCacheBytes),
+      }),
+    },
     renderGraphiQL: offlineGraphiQL(),
     maskedErrors: {
       // Never a stack trace in a response, whatever NODE_ENV says: it goes to the log.

@@ -1,8 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { Service } from '../../src/db/entities/service.entity.js';
 import type { CreateServiceInput } from '../gql/graphql.js';
 import { graphql } from '../gql/index.js';
-import { buildTestApp, codes, dialects, type TestApp } from '../support/app.js';
+import { codes, dialects, type TestApp } from '../support/app.js';
+import { type MakeProvider, type TestTenant, test, useTestApp } from '../support/fixtures.js';
 
 const CREATE = graphql(`
   mutation ServicesCreate($i: CreateServiceInput!) {
@@ -25,26 +26,22 @@ const DELETE = graphql(`
 `);
 
 describe.each(dialects)('services on %s', (dialect) => {
-  let app: TestApp;
-  let key: string;
-  let userId: string;
+  useTestApp(dialect);
 
-  beforeAll(async () => {
-    app = await buildTestApp(dialect);
-    const { tenant, key: k } = await app.createTenant();
-    key = k;
-    userId = (await app.createUser(tenant.id, 'Joana')).id;
-  });
-  afterAll(() => app.close());
+  /** Joana, a provider of the test's tenant with no service yet, and how to add one for her. */
+  async function joana(app: TestApp, tenant: TestTenant, provider: MakeProvider) {
+    const { user } = await provider('Joana', { services: [] });
+    const create = (i: Partial<CreateServiceInput>) =>
+      app.execute(
+        CREATE,
+        { i: { userId: user.id, name: 'Cut', durationMinutes: 30, priceCents: 5000, ...i } },
+        tenant.key,
+      );
+    return { userId: user.id, key: tenant.key, create };
+  }
 
-  const create = (i: Partial<CreateServiceInput>) =>
-    app.execute(
-      CREATE,
-      { i: { userId, name: 'Cut', durationMinutes: 30, priceCents: 5000, ...i } },
-      key,
-    );
-
-  it('creates, lists by name, updates and deletes', async () => {
+  test('creates, lists by name, updates and deletes', async ({ app, tenant, provider }) => {
+    const { userId, key, create } = await joana(app, tenant, provider);
     const massage = await create({ name: 'Massage', durationMinutes: 60, priceCents: 12000 });
     expect(massage.data.createService).toMatchObject({
       name: 'Massage',
@@ -78,7 +75,12 @@ describe.each(dialects)('services on %s', (dialect) => {
     expect(codes(again.body)).toEqual(['NOT_FOUND']);
   });
 
-  it('validates with BAD_USER_INPUT naming the field, writing nothing', async () => {
+  test('validates with BAD_USER_INPUT naming the field, writing nothing', async ({
+    app,
+    tenant,
+    provider,
+  }) => {
+    const { key, create } = await joana(app, tenant, provider);
     const before = await app.db.getRepository(Service).count();
     const cases: [Record<string, unknown>, string][] = [
       [{ priceCents: -1 }, 'input.priceCents: must not be negative'],
@@ -101,7 +103,8 @@ describe.each(dialects)('services on %s', (dialect) => {
     expect((await app.db.getRepository(Service).findOneByOrFail({ id })).durationMinutes).toBe(30);
   });
 
-  it("keeps other tenants' services out of reach", async () => {
+  test("keeps other tenants' services out of reach", async ({ app, tenant, provider }) => {
+    const { userId, create } = await joana(app, tenant, provider);
     const other = await app.createTenant('Other');
     const { id } = (await create({ name: 'Private' })).data.createService;
     const update = await app.execute(UPDATE, { id, i: { name: 'Mine now' } }, other.key);

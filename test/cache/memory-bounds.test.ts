@@ -2,7 +2,6 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { parse } from 'graphql';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createParseCache } from '../../src/cache/parse-cache.js';
 import { createPopularRequests } from '../../src/cache/popular.js';
 import { ByteBudget } from '../../src/cache/stats/bounds.js';
 import {
@@ -14,6 +13,7 @@ import { createCacheStats } from '../../src/cache/stats/stats.js';
 import { OTHER_OPERATIONS } from '../../src/cache/stats/view.js';
 import { createApqStore } from '../../src/cache/store/apq-store.js';
 import { createMemoryStore } from '../../src/cache/store/memory-store.js';
+import { createParseCache } from '../../src/yoga/parse-cache.js';
 import { buildTestApp, OPS_TOKEN, sharedRedisCache, type TestApp } from '../support/app.js';
 import {
   LARGE_RENDERS,

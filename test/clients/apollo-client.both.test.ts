@@ -3,7 +3,7 @@ import { PersistedQueryLink } from '@apollo/client/link/persisted-queries';
 import { parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sharedRedisCache, type TestApp } from '../support/app.js';
-import { SERVICES } from '../support/documents.js';
+import { CREATE_SERVICE, SERVICES } from '../support/documents.js';
 import { type listen, listeningTenant, revalidatesThroughHttpCache, sha256 } from './support.js';
 
 /**
@@ -12,16 +12,9 @@ import { type listen, listeningTenant, revalidatesThroughHttpCache, sha256 } fro
  */
 
 // Parsed here, not with gql``: codegen collects gql`` documents into test/gql.
-// Apollo sends a DocumentNode (and adds __typename): the shared document, parsed.
+// Apollo sends a DocumentNode (and adds __typename): the shared documents, parsed.
 const SERVICES_DOCUMENT = parse(String(SERVICES));
-const ADD_SERVICE = parse(`
-  mutation ApolloAddService($input: CreateServiceInput!) {
-    createService(input: $input) {
-      id
-      name
-    }
-  }
-`);
+const ADD_SERVICE = parse(String(CREATE_SERVICE));
 
 describe.each([
   ['memory', { backend: 'MEMORY' as const }],
@@ -54,7 +47,7 @@ describe.each([
   const addService = (client: ApolloClient, name: string) =>
     client.mutate({
       mutation: ADD_SERVICE,
-      variables: { input: { userId, name, durationMinutes: 30, priceCents: 5_000 } },
+      variables: { i: { userId, name, durationMinutes: 30, priceCents: 5_000 } },
     });
 
   it('registers on the first call (NOT_FOUND, then the text), then hits with the hash over GET', async () => {

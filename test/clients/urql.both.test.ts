@@ -2,23 +2,13 @@ import { Client, fetchExchange } from '@urql/core';
 import { persistedExchange } from '@urql/exchange-persisted';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sharedRedisCache, type TestApp } from '../support/app.js';
-import { SERVICES } from '../support/documents.js';
+import { CREATE_SERVICE, SERVICES } from '../support/documents.js';
 import { type listen, listeningTenant, revalidatesThroughHttpCache, sha256 } from './support.js';
 
 /**
  * The real urql (@urql/core with persistedExchange, hashes over GET) against a listening
  * Hotpath: the hit path in front of Yoga in the `hit-path` project, Yoga alone in `yoga`.
  */
-
-// Plain strings, not gql``: codegen collects gql`` documents into test/gql.
-const ADD_SERVICE = `
-  mutation UrqlAddService($input: CreateServiceInput!) {
-    createService(input: $input) {
-      id
-      name
-    }
-  }
-`;
 
 describe.each([
   ['memory', { backend: 'MEMORY' as const }],
@@ -55,8 +45,8 @@ describe.each([
   };
   const addService = async (client: Client, name: string) => {
     const result = await client
-      .mutation(ADD_SERVICE, {
-        input: { userId, name, durationMinutes: 45, priceCents: 7_000 },
+      .mutation(String(CREATE_SERVICE), {
+        i: { userId, name, durationMinutes: 45, priceCents: 7_000 },
       })
       .toPromise();
     if (result.error) throw result.error;

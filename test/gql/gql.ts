@@ -15,6 +15,10 @@ import * as types from './graphql.js';
  * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
  */
 type Documents = {
+    "\n  mutation AppointmentsUpdate($id: ID!, $input: UpdateAppointmentInput!) {\n    updateAppointment(id: $id, input: $input) {\n      id startsAt endsAt status clientName service { id }\n    }\n  }\n": typeof types.AppointmentsUpdateDocument,
+    "\n  query AppointmentsAgenda($u: ID!, $d: Date!) {\n    agenda(userId: $u, date: $d) {\n      id date user { id } appointments { id clientName status startsAt }\n    }\n  }\n": typeof types.AppointmentsAgendaDocument,
+    "\n  mutation AppointmentsCancel($id: ID!) { cancelAppointment(id: $id) { id status } }\n": typeof types.AppointmentsCancelDocument,
+    "\n  mutation AppointmentsSetServiceActive($id: ID!, $active: Boolean!) {\n    updateService(id: $id, input: { active: $active }) { id }\n  }\n": typeof types.AppointmentsSetServiceActiveDocument,
     "\n  query AgendaWithRelations($userId: ID!, $date: Date!) {\n    agenda(userId: $userId, date: $date) {\n      id\n      appointments {\n        id\n        provider { name }\n        service { name priceCents }\n      }\n    }\n  }\n": typeof types.AgendaWithRelationsDocument,
     "\n  query ServicesOfThreeUsers($a: ID!, $b: ID!, $c: ID!) {\n    a: services(userId: $a) { name user { name } }\n    b: services(userId: $b) { name user { name } }\n    c: services(userId: $c) { name user { name } }\n  }\n": typeof types.ServicesOfThreeUsersDocument,
     "\n  mutation ServicesCreate($i: CreateServiceInput!) {\n    createService(input: $i) { id name durationMinutes priceCents active user { id name } }\n  }\n": typeof types.ServicesCreateDocument,
@@ -38,6 +42,10 @@ type Documents = {
     "\n  mutation CreateService($i: CreateServiceInput!) {\n    createService(input: $i) { id name priceCents }\n  }\n": typeof types.CreateServiceDocument,
 };
 const documents: Documents = {
+    "\n  mutation AppointmentsUpdate($id: ID!, $input: UpdateAppointmentInput!) {\n    updateAppointment(id: $id, input: $input) {\n      id startsAt endsAt status clientName service { id }\n    }\n  }\n": types.AppointmentsUpdateDocument,
+    "\n  query AppointmentsAgenda($u: ID!, $d: Date!) {\n    agenda(userId: $u, date: $d) {\n      id date user { id } appointments { id clientName status startsAt }\n    }\n  }\n": types.AppointmentsAgendaDocument,
+    "\n  mutation AppointmentsCancel($id: ID!) { cancelAppointment(id: $id) { id status } }\n": types.AppointmentsCancelDocument,
+    "\n  mutation AppointmentsSetServiceActive($id: ID!, $active: Boolean!) {\n    updateService(id: $id, input: { active: $active }) { id }\n  }\n": types.AppointmentsSetServiceActiveDocument,
     "\n  query AgendaWithRelations($userId: ID!, $date: Date!) {\n    agenda(userId: $userId, date: $date) {\n      id\n      appointments {\n        id\n        provider { name }\n        service { name priceCents }\n      }\n    }\n  }\n": types.AgendaWithRelationsDocument,
     "\n  query ServicesOfThreeUsers($a: ID!, $b: ID!, $c: ID!) {\n    a: services(userId: $a) { name user { name } }\n    b: services(userId: $b) { name user { name } }\n    c: services(userId: $c) { name user { name } }\n  }\n": types.ServicesOfThreeUsersDocument,
     "\n  mutation ServicesCreate($i: CreateServiceInput!) {\n    createService(input: $i) { id name durationMinutes priceCents active user { id name } }\n  }\n": types.ServicesCreateDocument,
@@ -61,6 +69,22 @@ const documents: Documents = {
     "\n  mutation CreateService($i: CreateServiceInput!) {\n    createService(input: $i) { id name priceCents }\n  }\n": types.CreateServiceDocument,
 };
 
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation AppointmentsUpdate($id: ID!, $input: UpdateAppointmentInput!) {\n    updateAppointment(id: $id, input: $input) {\n      id startsAt endsAt status clientName service { id }\n    }\n  }\n"): typeof import('./graphql.js').AppointmentsUpdateDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query AppointmentsAgenda($u: ID!, $d: Date!) {\n    agenda(userId: $u, date: $d) {\n      id date user { id } appointments { id clientName status startsAt }\n    }\n  }\n"): typeof import('./graphql.js').AppointmentsAgendaDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation AppointmentsCancel($id: ID!) { cancelAppointment(id: $id) { id status } }\n"): typeof import('./graphql.js').AppointmentsCancelDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation AppointmentsSetServiceActive($id: ID!, $active: Boolean!) {\n    updateService(id: $id, input: { active: $active }) { id }\n  }\n"): typeof import('./graphql.js').AppointmentsSetServiceActiveDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -44,6 +44,18 @@ export type EntityRefInput = {
   typename: string;
 };
 
+/** Omitted fields stay as they are; endsAt follows startsAt and the service. */
+export type UpdateAppointmentInput = {
+  /** 1 to 200 characters. */
+  clientName?: string | null | undefined;
+  /** When changed: an active service of the same provider (BAD_USER_INPUT otherwise). */
+  serviceId?: string | null | undefined;
+  /** Between the years 2000 and 2100; a move invalidates the old and the new day. */
+  startsAt?: string | null | undefined;
+  /** Any status, CANCELLED included. */
+  status?: AppointmentStatus | null | undefined;
+};
+
 /** Omitted fields stay as they are. */
 export type UpdateServiceInput = {
   /** false: no longer bookable, still listed. */
@@ -55,6 +67,37 @@ export type UpdateServiceInput = {
   /** In cents, 0 to 100,000,000. */
   priceCents?: number | null | undefined;
 };
+
+export type AppointmentsUpdateMutationVariables = Exact<{
+  id: string;
+  input: UpdateAppointmentInput;
+}>;
+
+
+export type AppointmentsUpdateMutation = { updateAppointment: { id: string, startsAt: string, endsAt: string, status: AppointmentStatus, clientName: string, service: { id: string } } };
+
+export type AppointmentsAgendaQueryVariables = Exact<{
+  u: string;
+  d: string;
+}>;
+
+
+export type AppointmentsAgendaQuery = { agenda: { id: string, date: string, user: { id: string }, appointments: Array<{ id: string, clientName: string, status: AppointmentStatus, startsAt: string }> } };
+
+export type AppointmentsCancelMutationVariables = Exact<{
+  id: string;
+}>;
+
+
+export type AppointmentsCancelMutation = { cancelAppointment: { id: string, status: AppointmentStatus } };
+
+export type AppointmentsSetServiceActiveMutationVariables = Exact<{
+  id: string;
+  active: boolean;
+}>;
+
+
+export type AppointmentsSetServiceActiveMutation = { updateService: { id: string } };
 
 export type AgendaWithRelationsQueryVariables = Exact<{
   userId: string;
@@ -226,6 +269,52 @@ export class TypedDocumentString<TResult, TVariables>
   }
 }
 
+export const AppointmentsUpdateDocument = new TypedDocumentString(`
+    mutation AppointmentsUpdate($id: ID!, $input: UpdateAppointmentInput!) {
+  updateAppointment(id: $id, input: $input) {
+    id
+    startsAt
+    endsAt
+    status
+    clientName
+    service {
+      id
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<AppointmentsUpdateMutation, AppointmentsUpdateMutationVariables>;
+export const AppointmentsAgendaDocument = new TypedDocumentString(`
+    query AppointmentsAgenda($u: ID!, $d: Date!) {
+  agenda(userId: $u, date: $d) {
+    id
+    date
+    user {
+      id
+    }
+    appointments {
+      id
+      clientName
+      status
+      startsAt
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<AppointmentsAgendaQuery, AppointmentsAgendaQueryVariables>;
+export const AppointmentsCancelDocument = new TypedDocumentString(`
+    mutation AppointmentsCancel($id: ID!) {
+  cancelAppointment(id: $id) {
+    id
+    status
+  }
+}
+    `) as unknown as TypedDocumentString<AppointmentsCancelMutation, AppointmentsCancelMutationVariables>;
+export const AppointmentsSetServiceActiveDocument = new TypedDocumentString(`
+    mutation AppointmentsSetServiceActive($id: ID!, $active: Boolean!) {
+  updateService(id: $id, input: {active: $active}) {
+    id
+  }
+}
+    `) as unknown as TypedDocumentString<AppointmentsSetServiceActiveMutation, AppointmentsSetServiceActiveMutationVariables>;
 export const AgendaWithRelationsDocument = new TypedDocumentString(`
     query AgendaWithRelations($userId: ID!, $date: Date!) {
   agenda(userId: $userId, date: $date) {

@@ -31,6 +31,9 @@ export interface TestProvider {
   services: { id: string; name: string; priceCents: number }[];
 }
 
+/** The `provider` fixture: makes a provider with services in the test's tenant. */
+export type MakeProvider = (name: string, options?: ProviderOptions) => Promise<TestProvider>;
+
 /** Makes a provider with its services in `owner`'s tenant (its key is needed for `api`). */
 export async function createProvider(
   app: TestApp,
@@ -82,7 +85,7 @@ export async function createTestTenant(app: TestApp, name = 'Tenant', timezone?:
 export const test = base.extend<{
   app: TestApp;
   tenant: TestTenant;
-  provider: (name: string, options?: ProviderOptions) => Promise<TestProvider>;
+  provider: MakeProvider;
 }>({
   app: async ({ task }, _use) => {
     throw new Error(`"${task.name}" uses the app fixture outside a describe with useTestApp()`);

@@ -1,6 +1,6 @@
 import type { DocumentNode } from 'graphql';
 import { LRUCache } from 'lru-cache';
-import type { ByteBudget } from './stats/bounds.js';
+import type { ByteBudget } from '../cache/stats/bounds.js';
 
 /**
  * What a parsed document costs in the heap. Yoga parses with locations, so a document keeps

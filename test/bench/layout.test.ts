@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import {
+  type Case,
+  type Checkout,
+  layoutTable,
+  ratios,
+  type Sample,
+  verdictLines,
+} from '../../bench/layout-report.js';
+import { TARGETS } from '../../bench/targets.js';
+
+/** bench:layout's verdict (issue 15): hits within 5% of before, from the medians of each. */
+
+const target = (id: 'memory' | 'redis') => {
+  const found = TARGETS.find((t) => t.id === id);
+  if (!found) throw new Error(`no ${id} target`);
+  return found;
+};
+const checkout = (name: Checkout['name']): Checkout => ({ name, dir: undefined, commit: name });
+const sample = (reqPerSec: number, cpuPerHit: number): Sample => ({
+  reqPerSec,
+  p50: 1,
+  p99: 2,
+  cpuPerHit,
+  redisCpuPerHit: null,
+  hitShare: 1,
+  othersCpu: 0,
+});
+/** One case per checkout and store, each with the rounds given as [req/s, CPU µs] pairs. */
+function cases(rounds: Record<string, [number, number][]>): Case[] {
+  return (['memory', 'redis'] as const).flatMap((id) =>
+    (['before', 'after'] as const).map((name) => ({
+      checkout: checkout(name),
+      target: target(id),
+      samples: (rounds[`${name}/${id}`] ?? []).map(([rps, cpu]) => sample(rps, cpu)),
+    })),
+  );
+}
+
+describe("bench:layout's ratios", () => {
+  it('divides the medians after by the medians before, per store', () => {
+    const [memory, redis] = ratios(
+      cases({
+        // Medians 1,000 req/s and 50 µs before; an outlier round does not move a median.
+        'before/memory': [
+          [1_000, 50],
+          [10, 500],
+          [1_100, 40],
+        ],
+        'after/memory': [
+          [980, 51],
+          [990, 52],
+          [5_000, 10],
+        ],
+        'before/redis': [
+          [500, 100],
+          [500, 100],
+          [500, 100],
+        ],
+        'after/redis': [
+          [400, 120],
+          [400, 120],
+          [400, 120],
+        ],
+      }),
+    );
+    expect(memory.store).toBe('memory');
+    expect(memory.reqPerSec).toBeCloseTo(990 / 1_000, 9);
+    expect(memory.cpuPerHit).toBeCloseTo(51 / 50, 9);
+    expect(memory.within).toBe(true);
+    expect(redis).toMatchObject({ store: 'Redis', reqPerSec: 0.8, cpuPerHit: 1.2, within: false });
+  });
+
+  it('fails when either figure passes 5%, whichever way the other goes', () => {
+    const one = (after: [number, number]) =>
+      ratios(
+        cases({
+          'before/memory': [[1_000, 100]],
+          'after/memory': [after],
+          'before/redis': [[1, 1]],
+          'after/redis': [[1, 1]],
+        }),
+      )[0].within;
+    expect(one([950, 105])).toBe(true);
+    expect(one([949, 100])).toBe(false);
+    expect(one([2_000, 106])).toBe(false);
+  });
+
+  it('refuses to judge a store one checkout has no samples for', () => {
+    expect(() => ratios(cases({ 'before/memory': [[1, 1]], 'after/memory': [[1, 1]] }))).toThrow(
+      'no before samples on Redis',
+    );
+  });
+
+  it('writes a row per case and a verdict per store', () => {
+    const all = cases({
+      'before/memory': [[1_000, 50]],
+      'after/memory': [[1_000, 50]],
+      'before/redis': [[500, 80]],
+      'after/redis': [[400, 80]],
+    });
+    expect(layoutTable(all).split('\n')).toHaveLength(2 + 4);
+    expect(verdictLines(all)).toEqual([
+      '- memory: req/s after/before 1.000, server CPU per hit after/before 1.000: within 5%',
+      '- Redis: req/s after/before 0.800, server CPU per hit after/before 1.000: NOT within 5%',
+    ]);
+  });
+});
