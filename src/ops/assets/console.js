@@ -15,6 +15,7 @@
     byOperation { operationName hits misses }
     history { at requests hits misses hitRate }
     recentInvalidations(limit: 20) { at tenantId tags removed purge }
+    budgets { tenant pointsUsed throttled queuedSeconds }
     cluster {
       instances since ${COUNTS}
       latency { ${LATENCY} }
@@ -110,6 +111,21 @@
       body.appendChild(row);
     }
     if (list.length === 0) emptyRow(body, 4, 'None yet.');
+  }
+
+  // Cost budgets (issue 17): the tenants this process charged, most points first.
+  function renderBudgets(list) {
+    const body = $('budgets-table').tBodies[0];
+    body.replaceChildren();
+    for (const b of [...list].sort((x, y) => y.pointsUsed - x.pointsUsed)) {
+      const row = document.createElement('tr');
+      cell(row, b.tenant, 'name');
+      cell(row, int(b.pointsUsed), 'num');
+      cell(row, int(b.throttled), 'num');
+      cell(row, b.queuedSeconds.toFixed(2), 'num');
+      body.appendChild(row);
+    }
+    if (list.length === 0) emptyRow(body, 4, 'No budgets charged (or BUDGETS_ENABLED=false).');
   }
 
   function emptyRow(body, span, message) {
@@ -210,6 +226,7 @@
     text('invalidations', int(all.invalidations));
     renderOperations(all.byOperation);
     renderInvalidations(s.recentInvalidations);
+    renderBudgets(s.budgets);
     renderChart(all.history);
     text('updated', `updated ${new Date().toLocaleTimeString()}`);
   }
