@@ -40,7 +40,7 @@ export const BUDGET_DEFAULTS: BudgetConfig = {
   restoreRate: 500,
   hitCost: 1,
   fallbackShare: 0.5,
-  maxTenants: 100_000,
+  maxTenants: 10_000,
   metricTenants: 50,
   maxConcurrentMisses: 4,
   missQueue: 16,
@@ -97,6 +97,14 @@ export function createBudgets(options: BudgetsOptions) {
   const local = createMemoryBuckets(config.maxTenants);
   const views = new Map<string, View>();
   const metrics = createBudgetMetrics(options.registry, config.metricTenants);
+  new Gauge({
+    name: 'hotpath_budget_tenants',
+    help: 'Tenants whose bucket view (and, without Redis, bucket) this process keeps (bound: BUDGET_MAX_TENANTS).',
+    registers: [options.registry],
+    collect() {
+      this.set(Math.max(views.size, local.size()));
+    },
+  });
   let fallbackActive = false;
 
   function planOf(tenantId: string): Plan {

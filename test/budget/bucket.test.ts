@@ -109,6 +109,9 @@ describe('budgets while Redis is away', () => {
       expect(await registry.getSingleMetricAsString('hotpath_budget_fallback')).toContain(
         'hotpath_budget_fallback 1',
       );
+      expect(await registry.getSingleMetricAsString('hotpath_budget_tenants')).toContain(
+        'hotpath_budget_tenants 1',
+      );
     } finally {
       client.disconnect();
     }
