@@ -259,6 +259,8 @@ function writeThrottled(
   const { etag: _etag, ...rest } = headers;
   res.writeHead(429, {
     ...rest,
+    // A refusal is of this moment: no cache keeps it.
+    'cache-control': 'no-store',
     'retry-after': String(retryAfter),
     'content-length': String(Buffer.byteLength(body)),
   });

@@ -109,6 +109,8 @@ export function useCostBudget(options: CostBudgetOptions) {
           const hit = budgets.hit(tenantId);
           const hitCost = budgets.config.hitCost;
           if (!hit.allowed) {
+            // The refusal is not the entry: no ETag to revalidate it by.
+            state.etag = null;
             setResult({
               errors: [throttled(hit.retryAfter)],
               extensions: { cost: JSON.parse(costJson(hitCost, null, hit.status)) },

@@ -100,6 +100,7 @@ describe.each([
       const refused = await post(variables);
       expect(refused.status).toBe(429);
       expect(Number(refused.headers.get('retry-after'))).toBe(wait);
+      expect(refused.headers.get('etag')).toBeNull();
       const body = (await refused.json()) as Body;
       expect(body.errors?.[0]?.extensions?.code).toBe('THROTTLED');
       expect(body.data ?? null).toBeNull();
