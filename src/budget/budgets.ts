@@ -182,6 +182,28 @@ export function createBudgets(options: BudgetsOptions) {
     pendingHits.clear();
   }
 
+  /** `cost` against this process's view of the bucket (no charge); a refusal is counted. */
+  function viewCharge(tenantId: string, cost: number): Charge {
+    const plan = fallbackActive ? share(planOf(tenantId)) : planOf(tenantId);
+    const view = views.get(tenantId);
+    const available = view ? refilled(view, plan, performance.now()) : plan.maximumAvailable;
+    if (available < cost) {
+      metrics.throttled(tenantId);
+      return {
+        allowed: false,
+        charged: 0,
+        status: statusOf(plan, available),
+        retryAfter: retryAfterOf(plan, cost, available),
+      };
+    }
+    return {
+      allowed: true,
+      charged: cost,
+      status: statusOf(plan, available - cost),
+      retryAfter: 0,
+    };
+  }
+
   return {
     config,
     /** Charges the hits not yet sent (tests; a stopping process). */
@@ -213,25 +235,16 @@ export function createBudgets(options: BudgetsOptions) {
      * A hit, synchronously: refused when this process's view of the bucket has less than
      * COST_HIT, else the status after it. The caller answers, then calls charged().
      */
-    hit(tenantId: string): Charge {
-      const plan = fallbackActive ? share(planOf(tenantId)) : planOf(tenantId);
-      const view = views.get(tenantId);
-      const available = view ? refilled(view, plan, performance.now()) : plan.maximumAvailable;
-      if (available < config.hitCost) {
-        metrics.throttled(tenantId);
-        return {
-          allowed: false,
-          charged: 0,
-          status: statusOf(plan, available),
-          retryAfter: retryAfterOf(plan, config.hitCost, available),
-        };
-      }
-      return {
-        allowed: true,
-        charged: config.hitCost,
-        status: statusOf(plan, available - config.hitCost),
-        retryAfter: 0,
-      };
+    hit: (tenantId: string): Charge => viewCharge(tenantId, config.hitCost),
+    /**
+     * A miss, before anything is parsed: refused when this process's view of the bucket has
+     * less than 1 point, the least any execution costs. A flood that ignores Retry-After is
+     * then refused before Yoga (issue 17: a 429 costs at most 100 µs); otherwise Yoga's
+     * admission charges the requested cost.
+     */
+    emptyFor: (tenantId: string): Charge | null => {
+      const charge = viewCharge(tenantId, 1);
+      return charge.allowed ? null : charge;
     },
     /** Charges a hit already answered (in the background: nothing waits for it). */
     charged(tenantId: string): void {

@@ -152,6 +152,17 @@ export function createHitPath(deps: HitPathDeps) {
     const { key, params, name } = request;
     const found = await store.lookup(viewer.tenantId, key);
     if (!found?.hit) {
+      // An empty bucket refuses any execution: before Yoga parses anything.
+      const empty = deps.budgets?.emptyFor(viewer.tenantId);
+      if (empty) {
+        const status = empty.status;
+        const headers = cacheHeaders('miss', (performance.now() - startedAt) / 1000, {
+          scoped: true,
+        });
+        headers['content-type'] = `${contentType}; charset=utf-8`;
+        writeThrottled(res, headers, empty.retryAfter, costJson(1, null, status));
+        return ANSWERED;
+      }
       return {
         answered: false,
         context: { cacheLookup: { scope: viewer.tenantId, key, found, startedAt } },
