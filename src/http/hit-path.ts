@@ -150,17 +150,18 @@ export function createHitPath(deps: HitPathDeps) {
     if (!contentType) return UNLOOKED;
     if (viewer.kind !== 'tenant') return UNLOOKED; // operators read live data: Yoga's path
     const { key, params, name } = request;
+    // An empty bucket refuses any execution, and a hit too unless hits are free: before the
+    // lookup (a revalidation may still be a free 304) and before Yoga parses anything. A flood
+    // that ignores Retry-After then costs a 429 and no more.
+    const budgets = deps.budgets;
+    const refusable = budgets && budgets.config.hitCost >= 1 && !req.headers['if-none-match'];
+    const tenantId = viewer.tenantId;
+    if (refusable && throttledEmpty(res, budgets, tenantId, contentType, startedAt, 'bypass')) {
+      return ANSWERED;
+    }
     const found = await store.lookup(viewer.tenantId, key);
     if (!found?.hit) {
-      // An empty bucket refuses any execution: before Yoga parses anything.
-      const empty = deps.budgets?.emptyFor(viewer.tenantId);
-      if (empty) {
-        const status = empty.status;
-        const headers = cacheHeaders('miss', (performance.now() - startedAt) / 1000, {
-          scoped: true,
-        });
-        headers['content-type'] = `${contentType}; charset=utf-8`;
-        writeThrottled(res, headers, empty.retryAfter, costJson(1, null, status));
+      if (budgets && throttledEmpty(res, budgets, tenantId, contentType, startedAt, 'miss')) {
         return ANSWERED;
       }
       return {
@@ -174,7 +175,6 @@ export function createHitPath(deps: HitPathDeps) {
     // representation has its own ETag.
     // (CACHE_DEBUG rewrites the JSON, which is then sent as it is.)
     // With budgets, extensions.cost is spliced into the JSON: gzipped entries go out inflated.
-    const budgets = deps.budgets;
     const gzip =
       !deps.debug &&
       !budgets &&
@@ -256,6 +256,23 @@ export function createHitPath(deps: HitPathDeps) {
     keyedSearch,
     serve,
   };
+}
+
+/** Answers 429 when the tenant's bucket (this process's view) has not 1 point left. */
+function throttledEmpty(
+  res: ServerResponse,
+  budgets: Budgets,
+  tenantId: string,
+  contentType: string,
+  startedAt: number,
+  outcome: 'miss' | 'bypass',
+): boolean {
+  const empty = budgets.emptyFor(tenantId);
+  if (!empty) return false;
+  const headers = cacheHeaders(outcome, (performance.now() - startedAt) / 1000, { scoped: true });
+  headers['content-type'] = `${contentType}; charset=utf-8`;
+  writeThrottled(res, headers, empty.retryAfter, costJson(1, null, empty.status));
+  return true;
 }
 
 /** 429 THROTTLED with Retry-After and extensions.cost, without a Yoga round. */
