@@ -231,8 +231,8 @@ async function main() {
             p: { maximumAvailable: 1, restoreRate: 1 },
           });
           await sleep(1_100);
-          // Repeats of one report (after the first, hits refused on the hit path) and distinct
-          // reports (misses refused by Yoga's admission, after parse and validation).
+          // Repeats of one report (after the first, hits) and distinct reports (misses), both
+          // refused at the front once A's bucket is empty.
           for (const kind of ['hit', 'miss'] as const) {
             let n = 1_000_000;
             const before = processCpuSeconds(instances[0]!.pid);
@@ -320,7 +320,7 @@ function report(
       rows,
     ),
     '',
-    `B's p99 beside A / alone: ${ratio(on)} with budgets, ${ratio(phases.filter((p) => !p.budgets))} without. A's admitted cost per second across both instances, its first bucket of ${A_PLAN.maximumAvailable} included (${int(A_PLAN.maximumAvailable / durationS)}/s of it over this run), against its restore rate of ${A_PLAN.restoreRate}: ${on.find((p) => p.flood) ? int(on.find((p) => p.flood)!.aCostPerS) : 'n/a'}. Server CPU per 429 (all CPU of one instance over its 429s, so an upper bound): ${us(cpuPer429.hit)} refusing a hit (the hit path), ${us(cpuPer429.miss)} refusing a distinct miss (Yoga: lookup, parse, validation, cost, the bucket's script).`,
+    `B's p99 beside A / alone: ${ratio(on)} with budgets, ${ratio(phases.filter((p) => !p.budgets))} without. A's admitted cost per second across both instances, its first bucket of ${A_PLAN.maximumAvailable} included (${int(A_PLAN.maximumAvailable / durationS)}/s of it over this run), against its restore rate of ${A_PLAN.restoreRate}: ${on.find((p) => p.flood) ? int(on.find((p) => p.flood)!.aCostPerS) : 'n/a'}. Server CPU per 429 (all CPU of one instance over its 429s, so an upper bound): ${us(cpuPer429.hit)} refusing a hit (the hit path), ${us(cpuPer429.miss)} refusing a distinct miss (at the front: A's bucket is empty).`,
   ].join('\n');
   writeDocSection('fair', block);
   console.log(block);
