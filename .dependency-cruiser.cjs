@@ -95,6 +95,13 @@ module.exports = {
       'The cache is used by http and yoga; it never imports them, the schema or services.',
     ),
     layer(
+      'budget-below-yoga',
+      '^src/budget/',
+      [...TOP, 'http', 'yoga', 'schema', 'context', 'services', 'loaders', 'warming', 'ops'],
+      'Cost budgets (buckets, plans, the bulkhead) are charged by http and yoga; they never ' +
+        'import them. They keep their buckets on the cache\'s Redis client and plans in db.',
+    ),
+    layer(
       'warming-through-a-port',
       '^src/warming/',
       [...TOP, 'http', 'yoga', 'schema', 'context', 'services'],

@@ -2,6 +2,9 @@ import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import { createAuthenticator, registerAuthMetrics } from './auth/authenticator.js';
 import { createRequestAuth } from './auth/request-auth.js';
+import { type BudgetConfig, createBudgets } from './budget/budgets.js';
+import { createBulkhead } from './budget/bulkhead.js';
+import { createPlanBook } from './budget/plans.js';
 import { createOutbox } from './cache/invalidation/outbox.js';
 import type { CacheInvalidator } from './cache/invalidation/tags.js';
 import { createCacheRuntime, redisConfigOf } from './cache/runtime.js';
@@ -25,6 +28,7 @@ import { TRACING_OFF, type Tracing } from './telemetry/tracing.js';
 import { createReplayPort } from './warming/replay.js';
 import { createWarmer } from './warming/warming.js';
 import { createServer, type ServerDeps } from './yoga/server.js';
+import { useCostBudget } from './yoga/use-cost-budget.js';
 import { useResponseCache } from './yoga/use-response-cache.js';
 
 export interface AppDeps {
@@ -54,6 +58,8 @@ export interface AppDeps {
   live?: Partial<LiveConfig>;
   /** OpenTelemetry, started by main.ts (src/telemetry/tracing.ts); off when absent. */
   tracing?: Tracing;
+  /** Cost budgets and the bulkhead (BUDGET_*, TENANT_*); absent: off. */
+  budget?: BudgetConfig;
 }
 
 /** Wires auth, cache, services and the GraphQL server together; starts nothing. */
@@ -163,6 +169,25 @@ export function createApp(deps: AppDeps) {
   };
   cache.stats.provide({ outboxPending: () => outbox.pendingNow() });
   registerAuthMetrics(cache.stats.registry, authenticate);
+  // Cost budgets (DESIGN §15) in the cache's Redis, under its prefix, with the operators' plans
+  // (read from the database, polled); replays through the port (warming, refreshes) are the
+  // server's own work and charge nobody.
+  const replayed = new WeakSet<Request>();
+  const plans = createPlanBook({
+    db: deps.db,
+    pollMs: deps.budget?.planPollMs ?? 250,
+    logger: deps.logger,
+  });
+  const budgets = deps.budget
+    ? createBudgets({
+        config: deps.budget,
+        redis: cache.redis,
+        prefix: deps.cache.prefix,
+        registry: cache.stats.registry,
+        planOf: plans.get,
+        onError: (err) => deps.logger.debug({ err }, 'budget charge failed'),
+      })
+    : null;
   const warmer = createWarmer({
     db: deps.db,
     replay: replay.replay,
@@ -185,9 +210,25 @@ export function createApp(deps: AppDeps) {
       runtime: cache,
       warm: (userIds) => warmer.warm(userIds),
       live: { counts: live.counts, announce: bus.publish },
+      budgets: () => budgets?.tenants() ?? [],
     },
     { created: authenticate.created, revoked: authenticate.revoked },
+    { changed: plans.apply },
   );
+  const costBudget =
+    budgets && deps.budget
+      ? useCostBudget({
+          budgets,
+          bulkhead: createBulkhead({
+            limitOf: budgets.maxConcurrentOf,
+            queueMax: deps.budget.missQueue,
+            queueMs: deps.budget.missQueueMs,
+          }),
+          auth,
+          cacheStateOf: responseCache.stateFor,
+          exempt: (request) => replayed.has(request),
+        })
+      : undefined;
   const yoga = createServer({
     db: deps.db,
     services,
@@ -203,12 +244,23 @@ export function createApp(deps: AppDeps) {
     metrics: separateMetrics
       ? null
       : createMetricsGate([deps.opsToken, ...(metricsToken ? [metricsToken] : [])]),
+    costBudget,
   });
-  replay.connect((request) => yoga.fetch(request));
+  replay.connect((request) => {
+    replayed.add(request);
+    return yoga.fetch(request);
+  });
   /** What node:http serves: the hit path in front of Yoga. */
   const http = createHttpFront({
     yoga,
-    hitPath: createHitPath({ cache, limits, keySalt, debug: deps.cache.debug, tracing }),
+    hitPath: createHitPath({
+      cache,
+      limits,
+      keySalt,
+      debug: deps.cache.debug,
+      tracing,
+      budgets,
+    }),
     tracing,
     limits,
     auth,
@@ -230,6 +282,9 @@ export function createApp(deps: AppDeps) {
     responseCache,
     warmer,
     auth,
+    /** Cost budgets (null when off) and the live-query hook that charges an execution. */
+    budgets,
+    costBudget,
     /**
      * For a stopping process, once the HTTP server stopped taking requests and the last one
      * was answered: /readyz turns 503, pending invalidations finish, then the onDrain hooks run.
@@ -251,6 +306,7 @@ export function createApp(deps: AppDeps) {
       const trusted = await cache.ready();
       await outbox.start();
       authenticate.start();
+      if (budgets) await plans.start();
       return trusted;
     },
     async close() {
@@ -258,6 +314,8 @@ export function createApp(deps: AppDeps) {
       await bus.close();
       busRedis?.disconnect();
       await authenticate.close();
+      await plans.close();
+      budgets?.flush(); // the hits of the last moment are charged
       await outbox.close();
       await cache.close();
     },

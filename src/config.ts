@@ -1,5 +1,6 @@
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
+import { BUDGET_DEFAULTS, type BudgetConfig } from './budget/budgets.js';
 import type { CacheConfig } from './cache/cache-config.js';
 import { TTL_RULES } from './cache/policy.js';
 import type { DatabaseConfig } from './db/data-source.js';
@@ -148,6 +149,43 @@ const envSchema = z.object({
     .min(100)
     .max(600_000)
     .default(LIVE_DEFAULTS.untaggedPollMs),
+  // Off by default while a hit of a gzipped entry must be inflated to carry extensions.cost
+  // (README: Budgets).
+  BUDGETS_ENABLED: bool.default(false),
+  BUDGET_MAX_POINTS: z.coerce.number().int().min(1).default(BUDGET_DEFAULTS.maximumAvailable),
+  BUDGET_RESTORE_RATE: z.coerce.number().positive().default(BUDGET_DEFAULTS.restoreRate),
+  COST_HIT: z.coerce.number().int().min(0).default(BUDGET_DEFAULTS.hitCost),
+  BUDGET_FALLBACK_SHARE: z.coerce.number().positive().max(1).default(BUDGET_DEFAULTS.fallbackShare),
+  BUDGET_MAX_TENANTS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(10_000_000)
+    .default(BUDGET_DEFAULTS.maxTenants),
+  BUDGET_METRIC_TENANTS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(1_000)
+    .default(BUDGET_DEFAULTS.metricTenants),
+  TENANT_MAX_CONCURRENT_MISSES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(BUDGET_DEFAULTS.maxConcurrentMisses),
+  TENANT_MISS_QUEUE: z.coerce.number().int().min(0).max(10_000).default(BUDGET_DEFAULTS.missQueue),
+  BUDGET_PLAN_POLL_MS: z.coerce
+    .number()
+    .int()
+    .min(50)
+    .max(1_000)
+    .default(BUDGET_DEFAULTS.planPollMs),
+  TENANT_MISS_QUEUE_MS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(60_000)
+    .default(BUDGET_DEFAULTS.missQueueMs),
   ...Object.fromEntries(
     TTL_RULES.map((rule) => [rule.env, z.coerce.number().int().min(0).optional()]),
   ),
@@ -173,6 +211,8 @@ export interface Config {
   http: HttpServerConfig;
   cache: CacheConfig;
   tracing: TracingOptions;
+  /** Cost budgets and the bulkhead (README: Budgets); null with BUDGETS_ENABLED=false. */
+  budget: BudgetConfig | null;
   /** What one request may ask for (LIMIT_*). */
   limits: Limits;
   shutdown: ShutdownConfig;
@@ -311,6 +351,20 @@ export function parseConfig(env: Env): Config {
         (e.OTEL_TRACES_EXPORTER !== undefined && e.OTEL_TRACES_EXPORTER !== 'none'),
       serviceName: e.OTEL_SERVICE_NAME,
     },
+    budget: e.BUDGETS_ENABLED
+      ? {
+          maximumAvailable: e.BUDGET_MAX_POINTS,
+          restoreRate: e.BUDGET_RESTORE_RATE,
+          hitCost: e.COST_HIT,
+          fallbackShare: e.BUDGET_FALLBACK_SHARE,
+          maxTenants: e.BUDGET_MAX_TENANTS,
+          metricTenants: e.BUDGET_METRIC_TENANTS,
+          maxConcurrentMisses: e.TENANT_MAX_CONCURRENT_MISSES,
+          missQueue: e.TENANT_MISS_QUEUE,
+          missQueueMs: e.TENANT_MISS_QUEUE_MS,
+          planPollMs: e.BUDGET_PLAN_POLL_MS,
+        }
+      : null,
     limits: Object.fromEntries(
       Object.entries(LIMIT_ENV).map(([limit, env]) => [
         limit,

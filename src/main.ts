@@ -43,6 +43,7 @@ async function main() {
     auth: config.auth,
     live: config.live,
     tracing,
+    budget: config.budget ?? undefined,
     graphiql: config.graphiql && {
       defaultHeaders: demoTenants[0] ? { Authorization: `Bearer ${demoTenants[0].apiKey}` } : {},
     },

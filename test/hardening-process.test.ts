@@ -90,9 +90,10 @@ describe('NODE_ENV=production', () => {
         }
       }
     }
-    // What clients add to every selection still works.
-    expect((await post(url, key, '{ __typename }')).body).toEqual({
+    // What clients add to every selection still works (with its cost: budgets are on).
+    expect((await post(url, key, '{ __typename }')).body).toMatchObject({
       data: { __typename: 'Query' },
+      extensions: { cost: { requestedQueryCost: 1, actualQueryCost: 1 } },
     });
   });
 

@@ -222,6 +222,8 @@ export function createCacheRuntime(options: CacheRuntimeOptions) {
     },
     store,
     stats,
+    /** The cache's Redis client (null without Redis): the budgets keep their buckets there. */
+    redis,
     /** Totals over every instance sharing this Redis; null for MEMORY and DISABLED. */
     cluster,
     policy,

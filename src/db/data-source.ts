@@ -7,6 +7,7 @@ import { entities } from './entities/index.js';
 import { Initial1763769600000 } from './migrations/1763769600000-initial.js';
 import { CacheOutbox1764720000000 } from './migrations/1764720000000-cache-outbox.js';
 import { ApiKeyLifecycle1765000000000 } from './migrations/1765000000000-api-key-lifecycle.js';
+import { TenantPlans1765200000000 } from './migrations/1765200000000-tenant-plans.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -29,6 +30,7 @@ export const migrations = [
   Initial1763769600000,
   CacheOutbox1764720000000,
   ApiKeyLifecycle1765000000000,
+  TenantPlans1765200000000,
 ];
 
 export function dialectOf(dataSource: DataSource): Dialect {

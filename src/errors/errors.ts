@@ -6,7 +6,9 @@ export type ErrorCode =
   | 'FORBIDDEN'
   | 'UNAUTHENTICATED'
   | 'CONFLICT'
-  | 'CACHE_UNAVAILABLE';
+  | 'CACHE_UNAVAILABLE'
+  | 'THROTTLED'
+  | 'TENANT_BUSY';
 
 function codedError(code: ErrorCode, message: string, status: number, extra: object = {}) {
   return createGraphQLError(message, { extensions: { code, http: { status }, ...extra } });
@@ -45,5 +47,31 @@ export function cacheUnavailable() {
     'CACHE_UNAVAILABLE',
     'The cache store is unavailable. Requests are served from the database, and everything cached before the outage is dropped when it returns.',
     200,
+  );
+}
+
+/**
+ * Over budget (DESIGN §15): 429 with Retry-After, in the same words as extensions.cost. The
+ * client that waits that long gets its answer.
+ */
+export function throttled(retryAfter: number) {
+  return createGraphQLError(`Throttled: over the cost budget. Retry after ${retryAfter} s.`, {
+    extensions: {
+      code: 'THROTTLED',
+      http: { status: 429, headers: { 'Retry-After': String(retryAfter) } },
+    },
+  });
+}
+
+/** The tenant's bulkhead is full and so is its queue: nothing of it was run. */
+export function tenantBusy(retryAfter: number) {
+  return createGraphQLError(
+    `Too many of this tenant's requests are running or waiting (TENANT_MAX_CONCURRENT_MISSES, TENANT_MISS_QUEUE). Retry after ${retryAfter} s.`,
+    {
+      extensions: {
+        code: 'TENANT_BUSY',
+        http: { status: 429, headers: { 'Retry-After': String(retryAfter) } },
+      },
+    },
   );
 }

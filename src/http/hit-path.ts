@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Viewer } from '../auth/viewer.js';
+import type { Budgets } from '../budget/budgets.js';
+import { costJson, costTail, spliceCost } from '../budget/cost.js';
 import { operationNameIn, requestKeyOf } from '../cache/key.js';
 import { memoize } from '../cache/memo.js';
 import { cacheHeaders } from '../cache/outcome.js';
@@ -8,6 +10,7 @@ import { asksNoCache, withDebug } from '../cache/request-state.js';
 import type { CacheRuntime } from '../cache/runtime.js';
 import { stringBytes } from '../cache/stats/bounds.js';
 import type { ServerContext } from '../context.js';
+import { throttled } from '../errors/errors.js';
 import type { Limits } from '../limits.js';
 import { checkParams, type RawParams } from '../params.js';
 import {
@@ -47,6 +50,8 @@ export interface HitPathDeps {
   debug: boolean;
   /** Read once per hit: off, the hit path touches no span (the front started it when on). */
   tracing?: Tracing;
+  /** Cost budgets (DESIGN §15): a hit costs COST_HIT, charged after it is written. */
+  budgets?: Budgets | null;
 }
 
 const JSON_TYPES = ['application/graphql-response+json', 'application/json'];
@@ -157,8 +162,20 @@ export function createHitPath(deps: HitPathDeps) {
     // A client that asks for a fresh answer gets Yoga's BYPASS (no-cache).
     if (asksNoCache((header) => req.headers[header])) return UNLOOKED;
     const { key, params, name } = request;
+    // An empty bucket refuses any execution, and a hit too unless hits are free: before the
+    // lookup (a revalidation may still be a free 304) and before Yoga parses anything. A flood
+    // that ignores Retry-After then costs a 429 and no more.
+    const budgets = deps.budgets;
+    const refusable = budgets && budgets.config.hitCost >= 1 && !req.headers['if-none-match'];
+    const tenantId = viewer.tenantId;
+    if (refusable && throttledEmpty(res, budgets, tenantId, contentType, startedAt, 'bypass')) {
+      return ANSWERED;
+    }
     const found = await store.lookup(viewer.tenantId, key);
     if (!found?.hit) {
+      if (budgets && throttledEmpty(res, budgets, tenantId, contentType, startedAt, 'miss')) {
+        return ANSWERED;
+      }
       return {
         answered: false,
         context: { cacheLookup: { scope: viewer.tenantId, key, found, startedAt } },
@@ -174,8 +191,10 @@ export function createHitPath(deps: HitPathDeps) {
     // A gzipped entry goes out as it is stored to clients that accept gzip; that
     // representation has its own ETag.
     // (CACHE_DEBUG rewrites the JSON, which is then sent as it is.)
+    // With budgets, extensions.cost is spliced into the JSON: gzipped entries go out inflated.
     const gzip =
       !deps.debug &&
+      !budgets &&
       body.encoding === 'gzip' &&
       acceptsGzipOf(req.headers['accept-encoding'] ?? '');
     const etag = gzip ? `${body.etag.slice(0, -1)}-gzip"` : body.etag;
@@ -209,19 +228,44 @@ export function createHitPath(deps: HitPathDeps) {
       return ANSWERED;
     }
     headers['content-type'] = `${contentType}; charset=utf-8`;
+    // A 304 costs nothing; a hit COST_HIT, from this process's view of the bucket: the charge
+    // itself goes to Redis after the answer is written.
+    let cost: string | null = null;
+    if (budgets) {
+      const charge = budgets.hit(viewer.tenantId);
+      const hitCost = budgets.config.hitCost;
+      if (!charge.allowed) {
+        writeThrottled(res, headers, charge.retryAfter, costJson(hitCost, null, charge.status));
+        return ANSWERED;
+      }
+      cost = costJson(hitCost, hitCost, charge.status);
+    }
     let bytes: Buffer;
     if (deps.debug) {
       const ttl = found.ttlMs === null ? null : found.ttlMs / 1000;
-      bytes = Buffer.from(withDebug(body.text(), { hit: true, ttl, tags: found.tags }));
+      const debugged = withDebug(body.text(), { hit: true, ttl, tags: found.tags });
+      bytes = Buffer.from(cost ? spliceCost(debugged, cost) : debugged);
     } else if (gzip) {
       headers['content-encoding'] = 'gzip';
       bytes = body.bytes;
     } else {
       bytes = body.identity();
     }
-    headers['content-length'] = String(bytes.length);
-    res.writeHead(200, headers);
-    res.end(bytes);
+    if (cost && !deps.debug) {
+      // The stored bytes as they are, but their closing `}`, then the cost and the `}`: no copy
+      // of the body, no serialisation.
+      const tail = costTail(cost);
+      headers['content-length'] = String(bytes.length - 1 + Buffer.byteLength(tail));
+      res.writeHead(200, headers);
+      res.cork();
+      res.write(bytes.subarray(0, bytes.length - 1));
+      res.end(tail);
+    } else {
+      headers['content-length'] = String(bytes.length);
+      res.writeHead(200, headers);
+      res.end(bytes);
+    }
+    if (budgets) budgets.charged(viewer.tenantId);
     stats.record('hit', name, seconds);
     return ANSWERED;
   }
@@ -237,6 +281,43 @@ export function createHitPath(deps: HitPathDeps) {
     keyedSearch,
     serve,
   };
+}
+
+/** Answers 429 when the tenant's bucket (this process's view) has not 1 point left. */
+function throttledEmpty(
+  res: ServerResponse,
+  budgets: Budgets,
+  tenantId: string,
+  contentType: string,
+  startedAt: number,
+  outcome: 'miss' | 'bypass',
+): boolean {
+  const empty = budgets.emptyFor(tenantId);
+  if (!empty) return false;
+  const headers = cacheHeaders(outcome, (performance.now() - startedAt) / 1000, { scoped: true });
+  headers['content-type'] = `${contentType}; charset=utf-8`;
+  writeThrottled(res, headers, empty.retryAfter, costJson(1, null, empty.status));
+  return true;
+}
+
+/** 429 THROTTLED with Retry-After and extensions.cost, without a Yoga round. */
+function writeThrottled(
+  res: ServerResponse,
+  headers: Record<string, string>,
+  retryAfter: number,
+  cost: string,
+) {
+  const error = throttled(retryAfter);
+  const body = `{"errors":[${JSON.stringify({ message: error.message, extensions: { code: 'THROTTLED' } })}],"extensions":{"cost":${cost}}}`;
+  const { etag: _etag, ...rest } = headers;
+  res.writeHead(429, {
+    ...rest,
+    // A refusal is of this moment: no cache keeps it.
+    'cache-control': 'no-store',
+    'retry-after': String(retryAfter),
+    'content-length': String(Buffer.byteLength(body)),
+  });
+  res.end(body);
 }
 
 /** A JSON body's parameters; null when it isn't a JSON object (Yoga answers). */

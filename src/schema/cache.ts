@@ -141,7 +141,7 @@ export const ClusterCacheStatsRef = builder.objectRef<ClusterShape>('ClusterCach
 });
 
 /** What the service computes is what the type exposes. */
-type CacheStatsShape = Awaited<ReturnType<CacheAdminService['stats']>>;
+export type CacheStatsShape = Awaited<ReturnType<CacheAdminService['stats']>>;
 
 export const CacheStatsRef = builder.objectRef<CacheStatsShape>('CacheStats').implement({
   description:

@@ -8,6 +8,7 @@ import './mega-stats.js';
 import './session.js';
 import './cache.js';
 import './cache-why.js';
+import './budget.js';
 import './live.js';
 import { GraphQLLiveDirective } from '@n1ru4l/graphql-live-query';
 import { builder } from './builder.js';

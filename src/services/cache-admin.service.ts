@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Viewer } from '../auth/viewer.js';
+import type { TenantBudgetStats } from '../budget/budgets.js';
 import { agendaTag, INVALIDATABLE_TYPENAMES, serviceListTag } from '../cache/invalidation/tags.js';
 import type { CacheRuntime } from '../cache/runtime.js';
 import type { TopologyStoreInfo } from '../cache/store/topology.js';
@@ -30,6 +31,8 @@ export interface CacheAdminDeps {
    * live results it reaches run again on every instance (tenantId null: a purge).
    */
   live?: { counts(): LiveStats; announce(tenantId: string | null, tags: string[]): void };
+  /** Per tenant: budget points used, throttled requests, time queued (none when off). */
+  budgets?: () => TenantBudgetStats[];
 }
 
 const typename = z.string().refine((t) => INVALIDATABLE_TYPENAMES.has(t), {
@@ -78,6 +81,7 @@ export class CacheAdminService {
         ttlSeconds: ms === null ? null : Math.round(ms / 1000),
       })),
       cluster,
+      budgets: this.cache.budgets?.() ?? [],
       recentInvalidations: (
         cluster?.recentInvalidations ?? runtime.stats.recentInvalidations()
       ).map((e) => ({ ...e, at: new Date(e.at) })),

@@ -16,6 +16,7 @@ import type { Services } from '../services/services.js';
 import type { Tracing } from '../telemetry/tracing.js';
 import { createParseCache } from './parse-cache.js';
 import { useAuthFirst } from './use-auth-first.js';
+import type { CostBudgetPlugins } from './use-cost-budget.js';
 import { useErrorCodes, useInputErrorCodes } from './use-error-codes.js';
 import { useOperations } from './use-operations.js';
 import { usePersistedQueries } from './use-persisted-queries.js';
@@ -43,6 +44,8 @@ export interface ServerDeps {
   metrics: MetricsGate | null;
   /** OpenTelemetry (README: Tracing); its plugin is installed only when it is on. */
   tracing?: Tracing;
+  /** Cost budgets and the bulkhead (use-cost-budget.ts); absent: off. */
+  costBudget?: CostBudgetPlugins;
 }
 
 /**
@@ -98,7 +101,7 @@ export function createServer(deps: ServerDeps) {
       // Before anything reads the body: strangers get their 401 here (DESIGN §2).
       useAuthFirst(deps.auth),
       // Limits come first: their onParams runs before the cache keys the request.
-      ...useRequestLimits(deps.limits),
+      ...useRequestLimits(deps.limits, deps.costBudget?.onCost),
       ...useSchemaHiding(deps.introspection ?? true),
       useValidationOptions({
         maxErrors: deps.limits.validationErrors,
@@ -107,10 +110,14 @@ export function createServer(deps: ServerDeps) {
       // A hash alone becomes its text here, before the cache keys the request.
       usePersistedQueries({ store: deps.cache.apq, auth: deps.auth, limits: deps.limits }),
       useInputErrorCodes(),
+      // Over budget is refused before a flight is joined or a bulkhead slot taken.
+      ...(deps.costBudget ? [deps.costBudget.admission] : []),
       ...deps.responseCache.plugins,
       // After the cache: its onResponse reads the outcome and the Server-Timing it wrote.
       ...(deps.tracing?.on ? [useTracing(deps.tracing, deps.responseCache.stateFor)] : []),
       useErrorCodes({ logger: deps.logger, auth: deps.auth }),
+      // Last among the result hooks: extensions.cost goes on the final answer.
+      ...(deps.costBudget ? [deps.costBudget.report] : []),
     ],
     context: async ({ request }) => {
       const viewer = await deps.auth.viewerOf(request);

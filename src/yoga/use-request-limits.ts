@@ -40,7 +40,11 @@ function armorRule(
  * The cost rule of @pothos/plugin-complexity, fed this request's variables. Only its cost
  * refusal is reported: variable errors stay execution's to report, as graphql-js words them.
  */
-function costRule(max: number, variableValues: Record<string, unknown>): ValidationRule {
+function costRule(
+  max: number,
+  variableValues: Record<string, unknown>,
+  onCost?: (cost: number) => void,
+): ValidationRule {
   return (context) => {
     const costOnly = Object.create(context, {
       reportError: {
@@ -52,6 +56,7 @@ function costRule(max: number, variableValues: Record<string, unknown>): Validat
       variableValues,
       operationName: null,
       validate: (result, report) => {
+        onCost?.(result.complexity);
         if (result.complexity > max) report(limitExceeded('cost', max, result.complexity));
       },
     })(costOnly);
@@ -81,7 +86,11 @@ async function readBounded(request: Request, max: number): Promise<Buffer> {
  * request is parsed, parameter types and nesting before the cache key is computed, tokens while
  * parsing, depth, aliases, directives and cost while validating, and a deadline on execution.
  */
-export function useRequestLimits(limits: Limits): Plugin[] {
+export function useRequestLimits(
+  limits: Limits,
+  /** Told each validated request's cost (the budgets charge it, src/yoga/use-cost-budget.ts). */
+  onCost?: (request: Request, cost: number) => void,
+): Plugin[] {
   const validationRules = [
     armorRule('depth', limits.depth, maxDepthRule as never),
     armorRule('aliases', limits.aliases, maxAliasesRule as never),
@@ -117,11 +126,16 @@ export function useRequestLimits(limits: Limits): Plugin[] {
     },
     onValidate({ addValidationRule, context }) {
       for (const rule of validationRules) addValidationRule(rule);
-      const variables = (context as { params?: { variables?: unknown } }).params?.variables;
+      const { params, request } = context as {
+        params?: { variables?: unknown };
+        request?: Request;
+      };
+      const variables = params?.variables;
       addValidationRule(
         costRule(
           limits.cost,
           isPlainObject(variables) ? (variables as Record<string, unknown>) : {},
+          onCost && request ? (cost) => onCost(request, cost) : undefined,
         ),
       );
     },

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BUDGET_DEFAULTS } from '../../src/budget/budgets.js';
 import {
   buildTestApp,
   OPS_TOKEN,
@@ -26,7 +27,7 @@ describe('the /ops console', () => {
   let b: TestApp;
   let server: Awaited<ReturnType<typeof listen>>;
   let browser: Browser;
-  let tenant: { key: string; userId: string };
+  let tenant: { key: string; userId: string; id: string };
   /** Browser console errors and uncaught exceptions, per page. */
   const problems = new Map<Page, string[]>();
   const outside: string[] = [];
@@ -35,12 +36,13 @@ describe('the /ops console', () => {
     browser = await launchChromium();
     database = await openTestDatabase('sqlite');
     const cache = testCacheConfig(sharedRedisCache({ statsFlushMs: 200 }));
-    a = await buildTestApp('sqlite', { db: database.db, cache });
+    // A charges cost budgets: its console shows them per tenant.
+    a = await buildTestApp('sqlite', { db: database.db, cache, budget: BUDGET_DEFAULTS });
     b = await buildTestApp('sqlite', { db: database.db, cache });
     server = await listen(a.app.http);
     const { tenant: t, key } = await a.createTenant('Console');
     const user = await a.createUser(t.id, 'Provider');
-    tenant = { key, userId: user.id };
+    tenant = { key, userId: user.id, id: t.id };
   });
   afterAll(async () => {
     await browser?.close();
@@ -134,6 +136,10 @@ describe('the /ops console', () => {
     expect(await page.locator('#fallback').innerText()).toBe('off');
     expect(await page.locator('#operations tbody').innerText()).toMatch(
       /Services\s+2\s+1\s+66\.7%/,
+    );
+    // Budgets of this instance: the tenant's points (its miss, its hit), none throttled.
+    expect(await page.locator('#budgets-table tbody').innerText()).toMatch(
+      new RegExp(`${tenant.id}\\s+\\d+\\s+0\\s+0\\.00`),
     );
     const misses = stats.cluster.misses;
 

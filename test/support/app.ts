@@ -106,6 +106,8 @@ export interface TestAppOptions {
   live?: AppDeps['live'];
   /** OpenTelemetry (test/support/otlp.ts starts it against a receiver); off by default. */
   tracing?: AppDeps['tracing'];
+  /** Cost budgets and the bulkhead (off unless given: other suites compare exact bodies). */
+  budget?: AppDeps['budget'];
 }
 
 export const testVia = (): 'yoga' | 'http' =>
@@ -172,6 +174,7 @@ export async function buildTestApp(dialect: TestDialect, options: TestAppOptions
     auth: options.auth,
     live: options.live,
     tracing: options.tracing,
+    budget: options.budget,
   });
   await app.start();
   const { yoga, services } = app;

@@ -6,6 +6,7 @@ import { Sale } from './sale.entity.js';
 import { Service } from './service.entity.js';
 import { Store } from './store.entity.js';
 import { Tenant } from './tenant.entity.js';
+import { TenantPlan } from './tenant-plan.entity.js';
 import { User } from './user.entity.js';
 import { WhatsAppSession } from './whatsapp-session.entity.js';
 
@@ -20,4 +21,5 @@ export const entities = [
   Sale,
   WhatsAppSession,
   CacheOutbox,
+  TenantPlan,
 ];

@@ -20,6 +20,7 @@
     history { at requests hits misses hitRate }
     recentInvalidations(limit: 20) { at tenantId tags removed purge }
     live { streams groups pushes executions }
+    budgets { tenant pointsUsed throttled queuedSeconds }
     cluster {
       instances since ${COUNTS}
       latency { ${LATENCY} }
@@ -120,6 +121,21 @@
       body.appendChild(row);
     }
     if (list.length === 0) emptyRow(body, 4, 'None yet.');
+  }
+
+  // Cost budgets (issue 17): the tenants this process charged, most points first.
+  function renderBudgets(list) {
+    const body = $('budgets-table').tBodies[0];
+    body.replaceChildren();
+    for (const b of [...list].sort((x, y) => y.pointsUsed - x.pointsUsed)) {
+      const row = document.createElement('tr');
+      cell(row, b.tenant, 'name');
+      cell(row, int(b.pointsUsed), 'num');
+      cell(row, int(b.throttled), 'num');
+      cell(row, b.queuedSeconds.toFixed(2), 'num');
+      body.appendChild(row);
+    }
+    if (list.length === 0) emptyRow(body, 4, 'No budgets charged (or BUDGETS_ENABLED=false).');
   }
 
   function emptyRow(body, span, message) {
@@ -223,6 +239,7 @@
     renderOperations(all.byOperation, window.HotpathWhy.reasonsBy(s.byOperation));
     window.HotpathWhy.renderSimulation(s.ttlSimulation, $('ttl-sim'));
     renderInvalidations(s.recentInvalidations);
+    renderBudgets(s.budgets);
     renderChart(all.history);
     text('updated', `updated ${new Date().toLocaleTimeString()}`);
   }

@@ -1,0 +1,137 @@
+import type { RedisClient } from '../cache/store/redis/client.js';
+
+/** A tenant's leaky bucket of cost points (Shopify's terms, DESIGN §15). */
+export interface Plan {
+  /** The bucket's size: what a tenant may spend at once. */
+  maximumAvailable: number;
+  /** Points that come back per second. */
+  restoreRate: number;
+}
+
+export interface ThrottleStatus {
+  maximumAvailable: number;
+  currentlyAvailable: number;
+  restoreRate: number;
+}
+
+/** The bucket after a charge: whether it was taken, and what is left. */
+export interface Taken {
+  allowed: boolean;
+  /** Points left after the charge (before it, when refused). */
+  available: number;
+}
+
+/**
+ * Where buckets live. `take` removes `cost` points when that many are available; `force` takes
+ * them whatever is left (a hit already served, a settlement; negative refunds), never below 0
+ * nor above the bucket's size.
+ */
+export interface BucketBackend {
+  take(tenantId: string, cost: number, plan: Plan, force: boolean): Promise<Taken>;
+}
+
+interface Level {
+  available: number;
+  /** When `available` was computed (ms on this backend's clock). */
+  at: number;
+}
+
+/** What is left once the bucket has leaked back for `elapsedMs`. */
+export function refilled(level: Level, plan: Plan, now: number): number {
+  const back = (Math.max(0, now - level.at) * plan.restoreRate) / 1000;
+  return Math.min(plan.maximumAvailable, level.available + back);
+}
+
+/**
+ * Buckets in this process: with no Redis, and as the fallback while Redis is away. At most
+ * `maxTenants` buckets are kept; the oldest touched goes first (it then starts full again, which
+ * is what a bucket idle long enough is anyway).
+ */
+export function createMemoryBuckets(
+  maxTenants: number,
+  clock: () => number = () => performance.now(),
+) {
+  const levels = new Map<string, Level>();
+  const backend: BucketBackend & { size(): number } = {
+    take(tenantId, cost, plan, force) {
+      const now = clock();
+      const level = levels.get(tenantId);
+      const available = level ? refilled(level, plan, now) : plan.maximumAvailable;
+      const allowed = force || cost <= available;
+      const left = allowed
+        ? Math.min(plan.maximumAvailable, Math.max(0, available - cost))
+        : available;
+      // Re-inserted so the Map's order is the order of use.
+      levels.delete(tenantId);
+      levels.set(tenantId, { available: left, at: now });
+      if (levels.size > maxTenants) {
+        const oldest = levels.keys().next().value;
+        if (oldest !== undefined) levels.delete(oldest);
+      }
+      return Promise.resolve({ allowed, available: left });
+    },
+    size: () => levels.size,
+  };
+  return backend;
+}
+
+/**
+ * One call per charge, atomic, on one key in the tenant's hash slot (`{t:<tenantId>}`, as the
+ * store's keys): the same on one server, Sentinel and Cluster. Redis's own clock (TIME) is the
+ * bucket's, so instances whose clocks disagree still share one bucket. The level is returned as
+ * a string: Lua numbers become integers on the way out. The key expires once the bucket would be
+ * full again, so idle tenants leave nothing behind.
+ */
+export const TAKE_SCRIPT = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local cost = tonumber(ARGV[1])
+local max = tonumber(ARGV[2])
+local rate = tonumber(ARGV[3])
+local level = redis.call('HMGET', KEYS[1], 'a', 't')
+local available = tonumber(level[1])
+local at = tonumber(level[2])
+if available == nil or at == nil then
+  available = max
+else
+  available = math.min(max, available + math.max(0, now - at) * rate / 1000)
+end
+local allowed = 0
+if ARGV[4] == '1' or cost <= available then
+  allowed = 1
+  available = math.min(max, math.max(0, available - cost))
+end
+redis.call('HSET', KEYS[1], 'a', tostring(available), 't', tostring(now))
+local full = math.ceil((max - available) * 1000 / math.max(rate, 0.001)) + 1000
+redis.call('PEXPIRE', KEYS[1], math.min(full, 86400000))
+return {allowed, tostring(available)}
+`;
+
+type WithTake = RedisClient & {
+  hotpathBudgetTake(key: string, ...args: (string | number)[]): Promise<[number, string]>;
+};
+
+/** Buckets in Redis, shared by every instance. Errors reject: the caller falls back. */
+export function createRedisBuckets(redis: RedisClient, prefix: string): BucketBackend {
+  if (!('hotpathBudgetTake' in redis)) {
+    redis.defineCommand('hotpathBudgetTake', { numberOfKeys: 1, lua: TAKE_SCRIPT });
+  }
+  const client = redis as WithTake;
+  return {
+    async take(tenantId, cost, plan, force) {
+      const [allowed, available] = await client.hotpathBudgetTake(
+        bucketKey(prefix, tenantId),
+        cost,
+        plan.maximumAvailable,
+        plan.restoreRate,
+        force ? '1' : '0',
+      );
+      return { allowed: allowed === 1, available: Number(available) };
+    },
+  };
+}
+
+/** The bucket's key: the tenant's hash tag, as every key of the store (keys.ts). */
+export function bucketKey(prefix: string, tenantId: string): string {
+  return `${prefix}:{t:${tenantId}}:budget`;
+}

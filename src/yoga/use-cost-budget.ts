@@ -1,0 +1,153 @@
+import type { ExecutionResult } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import type { RequestAuth } from '../auth/request-auth.js';
+import type { Budgets, Charge } from '../budget/budgets.js';
+import { type Bulkhead, BulkheadFull } from '../budget/bulkhead.js';
+import { actualCost, costJson, spliceCost } from '../budget/cost.js';
+import type { RequestCacheState } from '../cache/request-state.js';
+import { tenantBusy, throttled } from '../errors/errors.js';
+
+export interface CostBudgetOptions {
+  budgets: Budgets;
+  bulkhead: Bulkhead;
+  auth: RequestAuth;
+  /** The response cache's state of a request (hit or not). */
+  cacheStateOf: (request: Request) => RequestCacheState | null;
+  /** In-process replays (warming, stale-while-revalidate refreshes): nobody's budget pays. */
+  exempt: (request: Request) => boolean;
+}
+
+interface Admitted {
+  tenantId: string;
+  requested: number;
+  charge: Charge;
+}
+
+type Raw = ExecutionResult & { stringify?: () => string };
+
+/**
+ * Cost budgets on Yoga's path (DESIGN §15). `costs` is fed by the cost rule of
+ * use-request-limits (the requested cost of each validated request). `admission` runs first
+ * among the execute hooks: a request over budget is refused before it joins a flight or takes a
+ * bulkhead slot; then it waits for its tenant's slot. `report` runs last among the result hooks:
+ * it settles the actual cost (refunding the rest) and adds extensions.cost to every answer.
+ *
+ * Live queries: a hook is left for them. `admitExecution(tenantId, requested)` charges one
+ * execution; the live-query runner calls it at open and for each re-execution.
+ */
+export function useCostBudget(options: CostBudgetOptions) {
+  const { budgets, bulkhead, auth } = options;
+  const requestedOf = new WeakMap<Request, number>();
+  const admittedOf = new WeakMap<Request, Admitted>();
+
+  const tenantOf = async (request: Request) => {
+    if (options.exempt(request)) return null;
+    const viewer = await auth.viewerOf(request);
+    return viewer?.kind === 'tenant' ? viewer.tenantId : null;
+  };
+
+  const admission: Plugin = {
+    async onExecute({ args, setResultAndStopExecution }) {
+      const request = (args.contextValue as { request?: Request }).request;
+      if (!request) return;
+      const tenantId = await tenantOf(request);
+      if (!tenantId) return;
+      const requested = requestedOf.get(request) ?? 1;
+      const charge = await budgets.admit(tenantId, requested);
+      if (!charge.allowed) {
+        setResultAndStopExecution({
+          errors: [throttled(charge.retryAfter)],
+          extensions: { cost: JSON.parse(costJson(requested, null, charge.status)) },
+        });
+        return;
+      }
+      let slot: { release: () => void; queuedSeconds: number };
+      try {
+        slot = await bulkhead.acquire(tenantId);
+      } catch (error) {
+        if (!(error instanceof BulkheadFull)) throw error;
+        budgets.refund(tenantId, charge.charged);
+        setResultAndStopExecution({
+          errors: [tenantBusy(1)],
+          extensions: { cost: JSON.parse(costJson(requested, null, charge.status)) },
+        });
+        return;
+      }
+      if (slot.queuedSeconds > 0) budgets.queued(tenantId, slot.queuedSeconds);
+      admittedOf.set(request, { tenantId, requested, charge });
+      return {
+        // A stream (a live query) holds no slot while it waits for changes either.
+        onExecuteDone() {
+          slot.release();
+        },
+      };
+    },
+  };
+
+  const report: Plugin = {
+    async onExecutionResult({ request, result, setResult }) {
+      if (!result || Symbol.asyncIterator in result) return;
+      const raw = result as Raw;
+      if ((raw.extensions as { cost?: unknown } | undefined)?.cost) return; // refused above
+      const admitted = admittedOf.get(request);
+      let cost: string;
+      if (admitted) {
+        const actual = actualCost(raw.data, admitted.requested);
+        const status = budgets.settle(
+          admitted.tenantId,
+          admitted.requested,
+          actual,
+          admitted.charge,
+        );
+        cost = costJson(admitted.requested, actual, status);
+      } else {
+        const tenantId = await tenantOf(request);
+        if (!tenantId) return;
+        const state = options.cacheStateOf(request);
+        if (state?.outcome === 'hit' || state?.outcome === 'stale') {
+          // Answered from the cache, before any validation: it costs COST_HIT.
+          const hit = budgets.hit(tenantId);
+          const hitCost = budgets.config.hitCost;
+          if (!hit.allowed) {
+            // The refusal is not the entry: no ETag to revalidate it by.
+            state.etag = null;
+            setResult({
+              errors: [throttled(hit.retryAfter)],
+              extensions: { cost: JSON.parse(costJson(hitCost, null, hit.status)) },
+            });
+            return;
+          }
+          budgets.charged(tenantId);
+          cost = costJson(hitCost, hitCost, hit.status);
+        } else {
+          // Refused before execution (a limit, a validation error): nothing ran, nothing paid.
+          cost = costJson(requestedOf.get(request) ?? 0, 0, budgets.peek(tenantId));
+        }
+      }
+      if (typeof raw.stringify === 'function') {
+        const text = raw.stringify();
+        setResult({ stringify: () => spliceCost(text, cost) } as ExecutionResult);
+        return;
+      }
+      setResult({ ...raw, extensions: { ...raw.extensions, cost: JSON.parse(cost) } });
+    },
+  };
+
+  return {
+    admission,
+    report,
+    /** The bulkhead itself (tests hold a tenant's slot with it). */
+    bulkhead,
+    /** For use-request-limits' cost rule: the requested cost of a validated request. */
+    onCost: (request: Request, cost: number) => {
+      requestedOf.set(request, cost);
+    },
+    /**
+     * The live-query hook: charges one execution of `requested` points (at open and for each
+     * re-execution); resolves with the charge (refused: the stream should end THROTTLED).
+     */
+    admitExecution: (tenantId: string, requested: number) => budgets.admit(tenantId, requested),
+  };
+}
+
+export type CostBudgetPlugins = ReturnType<typeof useCostBudget>;

@@ -1,0 +1,165 @@
+import { Redis } from 'ioredis';
+import { Registry } from 'prom-client';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  bucketKey,
+  createMemoryBuckets,
+  createRedisBuckets,
+  type Plan,
+} from '../../src/budget/bucket.js';
+import { BUDGET_DEFAULTS, createBudgets } from '../../src/budget/budgets.js';
+import { BulkheadFull, createBulkhead } from '../../src/budget/bulkhead.js';
+import { actualCost, spliceCost } from '../../src/budget/cost.js';
+import { createRedisClient } from '../../src/cache/store/redis/client.js';
+import { freePort, sharedRedisUrl } from '../support/redis.js';
+
+const PLAN: Plan = { maximumAvailable: 10, restoreRate: 0.001 };
+const prefix = `hp-test-budget-${process.pid}-${Date.now()}`;
+const redis = new Redis(sharedRedisUrl(), { lazyConnect: false });
+
+afterAll(async () => {
+  const keys = await redis.keys(`${prefix}:*`);
+  if (keys.length > 0) await redis.del(...keys);
+  redis.disconnect();
+});
+
+describe.each([
+  ['memory', () => createMemoryBuckets(100)],
+  ['Redis', () => createRedisBuckets(redis, prefix)],
+])('a leaky bucket in %s', (_name, make) => {
+  it('takes what is available, refuses more, and forced charges and refunds stay in [0, max]', async () => {
+    const buckets = make();
+    const tenant = `t-${Math.random()}`;
+    expect(await buckets.take(tenant, 7, PLAN, false)).toEqual({ allowed: true, available: 3 });
+    // 4 > 3: refused, nothing taken.
+    expect(await buckets.take(tenant, 4, PLAN, false)).toMatchObject({ allowed: false });
+    const left = await buckets.take(tenant, 3, PLAN, false);
+    expect(left.allowed).toBe(true);
+    expect(left.available).toBeLessThan(0.01);
+    // A hit already served is charged whatever is left, never below 0.
+    const forced = await buckets.take(tenant, 1, PLAN, true);
+    expect(forced).toMatchObject({ allowed: true });
+    expect(forced.available).toBeGreaterThanOrEqual(0);
+    expect(forced.available).toBeLessThan(0.01);
+    // A refund, never above the bucket's size.
+    expect((await buckets.take(tenant, -5, PLAN, true)).available).toBeCloseTo(5, 1);
+    expect((await buckets.take(tenant, -50, PLAN, true)).available).toBe(10);
+  });
+
+  it('leaks back at the restore rate', async () => {
+    const buckets = make();
+    const tenant = `t-${Math.random()}`;
+    const fast: Plan = { maximumAvailable: 100, restoreRate: 1_000 };
+    await buckets.take(tenant, 100, fast, false);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    const after = await buckets.take(tenant, 0, fast, false);
+    // 30 ms at 1,000 points/s: about 30 back (timers are late, never early).
+    expect(after.available).toBeGreaterThanOrEqual(25);
+  });
+});
+
+describe('the Redis bucket', () => {
+  it('is one key in the tenant hash slot, expiring once it would be full again', async () => {
+    const buckets = createRedisBuckets(redis, prefix);
+    await buckets.take('slot-tenant', 5, { maximumAvailable: 10, restoreRate: 1 }, false);
+    const key = bucketKey(prefix, 'slot-tenant');
+    expect(key).toContain('{t:slot-tenant}');
+    const ttl = await redis.pttl(key);
+    // 5 points at 1/s: full in 5 s, plus a second's margin.
+    expect(ttl).toBeGreaterThan(4_000);
+    expect(ttl).toBeLessThanOrEqual(6_000);
+  });
+
+  it('is shared: two clients (two instances) draw on one bucket', async () => {
+    const other = new Redis(sharedRedisUrl());
+    try {
+      const a = createRedisBuckets(redis, prefix);
+      const b = createRedisBuckets(other, prefix);
+      expect((await a.take('shared', 8, PLAN, false)).allowed).toBe(true);
+      expect((await b.take('shared', 8, PLAN, false)).allowed).toBe(false);
+      expect((await b.take('shared', 2, PLAN, false)).allowed).toBe(true);
+    } finally {
+      other.disconnect();
+    }
+  });
+});
+
+describe('budgets while Redis is away', () => {
+  it('fall back to this process with the configured share: never unlimited, never an error', async () => {
+    const port = await freePort(); // nothing listens there
+    const client = createRedisClient(`redis://127.0.0.1:${port}`, { timeoutMs: 50 });
+    client.on('error', () => {});
+    const registry = new Registry();
+    const budgets = createBudgets({
+      config: { ...BUDGET_DEFAULTS, maximumAvailable: 10, restoreRate: 0.001, fallbackShare: 0.5 },
+      redis: client,
+      prefix,
+      registry,
+    });
+    try {
+      const first = await budgets.admit('down', 5);
+      expect(first.allowed).toBe(true);
+      // Half of the plan: 5 points in this process, reported as such.
+      expect(first.status.maximumAvailable).toBe(5);
+      expect(first.status.currentlyAvailable).toBe(0);
+      const refused = await budgets.admit('down', 1);
+      expect(refused.allowed).toBe(false);
+      expect(refused.retryAfter).toBeGreaterThan(0);
+      expect(budgets.fallbackActive()).toBe(true);
+      expect(await registry.getSingleMetricAsString('hotpath_budget_fallback')).toContain(
+        'hotpath_budget_fallback 1',
+      );
+      expect(await registry.getSingleMetricAsString('hotpath_budget_tenants')).toContain(
+        'hotpath_budget_tenants 1',
+      );
+    } finally {
+      client.disconnect();
+    }
+  });
+});
+
+describe('the bulkhead', () => {
+  it('runs at most the limit, queues a bounded few in order, and refuses the rest', async () => {
+    const bulkhead = createBulkhead({ limitOf: () => 1, queueMax: 1, queueMs: 1_000 });
+    const first = await bulkhead.acquire('t');
+    const second = bulkhead.acquire('t');
+    await expect(bulkhead.acquire('t')).rejects.toEqual(new BulkheadFull('queue-full'));
+    expect(bulkhead.load('t')).toEqual({ running: 1, waiting: 1 });
+    // Another tenant is not held up.
+    (await bulkhead.acquire('u')).release();
+    first.release();
+    const granted = await second;
+    expect(granted.queuedSeconds).toBeGreaterThanOrEqual(0);
+    granted.release();
+    granted.release(); // twice is once
+    expect(bulkhead.load('t')).toEqual({ running: 0, waiting: 0 });
+  });
+
+  it('does not let a request wait longer than the queue time', async () => {
+    const bulkhead = createBulkhead({ limitOf: () => 1, queueMax: 4, queueMs: 20 });
+    const held = await bulkhead.acquire('t');
+    await expect(bulkhead.acquire('t')).rejects.toEqual(new BulkheadFull('queue-timeout'));
+    expect(bulkhead.load('t').waiting).toBe(0);
+    held.release();
+  });
+});
+
+describe('cost on the wire', () => {
+  it('counts what came back, as the cost rule counts the document, never above the request', () => {
+    expect(actualCost({ user: { id: 1, services: [{ name: 'a' }, { name: 'b' }] } }, 100)).toBe(5);
+    expect(actualCost({ user: null }, 100)).toBe(1);
+    expect(actualCost({ a: { b: { c: 1 } } }, 2)).toBe(2);
+  });
+
+  it('splices extensions.cost into stored JSON, and merges it into existing extensions', () => {
+    const cost = '{"requestedQueryCost":3}';
+    expect(JSON.parse(spliceCost('{"data":{"a":1}}', cost))).toEqual({
+      data: { a: 1 },
+      extensions: { cost: { requestedQueryCost: 3 } },
+    });
+    expect(JSON.parse(spliceCost('{"data":{},"extensions":{"cache":{}}}', cost))).toEqual({
+      data: {},
+      extensions: { cache: {}, cost: { requestedQueryCost: 3 } },
+    });
+  });
+});

@@ -1,0 +1,221 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BUDGET_DEFAULTS, type BudgetConfig } from '../../src/budget/budgets.js';
+import { buildTestApp, sharedRedisCache, type TestApp } from '../support/app.js';
+import { waitUntil } from '../support/wait.js';
+
+/**
+ * Cost budgets end to end (DESIGN §15), through Yoga and (the `hit-path` project) through the
+ * node:http hit path: extensions.cost on misses, hits and refusals, hits at COST_HIT, 304s
+ * free, 429 THROTTLED with Retry-After, and one bucket for two instances on Redis.
+ */
+
+const QUERY = 'query Profile($u: ID!) { user(id: $u) { id name plan services { name } } }';
+
+interface Cost {
+  requestedQueryCost: number;
+  actualQueryCost: number | null;
+  throttleStatus: { maximumAvailable: number; currentlyAvailable: number; restoreRate: number };
+}
+interface Body {
+  data?: { user: { name: string } };
+  errors?: { message: string; extensions?: { code?: string } }[];
+  extensions?: { cost?: Cost };
+}
+
+const settle = () => new Promise((resolve) => setTimeout(resolve, 50));
+
+function budget(overrides: Partial<BudgetConfig>): BudgetConfig {
+  return { ...BUDGET_DEFAULTS, ...overrides };
+}
+
+describe.each([
+  ['memory', { backend: 'MEMORY' as const }],
+  ['Redis', sharedRedisCache()],
+])('budgets on %s', (_name, cache) => {
+  const apps: TestApp[] = [];
+  afterAll(() => Promise.all(apps.map((app) => app.close())));
+
+  async function setup(config: Partial<BudgetConfig>, shared: Partial<typeof cache> = {}) {
+    const app = await buildTestApp('sqlite', {
+      cache: { ...cache, ...shared },
+      budget: budget(config),
+    });
+    apps.push(app);
+    const { tenant, key } = await app.createTenant();
+    const user = await app.createUser(tenant.id, 'Rita');
+    const post = (variables: object = { u: user.id }, headers: Record<string, string> = {}) =>
+      app.request('/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}`, ...headers },
+        body: JSON.stringify({ query: QUERY, variables }),
+      });
+    return { app, post, user, key };
+  }
+
+  it('charges a miss its actual cost, a hit COST_HIT and a 304 nothing, and says so in every answer', async () => {
+    const { post } = await setup({ maximumAvailable: 1_000, restoreRate: 0.001, hitCost: 1 });
+    const miss = await post();
+    expect(miss.headers.get('x-cache')).toBe('MISS');
+    const missBody = (await miss.json()) as Body;
+    const missCost = missBody.extensions?.cost as Cost;
+    // The services list is declared long and came back empty: charged far less than asked.
+    expect(missCost.requestedQueryCost).toBeGreaterThan(missCost.actualQueryCost as number);
+    expect(missCost.actualQueryCost).toBe(5); // user { id name plan services: [] }
+    expect(missCost.throttleStatus).toEqual({
+      maximumAvailable: 1_000,
+      currentlyAvailable: 995,
+      restoreRate: 0.001,
+    });
+    await settle(); // the refund is sent after the answer
+    const hit = await post();
+    expect(hit.headers.get('x-cache')).toBe('HIT');
+    const hitBody = (await hit.json()) as Body;
+    expect(hitBody.data).toEqual(missBody.data);
+    expect(hitBody.extensions?.cost).toEqual({
+      requestedQueryCost: 1,
+      actualQueryCost: 1,
+      throttleStatus: { maximumAvailable: 1_000, currentlyAvailable: 994, restoreRate: 0.001 },
+    });
+    await settle();
+    const etag = hit.headers.get('etag') as string;
+    const notModified = await post(undefined, { 'if-none-match': etag });
+    if (notModified.status === 304) {
+      // The hit path answers revalidations; Yoga's path answers them with the body.
+      await settle();
+      const after = (await (await post()).json()) as Body;
+      expect(after.extensions?.cost?.throttleStatus.currentlyAvailable).toBe(993);
+    }
+  });
+
+  it('refuses over budget with 429, Retry-After, THROTTLED and the same extensions', async () => {
+    // A bucket smaller than the request: the miss takes all of it.
+    const { app, post, user } = await setup({
+      maximumAvailable: 5,
+      restoreRate: 0.5,
+      hitCost: 1,
+    });
+    const first = await post();
+    expect(first.status).toBe(200);
+    const etag = first.headers.get('etag') as string;
+    await settle();
+    // A hit needs COST_HIT (1 point at 0.5/s: 2 s); a miss its requested cost, here all 5
+    // (Yoga's admission). Through the hit path an empty bucket refuses a miss before Yoga: it
+    // knows only that any execution costs at least 1.
+    const front = app.via === 'http';
+    for (const [variables, wait] of [
+      [{ u: user.id }, 2],
+      [{ u: 'another' }, front ? 2 : 10],
+    ] as const) {
+      const refused = await post(variables);
+      expect(refused.status).toBe(429);
+      expect(Number(refused.headers.get('retry-after'))).toBe(wait);
+      expect(refused.headers.get('etag')).toBeNull();
+      const body = (await refused.json()) as Body;
+      expect(body.errors?.[0]?.extensions?.code).toBe('THROTTLED');
+      expect(body.data ?? null).toBeNull();
+      expect(body.extensions?.cost?.actualQueryCost).toBeNull();
+      expect(body.extensions?.cost?.throttleStatus).toEqual({
+        maximumAvailable: 5,
+        currentlyAvailable: 0,
+        restoreRate: 0.5,
+      });
+    }
+    // A revalidation costs nothing: the hit path still answers it 304 on an empty bucket.
+    if (front) expect((await post(undefined, { 'if-none-match': etag })).status).toBe(304);
+  });
+
+  it('lets a client that waits Retry-After through', async () => {
+    const { post } = await setup({ maximumAvailable: 5, restoreRate: 5, hitCost: 5 });
+    expect((await post()).status).toBe(200);
+    await settle();
+    const refused = await post();
+    expect(refused.status).toBe(429);
+    const wait = Number(refused.headers.get('retry-after'));
+    expect(wait).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, wait * 1000));
+    const again = await post();
+    expect(again.status).toBe(200);
+  });
+});
+
+describe('budgets on Redis, two instances', () => {
+  let a: TestApp;
+  let b: TestApp;
+  beforeAll(async () => {
+    const cache = sharedRedisCache({ prefix: `hp-test-fair-${Date.now()}` });
+    const config = { ...BUDGET_DEFAULTS, maximumAvailable: 5, restoreRate: 0.01 };
+    a = await buildTestApp('postgres', { cache, budget: config });
+    b = await buildTestApp('postgres', { cache, budget: config, db: a.db });
+  });
+  afterAll(async () => {
+    await b.close();
+    await a.close();
+  });
+
+  it('share one bucket: what one spends, the other cannot', async () => {
+    const { tenant, key } = await a.createTenant();
+    const user = await a.createUser(tenant.id);
+    const post = (app: TestApp, u: string) =>
+      app.request('/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+        body: JSON.stringify({ query: QUERY, variables: { u } }),
+      });
+    expect((await post(a, user.id)).status).toBe(200);
+    await settle();
+    // A different request, on the other instance: its bucket is the same and empty.
+    const refused = await post(b, 'nobody');
+    expect(refused.status).toBe(429);
+    expect(((await refused.json()) as Body).errors?.[0]?.extensions?.code).toBe('THROTTLED');
+  });
+});
+
+describe('the bulkhead on executions', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await buildTestApp('sqlite', {
+      cache: { backend: 'MEMORY' },
+      budget: { ...BUDGET_DEFAULTS, maxConcurrentMisses: 1, missQueue: 1, missQueueMs: 5_000 },
+    });
+  });
+  afterAll(() => app.close());
+
+  it('runs one miss of a tenant at a time, queues one, and refuses the rest with TENANT_BUSY', async () => {
+    const { tenant, key } = await app.createTenant();
+    const busy = await app.createTenant();
+    const users = await Promise.all(
+      Array.from({ length: 3 }, (_, i) => app.createUser(tenant.id, `P${i}`)),
+    );
+    const bulkhead = app.app.costBudget?.bulkhead;
+    if (!bulkhead) throw new Error('budgets are on in this app');
+    // The tenant's one slot is taken, as by a long miss.
+    const held = await bulkhead.acquire(tenant.id);
+    const queued = app.execute(QUERY, { u: users[0].id }, key);
+    await waitUntil(() => bulkhead.load(tenant.id).waiting === 1, 5_000);
+    const refused = await Promise.all(
+      users.slice(1).map((u) => app.execute(QUERY, { u: u.id }, key)),
+    );
+    for (const answer of refused) {
+      expect(answer.status).toBe(429);
+      expect(answer.body.errors?.[0]?.extensions?.code).toBe('TENANT_BUSY');
+      expect(answer.headers.get('retry-after')).toBe('1');
+      // Refused by the bulkhead: nothing ran (what it was charged came back).
+      const cost = (answer.body as { extensions?: { cost?: Cost } }).extensions?.cost;
+      expect(cost?.actualQueryCost).toBeNull();
+    }
+    // Another tenant is not held up by the first one's queue.
+    const other = await app.createUser(busy.tenant.id);
+    expect((await app.execute(QUERY, { u: other.id }, busy.key)).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    held.release();
+    expect((await queued).status).toBe(200);
+    // The time it spent queued is counted for its tenant.
+    const stats = app.app.budgets?.tenants() ?? [];
+    const queuedSeconds = stats.find((s) => s.tenant === tenant.id)?.queuedSeconds ?? 0;
+    expect(queuedSeconds).toBeGreaterThan(0.02);
+    const metrics = await app.app.cache.stats.registry.getSingleMetricAsString(
+      'hotpath_budget_queued_seconds_total',
+    );
+    expect(metrics).toContain(`tenant="${tenant.id}"`);
+  });
+});

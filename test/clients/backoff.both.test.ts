@@ -1,0 +1,101 @@
+import { createServer, type RequestListener } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloClient, ApolloLink, HttpLink, InMemoryCache } from '@apollo/client';
+import { ServerError } from '@apollo/client/errors';
+import { RetryLink } from '@apollo/client/link/retry';
+import { parse } from 'graphql';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BUDGET_DEFAULTS } from '../../src/budget/budgets.js';
+import { buildTestApp, type TestApp } from '../support/app.js';
+
+/**
+ * The app on a listening server (the hit path in front of Yoga, or Yoga alone), recording the
+ * statuses it answered. (support.ts's listen() copies POST bodies as they arrive, which loses
+ * the body of a first request whose key is not yet known: not used here.)
+ */
+async function listen(app: TestApp) {
+  const handler = (app.via === 'http' ? app.app.http : app.yoga) as unknown as RequestListener;
+  const statuses: number[] = [];
+  const server = createServer((req, res) => {
+    res.once('finish', () => statuses.push(res.statusCode));
+    handler(req, res);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`,
+    take: () => statuses.splice(0, statuses.length),
+    async close() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+/**
+ * A client that backs off on 429 by its Retry-After, then succeeds (issue 17): the real Apollo
+ * Client 4 with its RetryLink, against a listening Hotpath whose budget holds one request.
+ * urql's retryExchange (@urql/exchange-retry) is not installed: README: Budgets shows it.
+ */
+
+const PROFILE = parse('query Backoff($u: ID!) { user(id: $u) { id name } }');
+
+describe('Apollo Client backs off on 429 THROTTLED', () => {
+  let app: TestApp;
+  let server: Awaited<ReturnType<typeof listen>>;
+  let key: string;
+  let userId: string;
+  beforeAll(async () => {
+    // 5 points, 5 back per second, a hit costs 5: one request a second.
+    app = await buildTestApp('sqlite', {
+      cache: { backend: 'MEMORY' },
+      budget: { ...BUDGET_DEFAULTS, maximumAvailable: 5, restoreRate: 5, hitCost: 5 },
+    });
+    server = await listen(app);
+    const tenant = await app.createTenant();
+    key = tenant.key;
+    userId = (await app.createUser(tenant.tenant.id, 'Bea')).id;
+  });
+  afterAll(async () => {
+    await server.close();
+    await app.close();
+  });
+
+  it('waits as long as Retry-After says, then gets its answer', async () => {
+    const waits: number[] = [];
+    const client = new ApolloClient({
+      link: ApolloLink.from([
+        new RetryLink({
+          // The server says when: Retry-After, in seconds.
+          delay: (_count, _operation, error) => {
+            const seconds = ServerError.is(error)
+              ? Number(error.response.headers.get('retry-after') ?? 1)
+              : 1;
+            waits.push(seconds);
+            return seconds * 1000;
+          },
+          attempts: (count, _operation, error) =>
+            count <= 3 && ServerError.is(error) && error.statusCode === 429,
+        }),
+        // application/json: a 429 is then a ServerError, which RetryLink retries. (Answered as
+        // application/graphql-response+json, Apollo hands a 429 over as GraphQL errors, which
+        // RetryLink never retries: README, Budgets.)
+        new HttpLink({
+          uri: server.url,
+          headers: { authorization: `Bearer ${key}`, accept: 'application/json' },
+        }),
+      ]),
+      cache: new InMemoryCache(),
+      defaultOptions: { query: { fetchPolicy: 'network-only' } },
+    });
+    const first = await client.query({ query: PROFILE, variables: { u: userId } });
+    expect((first.data as { user: { name: string } }).user.name).toBe('Bea');
+    server.take();
+    const started = performance.now();
+    const second = await client.query({ query: PROFILE, variables: { u: userId } });
+    const took = performance.now() - started;
+    expect((second.data as { user: { name: string } }).user.name).toBe('Bea');
+    expect(server.take()).toEqual([429, 200]);
+    expect(waits).toEqual([1]);
+    expect(took).toBeGreaterThanOrEqual(950);
+  });
+});
