@@ -47,6 +47,8 @@ function loadAssets(): Map<string, Asset> {
   return new Map<string, Asset>([
     ['/ops', { body: html, type: 'text/html; charset=utf-8' }],
     ['/ops/console.js', { body: own('console.js'), type: 'text/javascript; charset=utf-8' }],
+    ['/ops/format.js', { body: own('format.js'), type: 'text/javascript; charset=utf-8' }],
+    ['/ops/chart.js', { body: own('chart.js'), type: 'text/javascript; charset=utf-8' }],
     ['/ops/why.js', { body: own('why.js'), type: 'text/javascript; charset=utf-8' }],
     ['/ops/console.css', { body: own('console.css'), type: 'text/css; charset=utf-8' }],
     [

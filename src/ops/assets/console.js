@@ -37,7 +37,6 @@
   let timer = null;
   /** The AbortController of the open live query, if any. */
   let live = null;
-  let chart = null;
   let lastStats = null;
 
   class AuthError extends Error {}
@@ -63,35 +62,12 @@
     return body.data;
   }
 
-  // --- formatting -------------------------------------------------------------------------
-  const int = (n) => (n == null ? '–' : Math.round(n).toLocaleString('en-US'));
-  const pct = (r) => (r == null ? '–' : `${(r * 100).toFixed(1)}%`);
-  const ms = (v) => (v == null ? '–' : v < 10 ? v.toFixed(2) : v.toFixed(0));
-  const pair = (a, b) => (a == null && b == null ? '–' : `${ms(a)} / ${ms(b)} ms`);
-  const rate = (v) => (v == null ? '–' : v < 10 ? v.toFixed(2) : v.toFixed(0));
-  const bytes = (b) => {
-    if (b == null) return 'n/a';
-    const units = ['B', 'KiB', 'MiB', 'GiB'];
-    let i = 0;
-    while (b >= 1024 && i < units.length - 1) {
-      b /= 1024;
-      i++;
-    }
-    return `${b.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
-  };
-  const time = (iso) => new Date(iso).toLocaleTimeString();
+  const { int, pct, pair, rate, bytes, time, cell, emptyRow } = window.HotpathFormat;
   const text = (id, value) => {
     $(id).textContent = value;
   };
 
   // --- rendering --------------------------------------------------------------------------
-  function cell(row, value, cls) {
-    const td = document.createElement('td');
-    td.textContent = value;
-    if (cls) td.className = cls;
-    row.appendChild(td);
-  }
-
   /** `why(name)`: this instance's reasons for that operation's misses (why.js). */
   function renderOperations(list, why) {
     const body = $('operations').tBodies[0];
@@ -138,69 +114,6 @@
     if (list.length === 0) emptyRow(body, 4, 'No budgets charged (or BUDGETS_ENABLED=false).');
   }
 
-  function emptyRow(body, span, message) {
-    const row = document.createElement('tr');
-    const td = document.createElement('td');
-    td.colSpan = span;
-    td.className = 'muted';
-    td.textContent = message;
-    row.appendChild(td);
-    body.appendChild(row);
-  }
-
-  function chartWidth() {
-    return Math.max(200, $('chart').clientWidth);
-  }
-
-  function renderChart(history) {
-    const xs = history.map((p) => Date.parse(p.at) / 1000);
-    const rates = history.map((p) => (p.hitRate == null ? null : p.hitRate * 100));
-    const requests = history.map((p) => p.requests / 10);
-    const data = [xs, rates, requests];
-    if (chart) {
-      chart.setData(data);
-      return;
-    }
-    chart = new uPlot(
-      {
-        width: chartWidth(),
-        height: 220,
-        scales: {
-          x: { time: true },
-          pct: { range: [0, 100] },
-          rps: { range: (_u, _min, max) => [0, Math.max(1, max)] },
-        },
-        series: [
-          {},
-          {
-            label: 'Hit rate %',
-            scale: 'pct',
-            stroke: '#1f7a4d',
-            width: 2,
-            spanGaps: true,
-            points: { show: true, size: 5, fill: '#1f7a4d' },
-            value: (_u, v) => (v == null ? '–' : `${v.toFixed(1)}%`),
-          },
-          {
-            label: 'Requests/s',
-            scale: 'rps',
-            stroke: '#8a8f98',
-            width: 1,
-            points: { show: true, size: 3 },
-            value: (_u, v) => (v == null ? '–' : v.toFixed(1)),
-          },
-        ],
-        axes: [
-          {},
-          { scale: 'pct', values: (_u, ticks) => ticks.map((t) => `${t}%`), size: 50 },
-          { scale: 'rps', side: 1, grid: { show: false }, size: 50 },
-        ],
-      },
-      data,
-      $('chart'),
-    );
-  }
-
   function render(s) {
     const all = s.cluster ?? s;
     const own = s.cluster ? s : null;
@@ -240,7 +153,7 @@
     window.HotpathWhy.renderSimulation(s.ttlSimulation, $('ttl-sim'));
     renderInvalidations(s.recentInvalidations);
     renderBudgets(s.budgets);
-    renderChart(all.history);
+    window.HotpathChart.render($('chart'), all.history);
     text('updated', `updated ${new Date().toLocaleTimeString()}`);
   }
 
@@ -361,8 +274,7 @@
   function signOut(message) {
     token = null;
     sessionStorage.removeItem(TOKEN_KEY);
-    chart?.destroy();
-    chart = null;
+    window.HotpathChart.destroy();
     showSignIn(message);
   }
 
@@ -476,7 +388,7 @@
   $('sign-out').addEventListener('click', () => signOut());
 
   window.addEventListener('resize', () => {
-    chart?.setSize({ width: chartWidth(), height: 220 });
+    window.HotpathChart.resize($('chart'));
   });
 
   if (token) signIn(token);

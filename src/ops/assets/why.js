@@ -1,8 +1,7 @@
 // The console's "why" (issue 18): why each operation's misses missed, and the TTL simulator's
 // answer to "what would a longer TTL buy me?". console.js calls these with cacheStats.
 (() => {
-  const pct = (r) => (r == null ? '–' : `${(r * 100).toFixed(1)}%`);
-  const int = (n) => (n == null ? '–' : Math.round(n).toLocaleString('en-US'));
+  const { pct, int, cell } = window.HotpathFormat;
 
   /** operationName -> "first 3 · invalidated 1", from this instance's per-operation reasons. */
   function reasonsBy(byOperation) {
@@ -12,13 +11,6 @@
       if (reasons.length > 0) texts.set(op.operationName, reasons.join(' · '));
     }
     return (operationName) => texts.get(operationName) ?? '–';
-  }
-
-  function cell(row, value, cls) {
-    const td = document.createElement('td');
-    td.textContent = value;
-    if (cls) td.className = cls;
-    row.appendChild(td);
   }
 
   /** The simulator's table: sampled answers, repeats within the TTL, and the three hit rates. */
