@@ -321,25 +321,8 @@ async function pollMode(
   return { ...result, extra: failed ? `${failed} failed polls` : '' } satisfies ModeResult;
 }
 
-async function idle(world: World): Promise<IdleResult> {
-  await world.stopInstances();
-  const [instance] = await world.startInstances(1, LIVE_ENV, pinned ? SERVER_CPU : undefined);
-  const group = world.groups[0];
-  const body = JSON.stringify({
-    query: POLLED_DASHBOARD,
-    variables: { u: group.userId, d: today() },
-  });
-  const headers = { 'content-type': 'application/json', authorization: `Bearer ${group.key}` };
-  const hits = async () => {
-    await runLoad({ url: `${instance.url}/graphql`, headers, body, duration: SIZES.warmup });
-    return runLoad({ url: `${instance.url}/graphql`, headers, body, duration: SIZES.hitSeconds });
-  };
-  await post(instance.url, group.key, POLLED_DASHBOARD, { u: group.userId, d: today() }, 'read');
-  // A fresh process: the first load also compiles the hot path (JIT); not measured.
-  await runLoad({ url: `${instance.url}/graphql`, headers, body, duration: 3 * SIZES.warmup });
-  const hitsBefore = await hits();
-  await sleep(2_000);
-  const rssBefore = rssMb(instance.server.pid);
+/** SIZES.idle idle live streams on `instance`, each with its first result. */
+async function openIdle(world: World, instance: World['instances'][number]) {
   const list: Dashboard[] = Array.from({ length: SIZES.idle }, (_, c) => ({
     group: c % world.groups.length,
     groupRow: world.groups[c % world.groups.length],
@@ -352,8 +335,37 @@ async function idle(world: World): Promise<IdleResult> {
   if (failures.length) throw new Error(`idle streams refused: ${failures.slice(0, 3).join('; ')}`);
   for (let i = 0; i < 600 && list.some((d) => d.seen.length === 0); i++) await sleep(100);
   await sleep(2_000);
-  const rssAfter = rssMb(instance.server.pid);
-  const openStreamsMetric = metricSum(await metrics(instance.url), 'hotpath_live_streams');
+  return list;
+}
+
+async function idle(world: World): Promise<IdleResult> {
+  const group = world.groups[0];
+  const variables = { u: group.userId, d: today() };
+  // Memory first, on a fresh process that has served no load: after a load the heap holds
+  // garbage that a collection may return while the streams open (a negative figure, seen).
+  await world.stopInstances();
+  const [fresh] = await world.startInstances(1, LIVE_ENV, pinned ? SERVER_CPU : undefined);
+  await post(fresh.url, group.key, POLLED_DASHBOARD, variables, 'read');
+  await sleep(2_000);
+  const rssBefore = rssMb(fresh.server.pid);
+  const counted = await openIdle(world, fresh);
+  const rssAfter = rssMb(fresh.server.pid);
+  const openStreamsMetric = metricSum(await metrics(fresh.url), 'hotpath_live_streams');
+  for (const d of counted) d.stream?.close();
+  // Then the hits' speed without, with and after the streams, on another fresh process.
+  await world.stopInstances();
+  const [instance] = await world.startInstances(1, LIVE_ENV, pinned ? SERVER_CPU : undefined);
+  const body = JSON.stringify({ query: POLLED_DASHBOARD, variables });
+  const headers = { 'content-type': 'application/json', authorization: `Bearer ${group.key}` };
+  const hits = async () => {
+    await runLoad({ url: `${instance.url}/graphql`, headers, body, duration: SIZES.warmup });
+    return runLoad({ url: `${instance.url}/graphql`, headers, body, duration: SIZES.hitSeconds });
+  };
+  await post(instance.url, group.key, POLLED_DASHBOARD, variables, 'read');
+  // A fresh process: the first load also compiles the hot path (JIT); not measured.
+  await runLoad({ url: `${instance.url}/graphql`, headers, body, duration: 3 * SIZES.warmup });
+  const hitsBefore = await hits();
+  const list = await openIdle(world, instance);
   const hitsWith = await hits();
   const streams = list.filter((d) => d.seen.length > 0 && !d.ended).length;
   for (const d of list) d.stream?.close();

@@ -141,4 +141,19 @@ describe("bench/live-report.ts: issue 16's targets", () => {
       'MISSED hits keep their speed with the streams open (≥ 0.95×): 0.94×',
     ]);
   });
+
+  it('takes an RSS that fell while the streams opened for a failed measurement, not a pass', () => {
+    const idle = {
+      streams: 10_000,
+      rssBefore: 570,
+      rssAfter: 379,
+      perStreamKb: -19.5,
+      hitsBefore: speed(1_000),
+      hitsWith: speed(1_000),
+      hitsAfter: speed(1_000),
+      openStreamsMetric: 10_000,
+    };
+    const rss = targets([], idle).find(([name]) => name.startsWith('RSS per idle stream'));
+    expect(rss).toEqual(['RSS per idle stream ≤ 20 KB', false, '-19.5 KB']);
+  });
 });
