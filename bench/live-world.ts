@@ -4,17 +4,13 @@
  * bench sends them. Everything it creates (schema, Redis keys) is removed by `close`.
  */
 import 'reflect-metadata';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
-import { hashApiKey } from '../src/db/api-keys.js';
 import { openDatabase } from '../src/db/data-source.js';
-import { ApiKey } from '../src/db/entities/api-key.entity.js';
-import { Service } from '../src/db/entities/service.entity.js';
-import { Tenant } from '../src/db/entities/tenant.entity.js';
-import { User } from '../src/db/entities/user.entity.js';
 import { type BenchServer, startBenchServer } from './lib/child.js';
 import { deleteKeys } from './lib/redis.js';
+import { seedProvider, seedTenant } from './lib/seed.js';
 
 /** Providers per tenant: 50 groups are 10 tenants of 5 providers. */
 const PROVIDERS_PER_TENANT = 5;
@@ -53,46 +49,16 @@ export async function seedGroups(db: DataSource, groups: number): Promise<Group[
   let tenant: { id: string; key: string } | null = null;
   for (let index = 0; index < groups; index++) {
     if (index % PROVIDERS_PER_TENANT === 0) {
-      const row = await db.getRepository(Tenant).save({
-        id: randomUUID(),
-        name: `Live bench ${index / PROVIDERS_PER_TENANT}`,
-        timezone: 'UTC',
-        createdAt: new Date(),
-      });
-      const key = `hp_bench_${randomBytes(12).toString('hex')}`;
-      await db.getRepository(ApiKey).save({
-        id: randomUUID(),
-        tenantId: row.id,
-        keyHash: hashApiKey(key),
-        createdAt: new Date(),
-      });
-      tenant = { id: row.id, key };
+      tenant = await seedTenant(db, `Live bench ${index / PROVIDERS_PER_TENANT}`, 'UTC');
     }
     if (!tenant) throw new Error('unreachable');
-    const user = await db.getRepository(User).save({
-      id: randomUUID(),
-      tenantId: tenant.id,
-      name: `Provider ${index}`,
-      plan: 'PRO',
-      createdAt: new Date(),
-    });
-    const service = await db.getRepository(Service).save({
-      id: randomUUID(),
-      tenantId: tenant.id,
-      userId: user.id,
-      name: 'Visit',
-      durationMinutes: 15,
-      priceCents: 10_000,
-      active: true,
-      createdAt: new Date(),
-      deletedAt: null,
-    });
+    const { userId, serviceId } = await seedProvider(db, tenant.id, `Provider ${index}`);
     out.push({
       index,
       key: tenant.key,
       tenantId: tenant.id,
-      userId: user.id,
-      serviceId: service.id,
+      userId,
+      serviceId,
     });
   }
   return out;

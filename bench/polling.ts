@@ -18,17 +18,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { hashApiKey } from '../src/db/api-keys.js';
 import { openDatabase } from '../src/db/data-source.js';
-import { ApiKey } from '../src/db/entities/api-key.entity.js';
-import { Service } from '../src/db/entities/service.entity.js';
 import { Store } from '../src/db/entities/store.entity.js';
-import { Tenant } from '../src/db/entities/tenant.entity.js';
-import { User } from '../src/db/entities/user.entity.js';
 import { type BenchServer, startBenchServer } from './lib/child.js';
 import { interleaved } from './lib/load.js';
 import { LOADER_CPU, pinSelf, SERVER_CPU } from './lib/pin.js';
 import { median, percentile, writeSection } from './lib/report.js';
+import { seedProvider, seedTenant } from './lib/seed.js';
 import { benchRedisUrl } from './lib/settings.js';
 
 const DASHBOARDS = 100;
@@ -83,42 +79,13 @@ interface Result {
 
 async function seed(path: string) {
   const db = await openDatabase({ sqlitePath: path });
-  const tenant = await db.getRepository(Tenant).save({
-    id: randomUUID(),
-    name: 'Clinic',
-    timezone: 'America/Sao_Paulo',
-    createdAt: new Date(),
-  });
-  const key = `hp_bench_${randomBytes(12).toString('hex')}`;
-  await db.getRepository(ApiKey).save({
-    id: randomUUID(),
-    tenantId: tenant.id,
-    keyHash: hashApiKey(key),
-    createdAt: new Date(),
-  });
-  const user = await db.getRepository(User).save({
-    id: randomUUID(),
-    tenantId: tenant.id,
-    name: 'Dr',
-    plan: 'PRO',
-    createdAt: new Date(),
-  });
-  const service = await db.getRepository(Service).save({
-    id: randomUUID(),
-    tenantId: tenant.id,
-    userId: user.id,
-    name: 'Visit',
-    durationMinutes: 15,
-    priceCents: 10_000,
-    active: true,
-    createdAt: new Date(),
-    deletedAt: null,
-  });
+  const tenant = await seedTenant(db, 'Clinic', 'America/Sao_Paulo');
+  const { userId, serviceId } = await seedProvider(db, tenant.id, 'Dr');
   const store = await db
     .getRepository(Store)
     .save({ id: randomUUID(), tenantId: tenant.id, name: 'Front desk', createdAt: new Date() });
   await db.destroy();
-  return { key, userId: user.id, serviceId: service.id, storeId: store.id };
+  return { key: tenant.key, userId, serviceId, storeId: store.id };
 }
 
 /** Whether this process (core 0) and the servers (core 1) are pinned: set by main. */
