@@ -1,9 +1,40 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { graphql } from '../gql/index.js';
 import { buildTestApp, codes, dialects, type TestApp } from '../support/app.js';
 
-const SESSION = `query($id: ID!) {
-  session(id: $id) { id name status { id state updatedAt } qrCode { id code expiresAt } credential { id deviceJid } }
-}`;
+const SESSION = graphql(`
+  query Session($id: ID!) {
+    session(id: $id) {
+      id
+      name
+      status { id state updatedAt }
+      qrCode { id code expiresAt }
+      credential { id deviceJid }
+    }
+  }
+`);
+const CREATE_SESSION = graphql(`
+  mutation CreateSession($name: String!) {
+    createSession(name: $name) { id status { state } qrCode { id } credential { id } }
+  }
+`);
+const REFRESH_QR_CODE = graphql(`
+  mutation RefreshQrCode($id: ID!) { refreshQrCode(sessionId: $id) { id code expiresAt } }
+`);
+const SET_DEVICE_CREDENTIAL = graphql(`
+  mutation SetDeviceCredential($id: ID!, $jid: String!) {
+    setDeviceCredential(sessionId: $id, deviceJid: $jid) { id deviceJid }
+  }
+`);
+const SESSION_STATUS = graphql(`
+  query SessionStatus($id: ID!) { sessionStatus(id: $id) { state } }
+`);
+const UPDATE_SESSION_STATUS = graphql(`
+  mutation UpdateSessionStatus($id: ID!, $state: SessionState!) {
+    updateSessionStatus(id: $id, state: $state) { state }
+  }
+`);
+const JID = '5511987654321:3@s.whatsapp.net';
 
 describe.each(dialects)('WhatsApp sessions on %s', (dialect) => {
   let app: TestApp;
@@ -17,11 +48,7 @@ describe.each(dialects)('WhatsApp sessions on %s', (dialect) => {
   afterAll(() => app.close());
 
   it('walks a session from created to paired', async () => {
-    const created = await app.execute(
-      `mutation { createSession(name: "Front desk") { id status { state } qrCode { id } credential { id } } }`,
-      {},
-      key,
-    );
+    const created = await app.execute(CREATE_SESSION, { name: 'Front desk' }, key);
     const session = created.data.createSession;
     expect(session).toMatchObject({
       status: { state: 'DISCONNECTED' },
@@ -29,78 +56,56 @@ describe.each(dialects)('WhatsApp sessions on %s', (dialect) => {
       credential: null,
     });
 
-    const qr = await app.execute(
-      `mutation($id: ID!) { refreshQrCode(sessionId: $id) { id code expiresAt } }`,
-      { id: session.id },
-      key,
-    );
+    const qr = await app.execute(REFRESH_QR_CODE, { id: session.id }, key);
     expect(qr.data.refreshQrCode).toMatchObject({
       id: session.id,
       expiresAt: '2026-11-22T12:01:00.000Z',
     });
     expect(qr.data.refreshQrCode.code).toMatch(/^2@/);
     const pending = await app.execute(SESSION, { id: session.id }, key);
-    expect(pending.data.session.status.state).toBe('QR_PENDING');
-    expect(pending.data.session.qrCode.code).toBe(qr.data.refreshQrCode.code);
+    expect(pending.data.session?.status.state).toBe('QR_PENDING');
+    expect(pending.data.session?.qrCode?.code).toBe(qr.data.refreshQrCode.code);
 
     now = new Date('2026-11-22T12:01:00.001Z');
     const expired = await app.execute(SESSION, { id: session.id }, key);
-    expect(expired.data.session.qrCode).toBeNull();
+    expect(expired.data.session?.qrCode).toBeNull();
 
-    const paired = await app.execute(
-      `mutation($id: ID!) { setDeviceCredential(sessionId: $id, deviceJid: "5511987654321:3@s.whatsapp.net") { id deviceJid } }`,
-      { id: session.id },
-      key,
-    );
-    expect(paired.data.setDeviceCredential.deviceJid).toBe('5511987654321:3@s.whatsapp.net');
+    const paired = await app.execute(SET_DEVICE_CREDENTIAL, { id: session.id, jid: JID }, key);
+    expect(paired.data.setDeviceCredential.deviceJid).toBe(JID);
     const connected = await app.execute(SESSION, { id: session.id }, key);
     expect(connected.data.session).toMatchObject({
       status: { state: 'CONNECTED', updatedAt: '2026-11-22T12:01:00.001Z' },
       qrCode: null,
-      credential: { deviceJid: '5511987654321:3@s.whatsapp.net' },
+      credential: { deviceJid: JID },
     });
-    const status = await app.execute(
-      `query($id: ID!) { sessionStatus(id: $id) { state } }`,
-      { id: session.id },
-      key,
-    );
-    expect(status.data.sessionStatus.state).toBe('CONNECTED');
+    const status = await app.execute(SESSION_STATUS, { id: session.id }, key);
+    expect(status.data.sessionStatus?.state).toBe('CONNECTED');
 
-    const refused = await app.execute(
-      `mutation($id: ID!) { refreshQrCode(sessionId: $id) { id } }`,
-      { id: session.id },
-      key,
-    );
+    const refused = await app.execute(REFRESH_QR_CODE, { id: session.id }, key);
     expect(codes(refused.body)).toEqual(['BAD_USER_INPUT']);
 
     const down = await app.execute(
-      `mutation($id: ID!) { updateSessionStatus(id: $id, state: DISCONNECTED) { state } }`,
-      { id: session.id },
+      UPDATE_SESSION_STATUS,
+      { id: session.id, state: 'DISCONNECTED' },
       key,
     );
     expect(down.data.updateSessionStatus.state).toBe('DISCONNECTED');
   });
 
   it('validates the device JID and the name, and keeps other tenants out', async () => {
-    const { id } = (await app.execute(`mutation { createSession(name: "Bot") { id } }`, {}, key))
-      .data.createSession;
-    const bad = await app.execute(
-      `mutation($id: ID!) { setDeviceCredential(sessionId: $id, deviceJid: "not-a-jid") { id } }`,
-      { id },
-      key,
-    );
+    const { id } = (await app.execute(CREATE_SESSION, { name: 'Bot' }, key)).data.createSession;
+    const bad = await app.execute(SET_DEVICE_CREDENTIAL, { id, jid: 'not-a-jid' }, key);
     expect(codes(bad.body)).toEqual(['BAD_USER_INPUT']);
     expect(bad.body.errors?.[0].message).toMatch(/^deviceJid: /);
-    const noName = await app.execute(`mutation { createSession(name: "") { id } }`, {}, key);
+    const noName = await app.execute(CREATE_SESSION, { name: '' }, key);
     expect(noName.body.errors?.[0].message).toBe('name: must not be empty');
 
     const other = await app.createTenant('Other');
-    for (const query of [
-      SESSION,
-      `query($id: ID!) { sessionStatus(id: $id) { state } }`,
-      `mutation($id: ID!) { refreshQrCode(sessionId: $id) { id } }`,
+    for (const res of [
+      await app.execute(SESSION, { id }, other.key),
+      await app.execute(SESSION_STATUS, { id }, other.key),
+      await app.execute(REFRESH_QR_CODE, { id }, other.key),
     ]) {
-      const res = await app.execute(query, { id }, other.key);
       expect(codes(res.body)).toEqual(['NOT_FOUND']);
     }
   });

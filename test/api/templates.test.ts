@@ -1,12 +1,26 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MessageTemplate } from '../../src/db/entities/message-template.entity.js';
+import { graphql } from '../gql/index.js';
 import { buildTestApp, codes, dialects, type TestApp } from '../support/app.js';
 
-const BY_TYPE = `query($u: ID!, $t: TemplateType!) { templateByType(userId: $u, type: $t) { id name body variables } }`;
-const UPSERT = `mutation($i: UpsertTemplateInput!) { upsertTemplate(input: $i) { id name body variables } }`;
-const RENDER = `query($u: ID!, $t: TemplateType!, $v: JSON!) {
-  renderTemplate(userId: $u, type: $t, variables: $v) { text template { id } }
-}`;
+const BY_TYPE = graphql(`
+  query TemplateByType($u: ID!, $t: TemplateType!) {
+    templateByType(userId: $u, type: $t) { id name body variables }
+  }
+`);
+const TEMPLATE_NAME = graphql(`
+  query TemplateName($id: ID!) { template(id: $id) { name } }
+`);
+const UPSERT = graphql(`
+  mutation UpsertTemplate($i: UpsertTemplateInput!) {
+    upsertTemplate(input: $i) { id name body variables }
+  }
+`);
+const RENDER = graphql(`
+  query RenderTemplate($u: ID!, $t: TemplateType!, $v: JSON!) {
+    renderTemplate(userId: $u, type: $t, variables: $v) { text template { id } }
+  }
+`);
 
 describe.each(dialects)('message templates on %s', (dialect) => {
   let app: TestApp;
@@ -29,12 +43,8 @@ describe.each(dialects)('message templates on %s', (dialect) => {
       id: 'builtin:APPOINTMENT_REMINDER',
       variables: ['client_name', 'provider_name', 'date', 'time'],
     });
-    const byId = await app.execute(
-      `query { template(id: "builtin:APPOINTMENT_REMINDER") { name } }`,
-      {},
-      key,
-    );
-    expect(byId.data.template.name).toBe('Appointment reminder');
+    const byId = await app.execute(TEMPLATE_NAME, { id: 'builtin:APPOINTMENT_REMINDER' }, key);
+    expect(byId.data.template?.name).toBe('Appointment reminder');
 
     const tenantDefault = await app.execute(
       UPSERT,
@@ -57,18 +67,14 @@ describe.each(dialects)('message templates on %s', (dialect) => {
 
     expect(
       (await app.execute(BY_TYPE, { u: ana, t: 'APPOINTMENT_REMINDER' }, key)).data.templateByType
-        .id,
+        ?.id,
     ).toBe(own.data.upsertTemplate.id);
     expect(
       (await app.execute(BY_TYPE, { u: bia, t: 'APPOINTMENT_REMINDER' }, key)).data.templateByType
-        .id,
+        ?.id,
     ).toBe(tenantDefault.data.upsertTemplate.id);
-    const loaded = await app.execute(
-      `query($id: ID!) { template(id: $id) { name } }`,
-      { id: own.data.upsertTemplate.id },
-      key,
-    );
-    expect(loaded.data.template.name).toBe('Ana');
+    const loaded = await app.execute(TEMPLATE_NAME, { id: own.data.upsertTemplate.id }, key);
+    expect(loaded.data.template?.name).toBe('Ana');
   });
 
   it('upserts in place: the second write of the same template updates the same row', async () => {

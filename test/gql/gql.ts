@@ -15,6 +15,15 @@ import * as types from './graphql.js';
  * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
  */
 type Documents = {
+    "\n  query AccessTypename { __typename }\n": typeof types.AccessTypenameDocument,
+    "\n  mutation AccessCreateTenant($name: String!, $timezone: String) {\n    createTenant(name: $name, timezone: $timezone) { id name timezone }\n  }\n": typeof types.AccessCreateTenantDocument,
+    "\n  mutation AccessCreateUser($i: CreateUserInput!) { createUser(input: $i) { id name plan } }\n": typeof types.AccessCreateUserDocument,
+    "\n  mutation AccessCreateApiKey($t: ID!) { createApiKey(tenantId: $t) }\n": typeof types.AccessCreateApiKeyDocument,
+    "\n  query AccessUserName($id: ID!) { user(id: $id) { name } }\n": typeof types.AccessUserNameDocument,
+    "\n  query AccessAgenda($id: ID!, $date: Date!) { agenda(userId: $id, date: $date) { id } }\n": typeof types.AccessAgendaDocument,
+    "\n  query AccessServiceIds($id: ID!) { services(userId: $id) { id } }\n": typeof types.AccessServiceIdsDocument,
+    "\n  query AccessWelcomeTemplate($id: ID!, $type: TemplateType!) {\n    templateByType(userId: $id, type: $type) { id }\n  }\n": typeof types.AccessWelcomeTemplateDocument,
+    "\n  query AccessMegaStats { megaStats { id } }\n": typeof types.AccessMegaStatsDocument,
     "\n  mutation AppointmentsUpdate($id: ID!, $input: UpdateAppointmentInput!) {\n    updateAppointment(id: $id, input: $input) {\n      id startsAt endsAt status clientName service { id }\n    }\n  }\n": typeof types.AppointmentsUpdateDocument,
     "\n  query AppointmentsAgenda($u: ID!, $d: Date!) {\n    agenda(userId: $u, date: $d) {\n      id date user { id } appointments { id clientName status startsAt }\n    }\n  }\n": typeof types.AppointmentsAgendaDocument,
     "\n  mutation AppointmentsCancel($id: ID!) { cancelAppointment(id: $id) { id status } }\n": typeof types.AppointmentsCancelDocument,
@@ -25,6 +34,20 @@ type Documents = {
     "\n  query ServicesList($u: ID!) {\n    services(userId: $u) { id name active }\n    user(id: $u) { services { id } }\n  }\n": typeof types.ServicesListDocument,
     "\n  mutation ServicesUpdate($id: ID!, $i: UpdateServiceInput!) {\n    updateService(id: $id, input: $i) { id name priceCents active }\n  }\n": typeof types.ServicesUpdateDocument,
     "\n  mutation ServicesDelete($id: ID!) { deleteService(id: $id) { id active } }\n": typeof types.ServicesDeleteDocument,
+    "\n  query Session($id: ID!) {\n    session(id: $id) {\n      id\n      name\n      status { id state updatedAt }\n      qrCode { id code expiresAt }\n      credential { id deviceJid }\n    }\n  }\n": typeof types.SessionDocument,
+    "\n  mutation CreateSession($name: String!) {\n    createSession(name: $name) { id status { state } qrCode { id } credential { id } }\n  }\n": typeof types.CreateSessionDocument,
+    "\n  mutation RefreshQrCode($id: ID!) { refreshQrCode(sessionId: $id) { id code expiresAt } }\n": typeof types.RefreshQrCodeDocument,
+    "\n  mutation SetDeviceCredential($id: ID!, $jid: String!) {\n    setDeviceCredential(sessionId: $id, deviceJid: $jid) { id deviceJid }\n  }\n": typeof types.SetDeviceCredentialDocument,
+    "\n  query SessionStatus($id: ID!) { sessionStatus(id: $id) { state } }\n": typeof types.SessionStatusDocument,
+    "\n  mutation UpdateSessionStatus($id: ID!, $state: SessionState!) {\n    updateSessionStatus(id: $id, state: $state) { state }\n  }\n": typeof types.UpdateSessionStatusDocument,
+    "\n  query TemplateByType($u: ID!, $t: TemplateType!) {\n    templateByType(userId: $u, type: $t) { id name body variables }\n  }\n": typeof types.TemplateByTypeDocument,
+    "\n  query TemplateName($id: ID!) { template(id: $id) { name } }\n": typeof types.TemplateNameDocument,
+    "\n  mutation UpsertTemplate($i: UpsertTemplateInput!) {\n    upsertTemplate(input: $i) { id name body variables }\n  }\n": typeof types.UpsertTemplateDocument,
+    "\n  query RenderTemplate($u: ID!, $t: TemplateType!, $v: JSON!) {\n    renderTemplate(userId: $u, type: $t, variables: $v) { text template { id } }\n  }\n": typeof types.RenderTemplateDocument,
+    "\n  query Stores { stores { id name } }\n": typeof types.StoresDocument,
+    "\n  mutation RevocationCreateKey($t: ID!, $e: DateTime) { createApiKey(tenantId: $t, expiresAt: $e) }\n": typeof types.RevocationCreateKeyDocument,
+    "\n  mutation RevocationRevokeKey($id: ID!) { revokeApiKey(id: $id) { id } }\n": typeof types.RevocationRevokeKeyDocument,
+    "\n  query RevocationApiKeys($t: ID!) { apiKeys(tenantId: $t) { id prefix } }\n": typeof types.RevocationApiKeysDocument,
     "\n  query InvalidationServices($u: ID!) {\n    services(userId: $u) { id name active }\n  }\n": typeof types.InvalidationServicesDocument,
     "\n  query Agenda($u: ID!, $d: Date!) {\n    agenda(userId: $u, date: $d) { id appointments { id service { id name } } }\n  }\n": typeof types.AgendaDocument,
     "\n  query UserServices($u: ID!) { user(id: $u) { id services { id } } }\n": typeof types.UserServicesDocument,
@@ -42,6 +65,15 @@ type Documents = {
     "\n  mutation CreateService($i: CreateServiceInput!) {\n    createService(input: $i) { id name priceCents }\n  }\n": typeof types.CreateServiceDocument,
 };
 const documents: Documents = {
+    "\n  query AccessTypename { __typename }\n": types.AccessTypenameDocument,
+    "\n  mutation AccessCreateTenant($name: String!, $timezone: String) {\n    createTenant(name: $name, timezone: $timezone) { id name timezone }\n  }\n": types.AccessCreateTenantDocument,
+    "\n  mutation AccessCreateUser($i: CreateUserInput!) { createUser(input: $i) { id name plan } }\n": types.AccessCreateUserDocument,
+    "\n  mutation AccessCreateApiKey($t: ID!) { createApiKey(tenantId: $t) }\n": types.AccessCreateApiKeyDocument,
+    "\n  query AccessUserName($id: ID!) { user(id: $id) { name } }\n": types.AccessUserNameDocument,
+    "\n  query AccessAgenda($id: ID!, $date: Date!) { agenda(userId: $id, date: $date) { id } }\n": types.AccessAgendaDocument,
+    "\n  query AccessServiceIds($id: ID!) { services(userId: $id) { id } }\n": types.AccessServiceIdsDocument,
+    "\n  query AccessWelcomeTemplate($id: ID!, $type: TemplateType!) {\n    templateByType(userId: $id, type: $type) { id }\n  }\n": types.AccessWelcomeTemplateDocument,
+    "\n  query AccessMegaStats { megaStats { id } }\n": types.AccessMegaStatsDocument,
     "\n  mutation AppointmentsUpdate($id: ID!, $input: UpdateAppointmentInput!) {\n    updateAppointment(id: $id, input: $input) {\n      id startsAt endsAt status clientName service { id }\n    }\n  }\n": types.AppointmentsUpdateDocument,
     "\n  query AppointmentsAgenda($u: ID!, $d: Date!) {\n    agenda(userId: $u, date: $d) {\n      id date user { id } appointments { id clientName status startsAt }\n    }\n  }\n": types.AppointmentsAgendaDocument,
     "\n  mutation AppointmentsCancel($id: ID!) { cancelAppointment(id: $id) { id status } }\n": types.AppointmentsCancelDocument,
@@ -52,6 +84,20 @@ const documents: Documents = {
     "\n  query ServicesList($u: ID!) {\n    services(userId: $u) { id name active }\n    user(id: $u) { services { id } }\n  }\n": types.ServicesListDocument,
     "\n  mutation ServicesUpdate($id: ID!, $i: UpdateServiceInput!) {\n    updateService(id: $id, input: $i) { id name priceCents active }\n  }\n": types.ServicesUpdateDocument,
     "\n  mutation ServicesDelete($id: ID!) { deleteService(id: $id) { id active } }\n": types.ServicesDeleteDocument,
+    "\n  query Session($id: ID!) {\n    session(id: $id) {\n      id\n      name\n      status { id state updatedAt }\n      qrCode { id code expiresAt }\n      credential { id deviceJid }\n    }\n  }\n": types.SessionDocument,
+    "\n  mutation CreateSession($name: String!) {\n    createSession(name: $name) { id status { state } qrCode { id } credential { id } }\n  }\n": types.CreateSessionDocument,
+    "\n  mutation RefreshQrCode($id: ID!) { refreshQrCode(sessionId: $id) { id code expiresAt } }\n": types.RefreshQrCodeDocument,
+    "\n  mutation SetDeviceCredential($id: ID!, $jid: String!) {\n    setDeviceCredential(sessionId: $id, deviceJid: $jid) { id deviceJid }\n  }\n": types.SetDeviceCredentialDocument,
+    "\n  query SessionStatus($id: ID!) { sessionStatus(id: $id) { state } }\n": types.SessionStatusDocument,
+    "\n  mutation UpdateSessionStatus($id: ID!, $state: SessionState!) {\n    updateSessionStatus(id: $id, state: $state) { state }\n  }\n": types.UpdateSessionStatusDocument,
+    "\n  query TemplateByType($u: ID!, $t: TemplateType!) {\n    templateByType(userId: $u, type: $t) { id name body variables }\n  }\n": types.TemplateByTypeDocument,
+    "\n  query TemplateName($id: ID!) { template(id: $id) { name } }\n": types.TemplateNameDocument,
+    "\n  mutation UpsertTemplate($i: UpsertTemplateInput!) {\n    upsertTemplate(input: $i) { id name body variables }\n  }\n": types.UpsertTemplateDocument,
+    "\n  query RenderTemplate($u: ID!, $t: TemplateType!, $v: JSON!) {\n    renderTemplate(userId: $u, type: $t, variables: $v) { text template { id } }\n  }\n": types.RenderTemplateDocument,
+    "\n  query Stores { stores { id name } }\n": types.StoresDocument,
+    "\n  mutation RevocationCreateKey($t: ID!, $e: DateTime) { createApiKey(tenantId: $t, expiresAt: $e) }\n": types.RevocationCreateKeyDocument,
+    "\n  mutation RevocationRevokeKey($id: ID!) { revokeApiKey(id: $id) { id } }\n": types.RevocationRevokeKeyDocument,
+    "\n  query RevocationApiKeys($t: ID!) { apiKeys(tenantId: $t) { id prefix } }\n": types.RevocationApiKeysDocument,
     "\n  query InvalidationServices($u: ID!) {\n    services(userId: $u) { id name active }\n  }\n": types.InvalidationServicesDocument,
     "\n  query Agenda($u: ID!, $d: Date!) {\n    agenda(userId: $u, date: $d) { id appointments { id service { id name } } }\n  }\n": types.AgendaDocument,
     "\n  query UserServices($u: ID!) { user(id: $u) { id services { id } } }\n": types.UserServicesDocument,
@@ -69,6 +115,42 @@ const documents: Documents = {
     "\n  mutation CreateService($i: CreateServiceInput!) {\n    createService(input: $i) { id name priceCents }\n  }\n": types.CreateServiceDocument,
 };
 
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query AccessTypename { __typename }\n"): typeof import('./graphql.js').AccessTypenameDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation AccessCreateTenant($name: String!, $timezone: String) {\n    createTenant(name: $name, timezone: $timezone) { id name timezone }\n  }\n"): typeof import('./graphql.js').AccessCreateTenantDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation AccessCreateUser($i: CreateUserInput!) { createUser(input: $i) { id name plan } }\n"): typeof import('./graphql.js').AccessCreateUserDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation AccessCreateApiKey($t: ID!) { createApiKey(tenantId: $t) }\n"): typeof import('./graphql.js').AccessCreateApiKeyDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query AccessUserName($id: ID!) { user(id: $id) { name } }\n"): typeof import('./graphql.js').AccessUserNameDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query AccessAgenda($id: ID!, $date: Date!) { agenda(userId: $id, date: $date) { id } }\n"): typeof import('./graphql.js').AccessAgendaDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query AccessServiceIds($id: ID!) { services(userId: $id) { id } }\n"): typeof import('./graphql.js').AccessServiceIdsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query AccessWelcomeTemplate($id: ID!, $type: TemplateType!) {\n    templateByType(userId: $id, type: $type) { id }\n  }\n"): typeof import('./graphql.js').AccessWelcomeTemplateDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query AccessMegaStats { megaStats { id } }\n"): typeof import('./graphql.js').AccessMegaStatsDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -109,6 +191,62 @@ export function graphql(source: "\n  mutation ServicesUpdate($id: ID!, $i: Updat
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation ServicesDelete($id: ID!) { deleteService(id: $id) { id active } }\n"): typeof import('./graphql.js').ServicesDeleteDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Session($id: ID!) {\n    session(id: $id) {\n      id\n      name\n      status { id state updatedAt }\n      qrCode { id code expiresAt }\n      credential { id deviceJid }\n    }\n  }\n"): typeof import('./graphql.js').SessionDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreateSession($name: String!) {\n    createSession(name: $name) { id status { state } qrCode { id } credential { id } }\n  }\n"): typeof import('./graphql.js').CreateSessionDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RefreshQrCode($id: ID!) { refreshQrCode(sessionId: $id) { id code expiresAt } }\n"): typeof import('./graphql.js').RefreshQrCodeDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SetDeviceCredential($id: ID!, $jid: String!) {\n    setDeviceCredential(sessionId: $id, deviceJid: $jid) { id deviceJid }\n  }\n"): typeof import('./graphql.js').SetDeviceCredentialDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query SessionStatus($id: ID!) { sessionStatus(id: $id) { state } }\n"): typeof import('./graphql.js').SessionStatusDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UpdateSessionStatus($id: ID!, $state: SessionState!) {\n    updateSessionStatus(id: $id, state: $state) { state }\n  }\n"): typeof import('./graphql.js').UpdateSessionStatusDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query TemplateByType($u: ID!, $t: TemplateType!) {\n    templateByType(userId: $u, type: $t) { id name body variables }\n  }\n"): typeof import('./graphql.js').TemplateByTypeDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query TemplateName($id: ID!) { template(id: $id) { name } }\n"): typeof import('./graphql.js').TemplateNameDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UpsertTemplate($i: UpsertTemplateInput!) {\n    upsertTemplate(input: $i) { id name body variables }\n  }\n"): typeof import('./graphql.js').UpsertTemplateDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query RenderTemplate($u: ID!, $t: TemplateType!, $v: JSON!) {\n    renderTemplate(userId: $u, type: $t, variables: $v) { text template { id } }\n  }\n"): typeof import('./graphql.js').RenderTemplateDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Stores { stores { id name } }\n"): typeof import('./graphql.js').StoresDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RevocationCreateKey($t: ID!, $e: DateTime) { createApiKey(tenantId: $t, expiresAt: $e) }\n"): typeof import('./graphql.js').RevocationCreateKeyDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RevocationRevokeKey($id: ID!) { revokeApiKey(id: $id) { id } }\n"): typeof import('./graphql.js').RevocationRevokeKeyDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query RevocationApiKeys($t: ID!) { apiKeys(tenantId: $t) { id prefix } }\n"): typeof import('./graphql.js').RevocationApiKeysDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -36,6 +36,16 @@ export type CreateServiceInput = {
   userId: string;
 };
 
+/** A new provider of a tenant. Breaking a bound is BAD_USER_INPUT. */
+export type CreateUserInput = {
+  /** 1 to 200 characters. */
+  name: string;
+  /** The subscription. */
+  plan: Plan;
+  /** The tenant; NOT_FOUND when there is none. */
+  tenantId: string;
+};
+
 /** A cached entity or collection (tag <typename>:<id>), in every tenant. */
 export type EntityRefInput = {
   /** Omitted: the whole type. */
@@ -43,6 +53,25 @@ export type EntityRefInput = {
   /** One of Tenant, User, Service, Appointment, Agenda, MessageTemplate, AnalyticsReport, MegaStats, Store, WhatsAppSession, SessionStatus, QrCode, DeviceCredential, ServiceList, Template, Analytics, Session, StoreList; else BAD_USER_INPUT. */
   typename: string;
 };
+
+/** The user's subscription; paid plans are warmed first. */
+export type Plan =
+  | 'ENTERPRISE'
+  | 'FREE'
+  | 'PRO';
+
+/** Where pairing stands: new sessions start DISCONNECTED. */
+export type SessionState =
+  | 'CONNECTED'
+  | 'DISCONNECTED'
+  | 'QR_PENDING';
+
+/** What a message is for; each type has a built-in template. */
+export type TemplateType =
+  | 'APPOINTMENT_CANCELLATION'
+  | 'APPOINTMENT_CONFIRMATION'
+  | 'APPOINTMENT_REMINDER'
+  | 'WELCOME';
 
 /** Omitted fields stay as they are; endsAt follows startsAt and the service. */
 export type UpdateAppointmentInput = {
@@ -67,6 +96,80 @@ export type UpdateServiceInput = {
   /** In cents, 0 to 100,000,000. */
   priceCents?: number | null | undefined;
 };
+
+/** userId null: the tenant's default for that type. */
+export type UpsertTemplateInput = {
+  /** Up to 4000 characters. */
+  body: string;
+  /** 1 to 200 characters. */
+  name: string;
+  /** Replaces the template of this type and userId, if there is one. */
+  type: TemplateType;
+  /** The user's own template; omitted: the tenant's default. NOT_FOUND for another tenant's user. */
+  userId?: string | null | undefined;
+};
+
+export type AccessTypenameQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type AccessTypenameQuery = { __typename: 'Query' };
+
+export type AccessCreateTenantMutationVariables = Exact<{
+  name: string;
+  timezone?: string | null | undefined;
+}>;
+
+
+export type AccessCreateTenantMutation = { createTenant: { id: string, name: string, timezone: string } };
+
+export type AccessCreateUserMutationVariables = Exact<{
+  i: CreateUserInput;
+}>;
+
+
+export type AccessCreateUserMutation = { createUser: { id: string, name: string, plan: Plan } };
+
+export type AccessCreateApiKeyMutationVariables = Exact<{
+  t: string;
+}>;
+
+
+export type AccessCreateApiKeyMutation = { createApiKey: string };
+
+export type AccessUserNameQueryVariables = Exact<{
+  id: string;
+}>;
+
+
+export type AccessUserNameQuery = { user: { name: string } | null };
+
+export type AccessAgendaQueryVariables = Exact<{
+  id: string;
+  date: string;
+}>;
+
+
+export type AccessAgendaQuery = { agenda: { id: string } };
+
+export type AccessServiceIdsQueryVariables = Exact<{
+  id: string;
+}>;
+
+
+export type AccessServiceIdsQuery = { services: Array<{ id: string }> };
+
+export type AccessWelcomeTemplateQueryVariables = Exact<{
+  id: string;
+  type: TemplateType;
+}>;
+
+
+export type AccessWelcomeTemplateQuery = { templateByType: { id: string } | null };
+
+export type AccessMegaStatsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type AccessMegaStatsQuery = { megaStats: { id: string } };
 
 export type AppointmentsUpdateMutationVariables = Exact<{
   id: string;
@@ -144,6 +247,108 @@ export type ServicesDeleteMutationVariables = Exact<{
 
 
 export type ServicesDeleteMutation = { deleteService: { id: string, active: boolean } };
+
+export type SessionQueryVariables = Exact<{
+  id: string;
+}>;
+
+
+export type SessionQuery = { session: { id: string, name: string, status: { id: string, state: SessionState, updatedAt: string }, qrCode: { id: string, code: string, expiresAt: string } | null, credential: { id: string, deviceJid: string } | null } | null };
+
+export type CreateSessionMutationVariables = Exact<{
+  name: string;
+}>;
+
+
+export type CreateSessionMutation = { createSession: { id: string, status: { state: SessionState }, qrCode: { id: string } | null, credential: { id: string } | null } };
+
+export type RefreshQrCodeMutationVariables = Exact<{
+  id: string;
+}>;
+
+
+export type RefreshQrCodeMutation = { refreshQrCode: { id: string, code: string, expiresAt: string } };
+
+export type SetDeviceCredentialMutationVariables = Exact<{
+  id: string;
+  jid: string;
+}>;
+
+
+export type SetDeviceCredentialMutation = { setDeviceCredential: { id: string, deviceJid: string } };
+
+export type SessionStatusQueryVariables = Exact<{
+  id: string;
+}>;
+
+
+export type SessionStatusQuery = { sessionStatus: { state: SessionState } | null };
+
+export type UpdateSessionStatusMutationVariables = Exact<{
+  id: string;
+  state: SessionState;
+}>;
+
+
+export type UpdateSessionStatusMutation = { updateSessionStatus: { state: SessionState } };
+
+export type TemplateByTypeQueryVariables = Exact<{
+  u: string;
+  t: TemplateType;
+}>;
+
+
+export type TemplateByTypeQuery = { templateByType: { id: string, name: string, body: string, variables: Array<string> } | null };
+
+export type TemplateNameQueryVariables = Exact<{
+  id: string;
+}>;
+
+
+export type TemplateNameQuery = { template: { name: string } | null };
+
+export type UpsertTemplateMutationVariables = Exact<{
+  i: UpsertTemplateInput;
+}>;
+
+
+export type UpsertTemplateMutation = { upsertTemplate: { id: string, name: string, body: string, variables: Array<string> } };
+
+export type RenderTemplateQueryVariables = Exact<{
+  u: string;
+  t: TemplateType;
+  v: unknown;
+}>;
+
+
+export type RenderTemplateQuery = { renderTemplate: { text: string, template: { id: string } } };
+
+export type StoresQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type StoresQuery = { stores: Array<{ id: string, name: string }> };
+
+export type RevocationCreateKeyMutationVariables = Exact<{
+  t: string;
+  e?: string | null | undefined;
+}>;
+
+
+export type RevocationCreateKeyMutation = { createApiKey: string };
+
+export type RevocationRevokeKeyMutationVariables = Exact<{
+  id: string;
+}>;
+
+
+export type RevocationRevokeKeyMutation = { revokeApiKey: { id: string } };
+
+export type RevocationApiKeysQueryVariables = Exact<{
+  t: string;
+}>;
+
+
+export type RevocationApiKeysQuery = { apiKeys: Array<{ id: string, prefix: string | null }> };
 
 export type InvalidationServicesQueryVariables = Exact<{
   u: string;
@@ -269,6 +474,69 @@ export class TypedDocumentString<TResult, TVariables>
   }
 }
 
+export const AccessTypenameDocument = new TypedDocumentString(`
+    query AccessTypename {
+  __typename
+}
+    `) as unknown as TypedDocumentString<AccessTypenameQuery, AccessTypenameQueryVariables>;
+export const AccessCreateTenantDocument = new TypedDocumentString(`
+    mutation AccessCreateTenant($name: String!, $timezone: String) {
+  createTenant(name: $name, timezone: $timezone) {
+    id
+    name
+    timezone
+  }
+}
+    `) as unknown as TypedDocumentString<AccessCreateTenantMutation, AccessCreateTenantMutationVariables>;
+export const AccessCreateUserDocument = new TypedDocumentString(`
+    mutation AccessCreateUser($i: CreateUserInput!) {
+  createUser(input: $i) {
+    id
+    name
+    plan
+  }
+}
+    `) as unknown as TypedDocumentString<AccessCreateUserMutation, AccessCreateUserMutationVariables>;
+export const AccessCreateApiKeyDocument = new TypedDocumentString(`
+    mutation AccessCreateApiKey($t: ID!) {
+  createApiKey(tenantId: $t)
+}
+    `) as unknown as TypedDocumentString<AccessCreateApiKeyMutation, AccessCreateApiKeyMutationVariables>;
+export const AccessUserNameDocument = new TypedDocumentString(`
+    query AccessUserName($id: ID!) {
+  user(id: $id) {
+    name
+  }
+}
+    `) as unknown as TypedDocumentString<AccessUserNameQuery, AccessUserNameQueryVariables>;
+export const AccessAgendaDocument = new TypedDocumentString(`
+    query AccessAgenda($id: ID!, $date: Date!) {
+  agenda(userId: $id, date: $date) {
+    id
+  }
+}
+    `) as unknown as TypedDocumentString<AccessAgendaQuery, AccessAgendaQueryVariables>;
+export const AccessServiceIdsDocument = new TypedDocumentString(`
+    query AccessServiceIds($id: ID!) {
+  services(userId: $id) {
+    id
+  }
+}
+    `) as unknown as TypedDocumentString<AccessServiceIdsQuery, AccessServiceIdsQueryVariables>;
+export const AccessWelcomeTemplateDocument = new TypedDocumentString(`
+    query AccessWelcomeTemplate($id: ID!, $type: TemplateType!) {
+  templateByType(userId: $id, type: $type) {
+    id
+  }
+}
+    `) as unknown as TypedDocumentString<AccessWelcomeTemplateQuery, AccessWelcomeTemplateQueryVariables>;
+export const AccessMegaStatsDocument = new TypedDocumentString(`
+    query AccessMegaStats {
+  megaStats {
+    id
+  }
+}
+    `) as unknown as TypedDocumentString<AccessMegaStatsQuery, AccessMegaStatsQueryVariables>;
 export const AppointmentsUpdateDocument = new TypedDocumentString(`
     mutation AppointmentsUpdate($id: ID!, $input: UpdateAppointmentInput!) {
   updateAppointment(id: $id, input: $input) {
@@ -401,6 +669,140 @@ export const ServicesDeleteDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<ServicesDeleteMutation, ServicesDeleteMutationVariables>;
+export const SessionDocument = new TypedDocumentString(`
+    query Session($id: ID!) {
+  session(id: $id) {
+    id
+    name
+    status {
+      id
+      state
+      updatedAt
+    }
+    qrCode {
+      id
+      code
+      expiresAt
+    }
+    credential {
+      id
+      deviceJid
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<SessionQuery, SessionQueryVariables>;
+export const CreateSessionDocument = new TypedDocumentString(`
+    mutation CreateSession($name: String!) {
+  createSession(name: $name) {
+    id
+    status {
+      state
+    }
+    qrCode {
+      id
+    }
+    credential {
+      id
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<CreateSessionMutation, CreateSessionMutationVariables>;
+export const RefreshQrCodeDocument = new TypedDocumentString(`
+    mutation RefreshQrCode($id: ID!) {
+  refreshQrCode(sessionId: $id) {
+    id
+    code
+    expiresAt
+  }
+}
+    `) as unknown as TypedDocumentString<RefreshQrCodeMutation, RefreshQrCodeMutationVariables>;
+export const SetDeviceCredentialDocument = new TypedDocumentString(`
+    mutation SetDeviceCredential($id: ID!, $jid: String!) {
+  setDeviceCredential(sessionId: $id, deviceJid: $jid) {
+    id
+    deviceJid
+  }
+}
+    `) as unknown as TypedDocumentString<SetDeviceCredentialMutation, SetDeviceCredentialMutationVariables>;
+export const SessionStatusDocument = new TypedDocumentString(`
+    query SessionStatus($id: ID!) {
+  sessionStatus(id: $id) {
+    state
+  }
+}
+    `) as unknown as TypedDocumentString<SessionStatusQuery, SessionStatusQueryVariables>;
+export const UpdateSessionStatusDocument = new TypedDocumentString(`
+    mutation UpdateSessionStatus($id: ID!, $state: SessionState!) {
+  updateSessionStatus(id: $id, state: $state) {
+    state
+  }
+}
+    `) as unknown as TypedDocumentString<UpdateSessionStatusMutation, UpdateSessionStatusMutationVariables>;
+export const TemplateByTypeDocument = new TypedDocumentString(`
+    query TemplateByType($u: ID!, $t: TemplateType!) {
+  templateByType(userId: $u, type: $t) {
+    id
+    name
+    body
+    variables
+  }
+}
+    `) as unknown as TypedDocumentString<TemplateByTypeQuery, TemplateByTypeQueryVariables>;
+export const TemplateNameDocument = new TypedDocumentString(`
+    query TemplateName($id: ID!) {
+  template(id: $id) {
+    name
+  }
+}
+    `) as unknown as TypedDocumentString<TemplateNameQuery, TemplateNameQueryVariables>;
+export const UpsertTemplateDocument = new TypedDocumentString(`
+    mutation UpsertTemplate($i: UpsertTemplateInput!) {
+  upsertTemplate(input: $i) {
+    id
+    name
+    body
+    variables
+  }
+}
+    `) as unknown as TypedDocumentString<UpsertTemplateMutation, UpsertTemplateMutationVariables>;
+export const RenderTemplateDocument = new TypedDocumentString(`
+    query RenderTemplate($u: ID!, $t: TemplateType!, $v: JSON!) {
+  renderTemplate(userId: $u, type: $t, variables: $v) {
+    text
+    template {
+      id
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<RenderTemplateQuery, RenderTemplateQueryVariables>;
+export const StoresDocument = new TypedDocumentString(`
+    query Stores {
+  stores {
+    id
+    name
+  }
+}
+    `) as unknown as TypedDocumentString<StoresQuery, StoresQueryVariables>;
+export const RevocationCreateKeyDocument = new TypedDocumentString(`
+    mutation RevocationCreateKey($t: ID!, $e: DateTime) {
+  createApiKey(tenantId: $t, expiresAt: $e)
+}
+    `) as unknown as TypedDocumentString<RevocationCreateKeyMutation, RevocationCreateKeyMutationVariables>;
+export const RevocationRevokeKeyDocument = new TypedDocumentString(`
+    mutation RevocationRevokeKey($id: ID!) {
+  revokeApiKey(id: $id) {
+    id
+  }
+}
+    `) as unknown as TypedDocumentString<RevocationRevokeKeyMutation, RevocationRevokeKeyMutationVariables>;
+export const RevocationApiKeysDocument = new TypedDocumentString(`
+    query RevocationApiKeys($t: ID!) {
+  apiKeys(tenantId: $t) {
+    id
+    prefix
+  }
+}
+    `) as unknown as TypedDocumentString<RevocationApiKeysQuery, RevocationApiKeysQueryVariables>;
 export const InvalidationServicesDocument = new TypedDocumentString(`
     query InvalidationServices($u: ID!) {
   services(userId: $u) {
