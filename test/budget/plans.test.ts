@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUDGET_DEFAULTS } from '../../src/budget/budgets.js';
 import { TenantPlan } from '../../src/db/entities/tenant-plan.entity.js';
+import { graphql } from '../gql/index.js';
 import { buildTestApp, dialects, OPS_TOKEN, type TestApp } from '../support/app.js';
 import { waitUntil } from '../support/wait.js';
 
@@ -9,10 +10,23 @@ import { waitUntil } from '../support/wait.js';
  * in tenant_plans (a migration on both dialects) and in force on every instance within 1 s.
  */
 
-const SET_PLAN = `mutation Set($t: ID!, $p: TenantPlanInput!) {
-  setTenantPlan(tenantId: $t, plan: $p) { tenantId maximumAvailable restoreRate maxConcurrentMisses }
-}`;
-const QUERY = 'query Me($u: ID!) { user(id: $u) { id name } }';
+const SET_PLAN = graphql(`
+  mutation PlansSet($t: ID!, $p: TenantPlanInput!) {
+    setTenantPlan(tenantId: $t, plan: $p) {
+      tenantId maximumAvailable restoreRate maxConcurrentMisses
+    }
+  }
+`);
+/** An ordinary read: what its answer's extensions.cost shows is the tenant's plan. */
+const QUERY = graphql(`
+  query PlansMe($u: ID!) { user(id: $u) { id name } }
+`);
+const READ_PLAN = graphql(`
+  query PlansRead($t: ID!) { tenantPlan(tenantId: $t) { maximumAvailable restoreRate } }
+`);
+const BUDGETS = graphql(`
+  query PlansBudgets { cacheStats { budgets { tenant pointsUsed throttled queuedSeconds } } }
+`);
 
 describe.each(dialects)('plans on %s', (dialect) => {
   let a: TestApp;
@@ -63,11 +77,7 @@ describe.each(dialects)('plans on %s', (dialect) => {
       async () => (await maxOn(b, key, user.id)) === BUDGET_DEFAULTS.maximumAvailable,
       1_000,
     );
-    const read = await b.execute(
-      'query P($t: ID!) { tenantPlan(tenantId: $t) { maximumAvailable restoreRate } }',
-      { t: tenant.id },
-      OPS_TOKEN,
-    );
+    const read = await b.execute(READ_PLAN, { t: tenant.id }, OPS_TOKEN);
     expect(read.data.tenantPlan).toEqual({ maximumAvailable: null, restoreRate: null });
   });
 
@@ -89,15 +99,9 @@ describe.each(dialects)('plans on %s', (dialect) => {
     const { tenant, key } = await a.createTenant();
     const user = await a.createUser(tenant.id);
     await a.execute(QUERY, { u: user.id }, key);
-    const stats = await a.execute(
-      '{ cacheStats { budgets { tenant pointsUsed throttled queuedSeconds } } }',
-      {},
-      OPS_TOKEN,
-    );
-    const mine = stats.data.cacheStats.budgets.find(
-      (s: { tenant: string }) => s.tenant === tenant.id,
-    );
+    const stats = await a.execute(BUDGETS, {}, OPS_TOKEN);
+    const mine = stats.data.cacheStats.budgets.find((s) => s.tenant === tenant.id);
     expect(mine).toMatchObject({ throttled: 0, queuedSeconds: 0 });
-    expect(mine.pointsUsed).toBeGreaterThan(0);
+    expect(mine?.pointsUsed).toBeGreaterThan(0);
   });
 });

@@ -14,6 +14,7 @@ import { OTHER_OPERATIONS } from '../../src/cache/stats/view.js';
 import { createApqStore } from '../../src/cache/store/apq-store.js';
 import { createMemoryStore } from '../../src/cache/store/memory-store.js';
 import { createParseCache } from '../../src/yoga/parse-cache.js';
+import { graphql } from '../gql/index.js';
 import { buildTestApp, OPS_TOKEN, sharedRedisCache, type TestApp } from '../support/app.js';
 import {
   LARGE_RENDERS,
@@ -27,6 +28,17 @@ import { sharedRedisUrl } from '../support/redis.js';
 // refused. These run on SQLite only: what they bound is process memory, not the database.
 
 const KiB = 1_024;
+
+const UPSERT_TEMPLATE = graphql(`
+  mutation BoundsUpsertTemplate($i: UpsertTemplateInput!) { upsertTemplate(input: $i) { id } }
+`);
+/** A named read: byOperation lists it under "Real", and under no name a request makes up. */
+const REAL = graphql(`
+  query Real($u: ID!) { user(id: $u) { id } }
+`);
+const OPERATION_NAMES = graphql(`
+  query BoundsOperationNames { cacheStats { byOperation { operationName } } }
+`);
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 /** hotpath_memory_<metric>{structure="<structure>"} from /metrics (0 when absent). */
@@ -66,7 +78,7 @@ describe('in-memory structures bounded in bytes (an app on the memory store)', (
     key = t.key;
     userId = (await app.createUser(t.tenant.id)).id;
     const upsert = await app.execute(
-      'mutation($i: UpsertTemplateInput!) { upsertTemplate(input: $i) { id } }',
+      UPSERT_TEMPLATE,
       { i: { userId, type: 'WELCOME', name: 'Large', body: LARGE_TEMPLATE_BODY } },
       key,
     );
@@ -139,27 +151,23 @@ describe('in-memory structures bounded in bytes (an app on the memory store)', (
   });
 
   it('cacheStats.byOperation never lists an operationName its document lacks', async () => {
-    const query = `query Real($u: ID!) { user(id: $u) { id } }`;
+    // Sent as text on purpose: an operationName the document lacks is what is under test.
     for (let i = 0; i < 50; i++) {
       const res = await post(app, key, {
-        query,
+        query: String(REAL),
         operationName: `MadeUp${i}`,
         variables: { u: userId },
       });
       expect(res.status).toBeGreaterThanOrEqual(400);
     }
-    expect((await post(app, key, { query, variables: { u: userId } })).status).toBe(200);
+    expect((await app.execute(REAL, { u: userId }, key)).status).toBe(200);
     // A name that ran but is longer than 200 characters is counted, not under its name.
     const long = `Long${'N'.repeat(250)}`;
     const ran = await post(app, key, { query: `query ${long} { user(id: "${userId}") { id } }` });
     expect(ran.status).toBe(200);
-    const stats = await app.execute(
-      '{ cacheStats { byOperation { operationName } } }',
-      {},
-      OPS_TOKEN,
-    );
-    const names = stats.data.cacheStats.byOperation.map((o: any) => o.operationName);
-    expect(names.filter((n: string) => n.startsWith('MadeUp'))).toEqual([]);
+    const stats = await app.execute(OPERATION_NAMES, {}, OPS_TOKEN);
+    const names = stats.data.cacheStats.byOperation.map((o) => o.operationName);
+    expect(names.filter((n) => n.startsWith('MadeUp'))).toEqual([]);
     expect(names).toContain('Real');
     expect(names).not.toContain(long);
     expect(names).toContain(OTHER_OPERATIONS);

@@ -2,7 +2,14 @@ import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CacheConfig } from '../../src/config.js';
 import { User } from '../../src/db/entities/user.entity.js';
-import { buildTestApp, OPS_TOKEN, sharedRedisCache, type TestApp } from '../support/app.js';
+import { graphql } from '../gql/index.js';
+import {
+  buildTestApp,
+  OPS_TOKEN,
+  sharedRedisCache,
+  type TestApp,
+  type TypedDocument,
+} from '../support/app.js';
 import { createProvider } from '../support/fixtures.js';
 
 /**
@@ -11,22 +18,39 @@ import { createProvider } from '../support/fixtures.js';
  * purge emptied them. Through both paths (the node:http hit path and Yoga's), on both stores.
  */
 
-// A client's own documents: none of them is the warmer's text.
-const MY_SERVICES = `query MyServices($u: ID!) {
-  services(userId: $u) { id name priceCents }
-}`;
-const MY_STATS = `query MyStats($tz: String) {
-  megaStats(timezone: $tz) { id today { total } month { total } }
-}`;
-const UPDATE_SERVICE = `mutation UpdateService($id: ID!, $i: UpdateServiceInput!) {
-  updateService(id: $id, input: $i) { id name }
-}`;
-const CREATE_APPOINTMENT = `mutation CreateAppointment($i: CreateAppointmentInput!) {
-  createAppointment(input: $i) { id }
-}`;
-const PURGE = 'mutation Purge { purgeCache { invalidatedEntities } }';
-const WARM = 'mutation Warm { warmCache { usersWarmed operations popular } }';
-const WARM_USERS = 'mutation WarmUsers($ids: [ID!]) { warmCache(userIds: $ids) { popular } }';
+// A client's own documents: none of them is the warmer's text. The popular list keys a request
+// by the text it was sent with: codegen's printed text, String(MY_SERVICES).
+const MY_SERVICES = graphql(`
+  query MyServices($u: ID!) {
+    services(userId: $u) { id name priceCents }
+  }
+`);
+const MY_STATS = graphql(`
+  query MyStats($tz: String) {
+    megaStats(timezone: $tz) { id today { total } month { total } }
+  }
+`);
+const UPDATE_SERVICE = graphql(`
+  mutation PopularUpdateService($id: ID!, $i: UpdateServiceInput!) {
+    updateService(id: $id, input: $i) { id name }
+  }
+`);
+const CREATE_APPOINTMENT = graphql(`
+  mutation PopularBook($i: CreateAppointmentInput!) {
+    createAppointment(input: $i) { id }
+  }
+`);
+const PURGE = graphql(`
+  mutation PopularPurge { purgeCache { invalidatedEntities } }
+`);
+const WARM = graphql(`
+  mutation PopularWarm { warmCache { usersWarmed operations popular } }
+`);
+const WARM_USERS = graphql(`
+  mutation PopularWarmUsers($ids: [ID!]) { warmCache(userIds: $ids) { popular } }
+`);
+const MY_SERVICES_TEXT = String(MY_SERVICES);
+const MY_STATS_TEXT = String(MY_STATS);
 
 const stores: [string, () => Partial<CacheConfig>][] = [
   ['memory', () => ({ backend: 'MEMORY' })],
@@ -35,9 +59,9 @@ const stores: [string, () => Partial<CacheConfig>][] = [
 const paths = ['http', 'yoga'] as const;
 
 function helpers(app: TestApp) {
-  async function ok(query: string, variables: Record<string, unknown>, key: string) {
+  async function ok<T, V>(query: TypedDocument<T, V>, variables: V, key: string) {
     const res = await app.execute(query, variables, key);
-    expect(res.body.errors, query).toBeUndefined();
+    expect(res.body.errors, String(query)).toBeUndefined();
     return res.data;
   }
   /** A provider with one service, in the tenant of `key`. */
@@ -47,16 +71,16 @@ function helpers(app: TestApp) {
     return { userId: user.id, serviceId: services[0].id };
   }
   /** Sends a request `times` times: the first is a MISS, the others HITs. */
-  async function repeat(
+  async function repeat<T, V>(
     times: number,
-    query: string,
-    variables: Record<string, unknown>,
+    query: TypedDocument<T, V>,
+    variables: V,
     key: string,
   ) {
     const seen: (string | null)[] = [];
     for (let i = 0; i < times; i++) {
       const res = await app.execute(query, variables, key);
-      expect(res.body.errors, query).toBeUndefined();
+      expect(res.body.errors, String(query)).toBeUndefined();
       seen.push(res.headers.get('x-cache'));
     }
     expect(seen).toEqual(['MISS', ...Array(times - 1).fill('HIT')]);
@@ -84,7 +108,7 @@ describe.each(stores)('warming what clients send, %s store', (_, cache) => {
 
       await h.repeat(3, MY_SERVICES, vars, key);
       // Listed at its first hit; both hits counted (on this path); mutations never listed.
-      expect(h.listed()).toEqual([[tenant.id, MY_SERVICES, vars, 2]]);
+      expect(h.listed()).toEqual([[tenant.id, MY_SERVICES_TEXT, vars, 2]]);
 
       // A write empties it (ServiceList tag) ...
       const i = { name: 'Renamed' };
@@ -99,7 +123,7 @@ describe.each(stores)('warming what clients send, %s store', (_, cache) => {
         { id: ana.serviceId, name: 'Renamed', priceCents: 1000 },
       ]);
       // The warmer's own request was not counted: the run halved 2 to 1, the HIT made it 2.
-      expect(h.listed()).toEqual([[tenant.id, MY_SERVICES, vars, 2]]);
+      expect(h.listed()).toEqual([[tenant.id, MY_SERVICES_TEXT, vars, 2]]);
     });
   });
 
@@ -129,8 +153,8 @@ describe.each(stores)('warming what clients send, %s store', (_, cache) => {
       expect(res.body.errors?.[0].extensions?.code).toBe('NOT_FOUND');
     }
     expect(h.listed()).toEqual([
-      [a.tenant.id, MY_STATS, {}, 3],
-      [b.tenant.id, MY_STATS, {}, 1],
+      [a.tenant.id, MY_STATS_TEXT, {}, 3],
+      [b.tenant.id, MY_STATS_TEXT, {}, 1],
     ]);
 
     await h.ok(PURGE, {}, OPS_TOKEN);
@@ -152,9 +176,9 @@ describe.each(stores)('warming what clients send, %s store', (_, cache) => {
     const h = helpers(app);
     const { tenant, key } = await app.createTenant('A');
     const ana = await h.provider(key, tenant.id, 'Ana');
-    const sha256Hash = createHash('sha256').update(MY_SERVICES).digest('hex');
+    const sha256Hash = createHash('sha256').update(MY_SERVICES_TEXT).digest('hex');
     const body = JSON.stringify({
-      query: MY_SERVICES,
+      query: MY_SERVICES_TEXT,
       variables: { u: ana.userId },
       extensions: { persistedQuery: { version: 1, sha256Hash } },
     });
@@ -170,7 +194,7 @@ describe.each(stores)('warming what clients send, %s store', (_, cache) => {
     };
     expect([await send(), await send()]).toEqual(['MISS', 'HIT']);
     expect(h.popular().top()).toMatchObject([
-      { query: MY_SERVICES, hash: sha256Hash, variables: JSON.stringify({ u: ana.userId }) },
+      { query: MY_SERVICES_TEXT, hash: sha256Hash, variables: JSON.stringify({ u: ana.userId }) },
     ]);
 
     await h.ok(PURGE, {}, OPS_TOKEN);
@@ -197,8 +221,8 @@ describe.each(stores)('warming what clients send, %s store', (_, cache) => {
     expect(top).toHaveLength(4);
     expect(top.slice(0, 2)).toEqual(
       expect.arrayContaining([
-        [tenant.id, MY_SERVICES, { u: ana.userId }, 5],
-        [tenant.id, MY_SERVICES, { u: bia.userId }, 5],
+        [tenant.id, MY_SERVICES_TEXT, { u: ana.userId }, 5],
+        [tenant.id, MY_SERVICES_TEXT, { u: bia.userId }, 5],
       ]),
     );
     // The last two newcomers hold the other places (space-saving: counts below the top two).
@@ -231,7 +255,7 @@ describe.each(stores)('warming what clients send, %s store', (_, cache) => {
     await h.ok(PURGE, {}, OPS_TOKEN);
     const warmed = await h.ok(WARM, {}, OPS_TOKEN);
     expect(warmed.warmCache).toMatchObject({ usersWarmed: 0, popular: 2 });
-    expect(h.listed()).toEqual([[tenant.id, MY_SERVICES, { u: ana.userId }, 1]]);
+    expect(h.listed()).toEqual([[tenant.id, MY_SERVICES_TEXT, { u: ana.userId }, 1]]);
     expect((await app.execute(MY_SERVICES, { u: ana.userId }, key)).headers.get('x-cache')).toBe(
       'HIT',
     );
@@ -254,7 +278,7 @@ describe.each(stores)('warming what clients send, %s store', (_, cache) => {
 
     await h.ok(WARM, {}, OPS_TOKEN);
     // 8 -> 4; 1 -> 0 leaves (it was still sent this time).
-    expect(h.listed()).toEqual([[tenant.id, MY_SERVICES, { u: ana.userId }, 4]]);
+    expect(h.listed()).toEqual([[tenant.id, MY_SERVICES_TEXT, { u: ana.userId }, 4]]);
     await h.ok(WARM, {}, OPS_TOKEN);
     await h.ok(WARM, {}, OPS_TOKEN);
     await h.ok(WARM, {}, OPS_TOKEN);

@@ -48,7 +48,14 @@ type Documents = {
     "\n  mutation RevocationCreateKey($t: ID!, $e: DateTime) { createApiKey(tenantId: $t, expiresAt: $e) }\n": typeof types.RevocationCreateKeyDocument,
     "\n  mutation RevocationRevokeKey($id: ID!) { revokeApiKey(id: $id) { id } }\n": typeof types.RevocationRevokeKeyDocument,
     "\n  query RevocationApiKeys($t: ID!) { apiKeys(tenantId: $t) { id prefix } }\n": typeof types.RevocationApiKeysDocument,
+    "\n  mutation PlansSet($t: ID!, $p: TenantPlanInput!) {\n    setTenantPlan(tenantId: $t, plan: $p) {\n      tenantId maximumAvailable restoreRate maxConcurrentMisses\n    }\n  }\n": typeof types.PlansSetDocument,
+    "\n  query PlansMe($u: ID!) { user(id: $u) { id name } }\n": typeof types.PlansMeDocument,
+    "\n  query PlansRead($t: ID!) { tenantPlan(tenantId: $t) { maximumAvailable restoreRate } }\n": typeof types.PlansReadDocument,
+    "\n  query PlansBudgets { cacheStats { budgets { tenant pointsUsed throttled queuedSeconds } } }\n": typeof types.PlansBudgetsDocument,
     "\n  query InvalidationServices($u: ID!) {\n    services(userId: $u) { id name active }\n  }\n": typeof types.InvalidationServicesDocument,
+    "\n  mutation BoundsUpsertTemplate($i: UpsertTemplateInput!) { upsertTemplate(input: $i) { id } }\n": typeof types.BoundsUpsertTemplateDocument,
+    "\n  query Real($u: ID!) { user(id: $u) { id } }\n": typeof types.RealDocument,
+    "\n  query BoundsOperationNames { cacheStats { byOperation { operationName } } }\n": typeof types.BoundsOperationNamesDocument,
     "\n  query Agenda($u: ID!, $d: Date!) {\n    agenda(userId: $u, date: $d) { id appointments { id service { id name } } }\n  }\n": typeof types.AgendaDocument,
     "\n  query UserServices($u: ID!) { user(id: $u) { id services { id } } }\n": typeof types.UserServicesDocument,
     "\n  mutation CreateAppointment($i: CreateAppointmentInput!) { createAppointment(input: $i) { id } }\n": typeof types.CreateAppointmentDocument,
@@ -58,6 +65,13 @@ type Documents = {
     "\n  mutation InvalidateEntities($e: [EntityRefInput!]!) {\n    invalidateEntities(entities: $e) { invalidatedEntities epoch }\n  }\n": typeof types.InvalidateEntitiesDocument,
     "\n  mutation Purge { purgeCache { invalidatedEntities epoch } }\n": typeof types.PurgeDocument,
     "\n  mutation Warm($ids: [ID!]) { warmCache(userIds: $ids) { usersWarmed operations durationMs } }\n": typeof types.WarmDocument,
+    "\n  query MyServices($u: ID!) {\n    services(userId: $u) { id name priceCents }\n  }\n": typeof types.MyServicesDocument,
+    "\n  query MyStats($tz: String) {\n    megaStats(timezone: $tz) { id today { total } month { total } }\n  }\n": typeof types.MyStatsDocument,
+    "\n  mutation PopularUpdateService($id: ID!, $i: UpdateServiceInput!) {\n    updateService(id: $id, input: $i) { id name }\n  }\n": typeof types.PopularUpdateServiceDocument,
+    "\n  mutation PopularBook($i: CreateAppointmentInput!) {\n    createAppointment(input: $i) { id }\n  }\n": typeof types.PopularBookDocument,
+    "\n  mutation PopularPurge { purgeCache { invalidatedEntities } }\n": typeof types.PopularPurgeDocument,
+    "\n  mutation PopularWarm { warmCache { usersWarmed operations popular } }\n": typeof types.PopularWarmDocument,
+    "\n  mutation PopularWarmUsers($ids: [ID!]) { warmCache(userIds: $ids) { popular } }\n": typeof types.PopularWarmUsersDocument,
     "\n  query Services($u: ID!) {\n    services(userId: $u) { id name }\n  }\n": typeof types.ServicesDocument,
     "\n  query ServicesAndUser($u: ID!) {\n    services(userId: $u) { id name priceCents }\n    user(id: $u) { id name }\n  }\n": typeof types.ServicesAndUserDocument,
     "\n  query ServicesWithPrices($u: ID!) {\n    services(userId: $u) { id name priceCents }\n  }\n": typeof types.ServicesWithPricesDocument,
@@ -98,7 +112,14 @@ const documents: Documents = {
     "\n  mutation RevocationCreateKey($t: ID!, $e: DateTime) { createApiKey(tenantId: $t, expiresAt: $e) }\n": types.RevocationCreateKeyDocument,
     "\n  mutation RevocationRevokeKey($id: ID!) { revokeApiKey(id: $id) { id } }\n": types.RevocationRevokeKeyDocument,
     "\n  query RevocationApiKeys($t: ID!) { apiKeys(tenantId: $t) { id prefix } }\n": types.RevocationApiKeysDocument,
+    "\n  mutation PlansSet($t: ID!, $p: TenantPlanInput!) {\n    setTenantPlan(tenantId: $t, plan: $p) {\n      tenantId maximumAvailable restoreRate maxConcurrentMisses\n    }\n  }\n": types.PlansSetDocument,
+    "\n  query PlansMe($u: ID!) { user(id: $u) { id name } }\n": types.PlansMeDocument,
+    "\n  query PlansRead($t: ID!) { tenantPlan(tenantId: $t) { maximumAvailable restoreRate } }\n": types.PlansReadDocument,
+    "\n  query PlansBudgets { cacheStats { budgets { tenant pointsUsed throttled queuedSeconds } } }\n": types.PlansBudgetsDocument,
     "\n  query InvalidationServices($u: ID!) {\n    services(userId: $u) { id name active }\n  }\n": types.InvalidationServicesDocument,
+    "\n  mutation BoundsUpsertTemplate($i: UpsertTemplateInput!) { upsertTemplate(input: $i) { id } }\n": types.BoundsUpsertTemplateDocument,
+    "\n  query Real($u: ID!) { user(id: $u) { id } }\n": types.RealDocument,
+    "\n  query BoundsOperationNames { cacheStats { byOperation { operationName } } }\n": types.BoundsOperationNamesDocument,
     "\n  query Agenda($u: ID!, $d: Date!) {\n    agenda(userId: $u, date: $d) { id appointments { id service { id name } } }\n  }\n": types.AgendaDocument,
     "\n  query UserServices($u: ID!) { user(id: $u) { id services { id } } }\n": types.UserServicesDocument,
     "\n  mutation CreateAppointment($i: CreateAppointmentInput!) { createAppointment(input: $i) { id } }\n": types.CreateAppointmentDocument,
@@ -108,6 +129,13 @@ const documents: Documents = {
     "\n  mutation InvalidateEntities($e: [EntityRefInput!]!) {\n    invalidateEntities(entities: $e) { invalidatedEntities epoch }\n  }\n": types.InvalidateEntitiesDocument,
     "\n  mutation Purge { purgeCache { invalidatedEntities epoch } }\n": types.PurgeDocument,
     "\n  mutation Warm($ids: [ID!]) { warmCache(userIds: $ids) { usersWarmed operations durationMs } }\n": types.WarmDocument,
+    "\n  query MyServices($u: ID!) {\n    services(userId: $u) { id name priceCents }\n  }\n": types.MyServicesDocument,
+    "\n  query MyStats($tz: String) {\n    megaStats(timezone: $tz) { id today { total } month { total } }\n  }\n": types.MyStatsDocument,
+    "\n  mutation PopularUpdateService($id: ID!, $i: UpdateServiceInput!) {\n    updateService(id: $id, input: $i) { id name }\n  }\n": types.PopularUpdateServiceDocument,
+    "\n  mutation PopularBook($i: CreateAppointmentInput!) {\n    createAppointment(input: $i) { id }\n  }\n": types.PopularBookDocument,
+    "\n  mutation PopularPurge { purgeCache { invalidatedEntities } }\n": types.PopularPurgeDocument,
+    "\n  mutation PopularWarm { warmCache { usersWarmed operations popular } }\n": types.PopularWarmDocument,
+    "\n  mutation PopularWarmUsers($ids: [ID!]) { warmCache(userIds: $ids) { popular } }\n": types.PopularWarmUsersDocument,
     "\n  query Services($u: ID!) {\n    services(userId: $u) { id name }\n  }\n": types.ServicesDocument,
     "\n  query ServicesAndUser($u: ID!) {\n    services(userId: $u) { id name priceCents }\n    user(id: $u) { id name }\n  }\n": types.ServicesAndUserDocument,
     "\n  query ServicesWithPrices($u: ID!) {\n    services(userId: $u) { id name priceCents }\n  }\n": types.ServicesWithPricesDocument,
@@ -250,7 +278,35 @@ export function graphql(source: "\n  query RevocationApiKeys($t: ID!) { apiKeys(
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
+export function graphql(source: "\n  mutation PlansSet($t: ID!, $p: TenantPlanInput!) {\n    setTenantPlan(tenantId: $t, plan: $p) {\n      tenantId maximumAvailable restoreRate maxConcurrentMisses\n    }\n  }\n"): typeof import('./graphql.js').PlansSetDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query PlansMe($u: ID!) { user(id: $u) { id name } }\n"): typeof import('./graphql.js').PlansMeDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query PlansRead($t: ID!) { tenantPlan(tenantId: $t) { maximumAvailable restoreRate } }\n"): typeof import('./graphql.js').PlansReadDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query PlansBudgets { cacheStats { budgets { tenant pointsUsed throttled queuedSeconds } } }\n"): typeof import('./graphql.js').PlansBudgetsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
 export function graphql(source: "\n  query InvalidationServices($u: ID!) {\n    services(userId: $u) { id name active }\n  }\n"): typeof import('./graphql.js').InvalidationServicesDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation BoundsUpsertTemplate($i: UpsertTemplateInput!) { upsertTemplate(input: $i) { id } }\n"): typeof import('./graphql.js').BoundsUpsertTemplateDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Real($u: ID!) { user(id: $u) { id } }\n"): typeof import('./graphql.js').RealDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query BoundsOperationNames { cacheStats { byOperation { operationName } } }\n"): typeof import('./graphql.js').BoundsOperationNamesDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -287,6 +343,34 @@ export function graphql(source: "\n  mutation Purge { purgeCache { invalidatedEn
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation Warm($ids: [ID!]) { warmCache(userIds: $ids) { usersWarmed operations durationMs } }\n"): typeof import('./graphql.js').WarmDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query MyServices($u: ID!) {\n    services(userId: $u) { id name priceCents }\n  }\n"): typeof import('./graphql.js').MyServicesDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query MyStats($tz: String) {\n    megaStats(timezone: $tz) { id today { total } month { total } }\n  }\n"): typeof import('./graphql.js').MyStatsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation PopularUpdateService($id: ID!, $i: UpdateServiceInput!) {\n    updateService(id: $id, input: $i) { id name }\n  }\n"): typeof import('./graphql.js').PopularUpdateServiceDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation PopularBook($i: CreateAppointmentInput!) {\n    createAppointment(input: $i) { id }\n  }\n"): typeof import('./graphql.js').PopularBookDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation PopularPurge { purgeCache { invalidatedEntities } }\n"): typeof import('./graphql.js').PopularPurgeDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation PopularWarm { warmCache { usersWarmed operations popular } }\n"): typeof import('./graphql.js').PopularWarmDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation PopularWarmUsers($ids: [ID!]) { warmCache(userIds: $ids) { popular } }\n"): typeof import('./graphql.js').PopularWarmUsersDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -73,6 +73,15 @@ export type TemplateType =
   | 'APPOINTMENT_REMINDER'
   | 'WELCOME';
 
+export type TenantPlanInput = {
+  /** Null: TENANT_MAX_CONCURRENT_MISSES. */
+  maxConcurrentMisses?: number | null | undefined;
+  /** Null: BUDGET_MAX_POINTS. */
+  maximumAvailable?: number | null | undefined;
+  /** Points per second. Null: BUDGET_RESTORE_RATE. */
+  restoreRate?: number | null | undefined;
+};
+
 /** Omitted fields stay as they are; endsAt follows startsAt and the service. */
 export type UpdateAppointmentInput = {
   /** 1 to 200 characters. */
@@ -350,12 +359,58 @@ export type RevocationApiKeysQueryVariables = Exact<{
 
 export type RevocationApiKeysQuery = { apiKeys: Array<{ id: string, prefix: string | null }> };
 
+export type PlansSetMutationVariables = Exact<{
+  t: string;
+  p: TenantPlanInput;
+}>;
+
+
+export type PlansSetMutation = { setTenantPlan: { tenantId: string, maximumAvailable: number | null, restoreRate: number | null, maxConcurrentMisses: number | null } };
+
+export type PlansMeQueryVariables = Exact<{
+  u: string;
+}>;
+
+
+export type PlansMeQuery = { user: { id: string, name: string } | null };
+
+export type PlansReadQueryVariables = Exact<{
+  t: string;
+}>;
+
+
+export type PlansReadQuery = { tenantPlan: { maximumAvailable: number | null, restoreRate: number | null } | null };
+
+export type PlansBudgetsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type PlansBudgetsQuery = { cacheStats: { budgets: Array<{ tenant: string, pointsUsed: number, throttled: number, queuedSeconds: number }> } };
+
 export type InvalidationServicesQueryVariables = Exact<{
   u: string;
 }>;
 
 
 export type InvalidationServicesQuery = { services: Array<{ id: string, name: string, active: boolean }> };
+
+export type BoundsUpsertTemplateMutationVariables = Exact<{
+  i: UpsertTemplateInput;
+}>;
+
+
+export type BoundsUpsertTemplateMutation = { upsertTemplate: { id: string } };
+
+export type RealQueryVariables = Exact<{
+  u: string;
+}>;
+
+
+export type RealQuery = { user: { id: string } | null };
+
+export type BoundsOperationNamesQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type BoundsOperationNamesQuery = { cacheStats: { byOperation: Array<{ operationName: string }> } };
 
 export type AgendaQueryVariables = Exact<{
   u: string;
@@ -419,6 +474,52 @@ export type WarmMutationVariables = Exact<{
 
 
 export type WarmMutation = { warmCache: { usersWarmed: number, operations: number, durationMs: number } };
+
+export type MyServicesQueryVariables = Exact<{
+  u: string;
+}>;
+
+
+export type MyServicesQuery = { services: Array<{ id: string, name: string, priceCents: number }> };
+
+export type MyStatsQueryVariables = Exact<{
+  tz?: string | null | undefined;
+}>;
+
+
+export type MyStatsQuery = { megaStats: { id: string, today: { total: number }, month: { total: number } } };
+
+export type PopularUpdateServiceMutationVariables = Exact<{
+  id: string;
+  i: UpdateServiceInput;
+}>;
+
+
+export type PopularUpdateServiceMutation = { updateService: { id: string, name: string } };
+
+export type PopularBookMutationVariables = Exact<{
+  i: CreateAppointmentInput;
+}>;
+
+
+export type PopularBookMutation = { createAppointment: { id: string } };
+
+export type PopularPurgeMutationVariables = Exact<{ [key: string]: never; }>;
+
+
+export type PopularPurgeMutation = { purgeCache: { invalidatedEntities: number } };
+
+export type PopularWarmMutationVariables = Exact<{ [key: string]: never; }>;
+
+
+export type PopularWarmMutation = { warmCache: { usersWarmed: number, operations: number, popular: number } };
+
+export type PopularWarmUsersMutationVariables = Exact<{
+  ids?: Array<string> | string | null | undefined;
+}>;
+
+
+export type PopularWarmUsersMutation = { warmCache: { popular: number } };
 
 export type ServicesQueryVariables = Exact<{
   u: string;
@@ -803,6 +904,44 @@ export const RevocationApiKeysDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<RevocationApiKeysQuery, RevocationApiKeysQueryVariables>;
+export const PlansSetDocument = new TypedDocumentString(`
+    mutation PlansSet($t: ID!, $p: TenantPlanInput!) {
+  setTenantPlan(tenantId: $t, plan: $p) {
+    tenantId
+    maximumAvailable
+    restoreRate
+    maxConcurrentMisses
+  }
+}
+    `) as unknown as TypedDocumentString<PlansSetMutation, PlansSetMutationVariables>;
+export const PlansMeDocument = new TypedDocumentString(`
+    query PlansMe($u: ID!) {
+  user(id: $u) {
+    id
+    name
+  }
+}
+    `) as unknown as TypedDocumentString<PlansMeQuery, PlansMeQueryVariables>;
+export const PlansReadDocument = new TypedDocumentString(`
+    query PlansRead($t: ID!) {
+  tenantPlan(tenantId: $t) {
+    maximumAvailable
+    restoreRate
+  }
+}
+    `) as unknown as TypedDocumentString<PlansReadQuery, PlansReadQueryVariables>;
+export const PlansBudgetsDocument = new TypedDocumentString(`
+    query PlansBudgets {
+  cacheStats {
+    budgets {
+      tenant
+      pointsUsed
+      throttled
+      queuedSeconds
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<PlansBudgetsQuery, PlansBudgetsQueryVariables>;
 export const InvalidationServicesDocument = new TypedDocumentString(`
     query InvalidationServices($u: ID!) {
   services(userId: $u) {
@@ -812,6 +951,29 @@ export const InvalidationServicesDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<InvalidationServicesQuery, InvalidationServicesQueryVariables>;
+export const BoundsUpsertTemplateDocument = new TypedDocumentString(`
+    mutation BoundsUpsertTemplate($i: UpsertTemplateInput!) {
+  upsertTemplate(input: $i) {
+    id
+  }
+}
+    `) as unknown as TypedDocumentString<BoundsUpsertTemplateMutation, BoundsUpsertTemplateMutationVariables>;
+export const RealDocument = new TypedDocumentString(`
+    query Real($u: ID!) {
+  user(id: $u) {
+    id
+  }
+}
+    `) as unknown as TypedDocumentString<RealQuery, RealQueryVariables>;
+export const BoundsOperationNamesDocument = new TypedDocumentString(`
+    query BoundsOperationNames {
+  cacheStats {
+    byOperation {
+      operationName
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<BoundsOperationNamesQuery, BoundsOperationNamesQueryVariables>;
 export const AgendaDocument = new TypedDocumentString(`
     query Agenda($u: ID!, $d: Date!) {
   agenda(userId: $u, date: $d) {
@@ -892,6 +1054,66 @@ export const WarmDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<WarmMutation, WarmMutationVariables>;
+export const MyServicesDocument = new TypedDocumentString(`
+    query MyServices($u: ID!) {
+  services(userId: $u) {
+    id
+    name
+    priceCents
+  }
+}
+    `) as unknown as TypedDocumentString<MyServicesQuery, MyServicesQueryVariables>;
+export const MyStatsDocument = new TypedDocumentString(`
+    query MyStats($tz: String) {
+  megaStats(timezone: $tz) {
+    id
+    today {
+      total
+    }
+    month {
+      total
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<MyStatsQuery, MyStatsQueryVariables>;
+export const PopularUpdateServiceDocument = new TypedDocumentString(`
+    mutation PopularUpdateService($id: ID!, $i: UpdateServiceInput!) {
+  updateService(id: $id, input: $i) {
+    id
+    name
+  }
+}
+    `) as unknown as TypedDocumentString<PopularUpdateServiceMutation, PopularUpdateServiceMutationVariables>;
+export const PopularBookDocument = new TypedDocumentString(`
+    mutation PopularBook($i: CreateAppointmentInput!) {
+  createAppointment(input: $i) {
+    id
+  }
+}
+    `) as unknown as TypedDocumentString<PopularBookMutation, PopularBookMutationVariables>;
+export const PopularPurgeDocument = new TypedDocumentString(`
+    mutation PopularPurge {
+  purgeCache {
+    invalidatedEntities
+  }
+}
+    `) as unknown as TypedDocumentString<PopularPurgeMutation, PopularPurgeMutationVariables>;
+export const PopularWarmDocument = new TypedDocumentString(`
+    mutation PopularWarm {
+  warmCache {
+    usersWarmed
+    operations
+    popular
+  }
+}
+    `) as unknown as TypedDocumentString<PopularWarmMutation, PopularWarmMutationVariables>;
+export const PopularWarmUsersDocument = new TypedDocumentString(`
+    mutation PopularWarmUsers($ids: [ID!]) {
+  warmCache(userIds: $ids) {
+    popular
+  }
+}
+    `) as unknown as TypedDocumentString<PopularWarmUsersMutation, PopularWarmUsersMutationVariables>;
 export const ServicesDocument = new TypedDocumentString(`
     query Services($u: ID!) {
   services(userId: $u) {
