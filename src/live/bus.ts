@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Cluster } from 'ioredis';
 import type { Logger } from 'pino';
 import type { RedisClient } from '../cache/store/redis/client.js';
 
@@ -47,7 +48,16 @@ export function createInvalidationBus(options: InvalidationBusOptions) {
   const channel = `${options.prefix}:live:invalidated`;
   const log = options.logger.child({ component: 'live-bus' });
   const publisher = options.redis;
-  const subscriber = publisher?.duplicate() ?? null;
+  // This bus subscribes again itself on every 'ready', with its failure handled. ioredis's
+  // own resubscription (autoResubscribe) sends a second SUBSCRIBE whose promise nobody holds:
+  // a connection cut right after 'ready' rejects it as an unhandled rejection.
+  const subscriber = !publisher
+    ? null
+    : publisher instanceof Cluster
+      ? publisher.duplicate(undefined, {
+          redisOptions: { ...publisher.options.redisOptions, autoResubscribe: false },
+        })
+      : publisher.duplicate({ autoResubscribe: false });
   let broken = false;
   if (subscriber) {
     subscriber.on('error', (err) => log.debug({ err }, 'live subscription error'));
