@@ -87,6 +87,15 @@ interface Target {
   url: string;
   pid: number;
   stop: () => Promise<void>;
+  /** Hotpath: hotpath_cache_inflations_total from its /metrics. */
+  inflations?: () => Promise<number>;
+}
+
+/** A counter's value in a Prometheus text exposition (0 when absent). */
+async function counter(url: string, token: string, name: string): Promise<number> {
+  const response = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+  const line = (await response.text()).split('\n').find((l) => l.startsWith(`${name} `));
+  return line ? Number(line.split(' ')[1]) : 0;
 }
 
 interface Case {
@@ -102,6 +111,8 @@ interface Case {
 }
 
 interface Sample {
+  /** Bodies the server inflated per request (Hotpath). */
+  inflations: number;
   reqPerSec: number;
   p99: number;
   cpuPerRequest: number;
@@ -153,6 +164,7 @@ function checking(c: Case, tally: { bad: number; first: string | null }) {
 async function load(c: Case, body: string, headers: Record<string, string>, seconds: number) {
   const tally = { bad: 0, first: null as string | null };
   const server = cpuWindow(c.target.pid);
+  const inflatedBefore = (await c.target.inflations?.()) ?? 0;
   const result = await runLoad({
     url: c.target.url,
     headers,
@@ -162,7 +174,9 @@ async function load(c: Case, body: string, headers: Record<string, string>, seco
     problems: () => [tally.bad && `${tally.bad} responses not as expected (first: ${tally.first})`],
     errorPrefix: `(${c.id}) `,
   });
-  return { ...result, cpuPerRequest: server.perRequest(result.requests) };
+  const cpuPerRequest = server.perRequest(result.requests);
+  const inflated = ((await c.target.inflations?.()) ?? 0) - inflatedBefore;
+  return { ...result, cpuPerRequest, inflations: inflated / result.requests };
 }
 
 async function main() {
@@ -200,11 +214,12 @@ async function main() {
         },
       });
 
+    const opsToken = `ops_${randomBytes(24).toString('base64url')}`;
     const env = (prefix: string, extra: Record<string, string>) => ({
       ...inheritedEnv(),
       NODE_ENV: 'production',
       LOG_LEVEL: 'warn',
-      OPS_TOKEN: `ops_${randomBytes(24).toString('base64url')}`,
+      OPS_TOKEN: opsToken,
       HOST: '127.0.0.1',
       PORT: '0',
       SQLITE_PATH: sqlitePath,
@@ -220,11 +235,13 @@ async function main() {
     });
     const main = async (label: string, prefix: string, extra: Record<string, string>) => {
       const server = await startMainProcess(env(prefix, extra), pinned ? SERVER_CPU : undefined);
+      const metrics = `http://127.0.0.1:${server.port}/metrics`;
       const target = {
         label,
         url: `http://127.0.0.1:${server.port}/graphql`,
         pid: server.pid,
         stop: () => server.stop(),
+        inflations: () => counter(metrics, opsToken, 'hotpath_cache_inflations_total'),
       };
       targets.push(target);
       return target;
@@ -370,7 +387,8 @@ async function main() {
       samples.get(c.id)?.push(sample);
       console.log(
         `${Math.round(sample.reqPerSec)} req/s, p99 ${sample.p99.toFixed(2)} ms, ` +
-          `${Math.round(sample.cpuPerRequest)} µs CPU/req`,
+          `${Math.round(sample.cpuPerRequest)} µs CPU/req` +
+          (c.hotpath ? `, ${sample.inflations.toFixed(4)} inflations/req` : ''),
       );
     });
     const cpu = (id: string) => median((samples.get(id) ?? []).map((s) => s.cpuPerRequest));
@@ -383,6 +401,7 @@ async function main() {
         int(cpu(c.id)),
         c.hotpath ? `${(cpu(c.id) / cpu('cj')).toFixed(2)}×` : '',
         c.hotpath && c.gzip ? `${(cpu(c.id) / cpu('cg')).toFixed(2)}×` : '',
+        c.hotpath ? median(own.map((s) => s.inflations)).toFixed(4) : '',
       ];
     });
     const markdown = [
@@ -395,7 +414,15 @@ async function main() {
         'Target (issue 19): ≤ 2× the JSON ceiling, gzip or not.',
       '',
       markdownTable(
-        ['case', 'req/s', 'p99 ms', 'server µs/req', '× JSON ceiling', '× gzip ceiling'],
+        [
+          'case',
+          'req/s',
+          'p99 ms',
+          'server µs/req',
+          '× JSON ceiling',
+          '× gzip ceiling',
+          'inflations/req',
+        ],
         rows,
       ),
     ].join('\n');

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUDGET_DEFAULTS } from '../../src/budget/budgets.js';
 import { inflationCount } from '../../src/cache/store/body.js';
 import type { CacheConfig } from '../../src/config.js';
-import { buildTestApp, sharedRedisCache, type TestApp } from '../support/app.js';
+import { buildTestApp, OPS_TOKEN, sharedRedisCache, type TestApp } from '../support/app.js';
 import { launchChromium } from '../support/browser.js';
 
 const run = promisify(execFile);
@@ -124,6 +124,17 @@ describe.each(CASES)('a gzipped entry on %s', (_name, cache, budgets) => {
       expectAnswer(JSON.parse(bytes.toString('utf8')));
     }
     expect(inflationCount()).toBe(before);
+  });
+
+  it('counts inflations in /metrics (hotpath_cache_inflations_total)', async () => {
+    const scrape = await app.request('/metrics', {
+      headers: { authorization: `Bearer ${OPS_TOKEN}` },
+    });
+    const line = (await scrape.text())
+      .split('\n')
+      .find((l) => l.startsWith('hotpath_cache_inflations_total '));
+    expect(Number(line?.split(' ')[1])).toBe(inflationCount());
+    expect(inflationCount()).toBeGreaterThan(0);
   });
 
   it('is decoded by curl --compressed', async () => {
