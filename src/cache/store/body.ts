@@ -13,6 +13,8 @@ const GZIP_HEADER = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0xff]
 /** The last byte of every stored JSON body (`{"data":…}`): what a hit's tail replaces. */
 const CLOSE = 0x7d;
 const CLOSE_TAIL = Buffer.from('}');
+/** See StoredBody.extraBytes. */
+export const GZIP_EXTRA_BYTES = 192;
 /** The largest tail one stored deflate block carries (LEN is 16 bits). */
 const MAX_TAIL = 0xffff;
 
@@ -87,9 +89,18 @@ export class StoredBody {
     if (this.encoding === 'gzip' && !this.#plain) this.#onPlain = account;
   }
 
-  /** Bytes held beside `bytes`: the kept JSON of a gzipped body (0 when none). */
+  /** The kept JSON of a gzipped body, in bytes (0 when none). */
   plainBytes(): number {
     return this.#plain?.length ?? 0;
+  }
+
+  /**
+   * What a holder's byte bound counts beside `bytes` and the ETag: for a gzipped body its
+   * closing (a 14-byte Buffer), the holder's keep callback and the CRC-32 and length
+   * (GZIP_EXTRA_BYTES, estimated from V8's object sizes, not measured), and its kept JSON.
+   */
+  extraBytes(): number {
+    return this.encoding === 'gzip' ? GZIP_EXTRA_BYTES + this.plainBytes() : 0;
   }
 
   /**

@@ -55,14 +55,15 @@ export const ENTRY_OVERHEAD_BYTES = 800;
 export const INDEXED_TAG_BYTES = 176;
 
 /**
- * The bytes an entry holds as the byte bound counts them: body bytes (and the JSON kept beside a
- * gzipped body once a client asked for it), tag strings, overhead.
+ * The bytes an entry holds as the byte bound counts them: body bytes (and for a gzipped body its
+ * closing, and the JSON kept beside it once a client asked for it: StoredBody.extraBytes), tag
+ * strings, overhead.
  */
 export function sizeOf(entry: { body: StoredBody; tags: string[]; indexedUnder: string[] }) {
   let bytes =
     ENTRY_OVERHEAD_BYTES +
     entry.body.bytes.length +
-    entry.body.plainBytes() +
+    entry.body.extraBytes() +
     entry.body.etag.length;
   for (const tag of entry.tags) bytes += 16 + tag.length;
   for (const tag of entry.indexedUnder) bytes += INDEXED_TAG_BYTES + 2 * tag.length;

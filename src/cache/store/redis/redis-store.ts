@@ -94,7 +94,7 @@ export function createRedisStore(options: RedisStoreOptions): ResponseStore {
           // objects (the entry, StoredBody, Buffer and LRU slots; see memory-store.ts sizeOf).
           sizeCalculation: (entry, key) => {
             let bytes = 512 + entry.body.bytes.length + key.length + entry.body.etag.length;
-            bytes += entry.body.plainBytes(); // a gzipped body's JSON, once asked for
+            bytes += entry.body.extraBytes(); // a gzipped body's closing and JSON (once asked for)
             for (const tag of entry.tags) bytes += 16 + tag.length;
             return bytes;
           },
