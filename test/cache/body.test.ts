@@ -7,7 +7,13 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { costJson, costTail, spliceCost } from '../../src/budget/cost.js';
-import { etagOf, inflationCount, prepareBody, StoredBody } from '../../src/cache/store/body.js';
+import {
+  etagOf,
+  GZIP_EXTRA_BYTES,
+  inflationCount,
+  prepareBody,
+  StoredBody,
+} from '../../src/cache/store/body.js';
 import { parsePayload, payloadOf } from '../../src/cache/store/redis/payload.js';
 
 const THRESHOLD = 1_024;
@@ -108,6 +114,7 @@ describe('the JSON of a gzipped body', () => {
     expect(body.identity().toString('utf8')).toBe(json);
     expect(inflationCount()).toBe(before + 2);
     expect(body.plainBytes()).toBe(0);
+    expect(body.extraBytes()).toBe(GZIP_EXTRA_BYTES);
   });
 
   it('is kept once asked for when its holder accepts it: inflated once, the same buffer', async () => {
@@ -127,6 +134,8 @@ describe('the JSON of a gzipped body', () => {
     expect(inflationCount()).toBe(before + 1);
     expect(accounted).toEqual([json.length, json.length]);
     expect(body.plainBytes()).toBe(json.length);
+    // What its holder's bound counts beside the gzip: the closing's share, and the JSON now.
+    expect(body.extraBytes()).toBe(GZIP_EXTRA_BYTES + json.length);
   });
 
   it('is dropped when its holder declines it', async () => {
@@ -137,6 +146,7 @@ describe('the JSON of a gzipped body', () => {
     body.identity();
     expect(inflationCount()).toBe(before + 2);
     expect(body.plainBytes()).toBe(0);
+    expect(body.extraBytes()).toBe(GZIP_EXTRA_BYTES);
   });
 
   it('of an identity body is its bytes: never inflated, nothing kept', async () => {
@@ -147,7 +157,7 @@ describe('the JSON of a gzipped body', () => {
     const before = inflationCount();
     expect(body.identity()).toBe(body.bytes);
     expect(inflationCount()).toBe(before);
-    expect(body.plainBytes()).toBe(0);
+    expect(body.extraBytes()).toBe(0);
   });
 });
 
