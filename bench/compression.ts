@@ -7,7 +7,8 @@
  * its payload field) and loads the stored report with autocannon in three cases:
  *   (a) compression off, client without Accept-Encoding;
  *   (b) compressed entry, client with `Accept-Encoding: gzip` (the stored bytes, as they are);
- *   (c) compressed entry, client without Accept-Encoding (inflated on every hit).
+ *   (c) compressed entry, client without Accept-Encoding (inflated once, then the JSON kept
+ *       beside the server's in-process copy: README, Compression).
  * Every response is checked: a 200, `X-Cache: HIT`, Content-Encoding gzip for (b) only, and
  * exactly the expected bytes (for (b) the gzip whose gunzip is (a)'s JSON). With taskset the
  * servers run on CPU 1 and this process (autocannon) on CPU 0. Medians of BENCH_RUNS
@@ -285,7 +286,7 @@ async function main() {
       },
       {
         id: 'c',
-        label: '(c) compressed entry, no Accept-Encoding (inflated per hit)',
+        label: '(c) compressed entry, no Accept-Encoding (JSON kept in process)',
         server: gzip,
         headers: plain,
         body,
@@ -331,7 +332,8 @@ async function main() {
 
 /**
  * What src/cache/body.ts costs for this body, timed in this process (medians of 20): preparing
- * it at save (ETag and gzip, once per save) and inflating it (what (c) does on every hit).
+ * it at save (ETag and gzip, once per save) and inflating it (what (c) would do on every hit
+ * without a copy in process).
  */
 async function codecCost(json: string, threshold: number) {
   const prepareMs: number[] = [];

@@ -149,8 +149,7 @@ const envSchema = z.object({
     .min(100)
     .max(600_000)
     .default(LIVE_DEFAULTS.untaggedPollMs),
-  // Off by default while a hit of a gzipped entry must be inflated to carry extensions.cost
-  // (README: Budgets).
+  // Off by default until issue 17 is done (README: Budgets); gzipped hits no longer inflate.
   BUDGETS_ENABLED: bool.default(false),
   BUDGET_MAX_POINTS: z.coerce.number().int().min(1).default(BUDGET_DEFAULTS.maximumAvailable),
   BUDGET_RESTORE_RATE: z.coerce.number().positive().default(BUDGET_DEFAULTS.restoreRate),

@@ -188,13 +188,13 @@ export function createHitPath(deps: HitPathDeps) {
       const answer = { scope: viewer.tenantId, key, operationName: name, etag: body.etag };
       cache.ttlSimulator.observe({ ...answer, ttlMs: null, invalidated: false });
     }
-    // A gzipped entry goes out as it is stored to clients that accept gzip; that
-    // representation has its own ETag.
+    // A gzipped entry goes out as it is stored to clients that accept gzip, closed by a stored
+    // block holding `}` or extensions.cost (StoredBody): nothing is inflated. That
+    // representation has its own ETag, the JSON's with -gzip, cost or not (as the JSON's own
+    // tag is sent with a cost spliced in: the cost is of the request, the tag of the data).
     // (CACHE_DEBUG rewrites the JSON, which is then sent as it is.)
-    // With budgets, extensions.cost is spliced into the JSON: gzipped entries go out inflated.
     const gzip =
       !deps.debug &&
-      !budgets &&
       body.encoding === 'gzip' &&
       acceptsGzipOf(req.headers['accept-encoding'] ?? '');
     const etag = gzip ? `${body.etag.slice(0, -1)}-gzip"` : body.etag;
@@ -246,9 +246,19 @@ export function createHitPath(deps: HitPathDeps) {
       const debugged = withDebug(body.text(), { hit: true, ttl, tags: found.tags });
       bytes = Buffer.from(cost ? spliceCost(debugged, cost) : debugged);
     } else if (gzip) {
+      // The open gzip member as stored, then its closing: `}`, or the cost and `}`.
       headers['content-encoding'] = 'gzip';
-      bytes = body.bytes;
+      const closing = body.closing(cost ? Buffer.from(costTail(cost)) : undefined);
+      headers['content-length'] = String(body.bytes.length + closing.length);
+      res.writeHead(200, headers);
+      res.cork();
+      res.write(body.bytes);
+      res.end(closing);
+      if (budgets) budgets.charged(viewer.tenantId);
+      stats.record('hit', name, seconds);
+      return ANSWERED;
     } else {
+      // The JSON: kept beside a gzipped body held in process once asked for (issue 19).
       bytes = body.identity();
     }
     if (cost && !deps.debug) {

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { etagOf, prepareBody } from '../../src/cache/store/body.js';
 import { createMemoryStore } from '../../src/cache/store/memory-store.js';
 import { redisKeys } from '../../src/cache/store/redis/keys.js';
+import { PAYLOAD_VERSION } from '../../src/cache/store/redis/payload.js';
 import { createRedisStore } from '../../src/cache/store/redis/redis-store.js';
 import {
   expandTags,
@@ -409,7 +410,7 @@ describe('redis store keys', () => {
     const slot = `${prefix}:{t:${scope}}:`;
     expect(found.sort()).toEqual(
       [
-        `${slot}${schemaHash}:r:deadbeef`,
+        `${slot}${schemaHash}.${PAYLOAD_VERSION}:r:deadbeef`,
         `${slot}seq`,
         `${slot}v:Agenda`,
         `${slot}v:Agenda:u1`,

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Registry } from 'prom-client';
 import { type CacheOutcome, type CacheReason, REASONS } from '../outcome.js';
+import { inflationCount } from '../store/body.js';
 import type { NearStats } from '../store/store.js';
 import { ByteBudget, processBudgets, registerBudgetMetrics } from './bounds.js';
 import { registerOutcomeMetrics, registerReasonMetrics } from './outcome-metrics.js';
@@ -111,6 +112,15 @@ export function createCacheStats(options: CacheStatsOptions = {}) {
     registers: [registry],
     collect() {
       this.set(providers.nearStats()?.bytes ?? 0);
+    },
+  });
+  new Counter({
+    name: 'hotpath_cache_inflations_total',
+    help: 'Gzipped bodies inflated to JSON in this process: a client without gzip served with no JSON kept in process (a Redis hit without a copy), a stale entry, CACHE_DEBUG.',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(inflationCount());
     },
   });
   new Gauge({

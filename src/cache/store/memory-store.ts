@@ -54,9 +54,17 @@ export interface MemoryResponseStore extends ResponseStore {
 export const ENTRY_OVERHEAD_BYTES = 800;
 export const INDEXED_TAG_BYTES = 176;
 
-/** The bytes an entry holds as the byte bound counts them: body bytes, tag strings, overhead. */
+/**
+ * The bytes an entry holds as the byte bound counts them: body bytes (and for a gzipped body its
+ * closing, and the JSON kept beside it once a client asked for it: StoredBody.extraBytes), tag
+ * strings, overhead.
+ */
 export function sizeOf(entry: { body: StoredBody; tags: string[]; indexedUnder: string[] }) {
-  let bytes = ENTRY_OVERHEAD_BYTES + entry.body.bytes.length + entry.body.etag.length;
+  let bytes =
+    ENTRY_OVERHEAD_BYTES +
+    entry.body.bytes.length +
+    entry.body.extraBytes() +
+    entry.body.etag.length;
   for (const tag of entry.tags) bytes += 16 + tag.length;
   for (const tag of entry.indexedUnder) bytes += INDEXED_TAG_BYTES + 2 * tag.length;
   return bytes;
@@ -184,6 +192,16 @@ export function createMemoryStore(options: MemoryStoreOptions): MemoryResponseSt
         return 'stored';
       }
       entries.set(entryKey, stored, { ttl: ttl + grace });
+      // A gzipped body keeps its JSON once a client that doesn't take gzip asked for it (issue
+      // 19), counted in maxBytes: the LRU measures only a new value, so a copy of the entry
+      // replaces it (keeping its TTL and its index: no dispose) and others are evicted to make
+      // room. Declined when the entry would no longer fit on its own.
+      stored.body.keepPlain(() => {
+        if (entries.peek(entryKey) !== stored) return false;
+        if (options.maxBytes && sizeOf(stored) > options.maxBytes) return false;
+        entries.set(entryKey, { ...stored }, { noUpdateTTL: true, noDisposeOnSet: true });
+        return true;
+      });
       const generation = `${epoch}.${seqs.get(scope) ?? 0}`;
       options.recent?.remember(scope, key, stored.neverExpires ? null : ttl, generation);
       for (const tag of expanded) {

@@ -1,3 +1,5 @@
+import { PAYLOAD_VERSION } from './payload.js';
+
 /**
  * Redis key layout (every key starts with `<prefix>:`; every per-scope key carries the Redis
  * Cluster hash tag `{t:<scope>}`, so one scope's keys share a hash slot and no script touches
@@ -7,8 +9,10 @@
  *                                                on purge); read in the same round trip as
  *                                                every lookup, so a purge reaches every
  *                                                instance before it returns
- *   <prefix>:{t:<scope>}:<schemaHash>:r:<key>    the entry, a hash: `.` the payload (its format
- *                                                in payload.ts: flag, SWR and grace, encoding,
+ *   <prefix>:{t:<scope>}:<schemaHash>.<v>:r:<key>
+ *                                                the entry, a hash: `.` the payload (its format
+ *                                                in payload.ts, version <v>: flag, SWR and
+ *                                                grace, encoding,
  *                                                ETag, tags, then the body's bytes), `,` the
  *                                                grace (ms the entry outlives its TTL for SWR and
  *                                                stale-if-error), `@` the epoch it was saved
@@ -34,7 +38,7 @@ export function redisKeys(prefix: string) {
     epoch: `${prefix}:epoch`,
     slot,
     entry: (scope: string, schemaHash: string, key: string) =>
-      `${slot(scope)}${schemaHash}:r:${key}`,
+      `${slot(scope)}${schemaHash}.${PAYLOAD_VERSION}:r:${key}`,
     version: (scope: string, tag: string) => `${slot(scope)}v:${tag}`,
     index: (scope: string, tag: string) => `${slot(scope)}i:${tag}`,
     seq: (scope: string) => `${slot(scope)}seq`,

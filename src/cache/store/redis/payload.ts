@@ -1,11 +1,20 @@
-import { type BodyEncoding, StoredBody } from '../body.js';
+import { gunzipSync } from 'node:zlib';
+import { etagOf, StoredBody } from '../body.js';
 
 const NEWLINE = 0x0a;
 
 /**
+ * The payload format's version, part of every entry's key (keys.ts): a process never reads
+ * an entry written in another format, in either direction, during a rolling deploy.
+ * 2: gzipped bodies are open gzip members with their CRC-32 and length (issue 17).
+ */
+export const PAYLOAD_VERSION = '2';
+
+/**
  * `<flag><swrMs>,<graceMs> <encoding> <etag> <tags JSON>\n<body bytes>`; flag 'n': saved with
- * ttlMs null; encoding 'i' (identity) or 'g' (gzip). The body's bytes are kept as they came
- * (a slice of the reply, no copy, no decoding).
+ * ttlMs null; encoding 'i' (identity) or `z<crc>.<size>` (an open gzip member, the CRC-32 and
+ * length of the JSON it holds without its closing `}`: see StoredBody). The body's bytes are
+ * kept as they came (a slice of the reply, no copy, no decoding).
  */
 export function payloadOf(entry: {
   neverExpires: boolean;
@@ -15,9 +24,10 @@ export function payloadOf(entry: {
   body: StoredBody;
 }): Buffer {
   const { body } = entry;
+  const encoding = body.encoding === 'gzip' ? `z${body.crc}.${body.size}` : 'i';
   const header =
     `${entry.neverExpires ? 'n' : 'e'}${entry.swrMs},${entry.graceMs} ` +
-    `${body.encoding === 'gzip' ? 'g' : 'i'} ${body.etag} ${JSON.stringify(entry.tags)}\n`;
+    `${encoding} ${body.etag} ${JSON.stringify(entry.tags)}\n`;
   return Buffer.concat([Buffer.from(header, 'utf8'), body.bytes]);
 }
 
@@ -27,17 +37,32 @@ export function parsePayload(payload: Buffer) {
   const comma = header.indexOf(',');
   const space = header.indexOf(' ', comma);
   const encodingAt = space + 1;
-  const etagEnd = header.indexOf(' ', encodingAt + 2);
-  const encoding: BodyEncoding = header[encodingAt] === 'g' ? 'gzip' : 'identity';
+  const encodingEnd = header.indexOf(' ', encodingAt);
+  const etagEnd = header.indexOf(' ', encodingEnd + 1);
+  const etag = header.slice(encodingEnd + 1, etagEnd);
+  const bytes = payload.subarray(newline + 1);
   return {
     neverExpires: header[0] === 'n',
     swrMs: Number(header.slice(1, comma)),
     graceMs: Number(header.slice(comma + 1, space)),
     tags: JSON.parse(header.slice(etagEnd + 1)) as string[],
-    body: new StoredBody(
-      payload.subarray(newline + 1),
-      encoding,
-      header.slice(encodingAt + 2, etagEnd),
-    ),
+    body: bodyOf(header.slice(encodingAt, encodingEnd), bytes, etag),
   };
+}
+
+function bodyOf(encoding: string, bytes: Buffer, etag: string): StoredBody {
+  if (encoding === 'i') return new StoredBody(bytes, 'identity', etag);
+  if (encoding[0] === 'z') {
+    const dot = encoding.indexOf('.');
+    return new StoredBody(
+      bytes,
+      'gzip',
+      etag,
+      Number(encoding.slice(1, dot)),
+      Number(encoding.slice(dot + 1)),
+    );
+  }
+  // Format 1's complete gzip ('g'), were one ever read (its key differs): served as JSON.
+  const json = encoding === 'g' ? gunzipSync(bytes) : bytes;
+  return new StoredBody(json, 'identity', etag || etagOf(json));
 }

@@ -94,12 +94,15 @@ export function createRedisStore(options: RedisStoreOptions): ResponseStore {
           // objects (the entry, StoredBody, Buffer and LRU slots; see memory-store.ts sizeOf).
           sizeCalculation: (entry, key) => {
             let bytes = 512 + entry.body.bytes.length + key.length + entry.body.etag.length;
+            bytes += entry.body.extraBytes(); // a gzipped body's closing and JSON (once asked for)
             for (const tag of entry.tags) bytes += 16 + tag.length;
             return bytes;
           },
         })
       : null;
   let nearHits = 0;
+  const keepResized = (nearKey: string, copy: NearEntry) =>
+    near?.set(nearKey, { ...copy }).get(nearKey) !== undefined;
 
   async function run(s: Script, scriptKeys: string[], args: (string | number | Buffer)[]) {
     try {
@@ -255,7 +258,7 @@ export function createRedisStore(options: RedisStoreOptions): ResponseStore {
       if (code === 1) {
         const ttlMs = payload.neverExpires ? null : Math.max(0, pttl - payload.graceMs);
         if (near && clock !== '') {
-          near.set(nearKey, {
+          const copy: NearEntry = {
             body: payload.body,
             tags: payload.tags,
             neverExpires: payload.neverExpires,
@@ -263,7 +266,11 @@ export function createRedisStore(options: RedisStoreOptions): ResponseStore {
             freshUntil: startedAt + (ttlMs ?? pttl),
             epoch: current,
             clock,
-          });
+          };
+          near.set(nearKey, copy);
+          // Its JSON, once a client that doesn't take gzip asked for it, counted in the bound:
+          // the LRU measures only a new value (issue 19; memory-store.ts does the same).
+          payload.body.keepPlain(() => near.peek(nearKey) === copy && keepResized(nearKey, copy));
         }
         options.recent?.remember(scope, key, ttlMs, `${current}.${clock}`);
         return { hit: true, body: payload.body, tags: payload.tags, ttlMs };
