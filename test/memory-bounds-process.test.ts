@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_BOUNDS } from '../src/cache/stats/bounds.js';
+import { LIVE_DEFAULTS, liveGroupsBound } from '../src/live/live-config.js';
+import { type LiveStream, openLive } from './live/sse.js';
 import {
   LARGE_RENDERS,
   LARGE_TEMPLATE_BODY,
@@ -20,6 +22,25 @@ const MiB = 1_048_576;
 const OPS = `ops-${randomBytes(12).toString('hex')}`;
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
+/** The live document the fill opens: a 4,000-character template, 15 times (about 60 KB). */
+const LIVE_FILL = `query LiveFill($u: ID!) @live { ${Array.from(
+  { length: 15 },
+  (_, i) => `t${i}: templateByType(userId: $u, type: APPOINTMENT_REMINDER) { body }`,
+).join(' ')} }`;
+
+/**
+ * Variables that make a live request exactly LIVE_MAX_DOCUMENT_BYTES as a group keeps it:
+ * `pad` is not declared by the document (GraphQL ignores it), but it is part of the group's key
+ * and of the request the group replays.
+ */
+function largestLiveVariables(userId: string, i: number) {
+  const variables = { u: userId, pad: '' };
+  const kept = () =>
+    JSON.stringify({ query: LIVE_FILL, operationName: null, variables, extensions: null }).length;
+  variables.pad = `${i}:`.padEnd(LIVE_DEFAULTS.maxDocumentBytes - kept(), 'x');
+  return variables;
+}
+
 /** The sum of the default bounds (README: Memory bounds), plus the fixed ones. */
 const BOUNDS_SUM =
   DEFAULT_BOUNDS.storeBytes +
@@ -31,7 +52,9 @@ const BOUNDS_SUM =
   DEFAULT_BOUNDS.missReasonBytes +
   DEFAULT_BOUNDS.ttlSimBytes +
   // Per-operation stats (500 names of ≤ 200 characters) and the Accept-header memos.
-  2 * MiB;
+  2 * MiB +
+  // Live groups: each its result, the request it replays and its bookkeeping (79 MiB).
+  liveGroupsBound(LIVE_DEFAULTS);
 /**
  * The documented worst case of a process on the default settings (README: Memory bounds): the
  * baseline (255 to 290 MiB measured for `npm start`), the bounds (BOUNDS_SUM, 111 MiB), and
@@ -107,11 +130,61 @@ describe('a production process on the default bounds, every structure filled', (
       key,
     );
     expect(upsert.status).toBe(200);
+    // A template of 4,000 random characters that the live fill reads 15 times: a result of
+    // about 60 KB, under LIVE_MAX_RESULT_BYTES (64 KiB), for one row read.
+    const reminder = await post(
+      {
+        query: 'mutation($i: UpsertTemplateInput!) { upsertTemplate(input: $i) { id } }',
+        variables: {
+          i: {
+            userId,
+            type: 'APPOINTMENT_REMINDER',
+            name: 'Long',
+            body: randomBytes(3_000).toString('base64'),
+          },
+        },
+      },
+      key,
+    );
+    expect(reminder.status).toBe(200);
     // One of each request below, so that the baseline has loaded and compiled their code.
     expect(
       (await post({ query: LARGE_RENDERS, variables: largeRenderVariables(userId) }, key)).xCache,
     ).toBe('MISS');
+    const warm = await openLive(base, key, LIVE_FILL, largestLiveVariables(userId, -1));
+    const [result] = await warm.nexts(1);
+    const resultBytes = JSON.stringify(result).length;
+    expect(resultBytes).toBeGreaterThan(50_000);
+    expect(resultBytes).toBeLessThan(LIVE_DEFAULTS.maxResultBytes);
+    warm.close();
     const baseline = rssOf(app.child.pid as number);
+    const t0 = Date.now();
+    const phase = (name: string) =>
+      console.log(
+        `PHASE ${name} ${Date.now() - t0} ms rss ${(rssOf(app.child.pid as number) / MiB).toFixed(0)}`,
+      );
+
+    // Live queries first, held open through the rest: LIVE_MAX_GROUPS groups, each with the
+    // largest request allowed (LIVE_MAX_DOCUMENT_BYTES) and a 60 KB result.
+    const streams: LiveStream[] = [];
+    await pool(LIVE_DEFAULTS.maxGroups, 8, async (i) => {
+      const stream = await openLive(base, key, LIVE_FILL, largestLiveVariables(userId, i));
+      streams.push(stream);
+      expect(stream.status).toBe(200);
+      await stream.nexts(1, 30_000);
+    });
+    phase('live');
+    // One byte more is refused however many groups there are; one more group is refused too
+    // (asked by the operator, whom the tenant's LIVE_MAX_STREAMS_PER_TENANT doesn't cover).
+    const over = largestLiveVariables(userId, 0);
+    const refused = [
+      await openLive(base, OPS, LIVE_FILL, { ...over, pad: `${over.pad}x` }),
+      await openLive(base, OPS, LIVE_FILL, largestLiveVariables(userId, -2)),
+    ];
+    expect(refused.map((r) => r.status)).toEqual([413, 503]);
+    expect(
+      await Promise.all(refused.map(async (r) => (await r.nexts(1))[0].errors[0].extensions.limit)),
+    ).toEqual(['documentBytes', 'groups']);
 
     // The memory store: 240 responses of about 360 KB stored (gzipped): 86 MB > 64 MiB.
     await pool(240, 4, async () => {
@@ -121,12 +194,14 @@ describe('a production process on the default bounds, every structure filled', (
       );
       expect(res.status).toBe(200);
     });
+    phase('store');
     // Yoga's parse cache: 120 distinct documents of 1,000 tokens in 2 KB each (the densest
     // text there is: each costs about 480 KB parsed). They fail validation, after the parse.
     await pool(120, 4, async (i) => {
       const query = `{ f${i} ${'a '.repeat(990)}}`;
       expect((await post({ query }, key)).status).toBeLessThan(500);
     });
+    phase('parse');
     // Persisted queries: 1,200 documents of 15 KB registered (APQ_MAX_ENTRIES, APQ_MAX_BYTES).
     await pool(1_200, 8, async (i) => {
       // Registered before validation, which then refuses the argument: cheap to send many.
@@ -134,6 +209,7 @@ describe('a production process on the default bounds, every structure filled', (
       const extensions = { persistedQuery: { version: 1, sha256Hash: sha256(query) } };
       expect((await post({ query, extensions }, key)).status).toBeLessThan(500);
     });
+    phase('apq');
     // The hit path's memos and the popular list: 700 distinct bodies of 12 KB, each sent twice
     // (the second is a hit, which lists it); 700 operation names, which ran.
     await pool(700, 8, async (i) => {
@@ -144,6 +220,7 @@ describe('a production process on the default bounds, every structure filled', (
       expect((await post(body, key)).status).toBe(200);
       expect((await post(body, key)).xCache).toBe('HIT');
     });
+    phase('memos');
     // GET query strings for the other memo: 400 of 6 KB.
     await pool(400, 8, async (i) => {
       const query = encodeURIComponent(`query Get${i} { __typename }`);
@@ -187,6 +264,13 @@ describe('a production process on the default bounds, every structure filled', (
       expect(held(structure), structure).toBeGreaterThan(share * bound);
       expect(held(structure), structure).toBeLessThanOrEqual(bound);
     }
+    // Every live group counts its result and its request: near the bound, never past it.
+    const live = held('live_results');
+    expect(live).toBeGreaterThan(
+      LIVE_DEFAULTS.maxGroups * (resultBytes + LIVE_DEFAULTS.maxDocumentBytes),
+    );
+    expect(live).toBeLessThanOrEqual(liveGroupsBound(LIVE_DEFAULTS));
+    for (const stream of streams) stream.close();
     // 500 operation names counted (the most), every one a name its document has.
     const stats = await ops('{ cacheStats { byOperation { operationName } } }');
     expect(stats.cacheStats.byOperation.length).toBeLessThanOrEqual(501);
@@ -194,5 +278,5 @@ describe('a production process on the default bounds, every structure filled', (
     // What is retained is bounded; RSS, and its peak, stay under the documented worst case.
     expect(rss).toBeLessThan(WORST_CASE_RSS);
     expect(peak).toBeLessThan(WORST_CASE_RSS);
-  }, 110_000);
+  }, 180_000);
 });
