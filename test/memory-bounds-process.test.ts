@@ -62,8 +62,8 @@ const BOUNDS_SUM =
  * the GC: V8 lets garbage pile up between major collections and keeps the pages after.
  * Measured here before live groups were filled, with four 640 KB requests in flight all the
  * time: peak RSS 608 to 660 MiB (in one process with --expose-gc the same fill grew the live
- * heap and buffers by 111 MiB for 101 MiB the metrics counted); with them, 812 MiB (one run,
- * on a loaded machine: NOISY).
+ * heap and buffers by 111 MiB for 101 MiB the metrics counted); with them, 808 to 827 MiB (three
+ * runs on a loaded machine: NOISY).
  */
 const WORST_CASE_RSS = 960 * MiB;
 
@@ -271,5 +271,5 @@ describe('a production process on the default bounds, every structure filled', (
     // What is retained is bounded; RSS, and its peak, stay under the documented worst case.
     expect(rss).toBeLessThan(WORST_CASE_RSS);
     expect(peak).toBeLessThan(WORST_CASE_RSS);
-  }, 180_000);
+  }, 240_000);
 });
