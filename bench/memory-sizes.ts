@@ -4,11 +4,16 @@
  * - a memory-store entry: heap + array buffers before and after saving 20,000 small entries,
  *   next to what sizeOf counts for them (memory-store.ts);
  * - a parsed document: heap before and after parsing 5,000 documents of each shape, per token
- *   and per character of text, next to documentBytes (parse-cache.ts).
+ *   and per character of text, next to documentBytes (parse-cache.ts);
+ * - a live group's bookkeeping: heap before and after 20,000 groups as the hub holds them (key,
+ *   digest, expiry timer, one stream, two tags in the index), bodies made beforehand, next to
+ *   GROUP_BYTES (live-config.ts).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { parse } from 'graphql';
 import { createMemoryStore } from '../src/cache/store/memory-store.js';
+import { createTagIndex, newGroup, type Stream } from '../src/live/group.js';
+import { GROUP_BYTES } from '../src/live/live-config.js';
 import { documentBytes } from '../src/yoga/parse-cache.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -21,6 +26,47 @@ const used = () => {
 };
 // Inputs stay referenced until the end, so only what the structures add is measured.
 const keep: unknown[] = [];
+
+{
+  // First, on a quiet heap; the heap alone is measured (a group holds no buffers).
+  const heap = () => {
+    gc();
+    gc();
+    return process.memoryUsage().heapUsed;
+  };
+  const n = 20_000;
+  const index = createTagIndex();
+  const groups = new Map<string, unknown>();
+  const viewer = { kind: 'tenant', tenantId: randomUUID(), role: 'MEMBER' } as never;
+  const bodies = Array.from({ length: n }, (_, i) => `{"query":"q${i}"}`);
+  const digests = Array.from({ length: n }, () => randomBytes(32).toString('base64url'));
+  const keys = Array.from(
+    { length: n },
+    () => `${randomUUID()}\0${randomBytes(32).toString('base64url')}`,
+  );
+  keep.push(index, groups, bodies, digests, keys);
+  const before = heap();
+  for (let i = 0; i < n; i++) {
+    const group = newGroup({
+      key: keys[i],
+      scope: 'scope',
+      viewer,
+      body: bodies[i],
+      throttleMs: 0,
+    });
+    group.result = digests[i];
+    group.expiry = setTimeout(() => {}, 1e7);
+    group.expiry.unref();
+    group.streams.add({ group } as unknown as Stream);
+    index.set(group, [`ServiceList:u${i}`, 'ServiceList']);
+    groups.set(keys[i], group);
+  }
+  const measured = (heap() - before) / n;
+  console.log(
+    `live group, one stream, two tags: ${measured.toFixed(0)} bytes of bookkeeping measured, ` +
+      `${GROUP_BYTES} counted (and its body, its result)`,
+  );
+}
 
 for (const tagCount of [3, 6]) {
   const store = createMemoryStore({ maxEntries: 1e6, maxBytes: 1e12 });

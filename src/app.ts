@@ -19,7 +19,7 @@ import { createInvalidationBus } from './live/bus.js';
 import { createLiveExecutor } from './live/execute.js';
 import { createLiveHub } from './live/hub.js';
 import { createLiveListener } from './live/listener.js';
-import { LIVE_DEFAULTS, type LiveConfig } from './live/live-config.js';
+import { LIVE_DEFAULTS, type LiveConfig, liveGroupsBound } from './live/live-config.js';
 import { createMetricsGate, createMetricsListener } from './ops/metrics.js';
 import { schema } from './schema/index.js';
 import { createServices } from './services/services.js';
@@ -117,12 +117,8 @@ export function createApp(deps: AppDeps) {
     registry: cache.stats.registry,
     logger: deps.logger,
   });
-  // The groups' results, in the memory-bounds table (README: Memory bounds).
-  cache.stats.budget(
-    'live_results',
-    liveConfig.maxGroups * liveConfig.maxResultBytes,
-    () => live.counts().bytes,
-  );
+  // The groups' results and requests, in the memory-bounds table (README: Memory bounds).
+  cache.stats.budget('live_results', liveGroupsBound(liveConfig), () => live.counts().bytes);
   const busRedisConfig = deps.cache.backend === 'REDIS' ? redisConfigOf(deps.cache) : undefined;
   const busRedis = busRedisConfig
     ? createRedisClient(busRedisConfig, { timeoutMs: deps.cache.timeoutMs })

@@ -131,6 +131,12 @@ const envSchema = z.object({
     .min(1)
     .max(16_777_216)
     .default(LIVE_DEFAULTS.maxResultBytes),
+  LIVE_MAX_DOCUMENT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(256)
+    .max(16_777_216)
+    .default(LIVE_DEFAULTS.maxDocumentBytes),
   LIVE_HEARTBEAT_MS: z.coerce
     .number()
     .int()
@@ -293,6 +299,7 @@ export function parseConfig(env: Env): Config {
       maxStreamsPerTenant: e.LIVE_MAX_STREAMS_PER_TENANT,
       maxGroups: e.LIVE_MAX_GROUPS,
       maxResultBytes: e.LIVE_MAX_RESULT_BYTES,
+      maxDocumentBytes: e.LIVE_MAX_DOCUMENT_BYTES,
       heartbeatMs: e.LIVE_HEARTBEAT_MS,
       maxThrottleMs: e.LIVE_MAX_THROTTLE_MS,
       untaggedPollMs: e.LIVE_UNTAGGED_POLL_MS,

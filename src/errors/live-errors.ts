@@ -6,6 +6,7 @@ export const LIVE_LIMIT_ENV = {
   streamsPerTenant: 'LIVE_MAX_STREAMS_PER_TENANT',
   groups: 'LIVE_MAX_GROUPS',
   resultBytes: 'LIVE_MAX_RESULT_BYTES',
+  documentBytes: 'LIVE_MAX_DOCUMENT_BYTES',
 } as const;
 
 export type LiveLimit = keyof typeof LIVE_LIMIT_ENV;
@@ -15,14 +16,23 @@ const LIVE_LIMIT_TEXT: Record<LiveLimit, string> = {
   streamsPerTenant: "Open live queries of this tenant's keys on this instance",
   groups: 'Distinct live queries on this instance',
   resultBytes: 'Live query result size (bytes)',
+  documentBytes: 'Live query request size (bytes)',
+};
+
+/** 429 for a tenant's own cap, 413 for a size, 503 for the instance's (another may take it). */
+const LIVE_LIMIT_STATUS: Record<LiveLimit, number> = {
+  streams: 503,
+  streamsPerTenant: 429,
+  groups: 503,
+  resultBytes: 413,
+  documentBytes: 413,
 };
 
 /**
  * A live query refused (or ended) by a bound: code LIVE_LIMIT_EXCEEDED, which bound, its value.
- * 429 for a tenant's own cap, 503 for the instance's (another instance may take it).
  */
 export function liveLimitExceeded(limit: LiveLimit, max: number): GraphQLError {
-  const status = limit === 'streamsPerTenant' ? 429 : limit === 'resultBytes' ? 413 : 503;
+  const status = LIVE_LIMIT_STATUS[limit];
   return new GraphQLError(
     `${LIVE_LIMIT_TEXT[limit]} limit of ${max} reached (${LIVE_LIMIT_ENV[limit]}).`,
     { extensions: { code: 'LIVE_LIMIT_EXCEEDED', limit, max, http: { status } } },

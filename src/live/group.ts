@@ -1,5 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Viewer } from '../auth/viewer.js';
+import { stringBytes } from '../cache/stats/bounds.js';
+import { GROUP_BYTES } from './live-config.js';
 
 /** One client's open stream; small on purpose (LIVE_MAX_STREAMS of them). */
 export interface Stream {
@@ -24,8 +26,10 @@ export interface Group {
   key: string;
   scope: string;
   viewer: Viewer;
-  /** The request body replayed through Yoga. */
+  /** The request body replayed through Yoga (at most LIVE_MAX_DOCUMENT_BYTES). */
   body: string;
+  /** What it keeps besides its result, counted in the live bytes: its body and GROUP_BYTES. */
+  keptBytes: number;
   throttleMs: number;
   streams: Set<Stream>;
   /** The last result's SHA-256, and the `next` event made of it (null before the first). */
@@ -52,6 +56,7 @@ export function newGroup(
 ): Group {
   return {
     ...fields,
+    keptBytes: GROUP_BYTES + requestBytes(fields.body),
     streams: new Set(),
     result: null,
     event: null,
@@ -65,6 +70,14 @@ export function newGroup(
     throttle: null,
     closed: false,
   };
+}
+
+/**
+ * A request's size as LIVE_MAX_DOCUMENT_BYTES counts it: its UTF-8 bytes, or what V8 keeps of it
+ * when that is more (two bytes a character once one is past Latin-1).
+ */
+export function requestBytes(body: string): number {
+  return Math.max(Buffer.byteLength(body), stringBytes(body) - 16);
 }
 
 /**

@@ -15,7 +15,14 @@ import {
 } from '../errors/live-errors.js';
 import type { InvalidationNotice } from './bus.js';
 import type { LiveExecute, LiveResult } from './execute.js';
-import { createTagIndex, type Group, hasErrors, newGroup, type Stream } from './group.js';
+import {
+  createTagIndex,
+  type Group,
+  hasErrors,
+  newGroup,
+  requestBytes,
+  type Stream,
+} from './group.js';
 import type { LiveConfig } from './live-config.js';
 import { type LiveCounts, registerLiveMetrics } from './metrics.js';
 import type { LiveOperation } from './request.js';
@@ -100,6 +107,7 @@ export function createLiveHub(deps: LiveHubDeps) {
     streamsPerTenant: config.maxStreamsPerTenant,
     groups: config.maxGroups,
     resultBytes: config.maxResultBytes,
+    documentBytes: config.maxDocumentBytes,
   };
 
   function refuseCounted(res: ServerResponse, origin: string | undefined, limit: LiveLimit) {
@@ -115,7 +123,7 @@ export function createLiveHub(deps: LiveHubDeps) {
     if (group.expiry) clearTimeout(group.expiry);
     if (group.throttle) clearTimeout(group.throttle);
     index.set(group, []);
-    bytes -= group.event?.length ?? 0;
+    bytes -= group.keptBytes + (group.event?.length ?? 0);
     group.result = null;
     group.event = null;
     if (groups.get(group.key) === group) groups.delete(group.key);
@@ -309,6 +317,13 @@ export function createLiveHub(deps: LiveHubDeps) {
       const { query, operationName, variables, extensions } = operation.params;
       const scope = tenantId ?? 'ops';
       const key = `${scope}\0${requestKey(query, operationName, variables, deps.keySalt)}`;
+      // What a group would keep to replay: refused past its bound whether or not a group for
+      // it exists, so that the answer never depends on what others opened.
+      const body = JSON.stringify({ query, operationName, variables, extensions });
+      if (requestBytes(body) > config.maxDocumentBytes) {
+        refuseCounted(res, origin, 'documentBytes');
+        return;
+      }
       let group = groups.get(key);
       if (!group) {
         if (groups.size >= config.maxGroups) {
@@ -319,10 +334,11 @@ export function createLiveHub(deps: LiveHubDeps) {
           key,
           scope,
           viewer,
-          body: JSON.stringify({ query, operationName, variables, extensions }),
+          body,
           throttleMs: Math.min(operation.throttleMs ?? 0, config.maxThrottleMs),
         });
         groups.set(key, group);
+        bytes += group.keptBytes;
       }
       const authorization = req.headers.authorization ?? '';
       const stream: Stream = {

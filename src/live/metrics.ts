@@ -10,7 +10,7 @@ export interface LiveCounts {
   executions: number;
   /** Streams refused by a cap since start. */
   refused: number;
-  /** Bytes of results and events the groups hold now. */
+  /** Bytes the groups hold now: their results (events), the requests they replay, bookkeeping. */
   bytes: number;
 }
 
@@ -34,7 +34,7 @@ export function registerLiveMetrics(registry: Registry, counts: () => LiveCounts
   });
   new Gauge({
     name: 'hotpath_live_bytes',
-    help: 'Bytes of the results the live groups hold (each at most LIVE_MAX_RESULT_BYTES).',
+    help: 'Bytes the live groups hold: results (LIVE_MAX_RESULT_BYTES), requests (LIVE_MAX_DOCUMENT_BYTES), bookkeeping.',
     registers: [registry],
     collect() {
       this.set(counts().bytes);

@@ -17,7 +17,10 @@ const LiveStatsRef = builder.objectRef<LiveStats>('LiveStats').implement({
       description: 'Executions of groups through the response cache (hits included).',
     }),
     refused: t.exposeInt('refused', { description: 'Streams refused by a LIVE_MAX_* bound.' }),
-    bytes: t.exposeInt('bytes', { description: 'Bytes of results the groups hold now.' }),
+    bytes: t.exposeInt('bytes', {
+      description:
+        'Bytes the groups hold now: their results, the requests they replay, bookkeeping.',
+    }),
   }),
 });
 

@@ -1,5 +1,3 @@
-import { createServer, type RequestListener } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { ApolloClient, ApolloLink, HttpLink, InMemoryCache } from '@apollo/client';
 import { ServerError } from '@apollo/client/errors';
 import { RetryLink } from '@apollo/client/link/retry';
@@ -7,29 +5,7 @@ import { parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUDGET_DEFAULTS } from '../../src/budget/budgets.js';
 import { buildTestApp, type TestApp } from '../support/app.js';
-
-/**
- * The app on a listening server (the hit path in front of Yoga, or Yoga alone), recording the
- * statuses it answered. (support.ts's listen() copies POST bodies as they arrive, which loses
- * the body of a first request whose key is not yet known: not used here.)
- */
-async function listen(app: TestApp) {
-  const handler = (app.via === 'http' ? app.app.http : app.yoga) as unknown as RequestListener;
-  const statuses: number[] = [];
-  const server = createServer((req, res) => {
-    res.once('finish', () => statuses.push(res.statusCode));
-    handler(req, res);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`,
-    take: () => statuses.splice(0, statuses.length),
-    async close() {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    },
-  };
-}
+import { listen } from './support.js';
 
 /**
  * A client that backs off on 429 by its Retry-After, then succeeds (issue 17): the real Apollo
@@ -94,7 +70,7 @@ describe('Apollo Client backs off on 429 THROTTLED', () => {
     const second = await client.query({ query: PROFILE, variables: { u: userId } });
     const took = performance.now() - started;
     expect((second.data as { user: { name: string } }).user.name).toBe('Bea');
-    expect(server.take()).toEqual([429, 200]);
+    expect(server.take().map((e) => e.status)).toEqual([429, 200]);
     expect(waits).toEqual([1]);
     expect(took).toBeGreaterThanOrEqual(950);
   });

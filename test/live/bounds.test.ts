@@ -17,6 +17,7 @@ describe.each(dialects)('live queries: bounds and timings (%s)', (dialect) => {
       maxStreamsPerTenant: 3,
       maxThrottleMs: 1_500,
       heartbeatMs: 150,
+      maxDocumentBytes: 2_048,
     },
   });
 
@@ -143,4 +144,110 @@ describe.each(dialects)('live queries: bounds and timings (%s)', (dialect) => {
     await stream.ended;
     expect(Date.now() - expiresAt.getTime()).toBeLessThan(1_000);
   });
+
+  test('a request larger than LIVE_MAX_DOCUMENT_BYTES is refused when it opens, coded and counted', async ({
+    app,
+    tenant,
+    provider,
+  }) => {
+    const { user } = await provider('Lou');
+    const groups = app.app.live.counts().groups;
+    const refusedBefore = await refusedByDocument(app.request);
+    // Variables count as much as the document's text: both are kept to replay it.
+    const big = await openLive(app.baseUrl, tenant.key, LIVE_SERVICES, {
+      u: user.id,
+      pad: 'x'.repeat(2_048),
+    });
+    expect(big.status).toBe(413);
+    expect((await big.nexts(1))[0].errors[0].extensions).toMatchObject({
+      code: 'LIVE_LIMIT_EXCEEDED',
+      limit: 'documentBytes',
+      max: 2_048,
+    });
+    await big.ended;
+    const padded = `${LIVE_SERVICES}\n${'#'.repeat(2_048)}`;
+    const text = await openLive(app.baseUrl, tenant.key, padded, { u: user.id });
+    expect(text.status).toBe(413);
+    await text.ended;
+    // Past the Latin-1 range V8 keeps two bytes a character: counted as kept, not as sent.
+    const wide = await openLive(app.baseUrl, tenant.key, LIVE_SERVICES, {
+      u: user.id,
+      pad: `\u{1F600}${'x'.repeat(1_200)}`,
+    });
+    expect(wide.status).toBe(413);
+    await wide.ended;
+    expect(app.app.live.counts().groups).toBe(groups);
+    expect(await refusedByDocument(app.request)).toBe(refusedBefore + 3);
+    // Just under the bound, it opens.
+    const fits = await openLive(app.baseUrl, tenant.key, LIVE_SERVICES, {
+      u: user.id,
+      pad: 'x'.repeat(1_500),
+    });
+    expect(fits.status).toBe(200);
+    await fits.nexts(1);
+    fits.close();
+  });
+
+  test("each group's request counts in its bytes, and in the live structure's bound", async ({
+    app,
+    tenant,
+    provider,
+  }) => {
+    const { user } = await provider('Max');
+    await waitUntil(() => app.app.live.counts().groups === 0, 3_000);
+    const before = await liveBytes(app.request);
+    const variables = [1, 2, 3].map((i) => ({ u: user.id, pad: `${i}`.repeat(1_800) }));
+    const streams = await Promise.all(
+      variables.map((v) => openLive(app.baseUrl, tenant.key, LIVE_SERVICES, v)),
+    );
+    await Promise.all(streams.map((s) => s.nexts(1)));
+    const during = await liveBytes(app.request);
+    // The body a group replays, as the hub keeps it.
+    const kept = (v: object) =>
+      JSON.stringify({ query: LIVE_SERVICES, operationName: null, variables: v, extensions: null })
+        .length;
+    const requests = variables.reduce((sum, v) => sum + kept(v), 0);
+    expect(requests).toBeGreaterThan(5_400);
+    expect(during.gauge - before.gauge).toBeGreaterThanOrEqual(requests);
+    expect(during.structure - before.structure).toBe(during.gauge - before.gauge);
+    // Bounded by groups × (result + request + bookkeeping), all three bounds named.
+    expect(during.max).toBe(1_000 * (65_536 + 2_048 + 2_048));
+    for (const s of streams) s.close();
+    await waitUntil(() => app.app.live.counts().groups === 0, 3_000);
+    expect((await liveBytes(app.request)).gauge).toBe(before.gauge);
+  });
 });
+
+type Request = (path: string, init?: RequestInit) => Promise<Response>;
+
+async function metricsText(request: Request): Promise<string> {
+  const res = await request('/metrics', { headers: { authorization: `Bearer ${OPS_TOKEN}` } });
+  return res.text();
+}
+
+const metricValue = (text: string, line: string) =>
+  Number(
+    text
+      .split('\n')
+      .find((l) => l.startsWith(`${line} `))
+      ?.split(' ')
+      .pop() ?? Number.NaN,
+  );
+
+async function refusedByDocument(request: Request): Promise<number> {
+  const value = metricValue(
+    await metricsText(request),
+    'hotpath_live_refused_total{limit="documentBytes"}',
+  );
+  return Number.isNaN(value) ? 0 : value;
+}
+
+/** The live gauge, the memory-bounds gauge of the live structure, and its bound. */
+async function liveBytes(request: Request) {
+  const text = await metricsText(request);
+  return {
+    gauge: metricValue(text, 'hotpath_live_bytes'),
+    structure: metricValue(text, 'hotpath_memory_bytes{structure="live_results"}'),
+    max: metricValue(text, 'hotpath_memory_max_bytes{structure="live_results"}'),
+  };
+}
