@@ -70,8 +70,8 @@ export interface Axis {
 
 /**
  * The axis for `values`: linear axes start at 0 (costs are read from zero) and end at the
- * first nice tick at or past the largest value; log axes span whole decades; symlog axes run
- * from 0 to the first power of ten at or past the largest value.
+ * first nice tick at or past the largest value; log axes run between the 1-2-5 steps around
+ * the values; symlog axes from 0 to the first power of ten at or past the largest value.
  */
 export function axisFor(values: readonly number[], scale: Scale = 'linear'): Axis {
   const usable = values.filter((v) => Number.isFinite(v) && (scale !== 'log' || v > 0));
@@ -88,22 +88,29 @@ export function axisFor(values: readonly number[], scale: Scale = 'linear'): Axi
     if (max === min) max = clean(min + step);
     ticks = [];
     for (let v = min; v <= max + step / 2; v += step) ticks.push(clean(v));
+  } else if (scale === 'log') {
+    // From the 1-2-5 step at or below the smallest value to the one at or above the largest:
+    // 2.9 to 112 spans 2 to 200, not 1 to 1,000.
+    const low = usable.length ? Math.min(...usable) : 1;
+    const high = usable.length ? Math.max(...usable) : 10;
+    const steps: number[] = [];
+    for (let e = Math.floor(Math.log10(low)) - 1; e <= Math.ceil(Math.log10(high)) + 1; e++)
+      for (const m of [1, 2, 5]) steps.push(clean(m * 10 ** e));
+    min = [...steps].reverse().find((v) => v <= low * (1 + 1e-9)) ?? low;
+    max = steps.find((v) => v >= high * (1 - 1e-9)) ?? high;
+    if (max <= min) max = steps[steps.indexOf(min) + 1] ?? min * 2;
+    // Over more than three decades the powers of ten alone, else every 1-2-5 step.
+    const decades = Math.log10(max / min);
+    ticks = steps.filter(
+      (v) => v >= min && v <= max && (decades <= 3 || Number.isInteger(Math.log10(v))),
+    );
   } else {
     const top = usable.length ? Math.max(...usable) : 10;
-    const lowExp =
-      scale === 'log' && usable.length ? Math.floor(Math.log10(Math.min(...usable))) : 0;
-    let highExp = Math.ceil(Math.log10(Math.max(top, scale === 'log' ? 0 : 1)));
-    if (highExp <= lowExp) highExp = lowExp + 1;
-    min = scale === 'log' ? 10 ** lowExp : 0;
+    const highExp = Math.max(1, Math.ceil(Math.log10(Math.max(top, 1))));
+    min = 0;
     max = 10 ** highExp;
-    ticks = scale === 'symlog' ? [0] : [];
-    for (let e = lowExp; e <= highExp; e++) {
-      ticks.push(clean(10 ** e));
-      // Up to three decades of a log axis read better with 2 and 5 between the powers.
-      if (scale === 'log' && highExp - lowExp <= 3 && e < highExp)
-        ticks.push(clean(2 * 10 ** e), clean(5 * 10 ** e));
-    }
-    ticks.sort((a, b) => a - b);
+    ticks = [0];
+    for (let e = 0; e <= highExp; e++) ticks.push(clean(10 ** e));
   }
   const t0 = t(min);
   const span = t(max) - t0 || 1;

@@ -160,11 +160,16 @@ describe('axisFor and tickLabel', () => {
     expect(axisFor([0.3, 0.71]).max).toBe(0.8);
   });
 
-  it('spans whole decades on a log axis, with 2 and 5 between over few decades', () => {
+  it('runs a log axis between the 1-2-5 steps around the values, each step a tick', () => {
     const axis = axisFor([2.9, 112], 'log');
-    expect(axis.min).toBe(1);
-    expect(axis.max).toBe(1000);
-    expect(axis.ticks).toEqual([1, 2, 5, 10, 20, 50, 100, 200, 500, 1000]);
+    expect(axis.min).toBe(2);
+    expect(axis.max).toBe(200);
+    expect(axis.ticks).toEqual([2, 5, 10, 20, 50, 100, 200]);
+    expect(axisFor([10, 1000], 'log').ticks).toEqual([10, 20, 50, 100, 200, 500, 1000]);
+  });
+
+  it('keeps only the powers of ten on a log axis of more than three decades', () => {
+    expect(axisFor([1, 1e5], 'log').ticks).toEqual([1, 10, 100, 1000, 1e4, 1e5]);
   });
 
   it('labels with at most three significant digits and k or M', () => {
