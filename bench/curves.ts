@@ -18,7 +18,8 @@
  * writer are on CPU 0. Medians of BENCH_ROUNDS (default 3) interleaved rounds, each round every
  * case once in the same order; each case BENCH_WARMUP s (default 1) of load, then BENCH_SECONDS
  * (default 5) measured. Every response is checked: status, X-Cache: HIT, Content-Encoding and
- * the exact bytes. Smoke run: BENCH_SECONDS=1 BENCH_WARMUP=0.5 BENCH_ROUNDS=1.
+ * the exact bytes. The servers share a PostgreSQL schema of the run's own (BENCH_DATABASE_URL),
+ * dropped at the end. Smoke run: BENCH_SECONDS=1 BENCH_WARMUP=0.5 BENCH_ROUNDS=1.
  */
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
@@ -28,7 +29,10 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { Redis } from 'ioredis';
+import type { DataSource } from 'typeorm';
 import { openDatabase } from '../src/db/data-source.js';
+import { DEMO_TENANTS, seedDemo } from '../src/db/seed.js';
+import { localDate } from '../src/time.js';
 import { WARM_DOCUMENTS } from '../src/warming/warming.js';
 import { startRedisServer } from '../test/support/redis.js';
 import { checkResponses } from './compression-checks.js';
@@ -55,7 +59,7 @@ import { docPath, medianOf, writeDocSection } from './lib/report.js';
 import { seedAppointments, seedProvider, seedTenant } from './lib/seed.js';
 import { positive } from './lib/settings.js';
 import { linePlot } from './lib/svg.js';
-import { METRICS_TOKEN, seedAgendaWorkload } from './run-checks.js';
+import { METRICS_TOKEN } from './run-checks.js';
 import { gitCommit } from './run-report.js';
 
 const seconds = positive('BENCH_SECONDS', 5);
@@ -72,6 +76,7 @@ const SIZES = [10, 100, 400] as const;
 const WRITES_BODY: BodyId = 'a100';
 const WARM_REQUESTS = 20;
 const imgDir = join(dirname(docPath), 'img');
+const databaseUrl = process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
 
 function fail(message: string): never {
   throw new Error(`bench:curves: ${message}`);
@@ -257,7 +262,10 @@ async function main() {
   const pinned = pinSelf();
   const loadBefore = loadavg();
   const work = mkdtempSync(join(tmpdir(), 'hotpath-curves-'));
-  const sqlitePath = join(work, 'bench.sqlite');
+  // PostgreSQL, as a fleet runs: the writer and three readers share it (on one SQLite file the
+  // readers' outbox transactions, interleaved with their hits, held the lock past its timeout).
+  const schema = `hp_curves_${randomBytes(4).toString('hex')}`;
+  let db: DataSource | null = null;
   const prefix = `hp-curves-${randomBytes(4).toString('hex')}`;
   const servers: BenchServer[] = [];
   // Redis CPU per lookup is read from INFO: a Redis of its own, so that nobody else's commands
@@ -275,8 +283,18 @@ async function main() {
 
     // The demo (its first user's agenda of today: the 1.9 KB body), then a tenant of our own
     // with a provider per agenda size and one more that the writer books for.
-    const { workload } = await seedAgendaWorkload(sqlitePath);
-    const db = await openDatabase({ sqlitePath });
+    db = await openDatabase({ url: databaseUrl, sqlitePath: '', schema }).catch((error) =>
+      fail(`needs PostgreSQL at ${databaseUrl} (BENCH_DATABASE_URL): ${error}`),
+    );
+    const seed = await seedDemo(db);
+    const demo = DEMO_TENANTS[0];
+    const demoTenant = seed.tenants.find((t) => t.id === demo.id) ?? fail('no demo tenant');
+    const demoUser = demoTenant.users[0] ?? fail('no demo user');
+    const workload = {
+      userId: demoUser.id,
+      date: localDate(new Date(), demoTenant.timezone),
+      headers: { authorization: `Bearer ${demo.apiKey}` },
+    };
     const today = new Date().toISOString().slice(0, 10);
     const tenant = await seedTenant(db, 'Curves bench', 'UTC');
     const agendas: { id: BodyId; userId: string; date: string; key: string }[] = [
@@ -298,7 +316,6 @@ async function main() {
       });
     }
     const elsewhere = await seedProvider(db, tenant.id, 'Provider booked by the writer');
-    await db.destroy();
 
     const base = {
       ...inheritedEnv(),
@@ -306,7 +323,9 @@ async function main() {
       LOG_LEVEL: 'warn',
       OPS_TOKEN: `ops_${randomBytes(24).toString('base64url')}`,
       METRICS_TOKEN,
-      SQLITE_PATH: sqlitePath,
+      DATABASE_URL: databaseUrl,
+      DATABASE_SCHEMA: schema,
+      SEED_DEMO: 'false',
       CACHE_PREFIX: prefix,
       CACHE_WARM_INTERVAL: '0',
       // As bench:layout: a busy machine must not turn the hits measured into timeouts.
@@ -544,6 +563,10 @@ async function main() {
     await Promise.all(servers.map((s) => s.stop()));
     redis.disconnect();
     await redisServer.stop();
+    if (db) {
+      await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => {});
+      await db.destroy();
+    }
     rmSync(work, { recursive: true, force: true });
   }
 }
