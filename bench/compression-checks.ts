@@ -24,8 +24,11 @@ export interface Case {
   gzip: boolean;
 }
 
+/** What a response is checked against (bench:curves checks its hits the same way). */
+export type Checked = Pick<Case, 'expected' | 'gzip'>;
+
 /** What is wrong with one response's head; null when it is what the case expects. */
-function headProblem(info: { statusCode?: number; headers?: string[] }, c: Case): string | null {
+function headProblem(info: { statusCode?: number; headers?: string[] }, c: Checked): string | null {
   if (info.statusCode !== 200) return `status ${info.statusCode}`;
   const flat = info.headers ?? [];
   const header = (name: string) => {
@@ -48,7 +51,7 @@ function headProblem(info: { statusCode?: number; headers?: string[] }, c: Case)
  */
 export function checkResponses(
   client: unknown,
-  c: Case,
+  c: Checked,
   tally: { bad: number; first: string | null },
 ) {
   const queue = (client as { pipelinedRequests?: Record<string, unknown> }).pipelinedRequests;
