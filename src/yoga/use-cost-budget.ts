@@ -1,6 +1,7 @@
 import type { ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { RequestAuth } from '../auth/request-auth.js';
+import type { TenantViewer } from '../auth/viewer.js';
 import type { Budgets, Charge } from '../budget/budgets.js';
 import { type Bulkhead, BulkheadFull } from '../budget/bulkhead.js';
 import { actualCost, costJson, spliceCost } from '../budget/cost.js';
@@ -18,7 +19,7 @@ export interface CostBudgetOptions {
 }
 
 interface Admitted {
-  tenantId: string;
+  payer: TenantViewer;
   requested: number;
   charge: Charge;
 }
@@ -40,20 +41,22 @@ export function useCostBudget(options: CostBudgetOptions) {
   const requestedOf = new WeakMap<Request, number>();
   const admittedOf = new WeakMap<Request, Admitted>();
 
-  const tenantOf = async (request: Request) => {
+  /** Who pays for a request: the tenant's API key it came with (operators pay nothing). */
+  const payerOf = async (request: Request): Promise<TenantViewer | null> => {
     if (options.exempt(request)) return null;
     const viewer = await auth.viewerOf(request);
-    return viewer?.kind === 'tenant' ? viewer.tenantId : null;
+    return viewer?.kind === 'tenant' ? viewer : null;
   };
 
   const admission: Plugin = {
     async onExecute({ args, setResultAndStopExecution }) {
       const request = (args.contextValue as { request?: Request }).request;
       if (!request) return;
-      const tenantId = await tenantOf(request);
-      if (!tenantId) return;
+      const payer = await payerOf(request);
+      if (!payer) return;
+      const { tenantId } = payer;
       const requested = requestedOf.get(request) ?? 1;
-      const charge = await budgets.admit(tenantId, requested);
+      const charge = await budgets.admit(payer, requested);
       if (!charge.allowed) {
         setResultAndStopExecution({
           errors: [throttled(charge.retryAfter)],
@@ -66,7 +69,7 @@ export function useCostBudget(options: CostBudgetOptions) {
         slot = await bulkhead.acquire(tenantId);
       } catch (error) {
         if (!(error instanceof BulkheadFull)) throw error;
-        budgets.refund(tenantId, charge.charged);
+        budgets.refund(payer, charge.charged);
         setResultAndStopExecution({
           errors: [tenantBusy(1)],
           extensions: { cost: JSON.parse(costJson(requested, null, charge.status)) },
@@ -74,7 +77,7 @@ export function useCostBudget(options: CostBudgetOptions) {
         return;
       }
       if (slot.queuedSeconds > 0) budgets.queued(tenantId, slot.queuedSeconds);
-      admittedOf.set(request, { tenantId, requested, charge });
+      admittedOf.set(request, { payer, requested, charge });
       return {
         // A stream (a live query) holds no slot while it waits for changes either.
         onExecuteDone() {
@@ -93,20 +96,15 @@ export function useCostBudget(options: CostBudgetOptions) {
       let cost: string;
       if (admitted) {
         const actual = actualCost(raw.data, admitted.requested);
-        const status = budgets.settle(
-          admitted.tenantId,
-          admitted.requested,
-          actual,
-          admitted.charge,
-        );
+        const status = budgets.settle(admitted.payer, admitted.requested, actual, admitted.charge);
         cost = costJson(admitted.requested, actual, status);
       } else {
-        const tenantId = await tenantOf(request);
-        if (!tenantId) return;
+        const payer = await payerOf(request);
+        if (!payer) return;
         const state = options.cacheStateOf(request);
         if (state?.outcome === 'hit' || state?.outcome === 'stale') {
           // Answered from the cache, before any validation: it costs COST_HIT.
-          const hit = budgets.hit(tenantId);
+          const hit = budgets.hit(payer);
           const hitCost = budgets.config.hitCost;
           if (!hit.allowed) {
             // The refusal is not the entry: no ETag to revalidate it by.
@@ -117,11 +115,11 @@ export function useCostBudget(options: CostBudgetOptions) {
             });
             return;
           }
-          budgets.charged(tenantId);
+          budgets.charged(payer);
           cost = costJson(hitCost, hitCost, hit.status);
         } else {
           // Refused before execution (a limit, a validation error): nothing ran, nothing paid.
-          cost = costJson(requestedOf.get(request) ?? 0, 0, budgets.peek(tenantId));
+          cost = costJson(requestedOf.get(request) ?? 0, 0, budgets.peek(payer));
         }
       }
       if (typeof raw.stringify === 'function') {
@@ -146,7 +144,7 @@ export function useCostBudget(options: CostBudgetOptions) {
      * The live-query hook: charges one execution of `requested` points (at open and for each
      * re-execution); resolves with the charge (refused: the stream should end THROTTLED).
      */
-    admitExecution: (tenantId: string, requested: number) => budgets.admit(tenantId, requested),
+    admitExecution: (payer: TenantViewer, requested: number) => budgets.admit(payer, requested),
   };
 }
 

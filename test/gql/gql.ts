@@ -48,6 +48,9 @@ type Documents = {
     "\n  mutation RevocationCreateKey($t: ID!, $e: DateTime) { createApiKey(tenantId: $t, expiresAt: $e) }\n": typeof types.RevocationCreateKeyDocument,
     "\n  mutation RevocationRevokeKey($id: ID!) { revokeApiKey(id: $id) { id } }\n": typeof types.RevocationRevokeKeyDocument,
     "\n  query RevocationApiKeys($t: ID!) { apiKeys(tenantId: $t) { id prefix } }\n": typeof types.RevocationApiKeysDocument,
+    "\n  mutation BudgetCreateKey($t: ID!) { createApiKey(tenantId: $t) }\n": typeof types.BudgetCreateKeyDocument,
+    "\n  query BudgetKeys($t: ID!) { apiKeys(tenantId: $t) { id prefix } }\n": typeof types.BudgetKeysDocument,
+    "\n  mutation BudgetRevokeKey($id: ID!) { revokeApiKey(id: $id) { id revokedAt } }\n": typeof types.BudgetRevokeKeyDocument,
     "\n  mutation PlansSet($t: ID!, $p: TenantPlanInput!) {\n    setTenantPlan(tenantId: $t, plan: $p) {\n      tenantId maximumAvailable restoreRate maxConcurrentMisses\n    }\n  }\n": typeof types.PlansSetDocument,
     "\n  query PlansMe($u: ID!) { user(id: $u) { id name } }\n": typeof types.PlansMeDocument,
     "\n  query PlansRead($t: ID!) { tenantPlan(tenantId: $t) { maximumAvailable restoreRate } }\n": typeof types.PlansReadDocument,
@@ -112,6 +115,9 @@ const documents: Documents = {
     "\n  mutation RevocationCreateKey($t: ID!, $e: DateTime) { createApiKey(tenantId: $t, expiresAt: $e) }\n": types.RevocationCreateKeyDocument,
     "\n  mutation RevocationRevokeKey($id: ID!) { revokeApiKey(id: $id) { id } }\n": types.RevocationRevokeKeyDocument,
     "\n  query RevocationApiKeys($t: ID!) { apiKeys(tenantId: $t) { id prefix } }\n": types.RevocationApiKeysDocument,
+    "\n  mutation BudgetCreateKey($t: ID!) { createApiKey(tenantId: $t) }\n": types.BudgetCreateKeyDocument,
+    "\n  query BudgetKeys($t: ID!) { apiKeys(tenantId: $t) { id prefix } }\n": types.BudgetKeysDocument,
+    "\n  mutation BudgetRevokeKey($id: ID!) { revokeApiKey(id: $id) { id revokedAt } }\n": types.BudgetRevokeKeyDocument,
     "\n  mutation PlansSet($t: ID!, $p: TenantPlanInput!) {\n    setTenantPlan(tenantId: $t, plan: $p) {\n      tenantId maximumAvailable restoreRate maxConcurrentMisses\n    }\n  }\n": types.PlansSetDocument,
     "\n  query PlansMe($u: ID!) { user(id: $u) { id name } }\n": types.PlansMeDocument,
     "\n  query PlansRead($t: ID!) { tenantPlan(tenantId: $t) { maximumAvailable restoreRate } }\n": types.PlansReadDocument,
@@ -275,6 +281,18 @@ export function graphql(source: "\n  mutation RevocationRevokeKey($id: ID!) { re
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query RevocationApiKeys($t: ID!) { apiKeys(tenantId: $t) { id prefix } }\n"): typeof import('./graphql.js').RevocationApiKeysDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation BudgetCreateKey($t: ID!) { createApiKey(tenantId: $t) }\n"): typeof import('./graphql.js').BudgetCreateKeyDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query BudgetKeys($t: ID!) { apiKeys(tenantId: $t) { id prefix } }\n"): typeof import('./graphql.js').BudgetKeysDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation BudgetRevokeKey($id: ID!) { revokeApiKey(id: $id) { id revokedAt } }\n"): typeof import('./graphql.js').BudgetRevokeKeyDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -359,6 +359,27 @@ export type RevocationApiKeysQueryVariables = Exact<{
 
 export type RevocationApiKeysQuery = { apiKeys: Array<{ id: string, prefix: string | null }> };
 
+export type BudgetCreateKeyMutationVariables = Exact<{
+  t: string;
+}>;
+
+
+export type BudgetCreateKeyMutation = { createApiKey: string };
+
+export type BudgetKeysQueryVariables = Exact<{
+  t: string;
+}>;
+
+
+export type BudgetKeysQuery = { apiKeys: Array<{ id: string, prefix: string | null }> };
+
+export type BudgetRevokeKeyMutationVariables = Exact<{
+  id: string;
+}>;
+
+
+export type BudgetRevokeKeyMutation = { revokeApiKey: { id: string, revokedAt: string | null } };
+
 export type PlansSetMutationVariables = Exact<{
   t: string;
   p: TenantPlanInput;
@@ -904,6 +925,27 @@ export const RevocationApiKeysDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<RevocationApiKeysQuery, RevocationApiKeysQueryVariables>;
+export const BudgetCreateKeyDocument = new TypedDocumentString(`
+    mutation BudgetCreateKey($t: ID!) {
+  createApiKey(tenantId: $t)
+}
+    `) as unknown as TypedDocumentString<BudgetCreateKeyMutation, BudgetCreateKeyMutationVariables>;
+export const BudgetKeysDocument = new TypedDocumentString(`
+    query BudgetKeys($t: ID!) {
+  apiKeys(tenantId: $t) {
+    id
+    prefix
+  }
+}
+    `) as unknown as TypedDocumentString<BudgetKeysQuery, BudgetKeysQueryVariables>;
+export const BudgetRevokeKeyDocument = new TypedDocumentString(`
+    mutation BudgetRevokeKey($id: ID!) {
+  revokeApiKey(id: $id) {
+    id
+    revokedAt
+  }
+}
+    `) as unknown as TypedDocumentString<BudgetRevokeKeyMutation, BudgetRevokeKeyMutationVariables>;
 export const PlansSetDocument = new TypedDocumentString(`
     mutation PlansSet($t: ID!, $p: TenantPlanInput!) {
   setTenantPlan(tenantId: $t, plan: $p) {
