@@ -55,6 +55,9 @@ type Documents = {
     "\n  query PlansMe($u: ID!) { user(id: $u) { id name } }\n": typeof types.PlansMeDocument,
     "\n  query PlansRead($t: ID!) { tenantPlan(tenantId: $t) { maximumAvailable restoreRate } }\n": typeof types.PlansReadDocument,
     "\n  query PlansBudgets { cacheStats { budgets { tenant pointsUsed throttled queuedSeconds } } }\n": typeof types.PlansBudgetsDocument,
+    "\n  query WeightAgenda($u: ID!, $d: Date!) { agenda(userId: $u, date: $d) { date } }\n": typeof types.WeightAgendaDocument,
+    "\n  query WeightReport {\n    analytics(input: { metrics: [REVENUE], dateRange: { start: \"2026-01-01\", end: \"2026-01-31\" } }) {\n      computedAt\n    }\n  }\n": typeof types.WeightReportDocument,
+    "\n  query WeightStats { megaStats { computedAt } }\n": typeof types.WeightStatsDocument,
     "\n  query InvalidationServices($u: ID!) {\n    services(userId: $u) { id name active }\n  }\n": typeof types.InvalidationServicesDocument,
     "\n  mutation BoundsUpsertTemplate($i: UpsertTemplateInput!) { upsertTemplate(input: $i) { id } }\n": typeof types.BoundsUpsertTemplateDocument,
     "\n  query Real($u: ID!) { user(id: $u) { id } }\n": typeof types.RealDocument,
@@ -122,6 +125,9 @@ const documents: Documents = {
     "\n  query PlansMe($u: ID!) { user(id: $u) { id name } }\n": types.PlansMeDocument,
     "\n  query PlansRead($t: ID!) { tenantPlan(tenantId: $t) { maximumAvailable restoreRate } }\n": types.PlansReadDocument,
     "\n  query PlansBudgets { cacheStats { budgets { tenant pointsUsed throttled queuedSeconds } } }\n": types.PlansBudgetsDocument,
+    "\n  query WeightAgenda($u: ID!, $d: Date!) { agenda(userId: $u, date: $d) { date } }\n": types.WeightAgendaDocument,
+    "\n  query WeightReport {\n    analytics(input: { metrics: [REVENUE], dateRange: { start: \"2026-01-01\", end: \"2026-01-31\" } }) {\n      computedAt\n    }\n  }\n": types.WeightReportDocument,
+    "\n  query WeightStats { megaStats { computedAt } }\n": types.WeightStatsDocument,
     "\n  query InvalidationServices($u: ID!) {\n    services(userId: $u) { id name active }\n  }\n": types.InvalidationServicesDocument,
     "\n  mutation BoundsUpsertTemplate($i: UpsertTemplateInput!) { upsertTemplate(input: $i) { id } }\n": types.BoundsUpsertTemplateDocument,
     "\n  query Real($u: ID!) { user(id: $u) { id } }\n": types.RealDocument,
@@ -309,6 +315,18 @@ export function graphql(source: "\n  query PlansRead($t: ID!) { tenantPlan(tenan
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query PlansBudgets { cacheStats { budgets { tenant pointsUsed throttled queuedSeconds } } }\n"): typeof import('./graphql.js').PlansBudgetsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query WeightAgenda($u: ID!, $d: Date!) { agenda(userId: $u, date: $d) { date } }\n"): typeof import('./graphql.js').WeightAgendaDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query WeightReport {\n    analytics(input: { metrics: [REVENUE], dateRange: { start: \"2026-01-01\", end: \"2026-01-31\" } }) {\n      computedAt\n    }\n  }\n"): typeof import('./graphql.js').WeightReportDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query WeightStats { megaStats { computedAt } }\n"): typeof import('./graphql.js').WeightStatsDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -407,6 +407,24 @@ export type PlansBudgetsQueryVariables = Exact<{ [key: string]: never; }>;
 
 export type PlansBudgetsQuery = { cacheStats: { budgets: Array<{ tenant: string, pointsUsed: number, throttled: number, queuedSeconds: number }> } };
 
+export type WeightAgendaQueryVariables = Exact<{
+  u: string;
+  d: string;
+}>;
+
+
+export type WeightAgendaQuery = { agenda: { date: string } };
+
+export type WeightReportQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type WeightReportQuery = { analytics: { computedAt: string } };
+
+export type WeightStatsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type WeightStatsQuery = { megaStats: { computedAt: string } };
+
 export type InvalidationServicesQueryVariables = Exact<{
   u: string;
 }>;
@@ -984,6 +1002,29 @@ export const PlansBudgetsDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<PlansBudgetsQuery, PlansBudgetsQueryVariables>;
+export const WeightAgendaDocument = new TypedDocumentString(`
+    query WeightAgenda($u: ID!, $d: Date!) {
+  agenda(userId: $u, date: $d) {
+    date
+  }
+}
+    `) as unknown as TypedDocumentString<WeightAgendaQuery, WeightAgendaQueryVariables>;
+export const WeightReportDocument = new TypedDocumentString(`
+    query WeightReport {
+  analytics(
+    input: {metrics: [REVENUE], dateRange: {start: "2026-01-01", end: "2026-01-31"}}
+  ) {
+    computedAt
+  }
+}
+    `) as unknown as TypedDocumentString<WeightReportQuery, WeightReportQueryVariables>;
+export const WeightStatsDocument = new TypedDocumentString(`
+    query WeightStats {
+  megaStats {
+    computedAt
+  }
+}
+    `) as unknown as TypedDocumentString<WeightStatsQuery, WeightStatsQueryVariables>;
 export const InvalidationServicesDocument = new TypedDocumentString(`
     query InvalidationServices($u: ID!) {
   services(userId: $u) {
