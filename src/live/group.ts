@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import type { Viewer } from '../auth/viewer.js';
+import type { TenantViewer, Viewer } from '../auth/viewer.js';
 
 /** One client's open stream; small on purpose (LIVE_MAX_STREAMS of them). */
 export interface Stream {
@@ -9,6 +9,8 @@ export interface Stream {
   authorization: string;
   /** The tenant it counts against; null for an operator. */
   tenantId: string | null;
+  /** The API key whose budget pays for what it receives (src/live/budget.ts); null: nobody. */
+  payer: TenantViewer | null;
   /** Headers written: the stream has had its first result. */
   opened: boolean;
   /** The event last written to it (the group's, by reference). */
@@ -26,6 +28,8 @@ export interface Group {
   viewer: Viewer;
   /** The request body replayed through Yoga. */
   body: string;
+  /** Its requested cost (the cost rule's count), what each execution is admitted for. */
+  requested: number;
   throttleMs: number;
   streams: Set<Stream>;
   /** The last result's SHA-256, and the `next` event made of it (null before the first). */
@@ -48,7 +52,7 @@ export interface Group {
 
 /** A group before its first run. */
 export function newGroup(
-  fields: Pick<Group, 'key' | 'scope' | 'viewer' | 'body' | 'throttleMs'>,
+  fields: Pick<Group, 'key' | 'scope' | 'viewer' | 'body' | 'throttleMs' | 'requested'>,
 ): Group {
   return {
     ...fields,

@@ -1,4 +1,12 @@
-import type { ExecutionResult } from 'graphql';
+import { complexityFromQuery } from '@pothos/plugin-complexity';
+import {
+  type DocumentNode,
+  type ExecutionResult,
+  type GraphQLSchema,
+  getOperationAST,
+  Kind,
+  parse,
+} from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { RequestAuth } from '../auth/request-auth.js';
 import type { TenantViewer } from '../auth/viewer.js';
@@ -33,8 +41,8 @@ type Raw = ExecutionResult & { stringify?: () => string };
  * bulkhead slot; then it waits for its tenant's slot. `report` runs last among the result hooks:
  * it settles the actual cost (refunding the rest) and adds extensions.cost to every answer.
  *
- * Live queries: a hook is left for them. `admitExecution(tenantId, requested)` charges one
- * execution; the live-query runner calls it at open and for each re-execution.
+ * Live queries re-execute through the replay port, which no budget charges here: the live hub
+ * charges its streams through createLiveBudget (below).
  */
 export function useCostBudget(options: CostBudgetOptions) {
   const { budgets, bulkhead, auth } = options;
@@ -140,12 +148,55 @@ export function useCostBudget(options: CostBudgetOptions) {
     onCost: (request: Request, cost: number) => {
       requestedOf.set(request, cost);
     },
-    /**
-     * The live-query hook: charges one execution of `requested` points (at open and for each
-     * re-execution); resolves with the charge (refused: the stream should end THROTTLED).
-     */
-    admitExecution: (payer: TenantViewer, requested: number) => budgets.admit(payer, requested),
   };
 }
 
 export type CostBudgetPlugins = ReturnType<typeof useCostBudget>;
+
+/**
+ * What the live hub charges its streams with (src/live/budget.ts, its port; README: Budgets):
+ * the budgets, and the cost rule's count of a live operation (the same plugin, weights
+ * included, counted once per group). A document the rule can't count costs 1: its execution
+ * fails validation anyway.
+ */
+export function createLiveBudget(budgets: Budgets, schema: GraphQLSchema) {
+  return {
+    hitCost: budgets.config.hitCost,
+    requestedCost(params: {
+      query: string;
+      operationName: string | null;
+      variables: Record<string, unknown> | null;
+    }): number {
+      try {
+        const document = parse(params.query, { noLocation: true });
+        const operation = getOperationAST(document, params.operationName);
+        if (!operation) return 1;
+        // The operation that runs, with the fragments it may use: the plugin counts the first.
+        const only: DocumentNode = {
+          ...document,
+          definitions: document.definitions.filter(
+            (d) => d.kind !== Kind.OPERATION_DEFINITION || d === operation,
+          ),
+        };
+        const { complexity } = complexityFromQuery(only, {
+          schema,
+          variables: params.variables ?? {},
+        });
+        return Math.max(1, complexity);
+      } catch {
+        return 1;
+      }
+    },
+    admit: (payer: TenantViewer, cost: number) => budgets.admit(payer, cost),
+    settle(payer: TenantViewer, requested: number, actual: number, admitted: { charged: number }) {
+      budgets.settle(payer, requested, actual, admitted as Charge);
+    },
+    actualCost(body: string, requested: number): number {
+      try {
+        return actualCost((JSON.parse(body) as { data?: unknown }).data, requested);
+      } catch {
+        return 0;
+      }
+    },
+  };
+}

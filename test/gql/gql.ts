@@ -51,6 +51,8 @@ type Documents = {
     "\n  mutation BudgetCreateKey($t: ID!) { createApiKey(tenantId: $t) }\n": typeof types.BudgetCreateKeyDocument,
     "\n  query BudgetKeys($t: ID!) { apiKeys(tenantId: $t) { id prefix } }\n": typeof types.BudgetKeysDocument,
     "\n  mutation BudgetRevokeKey($id: ID!) { revokeApiKey(id: $id) { id revokedAt } }\n": typeof types.BudgetRevokeKeyDocument,
+    "\n  mutation BudgetLiveInvalidate($u: ID!) { invalidateServices(userId: $u) { invalidatedEntities } }\n": typeof types.BudgetLiveInvalidateDocument,
+    "\n  mutation BudgetLiveMint($t: ID!) { createApiKey(tenantId: $t) }\n": typeof types.BudgetLiveMintDocument,
     "\n  mutation PlansSet($t: ID!, $p: TenantPlanInput!) {\n    setTenantPlan(tenantId: $t, plan: $p) {\n      tenantId maximumAvailable restoreRate maxConcurrentMisses\n    }\n  }\n": typeof types.PlansSetDocument,
     "\n  query PlansMe($u: ID!) { user(id: $u) { id name } }\n": typeof types.PlansMeDocument,
     "\n  query PlansRead($t: ID!) { tenantPlan(tenantId: $t) { maximumAvailable restoreRate } }\n": typeof types.PlansReadDocument,
@@ -121,6 +123,8 @@ const documents: Documents = {
     "\n  mutation BudgetCreateKey($t: ID!) { createApiKey(tenantId: $t) }\n": types.BudgetCreateKeyDocument,
     "\n  query BudgetKeys($t: ID!) { apiKeys(tenantId: $t) { id prefix } }\n": types.BudgetKeysDocument,
     "\n  mutation BudgetRevokeKey($id: ID!) { revokeApiKey(id: $id) { id revokedAt } }\n": types.BudgetRevokeKeyDocument,
+    "\n  mutation BudgetLiveInvalidate($u: ID!) { invalidateServices(userId: $u) { invalidatedEntities } }\n": types.BudgetLiveInvalidateDocument,
+    "\n  mutation BudgetLiveMint($t: ID!) { createApiKey(tenantId: $t) }\n": types.BudgetLiveMintDocument,
     "\n  mutation PlansSet($t: ID!, $p: TenantPlanInput!) {\n    setTenantPlan(tenantId: $t, plan: $p) {\n      tenantId maximumAvailable restoreRate maxConcurrentMisses\n    }\n  }\n": types.PlansSetDocument,
     "\n  query PlansMe($u: ID!) { user(id: $u) { id name } }\n": types.PlansMeDocument,
     "\n  query PlansRead($t: ID!) { tenantPlan(tenantId: $t) { maximumAvailable restoreRate } }\n": types.PlansReadDocument,
@@ -299,6 +303,14 @@ export function graphql(source: "\n  query BudgetKeys($t: ID!) { apiKeys(tenantI
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation BudgetRevokeKey($id: ID!) { revokeApiKey(id: $id) { id revokedAt } }\n"): typeof import('./graphql.js').BudgetRevokeKeyDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation BudgetLiveInvalidate($u: ID!) { invalidateServices(userId: $u) { invalidatedEntities } }\n"): typeof import('./graphql.js').BudgetLiveInvalidateDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation BudgetLiveMint($t: ID!) { createApiKey(tenantId: $t) }\n"): typeof import('./graphql.js').BudgetLiveMintDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -380,6 +380,20 @@ export type BudgetRevokeKeyMutationVariables = Exact<{
 
 export type BudgetRevokeKeyMutation = { revokeApiKey: { id: string, revokedAt: string | null } };
 
+export type BudgetLiveInvalidateMutationVariables = Exact<{
+  u: string;
+}>;
+
+
+export type BudgetLiveInvalidateMutation = { invalidateServices: { invalidatedEntities: number } };
+
+export type BudgetLiveMintMutationVariables = Exact<{
+  t: string;
+}>;
+
+
+export type BudgetLiveMintMutation = { createApiKey: string };
+
 export type PlansSetMutationVariables = Exact<{
   t: string;
   p: TenantPlanInput;
@@ -964,6 +978,18 @@ export const BudgetRevokeKeyDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<BudgetRevokeKeyMutation, BudgetRevokeKeyMutationVariables>;
+export const BudgetLiveInvalidateDocument = new TypedDocumentString(`
+    mutation BudgetLiveInvalidate($u: ID!) {
+  invalidateServices(userId: $u) {
+    invalidatedEntities
+  }
+}
+    `) as unknown as TypedDocumentString<BudgetLiveInvalidateMutation, BudgetLiveInvalidateMutationVariables>;
+export const BudgetLiveMintDocument = new TypedDocumentString(`
+    mutation BudgetLiveMint($t: ID!) {
+  createApiKey(tenantId: $t)
+}
+    `) as unknown as TypedDocumentString<BudgetLiveMintMutation, BudgetLiveMintMutationVariables>;
 export const PlansSetDocument = new TypedDocumentString(`
     mutation PlansSet($t: ID!, $p: TenantPlanInput!) {
   setTenantPlan(tenantId: $t, plan: $p) {
