@@ -283,7 +283,8 @@ export function createLiveHub(deps: LiveHubDeps) {
     const changedAt = group.changedAt;
     group.changedAt = null;
     group.lastRunAt = Date.now();
-    const paid = await admitRun(group);
+    // Without budgets nothing is awaited here: the execution starts in this tick, as before.
+    const paid = deps.budget ? await admitRun(group) : [];
     if (group.closed) {
       // Every stream left or was throttled: nothing runs, nothing is owed.
       group.running = false;
