@@ -24,15 +24,21 @@ export interface LiveCharge {
  * - A stream whose key can't pay its share gets an error event THROTTLED with the seconds to
  *   wait, then `complete` (429 and Retry-After when nothing was sent yet): never a hang.
  */
+/** What one live operation costs: asked for each execution, and what a result actually cost. */
+export interface LiveCost {
+  /** Counted by the cost rule (weights included). */
+  requested: number;
+  /** A result's JSON counted as Yoga's path counts it (never above `requested`). */
+  actual(body: string): number;
+}
+
 export interface LiveBudget {
-  /** The requested cost of a live operation, counted by the cost rule (weights included). */
-  requestedCost(params: LiveParams): number;
+  /** The cost of a live operation, counted once per group. */
+  costOf(params: LiveParams): LiveCost;
   /** Takes `cost` points from the key's bucket when it has them. */
   admit(payer: TenantViewer, cost: number): Promise<LiveCharge>;
   /** After the execution: gives back what `admitted` took beyond `actual`. */
   settle(payer: TenantViewer, requested: number, actual: number, admitted: LiveCharge): void;
-  /** The actual cost of a result's JSON, as the cost rule counts (never above `requested`). */
-  actualCost(body: string, requested: number): number;
   /** What a hit costs (COST_HIT). */
   readonly hitCost: number;
 }

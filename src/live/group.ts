@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { TenantViewer, Viewer } from '../auth/viewer.js';
+import type { LiveCost } from './budget.js';
 
 /** One client's open stream; small on purpose (LIVE_MAX_STREAMS of them). */
 export interface Stream {
@@ -28,8 +29,8 @@ export interface Group {
   viewer: Viewer;
   /** The request body replayed through Yoga. */
   body: string;
-  /** Its requested cost (the cost rule's count), what each execution is admitted for. */
-  requested: number;
+  /** What each execution is admitted for and settled to (src/live/budget.ts); null: no budgets. */
+  cost: LiveCost | null;
   throttleMs: number;
   streams: Set<Stream>;
   /** The last result's SHA-256, and the `next` event made of it (null before the first). */
@@ -52,7 +53,7 @@ export interface Group {
 
 /** A group before its first run. */
 export function newGroup(
-  fields: Pick<Group, 'key' | 'scope' | 'viewer' | 'body' | 'throttleMs' | 'requested'>,
+  fields: Pick<Group, 'key' | 'scope' | 'viewer' | 'body' | 'throttleMs' | 'cost'>,
 ): Group {
   return {
     ...fields,

@@ -177,13 +177,14 @@ export function createLiveHub(deps: LiveHubDeps) {
    */
   async function admitRun(group: Group): Promise<Paid[]> {
     const budget = deps.budget;
-    if (!budget) return [];
+    const cost = group.cost;
+    if (!budget || !cost) return [];
     const payers: { stream: Stream; payer: TenantViewer }[] = [];
     for (const stream of group.streams) {
       if (stream.payer) payers.push({ stream, payer: stream.payer });
     }
     if (payers.length === 0) return [];
-    const share = Math.max(1, Math.ceil(group.requested / payers.length));
+    const share = Math.max(1, Math.ceil(cost.requested / payers.length));
     const charges = await Promise.all(payers.map(({ payer }) => budget.admit(payer, share)));
     const paid: Paid[] = [];
     payers.forEach(({ stream, payer }, i) => {
@@ -200,12 +201,12 @@ export function createLiveHub(deps: LiveHubDeps) {
    */
   function settleRun(group: Group, paid: Paid[], result: LiveResult | null) {
     const budget = deps.budget;
-    if (!budget || paid.length === 0) return;
+    if (!budget || !group.cost || paid.length === 0) return;
     let actual = 0;
     if (result && (result.xCache === 'HIT' || result.xCache === 'STALE')) {
       actual = budget.hitCost;
     } else if (result) {
-      actual = Math.ceil(budget.actualCost(result.body, group.requested) / paid.length);
+      actual = Math.ceil(group.cost.actual(result.body) / paid.length);
     }
     for (const { payer, share, charge } of paid) {
       budget.settle(payer, share, Math.min(share, actual), charge);
@@ -404,7 +405,7 @@ export function createLiveHub(deps: LiveHubDeps) {
             viewer,
             body: JSON.stringify({ query, operationName, variables, extensions }),
             throttleMs: Math.min(operation.throttleMs ?? 0, config.maxThrottleMs),
-            requested: budget ? budget.requestedCost(operation.params) : 0,
+            cost: budget ? budget.costOf(operation.params) : null,
           });
           groups.set(key, group);
         }

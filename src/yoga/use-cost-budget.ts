@@ -12,7 +12,7 @@ import type { RequestAuth } from '../auth/request-auth.js';
 import type { TenantViewer } from '../auth/viewer.js';
 import type { Budgets, Charge } from '../budget/budgets.js';
 import { type Bulkhead, BulkheadFull } from '../budget/bulkhead.js';
-import { actualCost, costJson, spliceCost } from '../budget/cost.js';
+import { actualCost, costJson, rootWeightsOf, spliceCost } from '../budget/cost.js';
 import type { RequestCacheState } from '../cache/request-state.js';
 import { tenantBusy, throttled } from '../errors/errors.js';
 
@@ -30,6 +30,8 @@ interface Admitted {
   payer: TenantViewer;
   requested: number;
   charge: Charge;
+  /** Its weighted root fields (src/budget/cost.ts): what came back of them costs the weight. */
+  rootWeights: Map<string, number>;
 }
 
 type Raw = ExecutionResult & { stringify?: () => string };
@@ -85,7 +87,8 @@ export function useCostBudget(options: CostBudgetOptions) {
         return;
       }
       if (slot.queuedSeconds > 0) budgets.queued(tenantId, slot.queuedSeconds);
-      admittedOf.set(request, { payer, requested, charge });
+      const rootWeights = rootWeightsOf(args.schema, args.document, args.operationName);
+      admittedOf.set(request, { payer, requested, charge, rootWeights });
       return {
         // A stream (a live query) holds no slot while it waits for changes either.
         onExecuteDone() {
@@ -103,7 +106,7 @@ export function useCostBudget(options: CostBudgetOptions) {
       const admitted = admittedOf.get(request);
       let cost: string;
       if (admitted) {
-        const actual = actualCost(raw.data, admitted.requested);
+        const actual = actualCost(raw.data, admitted.requested, admitted.rootWeights);
         const status = budgets.settle(admitted.payer, admitted.requested, actual, admitted.charge);
         cost = costJson(admitted.requested, actual, status);
       } else {
@@ -162,41 +165,46 @@ export type CostBudgetPlugins = ReturnType<typeof useCostBudget>;
 export function createLiveBudget(budgets: Budgets, schema: GraphQLSchema) {
   return {
     hitCost: budgets.config.hitCost,
-    requestedCost(params: {
+    costOf(params: {
       query: string;
       operationName: string | null;
       variables: Record<string, unknown> | null;
-    }): number {
+    }) {
+      let requested = 1;
+      let rootWeights = new Map<string, number>();
       try {
         const document = parse(params.query, { noLocation: true });
         const operation = getOperationAST(document, params.operationName);
-        if (!operation) return 1;
-        // The operation that runs, with the fragments it may use: the plugin counts the first.
-        const only: DocumentNode = {
-          ...document,
-          definitions: document.definitions.filter(
-            (d) => d.kind !== Kind.OPERATION_DEFINITION || d === operation,
-          ),
-        };
-        const { complexity } = complexityFromQuery(only, {
-          schema,
-          variables: params.variables ?? {},
-        });
-        return Math.max(1, complexity);
+        if (operation) {
+          // The operation that runs, with the fragments it may use: the plugin counts the first.
+          const only: DocumentNode = {
+            ...document,
+            definitions: document.definitions.filter(
+              (d) => d.kind !== Kind.OPERATION_DEFINITION || d === operation,
+            ),
+          };
+          const counted = complexityFromQuery(only, { schema, variables: params.variables ?? {} });
+          requested = Math.max(1, counted.complexity);
+          rootWeights = rootWeightsOf(schema, document, params.operationName);
+        }
       } catch {
-        return 1;
+        // Not countable: its execution fails validation, and costs 1.
       }
+      return {
+        requested,
+        actual(body: string): number {
+          try {
+            const { data } = JSON.parse(body) as { data?: unknown };
+            return actualCost(data, requested, rootWeights);
+          } catch {
+            return 0;
+          }
+        },
+      };
     },
     admit: (payer: TenantViewer, cost: number) => budgets.admit(payer, cost),
     settle(payer: TenantViewer, requested: number, actual: number, admitted: { charged: number }) {
       budgets.settle(payer, requested, actual, admitted as Charge);
-    },
-    actualCost(body: string, requested: number): number {
-      try {
-        return actualCost((JSON.parse(body) as { data?: unknown }).data, requested);
-      } catch {
-        return 0;
-      }
     },
   };
 }

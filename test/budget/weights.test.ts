@@ -20,12 +20,20 @@ const REPORT = graphql(`
     }
   }
 `);
+// Aliased: the weight follows the field, not its name in the answer.
+const ALIASED = graphql(`
+  query WeightAliased {
+    r: analytics(input: { metrics: [REVENUE], dateRange: { start: "2026-02-01", end: "2026-02-28" } }) {
+      computedAt
+    }
+  }
+`);
 const STATS = graphql(`
   query WeightStats { megaStats { computedAt } }
 `);
 
 interface WithCost {
-  extensions?: { cost?: { requestedQueryCost: number } };
+  extensions?: { cost?: { requestedQueryCost: number; actualQueryCost: number | null } };
 }
 
 describe('the cost rule weighs database work', () => {
@@ -51,5 +59,17 @@ describe('the cost rule weighs database work', () => {
     expect(report).toBeGreaterThan(agenda);
     expect(report).toBe(FIELD_WEIGHTS.analytics + 1);
     expect(stats).toBe(FIELD_WEIGHTS.megaStats + 1);
+  });
+
+  it('charges the weight of a field that ran: settlement refunds no database work', async () => {
+    const actual = (answer: Awaited<ReturnType<TestApp['execute']>>) => {
+      expect(answer.body.errors).toBeUndefined();
+      expect(answer.headers.get('x-cache')).toBe('MISS');
+      return (answer.body as WithCost).extensions?.cost?.actualQueryCost;
+    };
+    const { key } = await app.createTenant();
+    expect(actual(await app.execute(REPORT, {}, key))).toBe(FIELD_WEIGHTS.analytics + 1);
+    expect(actual(await app.execute(ALIASED, {}, key))).toBe(FIELD_WEIGHTS.analytics + 1);
+    expect(actual(await app.execute(STATS, {}, key))).toBe(FIELD_WEIGHTS.megaStats + 1);
   });
 });

@@ -59,6 +59,7 @@ type Documents = {
     "\n  query PlansBudgets { cacheStats { budgets { tenant pointsUsed throttled queuedSeconds } } }\n": typeof types.PlansBudgetsDocument,
     "\n  query WeightAgenda($u: ID!, $d: Date!) { agenda(userId: $u, date: $d) { date } }\n": typeof types.WeightAgendaDocument,
     "\n  query WeightReport {\n    analytics(input: { metrics: [REVENUE], dateRange: { start: \"2026-01-01\", end: \"2026-01-31\" } }) {\n      computedAt\n    }\n  }\n": typeof types.WeightReportDocument,
+    "\n  query WeightAliased {\n    r: analytics(input: { metrics: [REVENUE], dateRange: { start: \"2026-02-01\", end: \"2026-02-28\" } }) {\n      computedAt\n    }\n  }\n": typeof types.WeightAliasedDocument,
     "\n  query WeightStats { megaStats { computedAt } }\n": typeof types.WeightStatsDocument,
     "\n  query InvalidationServices($u: ID!) {\n    services(userId: $u) { id name active }\n  }\n": typeof types.InvalidationServicesDocument,
     "\n  mutation BoundsUpsertTemplate($i: UpsertTemplateInput!) { upsertTemplate(input: $i) { id } }\n": typeof types.BoundsUpsertTemplateDocument,
@@ -131,6 +132,7 @@ const documents: Documents = {
     "\n  query PlansBudgets { cacheStats { budgets { tenant pointsUsed throttled queuedSeconds } } }\n": types.PlansBudgetsDocument,
     "\n  query WeightAgenda($u: ID!, $d: Date!) { agenda(userId: $u, date: $d) { date } }\n": types.WeightAgendaDocument,
     "\n  query WeightReport {\n    analytics(input: { metrics: [REVENUE], dateRange: { start: \"2026-01-01\", end: \"2026-01-31\" } }) {\n      computedAt\n    }\n  }\n": types.WeightReportDocument,
+    "\n  query WeightAliased {\n    r: analytics(input: { metrics: [REVENUE], dateRange: { start: \"2026-02-01\", end: \"2026-02-28\" } }) {\n      computedAt\n    }\n  }\n": types.WeightAliasedDocument,
     "\n  query WeightStats { megaStats { computedAt } }\n": types.WeightStatsDocument,
     "\n  query InvalidationServices($u: ID!) {\n    services(userId: $u) { id name active }\n  }\n": types.InvalidationServicesDocument,
     "\n  mutation BoundsUpsertTemplate($i: UpsertTemplateInput!) { upsertTemplate(input: $i) { id } }\n": types.BoundsUpsertTemplateDocument,
@@ -335,6 +337,10 @@ export function graphql(source: "\n  query WeightAgenda($u: ID!, $d: Date!) { ag
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query WeightReport {\n    analytics(input: { metrics: [REVENUE], dateRange: { start: \"2026-01-01\", end: \"2026-01-31\" } }) {\n      computedAt\n    }\n  }\n"): typeof import('./graphql.js').WeightReportDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query WeightAliased {\n    r: analytics(input: { metrics: [REVENUE], dateRange: { start: \"2026-02-01\", end: \"2026-02-28\" } }) {\n      computedAt\n    }\n  }\n"): typeof import('./graphql.js').WeightAliasedDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -434,6 +434,11 @@ export type WeightReportQueryVariables = Exact<{ [key: string]: never; }>;
 
 export type WeightReportQuery = { analytics: { computedAt: string } };
 
+export type WeightAliasedQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type WeightAliasedQuery = { r: { computedAt: string } };
+
 export type WeightStatsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
@@ -1044,6 +1049,15 @@ export const WeightReportDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<WeightReportQuery, WeightReportQueryVariables>;
+export const WeightAliasedDocument = new TypedDocumentString(`
+    query WeightAliased {
+  r: analytics(
+    input: {metrics: [REVENUE], dateRange: {start: "2026-02-01", end: "2026-02-28"}}
+  ) {
+    computedAt
+  }
+}
+    `) as unknown as TypedDocumentString<WeightAliasedQuery, WeightAliasedQueryVariables>;
 export const WeightStatsDocument = new TypedDocumentString(`
     query WeightStats {
   megaStats {
