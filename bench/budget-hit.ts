@@ -83,7 +83,7 @@ async function main() {
   writeDocSection(
     'budget-hit',
     [
-      `Run: ${new Date().toISOString()}, \`npm run bench:budget-hit\`, ${hits.toLocaleString('en-US')} hits over 100 tenants, medians of 5 rounds, process CPU (noisy, shared machine).`,
+      `Run: ${new Date().toISOString()}, \`npm run bench:budget-hit\`, ${hits.toLocaleString('en-US')} hits over 100 API keys (one bucket each), medians of 5 rounds, process CPU (noisy, shared machine).`,
       '',
       '| buckets | loop alone, µs/hit | with budgets, µs/hit | added, µs/hit |',
       '| --- | --- | --- | --- |',
