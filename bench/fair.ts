@@ -303,7 +303,7 @@ function report(
     return alone && flood ? (flood.bP99 / alone.bP99).toFixed(2) : 'n/a';
   };
   const block = [
-    `Run: ${new Date().toISOString()}, \`npm run bench:fair\`${quick ? ' (BENCH_QUICK=1)' : ''}, ${durationS} s per phase. Two src/main.ts instances (NODE_ENV=production) on PostgreSQL and Redis, unpinned; B from ${B_CONNECTIONS} connections, A from ${A_CONNECTIONS} honouring Retry-After; A's plan ${A_PLAN.maximumAvailable} points, ${A_PLAN.restoreRate}/s. Load average before: ${loads(before)}, after: ${loads(after)}.`,
+    `Run: ${new Date().toISOString()}, \`npm run bench:fair\`${quick ? ' (BENCH_QUICK=1)' : ''}, ${durationS} s per phase. Two src/main.ts instances (NODE_ENV=production) on PostgreSQL and Redis, unpinned; B from ${B_CONNECTIONS} connections, A from ${A_CONNECTIONS} honouring Retry-After; A's plan ${A_PLAN.maximumAvailable} points, ${A_PLAN.restoreRate}/s, for its one API key (buckets are per key). Load average before: ${loads(before)}, after: ${loads(after)}.`,
     '',
     markdownTable(
       [

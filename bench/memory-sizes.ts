@@ -53,6 +53,7 @@ const keep: unknown[] = [];
       viewer,
       body: bodies[i],
       throttleMs: 0,
+      cost: null,
     });
     group.result = digests[i];
     group.expiry = setTimeout(() => {}, 1e7);

@@ -28,7 +28,7 @@ import { TRACING_OFF, type Tracing } from './telemetry/tracing.js';
 import { createReplayPort } from './warming/replay.js';
 import { createWarmer } from './warming/warming.js';
 import { createServer, type ServerDeps } from './yoga/server.js';
-import { useCostBudget } from './yoga/use-cost-budget.js';
+import { createLiveBudget, useCostBudget } from './yoga/use-cost-budget.js';
 import { useResponseCache } from './yoga/use-response-cache.js';
 
 export interface AppDeps {
@@ -106,6 +106,25 @@ export function createApp(deps: AppDeps) {
     keySalt,
     replay: replay.replay,
   });
+  // Cost budgets (DESIGN §15) in the cache's Redis, under its prefix, with the operators' plans
+  // (read from the database, polled); replays through the port (warming, refreshes) are the
+  // server's own work and charge nobody.
+  const replayed = new WeakSet<Request>();
+  const plans = createPlanBook({
+    db: deps.db,
+    pollMs: deps.budget?.planPollMs ?? 250,
+    logger: deps.logger,
+  });
+  const budgets = deps.budget
+    ? createBudgets({
+        config: deps.budget,
+        redis: cache.redis,
+        prefix: deps.cache.prefix,
+        registry: cache.stats.registry,
+        planOf: plans.get,
+        onError: (err) => deps.logger.debug({ err }, 'budget charge failed'),
+      })
+    : null;
   // Live queries run through the response cache (the replay port) and hear of every
   // invalidation applied anywhere: here at once, elsewhere over the bus (DESIGN §14).
   const liveConfig = { ...LIVE_DEFAULTS, ...deps.live };
@@ -116,6 +135,8 @@ export function createApp(deps: AppDeps) {
     keySalt,
     registry: cache.stats.registry,
     logger: deps.logger,
+    // Streams pay at open and for each re-execution (README: Budgets, live queries).
+    budget: budgets ? createLiveBudget(budgets, schema) : null,
   });
   // The groups' results and requests, in the memory-bounds table (README: Memory bounds).
   cache.stats.budget('live_results', liveGroupsBound(liveConfig), () => live.counts().bytes);
@@ -165,25 +186,6 @@ export function createApp(deps: AppDeps) {
   };
   cache.stats.provide({ outboxPending: () => outbox.pendingNow() });
   registerAuthMetrics(cache.stats.registry, authenticate);
-  // Cost budgets (DESIGN §15) in the cache's Redis, under its prefix, with the operators' plans
-  // (read from the database, polled); replays through the port (warming, refreshes) are the
-  // server's own work and charge nobody.
-  const replayed = new WeakSet<Request>();
-  const plans = createPlanBook({
-    db: deps.db,
-    pollMs: deps.budget?.planPollMs ?? 250,
-    logger: deps.logger,
-  });
-  const budgets = deps.budget
-    ? createBudgets({
-        config: deps.budget,
-        redis: cache.redis,
-        prefix: deps.cache.prefix,
-        registry: cache.stats.registry,
-        planOf: plans.get,
-        onError: (err) => deps.logger.debug({ err }, 'budget charge failed'),
-      })
-    : null;
   const warmer = createWarmer({
     db: deps.db,
     replay: replay.replay,
@@ -278,7 +280,7 @@ export function createApp(deps: AppDeps) {
     responseCache,
     warmer,
     auth,
-    /** Cost budgets (null when off) and the live-query hook that charges an execution. */
+    /** Cost budgets (null when off) and their Yoga plugins. */
     budgets,
     costBudget,
     /**

@@ -175,6 +175,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticate
       kind: 'tenant',
       tenantId: row.tenantId,
       timezone: row.timezone,
+      keyId: row.id,
     });
     const fresh: KeyEntry = {
       viewer,

@@ -1,8 +1,25 @@
 import type { RedisClient } from '../cache/store/redis/client.js';
 
-/** A tenant's leaky bucket of cost points (Shopify's terms, DESIGN §15). */
+/**
+ * Whose bucket a charge goes to: one API key of a tenant (DESIGN §15). The plan is the
+ * tenant's; each of its keys has a bucket of that plan. The key is named by its id, never by
+ * the key or its hash. A payer without a key id (a viewer the server made) has one bucket per
+ * tenant.
+ */
+export interface Payer {
+  tenantId: string;
+  keyId?: string;
+}
+
+/**
+ * A bucket's id in this process's maps: the key's id (unique across tenants: the primary key of
+ * api_keys), else the tenant's. No string is built for a key, so a hit pays no allocation.
+ */
+export const bucketIdOf = (payer: Payer): string => payer.keyId ?? `\0${payer.tenantId}`;
+
+/** A leaky bucket of cost points, as a tenant's plan sets it (Shopify's terms, DESIGN §15). */
 export interface Plan {
-  /** The bucket's size: what a tenant may spend at once. */
+  /** The bucket's size: what a key may spend at once. */
   maximumAvailable: number;
   /** Points that come back per second. */
   restoreRate: number;
@@ -27,7 +44,7 @@ export interface Taken {
  * nor above the bucket's size.
  */
 export interface BucketBackend {
-  take(tenantId: string, cost: number, plan: Plan, force: boolean): Promise<Taken>;
+  take(payer: Payer, cost: number, plan: Plan, force: boolean): Promise<Taken>;
 }
 
 interface Level {
@@ -44,27 +61,28 @@ export function refilled(level: Level, plan: Plan, now: number): number {
 
 /**
  * Buckets in this process: with no Redis, and as the fallback while Redis is away. At most
- * `maxTenants` buckets are kept; the oldest touched goes first (it then starts full again, which
- * is what a bucket idle long enough is anyway).
+ * `maxBuckets` buckets (keys) are kept; the oldest touched goes first (it then starts full
+ * again, which is what a bucket idle long enough is anyway).
  */
 export function createMemoryBuckets(
-  maxTenants: number,
+  maxBuckets: number,
   clock: () => number = () => performance.now(),
 ) {
   const levels = new Map<string, Level>();
   const backend: BucketBackend & { size(): number } = {
-    take(tenantId, cost, plan, force) {
+    take(payer, cost, plan, force) {
       const now = clock();
-      const level = levels.get(tenantId);
+      const id = bucketIdOf(payer);
+      const level = levels.get(id);
       const available = level ? refilled(level, plan, now) : plan.maximumAvailable;
       const allowed = force || cost <= available;
       const left = allowed
         ? Math.min(plan.maximumAvailable, Math.max(0, available - cost))
         : available;
       // Re-inserted so the Map's order is the order of use.
-      levels.delete(tenantId);
-      levels.set(tenantId, { available: left, at: now });
-      if (levels.size > maxTenants) {
+      levels.delete(id);
+      levels.set(id, { available: left, at: now });
+      if (levels.size > maxBuckets) {
         const oldest = levels.keys().next().value;
         if (oldest !== undefined) levels.delete(oldest);
       }
@@ -76,11 +94,11 @@ export function createMemoryBuckets(
 }
 
 /**
- * One call per charge, atomic, on one key in the tenant's hash slot (`{t:<tenantId>}`, as the
- * store's keys): the same on one server, Sentinel and Cluster. Redis's own clock (TIME) is the
- * bucket's, so instances whose clocks disagree still share one bucket. The level is returned as
- * a string: Lua numbers become integers on the way out. The key expires once the bucket would be
- * full again, so idle tenants leave nothing behind.
+ * One call per charge, atomic, on one Redis key per API key, in its tenant's hash slot
+ * (`{t:<tenantId>}`, as the store's keys): the same on one server, Sentinel and Cluster.
+ * Redis's own clock (TIME) is the bucket's, so instances whose clocks disagree still share one
+ * bucket. The level is returned as a string: Lua numbers become integers on the way out. The
+ * key expires once the bucket would be full again, so idle keys leave nothing behind.
  */
 export const TAKE_SCRIPT = `
 local t = redis.call('TIME')
@@ -118,9 +136,9 @@ export function createRedisBuckets(redis: RedisClient, prefix: string): BucketBa
   }
   const client = redis as WithTake;
   return {
-    async take(tenantId, cost, plan, force) {
+    async take(payer, cost, plan, force) {
       const [allowed, available] = await client.hotpathBudgetTake(
-        bucketKey(prefix, tenantId),
+        bucketKey(prefix, payer),
         cost,
         plan.maximumAvailable,
         plan.restoreRate,
@@ -131,7 +149,10 @@ export function createRedisBuckets(redis: RedisClient, prefix: string): BucketBa
   };
 }
 
-/** The bucket's key: the tenant's hash tag, as every key of the store (keys.ts). */
-export function bucketKey(prefix: string, tenantId: string): string {
-  return `${prefix}:{t:${tenantId}}:budget`;
+/**
+ * The bucket's Redis key: the tenant's hash tag, as every key of the store (keys.ts), then the
+ * API key's id (`-` for a payer without one).
+ */
+export function bucketKey(prefix: string, payer: Payer): string {
+  return `${prefix}:{t:${payer.tenantId}}:budget:${payer.keyId ?? '-'}`;
 }

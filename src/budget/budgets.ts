@@ -2,8 +2,10 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import type { RedisClient } from '../cache/store/redis/client.js';
 import {
   type BucketBackend,
+  bucketIdOf,
   createMemoryBuckets,
   createRedisBuckets,
+  type Payer,
   type Plan,
   refilled,
   type ThrottleStatus,
@@ -18,7 +20,10 @@ export interface BudgetConfig {
   hitCost: number;
   /** This process's share of a plan while Redis is away (BUDGET_FALLBACK_SHARE, 0..1]. */
   fallbackShare: number;
-  /** Tenants whose buckets and views this process keeps (BUDGET_MAX_TENANTS). */
+  /**
+   * Buckets (API keys) whose views, and without Redis whose buckets, this process keeps
+   * (BUDGET_MAX_TENANTS, named before budgets were per key).
+   */
   maxTenants: number;
   /** Tenants named in metric labels; the others count as `other` (BUDGET_METRIC_TENANTS). */
   metricTenants: number;
@@ -82,9 +87,10 @@ interface View {
 }
 
 /**
- * The budgets of DESIGN §15: one leaky bucket of cost points per tenant (its keys share it, as
- * a plan is the tenant's: minting keys buys no budget), in Redis when there is one, else in the
- * process. While Redis fails, each process keeps its own buckets with `fallbackShare` of the
+ * The budgets of DESIGN §15: one leaky bucket of cost points per API key, of the size and rate
+ * its tenant's plan sets (keys are minted by operators only, so a tenant can't buy budget by
+ * minting keys), in Redis when there is one, else in the process. Metrics and stats stay per
+ * tenant (the sum over its keys), and so does the bulkhead. While Redis fails, each process keeps its own buckets with `fallbackShare` of the
  * plan: never unlimited, never an error. Each process also keeps a view of every bucket it
  * charged (what the last charge left, refilled since): a hit is answered from that view and
  * charged afterwards, so the bookkeeping never delays it.
@@ -99,7 +105,7 @@ export function createBudgets(options: BudgetsOptions) {
   const metrics = createBudgetMetrics(options.registry, config.metricTenants);
   new Gauge({
     name: 'hotpath_budget_tenants',
-    help: 'Tenants whose bucket view (and, without Redis, bucket) this process keeps (bound: BUDGET_MAX_TENANTS).',
+    help: 'API keys whose bucket view (and, without Redis, bucket) this process keeps (bound: BUDGET_MAX_TENANTS).',
     registers: [options.registry],
     collect() {
       this.set(Math.max(views.size, local.size()));
@@ -120,9 +126,9 @@ export function createBudgets(options: BudgetsOptions) {
     restoreRate: plan.restoreRate * config.fallbackShare,
   });
 
-  function remember(tenantId: string, available: number) {
-    views.delete(tenantId);
-    views.set(tenantId, { available, at: performance.now() });
+  function remember(id: string, available: number) {
+    views.delete(id);
+    views.set(id, { available, at: performance.now() });
     if (views.size > config.maxTenants) {
       const oldest = views.keys().next().value;
       if (oldest !== undefined) views.delete(oldest);
@@ -139,15 +145,15 @@ export function createBudgets(options: BudgetsOptions) {
     Math.max(1, Math.ceil((cost - available) / Math.max(plan.restoreRate, 0.001)));
 
   /** Takes `cost` points from the shared bucket, or this process's while Redis fails. */
-  async function take(tenantId: string, cost: number, force: boolean): Promise<Charge> {
-    let plan = planOf(tenantId);
+  async function take(payer: Payer, cost: number, force: boolean): Promise<Charge> {
+    let plan = planOf(payer.tenantId);
     // A request dearer than the whole bucket waits for a full one and takes all of it.
     let charged = Math.min(cost, plan.maximumAvailable);
     let taken: { allowed: boolean; available: number } | null = null;
     const redis = options.redis;
     if (shared && redis?.status === 'ready') {
       try {
-        taken = await shared.take(tenantId, charged, plan, force);
+        taken = await shared.take(payer, charged, plan, force);
         fallbackActive = false;
       } catch (err) {
         options.onError?.(err);
@@ -157,10 +163,10 @@ export function createBudgets(options: BudgetsOptions) {
       if (shared) fallbackActive = true;
       if (shared) plan = share(plan);
       charged = Math.min(cost, plan.maximumAvailable);
-      taken = await local.take(tenantId, charged, plan, force);
+      taken = await local.take(payer, charged, plan, force);
     }
     metrics.fallback.set(fallbackActive ? 1 : 0);
-    remember(tenantId, taken.available);
+    remember(bucketIdOf(payer), taken.available);
     return {
       allowed: taken.allowed,
       charged,
@@ -169,26 +175,26 @@ export function createBudgets(options: BudgetsOptions) {
     };
   }
 
-  // Hits are charged in batches: one script call per tenant every HIT_FLUSH_MS instead of one
+  // Hits are charged in batches: one script call per key every HIT_FLUSH_MS instead of one
   // per hit, so a hit's bookkeeping is a Map update (DESIGN §15: at most 2 µs a hit).
-  const pendingHits = new Map<string, number>();
+  const pendingHits = new Map<string, { payer: Payer; points: number }>();
   let flushTimer: NodeJS.Timeout | null = null;
   function flushHits() {
     if (flushTimer) clearTimeout(flushTimer);
     flushTimer = null;
-    for (const [tenantId, points] of pendingHits) {
-      take(tenantId, points, true).catch(options.onError);
+    for (const { payer, points } of pendingHits.values()) {
+      take(payer, points, true).catch(options.onError);
     }
     pendingHits.clear();
   }
 
   /** `cost` against this process's view of the bucket (no charge); a refusal is counted. */
-  function viewCharge(tenantId: string, cost: number): Charge {
-    const plan = fallbackActive ? share(planOf(tenantId)) : planOf(tenantId);
-    const view = views.get(tenantId);
+  function viewCharge(payer: Payer, cost: number): Charge {
+    const plan = fallbackActive ? share(planOf(payer.tenantId)) : planOf(payer.tenantId);
+    const view = views.get(bucketIdOf(payer));
     const available = view ? refilled(view, plan, performance.now()) : plan.maximumAvailable;
     if (available < cost) {
-      metrics.throttled(tenantId);
+      metrics.throttled(payer.tenantId);
       return {
         allowed: false,
         charged: 0,
@@ -209,20 +215,20 @@ export function createBudgets(options: BudgetsOptions) {
     /** Charges the hits not yet sent (tests; a stopping process). */
     flush: flushHits,
     /** Before a miss executes: its requested cost, taken if available. */
-    async admit(tenantId: string, requested: number): Promise<Charge> {
-      const charge = await take(tenantId, requested, false);
-      if (!charge.allowed) metrics.throttled(tenantId);
+    async admit(payer: Payer, requested: number): Promise<Charge> {
+      const charge = await take(payer, requested, false);
+      if (!charge.allowed) metrics.throttled(payer.tenantId);
       return charge;
     },
     /**
      * After it ran: what it was charged beyond its actual cost comes back. The refund is sent
      * in the background; the answer reports the bucket as it will be.
      */
-    settle(tenantId: string, requested: number, actual: number, admitted: Charge): ThrottleStatus {
+    settle(payer: Payer, requested: number, actual: number, admitted: Charge): ThrottleStatus {
       const refund = Math.max(0, Math.min(requested, admitted.charged) - actual);
-      metrics.points(tenantId, Math.min(requested, actual));
+      metrics.points(payer.tenantId, Math.min(requested, actual));
       if (refund === 0) return admitted.status;
-      take(tenantId, -refund, true).catch(options.onError);
+      take(payer, -refund, true).catch(options.onError);
       const { maximumAvailable } = admitted.status;
       return {
         ...admitted.status,
@@ -235,43 +241,53 @@ export function createBudgets(options: BudgetsOptions) {
      * A hit, synchronously: refused when this process's view of the bucket has less than
      * COST_HIT, else the status after it. The caller answers, then calls charged().
      */
-    hit: (tenantId: string): Charge => viewCharge(tenantId, config.hitCost),
+    hit: (payer: Payer): Charge => viewCharge(payer, config.hitCost),
     /**
      * A miss, before anything is parsed: refused when this process's view of the bucket has
      * less than 1 point, the least any execution costs. A flood that ignores Retry-After is
      * then refused before Yoga (issue 17: a 429 costs at most 100 µs); otherwise Yoga's
      * admission charges the requested cost.
      */
-    emptyFor: (tenantId: string): Charge | null => {
-      const charge = viewCharge(tenantId, 1);
+    emptyFor: (payer: Payer): Charge | null => {
+      const charge = viewCharge(payer, 1);
       return charge.allowed ? null : charge;
     },
     /** Charges a hit already answered (in the background: nothing waits for it). */
-    charged(tenantId: string): void {
+    charged(payer: Payer): void {
       if (config.hitCost === 0) return;
-      metrics.points(tenantId, config.hitCost);
-      // Seen here at once; sent to the bucket with the tenant's other hits of this moment.
-      const view = views.get(tenantId);
+      metrics.points(payer.tenantId, config.hitCost);
+      // Seen here at once; sent to the bucket with the key's other hits of this moment.
+      const id = bucketIdOf(payer);
+      const view = views.get(id);
       if (view) view.available -= config.hitCost;
-      pendingHits.set(tenantId, (pendingHits.get(tenantId) ?? 0) + config.hitCost);
+      const pending = pendingHits.get(id);
+      if (pending) pending.points += config.hitCost;
+      else
+        pendingHits.set(id, {
+          payer: { tenantId: payer.tenantId, keyId: payer.keyId },
+          points: config.hitCost,
+        });
       if (!flushTimer) flushTimer = setTimeout(flushHits, HIT_FLUSH_MS).unref();
     },
     /** Gives back what a request was charged but never ran (refused by the bulkhead). */
-    refund(tenantId: string, points: number): void {
-      take(tenantId, -points, true).catch(options.onError);
+    refund(payer: Payer, points: number): void {
+      take(payer, -points, true).catch(options.onError);
     },
     /** Seconds a request waited for a bulkhead slot. */
     queued(tenantId: string, seconds: number): void {
       metrics.queued(tenantId, seconds);
     },
     /** The bucket as this process last saw it, without charging. */
-    peek(tenantId: string): ThrottleStatus {
-      const plan = fallbackActive ? share(planOf(tenantId)) : planOf(tenantId);
-      const view = views.get(tenantId);
+    peek(payer: Payer): ThrottleStatus {
+      const plan = fallbackActive ? share(planOf(payer.tenantId)) : planOf(payer.tenantId);
+      const view = views.get(bucketIdOf(payer));
       const available = view ? refilled(view, plan, performance.now()) : plan.maximumAvailable;
       return statusOf(plan, available);
     },
-    /** Per tenant (the labelled ones): points used, throttled requests, seconds queued. */
+    /**
+     * Per tenant (the labelled ones), summed over its keys: points used, throttled requests,
+     * seconds queued.
+     */
     tenants: () => metrics.snapshot(),
     fallbackActive: () => fallbackActive,
     /** The plan's bulkhead, or the default. */

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Viewer } from '../auth/viewer.js';
+import type { Payer } from '../budget/bucket.js';
 import type { Budgets } from '../budget/budgets.js';
 import { costJson, costTail, spliceCost } from '../budget/cost.js';
 import { operationNameIn, requestKeyOf } from '../cache/key.js';
@@ -167,13 +168,12 @@ export function createHitPath(deps: HitPathDeps) {
     // that ignores Retry-After then costs a 429 and no more.
     const budgets = deps.budgets;
     const refusable = budgets && budgets.config.hitCost >= 1 && !req.headers['if-none-match'];
-    const tenantId = viewer.tenantId;
-    if (refusable && throttledEmpty(res, budgets, tenantId, contentType, startedAt, 'bypass')) {
+    if (refusable && throttledEmpty(res, budgets, viewer, contentType, startedAt, 'bypass')) {
       return ANSWERED;
     }
     const found = await store.lookup(viewer.tenantId, key);
     if (!found?.hit) {
-      if (budgets && throttledEmpty(res, budgets, tenantId, contentType, startedAt, 'miss')) {
+      if (budgets && throttledEmpty(res, budgets, viewer, contentType, startedAt, 'miss')) {
         return ANSWERED;
       }
       return {
@@ -232,7 +232,7 @@ export function createHitPath(deps: HitPathDeps) {
     // itself goes to Redis after the answer is written.
     let cost: string | null = null;
     if (budgets) {
-      const charge = budgets.hit(viewer.tenantId);
+      const charge = budgets.hit(viewer);
       const hitCost = budgets.config.hitCost;
       if (!charge.allowed) {
         writeThrottled(res, headers, charge.retryAfter, costJson(hitCost, null, charge.status));
@@ -254,7 +254,7 @@ export function createHitPath(deps: HitPathDeps) {
       res.cork();
       res.write(body.bytes);
       res.end(closing);
-      if (budgets) budgets.charged(viewer.tenantId);
+      if (budgets) budgets.charged(viewer);
       stats.record('hit', name, seconds);
       return ANSWERED;
     } else {
@@ -275,7 +275,7 @@ export function createHitPath(deps: HitPathDeps) {
       res.writeHead(200, headers);
       res.end(bytes);
     }
-    if (budgets) budgets.charged(viewer.tenantId);
+    if (budgets) budgets.charged(viewer);
     stats.record('hit', name, seconds);
     return ANSWERED;
   }
@@ -293,16 +293,16 @@ export function createHitPath(deps: HitPathDeps) {
   };
 }
 
-/** Answers 429 when the tenant's bucket (this process's view) has not 1 point left. */
+/** Answers 429 when the key's bucket (this process's view) has not 1 point left. */
 function throttledEmpty(
   res: ServerResponse,
   budgets: Budgets,
-  tenantId: string,
+  payer: Payer,
   contentType: string,
   startedAt: number,
   outcome: 'miss' | 'bypass',
 ): boolean {
-  const empty = budgets.emptyFor(tenantId);
+  const empty = budgets.emptyFor(payer);
   if (!empty) return false;
   const headers = cacheHeaders(outcome, (performance.now() - startedAt) / 1000, { scoped: true });
   headers['content-type'] = `${contentType}; charset=utf-8`;

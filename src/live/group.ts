@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
-import type { Viewer } from '../auth/viewer.js';
+import type { TenantViewer, Viewer } from '../auth/viewer.js';
 import { stringBytes } from '../cache/stats/bounds.js';
+import type { LiveCost } from './budget.js';
 import { GROUP_BYTES } from './live-config.js';
 
 /** One client's open stream; small on purpose (LIVE_MAX_STREAMS of them). */
@@ -11,6 +12,8 @@ export interface Stream {
   authorization: string;
   /** The tenant it counts against; null for an operator. */
   tenantId: string | null;
+  /** The API key whose budget pays for what it receives (src/live/budget.ts); null: nobody. */
+  payer: TenantViewer | null;
   /** Headers written: the stream has had its first result. */
   opened: boolean;
   /** The event last written to it (the group's, by reference). */
@@ -30,6 +33,8 @@ export interface Group {
   body: string;
   /** What it keeps besides its result, counted in the live bytes: its body and GROUP_BYTES. */
   keptBytes: number;
+  /** What each execution is admitted for and settled to (src/live/budget.ts); null: no budgets. */
+  cost: LiveCost | null;
   throttleMs: number;
   streams: Set<Stream>;
   /** The last result's SHA-256, and the `next` event made of it (null before the first). */
@@ -52,7 +57,7 @@ export interface Group {
 
 /** A group before its first run. */
 export function newGroup(
-  fields: Pick<Group, 'key' | 'scope' | 'viewer' | 'body' | 'throttleMs'>,
+  fields: Pick<Group, 'key' | 'scope' | 'viewer' | 'body' | 'throttleMs' | 'cost'>,
 ): Group {
   return {
     ...fields,

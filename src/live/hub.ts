@@ -4,15 +4,17 @@ import { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Authenticate } from '../auth/authenticator.js';
-import type { Viewer } from '../auth/viewer.js';
+import type { TenantViewer, Viewer } from '../auth/viewer.js';
 import { requestKey } from '../cache/key.js';
 import { expandTags } from '../cache/store/store.js';
+import { throttled } from '../errors/errors.js';
 import {
   type LiveLimit,
   liveKeyRevoked,
   liveLimitExceeded,
   liveShuttingDown,
 } from '../errors/live-errors.js';
+import type { LiveBudget, LiveCharge } from './budget.js';
 import type { InvalidationNotice } from './bus.js';
 import type { LiveExecute, LiveResult } from './execute.js';
 import {
@@ -36,6 +38,7 @@ import {
   SSE_COMPLETE,
   SSE_OPEN,
   streamHeaders,
+  throttledJson,
   withXCache,
 } from './sse.js';
 import { createStreamBook } from './streams.js';
@@ -48,6 +51,15 @@ export interface LiveHubDeps {
   keySalt: string;
   registry: Registry;
   logger: Logger;
+  /** What streams pay (src/live/budget.ts); absent or null: budgets are off. */
+  budget?: LiveBudget | null;
+}
+
+/** One stream's share of an execution, taken before it ran. */
+interface Paid {
+  payer: TenantViewer;
+  share: number;
+  charge: LiveCharge;
 }
 
 /** Slack past an entry's TTL before it is re-executed, so the store has let it go. */
@@ -153,6 +165,62 @@ export function createLiveHub(deps: LiveHubDeps) {
     res.end(`${errorEvent ? nextEvent(errorEvent) : ''}${SSE_COMPLETE}`);
   }
 
+  /**
+   * A stream whose key can't pay: THROTTLED with the seconds to wait, then `complete`; before
+   * its first result, a 429 with Retry-After. The client reopens when it says.
+   */
+  function throttleStream(stream: Stream, retryAfter: number) {
+    const json = throttledJson(throttled(retryAfter).message, retryAfter);
+    if (stream.opened) {
+      end(stream, json);
+      return;
+    }
+    removeStream(stream);
+    refuse(stream.res, stream.origin, 429, json, { 'retry-after': String(retryAfter) });
+  }
+
+  /**
+   * Before an execution: each stream that will receive it pays its share of the requested
+   * cost; those whose key can't are throttled. Resolves with what was taken.
+   */
+  async function admitRun(group: Group): Promise<Paid[]> {
+    const budget = deps.budget;
+    const cost = group.cost;
+    if (!budget || !cost) return [];
+    const payers: { stream: Stream; payer: TenantViewer }[] = [];
+    for (const stream of group.streams) {
+      if (stream.payer) payers.push({ stream, payer: stream.payer });
+    }
+    if (payers.length === 0) return [];
+    const share = Math.max(1, Math.ceil(cost.requested / payers.length));
+    const charges = await Promise.all(payers.map(({ payer }) => budget.admit(payer, share)));
+    const paid: Paid[] = [];
+    payers.forEach(({ stream, payer }, i) => {
+      const charge = charges[i] as LiveCharge;
+      if (charge.allowed) paid.push({ payer, share, charge });
+      else if (group.streams.has(stream)) throttleStream(stream, charge.retryAfter);
+    });
+    return paid;
+  }
+
+  /**
+   * After it: each share settled to the actual cost split the same way (COST_HIT each when
+   * the response cache answered), the rest refunded; nothing ran: all of it back.
+   */
+  function settleRun(group: Group, paid: Paid[], result: LiveResult | null) {
+    const budget = deps.budget;
+    if (!budget || !group.cost || paid.length === 0) return;
+    let actual = 0;
+    if (result && (result.xCache === 'HIT' || result.xCache === 'STALE')) {
+      actual = budget.hitCost;
+    } else if (result) {
+      actual = Math.ceil(group.cost.actual(result.body) / paid.length);
+    }
+    for (const { payer, share, charge } of paid) {
+      budget.settle(payer, share, Math.min(share, actual), charge);
+    }
+  }
+
   /** Runs a group now; never rejects (what fails is logged, the group tries again later). */
   function start(group: Group, reason: string): Promise<void> {
     return run(group, reason).catch((err) => {
@@ -224,18 +292,28 @@ export function createLiveHub(deps: LiveHubDeps) {
     const changedAt = group.changedAt;
     group.changedAt = null;
     group.lastRunAt = Date.now();
+    // Without budgets nothing is awaited here: the execution starts in this tick, as before.
+    const paid = deps.budget ? await admitRun(group) : [];
+    if (group.closed) {
+      // Every stream left or was throttled: nothing runs, nothing is owed.
+      group.running = false;
+      settleRun(group, paid, null);
+      return;
+    }
     totals.executions++;
     let result: LiveResult;
     try {
       result = await deps.execute(group.body, group.viewer);
     } catch (err) {
       group.running = false;
+      settleRun(group, paid, null);
       log.warn({ err }, 'live query execution failed');
       if (group.event === null) return fail(group, 500, errorJson(internalError()));
       group.changedAt ??= changedAt;
       return schedule(group, null);
     }
     group.running = false;
+    settleRun(group, paid, result);
     metrics.executions.inc({ reason, cache: result.xCache });
     if (group.closed) return;
     const failed = result.status !== 200 || hasErrors(result.body);
@@ -304,16 +382,17 @@ export function createLiveHub(deps: LiveHubDeps) {
         return;
       }
       const tenantId = viewer.kind === 'tenant' ? viewer.tenantId : null;
-      const capped: LiveLimit | null =
-        book.count >= config.maxStreams
-          ? 'streams'
-          : tenantId && book.ofTenant(tenantId) >= config.maxStreamsPerTenant
-            ? 'streamsPerTenant'
-            : null;
-      if (capped) {
-        refuseCounted(res, origin, capped);
-        return;
-      }
+      const capped = (): boolean => {
+        const limit: LiveLimit | null =
+          book.count >= config.maxStreams
+            ? 'streams'
+            : tenantId && book.ofTenant(tenantId) >= config.maxStreamsPerTenant
+              ? 'streamsPerTenant'
+              : null;
+        if (limit) refuseCounted(res, origin, limit);
+        return limit !== null;
+      };
+      if (capped()) return;
       const { query, operationName, variables, extensions } = operation.params;
       const scope = tenantId ?? 'ops';
       const key = `${scope}\0${requestKey(query, operationName, variables, deps.keySalt)}`;
@@ -324,41 +403,70 @@ export function createLiveHub(deps: LiveHubDeps) {
         refuseCounted(res, origin, 'documentBytes');
         return;
       }
-      let group = groups.get(key);
-      if (!group) {
-        if (groups.size >= config.maxGroups) {
-          refuseCounted(res, origin, 'groups');
-          return;
+      const budget = deps.budget ?? null;
+      const payer = budget && viewer.kind === 'tenant' ? viewer : null;
+
+      const join = () => {
+        if (res.destroyed) return;
+        let group = groups.get(key);
+        if (!group) {
+          if (groups.size >= config.maxGroups) {
+            refuseCounted(res, origin, 'groups');
+            return;
+          }
+          group = newGroup({
+            key,
+            scope,
+            viewer,
+            body,
+            throttleMs: Math.min(operation.throttleMs ?? 0, config.maxThrottleMs),
+            cost: budget ? budget.costOf(operation.params) : null,
+          });
+          groups.set(key, group);
+          bytes += group.keptBytes;
         }
-        group = newGroup({
-          key,
-          scope,
-          viewer,
-          body,
-          throttleMs: Math.min(operation.throttleMs ?? 0, config.maxThrottleMs),
-        });
-        groups.set(key, group);
-        bytes += group.keptBytes;
-      }
-      const authorization = req.headers.authorization ?? '';
-      const stream: Stream = {
-        res,
-        group,
-        origin,
-        authorization,
-        tenantId,
-        opened: false,
-        sent: null,
-        patches: operation.patches,
-        revisionBase: 0,
+        const stream: Stream = {
+          res,
+          group,
+          origin,
+          authorization: req.headers.authorization ?? '',
+          tenantId,
+          payer,
+          opened: false,
+          sent: null,
+          patches: operation.patches,
+          revisionBase: 0,
+        };
+        group.streams.add(stream);
+        book.add(stream);
+        res.once('close', () => removeStream(stream));
+        // Past the socket's own timeouts: a stream is idle by design, heartbeats keep it.
+        req.socket.setTimeout(0);
+        if (group.event) open(stream);
+        else if (!group.running) void start(group, 'open');
       };
-      group.streams.add(stream);
-      book.add(stream);
-      res.once('close', () => removeStream(stream));
-      // Past the socket's own timeouts: a stream is idle by design, heartbeats keep it.
-      req.socket.setTimeout(0);
-      if (group.event) open(stream);
-      else if (!group.running) void start(group, 'open');
+
+      // Joining a group with a result (or one being computed) is served a copy: COST_HIT, as
+      // a cache hit. A new group's first execution is paid by its streams (admitRun).
+      const existing = groups.get(key);
+      if (!budget || !payer || budget.hitCost === 0 || !(existing?.event || existing?.running)) {
+        join();
+        return;
+      }
+      const hitCost = budget.hitCost;
+      void budget.admit(payer, hitCost).then(
+        (charge) => {
+          if (!charge.allowed) {
+            const json = throttledJson(throttled(charge.retryAfter).message, charge.retryAfter);
+            refuse(res, origin, 429, json, { 'retry-after': String(charge.retryAfter) });
+            return;
+          }
+          budget.settle(payer, hitCost, hitCost, charge);
+          if (closing) refuse(res, origin, 503, errorJson(liveShuttingDown()));
+          else if (!capped()) join();
+        },
+        () => join(),
+      );
     },
     /**
      * An invalidation applied on any instance: the groups it reaches run again. Resolves when

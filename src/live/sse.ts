@@ -59,6 +59,14 @@ export function patchOf(before: string, after: string): { patch: string; extensi
 export const patchEvent = (change: { patch: string; extensions: string }, revision: number) =>
   nextEvent(`{"revision":${revision},"patch":${change.patch},"extensions":${change.extensions}}`);
 
+/**
+ * A stream's key is over its budget (src/live/budget.ts): THROTTLED, with the seconds to wait
+ * in the error's extensions too, as an event has no Retry-After header.
+ */
+export function throttledJson(message: string, retryAfter: number): string {
+  return JSON.stringify({ errors: [{ message, extensions: { code: 'THROTTLED', retryAfter } }] });
+}
+
 /** The JSON of a result made of one error, as Yoga would write it. */
 export function errorJson(error: GraphQLError): string {
   const { http: _http, ...extensions } = error.extensions as Record<string, unknown>;
@@ -85,11 +93,12 @@ export function refuse(
   origin: string | undefined,
   status: number,
   json: string,
+  headers: Record<string, string> = {},
 ): void {
   if (res.headersSent || res.destroyed) {
     if (!res.destroyed) res.end(`${nextEvent(json)}${SSE_COMPLETE}`);
     return;
   }
-  res.writeHead(status, streamHeaders(origin));
+  res.writeHead(status, { ...streamHeaders(origin), ...headers });
   res.end(`${SSE_OPEN}${nextEvent(json)}${SSE_COMPLETE}`);
 }

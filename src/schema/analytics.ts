@@ -9,7 +9,7 @@ import {
   type AnalyticsReport,
   monthsOf,
 } from '../services/analytics.service.js';
-import { builder, listBound } from './builder.js';
+import { builder, FIELD_WEIGHTS, listBound } from './builder.js';
 
 const MetricEnum = builder.enumType('AnalyticsMetric', {
   values: {
@@ -168,6 +168,7 @@ builder.queryFields((t) => ({
   analytics: t.field({
     type: ReportRef,
     description: "One GROUP BY over the tenant's sales.",
+    complexity: FIELD_WEIGHTS.analytics,
     args: { input: t.arg({ type: QueryInput, required: true }) },
     resolve: async (_, args, ctx) => {
       const report = await ctx.services.analytics.report(ctx.viewer, args.input);

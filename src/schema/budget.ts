@@ -13,11 +13,12 @@ const TenantPlanRef = builder.objectRef<TenantPlan>('TenantPlan').implement({
     tenantId: t.exposeID('tenantId'),
     maximumAvailable: t.exposeInt('maximumAvailable', {
       nullable: true,
-      description: 'The bucket of cost points: what the tenant may spend at once.',
+      description:
+        "The bucket of cost points each of the tenant's API keys has: what one key may spend at once.",
     }),
     restoreRate: t.exposeInt('restoreRate', {
       nullable: true,
-      description: 'Cost points restored per second.',
+      description: "Cost points restored per second, to each key's bucket.",
     }),
     maxConcurrentMisses: t.exposeInt('maxConcurrentMisses', {
       nullable: true,

@@ -40,3 +40,16 @@ builder.mutationType({
 
 /** A list field's cost: its selection counted `bound` times (the most it returns, or a fair guess). */
 export const listBound = (bound: number) => ({ field: 1, multiplier: bound });
+
+/**
+ * Fields whose database work the count of fields doesn't show, and what each costs instead of
+ * 1 (issue 17: budgets charge the requested cost, and counted by fields an analytics report,
+ * one GROUP BY over up to 400 days of sales, cost about as much as one provider's agenda).
+ * Roughly the work of one entity read per point: analytics is a GROUP BY over the tenant's
+ * sales, megaStats four COUNTs over its appointments. The field's selection is counted on top.
+ * README: Budgets.
+ */
+export const FIELD_WEIGHTS = {
+  analytics: 100,
+  megaStats: 25,
+} as const;

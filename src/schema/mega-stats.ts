@@ -1,5 +1,5 @@
 import type { MegaStats, StatusCount } from '../services/mega-stats.service.js';
-import { builder } from './builder.js';
+import { builder, FIELD_WEIGHTS } from './builder.js';
 
 const StatusCountRef = builder.objectRef<StatusCount>('StatusCount').implement({
   description: 'Appointments starting in one window, by status.',
@@ -40,6 +40,7 @@ builder.queryFields((t) => ({
     description:
       "Appointment counts of the caller's tenant. Cached 30 s; any appointment write of the " +
       'tenant invalidates it in every time zone. BAD_USER_INPUT for an unknown time zone.',
+    complexity: FIELD_WEIGHTS.megaStats,
     args: { timezone: t.arg.string({ description: "IANA time zone; the tenant's when omitted." }) },
     resolve: (_, args, ctx) => ctx.services.megaStats.compute(ctx.viewer, args.timezone),
   }),

@@ -1,9 +1,18 @@
-import type { ExecutionResult } from 'graphql';
+import { complexityFromQuery } from '@pothos/plugin-complexity';
+import {
+  type DocumentNode,
+  type ExecutionResult,
+  type GraphQLSchema,
+  getOperationAST,
+  Kind,
+  parse,
+} from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { RequestAuth } from '../auth/request-auth.js';
+import type { TenantViewer } from '../auth/viewer.js';
 import type { Budgets, Charge } from '../budget/budgets.js';
 import { type Bulkhead, BulkheadFull } from '../budget/bulkhead.js';
-import { actualCost, costJson, spliceCost } from '../budget/cost.js';
+import { actualCost, costJson, rootWeightsOf, spliceCost } from '../budget/cost.js';
 import type { RequestCacheState } from '../cache/request-state.js';
 import { tenantBusy, throttled } from '../errors/errors.js';
 
@@ -18,9 +27,11 @@ export interface CostBudgetOptions {
 }
 
 interface Admitted {
-  tenantId: string;
+  payer: TenantViewer;
   requested: number;
   charge: Charge;
+  /** Its weighted root fields (src/budget/cost.ts): what came back of them costs the weight. */
+  rootWeights: Map<string, number>;
 }
 
 type Raw = ExecutionResult & { stringify?: () => string };
@@ -32,28 +43,30 @@ type Raw = ExecutionResult & { stringify?: () => string };
  * bulkhead slot; then it waits for its tenant's slot. `report` runs last among the result hooks:
  * it settles the actual cost (refunding the rest) and adds extensions.cost to every answer.
  *
- * Live queries: a hook is left for them. `admitExecution(tenantId, requested)` charges one
- * execution; the live-query runner calls it at open and for each re-execution.
+ * Live queries re-execute through the replay port, which no budget charges here: the live hub
+ * charges its streams through createLiveBudget (below).
  */
 export function useCostBudget(options: CostBudgetOptions) {
   const { budgets, bulkhead, auth } = options;
   const requestedOf = new WeakMap<Request, number>();
   const admittedOf = new WeakMap<Request, Admitted>();
 
-  const tenantOf = async (request: Request) => {
+  /** Who pays for a request: the tenant's API key it came with (operators pay nothing). */
+  const payerOf = async (request: Request): Promise<TenantViewer | null> => {
     if (options.exempt(request)) return null;
     const viewer = await auth.viewerOf(request);
-    return viewer?.kind === 'tenant' ? viewer.tenantId : null;
+    return viewer?.kind === 'tenant' ? viewer : null;
   };
 
   const admission: Plugin = {
     async onExecute({ args, setResultAndStopExecution }) {
       const request = (args.contextValue as { request?: Request }).request;
       if (!request) return;
-      const tenantId = await tenantOf(request);
-      if (!tenantId) return;
+      const payer = await payerOf(request);
+      if (!payer) return;
+      const { tenantId } = payer;
       const requested = requestedOf.get(request) ?? 1;
-      const charge = await budgets.admit(tenantId, requested);
+      const charge = await budgets.admit(payer, requested);
       if (!charge.allowed) {
         setResultAndStopExecution({
           errors: [throttled(charge.retryAfter)],
@@ -66,7 +79,7 @@ export function useCostBudget(options: CostBudgetOptions) {
         slot = await bulkhead.acquire(tenantId);
       } catch (error) {
         if (!(error instanceof BulkheadFull)) throw error;
-        budgets.refund(tenantId, charge.charged);
+        budgets.refund(payer, charge.charged);
         setResultAndStopExecution({
           errors: [tenantBusy(1)],
           extensions: { cost: JSON.parse(costJson(requested, null, charge.status)) },
@@ -74,7 +87,8 @@ export function useCostBudget(options: CostBudgetOptions) {
         return;
       }
       if (slot.queuedSeconds > 0) budgets.queued(tenantId, slot.queuedSeconds);
-      admittedOf.set(request, { tenantId, requested, charge });
+      const rootWeights = rootWeightsOf(args.schema, args.document, args.operationName);
+      admittedOf.set(request, { payer, requested, charge, rootWeights });
       return {
         // A stream (a live query) holds no slot while it waits for changes either.
         onExecuteDone() {
@@ -92,21 +106,16 @@ export function useCostBudget(options: CostBudgetOptions) {
       const admitted = admittedOf.get(request);
       let cost: string;
       if (admitted) {
-        const actual = actualCost(raw.data, admitted.requested);
-        const status = budgets.settle(
-          admitted.tenantId,
-          admitted.requested,
-          actual,
-          admitted.charge,
-        );
+        const actual = actualCost(raw.data, admitted.requested, admitted.rootWeights);
+        const status = budgets.settle(admitted.payer, admitted.requested, actual, admitted.charge);
         cost = costJson(admitted.requested, actual, status);
       } else {
-        const tenantId = await tenantOf(request);
-        if (!tenantId) return;
+        const payer = await payerOf(request);
+        if (!payer) return;
         const state = options.cacheStateOf(request);
         if (state?.outcome === 'hit' || state?.outcome === 'stale') {
           // Answered from the cache, before any validation: it costs COST_HIT.
-          const hit = budgets.hit(tenantId);
+          const hit = budgets.hit(payer);
           const hitCost = budgets.config.hitCost;
           if (!hit.allowed) {
             // The refusal is not the entry: no ETag to revalidate it by.
@@ -117,11 +126,11 @@ export function useCostBudget(options: CostBudgetOptions) {
             });
             return;
           }
-          budgets.charged(tenantId);
+          budgets.charged(payer);
           cost = costJson(hitCost, hitCost, hit.status);
         } else {
           // Refused before execution (a limit, a validation error): nothing ran, nothing paid.
-          cost = costJson(requestedOf.get(request) ?? 0, 0, budgets.peek(tenantId));
+          cost = costJson(requestedOf.get(request) ?? 0, 0, budgets.peek(payer));
         }
       }
       if (typeof raw.stringify === 'function') {
@@ -142,12 +151,60 @@ export function useCostBudget(options: CostBudgetOptions) {
     onCost: (request: Request, cost: number) => {
       requestedOf.set(request, cost);
     },
-    /**
-     * The live-query hook: charges one execution of `requested` points (at open and for each
-     * re-execution); resolves with the charge (refused: the stream should end THROTTLED).
-     */
-    admitExecution: (tenantId: string, requested: number) => budgets.admit(tenantId, requested),
   };
 }
 
 export type CostBudgetPlugins = ReturnType<typeof useCostBudget>;
+
+/**
+ * What the live hub charges its streams with (src/live/budget.ts, its port; README: Budgets):
+ * the budgets, and the cost rule's count of a live operation (the same plugin, weights
+ * included, counted once per group). A document the rule can't count costs 1: its execution
+ * fails validation anyway.
+ */
+export function createLiveBudget(budgets: Budgets, schema: GraphQLSchema) {
+  return {
+    hitCost: budgets.config.hitCost,
+    costOf(params: {
+      query: string;
+      operationName: string | null;
+      variables: Record<string, unknown> | null;
+    }) {
+      let requested = 1;
+      let rootWeights = new Map<string, number>();
+      try {
+        const document = parse(params.query, { noLocation: true });
+        const operation = getOperationAST(document, params.operationName);
+        if (operation) {
+          // The operation that runs, with the fragments it may use: the plugin counts the first.
+          const only: DocumentNode = {
+            ...document,
+            definitions: document.definitions.filter(
+              (d) => d.kind !== Kind.OPERATION_DEFINITION || d === operation,
+            ),
+          };
+          const counted = complexityFromQuery(only, { schema, variables: params.variables ?? {} });
+          requested = Math.max(1, counted.complexity);
+          rootWeights = rootWeightsOf(schema, document, params.operationName);
+        }
+      } catch {
+        // Not countable: its execution fails validation, and costs 1.
+      }
+      return {
+        requested,
+        actual(body: string): number {
+          try {
+            const { data } = JSON.parse(body) as { data?: unknown };
+            return actualCost(data, requested, rootWeights);
+          } catch {
+            return 0;
+          }
+        },
+      };
+    },
+    admit: (payer: TenantViewer, cost: number) => budgets.admit(payer, cost),
+    settle(payer: TenantViewer, requested: number, actual: number, admitted: { charged: number }) {
+      budgets.settle(payer, requested, actual, admitted as Charge);
+    },
+  };
+}

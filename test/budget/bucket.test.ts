@@ -29,7 +29,7 @@ describe.each([
 ])('a leaky bucket in %s', (_name, make) => {
   it('takes what is available, refuses more, and forced charges and refunds stay in [0, max]', async () => {
     const buckets = make();
-    const tenant = `t-${Math.random()}`;
+    const tenant = { tenantId: `t-${Math.random()}`, keyId: 'k1' };
     expect(await buckets.take(tenant, 7, PLAN, false)).toEqual({ allowed: true, available: 3 });
     // 4 > 3: refused, nothing taken.
     expect(await buckets.take(tenant, 4, PLAN, false)).toMatchObject({ allowed: false });
@@ -48,7 +48,7 @@ describe.each([
 
   it('leaks back at the restore rate', async () => {
     const buckets = make();
-    const tenant = `t-${Math.random()}`;
+    const tenant = { tenantId: `t-${Math.random()}`, keyId: 'k1' };
     const fast: Plan = { maximumAvailable: 100, restoreRate: 1_000 };
     await buckets.take(tenant, 100, fast, false);
     await new Promise((resolve) => setTimeout(resolve, 30));
@@ -59,11 +59,13 @@ describe.each([
 });
 
 describe('the Redis bucket', () => {
-  it('is one key in the tenant hash slot, expiring once it would be full again', async () => {
+  it('is one Redis key per API key in its tenant hash slot, expiring once it would be full again', async () => {
     const buckets = createRedisBuckets(redis, prefix);
-    await buckets.take('slot-tenant', 5, { maximumAvailable: 10, restoreRate: 1 }, false);
-    const key = bucketKey(prefix, 'slot-tenant');
-    expect(key).toContain('{t:slot-tenant}');
+    const payer = { tenantId: 'slot-tenant', keyId: 'key-id-1' };
+    await buckets.take(payer, 5, { maximumAvailable: 10, restoreRate: 1 }, false);
+    const key = bucketKey(prefix, payer);
+    // The tenant's hash slot, then the key's id (never the key itself).
+    expect(key).toBe(`${prefix}:{t:slot-tenant}:budget:key-id-1`);
     const ttl = await redis.pttl(key);
     // 5 points at 1/s: full in 5 s, plus a second's margin.
     expect(ttl).toBeGreaterThan(4_000);
@@ -75,9 +77,14 @@ describe('the Redis bucket', () => {
     try {
       const a = createRedisBuckets(redis, prefix);
       const b = createRedisBuckets(other, prefix);
-      expect((await a.take('shared', 8, PLAN, false)).allowed).toBe(true);
-      expect((await b.take('shared', 8, PLAN, false)).allowed).toBe(false);
-      expect((await b.take('shared', 2, PLAN, false)).allowed).toBe(true);
+      const payer = { tenantId: 'shared', keyId: 'k1' };
+      expect((await a.take(payer, 8, PLAN, false)).allowed).toBe(true);
+      expect((await b.take(payer, 8, PLAN, false)).allowed).toBe(false);
+      expect((await b.take(payer, 2, PLAN, false)).allowed).toBe(true);
+      // Another key of the same tenant has its own bucket, full.
+      expect((await b.take({ tenantId: 'shared', keyId: 'k2' }, 8, PLAN, false)).allowed).toBe(
+        true,
+      );
     } finally {
       other.disconnect();
     }
@@ -85,6 +92,7 @@ describe('the Redis bucket', () => {
 });
 
 describe('budgets while Redis is away', () => {
+  const DOWN = { tenantId: 'down', keyId: 'k1' };
   it('fall back to this process with the configured share: never unlimited, never an error', async () => {
     const port = await freePort(); // nothing listens there
     const client = createRedisClient(`redis://127.0.0.1:${port}`, { timeoutMs: 50 });
@@ -97,12 +105,12 @@ describe('budgets while Redis is away', () => {
       registry,
     });
     try {
-      const first = await budgets.admit('down', 5);
+      const first = await budgets.admit(DOWN, 5);
       expect(first.allowed).toBe(true);
       // Half of the plan: 5 points in this process, reported as such.
       expect(first.status.maximumAvailable).toBe(5);
       expect(first.status.currentlyAvailable).toBe(0);
-      const refused = await budgets.admit('down', 1);
+      const refused = await budgets.admit(DOWN, 1);
       expect(refused.allowed).toBe(false);
       expect(refused.retryAfter).toBeGreaterThan(0);
       expect(budgets.fallbackActive()).toBe(true);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUDGET_DEFAULTS, type BudgetConfig } from '../../src/budget/budgets.js';
-import { buildTestApp, sharedRedisCache, type TestApp } from '../support/app.js';
+import { graphql } from '../gql/index.js';
+import { buildTestApp, OPS_TOKEN, sharedRedisCache, type TestApp } from '../support/app.js';
 import { waitUntil } from '../support/wait.js';
 
 /**
@@ -21,6 +22,16 @@ interface Body {
   errors?: { message: string; extensions?: { code?: string } }[];
   extensions?: { cost?: Cost };
 }
+
+const CREATE_KEY = graphql(`
+  mutation BudgetCreateKey($t: ID!) { createApiKey(tenantId: $t) }
+`);
+const KEYS = graphql(`
+  query BudgetKeys($t: ID!) { apiKeys(tenantId: $t) { id prefix } }
+`);
+const REVOKE_KEY = graphql(`
+  mutation BudgetRevokeKey($id: ID!) { revokeApiKey(id: $id) { id revokedAt } }
+`);
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 50));
 
@@ -43,13 +54,23 @@ describe.each([
     apps.push(app);
     const { tenant, key } = await app.createTenant();
     const user = await app.createUser(tenant.id, 'Rita');
-    const post = (variables: object = { u: user.id }, headers: Record<string, string> = {}) =>
+    const postAs = (
+      bearer: string,
+      variables: object = { u: user.id },
+      headers: Record<string, string> = {},
+    ) =>
       app.request('/graphql', {
         method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}`, ...headers },
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${bearer}`,
+          ...headers,
+        },
         body: JSON.stringify({ query: QUERY, variables }),
       });
-    return { app, post, user, key };
+    const post = (variables?: object, headers?: Record<string, string>) =>
+      postAs(key, variables, headers);
+    return { app, post, postAs, user, key, tenant };
   }
 
   it('charges a miss its actual cost, a hit COST_HIT and a 304 nothing, and says so in every answer', async () => {
@@ -122,6 +143,51 @@ describe.each([
     }
     // A revalidation costs nothing: the hit path still answers it 304 on an empty bucket.
     if (front) expect((await post(undefined, { 'if-none-match': etag })).status).toBe(304);
+  });
+
+  it('gives each API key of a tenant its own bucket of the plan; metrics stay per tenant', async () => {
+    // A bucket the first miss empties (it takes all 5), refilling too slowly to matter.
+    const { app, post, postAs, tenant, key } = await setup({
+      maximumAvailable: 5,
+      restoreRate: 0.01,
+      hitCost: 1,
+    });
+    expect((await post()).status).toBe(200);
+    await settle();
+    expect((await post()).status).toBe(429);
+    // A second key of the same tenant, minted by an operator: a full bucket of the same plan.
+    const minted = await app.execute(CREATE_KEY, { t: tenant.id }, OPS_TOKEN);
+    const second = minted.data.createApiKey;
+    const answer = await postAs(second);
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get('x-cache')).toBe('HIT'); // the tenant's entry, its scope
+    const cost = ((await answer.json()) as Body).extensions?.cost;
+    expect(cost?.throttleStatus).toEqual({
+      maximumAvailable: 5,
+      currentlyAvailable: 4,
+      restoreRate: 0.01,
+    });
+    // The first key is still throttled: the second one's spending is its own.
+    expect((await post()).status).toBe(429);
+    // A revoked key's bucket doesn't matter: the key gets 401, the other key is served.
+    const keys = await app.execute(KEYS, { t: tenant.id }, OPS_TOKEN);
+    // The test's first key was written without a prefix; the minted one has one.
+    const firstId = keys.data.apiKeys.find((k) => !k.prefix || !second.startsWith(k.prefix))?.id;
+    expect(firstId).toBeDefined();
+    await app.execute(REVOKE_KEY, { id: firstId as string }, OPS_TOKEN);
+    expect((await post()).status).toBe(401);
+    await settle();
+    expect((await postAs(second)).status).toBe(200);
+    // Stats and metrics: per tenant, the sum over its keys; no key id in a label.
+    const stats = app.app.budgets?.tenants().find((t) => t.tenant === tenant.id);
+    expect(stats?.throttled).toBe(2);
+    expect(stats?.pointsUsed).toBeGreaterThanOrEqual(5 + 1 + 1);
+    const metrics = await app.app.cache.stats.registry.getSingleMetricAsString(
+      'hotpath_budget_throttled_total',
+    );
+    expect(metrics).toContain(`tenant="${tenant.id}"`);
+    expect(metrics).not.toContain(firstId as string);
+    expect(metrics).not.toContain(key);
   });
 
   it('lets a client that waits Retry-After through', async () => {

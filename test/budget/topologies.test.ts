@@ -33,10 +33,10 @@ describe.each([
     await topology?.stop();
   });
 
-  it('takes, refuses and refunds per tenant, each tenant on its own slot', async () => {
+  it('takes, refuses and refunds per key, each tenant on its own slot', async () => {
     const buckets = createRedisBuckets(client, 'hp-test-budget');
     // Enough tenants that, on the cluster, their slots fall on every master.
-    const tenants = Array.from({ length: 12 }, (_, i) => `tenant-${i}`);
+    const tenants = Array.from({ length: 12 }, (_, i) => ({ tenantId: `tenant-${i}`, keyId: 'k' }));
     for (const tenant of tenants) {
       expect(await buckets.take(tenant, 8, PLAN, false)).toEqual({ allowed: true, available: 2 });
       expect((await buckets.take(tenant, 3, PLAN, false)).allowed).toBe(false);

@@ -218,6 +218,7 @@ describe.each(dialects)('demo seed on %s', (dialect) => {
         kind: 'tenant',
         tenantId: tenant.id,
         timezone: tenant.timezone,
+        keyId: row?.id,
       });
       expect(formatDemoKeys(seed.tenants)).toContain(tenant.apiKey);
     }

@@ -48,10 +48,19 @@ type Documents = {
     "\n  mutation RevocationCreateKey($t: ID!, $e: DateTime) { createApiKey(tenantId: $t, expiresAt: $e) }\n": typeof types.RevocationCreateKeyDocument,
     "\n  mutation RevocationRevokeKey($id: ID!) { revokeApiKey(id: $id) { id } }\n": typeof types.RevocationRevokeKeyDocument,
     "\n  query RevocationApiKeys($t: ID!) { apiKeys(tenantId: $t) { id prefix } }\n": typeof types.RevocationApiKeysDocument,
+    "\n  mutation BudgetCreateKey($t: ID!) { createApiKey(tenantId: $t) }\n": typeof types.BudgetCreateKeyDocument,
+    "\n  query BudgetKeys($t: ID!) { apiKeys(tenantId: $t) { id prefix } }\n": typeof types.BudgetKeysDocument,
+    "\n  mutation BudgetRevokeKey($id: ID!) { revokeApiKey(id: $id) { id revokedAt } }\n": typeof types.BudgetRevokeKeyDocument,
+    "\n  mutation BudgetLiveInvalidate($u: ID!) { invalidateServices(userId: $u) { invalidatedEntities } }\n": typeof types.BudgetLiveInvalidateDocument,
+    "\n  mutation BudgetLiveMint($t: ID!) { createApiKey(tenantId: $t) }\n": typeof types.BudgetLiveMintDocument,
     "\n  mutation PlansSet($t: ID!, $p: TenantPlanInput!) {\n    setTenantPlan(tenantId: $t, plan: $p) {\n      tenantId maximumAvailable restoreRate maxConcurrentMisses\n    }\n  }\n": typeof types.PlansSetDocument,
     "\n  query PlansMe($u: ID!) { user(id: $u) { id name } }\n": typeof types.PlansMeDocument,
     "\n  query PlansRead($t: ID!) { tenantPlan(tenantId: $t) { maximumAvailable restoreRate } }\n": typeof types.PlansReadDocument,
     "\n  query PlansBudgets { cacheStats { budgets { tenant pointsUsed throttled queuedSeconds } } }\n": typeof types.PlansBudgetsDocument,
+    "\n  query WeightAgenda($u: ID!, $d: Date!) { agenda(userId: $u, date: $d) { date } }\n": typeof types.WeightAgendaDocument,
+    "\n  query WeightReport {\n    analytics(input: { metrics: [REVENUE], dateRange: { start: \"2026-01-01\", end: \"2026-01-31\" } }) {\n      computedAt\n    }\n  }\n": typeof types.WeightReportDocument,
+    "\n  query WeightAliased {\n    r: analytics(input: { metrics: [REVENUE], dateRange: { start: \"2026-02-01\", end: \"2026-02-28\" } }) {\n      computedAt\n    }\n  }\n": typeof types.WeightAliasedDocument,
+    "\n  query WeightStats { megaStats { computedAt } }\n": typeof types.WeightStatsDocument,
     "\n  query InvalidationServices($u: ID!) {\n    services(userId: $u) { id name active }\n  }\n": typeof types.InvalidationServicesDocument,
     "\n  mutation BoundsUpsertTemplate($i: UpsertTemplateInput!) { upsertTemplate(input: $i) { id } }\n": typeof types.BoundsUpsertTemplateDocument,
     "\n  query Real($u: ID!) { user(id: $u) { id } }\n": typeof types.RealDocument,
@@ -112,10 +121,19 @@ const documents: Documents = {
     "\n  mutation RevocationCreateKey($t: ID!, $e: DateTime) { createApiKey(tenantId: $t, expiresAt: $e) }\n": types.RevocationCreateKeyDocument,
     "\n  mutation RevocationRevokeKey($id: ID!) { revokeApiKey(id: $id) { id } }\n": types.RevocationRevokeKeyDocument,
     "\n  query RevocationApiKeys($t: ID!) { apiKeys(tenantId: $t) { id prefix } }\n": types.RevocationApiKeysDocument,
+    "\n  mutation BudgetCreateKey($t: ID!) { createApiKey(tenantId: $t) }\n": types.BudgetCreateKeyDocument,
+    "\n  query BudgetKeys($t: ID!) { apiKeys(tenantId: $t) { id prefix } }\n": types.BudgetKeysDocument,
+    "\n  mutation BudgetRevokeKey($id: ID!) { revokeApiKey(id: $id) { id revokedAt } }\n": types.BudgetRevokeKeyDocument,
+    "\n  mutation BudgetLiveInvalidate($u: ID!) { invalidateServices(userId: $u) { invalidatedEntities } }\n": types.BudgetLiveInvalidateDocument,
+    "\n  mutation BudgetLiveMint($t: ID!) { createApiKey(tenantId: $t) }\n": types.BudgetLiveMintDocument,
     "\n  mutation PlansSet($t: ID!, $p: TenantPlanInput!) {\n    setTenantPlan(tenantId: $t, plan: $p) {\n      tenantId maximumAvailable restoreRate maxConcurrentMisses\n    }\n  }\n": types.PlansSetDocument,
     "\n  query PlansMe($u: ID!) { user(id: $u) { id name } }\n": types.PlansMeDocument,
     "\n  query PlansRead($t: ID!) { tenantPlan(tenantId: $t) { maximumAvailable restoreRate } }\n": types.PlansReadDocument,
     "\n  query PlansBudgets { cacheStats { budgets { tenant pointsUsed throttled queuedSeconds } } }\n": types.PlansBudgetsDocument,
+    "\n  query WeightAgenda($u: ID!, $d: Date!) { agenda(userId: $u, date: $d) { date } }\n": types.WeightAgendaDocument,
+    "\n  query WeightReport {\n    analytics(input: { metrics: [REVENUE], dateRange: { start: \"2026-01-01\", end: \"2026-01-31\" } }) {\n      computedAt\n    }\n  }\n": types.WeightReportDocument,
+    "\n  query WeightAliased {\n    r: analytics(input: { metrics: [REVENUE], dateRange: { start: \"2026-02-01\", end: \"2026-02-28\" } }) {\n      computedAt\n    }\n  }\n": types.WeightAliasedDocument,
+    "\n  query WeightStats { megaStats { computedAt } }\n": types.WeightStatsDocument,
     "\n  query InvalidationServices($u: ID!) {\n    services(userId: $u) { id name active }\n  }\n": types.InvalidationServicesDocument,
     "\n  mutation BoundsUpsertTemplate($i: UpsertTemplateInput!) { upsertTemplate(input: $i) { id } }\n": types.BoundsUpsertTemplateDocument,
     "\n  query Real($u: ID!) { user(id: $u) { id } }\n": types.RealDocument,
@@ -278,6 +296,26 @@ export function graphql(source: "\n  query RevocationApiKeys($t: ID!) { apiKeys(
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
+export function graphql(source: "\n  mutation BudgetCreateKey($t: ID!) { createApiKey(tenantId: $t) }\n"): typeof import('./graphql.js').BudgetCreateKeyDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query BudgetKeys($t: ID!) { apiKeys(tenantId: $t) { id prefix } }\n"): typeof import('./graphql.js').BudgetKeysDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation BudgetRevokeKey($id: ID!) { revokeApiKey(id: $id) { id revokedAt } }\n"): typeof import('./graphql.js').BudgetRevokeKeyDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation BudgetLiveInvalidate($u: ID!) { invalidateServices(userId: $u) { invalidatedEntities } }\n"): typeof import('./graphql.js').BudgetLiveInvalidateDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation BudgetLiveMint($t: ID!) { createApiKey(tenantId: $t) }\n"): typeof import('./graphql.js').BudgetLiveMintDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
 export function graphql(source: "\n  mutation PlansSet($t: ID!, $p: TenantPlanInput!) {\n    setTenantPlan(tenantId: $t, plan: $p) {\n      tenantId maximumAvailable restoreRate maxConcurrentMisses\n    }\n  }\n"): typeof import('./graphql.js').PlansSetDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
@@ -291,6 +329,22 @@ export function graphql(source: "\n  query PlansRead($t: ID!) { tenantPlan(tenan
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query PlansBudgets { cacheStats { budgets { tenant pointsUsed throttled queuedSeconds } } }\n"): typeof import('./graphql.js').PlansBudgetsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query WeightAgenda($u: ID!, $d: Date!) { agenda(userId: $u, date: $d) { date } }\n"): typeof import('./graphql.js').WeightAgendaDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query WeightReport {\n    analytics(input: { metrics: [REVENUE], dateRange: { start: \"2026-01-01\", end: \"2026-01-31\" } }) {\n      computedAt\n    }\n  }\n"): typeof import('./graphql.js').WeightReportDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query WeightAliased {\n    r: analytics(input: { metrics: [REVENUE], dateRange: { start: \"2026-02-01\", end: \"2026-02-28\" } }) {\n      computedAt\n    }\n  }\n"): typeof import('./graphql.js').WeightAliasedDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query WeightStats { megaStats { computedAt } }\n"): typeof import('./graphql.js').WeightStatsDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -359,6 +359,41 @@ export type RevocationApiKeysQueryVariables = Exact<{
 
 export type RevocationApiKeysQuery = { apiKeys: Array<{ id: string, prefix: string | null }> };
 
+export type BudgetCreateKeyMutationVariables = Exact<{
+  t: string;
+}>;
+
+
+export type BudgetCreateKeyMutation = { createApiKey: string };
+
+export type BudgetKeysQueryVariables = Exact<{
+  t: string;
+}>;
+
+
+export type BudgetKeysQuery = { apiKeys: Array<{ id: string, prefix: string | null }> };
+
+export type BudgetRevokeKeyMutationVariables = Exact<{
+  id: string;
+}>;
+
+
+export type BudgetRevokeKeyMutation = { revokeApiKey: { id: string, revokedAt: string | null } };
+
+export type BudgetLiveInvalidateMutationVariables = Exact<{
+  u: string;
+}>;
+
+
+export type BudgetLiveInvalidateMutation = { invalidateServices: { invalidatedEntities: number } };
+
+export type BudgetLiveMintMutationVariables = Exact<{
+  t: string;
+}>;
+
+
+export type BudgetLiveMintMutation = { createApiKey: string };
+
 export type PlansSetMutationVariables = Exact<{
   t: string;
   p: TenantPlanInput;
@@ -385,6 +420,29 @@ export type PlansBudgetsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
 export type PlansBudgetsQuery = { cacheStats: { budgets: Array<{ tenant: string, pointsUsed: number, throttled: number, queuedSeconds: number }> } };
+
+export type WeightAgendaQueryVariables = Exact<{
+  u: string;
+  d: string;
+}>;
+
+
+export type WeightAgendaQuery = { agenda: { date: string } };
+
+export type WeightReportQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type WeightReportQuery = { analytics: { computedAt: string } };
+
+export type WeightAliasedQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type WeightAliasedQuery = { r: { computedAt: string } };
+
+export type WeightStatsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type WeightStatsQuery = { megaStats: { computedAt: string } };
 
 export type InvalidationServicesQueryVariables = Exact<{
   u: string;
@@ -904,6 +962,39 @@ export const RevocationApiKeysDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<RevocationApiKeysQuery, RevocationApiKeysQueryVariables>;
+export const BudgetCreateKeyDocument = new TypedDocumentString(`
+    mutation BudgetCreateKey($t: ID!) {
+  createApiKey(tenantId: $t)
+}
+    `) as unknown as TypedDocumentString<BudgetCreateKeyMutation, BudgetCreateKeyMutationVariables>;
+export const BudgetKeysDocument = new TypedDocumentString(`
+    query BudgetKeys($t: ID!) {
+  apiKeys(tenantId: $t) {
+    id
+    prefix
+  }
+}
+    `) as unknown as TypedDocumentString<BudgetKeysQuery, BudgetKeysQueryVariables>;
+export const BudgetRevokeKeyDocument = new TypedDocumentString(`
+    mutation BudgetRevokeKey($id: ID!) {
+  revokeApiKey(id: $id) {
+    id
+    revokedAt
+  }
+}
+    `) as unknown as TypedDocumentString<BudgetRevokeKeyMutation, BudgetRevokeKeyMutationVariables>;
+export const BudgetLiveInvalidateDocument = new TypedDocumentString(`
+    mutation BudgetLiveInvalidate($u: ID!) {
+  invalidateServices(userId: $u) {
+    invalidatedEntities
+  }
+}
+    `) as unknown as TypedDocumentString<BudgetLiveInvalidateMutation, BudgetLiveInvalidateMutationVariables>;
+export const BudgetLiveMintDocument = new TypedDocumentString(`
+    mutation BudgetLiveMint($t: ID!) {
+  createApiKey(tenantId: $t)
+}
+    `) as unknown as TypedDocumentString<BudgetLiveMintMutation, BudgetLiveMintMutationVariables>;
 export const PlansSetDocument = new TypedDocumentString(`
     mutation PlansSet($t: ID!, $p: TenantPlanInput!) {
   setTenantPlan(tenantId: $t, plan: $p) {
@@ -942,6 +1033,38 @@ export const PlansBudgetsDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<PlansBudgetsQuery, PlansBudgetsQueryVariables>;
+export const WeightAgendaDocument = new TypedDocumentString(`
+    query WeightAgenda($u: ID!, $d: Date!) {
+  agenda(userId: $u, date: $d) {
+    date
+  }
+}
+    `) as unknown as TypedDocumentString<WeightAgendaQuery, WeightAgendaQueryVariables>;
+export const WeightReportDocument = new TypedDocumentString(`
+    query WeightReport {
+  analytics(
+    input: {metrics: [REVENUE], dateRange: {start: "2026-01-01", end: "2026-01-31"}}
+  ) {
+    computedAt
+  }
+}
+    `) as unknown as TypedDocumentString<WeightReportQuery, WeightReportQueryVariables>;
+export const WeightAliasedDocument = new TypedDocumentString(`
+    query WeightAliased {
+  r: analytics(
+    input: {metrics: [REVENUE], dateRange: {start: "2026-02-01", end: "2026-02-28"}}
+  ) {
+    computedAt
+  }
+}
+    `) as unknown as TypedDocumentString<WeightAliasedQuery, WeightAliasedQueryVariables>;
+export const WeightStatsDocument = new TypedDocumentString(`
+    query WeightStats {
+  megaStats {
+    computedAt
+  }
+}
+    `) as unknown as TypedDocumentString<WeightStatsQuery, WeightStatsQueryVariables>;
 export const InvalidationServicesDocument = new TypedDocumentString(`
     query InvalidationServices($u: ID!) {
   services(userId: $u) {

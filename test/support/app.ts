@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import type { DataSource, Logger as TypeOrmLogger } from 'typeorm';
 import { type AppDeps, createApp } from '../../src/app.js';
+import { BUDGET_DEFAULTS } from '../../src/budget/budgets.js';
 import type { ResponseStore } from '../../src/cache/store/store.js';
 import type { CacheConfig } from '../../src/config.js';
 import { hashApiKey } from '../../src/db/api-keys.js';
@@ -106,8 +107,11 @@ export interface TestAppOptions {
   live?: AppDeps['live'];
   /** OpenTelemetry (test/support/otlp.ts starts it against a receiver); off by default. */
   tracing?: AppDeps['tracing'];
-  /** Cost budgets and the bulkhead (off unless given: other suites compare exact bodies). */
-  budget?: AppDeps['budget'];
+  /**
+   * Cost budgets and the bulkhead: as given; null: off; absent: BUDGETS_ENABLED=true in the
+   * environment turns them on with the defaults, else off. Budget suites always give theirs.
+   */
+  budget?: AppDeps['budget'] | null;
 }
 
 export const testVia = (): 'yoga' | 'http' =>
@@ -174,7 +178,12 @@ export async function buildTestApp(dialect: TestDialect, options: TestAppOptions
     auth: options.auth,
     live: options.live,
     tracing: options.tracing,
-    budget: options.budget,
+    budget:
+      options.budget === undefined
+        ? process.env.BUDGETS_ENABLED === 'true'
+          ? BUDGET_DEFAULTS
+          : undefined
+        : (options.budget ?? undefined),
   });
   await app.start();
   const { yoga, services } = app;
