@@ -18,24 +18,21 @@ import { dayRange } from '../../src/time.js';
 /** The statements of an agenda miss, in the order Hotpath sends them. */
 export const MISS_SQL = {
   user:
-    'SELECT "User"."id" AS "User_id", "User"."tenant_id" AS "User_tenant_id", "User"."name" AS "User_name", ' +
-    '"User"."plan" AS "User_plan", "User"."created_at" AS "User_created_at" FROM "users" "User" ' +
-    'WHERE (("User"."tenant_id" = ?) AND ("User"."id" IN (?)))',
+    'SELECT "u"."id" AS "id", "u"."tenant_id" AS "tenantId", "u"."name" AS "name", "u"."plan" AS "plan", ' +
+    '"u"."created_at" AS "createdAt" FROM "users" "u" WHERE "u"."tenant_id" = ? AND "u"."id" IN (?)',
   appointments:
-    'SELECT "a"."id" AS "a_id", "a"."tenant_id" AS "a_tenant_id", "a"."user_id" AS "a_user_id", ' +
-    '"a"."service_id" AS "a_service_id", "a"."client_name" AS "a_client_name", "a"."starts_at" AS "a_starts_at", ' +
-    '"a"."ends_at" AS "a_ends_at", "a"."status" AS "a_status", "a"."created_at" AS "a_created_at", ' +
-    '"a"."updated_at" AS "a_updated_at" FROM "appointments" "a" WHERE "a"."tenant_id" = ? AND ' +
+    'SELECT "a"."id" AS "id", "a"."tenant_id" AS "tenantId", "a"."user_id" AS "userId", ' +
+    '"a"."service_id" AS "serviceId", "a"."client_name" AS "clientName", "a"."starts_at" AS "startsAt", ' +
+    '"a"."ends_at" AS "endsAt", "a"."status" AS "status", "a"."created_at" AS "createdAt", ' +
+    '"a"."updated_at" AS "updatedAt" FROM "appointments" "a" WHERE "a"."tenant_id" = ? AND ' +
     '(("a"."user_id" = ? AND "a"."starts_at" >= ? AND "a"."starts_at" < ?)) ' +
     'ORDER BY "a"."starts_at" ASC, "a"."id" ASC',
   /** `IN (?, ?, …)`: one placeholder per distinct service of the day. */
   services: (count: number) =>
-    'SELECT "Service"."id" AS "Service_id", "Service"."tenant_id" AS "Service_tenant_id", ' +
-    '"Service"."user_id" AS "Service_user_id", "Service"."name" AS "Service_name", ' +
-    '"Service"."duration_minutes" AS "Service_duration_minutes", "Service"."price_cents" AS "Service_price_cents", ' +
-    '"Service"."active" AS "Service_active", "Service"."created_at" AS "Service_created_at", ' +
-    '"Service"."deleted_at" AS "Service_deleted_at" FROM "services" "Service" ' +
-    `WHERE (("Service"."tenant_id" = ?) AND ("Service"."id" IN (${Array(count).fill('?').join(', ')})))`,
+    'SELECT "s"."id" AS "id", "s"."tenant_id" AS "tenantId", "s"."user_id" AS "userId", "s"."name" AS "name", ' +
+    '"s"."duration_minutes" AS "durationMinutes", "s"."price_cents" AS "priceCents", "s"."active" AS "active", ' +
+    '"s"."created_at" AS "createdAt", "s"."deleted_at" AS "deletedAt" FROM "services" "s" ' +
+    `WHERE "s"."tenant_id" = ? AND "s"."id" IN (${Array(count).fill('?').join(', ')})`,
 };
 
 type Row = Record<string, string | number | null>;
@@ -76,13 +73,13 @@ export function createMissCeiling(options: MissCeilingOptions) {
       start.getTime(),
       end.getTime(),
     ) as Row[];
-    const serviceIds = [...new Set(rows.map((row) => row.a_service_id as string))];
+    const serviceIds = [...new Set(rows.map((row) => row.serviceId as string))];
     const services = new Map<string, string>();
     if (serviceIds.length > 0) {
       for (const s of servicesStatement(serviceIds.length).all(tenantId, ...serviceIds) as Row[]) {
         services.set(
-          s.Service_id as string,
-          `{"id":${str(s.Service_id)},"name":${str(s.Service_name)},"durationMinutes":${Number(s.Service_duration_minutes)},"priceCents":${Number(s.Service_price_cents)}}`,
+          s.id as string,
+          `{"id":${str(s.id)},"name":${str(s.name)},"durationMinutes":${Number(s.durationMinutes)},"priceCents":${Number(s.priceCents)}}`,
         );
       }
     }
@@ -90,13 +87,13 @@ export function createMissCeiling(options: MissCeilingOptions) {
     for (const row of rows) {
       if (appointments) appointments += ',';
       appointments +=
-        `{"id":${str(row.a_id)},"clientName":${str(row.a_client_name)},"startsAt":"${iso(row.a_starts_at)}",` +
-        `"endsAt":"${iso(row.a_ends_at)}","status":${str(row.a_status)},` +
-        `"service":${services.get(row.a_service_id as string) ?? 'null'}}`;
+        `{"id":${str(row.id)},"clientName":${str(row.clientName)},"startsAt":"${iso(row.startsAt)}",` +
+        `"endsAt":"${iso(row.endsAt)}","status":${str(row.status)},` +
+        `"service":${services.get(row.serviceId as string) ?? 'null'}}`;
     }
     return (
       `{"data":{"agenda":{"id":${str(`${userId}:${date}`)},"date":${str(date)},` +
-      `"user":{"id":${str(user.User_id)},"name":${str(user.User_name)}},"appointments":[${appointments}]}}}`
+      `"user":{"id":${str(user.id)},"name":${str(user.name)}},"appointments":[${appointments}]}}}`
     );
   }
 
