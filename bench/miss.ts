@@ -433,7 +433,7 @@ export function missReport(figures: MissFigures): string {
   const profile =
     parts.length === 0
       ? ''
-      : `\n\nWhere a miss of the ${figures.rows[0]?.appointments}/${figures.rows.map((r) => r.appointments).join('/')}-appointment days went (CPU profile of the measured windows, shares of samples):\n\n` +
+      : `\n\nWhere a miss went, over the ${figures.rows.map((r) => r.appointments).join(', ')}-appointment days one after the other (CPU profile of the main thread over the measured windows, shares of samples; the gzip of large bodies runs on libuv's threads and is not in it):\n\n` +
         markdownTable(
           [
             'part',
@@ -451,6 +451,14 @@ export function missReport(figures: MissFigures): string {
       `Server CPU µs per agenda miss (every request a new key: see bench/miss.ts), medians of ${figures.rounds} interleaved rounds of ${figures.durationS} s per size, ${MISS_CONNECTIONS} connections, ` +
         `${figures.pinned ? 'server and load generator pinned to their own cores' : 'NOT pinned'}; load average ${loads(figures.loadBefore)} before, ${loads(figures.loadAfter)} after on ${cpus().length} cores. ` +
         "Issue 19 targets: cache overhead on a miss ≤ 5%, Hotpath's miss ≤ 3× the miss ceiling.",
+      ...(Math.max(figures.loadBefore[0] ?? 0, figures.loadAfter[0] ?? 0) > 1
+        ? [
+            '',
+            '**NOISY**: other work loaded the machine during this run (see the load averages): ' +
+              'the absolute figures are inflated; compare the rows of one run with each other ' +
+              'only, and rerun on a quiet machine for figures to quote.',
+          ]
+        : []),
       '',
       table,
     ].join('\n') + profile
