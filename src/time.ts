@@ -4,10 +4,83 @@ export function isValidTimeZone(tz: string): boolean {
   return IANAZone.isValidZone(tz);
 }
 
-/** The instants [start, end) of a calendar day in a time zone: 23 or 25 hours on DST days. */
-export function dayRange(date: string, tz: string): { start: Date; end: Date } {
+/** luxon's answer, the reference: what dayRange gives on and around a change of offset. */
+function luxonDayRange(date: string, tz: string): { start: Date; end: Date } {
   const start = DateTime.fromISO(date, { zone: tz }).startOf('day');
   return { start: start.toJSDate(), end: start.plus({ days: 1 }).toJSDate() };
+}
+
+const offsetFormatters = new Map<string, Intl.DateTimeFormat>();
+
+/** The zone's UTC offset at an instant, in ms (local wall clock minus UTC). */
+function offsetAt(tz: string, epochMs: number): number {
+  let format = offsetFormatters.get(tz);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-US', {
+      timeZone: tz,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
+    offsetFormatters.set(tz, format);
+  }
+  const parts: Record<string, number> = {};
+  for (const part of format.formatToParts(epochMs)) parts[part.type] = Number(part.value);
+  const wall = Date.UTC(
+    parts.year,
+    parts.month - 1,
+    parts.day,
+    parts.hour,
+    parts.minute,
+    parts.second,
+  );
+  return wall - (epochMs - (((epochMs % 1000) + 1000) % 1000));
+}
+
+const DAY_MS = 86_400_000;
+const MARGIN_MS = 3 * 3_600_000;
+
+/**
+ * The instants [start, end) of a calendar day in a time zone: 23 or 25 hours on DST days.
+ *
+ * Every agenda miss asks for one, so the usual day is computed from the zone's offset alone:
+ * when the offset is the same from three hours before its midnight to three hours after the
+ * next one, the day is those two midnights. A day with a change of offset near it (twice a
+ * year where there is DST), or a date that isn't plain YYYY-MM-DD, goes to luxon.
+ */
+export function dayRange(date: string, tz: string): { start: Date; end: Date } {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
+  if (match && tz !== '') {
+    const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
+    const wall = Date.UTC(year, month - 1, day);
+    const check = new Date(wall);
+    if (
+      year >= 1000 &&
+      check.getUTCFullYear() === year &&
+      check.getUTCMonth() === month - 1 &&
+      check.getUTCDate() === day
+    ) {
+      try {
+        const offset = offsetAt(tz, wall);
+        const start = wall - offset;
+        const end = start + DAY_MS;
+        if (
+          offsetAt(tz, start - MARGIN_MS) === offset &&
+          offsetAt(tz, start) === offset &&
+          offsetAt(tz, end) === offset &&
+          offsetAt(tz, end + MARGIN_MS) === offset
+        )
+          return { start: new Date(start), end: new Date(end) };
+      } catch {
+        // An unknown zone: luxon says what it says about it.
+      }
+    }
+  }
+  return luxonDayRange(date, tz);
 }
 
 /** The instants [start, end) from the first day's midnight to the midnight after the last day. */

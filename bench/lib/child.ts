@@ -54,13 +54,27 @@ export interface BenchServer {
  * bench/server.ts in a child process, with `env` as its whole environment, on `cpu` when given.
  * `output: 'framed'` shows its lines set apart from the progress lines; 'inherit' passes them.
  * `checkout`: another checkout's bench/server.ts, run from there (bench:layout's "before").
+ * `entry`: another script speaking the same IPC (`{ port }`, counts) in its place.
  */
 export async function startBenchServer(
   env: Record<string, string>,
-  options: { cpu?: number; output?: 'framed' | 'inherit'; checkout?: string } = {},
+  options: {
+    cpu?: number;
+    output?: 'framed' | 'inherit';
+    checkout?: string;
+    /** Another script that answers the same IPC (bench/lib/miss-ceiling.ts). */
+    entry?: string;
+    /** Node's own flags before the script (`--cpu-prof`: bench:miss's profile). */
+    nodeArgs?: string[];
+  } = {},
 ): Promise<BenchServer> {
-  const entry = options.checkout ? join(options.checkout, 'bench', 'server.ts') : serverEntry;
-  const command = pinnedCommand([process.execPath, '--import', 'tsx', entry], options.cpu);
+  const entry =
+    options.entry ??
+    (options.checkout ? join(options.checkout, 'bench', 'server.ts') : serverEntry);
+  const command = pinnedCommand(
+    [process.execPath, ...(options.nodeArgs ?? []), '--import', 'tsx', entry],
+    options.cpu,
+  );
   const framed = options.output !== 'inherit';
   const child = spawn(command[0], command.slice(1), {
     cwd: options.checkout ?? root,

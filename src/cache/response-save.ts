@@ -23,6 +23,20 @@ export interface ResponseSaveOptions {
 }
 
 /**
+ * Makes Yoga write `body` for `result` instead of serializing it again (its result processor
+ * calls `result.stringify` when there is one, as it does for hits). Only this very object:
+ * a plugin that answers something else (debug extensions, errors, a cost) builds a new result
+ * by spreading this one, which leaves the non-enumerable property behind, and gets its own
+ * JSON.stringify.
+ */
+function servedAs(result: ExecutionResult, body: string): void {
+  Object.defineProperty(result, 'stringify', {
+    value: (value: unknown = result) => (value === result ? body : JSON.stringify(value)),
+    configurable: true,
+  });
+}
+
+/**
  * What a miss leaves in the store, whatever server ran it: the result is read once for its
  * entities, types and TTL (read), then stored with the lookup's clock, so that a save that
  * raced an invalidation is refused by the store (save, DESIGN §6).
@@ -66,6 +80,9 @@ export function createResponseSave(options: ResponseSaveOptions) {
      * Stores a result under the request's key with the tags given and the state's own, for the
      * shortest of `ttlMs`, the state's cap and its types' TTL. The write is left pending in
      * `state.pendingSave` (the response waits for it: a read that follows finds it).
+     *
+     * The result is serialized once: the JSON stored is also the response's (servedAs), so a
+     * miss doesn't pay for JSON.stringify twice and its response is byte for byte the entry.
      */
     save(state: RequestCacheState, result: ExecutionResult, tagged: string[], ttlMs: number) {
       if (!store || !state.seen || !state.key || !state.scope) return;
@@ -77,6 +94,7 @@ export function createResponseSave(options: ResponseSaveOptions) {
       state.pluginEntities = tagged.length;
       const tags = [...new Set([...tagged, ...state.tags])];
       const body = JSON.stringify(result);
+      servedAs(result, body);
       if (Buffer.byteLength(body) > maxEntryBytes) {
         state.reason = 'too-large';
         return;

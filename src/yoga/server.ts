@@ -24,6 +24,7 @@ import { useRequestLimits } from './use-request-limits.js';
 import type { ResponseCachePlugins } from './use-response-cache.js';
 import { useSchemaHiding, useValidationOptions } from './use-schema-hiding.js';
 import { useTracing } from './use-tracing.js';
+import { useValidationCache } from './use-validation-cache.js';
 
 export interface ServerDeps {
   db: DataSource;
@@ -110,6 +111,8 @@ export function createServer(deps: ServerDeps) {
       // A hash alone becomes its text here, before the cache keys the request.
       usePersistedQueries({ store: deps.cache.apq, auth: deps.auth, limits: deps.limits }),
       useInputErrorCodes(),
+      // After every plugin that adds rules or wraps validation: it sees the final list.
+      useValidationCache(),
       // Over budget is refused before a flight is joined or a bulkhead slot taken.
       ...(deps.costBudget ? [deps.costBudget.admission] : []),
       ...deps.responseCache.plugins,

@@ -9,6 +9,7 @@ import type { Plugin } from 'graphql-yoga';
 import { isLimitError, limitExceeded } from '../errors/limit-errors.js';
 import type { Limits } from '../limits.js';
 import { checkParams, isPlainObject } from '../params.js';
+import { perRequest } from './use-validation-cache.js';
 
 /** armor reports `... limit of N exceeded, found M.`; the number found is the last one. */
 function foundIn(message: string): number | null {
@@ -131,11 +132,14 @@ export function useRequestLimits(
         request?: Request;
       };
       const variables = params?.variables;
+      // The cost reads the variables: it runs on every request (use-validation-cache.ts).
       addValidationRule(
-        costRule(
-          limits.cost,
-          isPlainObject(variables) ? (variables as Record<string, unknown>) : {},
-          onCost && request ? (cost) => onCost(request, cost) : undefined,
+        perRequest(
+          costRule(
+            limits.cost,
+            isPlainObject(variables) ? (variables as Record<string, unknown>) : {},
+            onCost && request ? (cost) => onCost(request, cost) : undefined,
+          ),
         ),
       );
     },

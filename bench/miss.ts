@@ -1,0 +1,481 @@
+/**
+ * `npm run bench:miss`: what an agenda miss costs (issue 19), as server CPU per request, for
+ * the miss ceiling (bench/lib/miss-ceiling.ts: the same SQL through the same driver, JSON
+ * written by hand), Hotpath with the cache off, with the memory store and with Redis.
+ *
+ * A fresh SQLite file holds one tenant with one provider per size: days of 10, 100 and 400
+ * appointments (BENCH_MISS_SIZES), five services each. Every request asks for one of those days
+ * with a variable the document doesn't declare (`missId`, new for each request; graphql-js
+ * ignores it), so its cache key has never been seen and every request misses and executes,
+ * reading the same rows the ceiling reads. Before each measured load the bench checks that the
+ * target answers exactly the ceiling's JSON, and after it, from /metrics, that no request hit.
+ *
+ * BENCH_RUNS rounds (default 3), interleaved: each round starts every target afresh, pinned to
+ * SERVER_CPU (the bench on LOADER_CPU), and measures every size; medians per target and size.
+ * BENCH_DURATION (default 4 s) and BENCH_WARMUP (default 1 s) per size.
+ *
+ * BENCH_MISS_PROFILE=<dir>: one more pass of Hotpath (cache off, then memory) under
+ * `node --cpu-prof`, whose measured window is broken down by bench/lib/profile.ts into where
+ * a miss goes (README: Where a miss goes).
+ *
+ * measureMisses() is what bench/curves.ts calls; main() writes the table to docs/benchmarks.md
+ * between the miss markers.
+ */
+import 'reflect-metadata';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+import autocannon from 'autocannon';
+import { Redis } from 'ioredis';
+import { openDatabase } from '../src/db/data-source.js';
+import { Appointment } from '../src/db/entities/appointment.entity.js';
+import { Service } from '../src/db/entities/service.entity.js';
+import { dayRange } from '../src/time.js';
+import { WARM_DOCUMENTS } from '../src/warming/warming.js';
+import { type BenchServer, inheritedEnv, root, startBenchServer } from './lib/child.js';
+import { cpuWindow } from './lib/cpu.js';
+import { interleaved } from './lib/load.js';
+import { createMissCeiling } from './lib/miss-ceiling.js';
+import { pinSelf, SERVER_CPU } from './lib/pin.js';
+import { MISS_PARTS, type MissPart, missBreakdown, readProfile } from './lib/profile.js';
+import { deleteKeys } from './lib/redis.js';
+import { int, loads, markdownTable, median, writeDocSection } from './lib/report.js';
+import { seedProvider, seedTenant } from './lib/seed.js';
+import { benchRedisUrl, positive } from './lib/settings.js';
+import { cacheOutcomes, METRICS_TOKEN } from './run-checks.js';
+
+export const MISS_TARGETS = ['ceiling', 'off', 'memory', 'redis'] as const;
+export type MissTarget = (typeof MISS_TARGETS)[number];
+
+export const MISS_TARGET_LABELS: Record<MissTarget, string> = {
+  ceiling: 'miss ceiling (same SQL, JSON by hand)',
+  off: 'Hotpath, cache off',
+  memory: 'Hotpath, memory store',
+  redis: 'Hotpath, Redis store',
+};
+
+export interface MissOptions {
+  /** Appointments in the day asked for; default BENCH_MISS_SIZES or 10, 100, 400. */
+  sizes?: number[];
+  /** Interleaved rounds; default BENCH_RUNS or 3. */
+  rounds?: number;
+  /** Seconds measured per size and target; default BENCH_DURATION or 4. */
+  durationS?: number;
+  /** Seconds of misses before each measured window; default BENCH_WARMUP or 1. */
+  warmupS?: number;
+  /** Which targets run; default all four. */
+  targets?: readonly MissTarget[];
+  redisUrl?: string;
+  /** A directory: also profile Hotpath (cache off, memory) and break the window down. */
+  profileDir?: string;
+  /** Progress lines; default stdout. */
+  log?: (line: string) => void;
+}
+
+export interface MissRow {
+  appointments: number;
+  /** Bytes of the agenda's JSON. */
+  bytes: number;
+  /** Median server CPU µs per request of each target that ran. */
+  cpuUs: Partial<Record<MissTarget, number>>;
+  /** Every round's figure, per target. */
+  samples: Partial<Record<MissTarget, number[]>>;
+}
+
+export interface MissFigures {
+  rows: MissRow[];
+  rounds: number;
+  durationS: number;
+  pinned: boolean;
+  /** Load averages before and after (1/5/15 min). */
+  loadBefore: number[];
+  loadAfter: number[];
+  /** Where a miss went, per profiled target (shares of the window's samples). */
+  profiles: Partial<
+    Record<'off' | 'memory', { shares: Record<MissPart, number>; samples: number }>
+  >;
+}
+
+const DAYS = ['2026-03-02', '2026-03-03', '2026-03-04', '2026-03-05', '2026-03-06'];
+const TIMEZONE = 'America/Sao_Paulo';
+const SERVICES_PER_PROVIDER = 5;
+
+interface Seeded {
+  tenantId: string;
+  key: string;
+  providers: Map<number, string>;
+}
+
+/** One tenant, one provider per size, each day of DAYS holding `size` appointments. */
+async function seed(sqlitePath: string, sizes: number[]): Promise<Seeded> {
+  const db = await openDatabase({ sqlitePath });
+  try {
+    const tenant = await seedTenant(db, 'Miss bench', TIMEZONE);
+    const providers = new Map<number, string>();
+    for (const size of sizes) {
+      const { userId, serviceId } = await seedProvider(db, tenant.id, `Provider of ${size}`);
+      providers.set(size, userId);
+      const services = [serviceId];
+      for (let i = 1; i < SERVICES_PER_PROVIDER; i++) {
+        const service = await db.getRepository(Service).save({
+          id: randomUUID(),
+          tenantId: tenant.id,
+          userId,
+          name: `Service ${i} "special" ção`,
+          durationMinutes: 15 * i,
+          priceCents: 1_000 * i,
+          active: true,
+          createdAt: new Date(),
+          deletedAt: null,
+        });
+        services.push(service.id);
+      }
+      const rows: Partial<Appointment>[] = [];
+      for (const day of DAYS) {
+        const { start } = dayRange(day, TIMEZONE);
+        for (let i = 0; i < size; i++) {
+          const startsAt = new Date(start.getTime() + Math.floor((i * 86_400_000) / size));
+          rows.push({
+            id: randomUUID(),
+            tenantId: tenant.id,
+            userId,
+            serviceId: services[i % services.length],
+            clientName: `Client ${i}`,
+            startsAt,
+            endsAt: new Date(startsAt.getTime() + 15 * 60_000),
+            status: i % 7 === 0 ? 'CANCELLED' : i % 3 === 0 ? 'CONFIRMED' : 'PENDING',
+            createdAt: new Date(),
+            updatedAt: new Date(),
+          });
+        }
+      }
+      for (let i = 0; i < rows.length; i += 200)
+        await db.getRepository(Appointment).insert(rows.slice(i, i + 200));
+    }
+    return { tenantId: tenant.id, key: tenant.key, providers };
+  } finally {
+    await db.destroy();
+  }
+}
+
+let missCounter = 0;
+/** A request for one of the provider's days that no cache has seen. */
+function missBody(userId: string, runId: string) {
+  const n = missCounter++;
+  return JSON.stringify({
+    query: WARM_DOCUMENTS.agenda,
+    variables: { userId, date: DAYS[n % DAYS.length], missId: `${runId}-${n}` },
+  });
+}
+
+/**
+ * Connections of the miss load: enough to keep the pinned server busy (a miss waits on nothing
+ * but its own CPU, SQLite being in process), few enough that a request doesn't queue for
+ * seconds behind the others on a loaded machine.
+ */
+export const MISS_CONNECTIONS = 10;
+
+/** Misses from MISS_CONNECTIONS connections for `seconds`; rejects on any non-2xx or error. */
+function missLoad(port: number, headers: Record<string, string>, userId: string, runId: string) {
+  return (seconds: number) =>
+    new Promise<number>((resolve, reject) => {
+      let answered = 0;
+      const instance = autocannon(
+        {
+          url: `http://127.0.0.1:${port}/graphql`,
+          method: 'POST',
+          headers,
+          connections: MISS_CONNECTIONS,
+          duration: seconds,
+          requests: [
+            {
+              setupRequest: (request) => ({ ...request, body: missBody(userId, runId) }),
+            },
+          ],
+        },
+        (error, result) => {
+          if (error) return reject(error);
+          const problems = [
+            result.non2xx && `${result.non2xx} non-2xx responses`,
+            result.errors && `${result.errors} errors (${result.timeouts} timeouts)`,
+          ].filter(Boolean);
+          if (answered === 0) problems.push('no responses');
+          if (problems.length > 0) return reject(new Error(`bench:miss: ${problems.join(', ')}`));
+          resolve(answered);
+        },
+      );
+      instance.on('response', () => {
+        answered++;
+      });
+    });
+}
+
+/** Measures misses as server CPU µs per request: see the file's comment. */
+export async function measureMisses(options: MissOptions = {}): Promise<MissFigures> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const sizes =
+    options.sizes ??
+    (process.env.BENCH_MISS_SIZES ?? '10,100,400').split(',').map((s) => Number(s.trim()));
+  const rounds = options.rounds ?? positive('BENCH_RUNS', 3, true);
+  const durationS = options.durationS ?? positive('BENCH_DURATION', 4);
+  const warmupS = options.warmupS ?? positive('BENCH_WARMUP', 1);
+  const targets =
+    options.targets ??
+    process.env.BENCH_MISS_TARGETS?.split(',').map((t) => t.trim() as MissTarget) ??
+    MISS_TARGETS;
+  for (const target of targets)
+    if (!MISS_TARGETS.includes(target)) throw new Error(`bench:miss: no target ${target}`);
+  const redisUrl = options.redisUrl ?? benchRedisUrl();
+  const pinned = pinSelf();
+  const loadBefore = loadavg();
+  const work = mkdtempSync(join(tmpdir(), 'hotpath-miss-'));
+  const sqlitePath = join(work, 'miss.sqlite');
+  const prefix = `hotpath-miss-${randomBytes(4).toString('hex')}`;
+  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  const runId = randomBytes(4).toString('hex');
+  let running: BenchServer | null = null;
+  try {
+    const seeded = await seed(sqlitePath, sizes);
+    const headers = { 'content-type': 'application/json', authorization: `Bearer ${seeded.key}` };
+    const reference = createMissCeiling({
+      sqlitePath,
+      tenantId: seeded.tenantId,
+      timezone: TIMEZONE,
+    });
+    const rows: MissRow[] = sizes.map((appointments) => ({
+      appointments,
+      bytes: Buffer.byteLength(
+        reference.agendaJson(seeded.providers.get(appointments) ?? '', DAYS[0]) ?? '',
+      ),
+      cpuUs: {},
+      samples: {},
+    }));
+    const base = {
+      ...inheritedEnv(),
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'warn',
+      OPS_TOKEN: `ops_${randomBytes(24).toString('base64url')}`,
+      METRICS_TOKEN,
+      SQLITE_PATH: sqlitePath,
+      CACHE_PREFIX: `${prefix}.hotpath`,
+      CACHE_WARM_INTERVAL: '0',
+    };
+    const envOf = (target: MissTarget): Record<string, string> => {
+      switch (target) {
+        case 'ceiling':
+          return {
+            ...inheritedEnv(),
+            BENCH_SQLITE_PATH: sqlitePath,
+            BENCH_TENANT_ID: seeded.tenantId,
+            BENCH_TIMEZONE: TIMEZONE,
+          };
+        case 'off':
+          return { ...base, BENCH_TARGET: 'hotpath', CACHE_ENABLED: 'false' };
+        case 'memory':
+          return { ...base, BENCH_TARGET: 'hotpath' };
+        case 'redis':
+          // A miss's cost, not failing open: on a loaded machine the 50 ms default times out
+          // some Redis calls, and the breaker would turn the misses into BYPASSes.
+          return {
+            ...base,
+            BENCH_TARGET: 'hotpath',
+            REDIS_URL: redisUrl,
+            CACHE_TIMEOUT_MS: '2000',
+          };
+      }
+    };
+    if (targets.includes('redis')) await redis.connect();
+
+    /** Checks one answer against the ceiling's JSON and the cache's verdict. */
+    const check = async (target: MissTarget, port: number, userId: string) => {
+      const body = missBody(userId, `${runId}-check`);
+      const { variables } = JSON.parse(body);
+      const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
+        method: 'POST',
+        headers,
+        body,
+      });
+      const text = await response.text();
+      const expected = reference.agendaJson(userId, variables.date);
+      if (
+        response.status !== 200 ||
+        !expected ||
+        !isDeepStrictEqual(JSON.parse(text), JSON.parse(expected))
+      )
+        throw new Error(`bench:miss: ${target} answered ${response.status} ${text.slice(0, 300)}`);
+      const xCache = response.headers.get('x-cache');
+      const wanted = target === 'ceiling' ? null : target === 'off' ? 'BYPASS' : 'MISS';
+      if (xCache !== wanted)
+        throw new Error(`bench:miss: ${target} answered X-Cache ${xCache}, expected ${wanted}`);
+    };
+
+    /** One target, every size: warm-up, then the measured window. */
+    const measure = async (
+      target: MissTarget,
+      server: BenchServer,
+      onWindow?: (size: number, from: number, to: number) => void,
+    ) => {
+      for (const row of rows) {
+        const userId = seeded.providers.get(row.appointments) ?? '';
+        await check(target, server.port, userId);
+        const load = missLoad(server.port, headers, userId, runId);
+        await load(warmupS);
+        const outcomes = target === 'ceiling' ? null : await cacheOutcomes(server.port);
+        const window = cpuWindow(server.pid);
+        const from = performance.now();
+        const requests = await load(durationS);
+        const cpu = window.perRequest(requests);
+        onWindow?.(row.appointments, from, performance.now());
+        if (outcomes && target !== 'off') {
+          const after = await cacheOutcomes(server.port);
+          if (after.hit > outcomes.hit)
+            throw new Error(`bench:miss: ${target} served ${after.hit - outcomes.hit} hits`);
+          if (after.miss - outcomes.miss < requests * 0.99)
+            throw new Error(`bench:miss: ${target} counted too few misses`);
+        }
+        if (!onWindow) {
+          row.samples[target] = [...(row.samples[target] ?? []), cpu];
+          log(`  ${target}, ${row.appointments} appointments: ${int(cpu)} µs CPU/request`);
+        }
+      }
+    };
+
+    const start = async (target: MissTarget, nodeArgs?: string[]) => {
+      if (target === 'redis') await deleteKeys(redis, `${prefix}*`);
+      running = await startBenchServer(envOf(target), {
+        ...(pinned ? { cpu: SERVER_CPU } : {}),
+        ...(target === 'ceiling' ? { entry: join(root, 'bench', 'lib', 'miss-ceiling.ts') } : {}),
+        ...(nodeArgs ? { nodeArgs } : {}),
+      });
+      return running;
+    };
+    const stop = async () => {
+      const server = running;
+      running = null;
+      await server?.stop();
+    };
+
+    await interleaved(rounds, targets, async (target, round) => {
+      log(`[${round}/${rounds}] ${MISS_TARGET_LABELS[target]}`);
+      const server = await start(target);
+      try {
+        await measure(target, server);
+      } finally {
+        await stop();
+      }
+    });
+    for (const row of rows)
+      for (const target of targets) row.cpuUs[target] = median(row.samples[target] ?? []);
+
+    const profiles: MissFigures['profiles'] = {};
+    if (options.profileDir) {
+      for (const target of ['off', 'memory'] as const) {
+        const dir = join(options.profileDir, target);
+        rmSync(dir, { recursive: true, force: true });
+        mkdirSync(dir, { recursive: true });
+        log(`profiling ${MISS_TARGET_LABELS[target]}…`);
+        const windows: { from: number; to: number }[] = [];
+        const server = await start(target, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
+        await measure(target, server, (_size, from, to) => windows.push({ from, to }));
+        await stop();
+        const exitedAt = performance.now();
+        const file = readdirSync(dir).find((name) => name.endsWith('.cpuprofile'));
+        if (!file) throw new Error(`bench:miss: no profile in ${dir}`);
+        const profile = readProfile(join(dir, file));
+        // The profile ends when the server exits: the windows are placed back from there (the
+        // exit after SIGTERM takes milliseconds, which only trims the window's edge).
+        const from = (exitedAt - windows[0].from) * 1000;
+        const to = (exitedAt - windows[windows.length - 1].to) * 1000;
+        profiles[target] = missBreakdown(profile, { fromEndUs: from, toEndUs: to });
+      }
+    }
+    reference.close();
+    return { rows, rounds, durationS, pinned, loadBefore, loadAfter: loadavg(), profiles };
+  } finally {
+    await (running as BenchServer | null)?.stop();
+    if (redis.status === 'ready') await deleteKeys(redis, `${prefix}*`);
+    redis.disconnect();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+const pct = (share: number) => `${(100 * share).toFixed(1)}%`;
+
+/** The report's markdown: the figures, issue 19's two miss targets, and the profile if any. */
+export function missReport(figures: MissFigures): string {
+  const us = (value: number | undefined) => (value === undefined ? 'n/a' : int(value));
+  const table = markdownTable(
+    [
+      'appointments',
+      'bytes',
+      ...MISS_TARGETS.map((t) => `${MISS_TARGET_LABELS[t]}, µs`),
+      'off ÷ ceiling',
+      'cache overhead, memory',
+      'cache overhead, Redis',
+    ],
+    figures.rows.map((row) => {
+      const { ceiling, off, memory, redis } = row.cpuUs;
+      const over = (on?: number) =>
+        on === undefined || off === undefined ? 'n/a' : `${(100 * (on / off - 1)).toFixed(1)}%`;
+      return [
+        row.appointments,
+        int(row.bytes),
+        ...MISS_TARGETS.map((t) => us(row.cpuUs[t])),
+        ceiling && off ? `${(off / ceiling).toFixed(2)}×` : 'n/a',
+        over(memory),
+        over(redis),
+      ];
+    }),
+  );
+  const parts = Object.entries(figures.profiles);
+  const profile =
+    parts.length === 0
+      ? ''
+      : `\n\nWhere a miss went, over the ${figures.rows.map((r) => r.appointments).join(', ')}-appointment days one after the other (CPU profile of the main thread over the measured windows, shares of samples; the gzip of large bodies runs on libuv's threads and is not in it):\n\n` +
+        markdownTable(
+          [
+            'part',
+            ...parts.map(
+              ([t, p]) =>
+                `${MISS_TARGET_LABELS[t as MissTarget]} (${int(p?.samples ?? 0)} samples)`,
+            ),
+          ],
+          MISS_PARTS.map((part) => [part, ...parts.map(([, p]) => pct(p?.shares[part] ?? 0))]),
+        );
+  return (
+    [
+      `## Misses: last run ${new Date().toISOString().slice(0, 19)}Z`,
+      '',
+      `Server CPU µs per agenda miss (every request a new key: see bench/miss.ts), medians of ${figures.rounds} interleaved rounds of ${figures.durationS} s per size, ${MISS_CONNECTIONS} connections, ` +
+        `${figures.pinned ? 'server and load generator pinned to their own cores' : 'NOT pinned'}; load average ${loads(figures.loadBefore)} before, ${loads(figures.loadAfter)} after on ${cpus().length} cores. ` +
+        "Issue 19 targets: cache overhead on a miss ≤ 5%, Hotpath's miss ≤ 3× the miss ceiling.",
+      ...(Math.max(figures.loadBefore[0] ?? 0, figures.loadAfter[0] ?? 0) > 1
+        ? [
+            '',
+            '**NOISY**: other work loaded the machine during this run (see the load averages): ' +
+              'the absolute figures are inflated; compare the rows of one run with each other ' +
+              'only, and rerun on a quiet machine for figures to quote.',
+          ]
+        : []),
+      '',
+      table,
+    ].join('\n') + profile
+  );
+}
+
+async function main() {
+  const profileDir = process.env.BENCH_MISS_PROFILE;
+  const figures = await measureMisses(profileDir ? { profileDir } : {});
+  const report = missReport(figures);
+  console.log(`\n${report}`);
+  writeDocSection('miss', report);
+}
+
+if (process.argv[1]?.endsWith('bench/miss.ts')) {
+  main().catch((error) => {
+    console.error(error);
+    process.exit(1);
+  });
+}

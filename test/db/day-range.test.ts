@@ -1,0 +1,70 @@
+import { DateTime } from 'luxon';
+import { describe, expect, it } from 'vitest';
+import { dayRange } from '../../src/time.js';
+
+/** What dayRange gave before its fast path: luxon's local midnight and the day after it. */
+function luxonDayRange(date: string, tz: string) {
+  const start = DateTime.fromISO(date, { zone: tz }).startOf('day');
+  return { start: start.toJSDate(), end: start.plus({ days: 1 }).toJSDate() };
+}
+
+// DST at 02:00 and at midnight (Sao Paulo until 2019, Santiago, Havana, Beirut), half-hour and
+// 45-minute offsets, a 30-minute DST (Lord Howe), the date line (Apia skipped 2011-12-30), UTC.
+const ZONES = [
+  'UTC',
+  'America/New_York',
+  'America/Sao_Paulo',
+  'America/Santiago',
+  'America/Havana',
+  'Asia/Beirut',
+  'Asia/Kolkata',
+  'Asia/Kathmandu',
+  'Australia/Lord_Howe',
+  'Pacific/Chatham',
+  'Pacific/Apia',
+  'Europe/London',
+  'Africa/Casablanca',
+];
+
+describe('dayRange', () => {
+  it("gives luxon's range for every day of 2010 to 2030 in zones with every kind of change", () => {
+    const mismatches: string[] = [];
+    for (const tz of ZONES) {
+      for (let day = Date.UTC(2010, 0, 1); day < Date.UTC(2031, 0, 1); day += 86_400_000) {
+        const date = new Date(day).toISOString().slice(0, 10);
+        const got = dayRange(date, tz);
+        const want = luxonDayRange(date, tz);
+        if (
+          got.start.getTime() !== want.start.getTime() ||
+          got.end.getTime() !== want.end.getTime()
+        )
+          mismatches.push(`${tz} ${date}`);
+      }
+    }
+    // luxon's one slip: on Apia's first day after leaving DST it takes the day's midnight with
+    // the old offset and ends the day at 01:00. dayRange gives the two midnights.
+    expect(mismatches).toEqual(['Pacific/Apia 2011-04-03']);
+    const { start, end } = dayRange('2011-04-03', 'Pacific/Apia');
+    const local = (d: Date) => DateTime.fromJSDate(d, { zone: 'Pacific/Apia' }).toISO();
+    expect([local(start), local(end)]).toEqual([
+      '2011-04-03T00:00:00.000-11:00',
+      '2011-04-04T00:00:00.000-11:00',
+    ]);
+  });
+
+  it('leaves what is not a plain date or a known zone to luxon', () => {
+    for (const [date, tz] of [
+      ['2026-02-30', 'UTC'],
+      ['2026-3-2', 'UTC'],
+      ['0099-01-01', 'UTC'],
+      ['2026-03-02', 'Not/AZone'],
+    ]) {
+      const got = dayRange(date, tz);
+      const want = luxonDayRange(date, tz);
+      expect([got.start.getTime(), got.end.getTime()]).toEqual([
+        want.start.getTime(),
+        want.end.getTime(),
+      ]);
+    }
+  });
+});
