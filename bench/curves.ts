@@ -59,6 +59,7 @@ import { docPath, medianOf, writeDocSection } from './lib/report.js';
 import { seedAppointments, seedProvider, seedTenant } from './lib/seed.js';
 import { positive } from './lib/settings.js';
 import { linePlot } from './lib/svg.js';
+import { measureMisses } from './miss.js';
 import { METRICS_TOKEN } from './run-checks.js';
 import { gitCommit } from './run-report.js';
 
@@ -521,12 +522,26 @@ async function main() {
             : null,
       }));
 
-    // ---- Misses (issue 19, task D) ---------------------------------------------------------
-    // The lead wires bench/lib/miss-ceiling.ts's measureMisses(...) here after the merge: its
-    // figures become `misses` (MissFigures in bench/curves-report.ts: the cache's share of a
-    // miss, the miss and the miss ceiling in µs), which the targets and the doc then read.
-    // Until then both miss targets print "not measured"; no figure is made up for them.
-    const misses: MissFigures | null = null;
+    // ---- Misses (bench/miss.ts) -------------------------------------------------------------
+    // The 10-appointment agenda, a new cache key each request: the miss ceiling (same SQL, JSON
+    // by hand), Hotpath with the cache off and on Redis. The cache's share is what Redis adds to
+    // the cache-off miss; the miss compared with the ceiling is the one a deployment pays.
+    console.log('Misses: the 10-appointment agenda, ceiling, cache off, Redis');
+    const missed = await measureMisses({
+      sizes: [10],
+      rounds,
+      durationS: seconds,
+      warmupS: warmup,
+      targets: ['ceiling', 'off', 'redis'],
+    });
+    const missRow = missed.rows[0];
+    const missOff = missRow?.cpuUs.off;
+    const missOn = missRow?.cpuUs.redis;
+    const missCeiling = missRow?.cpuUs.ceiling;
+    const misses: MissFigures | null =
+      missOff && missOn && missCeiling
+        ? { cacheShare: (missOn - missOff) / missOff, missUs: missOn, missCeilingUs: missCeiling }
+        : null;
     // -----------------------------------------------------------------------------------------
 
     const run: CurvesRun = { bodies, figures, writes, writesBody: WRITES_BODY, misses };
