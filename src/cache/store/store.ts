@@ -85,6 +85,11 @@ export interface StoreInfo {
 export interface NearStats {
   /** Hits served from a copy, after the round trip that proved it valid. */
   hits: number;
+  /**
+   * Of those, hits whose scope clock had moved (a write in the tenant) and whose copy the
+   * scope's log proved untouched, so it stayed.
+   */
+  kept: number;
   entries: number;
   bytes: number;
 }

@@ -17,7 +17,10 @@ import type { RedisClient } from './client.js';
 import { redisKeys } from './keys.js';
 import type { NearEntry } from './near.js';
 import { parsePayload, payloadOf } from './payload.js';
-import { INIT_EPOCH, INVALIDATE, LOOKUP, PURGE, SAVE, type Script } from './scripts.js';
+import { CHANGES, INIT_EPOCH, INVALIDATE, LOOKUP, PURGE, SAVE, type Script } from './scripts.js';
+
+/** CACHE_LOG_MAX's default: the most tags a scope's invalidation log keeps. */
+export const DEFAULT_LOG_MAX = 1_000;
 
 export interface RedisStoreOptions {
   /**
@@ -38,13 +41,22 @@ export interface RedisStoreOptions {
   maxTtlMs?: number;
   /** The most entry keys one tag's index set holds (default 1000): memory stays bounded. */
   indexMax?: number;
+  /**
+   * CACHE_LOG_MAX: the most tags a scope's invalidation log keeps (default 1000), the newest.
+   * An entry (or copy) last proven valid before the oldest of them can't be proven any more
+   * and reads as a miss; the bound keeps each scope's log, and the work of a lookup that has
+   * to read it, bounded.
+   */
+  logMax?: number;
   /** Receives the errors the client emits (default: ignored). */
   onError?: (error: Error) => void;
   /**
    * CACHE_NEAR_MAX_BYTES: the in-process copies of entries read from Redis (0: none). A copy is
    * served only after one round trip shows that neither the epoch nor the scope's clock moved
-   * since Redis served it (DESIGN §6): an invalidation or a purge by any instance, or a Redis
-   * that lost the clock, sends the lookup back to Redis.
+   * since it was proven valid (DESIGN §6). When the clock moved, a second one reads the tags
+   * the scope's log holds since then, and the copy stays (proven at the new clock) when none is
+   * one of its tags; a purge, an invalidation of one of its tags, or a log that can't prove it
+   * (lost, trimmed past it, missing an invalidation) sends the lookup back to Redis.
    */
   nearMaxBytes?: number;
   /** Clock in ms for the copies' TTLs (default performance.now), for tests. */
@@ -55,6 +67,14 @@ export interface RedisStoreOptions {
    * as `first` here.
    */
   recent?: RecentEntries | null;
+}
+
+/** What a scope's log holds since a clock (scripts.ts CHANGES); '' for a missing clock or marker. */
+interface ScopeChanges {
+  clock: string;
+  marker: string;
+  /** [tag, clock of its latest invalidation], oldest first. */
+  changed: [string, number][];
 }
 
 function parseInfo(text: string): Map<string, string> {
@@ -77,6 +97,7 @@ export function createRedisStore(options: RedisStoreOptions): ResponseStore {
   const { redis, schemaHash } = options;
   const maxTtlMs = options.maxTtlMs ?? DEFAULT_MAX_TTL_MS;
   const indexMax = options.indexMax ?? DEFAULT_INDEX_MAX;
+  const logMax = options.logMax ?? DEFAULT_LOG_MAX;
   const onError = options.onError ?? (() => {});
   const now = options.now ?? (() => performance.now());
   const keys = redisKeys(options.prefix);
@@ -92,14 +113,17 @@ export function createRedisStore(options: RedisStoreOptions): ResponseStore {
           maxSize: nearMaxBytes,
           // What a copy holds: its body bytes, its key and tag strings, and about 500 bytes of
           // objects (the entry, StoredBody, Buffer and LRU slots; see memory-store.ts sizeOf).
+          // The expanded tag set: about 50 bytes a member besides the string.
           sizeCalculation: (entry, key) => {
             let bytes = 512 + entry.body.bytes.length + key.length + entry.body.etag.length;
             for (const tag of entry.tags) bytes += 16 + tag.length;
+            for (const tag of entry.expanded) bytes += 50 + tag.length;
             return bytes;
           },
         })
       : null;
   let nearHits = 0;
+  let nearKept = 0;
 
   async function run(s: Script, scriptKeys: string[], args: (string | number | Buffer)[]) {
     try {
@@ -127,7 +151,7 @@ export function createRedisStore(options: RedisStoreOptions): ResponseStore {
   }
 
   /**
-   * Hit: [1, payload, pttl, clock]; expired: [2, payload, pttl, clock, generation];
+   * Hit: [1, payload, pttl, clock, validAt]; expired: [2, payload, pttl, clock, generation];
    * miss: [0, clock, generation, why]. Strings arrive as Buffers, integers as numbers.
    */
   type Reply = (Buffer | number)[];
@@ -141,8 +165,8 @@ export function createRedisStore(options: RedisStoreOptions): ResponseStore {
       redis.get(keys.epoch),
       runBuffer(
         LOOKUP,
-        [keys.entry(scope, schemaHash, key), keys.seq(scope)],
-        [keys.version(scope, ''), expected],
+        [keys.entry(scope, schemaHash, key), keys.seq(scope), keys.log(scope)],
+        [expected],
       ) as Promise<Reply>,
     ]);
     return { current, reply, expected };
@@ -171,9 +195,62 @@ export function createRedisStore(options: RedisStoreOptions): ResponseStore {
   );
 
   /**
+   * What the scopes' logs hold since the copies' clocks, for the copies whose scope clock moved
+   * this event-loop turn: one script per scope (from the oldest clock asked), sent at once,
+   * shared by every copy of the scope checked in the turn. Read after every request it answers
+   * arrived, like the clocks.
+   */
+  const changes = new DataLoader<{ scope: string; since: string }, ScopeChanges>(
+    async (asks) => {
+      const since = new Map<string, string>();
+      for (const ask of asks) {
+        const known = since.get(ask.scope);
+        if (known === undefined || Number(ask.since) < Number(known)) {
+          since.set(ask.scope, ask.since);
+        }
+      }
+      const read = new Map<string, Promise<ScopeChanges>>();
+      for (const [scope, from] of since) {
+        read.set(
+          scope,
+          run(CHANGES, [keys.seq(scope), keys.log(scope)], [from]).then((reply) => {
+            const [clock, marker, ...flat] = (reply as string[]).map(String);
+            const changed: [string, number][] = [];
+            for (let i = 0; i + 1 < flat.length; i += 2)
+              changed.push([flat[i], Number(flat[i + 1])]);
+            return { clock, marker, changed };
+          }),
+        );
+      }
+      return Promise.all(asks.map((ask) => read.get(ask.scope) as Promise<ScopeChanges>));
+    },
+    { cache: false, maxBatchSize: 500, batchScheduleFn: (run) => setImmediate(run) },
+  );
+
+  /**
+   * The clock the copy is proven valid at now, or null: the log covers its clock (marker),
+   * holds the scope clock's latest invalidation, and none of the tags invalidated since is one
+   * of the copy's (expanded) tags. The same proof as the lookup script's.
+   */
+  function provenAt(copy: NearEntry, read: ScopeChanges): string | null {
+    if (read.clock === '' || read.marker === '') return null;
+    const at = Number(copy.clock);
+    if (Number(read.marker) > at) return null;
+    let newest = Number.NEGATIVE_INFINITY;
+    for (const [tag, score] of read.changed) {
+      if (score <= at) continue;
+      if (copy.expanded.has(tag)) return null;
+      newest = score;
+    }
+    if (newest < Number(read.clock)) return null;
+    return Number(read.clock) > at ? read.clock : copy.clock;
+  }
+
+  /**
    * The in-process copy, when one round trip shows it is still what Redis would serve: no
    * purge (the epoch) and no invalidation in its scope (the clock, which every invalidation
-   * raises and which a lost clock can't repeat) since Redis served it.
+   * raises and which a lost clock can't repeat) since it was proven valid; or, when the clock
+   * moved, a second round trip shows that none of the invalidations since touched it.
    */
   async function nearLookup(scope: string, nearKey: string) {
     const copy = near?.get(nearKey);
@@ -184,22 +261,35 @@ export function createRedisStore(options: RedisStoreOptions): ResponseStore {
       return null;
     }
     const [current, clock] = await clocks.load(scope);
-    if (current === copy.epoch && clock === copy.clock) {
-      const left = copy.freshUntil - now();
-      if (copy.neverExpires || left > 0) {
-        nearHits++;
-        return {
-          hit: true as const,
-          body: copy.body,
-          tags: copy.tags,
-          ttlMs: copy.neverExpires ? null : Math.ceil(left),
-          near: true,
-        };
+    if (current === copy.epoch && clock !== null && clock !== copy.clock) {
+      const proven = provenAt(copy, await changes.load({ scope, since: copy.clock }));
+      if (proven !== null) {
+        copy.clock = proven;
+        nearKept++;
+        return nearHit(nearKey, copy);
       }
+    } else if (current === copy.epoch && clock === copy.clock) {
+      return nearHit(nearKey, copy);
     }
     near?.delete(nearKey);
     if (current !== null && current !== epoch) epoch = current;
     return null;
+  }
+
+  function nearHit(nearKey: string, copy: NearEntry) {
+    const left = copy.freshUntil - now();
+    if (!copy.neverExpires && left <= 0) {
+      near?.delete(nearKey);
+      return null;
+    }
+    nearHits++;
+    return {
+      hit: true as const,
+      body: copy.body,
+      tags: copy.tags,
+      ttlMs: copy.neverExpires ? null : Math.ceil(left),
+      near: true,
+    };
   }
 
   return {
@@ -220,7 +310,9 @@ export function createRedisStore(options: RedisStoreOptions): ResponseStore {
       }
       const code = Number(reply[0]);
       const [clock, generation] =
-        code === 0 ? [str(reply[1]), str(reply[2])] : [str(reply[3]), str(reply[4])];
+        code === 0
+          ? [str(reply[1]), str(reply[2])]
+          : [str(reply[3]), code === 2 ? str(reply[4]) : ''];
       if (current === null || current !== expected) {
         // No epoch (never purged, evicted, a Redis that lost its data): create one. Entries
         // saved before recorded another, so none of them is served; the save that follows
@@ -258,11 +350,13 @@ export function createRedisStore(options: RedisStoreOptions): ResponseStore {
           near.set(nearKey, {
             body: payload.body,
             tags: payload.tags,
+            expanded: new Set(expandTags(payload.tags)),
             neverExpires: payload.neverExpires,
             // From before the round trip: the copy never outlives the entry.
             freshUntil: startedAt + (ttlMs ?? pttl),
             epoch: current,
-            clock,
+            // The clock the script proved the entry valid at.
+            clock: str(reply[4]),
           });
         }
         options.recent?.remember(scope, key, ttlMs, `${current}.${clock}`);
@@ -298,9 +392,8 @@ export function createRedisStore(options: RedisStoreOptions): ResponseStore {
       });
       const stored = await run(
         SAVE,
-        [keys.entry(scope, schemaHash, key), keys.seq(scope)],
+        [keys.entry(scope, schemaHash, key), keys.seq(scope), keys.log(scope)],
         [
-          keys.version(scope, ''),
           keys.index(scope, ''),
           payload,
           px,
@@ -327,8 +420,8 @@ export function createRedisStore(options: RedisStoreOptions): ResponseStore {
       return Number(
         await run(
           INVALIDATE,
-          [keys.seq(scope)],
-          [keys.version(scope, ''), keys.index(scope, ''), ...unique],
+          [keys.seq(scope), keys.log(scope)],
+          [keys.index(scope, ''), logMax, keys.version(scope, ''), ...unique],
         ),
       );
     },
@@ -352,7 +445,12 @@ export function createRedisStore(options: RedisStoreOptions): ResponseStore {
     },
 
     nearStats: () =>
-      near && { hits: nearHits, entries: near.size, bytes: near.calculatedSize ?? 0 },
+      near && {
+        hits: nearHits,
+        kept: nearKept,
+        entries: near.size,
+        bytes: near.calculatedSize ?? 0,
+      },
 
     async ping() {
       await redis.ping();
