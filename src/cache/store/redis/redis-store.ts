@@ -134,42 +134,42 @@ export function createRedisStore(options: RedisStoreOptions): ResponseStore {
     }
   }
 
-  // ioredis has the Buffer variants of EVAL and EVALSHA (on Cluster too) but doesn't type them.
-  const buffers = redis as unknown as {
-    evalshaBuffer(...args: (string | number)[]): Promise<unknown>;
-    evalBuffer(...args: (string | number)[]): Promise<unknown>;
-  };
-
-  /** The same with every string of the reply as a Buffer (the payload is bytes). */
-  async function runBuffer(s: Script, scriptKeys: string[], args: string[]) {
-    try {
-      return await buffers.evalshaBuffer(s.sha, scriptKeys.length, ...scriptKeys, ...args);
-    } catch (error) {
-      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      return buffers.evalBuffer(s.source, scriptKeys.length, ...scriptKeys, ...args);
-    }
-  }
+  /**
+   * Hit: [1, pttl, clock, validAt]; expired: [2, pttl, clock, generation]; miss: [0, clock,
+   * generation, why] (scripts.ts LOOKUP).
+   */
+  type Reply = (string | number)[];
+  const str = (value: string | number | undefined) => (value === undefined ? '' : String(value));
 
   /**
-   * Hit: [1, payload, pttl, clock, validAt]; expired: [2, payload, pttl, clock, generation];
-   * miss: [0, clock, generation, why]. Strings arrive as Buffers, integers as numbers.
+   * The lookup script and the entry's payload in one MULTI: atomic, so the payload is the one
+   * the script judged, and one round trip. The payload never passes through Lua.
    */
-  type Reply = (Buffer | number)[];
-  const str = (value: Buffer | number | undefined) => (value === undefined ? '' : String(value));
+  async function judge(entryKey: string, scope: string, expected: string, source: boolean) {
+    const tx = redis.multi();
+    const args = [entryKey, keys.seq(scope), keys.log(scope), expected] as const;
+    if (source) tx.eval(LOOKUP.source, 3, ...args);
+    else tx.evalsha(LOOKUP.sha, 3, ...args);
+    tx.hgetBuffer(entryKey, '.');
+    const results = await tx.exec();
+    if (!results) throw new Error('cache lookup: transaction discarded');
+    const [[scriptError, reply], [payloadError, payload]] = results;
+    if (scriptError) throw scriptError;
+    if (payloadError) throw payloadError;
+    return { reply: reply as Reply, payload: payload as Buffer | null };
+  }
 
   async function lookupOnce(scope: string, key: string) {
     // The epoch the script compares with: `epoch` may change while this lookup is in flight.
     const expected = epoch;
+    const entryKey = keys.entry(scope, schemaHash, key);
+    const judged = judge(entryKey, scope, expected, false).catch((error: unknown) => {
+      if (!(error instanceof Error) || !error.message.includes('NOSCRIPT')) throw error;
+      return judge(entryKey, scope, expected, true);
+    });
     // Sent together: one round trip. On Redis Cluster they may go to two nodes, still at once.
-    const [current, reply] = await Promise.all([
-      redis.get(keys.epoch),
-      runBuffer(
-        LOOKUP,
-        [keys.entry(scope, schemaHash, key), keys.seq(scope), keys.log(scope)],
-        [expected],
-      ) as Promise<Reply>,
-    ]);
-    return { current, reply, expected };
+    const [current, { reply, payload }] = await Promise.all([redis.get(keys.epoch), judged]);
+    return { current, reply, payload, expected };
   }
 
   /**
@@ -302,17 +302,19 @@ export function createRedisStore(options: RedisStoreOptions): ResponseStore {
         if (copy) return copy;
       }
       const startedAt = now();
-      let { current, reply, expected } = await lookupOnce(scope, key);
+      let { current, reply, payload: bytes, expected } = await lookupOnce(scope, key);
       if (current !== null && current !== expected) {
         // A purge since this process last looked: look again under the new epoch.
         epoch = current;
-        ({ current, reply, expected } = await lookupOnce(scope, key));
+        ({ current, reply, payload: bytes, expected } = await lookupOnce(scope, key));
       }
       const code = Number(reply[0]);
+      // A hit without its payload can't happen in one MULTI: an error (a miss to the caller).
+      if (code !== 0 && bytes === null) throw new Error('cache lookup: an entry without payload');
       const [clock, generation] =
         code === 0
           ? [str(reply[1]), str(reply[2])]
-          : [str(reply[3]), code === 2 ? str(reply[4]) : ''];
+          : [str(reply[2]), code === 2 ? str(reply[3]) : ''];
       if (current === null || current !== expected) {
         // No epoch (never purged, evicted, a Redis that lost its data): create one. Entries
         // saved before recorded another, so none of them is served; the save that follows
@@ -342,8 +344,8 @@ export function createRedisStore(options: RedisStoreOptions): ResponseStore {
         };
         return reason ? { ...miss, reason } : miss;
       }
-      const payload = parsePayload(reply[1] as Buffer);
-      const pttl = Number(reply[2]);
+      const payload = parsePayload(bytes as Buffer);
+      const pttl = Number(reply[1]);
       if (code === 1) {
         const ttlMs = payload.neverExpires ? null : Math.max(0, pttl - payload.graceMs);
         if (near && clock !== '') {
@@ -356,7 +358,7 @@ export function createRedisStore(options: RedisStoreOptions): ResponseStore {
             freshUntil: startedAt + (ttlMs ?? pttl),
             epoch: current,
             // The clock the script proved the entry valid at.
-            clock: str(reply[4]),
+            clock: str(reply[3]),
           });
         }
         options.recent?.remember(scope, key, ttlMs, `${current}.${clock}`);

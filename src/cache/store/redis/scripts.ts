@@ -50,17 +50,20 @@ end
 `;
 
 // KEYS: entry, seq, log. ARGV: expected epoch.
-// Hit: {1, payload, pttl, clock, validAt} (clock: the scope clock as it is, '' when missing;
-// validAt: the clock up to which the entry is proven valid). Expired but valid: {2, payload,
-// pttl, clock, generation}. Miss: {0, clock, generation, why} (why: 'i' the entry is there but
-// the epoch moved on, a tag was invalidated, or the log can't prove it wasn't; '' no entry).
+// Hit: {1, pttl, clock, validAt} (clock: the scope clock as it is, '' when missing; validAt:
+// the clock up to which the entry is proven valid). Expired but valid: {2, pttl, clock,
+// generation}. Miss: {0, clock, generation, why} (why: 'i' the entry is there but the epoch
+// moved on, a tag was invalidated, or the log can't prove it wasn't; '' no entry).
 // `clock` on a miss is max(TIME, seq): any later invalidation gets a value at least as great.
 // The entry was valid at the clock it records (`~`): when the scope clock still has that value,
 // no invalidation happened since (every one raises it), O(1); otherwise the log decides, and a
-// proof moves `~` up to the clock, so the next lookup is O(1) again. Never HGETALL: the fixed
-// fields only, whatever the number of tags.
+// proof moves `~` up to the clock, so the next lookup is O(1) again; an entry that can't be
+// proven never will be (its clock stays, the marker only rises): deleted. Never HGETALL, and
+// never the payload: the fixed fields only, whatever the number of tags and the size of the
+// body. The store reads the payload with HGET in the same MULTI, so it is the one judged here,
+// and its bytes never pass through Lua (which costs Redis several times what sending them does).
 export const LOOKUP = script(`${CLOCK}${PROOF}
-local function miss(code, payload, pttl, why)
+local function miss(code, pttl, why)
   local s = redis.call('GET', KEYS[2])
   local c = now_us()
   if not s then
@@ -71,24 +74,27 @@ local function miss(code, payload, pttl, why)
   end
   if tonumber(s) > c then c = tonumber(s) end
   if code == 0 then return {0, fmt(c), s or '', why or ''} end
-  return {2, payload, pttl, fmt(c), s or ''}
+  return {2, pttl, fmt(c), s or ''}
 end
-local h = redis.call('HMGET', KEYS[1], '.', ',', '@', '~')
-local payload, grace, epoch, v = h[1], tonumber(h[2]), h[3], h[4]
-if not payload then return miss(0) end
-if epoch ~= ARGV[1] or not v then return miss(0, nil, nil, 'i') end
+local h = redis.call('HMGET', KEYS[1], ',', '@', '~')
+local grace, epoch, v = tonumber(h[1]), h[2], h[3]
+if not grace then return miss(0) end
+if epoch ~= ARGV[1] then return miss(0, nil, 'i') end
 local s = redis.call('GET', KEYS[2])
 if s ~= v then
-  if not proven(KEYS[1], v, s, KEYS[3]) then return miss(0, nil, nil, 'i') end
+  if not v or not proven(KEYS[1], v, s, KEYS[3]) then
+    redis.call('DEL', KEYS[1])
+    return miss(0, nil, 'i')
+  end
   if s and tonumber(s) > tonumber(v) then
     redis.call('HSET', KEYS[1], '~', s)
     v = s
   end
 end
 local pttl = redis.call('PTTL', KEYS[1])
-if pttl > (grace or 0) then return {1, payload, pttl, s or '', v} end
+if pttl > grace then return {1, pttl, s or '', v} end
 if pttl < 0 then return miss(0) end
-return miss(2, payload, pttl)
+return miss(2, pttl)
 `);
 
 // KEYS: scope clock, log. ARGV: since. The in-process copies' question: {clock, marker, tag,
