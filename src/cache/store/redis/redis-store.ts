@@ -142,21 +142,19 @@ export function createRedisStore(options: RedisStoreOptions): ResponseStore {
   const str = (value: string | number | undefined) => (value === undefined ? '' : String(value));
 
   /**
-   * The lookup script and the entry's payload in one MULTI: atomic, so the payload is the one
-   * the script judged, and one round trip. The payload never passes through Lua.
+   * The lookup script, then an HGET of the entry's payload, written together (one round trip,
+   * auto-pipelined like every command) so its bytes never pass through Lua. Redis runs them in
+   * that order on this connection; a write of another client between them can only make the
+   * payload newer than the one judged (a save, itself proven fresh) or absent (a delete): a
+   * miss. The reverse order would not be safe, so a script Redis lost sends both again.
    */
   async function judge(entryKey: string, scope: string, expected: string, source: boolean) {
-    const tx = redis.multi();
     const args = [entryKey, keys.seq(scope), keys.log(scope), expected] as const;
-    if (source) tx.eval(LOOKUP.source, 3, ...args);
-    else tx.evalsha(LOOKUP.sha, 3, ...args);
-    tx.hgetBuffer(entryKey, '.');
-    const results = await tx.exec();
-    if (!results) throw new Error('cache lookup: transaction discarded');
-    const [[scriptError, reply], [payloadError, payload]] = results;
-    if (scriptError) throw scriptError;
-    if (payloadError) throw payloadError;
-    return { reply: reply as Reply, payload: payload as Buffer | null };
+    const [reply, payload] = await Promise.all([
+      source ? redis.eval(LOOKUP.source, 3, ...args) : redis.evalsha(LOOKUP.sha, 3, ...args),
+      redis.hgetBuffer(entryKey, '.'),
+    ]);
+    return { reply: reply as Reply, payload };
   }
 
   async function lookupOnce(scope: string, key: string) {
@@ -309,8 +307,11 @@ export function createRedisStore(options: RedisStoreOptions): ResponseStore {
         ({ current, reply, payload: bytes, expected } = await lookupOnce(scope, key));
       }
       const code = Number(reply[0]);
-      // A hit without its payload can't happen in one MULTI: an error (a miss to the caller).
-      if (code !== 0 && bytes === null) throw new Error('cache lookup: an entry without payload');
+      if (code !== 0 && bytes === null) {
+        // Deleted between the script and the HGET (an invalidation, an eviction): a miss whose
+        // save is refused (epoch -1), as this lookup saw no clock to save under.
+        return { hit: false, seq: 0, epoch: -1, generation: '', stale: null };
+      }
       const [clock, generation] =
         code === 0
           ? [str(reply[1]), str(reply[2])]
