@@ -209,6 +209,27 @@ describe('the invalidation log', () => {
     ).toBe('stale');
   });
 
+  it('misses after a write the log did not record, even once later writes are recorded', async () => {
+    const scope = randomUUID();
+    await put(s, scope, 'agenda', agendaTags(10));
+    // A process of the previous format invalidates one of its tags: it raises the clock (and
+    // frees what the index lists), and writes nothing to the log.
+    await dropIndexes(scope);
+    const clock = BigInt((await raw.get(keys.seq(scope))) ?? '0');
+    await raw.set(keys.seq(scope), String(clock + 1_000n));
+    expect(await hit(s, scope, 'agenda')).toBe(false);
+    await put(s, scope, 'agenda', agendaTags(10));
+    expect(await hit(s, scope, 'agenda')).toBe(true);
+    await dropIndexes(scope);
+    await raw.set(
+      keys.seq(scope),
+      String(BigInt((await raw.get(keys.seq(scope))) ?? '0') + 1_000n),
+    );
+    // Then a recorded write of another tag: the unrecorded one before it still counts.
+    await s.invalidate(scope, ['Appointment:a999']);
+    expect(await s.lookup(scope, 'agenda')).toMatchObject({ hit: false, reason: 'invalidated' });
+  });
+
   it('reads an entry of the previous format (one version per tag) as a miss, not an error', async () => {
     const scope = randomUUID();
     const entryKey = keys.entry(scope, schemaHash, 'old');

@@ -172,12 +172,14 @@ end
 return generation
 `);
 
-// KEYS: seq, log. ARGV: index prefix, log bound, version prefix, tags... Advances the scope clock, records each
-// tag at it in the log (when there is one: without a log, no entry can prove anything past its
-// clock anyway), trims the log to its newest `bound` tags, raising the marker to the newest
-// clock it dropped, and frees the entries the index still lists. Returns how many entries it
-// deleted. The entry keys read from the index are not declared in KEYS; they carry the same
-// {t:<scope>} hash tag, so they live in the same slot as the declared keys.
+// KEYS: seq, log. ARGV: index prefix, log bound, version prefix, tags... Advances the scope
+// clock, records each tag at it in the log (when there is one: without a log, no entry can
+// prove anything past its clock anyway), trims the log to its newest `bound` tags, raising the
+// marker to the newest clock it dropped, and frees the entries the index still lists. A log
+// whose newest clock is below the clock as it was missed an invalidation: it starts again at
+// that clock. Returns how many entries it deleted. The entry keys read from the index are not
+// declared in KEYS; they carry the same {t:<scope>} hash tag, so they live in the same slot as
+// the declared keys.
 export const INVALIDATE = script(`${CLOCK}
 local now = now_us()
 local s = redis.call('GET', KEYS[1])
@@ -186,6 +188,16 @@ if s and tonumber(s) + 1 > c then c = tonumber(s) + 1 end
 local cs = fmt(c)
 redis.call('SET', KEYS[1], cs)
 if redis.call('ZSCORE', KEYS[2], '') then
+  local newest = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
+  if s and tonumber(newest[2]) < tonumber(s) then
+    -- The clock moved without the log (an invalidation by a process of the previous format, or
+    -- a clock lost and made again): the log proves nothing up to the clock as it is. Started
+    -- again there, with its life kept.
+    local ttl = redis.call('PTTL', KEYS[2])
+    redis.call('DEL', KEYS[2])
+    redis.call('ZADD', KEYS[2], s, '')
+    if ttl > 0 then redis.call('PEXPIRE', KEYS[2], ttl) end
+  end
   local added = {}
   for i = 4, #ARGV do
     added[#added + 1] = cs
