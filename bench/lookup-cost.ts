@@ -156,6 +156,7 @@ async function privateRedis(): Promise<{ url: string; child: ChildProcess | null
   const url = `redis://127.0.0.1:${port}`;
   for (let i = 0; i < 100; i++) {
     const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0 });
+    probe.on('error', () => {}); // refused until the server listens
     try {
       await probe.connect();
       await probe.ping();
