@@ -1,15 +1,21 @@
 /**
- * `npm run bench:lookup`: what one cache hit costs with the new lookup (the epoch read in the
- * same round trip, the entry's tag versions compared in the script) against the lookup it
- * replaced (the entry read alone, the epoch cached and refreshed by pub/sub), taken from git at
- * BENCH_BASELINE_REF (default 002e6d4, the last commit before issue 7). Both run against the
- * same Redis, one after the other, BENCH_ROUNDS times (default 3) interleaved; medians. Per
- * hit: wall time at concurrency 1 (a round trip each) and at concurrency 50, and Redis CPU
- * (used_cpu_user + used_cpu_sys from INFO, over the hits). Writes its table to
- * docs/benchmarks.md between the lookup markers.
+ * `npm run bench:lookup`: what one cache hit's lookup costs Redis, against the number of
+ * entities in the response (issue 19). An agenda of 10, 100 and 400 appointments is tagged with
+ * its day, its provider and one tag per appointment, and its body grows with it (about 280 bytes
+ * an appointment). The store of this checkout is measured against the store taken from git at
+ * BENCH_BASELINE_REF (default 8da210e, the last commit before issue 19: one version per tag,
+ * HGETALL + MGET in the lookup). Both run against the same Redis, BENCH_ROUNDS times (default 3)
+ * interleaved; medians. Per hit: wall time one at a time (a round trip each) and Redis CPU
+ * (used_cpu_user + used_cpu_sys from INFO, over the hits), on a private redis-server started for
+ * the run (Redis's CPU counts every client's commands: a shared one would count others' work),
+ * or on BENCH_REDIS_URL when set. A third row measures this checkout's
+ * first hit of each entry after a write of another tag in the scope (the one lookup that reads
+ * the log), over BENCH_LOOKUP_WRITES entries. Writes its table to docs/benchmarks.md between the
+ * lookup markers. Figures taken on a busy host are NOISY: say so where they are quoted.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
@@ -22,101 +28,204 @@ import { deleteKeys } from './lib/redis.js';
 import { median, writeSection } from './lib/report.js';
 import { benchRedisUrl } from './lib/settings.js';
 
-const baselineRef = process.env.BENCH_BASELINE_REF ?? '002e6d4';
-const redisUrl = benchRedisUrl();
+const baselineRef = process.env.BENCH_BASELINE_REF ?? '8da210e';
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
-const HITS = 20_000;
-const TAGS = ['Agenda:u1:2026-11-22', 'User:u1', 'Appointment:a1', 'Appointment:a2', 'Service:s1'];
-const BODY = JSON.stringify({ data: { agenda: { id: 'x'.repeat(1500) } } });
+const HITS = Number(process.env.BENCH_LOOKUP_HITS ?? 5_000);
+const AFTER_WRITE = Number(process.env.BENCH_LOOKUP_WRITES ?? 500);
+const SIZES = [10, 100, 400] as const;
 
+const agendaTags = (n: number) => [
+  'Agenda:u1:2026-11-22',
+  'User:u1',
+  ...Array.from({ length: n }, (_, i) => `Appointment:a${i}`),
+];
+const agendaBody = (n: number) =>
+  JSON.stringify({
+    data: { agenda: Array.from({ length: n }, (_, i) => ({ id: `a${i}`, note: 'x'.repeat(250) })) },
+  });
+
+/** The store files at `baselineRef`, imported from a scratch copy of src/cache/store. */
 async function baselineStore(redis: Redis, prefix: string): Promise<ResponseStore> {
   const dir = mkdtempSync(join(root, 'bench', '.baseline-'));
-  for (const file of ['store.ts', 'redis-store.ts']) {
-    const source = execFileSync('git', ['show', `${baselineRef}:src/cache/${file}`], {
-      cwd: root,
-      encoding: 'utf8',
-    });
-    writeFileSync(join(dir, file), source);
+  try {
+    const files = execFileSync(
+      'git',
+      ['ls-tree', '-r', '--name-only', baselineRef, 'src/cache/store/'],
+      { cwd: root, encoding: 'utf8' },
+    )
+      .split('\n')
+      .filter((file) => file.endsWith('.ts'));
+    for (const file of files) {
+      const target = join(dir, file.slice('src/cache/'.length));
+      mkdirSync(join(target, '..'), { recursive: true });
+      writeFileSync(
+        target,
+        execFileSync('git', ['show', `${baselineRef}:${file}`], { cwd: root, encoding: 'utf8' }),
+      );
+    }
+    const module = (await import(
+      pathToFileURL(join(dir, 'store', 'redis', 'redis-store.ts')).href
+    )) as { createRedisStore: (options: object) => ResponseStore };
+    return module.createRedisStore({ redis, prefix, schemaHash: 'bench' });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
-  const module = (await import(pathToFileURL(join(dir, 'redis-store.ts')).href)) as {
-    createRedisStore: (options: object) => ResponseStore;
-  };
-  rmSync(dir, { recursive: true, force: true });
-  return module.createRedisStore({ redis, prefix, schemaHash: 'bench' });
 }
 
-/** Redis's CPU seconds (lib/cpu.ts): the hits' own cost is in Redis, not in this process. */
 const redisCpu = async (redis: Redis) => redisCpuSeconds(await redis.info('cpu'));
 
 let measured = 0;
 
-async function measure(store: ResponseStore, redis: Redis) {
-  const scope = `bench-tenant-${++measured}`;
-  const miss = await store.lookup(scope, 'k');
+async function saveAgenda(store: ResponseStore, scope: string, key: string, n: number) {
+  const miss = await store.lookup(scope, key);
   if (miss.hit) throw new Error('expected a miss first');
-  const saved = await store.save(scope, 'k', {
-    body: BODY,
-    tags: TAGS,
+  const saved = await store.save(scope, key, {
+    body: agendaBody(n),
+    tags: agendaTags(n),
     ttlMs: 600_000,
     seenSeq: miss.seq,
     seenEpoch: miss.epoch,
   });
   if (saved !== 'stored') throw new Error(`save: ${saved}`);
-  for (let i = 0; i < 500; i++) await store.lookup(scope, 'k'); // warm: scripts loaded
-  const cpu0 = await redisCpu(redis);
-  let t = performance.now();
-  for (let i = 0; i < HITS; i++) {
-    const r = await store.lookup(scope, 'k');
-    if (!r.hit) throw new Error('expected hits');
-  }
-  const serialUs = ((performance.now() - t) * 1000) / HITS;
-  t = performance.now();
-  for (let i = 0; i < HITS; i += 50) {
-    await Promise.all(Array.from({ length: 50 }, () => store.lookup(scope, 'k')));
-  }
-  const concurrentUs = ((performance.now() - t) * 1000) / HITS;
-  const cpuUs = (((await redisCpu(redis)) - cpu0) * 1e6) / (2 * HITS);
-  return { serialUs, concurrentUs, cpuUs };
 }
 
+/** Hits of one entry of `n` entities, no writes: the steady state. */
+async function measureHits(store: ResponseStore, redis: Redis, n: number) {
+  const scope = `bench-tenant-${++measured}`;
+  await saveAgenda(store, scope, 'k', n);
+  for (let i = 0; i < 200; i++) await store.lookup(scope, 'k'); // warm: scripts loaded
+  const cpu0 = await redisCpu(redis);
+  const t = performance.now();
+  for (let i = 0; i < HITS; i++) {
+    if (!(await store.lookup(scope, 'k')).hit) throw new Error('expected hits');
+  }
+  const serialUs = ((performance.now() - t) * 1000) / HITS;
+  const cpuUs = (((await redisCpu(redis)) - cpu0) * 1e6) / HITS;
+  return { serialUs, cpuUs };
+}
+
+/** The floor: a plain GET of a string holding a body of the same size, as many times. */
+async function measureFloor(redis: Redis, n: number) {
+  const key = `${floorPrefix}:${++measured}`;
+  await redis.set(key, agendaBody(n));
+  for (let i = 0; i < 200; i++) await redis.getBuffer(key);
+  const cpu0 = await redisCpu(redis);
+  const t = performance.now();
+  for (let i = 0; i < HITS; i++) await redis.getBuffer(key);
+  const serialUs = ((performance.now() - t) * 1000) / HITS;
+  const cpuUs = (((await redisCpu(redis)) - cpu0) * 1e6) / HITS;
+  await redis.del(key);
+  return { serialUs, cpuUs };
+}
+
+/** The first hit of each of AFTER_WRITE entries after a write of another tag in their scope. */
+async function measureAfterWrite(store: ResponseStore, redis: Redis, n: number) {
+  const scope = `bench-tenant-${++measured}`;
+  for (let i = 0; i < AFTER_WRITE; i++) await saveAgenda(store, scope, `k${i}`, n);
+  await store.invalidate(scope, ['Agenda:u2:2026-11-22', 'Appointment:other']);
+  const cpu0 = await redisCpu(redis);
+  const t = performance.now();
+  for (let i = 0; i < AFTER_WRITE; i++) {
+    if (!(await store.lookup(scope, `k${i}`)).hit) throw new Error('expected hits');
+  }
+  const serialUs = ((performance.now() - t) * 1000) / AFTER_WRITE;
+  const cpuUs = (((await redisCpu(redis)) - cpu0) * 1e6) / AFTER_WRITE;
+  return { serialUs, cpuUs };
+}
+
+type Case = 'floor' | 'old' | 'new' | 'new-after-write';
+let floorPrefix = '';
+type Result = { serialUs: number; cpuUs: number };
+
+/** A redis-server of our own on a free port, without persistence. */
+async function privateRedis(): Promise<{ url: string; child: ChildProcess | null }> {
+  if (process.env.BENCH_REDIS_URL) return { url: benchRedisUrl(), child: null };
+  const port = await new Promise<number>((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: 'ignore' },
+  );
+  const url = `redis://127.0.0.1:${port}`;
+  for (let i = 0; i < 100; i++) {
+    const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0 });
+    probe.on('error', () => {}); // refused until the server listens
+    try {
+      await probe.connect();
+      await probe.ping();
+      probe.disconnect();
+      return { url, child };
+    } catch {
+      probe.disconnect();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+  child.kill();
+  throw new Error('redis-server did not start');
+}
+
+let redisUrl = '';
+
 async function main() {
+  const server = await privateRedis();
+  redisUrl = server.url;
   const redis = new Redis(redisUrl);
   const prefix = `hp-lookup-bench-${Date.now()}`;
-  const results: Record<string, { serialUs: number; concurrentUs: number; cpuUs: number }[]> = {
-    old: [],
-    new: [],
-  };
+  floorPrefix = `${prefix}-floor`;
+  const results = new Map<string, Result[]>();
   try {
     const stores = {
       old: await baselineStore(redis, `${prefix}-old`),
       new: createRedisStore({ redis, prefix: `${prefix}-new`, schemaHash: 'bench' }),
     };
-    await interleaved(rounds, ['old', 'new'] as const, async (id, round) => {
-      const r = await measure(stores[id], redis);
-      process.stderr.write(`round ${round} ${id}: ${JSON.stringify(r)}\n`);
-      results[id].push(r);
+    const cases: [Case, number][] = [];
+    for (const n of SIZES)
+      for (const c of ['floor', 'old', 'new', 'new-after-write'] as const) cases.push([c, n]);
+    await interleaved(rounds, cases, async ([c, n], round) => {
+      const r =
+        c === 'floor'
+          ? await measureFloor(redis, n)
+          : c === 'new-after-write'
+            ? await measureAfterWrite(stores.new, redis, n)
+            : await measureHits(stores[c], redis, n);
+      process.stderr.write(`round ${round} ${c} ${n}: ${JSON.stringify(r)}\n`);
+      const key = `${c}/${n}`;
+      results.set(key, [...(results.get(key) ?? []), r]);
     });
     for (const store of Object.values(stores)) await store.close();
   } finally {
     await deleteKeys(redis, `${prefix}*`);
     redis.disconnect();
+    server.child?.kill();
   }
-  const row = (id: 'old' | 'new', label: string) => {
-    const rs = results[id];
-    const m = (f: (r: (typeof rs)[number]) => number) => median(rs.map(f)).toFixed(1);
-    return `| ${label} | ${m((r) => r.serialUs)} | ${m((r) => r.concurrentUs)} | ${m((r) => r.cpuUs)} |`;
-  };
+  const cell = (c: Case, n: number, pick: (r: Result) => number) =>
+    median((results.get(`${c}/${n}`) ?? []).map(pick)).toFixed(1);
+  const row = (c: Case, label: string) =>
+    `| ${label} | ${SIZES.map((n) => cell(c, n, (r) => r.cpuUs)).join(' | ')} | ${SIZES.map((n) => cell(c, n, (r) => r.serialUs)).join(' | ')} |`;
   const table = [
-    `## Cost of a hit's lookup: last run ${new Date().toISOString().slice(0, 19)}Z`,
+    `## Cost of a hit's lookup against the entities in it: last run ${new Date().toISOString().slice(0, 19)}Z`,
     '',
-    `${HITS} hits of one entry with ${TAGS.length} tags (8 with their prefixes) and a 1.5 kB body, on ${redisUrl}, ` +
-      `store against store (no HTTP), ${rounds} interleaved rounds, medians. Redis CPU: used_cpu_user + used_cpu_sys ` +
-      'over both passes, per hit.',
+    `${HITS} hits of one agenda entry per cell (tags: its day, its provider, one per appointment; ` +
+      `about 280 bytes of body per appointment), on ${process.env.BENCH_REDIS_URL ? redisUrl : 'a private redis-server'}, store against store (no HTTP, no copies in process), ` +
+      `${rounds} interleaved rounds, medians. Redis CPU: used_cpu_user + used_cpu_sys over the hits, per hit. ` +
+      `"After a write": the first hit of each of ${AFTER_WRITE} entries after one write of other tags in their scope.`,
     '',
-    '| Lookup | µs per hit, one at a time | µs per hit, 50 at once | Redis CPU µs per hit |',
-    '| --- | ---: | ---: | ---: |',
-    row('old', `before issue 7 (${baselineRef}): GET entry in a script, epoch cached`),
-    row('new', 'issue 7: GET epoch + script checking the tag versions, one round trip'),
+    '| Lookup | Redis CPU µs, 10 | 100 | 400 | µs per hit one at a time, 10 | 100 | 400 |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    row('floor', 'floor: GET of a string of the same bytes (what sending the body costs)'),
+    row('old', `before issue 19 (${baselineRef}): HGETALL + MGET of every tag's version`),
+    row('new', 'issue 19: HMGET of 4 fields, the clock unchanged'),
+    row(
+      'new-after-write',
+      "issue 19, first hit after an unrelated write: the log since the entry's clock",
+    ),
   ].join('\n');
   console.log(table);
   const begin = '<!-- lookup:begin (written by npm run bench:lookup) -->';

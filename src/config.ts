@@ -90,6 +90,7 @@ const envSchema = z.object({
     .int()
     .min(0)
     .default(64 * 1_048_576),
+  CACHE_LOG_MAX: z.coerce.number().int().min(1).max(100_000).default(1_000),
   ...Object.fromEntries(
     Object.entries(LIMIT_ENV).map(([limit, env]) => [
       env,
@@ -324,6 +325,7 @@ export function parseConfig(env: Env): Config {
       maxEntryBytes: e.CACHE_MAX_ENTRY_BYTES,
       compressMinBytes: e.CACHE_COMPRESS_MIN_BYTES,
       nearMaxBytes: e.CACHE_NEAR_MAX_BYTES,
+      logMax: e.CACHE_LOG_MAX,
       statsFlushMs: e.CACHE_STATS_FLUSH_MS,
       swrTypes: e.CACHE_SWR_TYPES.split(','),
       swrGraceSeconds: e.CACHE_SWR_GRACE,

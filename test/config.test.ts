@@ -63,6 +63,12 @@ describe('parseConfig', () => {
     expect(() => parseConfig({ CACHE_STATS_FLUSH_MS: '10' })).toThrow(/CACHE_STATS_FLUSH_MS/);
   });
 
+  it("reads the bound of each scope's invalidation log in Redis: 1,000 tags by default", () => {
+    expect(parseConfig({}).cache.logMax).toBe(1_000);
+    expect(parseConfig({ CACHE_LOG_MAX: '5000' }).cache.logMax).toBe(5_000);
+    expect(() => parseConfig({ CACHE_LOG_MAX: '0' })).toThrow(/CACHE_LOG_MAX/);
+  });
+
   it('reads how many popular requests are warmed: 100 by default, 0 for none', () => {
     expect(parseConfig({}).cache.warmTop).toBe(100);
     expect(parseConfig({ CACHE_WARM_TOP: '0' }).cache.warmTop).toBe(0);

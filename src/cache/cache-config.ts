@@ -30,6 +30,11 @@ export interface CacheConfig {
   compressMinBytes: number;
   /** Bytes of Redis entries kept in process, each checked by one round trip per hit; 0: none. */
   nearMaxBytes: number;
+  /**
+   * CACHE_LOG_MAX: the most tags each scope's invalidation log keeps in Redis (the newest); an
+   * entry proven valid before the oldest of them reads as a miss.
+   */
+  logMax?: number;
   /** How often each instance adds its counts to the cluster-wide ones in Redis. */
   statsFlushMs: number;
   /** CACHE_TTL_* overrides, in seconds. */

@@ -71,6 +71,7 @@ export function createCacheRuntime(options: CacheRuntimeOptions) {
       prefix: config.prefix,
       schemaHash: schemaHash(options.schema),
       nearMaxBytes: config.nearMaxBytes,
+      logMax: config.logMax,
       recent,
       onError: (err) => log.debug({ err }, 'redis error'),
     });

@@ -94,22 +94,68 @@ describe('near copies on the shared Redis', () => {
     });
   });
 
-  it("misses at once after another instance's invalidation, even of an unrelated tag", async () => {
+  it("misses at once after another instance's invalidation of its tag, or a prefix of it", async () => {
     const scope = randomUUID();
-    await put(a, scope, 'k', ['Agenda:u1:2026-11-22']);
-    await put(a, scope, 'other', ['Service:s9']);
+    for (const invalidated of ['Agenda:u1:2026-11-22', 'Agenda:u1', 'Agenda']) {
+      await put(a, scope, 'k', ['Agenda:u1:2026-11-22']);
+      await a.lookup(scope, 'k');
+      expect(nearOf(await a.lookup(scope, 'k'))).toBe(true);
+      // B invalidates: A's very next lookup must not use its copy.
+      expect(await b.invalidate(scope, [invalidated])).toBe(1);
+      expect(await a.lookup(scope, 'k')).toMatchObject({ hit: false });
+    }
+  });
+
+  it("keeps its copy across another instance's write to other tags (issue 19)", async () => {
+    const scope = randomUUID();
+    await put(a, scope, 'k', ['Agenda:u1:2026-11-22', 'Appointment:a1']);
     await a.lookup(scope, 'k');
     expect(nearOf(await a.lookup(scope, 'k'))).toBe(true);
-    await b.lookup(scope, 'other');
-    // B invalidates: A's very next lookup must not use its copy.
-    expect(await b.invalidate(scope, ['Agenda:u1'])).toBe(1);
+    const kept = a.nearStats?.()?.kept ?? 0;
+    // Another provider's day, another appointment, a neighbour of its day: not its tags.
+    await b.invalidate(scope, ['Agenda:u2:2026-11-22', 'Appointment:a10']);
+    expect(nearOf(await a.lookup(scope, 'k'))).toBe(true);
+    await b.invalidate(scope, ['Agenda:u1:2026-11-23', 'Template:t1']);
+    expect(nearOf(await a.lookup(scope, 'k'))).toBe(true);
+    expect(a.nearStats?.()?.kept).toBe(kept + 2);
+    // Proven at the new clock: the next hit is one MGET again, and still a copy.
+    expect(nearOf(await a.lookup(scope, 'k'))).toBe(true);
+    expect(a.nearStats?.()?.kept).toBe(kept + 2);
+    // Its own appointment: gone, from the copy and from Redis.
+    await b.invalidate(scope, ['Appointment:a1']);
     expect(await a.lookup(scope, 'k')).toMatchObject({ hit: false });
-    // An unrelated invalidation moves the clock too: the copy goes, Redis still has the entry.
-    await a.lookup(scope, 'other');
-    expect(nearOf(await a.lookup(scope, 'other'))).toBe(true);
-    await b.invalidate(scope, ['Template:t1']);
-    expect(nearOf(await a.lookup(scope, 'other'))).toBe(false);
-    expect(nearOf(await a.lookup(scope, 'other'))).toBe(true);
+  });
+
+  it('drops its copy when the log that would prove it is lost or trimmed past it', async () => {
+    const scope = randomUUID();
+    await put(a, scope, 'k', ['User:u1']);
+    await a.lookup(scope, 'k');
+    expect(nearOf(await a.lookup(scope, 'k'))).toBe(true);
+    await raw.del(redisKeys(prefix).log(scope));
+    await b.invalidate(scope, ['User:u2']);
+    // Nothing shows what the write touched: neither the copy nor the entry is served.
+    expect(await a.lookup(scope, 'k')).toMatchObject({ hit: false });
+
+    const small = { prefix, schemaHash, nearMaxBytes: 1_048_576, logMax: 2, now: () => clock };
+    const c = createRedisStore({ ...small, redis: await connect(sharedRedisUrl()) });
+    const d = createRedisStore({ ...small, redis: await connect(sharedRedisUrl()) });
+    const trimmed = randomUUID();
+    await put(c, trimmed, 'k', ['User:u1']);
+    await c.lookup(trimmed, 'k');
+    expect(nearOf(await c.lookup(trimmed, 'k'))).toBe(true);
+    // Three writes of other tags, one at a time: the log keeps the newest two.
+    for (const tag of ['User:u2', 'User:u3', 'User:u4']) await d.invalidate(trimmed, [tag]);
+    expect(await c.lookup(trimmed, 'k')).toMatchObject({ hit: false });
+  });
+
+  it('treats a log member of an unknown tag like any other: only its own tags count', async () => {
+    const scope = randomUUID();
+    await put(a, scope, 'k', ['MegaStats:t1:America/Sao_Paulo']);
+    await a.lookup(scope, 'k');
+    await b.invalidate(scope, ['MegaStats:t2', 'MegaStats:t1:America/New_York']);
+    expect(nearOf(await a.lookup(scope, 'k'))).toBe(true);
+    await b.invalidate(scope, ['MegaStats:t1']);
+    expect(await a.lookup(scope, 'k')).toMatchObject({ hit: false });
   });
 
   it("misses after another instance's purge", async () => {
@@ -127,10 +173,12 @@ describe('near copies on the shared Redis', () => {
     await a.lookup(scope, 'k');
     expect(nearOf(await a.lookup(scope, 'k'))).toBe(true);
     await raw.del(redisKeys(prefix).seq(scope));
-    // No clock: nothing proves the copy; Redis decides (the entry's versions are intact).
+    // No clock: nothing proves the copy, nor the entry (the log can't show that it holds the
+    // clock's latest write): a miss, which starts the clock again.
+    expect(await a.lookup(scope, 'k')).toMatchObject({ hit: false });
+    await put(a, scope, 'k', ['User:u1'], 60_000);
     expect(nearOf(await a.lookup(scope, 'k'))).toBe(false);
-    // The Redis hit above read no clock either, so it kept no copy.
-    expect(nearOf(await a.lookup(scope, 'k'))).toBe(false);
+    expect(nearOf(await a.lookup(scope, 'k'))).toBe(true);
 
     const timed = randomUUID();
     await put(a, timed, 't', ['User:u2'], 60_000);
@@ -246,8 +294,9 @@ describe('near copies: one round trip per hit', () => {
     await put(store, scope, 'k', ['Agenda:u1:2026-11-22']);
     await raw.config('RESETSTAT');
     for (let i = 0; i < 5; i++) expect(nearOf(await store.lookup(scope, 'k'))).toBe(false);
-    // Commandstats counts the script's own calls as well: HGETALL, MGET (the versions), PTTL
-    // and GET (the clock) in each EVALSHA, beside the GET of the epoch sent with it.
-    expect(await commands()).toEqual({ evalsha: 5, hgetall: 5, mget: 5, pttl: 5, get: 10 });
+    // Commandstats counts the script's own calls as well: HMGET (the fixed fields), GET (the
+    // clock) and PTTL in each EVALSHA, then the HGET of the payload, beside the GET of the
+    // epoch sent with them.
+    expect(await commands()).toEqual({ evalsha: 5, hmget: 5, pttl: 5, hget: 5, get: 10 });
   });
 });

@@ -412,9 +412,7 @@ describe('redis store keys', () => {
       [
         `${slot}${schemaHash}.${PAYLOAD_VERSION}:r:deadbeef`,
         `${slot}seq`,
-        `${slot}v:Agenda`,
-        `${slot}v:Agenda:u1`,
-        `${slot}v:Agenda:u1:2026-11-22`,
+        `${slot}log`,
         `${slot}i:Agenda`,
         `${slot}i:Agenda:u1`,
         `${slot}i:Agenda:u1:2026-11-22`,
@@ -426,17 +424,20 @@ describe('redis store keys', () => {
     }
   });
 
-  it('keeps each version and index alive as long as its longest-lived entry', async () => {
+  it("keeps the scope's log and each index alive as long as its longest-lived entry", async () => {
     const scope = randomUUID();
     await lookupAndSave(store, scope, 'a', ['Service:s1'], { ttlMs: 60_000 });
-    expect(await raw.pttl(keys.version(scope, 'Service:s1'))).toBeGreaterThan(55_000);
+    expect(await raw.pttl(keys.log(scope))).toBeGreaterThan(55_000);
     expect(await raw.pttl(keys.index(scope, 'Service:s1'))).toBeGreaterThan(55_000);
     await lookupAndSave(store, scope, 'b', ['Service:s1'], { ttlMs: 1_000 });
-    expect(await raw.pttl(keys.version(scope, 'Service:s1'))).toBeGreaterThan(55_000);
+    expect(await raw.pttl(keys.log(scope))).toBeGreaterThan(55_000);
     await lookupAndSave(store, scope, 'c', ['Service:s1'], { ttlMs: 120_000 });
-    expect(await raw.pttl(keys.version(scope, 'Service:s1'))).toBeGreaterThan(115_000);
-    expect(await raw.pttl(keys.version(scope, 'Service'))).toBeGreaterThan(115_000);
+    expect(await raw.pttl(keys.log(scope))).toBeGreaterThan(115_000);
     expect(await raw.pttl(keys.index(scope, 'Service'))).toBeGreaterThan(115_000);
+    // An invalidation records its tag without touching the log's life.
+    await store.invalidate(scope, ['Service:s2']);
+    expect(await raw.pttl(keys.log(scope))).toBeGreaterThan(115_000);
+    expect(await raw.zscore(keys.log(scope), 'Service:s2')).toBe(await raw.get(keys.seq(scope)));
   });
 
   it('stores entries without ttl for maxTtlMs', async () => {
@@ -447,7 +448,7 @@ describe('redis store keys', () => {
     const pttl = await raw.pttl(keys.entry(scope, schemaHash, 'forever'));
     expect(pttl).toBeGreaterThan(3_500_000);
     expect(pttl).toBeLessThanOrEqual(3_600_000);
-    expect(await raw.pttl(keys.version(scope, 'Template'))).toBeGreaterThan(3_500_000);
+    expect(await raw.pttl(keys.log(scope))).toBeGreaterThan(3_500_000);
   });
 
   it('leaves nothing of a scope once its entries expire but its clock', async () => {
@@ -468,13 +469,13 @@ describe('redis store keys', () => {
     expect(left).toEqual([keys.seq(scope)]);
   });
 
-  it('refuses a save when Redis lost the scope clock and the versions since the lookup', async () => {
+  it('refuses a save when Redis lost the scope clock and the log since the lookup', async () => {
     const scope = randomUUID();
     expect(await lookupAndSave(store, scope, 'warm', ['Service:s1'])).toBe('stored');
     const before = await miss(store, scope, 'k');
-    // A restart without persistence (or eviction): the clock and versions are gone, and a
+    // A restart without persistence (or eviction): the clock and the log are gone, and a
     // write invalidates again.
-    await raw.del(keys.seq(scope), keys.version(scope, 'Service:s1'));
+    await raw.del(keys.seq(scope), keys.log(scope));
     await store.invalidate(scope, ['Service:s1']);
     const result = await store.save(scope, 'k', {
       body: '{"data":{"old":true}}',
@@ -487,13 +488,16 @@ describe('redis store keys', () => {
     expect((await store.lookup(scope, 'k')).hit).toBe(false);
   });
 
-  it('misses, never serves, when any key but the entry is lost: each version, the epoch', async () => {
+  it('misses, never serves, when any key but the entry is lost: the log, the clock, the epoch', async () => {
     const scope = randomUUID();
     const tags = ['Agenda:u1:2026-11-22', 'Appointment:a1'];
-    for (const lost of [...expandTags(tags).map((tag) => keys.version(scope, tag)), keys.epoch]) {
+    for (const lost of [keys.log(scope), keys.seq(scope), keys.epoch]) {
       expect(await lookupAndSave(store, scope, 'k', tags)).toBe('stored');
       expect((await store.lookup(scope, 'k')).hit).toBe(true);
       await raw.del(lost);
+      // Without its log, a write in the scope (to another tag) leaves nothing to prove the
+      // entry by; without its clock, nothing can.
+      if (lost === keys.log(scope)) await store.invalidate(scope, ['Service:s1']);
       expect((await store.lookup(scope, 'k')).hit, lost).toBe(false);
     }
   });

@@ -106,6 +106,18 @@ export function createCacheStats(options: CacheStatsOptions = {}) {
       }
     },
   });
+  new Counter({
+    name: 'hotpath_cache_near_kept_total',
+    help: "Near hits whose scope had a write since the copy's last proof, and whose tags it left alone.",
+    registers: [registry],
+    collect() {
+      const near = providers.nearStats();
+      if (near) {
+        this.reset();
+        this.inc(near.kept);
+      }
+    },
+  });
   new Gauge({
     name: 'hotpath_cache_near_bytes',
     help: "Bytes of Redis entries kept in this process's copies (CACHE_NEAR_MAX_BYTES).",

@@ -3,14 +3,16 @@
  * per scope (a tenant id, or 'ops' for operators). Redis and memory implement the same semantics.
  * This file says what a store promises; each backend's own file says how it lays its data out.
  *
- * Why eviction or loss can only cause misses (redis/keys.ts has how Redis lays this out): a
- * lookup compares, in the same script, every version the entry recorded with the tag's current
- * version; a missing or different version is a miss. Versions and the scope clock are Redis TIME readings in µs, raised above the clock's
- * last value, so a version that was lost and created again never repeats an old one. A save
- * refuses when any of its tags' versions is newer than its lookup, and when a version is missing
- * unless the scope clock proves that no invalidation happened since the lookup (a missing
- * clock proves nothing: refused). A missing epoch is a miss, and the next purge or lookup
- * creates a new one.
+ * Why eviction or loss can only cause misses (redis/keys.ts has how Redis lays this out): an
+ * entry records the scope clock it is known valid at, and a lookup serves it only when the clock
+ * still has that value (no invalidation since: every one raises it) or when the scope's log of
+ * invalidations proves that none since touched one of its tags (or a prefix of one). A missing
+ * log, one trimmed past the entry's clock, or one that lacks the clock's latest invalidation
+ * proves nothing: a miss. The clock is a Redis TIME reading in µs, raised above its last value,
+ * so a clock that was lost and created again never repeats an old one. A save refuses when the
+ * log holds one of its tags at or after its lookup's clock, or when the clock moved and the log
+ * can't show what moved it (a missing clock shows nothing). A missing epoch is a miss, and the
+ * next purge or lookup creates a new one.
  */
 
 import type { MissReason } from '../outcome.js';
@@ -85,6 +87,11 @@ export interface StoreInfo {
 export interface NearStats {
   /** Hits served from a copy, after the round trip that proved it valid. */
   hits: number;
+  /**
+   * Of those, hits whose scope clock had moved (a write in the tenant) and whose copy the
+   * scope's log proved untouched, so it stayed.
+   */
+  kept: number;
   entries: number;
   bytes: number;
 }

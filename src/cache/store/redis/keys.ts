@@ -16,16 +16,29 @@ import { PAYLOAD_VERSION } from './payload.js';
  *                                                ETag, tags, then the body's bytes), `,` the
  *                                                grace (ms the entry outlives its TTL for SWR and
  *                                                stale-if-error), `@` the epoch it was saved
- *                                                under, and one field per (expanded) tag holding
- *                                                the tag's version when it was saved
- *   <prefix>:{t:<scope>}:v:<tag>                 the tag's version; invalidation raises it to
- *                                                the new scope clock
+ *                                                under, `~` the scope clock it is known valid at,
+ *                                                and one empty field per (expanded) tag, which
+ *                                                the lookup tests with HEXISTS. An entry of the
+ *                                                previous format (no `~`) reads as a miss.
+ *   <prefix>:{t:<scope>}:log                     ZSET, the scope's invalidation log: member a
+ *                                                tag as invalidated, score the clock of its
+ *                                                latest invalidation; member '' is the marker
+ *                                                (the log holds every invalidation above its
+ *                                                score). Capped at CACHE_LOG_MAX tags (the
+ *                                                marker rises as the oldest go); created by a
+ *                                                save and living as long as the scope's
+ *                                                longest-lived entry
  *   <prefix>:{t:<scope>}:i:<tag>                 ZSET of entry keys under the tag (score: their
  *                                                expiry), trimmed on every save and capped, so
  *                                                invalidation can free and count them; not
  *                                                needed for correctness
  *   <prefix>:{t:<scope>}:seq                     the scope's clock: the value of its last
- *                                                invalidation or version creation
+ *                                                invalidation (Redis TIME in µs, raised above
+ *                                                its last value)
+ *   <prefix>:{t:<scope>}:v:<tag>                 the previous format's tag versions: no longer
+ *                                                written; an invalidation still raises one that
+ *                                                exists, for processes of that format during a
+ *                                                rolling deploy
  */
 
 /** Key names, as laid out above. Every per-scope key starts with `slot(scope)`. */
@@ -42,5 +55,6 @@ export function redisKeys(prefix: string) {
     version: (scope: string, tag: string) => `${slot(scope)}v:${tag}`,
     index: (scope: string, tag: string) => `${slot(scope)}i:${tag}`,
     seq: (scope: string) => `${slot(scope)}seq`,
+    log: (scope: string) => `${slot(scope)}log`,
   };
 }

@@ -23,128 +23,208 @@ end
 local function fmt(n) return string.format('%.0f', n) end
 `;
 
-// KEYS: entry, seq. ARGV: version key prefix, expected epoch.
-// Hit: {1, payload, pttl, clock} (clock: the scope clock as it is, '' when missing). Expired but valid: {2, payload, pttl, clock, generation}.
-// Miss: {0, clock, generation, why} (why: 'i' the entry is there but a tag or the epoch moved
-// on, '' no entry). `clock` is the scope clock (max of TIME and seq): any later
-// invalidation gets a greater value. The entry is valid when it was saved under the expected
-// epoch and every tag version it recorded is still the current one (a missing one is not).
-export const LOOKUP = script(`${CLOCK}
-local function miss(code, payload, pttl, why)
+// The scope's log (a ZSET): member a tag as it was invalidated, score the scope clock of its
+// latest invalidation; the member '' (no tag is empty) is the marker: the log holds every
+// invalidation whose clock is above the marker's score. A log created afresh (by a save, when
+// it was missing: new scope, expired, evicted) starts its marker at the clock as it is then,
+// so it proves nothing about earlier time; losing the key loses both.
+//
+// `proven(entry, v, s, log)`: whether no invalidation after clock v touched the entry, s being
+// the scope clock now: the log covers v (marker <= v), it holds the clock's latest invalidation
+// (its newest score is s: an invalidation that wasn't logged, by a process of the previous
+// format, or a clock lost and created again, proves nothing), and none of the tags it holds
+// above v is one of the entry's fields (one per expanded tag, so invalidating a prefix reaches
+// it). O(invalidations since v), whatever the number of the entry's tags.
+const PROOF = `
+local function proven(entry, v, s, log)
+  if not s then return false end
+  local m = redis.call('ZSCORE', log, '')
+  if not m or tonumber(m) > tonumber(v) then return false end
+  local changed = redis.call('ZRANGEBYSCORE', log, '(' .. v, '+inf', 'WITHSCORES')
+  if #changed == 0 or tonumber(changed[#changed]) < tonumber(s) then return false end
+  for i = 1, #changed, 2 do
+    if redis.call('HEXISTS', entry, changed[i]) == 1 then return false end
+  end
+  return true
+end
+`;
+
+// KEYS: entry, seq, log. ARGV: expected epoch.
+// Hit: {1, pttl, clock, validAt} (clock: the scope clock as it is, '' when missing; validAt:
+// the clock up to which the entry is proven valid). Expired but valid: {2, pttl, clock,
+// generation}. Miss: {0, clock, generation, why} (why: 'i' the entry is there but the epoch
+// moved on, a tag was invalidated, or the log can't prove it wasn't; '' no entry).
+// `clock` on a miss is max(TIME, seq): any later invalidation gets a value at least as great.
+// The entry was valid at the clock it records (`~`): when the scope clock still has that value,
+// no invalidation happened since (every one raises it), O(1); otherwise the log decides, and a
+// proof moves `~` up to the clock, so the next lookup is O(1) again; an entry that can't be
+// proven never will be (its clock stays, the marker only rises): deleted. Never HGETALL, and
+// never the payload: the fixed fields only, whatever the number of tags and the size of the
+// body. The store reads the payload with HGET in the same MULTI, so it is the one judged here,
+// and its bytes never pass through Lua (which costs Redis several times what sending them does).
+export const LOOKUP = script(`${CLOCK}${PROOF}
+local function miss(code, pttl, why)
   local s = redis.call('GET', KEYS[2])
   local c = now_us()
   if not s then
     -- A scope without a clock (new, or its clock was lost): start it just below this lookup,
-    -- so that the save that follows can create versions, and any later write is above it.
+    -- so that any later write is above it.
     s = fmt(c - 1)
     redis.call('SET', KEYS[2], s)
   end
   if tonumber(s) > c then c = tonumber(s) end
   if code == 0 then return {0, fmt(c), s or '', why or ''} end
-  return {2, payload, pttl, fmt(c), s or ''}
+  return {2, pttl, fmt(c), s or ''}
 end
-local h = redis.call('HGETALL', KEYS[1])
-if #h == 0 then return miss(0) end
-local payload, grace, epoch
-local vkeys, vers = {}, {}
-for i = 1, #h, 2 do
-  local f = h[i]
-  if f == '.' then payload = h[i + 1]
-  elseif f == ',' then grace = tonumber(h[i + 1])
-  elseif f == '@' then epoch = h[i + 1]
-  else
-    vkeys[#vkeys + 1] = ARGV[1] .. f
-    vers[#vers + 1] = h[i + 1]
+local h = redis.call('HMGET', KEYS[1], ',', '@', '~')
+local grace, epoch, v = tonumber(h[1]), h[2], h[3]
+if not grace then return miss(0) end
+if epoch ~= ARGV[1] then return miss(0, nil, 'i') end
+local s = redis.call('GET', KEYS[2])
+if s ~= v then
+  if not v or not proven(KEYS[1], v, s, KEYS[3]) then
+    redis.call('DEL', KEYS[1])
+    return miss(0, nil, 'i')
   end
-end
-if payload == nil then return miss(0) end
-if epoch ~= ARGV[2] then return miss(0, nil, nil, 'i') end
-for j = 1, #vkeys, 500 do
-  local last = math.min(j + 499, #vkeys)
-  local current = redis.call('MGET', unpack(vkeys, j, last))
-  for i = 1, #current do
-    if current[i] ~= vers[j + i - 1] then return miss(0, nil, nil, 'i') end
+  if s and tonumber(s) > tonumber(v) then
+    redis.call('HSET', KEYS[1], '~', s)
+    v = s
   end
 end
 local pttl = redis.call('PTTL', KEYS[1])
-if pttl > (grace or 0) then return {1, payload, pttl, redis.call('GET', KEYS[2]) or ''} end
+if pttl > grace then return {1, pttl, s or '', v} end
 if pttl < 0 then return miss(0) end
-return miss(2, payload, pttl)
+return miss(2, pttl)
 `);
 
-// KEYS: entry, seq. ARGV: version prefix, index prefix, payload, px, grace, seenSeq, epoch,
-// indexMax, tags (expanded)... Returns the scope's generation (its seq as it was, '' when
-// missing) when stored, 0 when refused.
-// A version older than the lookup existed then and was not invalidated since (invalidation
-// deletes it). A missing version, or one created after the lookup, is trusted only when the
-// scope clock shows no invalidation since the lookup ("quiet"); a missing clock shows nothing.
-export const SAVE = script(`${CLOCK}
-local seen = tonumber(ARGV[6])
-local px = tonumber(ARGV[4])
-local n = #ARGV - 8
-local s = redis.call('GET', KEYS[2])
-local quiet = s ~= false and tonumber(s) < seen
-local vers, missing = {}, false
-for i = 1, n do
-  local v = redis.call('GET', ARGV[1] .. ARGV[8 + i])
-  if (not v or tonumber(v) >= seen) and not quiet then return 0 end
-  if v then vers[i] = v else missing = true end
+// KEYS: scope clock, log. ARGV: since. The in-process copies' question: {clock, marker, tag,
+// score, tag, score, ...} with the tags invalidated after `since` ('' for a missing clock or
+// marker). A copy valid at v <= since stays valid when marker <= v and none of the tags above v
+// is one of its (expanded) tags; the process checks that itself.
+export const CHANGES = script(`
+local s = redis.call('GET', KEYS[1]) or ''
+local m = redis.call('ZSCORE', KEYS[2], '') or ''
+local out = {s, m}
+if m ~= '' then
+  local changed = redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. ARGV[1], '+inf', 'WITHSCORES')
+  for i = 1, #changed do out[#out + 1] = changed[i] end
 end
-local now = now_us()
-if missing then
-  -- Created above every value the scope has handed out, so it repeats no earlier version.
-  local c = now
-  if tonumber(s) + 1 > c then c = tonumber(s) + 1 end
-  local cs = fmt(c)
-  for i = 1, n do
-    if not vers[i] then
-      redis.call('SET', ARGV[1] .. ARGV[8 + i], cs, 'PX', px)
-      vers[i] = cs
-    end
+return out
+`);
+
+// KEYS: entry, seq, log. ARGV: index prefix, payload, px, grace, seenSeq, epoch, indexMax,
+// tags (expanded)... Returns the scope's generation (its seq as it was) when stored, 0 when
+// refused. Refused when a tag (or a prefix of one: the tags are expanded) was invalidated at or
+// after the lookup's clock, or when nothing proves it wasn't: the clock moved and the log is
+// missing, doesn't reach back to the lookup or lacks the clock's latest invalidation. A clock
+// still below the lookup's shows that no invalidation happened since ("quiet"); a missing
+// clock shows nothing.
+// The entry records the clock it is valid at (`~`); the log is created here when missing (its
+// marker at that clock) and lives as long as the longest-lived entry of the scope.
+export const SAVE = script(`${CLOCK}
+local seen = tonumber(ARGV[5])
+local px = tonumber(ARGV[3])
+local n = #ARGV - 7
+local s = redis.call('GET', KEYS[2])
+if not (s and tonumber(s) < seen) then
+  if not s then return 0 end
+  local m = redis.call('ZSCORE', KEYS[3], '')
+  if not m or tonumber(m) >= seen then return 0 end
+  local changed = redis.call('ZRANGEBYSCORE', KEYS[3], ARGV[5], '+inf', 'WITHSCORES')
+  if #changed == 0 or tonumber(changed[#changed]) < tonumber(s) then return 0 end
+  local mine = {}
+  for i = 1, n do mine[ARGV[7 + i]] = true end
+  for i = 1, #changed, 2 do
+    if mine[changed[i]] then return 0 end
   end
 end
+local now = now_us()
+local generation = s or ''
+if not s then
+  s = fmt(now - 1)
+  redis.call('SET', KEYS[2], s)
+end
+if redis.call('EXISTS', KEYS[3]) == 0 then redis.call('ZADD', KEYS[3], s, '') end
+if redis.call('PTTL', KEYS[3]) < px then redis.call('PEXPIRE', KEYS[3], px) end
 redis.call('DEL', KEYS[1])
-local fields = {'.', ARGV[3], ',', ARGV[5], '@', ARGV[7]}
+local fields = {'.', ARGV[2], ',', ARGV[4], '@', ARGV[6], '~', s}
 for i = 1, n do
-  fields[#fields + 1] = ARGV[8 + i]
-  fields[#fields + 1] = vers[i]
+  local tag = ARGV[7 + i]
+  -- A tag named like a fixed field is left out: HEXISTS finds the field anyway, so its
+  -- invalidation still reaches the entry.
+  if tag ~= '.' and tag ~= ',' and tag ~= '@' and tag ~= '~' then
+    fields[#fields + 1] = tag
+    fields[#fields + 1] = ''
+  end
 end
 redis.call('HSET', KEYS[1], unpack(fields))
 redis.call('PEXPIRE', KEYS[1], px)
 local now_ms = math.floor(now / 1000)
-local max = tonumber(ARGV[8])
+local max = tonumber(ARGV[7])
 for i = 1, n do
-  local vk = ARGV[1] .. ARGV[8 + i]
-  if redis.call('PTTL', vk) < px then redis.call('PEXPIRE', vk, px) end
-  local ik = ARGV[2] .. ARGV[8 + i]
+  local ik = ARGV[1] .. ARGV[7 + i]
   redis.call('ZADD', ik, now_ms + px, KEYS[1])
   redis.call('ZREMRANGEBYSCORE', ik, '-inf', now_ms)
   local extra = redis.call('ZCARD', ik) - max
   if extra > 0 then redis.call('ZREMRANGEBYRANK', ik, 0, extra - 1) end
   if redis.call('PTTL', ik) < px then redis.call('PEXPIRE', ik, px) end
 end
-return s or ''
+return generation
 `);
 
-// KEYS: seq. ARGV: version prefix, index prefix, tags... Advances the scope clock, sets the
-// tags' versions to it (every entry that recorded an older one is a miss from now on; a save
-// that looked up before it sees a version newer than its lookup), and frees the
-// entries the index still lists. Returns how many entries it deleted. The entry keys read from
-// the index are not declared in KEYS; they carry the same {t:<scope>} hash tag, so they live in
-// the same slot as the declared key.
+// KEYS: seq, log. ARGV: index prefix, log bound, version prefix, tags... Advances the scope
+// clock, records each tag at it in the log (when there is one: without a log, no entry can
+// prove anything past its clock anyway), trims the log to its newest `bound` tags, raising the
+// marker to the newest clock it dropped, and frees the entries the index still lists. A log
+// whose newest clock is below the clock as it was missed an invalidation: it starts again at
+// that clock. Returns how many entries it deleted. The entry keys read from the index are not
+// declared in KEYS; they carry the same {t:<scope>} hash tag, so they live in the same slot as
+// the declared keys.
 export const INVALIDATE = script(`${CLOCK}
 local now = now_us()
 local s = redis.call('GET', KEYS[1])
 local c = now
 if s and tonumber(s) + 1 > c then c = tonumber(s) + 1 end
-redis.call('SET', KEYS[1], fmt(c))
+local cs = fmt(c)
+redis.call('SET', KEYS[1], cs)
+if redis.call('ZSCORE', KEYS[2], '') then
+  local newest = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
+  if s and tonumber(newest[2]) < tonumber(s) then
+    -- The clock moved without the log (an invalidation by a process of the previous format, or
+    -- a clock lost and made again): the log proves nothing up to the clock as it is. Started
+    -- again there, with its life kept.
+    local ttl = redis.call('PTTL', KEYS[2])
+    redis.call('DEL', KEYS[2])
+    redis.call('ZADD', KEYS[2], s, '')
+    if ttl > 0 then redis.call('PEXPIRE', KEYS[2], ttl) end
+  end
+  local added = {}
+  for i = 4, #ARGV do
+    added[#added + 1] = cs
+    added[#added + 1] = ARGV[i]
+  end
+  for j = 1, #added, 1000 do
+    redis.call('ZADD', KEYS[2], unpack(added, j, math.min(j + 999, #added)))
+  end
+  -- Rank 0 is the marker: its score is the lowest, and '' sorts first among equal scores.
+  local extra = redis.call('ZCARD', KEYS[2]) - 1 - tonumber(ARGV[2])
+  if extra > 0 then
+    local last = redis.call('ZRANGE', KEYS[2], extra, extra, 'WITHSCORES')
+    redis.call('ZREMRANGEBYRANK', KEYS[2], 0, extra)
+    redis.call('ZADD', KEYS[2], last[2], '')
+  end
+else
+  -- A log without its marker proves nothing: drop it (a save starts a new one).
+  redis.call('DEL', KEYS[2])
+end
 local now_ms = math.floor(now / 1000)
 local removed = 0
-local cs = fmt(c)
-for i = 3, #ARGV do
-  local vk = ARGV[1] .. ARGV[i]
+for i = 4, #ARGV do
+  -- The previous format's per-tag versions, still read by its processes during a rolling
+  -- deploy: raised as before while they exist (they expire with the entries that use them).
+  local vk = ARGV[3] .. ARGV[i]
   if redis.call('EXISTS', vk) == 1 then redis.call('SET', vk, cs, 'KEEPTTL') end
-  local ik = ARGV[2] .. ARGV[i]
+  local ik = ARGV[1] .. ARGV[i]
   local members = redis.call('ZRANGEBYSCORE', ik, now_ms, '+inf')
   for j = 1, #members, 1000 do
     removed = removed + redis.call('DEL', unpack(members, j, math.min(j + 999, #members)))

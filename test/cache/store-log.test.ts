@@ -1,0 +1,289 @@
+/**
+ * Issue 19: the Redis store proves an entry valid by the scope's invalidation log, so a lookup
+ * costs the same whatever the number of entities in the response, and only misses come of a
+ * lost or trimmed log. Commands are counted on a private redis-server (INFO commandstats), so
+ * the flat cost is shown without timing anything.
+ */
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { redisKeys } from '../../src/cache/store/redis/keys.js';
+import {
+  createRedisStore,
+  type RedisStoreOptions,
+} from '../../src/cache/store/redis/redis-store.js';
+import type { LookupResult, ResponseStore } from '../../src/cache/store/store.js';
+import { type RedisServer, startRedisServer } from '../support/redis.js';
+
+type Miss = Extract<LookupResult, { hit: false }>;
+
+const prefix = 'hp-log';
+const schemaHash = 'log1';
+const keys = redisKeys(prefix);
+let server: RedisServer;
+let raw: Redis;
+const clients: Redis[] = [];
+
+async function connect(): Promise<Redis> {
+  const client = new Redis(server.url, {
+    enableOfflineQueue: false,
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+    commandTimeout: 2_000,
+  });
+  clients.push(client);
+  await client.connect();
+  return client;
+}
+
+async function store(options: Partial<RedisStoreOptions> = {}): Promise<ResponseStore> {
+  return createRedisStore({ redis: await connect(), prefix, schemaHash, ...options });
+}
+
+beforeAll(async () => {
+  server = await startRedisServer();
+  raw = await connect();
+});
+
+afterAll(async () => {
+  for (const client of clients) client.disconnect();
+  await server?.stop();
+});
+
+/** An agenda of `n` appointments: its day, its provider and one tag per appointment. */
+const agendaTags = (n: number) => [
+  'Agenda:u1:2026-11-22',
+  'User:u1',
+  ...Array.from({ length: n }, (_, i) => `Appointment:a${i}`),
+];
+
+async function put(s: ResponseStore, scope: string, key: string, tags: string[]) {
+  const seen = (await s.lookup(scope, key)) as Miss;
+  if (seen.hit) throw new Error('expected a miss');
+  const saved = await s.save(scope, key, {
+    body: JSON.stringify({ data: { key } }),
+    tags,
+    ttlMs: 60_000,
+    seenSeq: seen.seq,
+    seenEpoch: seen.epoch,
+  });
+  expect(saved).toBe('stored');
+}
+
+/**
+ * Drops the scope's tag indexes (as eviction may): an invalidation then deletes no entry, and
+ * only the log can tell the entry was invalidated.
+ */
+async function dropIndexes(scope: string) {
+  const found = await raw.keys(`${keys.slot(scope)}i:*`);
+  if (found.length > 0) await raw.del(...found);
+}
+
+const hit = async (s: ResponseStore, scope: string, key: string) =>
+  (await s.lookup(scope, key)).hit;
+
+/** Calls per command since the last RESETSTAT, without the test's own CONFIG and INFO. */
+async function commands(): Promise<Record<string, number>> {
+  const info = await raw.info('commandstats');
+  const counts: Record<string, number> = {};
+  for (const match of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
+    if (!/^(config|info)/.test(match[1])) counts[match[1]] = Number(match[2]);
+  }
+  return counts;
+}
+
+describe('the invalidation log', () => {
+  let s: ResponseStore;
+
+  beforeAll(async () => {
+    s = await store();
+  });
+
+  it('makes an entry of 400 entities miss when one of them is invalidated, not when another is', async () => {
+    const scope = randomUUID();
+    await put(s, scope, 'agenda', agendaTags(400));
+    expect(await hit(s, scope, 'agenda')).toBe(true);
+    // Other appointments, another provider's day, another day of the same provider.
+    await s.invalidate(scope, ['Appointment:a400', 'Agenda:u2:2026-11-22', 'Agenda:u1:2026-11-23']);
+    expect(await hit(s, scope, 'agenda')).toBe(true);
+    expect(await hit(s, scope, 'agenda')).toBe(true);
+    await dropIndexes(scope);
+    await s.invalidate(scope, ['Appointment:a399']);
+    expect(await raw.exists(keys.entry(scope, schemaHash, 'agenda'))).toBe(1);
+    expect(await s.lookup(scope, 'agenda')).toMatchObject({ hit: false, reason: 'invalidated' });
+  });
+
+  it('reaches an entry through a prefix of one of its tags', async () => {
+    const scope = randomUUID();
+    for (const prefixTag of ['Agenda:u1', 'Agenda', 'Appointment', 'User']) {
+      await put(s, scope, 'agenda', agendaTags(400));
+      await s.invalidate(scope, ['Agenda:u3']);
+      expect(await hit(s, scope, 'agenda'), prefixTag).toBe(true);
+      await dropIndexes(scope);
+      await s.invalidate(scope, [prefixTag]);
+      expect(await hit(s, scope, 'agenda'), prefixTag).toBe(false);
+    }
+  });
+
+  it('misses, never serves, when the log is lost (evicted) and the scope was written since', async () => {
+    const scope = randomUUID();
+    await put(s, scope, 'agenda', agendaTags(10));
+    await raw.del(keys.log(scope));
+    await dropIndexes(scope);
+    await s.invalidate(scope, ['Appointment:a3']);
+    expect(await hit(s, scope, 'agenda')).toBe(false);
+    // An unrelated write on a lost log is a miss too: nothing shows what it touched.
+    await put(s, scope, 'agenda', agendaTags(10));
+    await raw.del(keys.log(scope));
+    await s.invalidate(scope, ['Appointment:a99']);
+    expect(await hit(s, scope, 'agenda')).toBe(false);
+    // The save after that miss starts a new log, which proves the next unrelated write.
+    await put(s, scope, 'agenda', agendaTags(10));
+    await s.invalidate(scope, ['Appointment:a99']);
+    expect(await hit(s, scope, 'agenda')).toBe(true);
+  });
+
+  it('misses when the log was trimmed past the clock the entry was proven at', async () => {
+    const small = await store({ logMax: 3 });
+    const scope = randomUUID();
+    await put(small, scope, 'agenda', agendaTags(10));
+    // Three writes of other tags, one at a time: the log still holds everything since the save.
+    for (const tag of ['User:u2', 'User:u3', 'User:u4']) await small.invalidate(scope, [tag]);
+    expect(await raw.zcard(keys.log(scope))).toBe(4); // three tags and the marker
+    await small.invalidate(scope, ['User:u5']);
+    expect(await raw.zcard(keys.log(scope))).toBe(4);
+    // The entry was proven valid before the oldest write the log still holds: it can't be now.
+    expect(await small.lookup(scope, 'agenda')).toMatchObject({
+      hit: false,
+      reason: 'invalidated',
+    });
+    // The same writes with a longer log: proven, a hit.
+    const other = randomUUID();
+    await put(s, other, 'agenda', agendaTags(10));
+    for (const tag of ['User:u2', 'User:u3', 'User:u4', 'User:u5'])
+      await s.invalidate(other, [tag]);
+    expect(await hit(s, other, 'agenda')).toBe(true);
+  });
+
+  it('keeps the marker and the newest tags when one write overflows the log', async () => {
+    const small = await store({ logMax: 3 });
+    const scope = randomUUID();
+    await put(small, scope, 'agenda', agendaTags(10));
+    await small.invalidate(scope, ['User:u2', 'User:u3', 'User:u4', 'User:u5', 'User:u6']);
+    const log = await raw.zrange(keys.log(scope), 0, -1, 'WITHSCORES');
+    expect(log.filter((_, i) => i % 2 === 0)).toHaveLength(4);
+    expect(log[0]).toBe('');
+    // A log holding only part of that write (its marker at the write's clock) proves nothing
+    // before it: the entry misses.
+    expect(await small.lookup(scope, 'agenda')).toMatchObject({ hit: false });
+  });
+
+  it('refuses a save racing an invalidation of one of its 400 entities, as before', async () => {
+    const scope = randomUUID();
+    await put(s, scope, 'warm', agendaTags(400));
+    const seen = (await s.lookup(scope, 'agenda')) as Miss;
+    await s.invalidate(scope, ['Appointment:a7']);
+    const entry = {
+      body: '{"data":{"old":true}}',
+      tags: agendaTags(400),
+      ttlMs: 60_000,
+      seenSeq: seen.seq,
+      seenEpoch: seen.epoch,
+    };
+    expect(await s.save(scope, 'agenda', entry)).toBe('stale');
+    expect(await hit(s, scope, 'agenda')).toBe(false);
+    // An unrelated write while executing: the log proves the result still fresh.
+    const again = (await s.lookup(scope, 'agenda')) as Miss;
+    await s.invalidate(scope, ['Appointment:a400']);
+    expect(
+      await s.save(scope, 'agenda', { ...entry, seenSeq: again.seq, seenEpoch: again.epoch }),
+    ).toBe('stored');
+    expect(await hit(s, scope, 'agenda')).toBe(true);
+    // A lost log while executing: nothing proves it, refused.
+    await s.invalidate(scope, ['Appointment:a0']);
+    const fourth = (await s.lookup(scope, 'agenda')) as Miss;
+    await raw.del(keys.log(scope));
+    await s.invalidate(scope, ['Appointment:a400']);
+    expect(
+      await s.save(scope, 'agenda', { ...entry, seenSeq: fourth.seq, seenEpoch: fourth.epoch }),
+    ).toBe('stale');
+  });
+
+  it('misses after a write the log did not record, even once later writes are recorded', async () => {
+    const scope = randomUUID();
+    await put(s, scope, 'agenda', agendaTags(10));
+    // A process of the previous format invalidates one of its tags: it raises the clock (and
+    // frees what the index lists), and writes nothing to the log.
+    await dropIndexes(scope);
+    const clock = BigInt((await raw.get(keys.seq(scope))) ?? '0');
+    await raw.set(keys.seq(scope), String(clock + 1_000n));
+    expect(await hit(s, scope, 'agenda')).toBe(false);
+    await put(s, scope, 'agenda', agendaTags(10));
+    expect(await hit(s, scope, 'agenda')).toBe(true);
+    await dropIndexes(scope);
+    await raw.set(
+      keys.seq(scope),
+      String(BigInt((await raw.get(keys.seq(scope))) ?? '0') + 1_000n),
+    );
+    // Then a recorded write of another tag: the unrecorded one before it still counts.
+    await s.invalidate(scope, ['Appointment:a999']);
+    expect(await s.lookup(scope, 'agenda')).toMatchObject({ hit: false, reason: 'invalidated' });
+  });
+
+  it('reads an entry of the previous format (one version per tag) as a miss, not an error', async () => {
+    const scope = randomUUID();
+    const entryKey = keys.entry(scope, schemaHash, 'old');
+    await raw.hset(entryKey, '.', 'e0,0 i "x" []\n{}', ',', '0', '@', '1', 'User:u1', '123');
+    const result = await s.lookup(scope, 'old');
+    expect(result.hit).toBe(false);
+    await put(s, scope, 'old', ['User:u1']);
+    expect(await hit(s, scope, 'old')).toBe(true);
+  });
+});
+
+describe('the cost of a lookup', () => {
+  it('is the same commands for 10 and for 400 entities: HMGET, GET and PTTL, then HGET', async () => {
+    const s = await store();
+    const scope = randomUUID();
+    await put(s, scope, 'ten', agendaTags(10));
+    await put(s, scope, 'four-hundred', agendaTags(400));
+    const counted: Record<string, Record<string, number>> = {};
+    for (const key of ['ten', 'four-hundred']) {
+      await raw.config('RESETSTAT');
+      for (let i = 0; i < 5; i++) expect(await hit(s, scope, key)).toBe(true);
+      counted[key] = await commands();
+    }
+    // The script (HMGET of three fields, GET of the clock, PTTL), then the HGET of the
+    // payload; the GET of the epoch beside them.
+    const flat = { evalsha: 5, hmget: 5, get: 10, pttl: 5, hget: 5 };
+    expect(counted.ten).toEqual(flat);
+    expect(counted['four-hundred']).toEqual(counted.ten);
+  });
+
+  it('after a write, reads the log once per entry (one check per tag written), then is flat again', async () => {
+    const s = await store();
+    const scope = randomUUID();
+    await put(s, scope, 'ten', agendaTags(10));
+    await put(s, scope, 'four-hundred', agendaTags(400));
+    await s.invalidate(scope, ['Agenda:u2:2026-11-22', 'Appointment:a999']);
+    const counted: Record<string, Record<string, number>> = {};
+    for (const key of ['ten', 'four-hundred']) {
+      await raw.config('RESETSTAT');
+      for (let i = 0; i < 5; i++) expect(await hit(s, scope, key)).toBe(true);
+      counted[key] = await commands();
+    }
+    // The first hit of each: the marker, the tags since, one HEXISTS per tag, the new clock.
+    expect(counted.ten).toEqual({
+      evalsha: 5,
+      hmget: 5,
+      get: 10,
+      pttl: 5,
+      hget: 5,
+      zscore: 1,
+      zrangebyscore: 1,
+      hexists: 2,
+      hset: 1,
+    });
+    expect(counted['four-hundred']).toEqual(counted.ten);
+  });
+});
