@@ -106,6 +106,20 @@ describe('near copies on the shared Redis', () => {
     }
   });
 
+  it("keeps its copy for every hit of the turn after another instance's unrelated write", async () => {
+    // Hits arriving together share one check: the first to be proven moves the copy's clock,
+    // and the others, answered by the same read, must not take that for a failed proof (they
+    // dropped the copy, and every write sent about one hit per connection back to Redis).
+    const scope = randomUUID();
+    await put(a, scope, 'k', ['Agenda:u1:2026-11-22', 'Appointment:a1']);
+    await a.lookup(scope, 'k');
+    expect(nearOf(await a.lookup(scope, 'k'))).toBe(true);
+    await b.invalidate(scope, ['Agenda:u2:2026-11-22', 'Appointment:a10']);
+    const together = await Promise.all([1, 2, 3, 4].map(() => a.lookup(scope, 'k')));
+    expect(together.map(nearOf)).toEqual([true, true, true, true]);
+    expect(nearOf(await a.lookup(scope, 'k'))).toBe(true);
+  });
+
   it("keeps its copy across another instance's write to other tags (issue 19)", async () => {
     const scope = randomUUID();
     await put(a, scope, 'k', ['Agenda:u1:2026-11-22', 'Appointment:a1']);

@@ -236,6 +236,9 @@ export function createRedisStore(options: RedisStoreOptions): ResponseStore {
   function provenAt(copy: NearEntry, read: ScopeChanges): string | null {
     if (read.clock === '' || read.marker === '') return null;
     const at = Number(copy.clock);
+    // Already proven at this read's clock or later (by another hit this read answered, or a
+    // newer one): nothing happened since that this read could show.
+    if (Number(read.clock) <= at) return copy.clock;
     if (Number(read.marker) > at) return null;
     let newest = Number.NEGATIVE_INFINITY;
     for (const [tag, score] of read.changed) {

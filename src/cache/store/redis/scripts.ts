@@ -60,8 +60,9 @@ end
 // proof moves `~` up to the clock, so the next lookup is O(1) again; an entry that can't be
 // proven never will be (its clock stays, the marker only rises): deleted. Never HGETALL, and
 // never the payload: the fixed fields only, whatever the number of tags and the size of the
-// body. The store reads the payload with HGET in the same MULTI, so it is the one judged here,
-// and its bytes never pass through Lua (which costs Redis several times what sending them does).
+// body. The store sends an HGET of the payload right behind it on the same connection (see
+// judge() in redis-store.ts), so its bytes never pass through Lua (which costs Redis several
+// times what sending them does).
 export const LOOKUP = script(`${CLOCK}${PROOF}
 local function miss(code, pttl, why)
   local s = redis.call('GET', KEYS[2])
