@@ -109,6 +109,7 @@ export function createHttpFront(
     viewer: Viewer,
     startedAt: number,
   ) {
+    if (hitPath.refuseWhenEmpty(req, res, viewer, startedAt)) return;
     const url = req.url ?? '/';
     const queryAt = url.indexOf('?');
     if (req.method === 'GET' && queryAt !== -1) {

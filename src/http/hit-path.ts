@@ -163,14 +163,8 @@ export function createHitPath(deps: HitPathDeps) {
     // A client that asks for a fresh answer gets Yoga's BYPASS (no-cache).
     if (asksNoCache((header) => req.headers[header])) return UNLOOKED;
     const { key, params, name } = request;
-    // An empty bucket refuses any execution, and a hit too unless hits are free: before the
-    // lookup (a revalidation may still be a free 304) and before Yoga parses anything. A flood
-    // that ignores Retry-After then costs a 429 and no more.
+    // An empty bucket was refused by the front (refuseWhenEmpty) before this request was read.
     const budgets = deps.budgets;
-    const refusable = budgets && budgets.config.hitCost >= 1 && !req.headers['if-none-match'];
-    if (refusable && throttledEmpty(res, budgets, viewer, contentType, startedAt, 'bypass')) {
-      return ANSWERED;
-    }
     const found = await store.lookup(viewer.tenantId, key);
     if (!found?.hit) {
       if (budgets && throttledEmpty(res, budgets, viewer, contentType, startedAt, 'miss')) {
@@ -280,6 +274,26 @@ export function createHitPath(deps: HitPathDeps) {
     return ANSWERED;
   }
 
+  /**
+   * 429 for a key whose bucket (this process's view) is empty, from the headers alone: before
+   * the body is read, parsed, keyed or remembered, since an empty bucket refuses any execution,
+   * and a hit too unless hits are free. A revalidation still goes on (a 304 is free), and so
+   * does an operator. A flood that ignores Retry-After then costs a 429 and no more.
+   */
+  function refuseWhenEmpty(
+    req: IncomingMessage,
+    res: ServerResponse,
+    viewer: Viewer,
+    startedAt: number,
+  ): boolean {
+    const budgets = deps.budgets;
+    if (!budgets || budgets.config.hitCost < 1 || viewer.kind !== 'tenant') return false;
+    if (req.headers['if-none-match'] !== undefined) return false;
+    const contentType = mediaTypeOf(req.headers.accept ?? '');
+    if (!contentType) return false;
+    return throttledEmpty(res, budgets, viewer, contentType, startedAt, 'bypass');
+  }
+
   return {
     /** What serve() returns when it fails: Yoga answers, looking the request up itself. */
     unlooked: UNLOOKED,
@@ -289,6 +303,7 @@ export function createHitPath(deps: HitPathDeps) {
      */
     keyedBody,
     keyedSearch,
+    refuseWhenEmpty,
     serve,
   };
 }

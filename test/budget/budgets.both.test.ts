@@ -145,6 +145,26 @@ describe.each([
     if (front) expect((await post(undefined, { 'if-none-match': etag })).status).toBe(304);
   });
 
+  it('refuses an empty bucket from the headers, before the body is read or parsed (issue 17)', async () => {
+    const { app, post, key } = await setup({ maximumAvailable: 5, restoreRate: 0.5, hitCost: 1 });
+    expect((await post()).status).toBe(200);
+    await settle();
+    // Not even JSON: the front answers 429 without reading it (a 429 then costs the same
+    // whatever the body); in process, Yoga reads the body first and refuses it as malformed.
+    const malformed = await app.request('/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+      body: '{"query": not json',
+    });
+    const front = app.via === 'http';
+    expect(malformed.status).toBe(front ? 429 : 400);
+    if (front) {
+      expect(malformed.headers.get('retry-after')).toBe('2');
+      const body = (await malformed.json()) as Body;
+      expect(body.errors?.[0]?.extensions?.code).toBe('THROTTLED');
+    }
+  });
+
   it('gives each API key of a tenant its own bucket of the plan; metrics stay per tenant', async () => {
     // A bucket the first miss empties (it takes all 5), refilling too slowly to matter.
     const { app, post, postAs, tenant, key } = await setup({
