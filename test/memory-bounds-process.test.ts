@@ -63,9 +63,10 @@ const BOUNDS_SUM =
  * Measured here before live groups were filled, with four 640 KB requests in flight all the
  * time: peak RSS 608 to 660 MiB (in one process with --expose-gc the same fill grew the live
  * heap and buffers by 111 MiB for 101 MiB the metrics counted); with them, 808 to 827 MiB (three
- * runs on a loaded machine: NOISY).
+ * runs on a loaded machine: NOISY) on Node 20, and 964 MiB on Node 24 in CI: 1,100 MiB leaves
+ * Node 24 about the margin Node 20 has.
  */
-const WORST_CASE_RSS = 960 * MiB;
+const WORST_CASE_RSS = 1_100 * MiB;
 
 function rssOf(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');

@@ -27,19 +27,27 @@ const ZONES = [
 ];
 
 describe('dayRange', () => {
-  it("gives luxon's range for every day of 2010 to 2030 in zones with every kind of change", () => {
+  // 2010–2013 holds the zones' old rules (Sao Paulo's DST, Apia before and after the date
+  // line, Casablanca's Ramadan pauses), 2024–2027 today's; every day of both (the whole of
+  // 2010–2030 took 16 s of each CI run for the same kinds of change).
+  const spans = [
+    [Date.UTC(2010, 0, 1), Date.UTC(2014, 0, 1)],
+    [Date.UTC(2024, 0, 1), Date.UTC(2028, 0, 1)],
+  ];
+  it("gives luxon's range for every day of 2010–2013 and 2024–2027 in zones with every kind of change", () => {
     const mismatches: string[] = [];
     for (const tz of ZONES) {
-      for (let day = Date.UTC(2010, 0, 1); day < Date.UTC(2031, 0, 1); day += 86_400_000) {
-        const date = new Date(day).toISOString().slice(0, 10);
-        const got = dayRange(date, tz);
-        const want = luxonDayRange(date, tz);
-        if (
-          got.start.getTime() !== want.start.getTime() ||
-          got.end.getTime() !== want.end.getTime()
-        )
-          mismatches.push(`${tz} ${date}`);
-      }
+      for (const [from, to] of spans)
+        for (let day = from; day < to; day += 86_400_000) {
+          const date = new Date(day).toISOString().slice(0, 10);
+          const got = dayRange(date, tz);
+          const want = luxonDayRange(date, tz);
+          if (
+            got.start.getTime() !== want.start.getTime() ||
+            got.end.getTime() !== want.end.getTime()
+          )
+            mismatches.push(`${tz} ${date}`);
+        }
     }
     // luxon's one slip: on Apia's first day after leaving DST it takes the day's midnight with
     // the old offset and ends the day at 01:00. dayRange gives the two midnights.
