@@ -21,7 +21,6 @@
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { type IncomingHttpHeaders, request } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -37,6 +36,7 @@ import { type Case, checkResponses, type Server } from './compression-checks.js'
 import { fail, report, type Sample, type Storage, type Stored } from './compression-report.js';
 import { startMainProcess } from './lib/child.js';
 import { cpuWindow } from './lib/cpu.js';
+import { post } from './lib/http.js';
 import { interleaved, runLoad } from './lib/load.js';
 import { pinSelf, SERVER_CPU } from './lib/pin.js';
 import { deleteKeys, scanKeys } from './lib/redis.js';
@@ -64,28 +64,6 @@ const REPORT = `query CompressionReport($input: AnalyticsQueryInput!) {
 
 // ---------------------------------------------------------------------------------------------
 // HTTP
-
-interface Answer {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: Buffer;
-}
-
-/** A POST through node:http: no header is added (fetch would send Accept-Encoding). */
-function post(url: string, headers: Record<string, string>, body: string): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', headers, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
-      );
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 // ---------------------------------------------------------------------------------------------
 // Servers

@@ -24,7 +24,6 @@
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { type IncomingHttpHeaders, request } from 'node:http';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -53,6 +52,7 @@ import {
 } from './curves-report.js';
 import { type BenchServer, inheritedEnv, startBenchServer } from './lib/child.js';
 import { cpuSample, othersShare } from './lib/cpu.js';
+import { type Answer, post } from './lib/http.js';
 import { interleaved, runLoad } from './lib/load.js';
 import { LOADER_CPU, pinProcess, pinSelf, SERVER_CPU } from './lib/pin.js';
 import { docPath, medianOf, writeDocSection } from './lib/report.js';
@@ -85,28 +85,6 @@ function fail(message: string): never {
 
 // ---------------------------------------------------------------------------------------------
 // HTTP
-
-interface Answer {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: Buffer;
-}
-
-/** A POST through node:http: no header is added (fetch would send Accept-Encoding). */
-function post(url: string, headers: Record<string, string>, body: string): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', headers, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
-      );
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 /** Hotpath's hits and the hits served from the copy, from /metrics. */
 async function hitCounters(port: number): Promise<{ hits: number; near: number }> {

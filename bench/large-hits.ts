@@ -21,7 +21,6 @@
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { type IncomingHttpHeaders, request } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -32,6 +31,7 @@ import { DEMO_TENANTS, seedDemo } from '../src/db/seed.js';
 import { localDate } from '../src/time.js';
 import { inheritedEnv, startBenchServer, startMainProcess } from './lib/child.js';
 import { cpuWindow } from './lib/cpu.js';
+import { post } from './lib/http.js';
 import { interleaved, runLoad } from './lib/load.js';
 import { pinSelf, SERVER_CPU } from './lib/pin.js';
 import { deleteKeys } from './lib/redis.js';
@@ -60,27 +60,6 @@ const fail = (message: string): never => {
 const REPORT = `query LargeHit($input: AnalyticsQueryInput!) {
   analytics(input: $input) { id metrics dimensions rows { keys values } totalRows }
 }`;
-
-interface Answer {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: Buffer;
-}
-
-function post(url: string, headers: Record<string, string>, body: string): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', headers, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
-      );
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 interface Target {
   label: string;
