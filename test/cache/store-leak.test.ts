@@ -95,8 +95,9 @@ describe('memory left behind by 20,000 expired responses', () => {
     expect(theirs).toBeGreaterThanOrEqual(RESPONSES);
   }, 180_000);
 
-  it('holds no set above a few thousand members through 100,000 saves with a 1 s TTL', async () => {
-    const SAVES = 100_000;
+  it('holds no set above a few thousand members through 30,000 saves with a 1 s TTL', async () => {
+    // 30 times the index cap (the store before issue 7 grew `Agenda` to 46,569 in 100,000).
+    const SAVES = 30_000;
     const scope = randomUUID();
     const prefix = `leak-${randomUUID().slice(0, 8)}`;
     const store = createRedisStore({ redis, prefix, schemaHash: 'leak' });
@@ -137,7 +138,7 @@ describe('memory left behind by 20,000 expired responses', () => {
     }
     const seconds = (performance.now() - started) / 1000;
     console.log(
-      `100k saves in ${seconds.toFixed(1)} s (${stored} stored): largest index set ${largest} members`,
+      `${SAVES} saves in ${seconds.toFixed(1)} s (${stored} stored): largest index set ${largest} members`,
     );
     expect(stored).toBeGreaterThan(SAVES * 0.99);
     expect(largest).toBeGreaterThan(0);
