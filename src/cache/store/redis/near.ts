@@ -1,4 +1,9 @@
+import DataLoader from 'dataloader';
+import { LRUCache } from 'lru-cache';
 import type { StoredBody } from '../body.js';
+import type { RedisClient } from './client.js';
+import type { redisKeys } from './keys.js';
+import { CHANGES, type Script } from './scripts.js';
 
 /**
  * An entry Redis served, kept in process: valid while the epoch and the scope clock stay, and
@@ -15,4 +20,190 @@ export interface NearEntry {
   epoch: string;
   /** The scope clock it is proven valid at (moves up as later proofs succeed). */
   clock: string;
+}
+
+/** What a scope's log holds since a clock (scripts.ts CHANGES); '' for a missing clock or marker. */
+interface ScopeChanges {
+  clock: string;
+  marker: string;
+  /** [tag, clock of its latest invalidation], oldest first. */
+  changed: [string, number][];
+}
+
+export interface NearCopiesDeps {
+  redis: RedisClient;
+  keys: ReturnType<typeof redisKeys>;
+  isCluster: boolean;
+  /** CACHE_NEAR_MAX_BYTES (0: no copies). */
+  maxBytes: number;
+  now: () => number;
+  run: (s: Script, keys: string[], args: (string | number | Buffer)[]) => Promise<unknown>;
+  /** An epoch read while checking a copy that differs from what the store knew (a purge). */
+  onEpoch: (current: string) => void;
+}
+
+/**
+ * The Redis store's copies in process (README: Copies in process): the LRU that holds them, and
+ * the one-MGET check (and, when the scope clock moved, the log's proof) before one is served.
+ */
+export function createNearCopies(deps: NearCopiesDeps) {
+  const { redis, keys, isCluster, now } = deps;
+  const run = deps.run;
+  const nearMaxBytes = deps.maxBytes;
+  const near =
+    nearMaxBytes > 0
+      ? new LRUCache<string, NearEntry>({
+          maxSize: nearMaxBytes,
+          // What a copy holds: its body bytes, its key and tag strings, and about 500 bytes of
+          // objects (the entry, StoredBody, Buffer and LRU slots; see memory-store.ts sizeOf).
+          // The expanded tag set: about 50 bytes a member besides the string.
+          sizeCalculation: (entry, key) => {
+            let bytes = 512 + entry.body.bytes.length + key.length + entry.body.etag.length;
+            bytes += entry.body.extraBytes(); // a gzipped body's closing and JSON (once asked for)
+            for (const tag of entry.tags) bytes += 16 + tag.length;
+            for (const tag of entry.expanded) bytes += 50 + tag.length;
+            return bytes;
+          },
+        })
+      : null;
+  let nearHits = 0;
+  let nearKept = 0;
+  const keepResized = (nearKey: string, copy: NearEntry) =>
+    near?.set(nearKey, { ...copy }).get(nearKey) !== undefined;
+  /**
+   * The epoch and the clocks of the scopes whose copies this event-loop turn wants checked,
+   * in one command (DataLoader, flushed by setImmediate): concurrent hits share the round trip.
+   * Each read still happens after every request it answers arrived, so none is answered by a
+   * read older than itself. Not cached across turns.
+   */
+  const clocks = new DataLoader<string, [string | null, string | null]>(
+    async (scopes) => {
+      if (isCluster) {
+        // The epoch and each scope live in their own slots: one GET each, sent at once.
+        const [current, ...values] = await Promise.all([
+          redis.get(keys.epoch),
+          ...scopes.map((scope) => redis.get(keys.seq(scope))),
+        ]);
+        return values.map((value) => [current, value]);
+      }
+      const [current, ...values] = await redis.mget(keys.epoch, ...scopes.map(keys.seq));
+      return values.map((value) => [current, value]);
+    },
+    { cache: false, maxBatchSize: 500, batchScheduleFn: (run) => setImmediate(run) },
+  );
+
+  /**
+   * What the scopes' logs hold since the copies' clocks, for the copies whose scope clock moved
+   * this event-loop turn: one script per scope (from the oldest clock asked), sent at once,
+   * shared by every copy of the scope checked in the turn. Read after every request it answers
+   * arrived, like the clocks.
+   */
+  const changes = new DataLoader<{ scope: string; since: string }, ScopeChanges>(
+    async (asks) => {
+      const since = new Map<string, string>();
+      for (const ask of asks) {
+        const known = since.get(ask.scope);
+        if (known === undefined || Number(ask.since) < Number(known)) {
+          since.set(ask.scope, ask.since);
+        }
+      }
+      const read = new Map<string, Promise<ScopeChanges>>();
+      for (const [scope, from] of since) {
+        read.set(
+          scope,
+          run(CHANGES, [keys.seq(scope), keys.log(scope)], [from]).then((reply) => {
+            const [clock, marker, ...flat] = (reply as string[]).map(String);
+            const changed: [string, number][] = [];
+            for (let i = 0; i + 1 < flat.length; i += 2)
+              changed.push([flat[i], Number(flat[i + 1])]);
+            return { clock, marker, changed };
+          }),
+        );
+      }
+      return Promise.all(asks.map((ask) => read.get(ask.scope) as Promise<ScopeChanges>));
+    },
+    { cache: false, maxBatchSize: 500, batchScheduleFn: (run) => setImmediate(run) },
+  );
+
+  /**
+   * The clock the copy is proven valid at now, or null: the log covers its clock (marker),
+   * holds the scope clock's latest invalidation, and none of the tags invalidated since is one
+   * of the copy's (expanded) tags. The same proof as the lookup script's.
+   */
+  function provenAt(copy: NearEntry, read: ScopeChanges): string | null {
+    if (read.clock === '' || read.marker === '') return null;
+    const at = Number(copy.clock);
+    // Already proven at this read's clock or later (by another hit this read answered, or a
+    // newer one): nothing happened since that this read could show.
+    if (Number(read.clock) <= at) return copy.clock;
+    if (Number(read.marker) > at) return null;
+    let newest = Number.NEGATIVE_INFINITY;
+    for (const [tag, score] of read.changed) {
+      if (score <= at) continue;
+      if (copy.expanded.has(tag)) return null;
+      newest = score;
+    }
+    if (newest < Number(read.clock)) return null;
+    return Number(read.clock) > at ? read.clock : copy.clock;
+  }
+
+  /**
+   * The in-process copy, when one round trip shows it is still what Redis would serve: no
+   * purge (the epoch) and no invalidation in its scope (the clock, which every invalidation
+   * raises and which a lost clock can't repeat) since it was proven valid; or, when the clock
+   * moved, a second round trip shows that none of the invalidations since touched it.
+   */
+  async function nearLookup(scope: string, nearKey: string) {
+    const copy = near?.get(nearKey);
+    if (!copy) return null;
+    const at = now();
+    if (!copy.neverExpires && at >= copy.freshUntil) {
+      near?.delete(nearKey);
+      return null;
+    }
+    const [current, clock] = await clocks.load(scope);
+    if (current === copy.epoch && clock !== null && clock !== copy.clock) {
+      const proven = provenAt(copy, await changes.load({ scope, since: copy.clock }));
+      if (proven !== null) {
+        copy.clock = proven;
+        nearKept++;
+        return nearHit(nearKey, copy);
+      }
+    } else if (current === copy.epoch && clock === copy.clock) {
+      return nearHit(nearKey, copy);
+    }
+    near?.delete(nearKey);
+    if (current !== null) deps.onEpoch(current);
+    return null;
+  }
+
+  function nearHit(nearKey: string, copy: NearEntry) {
+    const left = copy.freshUntil - now();
+    if (!copy.neverExpires && left <= 0) {
+      near?.delete(nearKey);
+      return null;
+    }
+    nearHits++;
+    return {
+      hit: true as const,
+      body: copy.body,
+      tags: copy.tags,
+      ttlMs: copy.neverExpires ? null : Math.ceil(left),
+      near: true,
+    };
+  }
+
+  return {
+    /** The LRU (null without copies). */
+    lru: near,
+    lookup: nearLookup,
+    keepResized,
+    stats: () =>
+      near && {
+        hits: nearHits,
+        kept: nearKept,
+        entries: near.size,
+        bytes: near.calculatedSize ?? 0,
+      },
+  };
 }
