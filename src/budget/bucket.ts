@@ -69,12 +69,26 @@ export function createMemoryBuckets(
   clock: () => number = () => performance.now(),
 ) {
   const levels = new Map<string, Level>();
-  const backend: BucketBackend & { size(): number } = {
+  const backend: BucketBackend & {
+    size(): number;
+    /**
+     * Like `take`; a bucket this process doesn't hold starts at `seed` (never above the plan's
+     * size) instead of full: the fallback carries on from what the shared bucket last had.
+     */
+    takeFrom(payer: Payer, cost: number, plan: Plan, force: boolean, seed: number): Taken;
+    /** Lets a bucket go: the next take of it starts full, or from its seed. */
+    forget(payer: Payer): void;
+  } = {
     take(payer, cost, plan, force) {
+      return Promise.resolve(backend.takeFrom(payer, cost, plan, force, plan.maximumAvailable));
+    },
+    takeFrom(payer, cost, plan, force, seed) {
       const now = clock();
       const id = bucketIdOf(payer);
       const level = levels.get(id);
-      const available = level ? refilled(level, plan, now) : plan.maximumAvailable;
+      const available = level
+        ? refilled(level, plan, now)
+        : Math.min(plan.maximumAvailable, Math.max(0, seed));
       const allowed = force || cost <= available;
       const left = allowed
         ? Math.min(plan.maximumAvailable, Math.max(0, available - cost))
@@ -86,7 +100,10 @@ export function createMemoryBuckets(
         const oldest = levels.keys().next().value;
         if (oldest !== undefined) levels.delete(oldest);
       }
-      return Promise.resolve({ allowed, available: left });
+      return { allowed, available: left };
+    },
+    forget(payer) {
+      levels.delete(bucketIdOf(payer));
     },
     size: () => levels.size,
   };

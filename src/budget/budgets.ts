@@ -155,15 +155,30 @@ export function createBudgets(options: BudgetsOptions) {
       try {
         taken = await shared.take(payer, charged, plan, force);
         fallbackActive = false;
+        // The next fallback starts from this bucket as seen now, not from an old local level.
+        local.forget(payer);
       } catch (err) {
         options.onError?.(err);
       }
     }
     if (!taken) {
-      if (shared) fallbackActive = true;
-      if (shared) plan = share(plan);
+      // Redis away, or slow past REDIS_TIMEOUT (the charge may even have been applied): this
+      // process's share of what the shared bucket last had, never a fresh bucket per timeout.
+      // A bucket the fallback already holds carries on from its own level.
+      const view = views.get(bucketIdOf(payer));
+      const seen = view ? refilled(view, plan, performance.now()) : plan.maximumAvailable;
+      if (shared) {
+        fallbackActive = true;
+        plan = share(plan);
+      }
       charged = Math.min(cost, plan.maximumAvailable);
-      taken = await local.take(payer, charged, plan, force);
+      taken = local.takeFrom(
+        payer,
+        charged,
+        plan,
+        force,
+        seen * (shared ? config.fallbackShare : 1),
+      );
     }
     metrics.fallback.set(fallbackActive ? 1 : 0);
     remember(bucketIdOf(payer), taken.available);

@@ -11,7 +11,7 @@ import { BUDGET_DEFAULTS, createBudgets } from '../../src/budget/budgets.js';
 import { BulkheadFull, createBulkhead } from '../../src/budget/bulkhead.js';
 import { actualCost, spliceCost } from '../../src/budget/cost.js';
 import { createRedisClient } from '../../src/cache/store/redis/client.js';
-import { freePort, sharedRedisUrl } from '../support/redis.js';
+import { freePort, sharedRedisUrl, startRedisServer } from '../support/redis.js';
 
 const PLAN: Plan = { maximumAvailable: 10, restoreRate: 0.001 };
 const prefix = `hp-test-budget-${process.pid}-${Date.now()}`;
@@ -122,6 +122,49 @@ describe('budgets while Redis is away', () => {
       );
     } finally {
       client.disconnect();
+    }
+  });
+});
+
+describe('budgets when Redis stops answering for a moment', () => {
+  it('carry on from the bucket as last seen, never from a full one', async () => {
+    // A private server, paused: a charge that times out (REDIS_TIMEOUT) falls back to this
+    // process. bench:fair measured the fallback granting a fresh bucket each time a charge
+    // timed out under load: A was admitted 125-169 points/s against a restore rate of 100.
+    const server = await startRedisServer();
+    const client = createRedisClient(server.url, { timeoutMs: 50 });
+    client.on('error', () => {});
+    const admin = new Redis(server.url);
+    const budgets = createBudgets({
+      config: { ...BUDGET_DEFAULTS, maximumAvailable: 10, restoreRate: 0.001, fallbackShare: 0.5 },
+      redis: client,
+      prefix,
+      registry: new Registry(),
+    });
+    const payer = { tenantId: 'paused', keyId: 'k1' };
+    try {
+      if (client.status !== 'ready') await new Promise((resolve) => client.once('ready', resolve));
+      // The whole bucket spent in Redis, then 6 points come back (a settlement's refund).
+      expect((await budgets.admit(payer, 10)).allowed).toBe(true);
+      budgets.settle(payer, 10, 4, {
+        allowed: true,
+        charged: 10,
+        status: budgets.peek(payer),
+        retryAfter: 0,
+      });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await admin.call('CLIENT', 'PAUSE', '1500', 'ALL');
+      // Half of what the bucket had (the share) is this process's while Redis is silent: 3.
+      const first = await budgets.admit(payer, 3);
+      expect(budgets.fallbackActive()).toBe(true);
+      expect(first.allowed).toBe(true);
+      expect(first.status).toMatchObject({ maximumAvailable: 5, currentlyAvailable: 0 });
+      // Not a fresh bucket of 5.
+      expect((await budgets.admit(payer, 1)).allowed).toBe(false);
+    } finally {
+      client.disconnect();
+      admin.disconnect();
+      await server.stop();
     }
   });
 });
