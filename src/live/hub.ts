@@ -4,7 +4,7 @@ import { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Authenticate } from '../auth/authenticator.js';
-import type { TenantViewer, Viewer } from '../auth/viewer.js';
+import type { Viewer } from '../auth/viewer.js';
 import { requestKey } from '../cache/key.js';
 import { expandTags } from '../cache/store/store.js';
 import { throttled } from '../errors/errors.js';
@@ -14,8 +14,9 @@ import {
   liveLimitExceeded,
   liveShuttingDown,
 } from '../errors/live-errors.js';
-import type { LiveBudget, LiveCharge } from './budget.js';
+import type { LiveBudget } from './budget.js';
 import type { InvalidationNotice } from './bus.js';
+import { createLiveCharging } from './charging.js';
 import type { LiveExecute, LiveResult } from './execute.js';
 import {
   createTagIndex,
@@ -53,13 +54,6 @@ export interface LiveHubDeps {
   logger: Logger;
   /** What streams pay (src/live/budget.ts); absent or null: budgets are off. */
   budget?: LiveBudget | null;
-}
-
-/** One stream's share of an execution, taken before it ran. */
-interface Paid {
-  payer: TenantViewer;
-  share: number;
-  charge: LiveCharge;
 }
 
 /** Slack past an entry's TTL before it is re-executed, so the store has let it go. */
@@ -100,6 +94,7 @@ export function createLiveHub(deps: LiveHubDeps) {
     ...totals,
   });
   const metrics = registerLiveMetrics(deps.registry, counts);
+  const charging = createLiveCharging(deps.budget ?? null, throttleStream);
 
   function open(stream: Stream) {
     const { group } = stream;
@@ -179,48 +174,6 @@ export function createLiveHub(deps: LiveHubDeps) {
     refuse(stream.res, stream.origin, 429, json, { 'retry-after': String(retryAfter) });
   }
 
-  /**
-   * Before an execution: each stream that will receive it pays its share of the requested
-   * cost; those whose key can't are throttled. Resolves with what was taken.
-   */
-  async function admitRun(group: Group): Promise<Paid[]> {
-    const budget = deps.budget;
-    const cost = group.cost;
-    if (!budget || !cost) return [];
-    const payers: { stream: Stream; payer: TenantViewer }[] = [];
-    for (const stream of group.streams) {
-      if (stream.payer) payers.push({ stream, payer: stream.payer });
-    }
-    if (payers.length === 0) return [];
-    const share = Math.max(1, Math.ceil(cost.requested / payers.length));
-    const charges = await Promise.all(payers.map(({ payer }) => budget.admit(payer, share)));
-    const paid: Paid[] = [];
-    payers.forEach(({ stream, payer }, i) => {
-      const charge = charges[i] as LiveCharge;
-      if (charge.allowed) paid.push({ payer, share, charge });
-      else if (group.streams.has(stream)) throttleStream(stream, charge.retryAfter);
-    });
-    return paid;
-  }
-
-  /**
-   * After it: each share settled to the actual cost split the same way (COST_HIT each when
-   * the response cache answered), the rest refunded; nothing ran: all of it back.
-   */
-  function settleRun(group: Group, paid: Paid[], result: LiveResult | null) {
-    const budget = deps.budget;
-    if (!budget || !group.cost || paid.length === 0) return;
-    let actual = 0;
-    if (result && (result.xCache === 'HIT' || result.xCache === 'STALE')) {
-      actual = budget.hitCost;
-    } else if (result) {
-      actual = Math.ceil(group.cost.actual(result.body) / paid.length);
-    }
-    for (const { payer, share, charge } of paid) {
-      budget.settle(payer, share, Math.min(share, actual), charge);
-    }
-  }
-
   /** Runs a group now; never rejects (what fails is logged, the group tries again later). */
   function start(group: Group, reason: string): Promise<void> {
     return run(group, reason).catch((err) => {
@@ -293,11 +246,11 @@ export function createLiveHub(deps: LiveHubDeps) {
     group.changedAt = null;
     group.lastRunAt = Date.now();
     // Without budgets nothing is awaited here: the execution starts in this tick, as before.
-    const paid = deps.budget ? await admitRun(group) : [];
+    const paid = charging.on ? await charging.admitRun(group) : [];
     if (group.closed) {
       // Every stream left or was throttled: nothing runs, nothing is owed.
       group.running = false;
-      settleRun(group, paid, null);
+      charging.settleRun(group, paid, null);
       return;
     }
     totals.executions++;
@@ -306,14 +259,14 @@ export function createLiveHub(deps: LiveHubDeps) {
       result = await deps.execute(group.body, group.viewer);
     } catch (err) {
       group.running = false;
-      settleRun(group, paid, null);
+      charging.settleRun(group, paid, null);
       log.warn({ err }, 'live query execution failed');
       if (group.event === null) return fail(group, 500, errorJson(internalError()));
       group.changedAt ??= changedAt;
       return schedule(group, null);
     }
     group.running = false;
-    settleRun(group, paid, result);
+    charging.settleRun(group, paid, result);
     metrics.executions.inc({ reason, cache: result.xCache });
     if (group.closed) return;
     const failed = result.status !== 200 || hasErrors(result.body);
@@ -403,8 +356,7 @@ export function createLiveHub(deps: LiveHubDeps) {
         refuseCounted(res, origin, 'documentBytes');
         return;
       }
-      const budget = deps.budget ?? null;
-      const payer = budget && viewer.kind === 'tenant' ? viewer : null;
+      const payer = charging.payerOf(viewer);
 
       const join = () => {
         if (res.destroyed) return;
@@ -420,7 +372,7 @@ export function createLiveHub(deps: LiveHubDeps) {
             viewer,
             body,
             throttleMs: Math.min(operation.throttleMs ?? 0, config.maxThrottleMs),
-            cost: budget ? budget.costOf(operation.params) : null,
+            cost: charging.costOf(operation.params),
           });
           groups.set(key, group);
           bytes += group.keptBytes;
@@ -446,22 +398,20 @@ export function createLiveHub(deps: LiveHubDeps) {
         else if (!group.running) void start(group, 'open');
       };
 
-      // Joining a group with a result (or one being computed) is served a copy: COST_HIT, as
-      // a cache hit. A new group's first execution is paid by its streams (admitRun).
-      const existing = groups.get(key);
-      if (!budget || !payer || budget.hitCost === 0 || !(existing?.event || existing?.running)) {
+      // Joining a group with a result (or one being computed) costs COST_HIT; a new group's
+      // first execution is paid by its streams (admitRun). Free: joined in this tick.
+      const paying = charging.payToJoin(payer, groups.get(key));
+      if (!paying) {
         join();
         return;
       }
-      const hitCost = budget.hitCost;
-      void budget.admit(payer, hitCost).then(
+      void paying.then(
         (charge) => {
           if (!charge.allowed) {
             const json = throttledJson(throttled(charge.retryAfter).message, charge.retryAfter);
             refuse(res, origin, 429, json, { 'retry-after': String(charge.retryAfter) });
             return;
           }
-          budget.settle(payer, hitCost, hitCost, charge);
           if (closing) refuse(res, origin, 503, errorJson(liveShuttingDown()));
           else if (!capped()) join();
         },
