@@ -29,6 +29,7 @@ import {
 import type { LiveConfig } from './live-config.js';
 import { type LiveCounts, registerLiveMetrics } from './metrics.js';
 import type { LiveOperation } from './request.js';
+import { createGroupScheduler } from './schedule.js';
 import {
   errorJson,
   nextEvent,
@@ -55,11 +56,6 @@ export interface LiveHubDeps {
   /** What streams pay (src/live/budget.ts); absent or null: budgets are off. */
   budget?: LiveBudget | null;
 }
-
-/** Slack past an entry's TTL before it is re-executed, so the store has let it go. */
-const EXPIRY_SLACK_MS = 25;
-/** setTimeout's longest delay; an entry that lives longer is simply run again then. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * Live queries (DESIGN §14): streams grouped by (tenant, document, variables); a group runs
@@ -95,6 +91,11 @@ export function createLiveHub(deps: LiveHubDeps) {
   });
   const metrics = registerLiveMetrics(deps.registry, counts);
   const charging = createLiveCharging(deps.budget ?? null, throttleStream);
+  const { start, touch, schedule, stop } = createGroupScheduler({
+    untaggedPollMs: config.untaggedPollMs,
+    run,
+    logger: log,
+  });
 
   function open(stream: Stream) {
     const { group } = stream;
@@ -127,8 +128,7 @@ export function createLiveHub(deps: LiveHubDeps) {
   function dropGroup(group: Group) {
     if (group.closed) return;
     group.closed = true;
-    if (group.expiry) clearTimeout(group.expiry);
-    if (group.throttle) clearTimeout(group.throttle);
+    stop(group);
     index.set(group, []);
     bytes -= group.keptBytes + (group.event?.length ?? 0);
     group.result = null;
@@ -172,61 +172,6 @@ export function createLiveHub(deps: LiveHubDeps) {
     }
     removeStream(stream);
     refuse(stream.res, stream.origin, 429, json, { 'retry-after': String(retryAfter) });
-  }
-
-  /** Runs a group now; never rejects (what fails is logged, the group tries again later). */
-  function start(group: Group, reason: string): Promise<void> {
-    return run(group, reason).catch((err) => {
-      group.running = false;
-      log.error({ err }, 'live query run failed');
-      schedule(group, null);
-    });
-  }
-
-  /**
-   * Asks for a new execution now, or when the group's throttle allows; returns the run when
-   * it started now.
-   */
-  function touch(group: Group, at: number, reason = 'invalidation'): Promise<void> | undefined {
-    if (group.closed) return;
-    group.changedAt = Math.min(group.changedAt ?? at, at);
-    if (group.running) {
-      group.dirty = true;
-      return;
-    }
-    const wait = group.lastRunAt + group.throttleMs - Date.now();
-    if (wait > 0) {
-      group.dirty = true;
-      if (!group.throttle) {
-        group.throttle = setTimeout(() => {
-          group.throttle = null;
-          if (group.dirty) void start(group, reason);
-        }, wait);
-        group.throttle.unref();
-      }
-      return;
-    }
-    return start(group, reason);
-  }
-
-  function schedule(group: Group, result: LiveResult | null) {
-    if (group.expiry) clearTimeout(group.expiry);
-    group.expiry = null;
-    const ms =
-      result?.tags && result.tags.length > 0
-        ? result.ttlMs === null
-          ? null
-          : result.ttlMs + EXPIRY_SLACK_MS
-        : config.untaggedPollMs;
-    if (ms === null) return;
-    group.expiry = setTimeout(
-      () => {
-        group.expiry = null;
-        touch(group, Date.now(), result?.tags?.length ? 'ttl' : 'poll');
-      },
-      Math.min(ms, MAX_TIMER_MS),
-    );
-    group.expiry.unref();
   }
 
   /** Fails a group whose first result is an error: each waiting stream gets it, and ends. */
