@@ -28,15 +28,13 @@ import {
 } from './group.js';
 import type { LiveConfig } from './live-config.js';
 import { type LiveCounts, registerLiveMetrics } from './metrics.js';
+import { createPusher } from './push.js';
 import type { LiveOperation } from './request.js';
 import { createGroupScheduler } from './schedule.js';
 import {
   errorJson,
   nextEvent,
-  patchEvent,
-  patchOf,
   refuse,
-  revisionEvent,
   SSE_COMPLETE,
   SSE_OPEN,
   streamHeaders,
@@ -96,19 +94,13 @@ export function createLiveHub(deps: LiveHubDeps) {
     run,
     logger: log,
   });
-
-  function open(stream: Stream) {
-    const { group } = stream;
-    if (stream.opened || stream.res.destroyed || !group.event) return;
-    stream.opened = true;
-    stream.res.writeHead(200, streamHeaders(stream.origin));
-    stream.sent = group.event;
-    stream.revisionBase = group.revision - 1;
-    const first = stream.patches ? revisionEvent(group.event, 1) : group.event;
-    stream.res.write(`${SSE_OPEN}${first}`);
-    totals.pushes++;
-    metrics.pushes.inc();
-  }
+  const pusher = createPusher({
+    write: book.write,
+    pushed() {
+      totals.pushes++;
+      metrics.pushes.inc();
+    },
+  });
 
   const LIMIT_VALUES: Record<LiveLimit, number> = {
     streams: config.maxStreams,
@@ -236,26 +228,9 @@ export function createLiveHub(deps: LiveHubDeps) {
     if (digest !== group.result) {
       const event = nextEvent(withXCache(result.body, result.xCache));
       bytes += event.length - (group.event?.length ?? 0);
-      const previous = group.event;
-      let change: ReturnType<typeof patchOf> | null = null;
       group.result = digest;
-      group.event = event;
-      group.revision++;
       if (changedAt !== null) metrics.latency.observe(Math.max(0, Date.now() - changedAt) / 1000);
-      for (const stream of group.streams) {
-        if (!stream.opened) open(stream);
-        else if (stream.sent !== event) {
-          stream.sent = event;
-          if (stream.patches && previous) {
-            change ??= patchOf(previous, event);
-            book.write(stream, patchEvent(change, group.revision - stream.revisionBase));
-          } else {
-            book.write(stream, event);
-          }
-          totals.pushes++;
-          metrics.pushes.inc();
-        }
-      }
+      pusher.push(group, event);
     } else if (changedAt !== null && group.dirty) {
       // Unchanged so far: the change may be in the run the dirty flag asks for.
       group.changedAt = Math.min(group.changedAt ?? changedAt, changedAt);
@@ -339,7 +314,7 @@ export function createLiveHub(deps: LiveHubDeps) {
         res.once('close', () => removeStream(stream));
         // Past the socket's own timeouts: a stream is idle by design, heartbeats keep it.
         req.socket.setTimeout(0);
-        if (group.event) open(stream);
+        if (group.event) pusher.open(stream);
         else if (!group.running) void start(group, 'open');
       };
 
