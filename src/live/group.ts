@@ -77,6 +77,16 @@ export function newGroup(
   };
 }
 
+/** A stream of `group`, before its first result. */
+export function newStream(
+  fields: Pick<
+    Stream,
+    'res' | 'group' | 'origin' | 'authorization' | 'tenantId' | 'payer' | 'patches'
+  >,
+): Stream {
+  return { ...fields, opened: false, sent: null, revisionBase: 0 };
+}
+
 /**
  * A request's size as LIVE_MAX_DOCUMENT_BYTES counts it: its UTF-8 bytes, or what V8 keeps of it
  * when that is more (two bytes a character once one is past Latin-1).

@@ -23,6 +23,7 @@ import {
   type Group,
   hasErrors,
   newGroup,
+  newStream,
   requestBytes,
   type Stream,
 } from './group.js';
@@ -256,12 +257,7 @@ export function createLiveHub(deps: LiveHubDeps) {
       }
       const tenantId = viewer.kind === 'tenant' ? viewer.tenantId : null;
       const capped = (): boolean => {
-        const limit: LiveLimit | null =
-          book.count >= config.maxStreams
-            ? 'streams'
-            : tenantId && book.ofTenant(tenantId) >= config.maxStreamsPerTenant
-              ? 'streamsPerTenant'
-              : null;
+        const limit = book.capReached(tenantId);
         if (limit) refuseCounted(res, origin, limit);
         return limit !== null;
       };
@@ -297,18 +293,15 @@ export function createLiveHub(deps: LiveHubDeps) {
           groups.set(key, group);
           bytes += group.keptBytes;
         }
-        const stream: Stream = {
+        const stream = newStream({
           res,
           group,
           origin,
           authorization: req.headers.authorization ?? '',
           tenantId,
           payer,
-          opened: false,
-          sent: null,
           patches: operation.patches,
-          revisionBase: 0,
-        };
+        });
         group.streams.add(stream);
         book.add(stream);
         res.once('close', () => removeStream(stream));
