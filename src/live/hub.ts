@@ -123,9 +123,10 @@ export function createLiveHub(deps: LiveHubDeps) {
     group.closed = true;
     stop(group);
     index.set(group, []);
-    bytes -= group.keptBytes + (group.event?.length ?? 0);
+    bytes -= group.keptBytes + group.eventBytes;
     group.result = null;
     group.event = null;
+    group.eventBytes = 0;
     if (groups.get(group.key) === group) groups.delete(group.key);
   }
 
@@ -228,7 +229,10 @@ export function createLiveHub(deps: LiveHubDeps) {
     const digest = hash('sha256', result.body, 'base64url');
     if (digest !== group.result) {
       const event = nextEvent(withXCache(result.body, result.xCache));
-      bytes += event.length - (group.event?.length ?? 0);
+      // In bytes, as the bound (LIVE_MAX_RESULT_BYTES) is: a string's length counts characters.
+      const eventBytes = Buffer.byteLength(event);
+      bytes += eventBytes - group.eventBytes;
+      group.eventBytes = eventBytes;
       group.result = digest;
       if (changedAt !== null) metrics.latency.observe(Math.max(0, Date.now() - changedAt) / 1000);
       pusher.push(group, event);
