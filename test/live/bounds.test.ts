@@ -233,24 +233,32 @@ describe.each(dialects)('live queries: bounds and timings (%s)', (dialect) => {
   }) => {
     // Accents take two bytes in UTF-8, the dash three, the emoji four (two UTF-16 units).
     const name = 'Coloração e escova — promoção de verão 💇';
-    const { user } = await provider('Joana', { services: [[name, 12_000]] });
+    const { user, services } = await provider('Joana', { services: [[name, 12_000]] });
     await waitUntil(() => app.app.live.counts().groups === 0, 3_000);
     const before = await liveBytes(app.request);
     const variables = { u: user.id };
     const stream = await openLive(app.baseUrl, tenant.key, LIVE_SERVICES, variables);
     const [first] = await stream.nexts(1);
     expect(first.data.services[0].name).toBe(name);
-    const during = await liveBytes(app.request);
-    // What the group holds: its bookkeeping, the request it replays and the event it pushed,
-    // whose bytes are the ones the client read.
-    const data = stream.events.find((e) => e.event === 'next')?.data ?? '';
-    const event = Buffer.byteLength(`event: next\ndata: ${data}\n\n`);
-    expect(event).toBeGreaterThan(`event: next\ndata: ${data}\n\n`.length);
+    // What the group holds: its bookkeeping, the request it replays and the event it pushed
+    // last, whose bytes are the ones the client read.
     const request = requestBytes(
       JSON.stringify({ query: LIVE_SERVICES, operationName: null, variables, extensions: null }),
     );
-    expect(during.gauge - before.gauge).toBe(GROUP_BYTES + request + event);
+    const held = () => {
+      const data = stream.events.filter((e) => e.event === 'next').at(-1)?.data ?? '';
+      const event = `event: next\ndata: ${data}\n\n`;
+      expect(Buffer.byteLength(event)).toBeGreaterThan(event.length);
+      return GROUP_BYTES + request + Buffer.byteLength(event);
+    };
+    const during = await liveBytes(app.request);
+    expect(during.gauge - before.gauge).toBe(held());
     expect(during.structure - before.structure).toBe(during.gauge - before.gauge);
+    // A new result replaces the old one's bytes, not its length.
+    await app.execute(UPDATE_PRICE, { id: services[0].id, p: 990 }, tenant.key);
+    const [, second] = await stream.nexts(2);
+    expect(second.data.services[0].priceCents).toBe(990);
+    expect((await liveBytes(app.request)).gauge - before.gauge).toBe(held());
     stream.close();
     await waitUntil(() => app.app.live.counts().groups === 0, 3_000);
     expect((await liveBytes(app.request)).gauge).toBe(before.gauge);
