@@ -32,16 +32,7 @@ import { type LiveCounts, registerLiveMetrics } from './metrics.js';
 import { createPusher } from './push.js';
 import type { LiveOperation } from './request.js';
 import { createGroupScheduler } from './schedule.js';
-import {
-  errorJson,
-  nextEvent,
-  refuse,
-  SSE_COMPLETE,
-  SSE_OPEN,
-  streamHeaders,
-  throttledJson,
-  withXCache,
-} from './sse.js';
+import { errorJson, nextEvent, refuse, throttledJson, withXCache } from './sse.js';
 import { createStreamBook } from './streams.js';
 
 export interface LiveHubDeps {
@@ -139,19 +130,8 @@ export function createLiveHub(deps: LiveHubDeps) {
 
   /** Ends a stream: an error event first if given, then `complete`. */
   function end(stream: Stream, errorEvent?: string) {
-    const { res } = stream;
     removeStream(stream);
-    if (res.destroyed) return;
-    if (!stream.opened) {
-      if (errorEvent) {
-        refuse(res, stream.origin, 200, errorEvent);
-        return;
-      }
-      res.writeHead(200, streamHeaders(stream.origin));
-      res.end(`${SSE_OPEN}${SSE_COMPLETE}`);
-      return;
-    }
-    res.end(`${errorEvent ? nextEvent(errorEvent) : ''}${SSE_COMPLETE}`);
+    pusher.finish(stream, errorEvent);
   }
 
   /**

@@ -1,10 +1,20 @@
 import type { Group, Stream } from './group.js';
-import { patchEvent, patchOf, revisionEvent, SSE_OPEN, streamHeaders } from './sse.js';
+import {
+  nextEvent,
+  patchEvent,
+  patchOf,
+  refuse,
+  revisionEvent,
+  SSE_COMPLETE,
+  SSE_OPEN,
+  streamHeaders,
+} from './sse.js';
 
 /**
  * What a group's streams receive: the first result when a stream opens, then each new one,
  * whole or as a JSON patch (computed once per change and group), each stream counting its own
- * revisions from 1. What the hub decides is new; this module only writes it.
+ * revisions from 1, and at the end `complete`. What the hub decides is new, or the end of a
+ * stream; this module only writes it.
  */
 export function createPusher(deps: {
   /** The stream book's bounded write (a client too slow to read is cut off). */
@@ -48,5 +58,24 @@ export function createPusher(deps: {
     }
   }
 
-  return { open, push };
+  /**
+   * A stream's last words, once the hub has let it go: an error event first if given, then
+   * `complete` (with the headers, or as a refusal carrying the error, before its first result).
+   */
+  function finish(stream: Stream, errorEvent?: string) {
+    const { res } = stream;
+    if (res.destroyed) return;
+    if (!stream.opened) {
+      if (errorEvent) {
+        refuse(res, stream.origin, 200, errorEvent);
+        return;
+      }
+      res.writeHead(200, streamHeaders(stream.origin));
+      res.end(`${SSE_OPEN}${SSE_COMPLETE}`);
+      return;
+    }
+    res.end(`${errorEvent ? nextEvent(errorEvent) : ''}${SSE_COMPLETE}`);
+  }
+
+  return { open, push, finish };
 }
