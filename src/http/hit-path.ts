@@ -1,6 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Viewer } from '../auth/viewer.js';
-import type { Payer } from '../budget/bucket.js';
 import type { Budgets } from '../budget/budgets.js';
 import { costJson, costTail, spliceCost } from '../budget/cost.js';
 import { operationNameIn, requestKeyOf } from '../cache/key.js';
@@ -11,7 +10,6 @@ import { asksNoCache, withDebug } from '../cache/request-state.js';
 import type { CacheRuntime } from '../cache/runtime.js';
 import { stringBytes } from '../cache/stats/bounds.js';
 import type { ServerContext } from '../context.js';
-import { throttled } from '../errors/errors.js';
 import type { Limits } from '../limits.js';
 import { checkParams, type RawParams } from '../params.js';
 import {
@@ -21,6 +19,7 @@ import {
   type Tracing,
   traceparentOf,
 } from '../telemetry/tracing.js';
+import { throttledEmpty, writeThrottled } from './throttled.js';
 
 /** A request the hit path can answer, with its key (the same for every tenant). */
 export interface KeyedRequest {
@@ -306,43 +305,6 @@ export function createHitPath(deps: HitPathDeps) {
     refuseWhenEmpty,
     serve,
   };
-}
-
-/** Answers 429 when the key's bucket (this process's view) has not 1 point left. */
-function throttledEmpty(
-  res: ServerResponse,
-  budgets: Budgets,
-  payer: Payer,
-  contentType: string,
-  startedAt: number,
-  outcome: 'miss' | 'bypass',
-): boolean {
-  const empty = budgets.emptyFor(payer);
-  if (!empty) return false;
-  const headers = cacheHeaders(outcome, (performance.now() - startedAt) / 1000, { scoped: true });
-  headers['content-type'] = `${contentType}; charset=utf-8`;
-  writeThrottled(res, headers, empty.retryAfter, costJson(1, null, empty.status));
-  return true;
-}
-
-/** 429 THROTTLED with Retry-After and extensions.cost, without a Yoga round. */
-function writeThrottled(
-  res: ServerResponse,
-  headers: Record<string, string>,
-  retryAfter: number,
-  cost: string,
-) {
-  const error = throttled(retryAfter);
-  const body = `{"errors":[${JSON.stringify({ message: error.message, extensions: { code: 'THROTTLED' } })}],"extensions":{"cost":${cost}}}`;
-  const { etag: _etag, ...rest } = headers;
-  res.writeHead(429, {
-    ...rest,
-    // A refusal is of this moment: no cache keeps it.
-    'cache-control': 'no-store',
-    'retry-after': String(retryAfter),
-    'content-length': String(Buffer.byteLength(body)),
-  });
-  res.end(body);
 }
 
 /** A JSON body's parameters; null when it isn't a JSON object (Yoga answers). */

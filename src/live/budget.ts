@@ -12,7 +12,8 @@ export interface LiveCharge {
 
 /**
  * What live queries pay (issue 17; README: Budgets, "Live queries"), through a port: the live
- * hub never imports the budgets nor the schema, app.ts hands it this.
+ * hub never imports the budgets nor the schema, app.ts hands it this. src/live/charging.ts
+ * applies it to groups and streams:
  *
  * - Joining a group that already has (or is computing) a result costs COST_HIT: the stream is
  *   served a copy, as a cache hit is.

@@ -40,6 +40,11 @@ export interface Group {
   /** The last result's SHA-256, and the `next` event made of it (null before the first). */
   result: string | null;
   event: string | null;
+  /**
+   * The event's UTF-8 bytes as counted in the live bytes when it was kept (0 before the
+   * first): what is given back when it is replaced or the group goes, so both sides agree.
+   */
+  eventBytes: number;
   /** Results pushed so far: a patch says which one it turns into the next. */
   revision: number;
   /** The expanded tags it is indexed under. */
@@ -65,6 +70,7 @@ export function newGroup(
     streams: new Set(),
     result: null,
     event: null,
+    eventBytes: 0,
     revision: 0,
     tags: [],
     running: false,
@@ -75,6 +81,16 @@ export function newGroup(
     throttle: null,
     closed: false,
   };
+}
+
+/** A stream of `group`, before its first result. */
+export function newStream(
+  fields: Pick<
+    Stream,
+    'res' | 'group' | 'origin' | 'authorization' | 'tenantId' | 'payer' | 'patches'
+  >,
+): Stream {
+  return { ...fields, opened: false, sent: null, revisionBase: 0 };
 }
 
 /**

@@ -4,7 +4,7 @@ import { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Authenticate } from '../auth/authenticator.js';
-import type { TenantViewer, Viewer } from '../auth/viewer.js';
+import type { Viewer } from '../auth/viewer.js';
 import { requestKey } from '../cache/key.js';
 import { expandTags } from '../cache/store/store.js';
 import { throttled } from '../errors/errors.js';
@@ -14,33 +14,25 @@ import {
   liveLimitExceeded,
   liveShuttingDown,
 } from '../errors/live-errors.js';
-import type { LiveBudget, LiveCharge } from './budget.js';
+import type { LiveBudget } from './budget.js';
 import type { InvalidationNotice } from './bus.js';
+import { createLiveCharging } from './charging.js';
 import type { LiveExecute, LiveResult } from './execute.js';
 import {
   createTagIndex,
   type Group,
   hasErrors,
   newGroup,
+  newStream,
   requestBytes,
   type Stream,
 } from './group.js';
 import type { LiveConfig } from './live-config.js';
 import { type LiveCounts, registerLiveMetrics } from './metrics.js';
+import { createPusher } from './push.js';
 import type { LiveOperation } from './request.js';
-import {
-  errorJson,
-  nextEvent,
-  patchEvent,
-  patchOf,
-  refuse,
-  revisionEvent,
-  SSE_COMPLETE,
-  SSE_OPEN,
-  streamHeaders,
-  throttledJson,
-  withXCache,
-} from './sse.js';
+import { createGroupScheduler } from './schedule.js';
+import { errorJson, nextEvent, refuse, throttledJson, withXCache } from './sse.js';
 import { createStreamBook } from './streams.js';
 
 export interface LiveHubDeps {
@@ -54,18 +46,6 @@ export interface LiveHubDeps {
   /** What streams pay (src/live/budget.ts); absent or null: budgets are off. */
   budget?: LiveBudget | null;
 }
-
-/** One stream's share of an execution, taken before it ran. */
-interface Paid {
-  payer: TenantViewer;
-  share: number;
-  charge: LiveCharge;
-}
-
-/** Slack past an entry's TTL before it is re-executed, so the store has let it go. */
-const EXPIRY_SLACK_MS = 25;
-/** setTimeout's longest delay; an entry that lives longer is simply run again then. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * Live queries (DESIGN §14): streams grouped by (tenant, document, variables); a group runs
@@ -100,19 +80,19 @@ export function createLiveHub(deps: LiveHubDeps) {
     ...totals,
   });
   const metrics = registerLiveMetrics(deps.registry, counts);
-
-  function open(stream: Stream) {
-    const { group } = stream;
-    if (stream.opened || stream.res.destroyed || !group.event) return;
-    stream.opened = true;
-    stream.res.writeHead(200, streamHeaders(stream.origin));
-    stream.sent = group.event;
-    stream.revisionBase = group.revision - 1;
-    const first = stream.patches ? revisionEvent(group.event, 1) : group.event;
-    stream.res.write(`${SSE_OPEN}${first}`);
-    totals.pushes++;
-    metrics.pushes.inc();
-  }
+  const charging = createLiveCharging(deps.budget ?? null, throttleStream);
+  const { start, touch, schedule, stop } = createGroupScheduler({
+    untaggedPollMs: config.untaggedPollMs,
+    run,
+    logger: log,
+  });
+  const pusher = createPusher({
+    write: book.write,
+    pushed() {
+      totals.pushes++;
+      metrics.pushes.inc();
+    },
+  });
 
   const LIMIT_VALUES: Record<LiveLimit, number> = {
     streams: config.maxStreams,
@@ -132,12 +112,12 @@ export function createLiveHub(deps: LiveHubDeps) {
   function dropGroup(group: Group) {
     if (group.closed) return;
     group.closed = true;
-    if (group.expiry) clearTimeout(group.expiry);
-    if (group.throttle) clearTimeout(group.throttle);
+    stop(group);
     index.set(group, []);
-    bytes -= group.keptBytes + (group.event?.length ?? 0);
+    bytes -= group.keptBytes + group.eventBytes;
     group.result = null;
     group.event = null;
+    group.eventBytes = 0;
     if (groups.get(group.key) === group) groups.delete(group.key);
   }
 
@@ -150,19 +130,8 @@ export function createLiveHub(deps: LiveHubDeps) {
 
   /** Ends a stream: an error event first if given, then `complete`. */
   function end(stream: Stream, errorEvent?: string) {
-    const { res } = stream;
     removeStream(stream);
-    if (res.destroyed) return;
-    if (!stream.opened) {
-      if (errorEvent) {
-        refuse(res, stream.origin, 200, errorEvent);
-        return;
-      }
-      res.writeHead(200, streamHeaders(stream.origin));
-      res.end(`${SSE_OPEN}${SSE_COMPLETE}`);
-      return;
-    }
-    res.end(`${errorEvent ? nextEvent(errorEvent) : ''}${SSE_COMPLETE}`);
+    pusher.finish(stream, errorEvent);
   }
 
   /**
@@ -177,103 +146,6 @@ export function createLiveHub(deps: LiveHubDeps) {
     }
     removeStream(stream);
     refuse(stream.res, stream.origin, 429, json, { 'retry-after': String(retryAfter) });
-  }
-
-  /**
-   * Before an execution: each stream that will receive it pays its share of the requested
-   * cost; those whose key can't are throttled. Resolves with what was taken.
-   */
-  async function admitRun(group: Group): Promise<Paid[]> {
-    const budget = deps.budget;
-    const cost = group.cost;
-    if (!budget || !cost) return [];
-    const payers: { stream: Stream; payer: TenantViewer }[] = [];
-    for (const stream of group.streams) {
-      if (stream.payer) payers.push({ stream, payer: stream.payer });
-    }
-    if (payers.length === 0) return [];
-    const share = Math.max(1, Math.ceil(cost.requested / payers.length));
-    const charges = await Promise.all(payers.map(({ payer }) => budget.admit(payer, share)));
-    const paid: Paid[] = [];
-    payers.forEach(({ stream, payer }, i) => {
-      const charge = charges[i] as LiveCharge;
-      if (charge.allowed) paid.push({ payer, share, charge });
-      else if (group.streams.has(stream)) throttleStream(stream, charge.retryAfter);
-    });
-    return paid;
-  }
-
-  /**
-   * After it: each share settled to the actual cost split the same way (COST_HIT each when
-   * the response cache answered), the rest refunded; nothing ran: all of it back.
-   */
-  function settleRun(group: Group, paid: Paid[], result: LiveResult | null) {
-    const budget = deps.budget;
-    if (!budget || !group.cost || paid.length === 0) return;
-    let actual = 0;
-    if (result && (result.xCache === 'HIT' || result.xCache === 'STALE')) {
-      actual = budget.hitCost;
-    } else if (result) {
-      actual = Math.ceil(group.cost.actual(result.body) / paid.length);
-    }
-    for (const { payer, share, charge } of paid) {
-      budget.settle(payer, share, Math.min(share, actual), charge);
-    }
-  }
-
-  /** Runs a group now; never rejects (what fails is logged, the group tries again later). */
-  function start(group: Group, reason: string): Promise<void> {
-    return run(group, reason).catch((err) => {
-      group.running = false;
-      log.error({ err }, 'live query run failed');
-      schedule(group, null);
-    });
-  }
-
-  /**
-   * Asks for a new execution now, or when the group's throttle allows; returns the run when
-   * it started now.
-   */
-  function touch(group: Group, at: number, reason = 'invalidation'): Promise<void> | undefined {
-    if (group.closed) return;
-    group.changedAt = Math.min(group.changedAt ?? at, at);
-    if (group.running) {
-      group.dirty = true;
-      return;
-    }
-    const wait = group.lastRunAt + group.throttleMs - Date.now();
-    if (wait > 0) {
-      group.dirty = true;
-      if (!group.throttle) {
-        group.throttle = setTimeout(() => {
-          group.throttle = null;
-          if (group.dirty) void start(group, reason);
-        }, wait);
-        group.throttle.unref();
-      }
-      return;
-    }
-    return start(group, reason);
-  }
-
-  function schedule(group: Group, result: LiveResult | null) {
-    if (group.expiry) clearTimeout(group.expiry);
-    group.expiry = null;
-    const ms =
-      result?.tags && result.tags.length > 0
-        ? result.ttlMs === null
-          ? null
-          : result.ttlMs + EXPIRY_SLACK_MS
-        : config.untaggedPollMs;
-    if (ms === null) return;
-    group.expiry = setTimeout(
-      () => {
-        group.expiry = null;
-        touch(group, Date.now(), result?.tags?.length ? 'ttl' : 'poll');
-      },
-      Math.min(ms, MAX_TIMER_MS),
-    );
-    group.expiry.unref();
   }
 
   /** Fails a group whose first result is an error: each waiting stream gets it, and ends. */
@@ -293,11 +165,11 @@ export function createLiveHub(deps: LiveHubDeps) {
     group.changedAt = null;
     group.lastRunAt = Date.now();
     // Without budgets nothing is awaited here: the execution starts in this tick, as before.
-    const paid = deps.budget ? await admitRun(group) : [];
+    const paid = charging.on ? await charging.admitRun(group) : [];
     if (group.closed) {
       // Every stream left or was throttled: nothing runs, nothing is owed.
       group.running = false;
-      settleRun(group, paid, null);
+      charging.settleRun(group, paid, null);
       return;
     }
     totals.executions++;
@@ -306,14 +178,14 @@ export function createLiveHub(deps: LiveHubDeps) {
       result = await deps.execute(group.body, group.viewer);
     } catch (err) {
       group.running = false;
-      settleRun(group, paid, null);
+      charging.settleRun(group, paid, null);
       log.warn({ err }, 'live query execution failed');
       if (group.event === null) return fail(group, 500, errorJson(internalError()));
       group.changedAt ??= changedAt;
       return schedule(group, null);
     }
     group.running = false;
-    settleRun(group, paid, result);
+    charging.settleRun(group, paid, result);
     metrics.executions.inc({ reason, cache: result.xCache });
     if (group.closed) return;
     const failed = result.status !== 200 || hasErrors(result.body);
@@ -337,27 +209,13 @@ export function createLiveHub(deps: LiveHubDeps) {
     const digest = hash('sha256', result.body, 'base64url');
     if (digest !== group.result) {
       const event = nextEvent(withXCache(result.body, result.xCache));
-      bytes += event.length - (group.event?.length ?? 0);
-      const previous = group.event;
-      let change: ReturnType<typeof patchOf> | null = null;
+      // In bytes, as the bound (LIVE_MAX_RESULT_BYTES) is: a string's length counts characters.
+      const eventBytes = Buffer.byteLength(event);
+      bytes += eventBytes - group.eventBytes;
+      group.eventBytes = eventBytes;
       group.result = digest;
-      group.event = event;
-      group.revision++;
       if (changedAt !== null) metrics.latency.observe(Math.max(0, Date.now() - changedAt) / 1000);
-      for (const stream of group.streams) {
-        if (!stream.opened) open(stream);
-        else if (stream.sent !== event) {
-          stream.sent = event;
-          if (stream.patches && previous) {
-            change ??= patchOf(previous, event);
-            book.write(stream, patchEvent(change, group.revision - stream.revisionBase));
-          } else {
-            book.write(stream, event);
-          }
-          totals.pushes++;
-          metrics.pushes.inc();
-        }
-      }
+      pusher.push(group, event);
     } else if (changedAt !== null && group.dirty) {
       // Unchanged so far: the change may be in the run the dirty flag asks for.
       group.changedAt = Math.min(group.changedAt ?? changedAt, changedAt);
@@ -383,12 +241,7 @@ export function createLiveHub(deps: LiveHubDeps) {
       }
       const tenantId = viewer.kind === 'tenant' ? viewer.tenantId : null;
       const capped = (): boolean => {
-        const limit: LiveLimit | null =
-          book.count >= config.maxStreams
-            ? 'streams'
-            : tenantId && book.ofTenant(tenantId) >= config.maxStreamsPerTenant
-              ? 'streamsPerTenant'
-              : null;
+        const limit = book.capReached(tenantId);
         if (limit) refuseCounted(res, origin, limit);
         return limit !== null;
       };
@@ -403,8 +256,7 @@ export function createLiveHub(deps: LiveHubDeps) {
         refuseCounted(res, origin, 'documentBytes');
         return;
       }
-      const budget = deps.budget ?? null;
-      const payer = budget && viewer.kind === 'tenant' ? viewer : null;
+      const payer = charging.payerOf(viewer);
 
       const join = () => {
         if (res.destroyed) return;
@@ -420,48 +272,43 @@ export function createLiveHub(deps: LiveHubDeps) {
             viewer,
             body,
             throttleMs: Math.min(operation.throttleMs ?? 0, config.maxThrottleMs),
-            cost: budget ? budget.costOf(operation.params) : null,
+            cost: charging.costOf(operation.params),
           });
           groups.set(key, group);
           bytes += group.keptBytes;
         }
-        const stream: Stream = {
+        const stream = newStream({
           res,
           group,
           origin,
           authorization: req.headers.authorization ?? '',
           tenantId,
           payer,
-          opened: false,
-          sent: null,
           patches: operation.patches,
-          revisionBase: 0,
-        };
+        });
         group.streams.add(stream);
         book.add(stream);
         res.once('close', () => removeStream(stream));
         // Past the socket's own timeouts: a stream is idle by design, heartbeats keep it.
         req.socket.setTimeout(0);
-        if (group.event) open(stream);
+        if (group.event) pusher.open(stream);
         else if (!group.running) void start(group, 'open');
       };
 
-      // Joining a group with a result (or one being computed) is served a copy: COST_HIT, as
-      // a cache hit. A new group's first execution is paid by its streams (admitRun).
-      const existing = groups.get(key);
-      if (!budget || !payer || budget.hitCost === 0 || !(existing?.event || existing?.running)) {
+      // Joining a group with a result (or one being computed) costs COST_HIT; a new group's
+      // first execution is paid by its streams (admitRun). Free: joined in this tick.
+      const paying = charging.payToJoin(payer, groups.get(key));
+      if (!paying) {
         join();
         return;
       }
-      const hitCost = budget.hitCost;
-      void budget.admit(payer, hitCost).then(
+      void paying.then(
         (charge) => {
           if (!charge.allowed) {
             const json = throttledJson(throttled(charge.retryAfter).message, charge.retryAfter);
             refuse(res, origin, 429, json, { 'retry-after': String(charge.retryAfter) });
             return;
           }
-          budget.settle(payer, hitCost, hitCost, charge);
           if (closing) refuse(res, origin, 503, errorJson(liveShuttingDown()));
           else if (!capped()) join();
         },

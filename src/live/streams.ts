@@ -66,7 +66,14 @@ export function createStreamBook(deps: {
     get count() {
       return count;
     },
-    ofTenant: (tenantId: string) => perTenant.get(tenantId) ?? 0,
+    /** The cap a new stream of `tenantId` (null: an operator) would pass; null: room for it. */
+    capReached(tenantId: string | null): 'streams' | 'streamsPerTenant' | null {
+      if (count >= config.maxStreams) return 'streams';
+      if (tenantId && (perTenant.get(tenantId) ?? 0) >= config.maxStreamsPerTenant) {
+        return 'streamsPerTenant';
+      }
+      return null;
+    },
     add(stream: Stream) {
       count++;
       if (stream.tenantId)

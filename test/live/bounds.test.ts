@@ -1,5 +1,7 @@
 import { describe, expect } from 'vitest';
 import { Service } from '../../src/db/entities/service.entity.js';
+import { requestBytes } from '../../src/live/group.js';
+import { GROUP_BYTES } from '../../src/live/live-config.js';
 import { dialects, OPS_TOKEN, sharedRedisCache } from '../support/app.js';
 import { createTestTenant, test, useTestApp } from '../support/fixtures.js';
 import { waitUntil } from '../support/wait.js';
@@ -220,6 +222,44 @@ describe.each(dialects)('live queries: bounds and timings (%s)', (dialect) => {
     // Bounded by groups × (result + request + bookkeeping), all three bounds named.
     expect(during.max).toBe(1_000 * (65_536 + 2_048 + 2_048));
     for (const s of streams) s.close();
+    await waitUntil(() => app.app.live.counts().groups === 0, 3_000);
+    expect((await liveBytes(app.request)).gauge).toBe(before.gauge);
+  });
+
+  test('a result past ASCII counts its UTF-8 bytes, not its characters, and gives them back', async ({
+    app,
+    tenant,
+    provider,
+  }) => {
+    // Accents take two bytes in UTF-8, the dash three, the emoji four (two UTF-16 units).
+    const name = 'Coloração e escova — promoção de verão 💇';
+    const { user, services } = await provider('Joana', { services: [[name, 12_000]] });
+    await waitUntil(() => app.app.live.counts().groups === 0, 3_000);
+    const before = await liveBytes(app.request);
+    const variables = { u: user.id };
+    const stream = await openLive(app.baseUrl, tenant.key, LIVE_SERVICES, variables);
+    const [first] = await stream.nexts(1);
+    expect(first.data.services[0].name).toBe(name);
+    // What the group holds: its bookkeeping, the request it replays and the event it pushed
+    // last, whose bytes are the ones the client read.
+    const request = requestBytes(
+      JSON.stringify({ query: LIVE_SERVICES, operationName: null, variables, extensions: null }),
+    );
+    const held = () => {
+      const data = stream.events.filter((e) => e.event === 'next').at(-1)?.data ?? '';
+      const event = `event: next\ndata: ${data}\n\n`;
+      expect(Buffer.byteLength(event)).toBeGreaterThan(event.length);
+      return GROUP_BYTES + request + Buffer.byteLength(event);
+    };
+    const during = await liveBytes(app.request);
+    expect(during.gauge - before.gauge).toBe(held());
+    expect(during.structure - before.structure).toBe(during.gauge - before.gauge);
+    // A new result replaces the old one's bytes, not its length.
+    await app.execute(UPDATE_PRICE, { id: services[0].id, p: 990 }, tenant.key);
+    const [, second] = await stream.nexts(2);
+    expect(second.data.services[0].priceCents).toBe(990);
+    expect((await liveBytes(app.request)).gauge - before.gauge).toBe(held());
+    stream.close();
     await waitUntil(() => app.app.live.counts().groups === 0, 3_000);
     expect((await liveBytes(app.request)).gauge).toBe(before.gauge);
   });
