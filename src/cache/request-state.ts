@@ -46,8 +46,6 @@ export class RequestCacheState {
   typeTtlMs: number | undefined = undefined;
   /** Work done reading the result for its entities: values visited (linear in its size). */
   walkedValues = 0;
-  /** Entities @envelop/response-cache collected itself: 0 while its own walk is bypassed. */
-  pluginEntities = 0;
   /** The query operation that executed, as its document names it ('anonymous'); null: none. */
   ranAs: string | null = null;
 

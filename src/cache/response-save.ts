@@ -1,7 +1,7 @@
 import type { ExecutionResult, GraphQLSchema } from 'graphql';
+import { createDocumentPlans, type DocumentPlan } from './document-plan.js';
 import { analyticsMaxTtlMs, type TtlPolicy } from './policy.js';
 import type { RequestCacheState } from './request-state.js';
-import { createResultWalker } from './result-entities.js';
 import { identityBody, prepareBody } from './store/body.js';
 import type { ResilientStore } from './store/resilient-store.js';
 
@@ -45,7 +45,7 @@ export function createResponseSave(options: ResponseSaveOptions) {
   const { store, swrGraceMs, staleIfErrorMs } = options;
   const maxEntryBytes = options.maxEntryBytes ?? Number.POSITIVE_INFINITY;
   const swrTypes = options.swrTypes ?? new Set<string>();
-  const walk = createResultWalker(options.schema);
+  const plans = createDocumentPlans(options.schema);
   const defaultTtlMs = options.policy.get('User') ?? 3_600_000;
   // typename -> TTL, read by the result walk. AnalyticsReport's TTL depends on its date range:
   // the longest a report may live here, which its resolver caps.
@@ -60,13 +60,22 @@ export function createResponseSave(options: ResponseSaveOptions) {
   return {
     swrGraceMs,
     staleIfErrorMs,
+    /** What the cache does with a document (document-plan.ts), worked out once per document. */
+    plan: plans,
     /**
      * Reads a query's data once (linear in its size): its entity tags, the shortest TTL of its
-     * types and whether one opted into SWR go into the state; returns the data without the
-     * metadata fields the response-cache plugin selected.
+     * types and whether one opted into SWR go into the state; returns the data to answer with
+     * (without the metadata fields the plan added, if any), or null when it can't be read and
+     * must not be stored.
      */
-    read(state: RequestCacheState, data: Record<string, unknown>): Record<string, unknown> {
-      const walked = walk(data);
+    read(
+      state: RequestCacheState,
+      plan: DocumentPlan,
+      data: Record<string, unknown>,
+      operationName?: string | null,
+    ): Record<string, unknown> | null {
+      const walked = plan.read(data, operationName);
+      if (!walked) return null;
       state.walkedValues = walked.visited;
       state.tag(...walked.tags);
       for (const typename of walked.typenames) {
@@ -77,22 +86,21 @@ export function createResponseSave(options: ResponseSaveOptions) {
       return walked.data;
     },
     /**
-     * Stores a result under the request's key with the tags given and the state's own, for the
-     * shortest of `ttlMs`, the state's cap and its types' TTL. The write is left pending in
+     * Stores a result under the request's key with the state's tags (the resolvers' and those
+     * read), for the shorter of the state's cap and its types' TTL. The write is left pending in
      * `state.pendingSave` (the response waits for it: a read that follows finds it).
      *
      * The result is serialized once: the JSON stored is also the response's (servedAs), so a
      * miss doesn't pay for JSON.stringify twice and its response is byte for byte the entry.
      */
-    save(state: RequestCacheState, result: ExecutionResult, tagged: string[], ttlMs: number) {
+    save(state: RequestCacheState, result: ExecutionResult) {
       if (!store || !state.seen || !state.key || !state.scope) return;
-      const ms = Math.min(ttlMs, state.ttlCapMs, state.typeTtlMs ?? defaultTtlMs);
+      const ms = Math.min(state.ttlCapMs, state.typeTtlMs ?? defaultTtlMs);
       if (ms <= 0) {
         state.reason = 'never-cached';
         return;
       }
-      state.pluginEntities = tagged.length;
-      const tags = [...new Set([...tagged, ...state.tags])];
+      const tags = [...state.tags];
       const body = JSON.stringify(result);
       servedAs(result, body);
       if (Buffer.byteLength(body) > maxEntryBytes) {

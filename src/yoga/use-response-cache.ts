@@ -1,7 +1,3 @@
-import {
-  type CacheEntityRecord,
-  useResponseCache as useEnvelopResponseCache,
-} from '@envelop/response-cache';
 import { type ExecutionResult, getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
@@ -48,16 +44,14 @@ function failedUnexpectedly(result: ExecutionResult) {
   });
 }
 
-const tagOf = (entity: CacheEntityRecord) =>
-  entity.id == null ? entity.typename : `${entity.typename}:${entity.id}`;
-
 /**
  * The response cache as Yoga plugins (DESIGN §1):
  * - onParams keys the raw request and looks it up (or takes the lookup the node:http hit path
  *   already made, from the server context): a hit is answered with the stored bytes, before
  *   any parse, validation or execution;
- * - a miss goes through @envelop/response-cache, which collects the entities of the result
- *   and its TTL; identical concurrent misses share one execution (the cache's single flight);
+ * - a miss executes (identical concurrent misses share one execution: the cache's single
+ *   flight), and its result is read once for its entities and TTL, as its document's plan
+ *   says (src/cache/document-plan.ts);
  * - the result is saved with the lookup's sequence number, so a save that raced an
  *   invalidation is refused by the store (DESIGN §6).
  */
@@ -73,32 +67,7 @@ export function useResponseCache(options: ResponseCacheOptions) {
   /** Keys with a background refresh running in this process: one at a time. */
   const refreshing = new Set<string>();
 
-  // Introspection is never cached: the stock plugin only knows Query.__schema.
-  const ttlPerSchemaCoordinate: Record<string, number> = {
-    'Query.cacheStats': 0,
-    'Query.__schema': 0,
-    'Query.__type': 0,
-  };
-
   const stateOf = (context: CacheContext) => context.cache ?? null;
-
-  function adapterFor(context: CacheContext) {
-    const state = stateOf(context);
-    return {
-      get: (): Promise<ExecutionResult | null> =>
-        state ? flights.join(state) : Promise.resolve(null),
-      set(
-        _key: string,
-        result: ExecutionResult,
-        entities: Iterable<CacheEntityRecord>,
-        ttl: number,
-      ) {
-        if (state) save.save(state, result, Array.from(entities, tagOf), ttl);
-      },
-      // Writes invalidate their exact tags after commit (services); nothing to do here.
-      invalidate() {},
-    };
-  }
 
   const lookup: Plugin<CacheContext, ServerContext> = {
     // Only GraphQL requests get a state (in onParams); /health and /metrics stay out of stats.
@@ -231,10 +200,12 @@ export function useResponseCache(options: ResponseCacheOptions) {
     },
   };
 
-  // Runs before the response-cache plugin: decides whether it takes part, and reads the result
-  // for its entities in one pass before the plugin's own (exponential) walk would.
-  const prepare: Plugin<CacheContext> = {
-    onExecute({ args }) {
+  // A miss of a query: joins the key's flight or executes, then reads the result for its
+  // entities and TTL and stores it. (@envelop/response-cache did this until issue 19: it added
+  // two fields to every selection set of every document, which every miss then resolved and
+  // a walk stripped again; document-plan.ts adds them only where the result can't tell.)
+  const execution: Plugin<CacheContext> = {
+    onExecute({ args, executeFn, setExecuteFn }) {
       const state = stateOf(args.contextValue);
       if (state?.outcome !== 'miss') return;
       // Mutations and anything else that isn't the cacheable query path stay out of the stats.
@@ -246,32 +217,30 @@ export function useResponseCache(options: ResponseCacheOptions) {
         return;
       }
       state.ranAs = operation.name?.value ?? 'anonymous';
-      return {
-        onExecuteDone({ result, setResult }) {
-          if (Symbol.asyncIterator in result || !result.data) return;
-          setResult({ ...result, data: save.read(state, result.data as Record<string, unknown>) });
-        },
-      };
+      if (!state.seen) return;
+      const plan = save.plan(args.document);
+      return flights.join(state).then((shared) => {
+        if (shared) {
+          setExecuteFn(() => shared);
+          return;
+        }
+        if (plan.document !== args.document) {
+          setExecuteFn((execArgs) => executeFn({ ...execArgs, document: plan.document }));
+        }
+        return {
+          onExecuteDone({ result, setResult }) {
+            if (Symbol.asyncIterator in result || !result.data) return;
+            // Errors and partial results are never stored (DESIGN §2): read only to strip.
+            if (plan.neverCached || (result.errors && plan.plain)) return;
+            const data = save.read(state, plan, result.data, args.operationName);
+            const read = data && data !== result.data ? { ...result, data } : result;
+            if (data && !result.errors) save.save(state, read);
+            if (read !== result) setResult(read);
+          },
+        };
+      });
     },
   };
-
-  const envelopCache = useEnvelopResponseCache<CacheContext>({
-    session: (context) => stateOf(context)?.scope ?? null,
-    enabled: (context) => Boolean(stateOf(context)?.seen),
-    buildResponseCacheKey: ({ context }) => stateOf(context as CacheContext)?.key ?? '',
-    cache: adapterFor as never,
-    // The TTL comes from the types the walk above found (set() applies it); the plugin only
-    // contributes its per-field zeros (introspection, cacheStats).
-    ttl: Number.POSITIVE_INFINITY,
-    ttlPerSchemaCoordinate,
-    // Writes invalidate their exact tags in the services; the plugin must not read (and walk)
-    // mutation results.
-    invalidateViaMutation: false,
-    includeExtensionMetadata: false,
-    // Errors and partial results are never cached (DESIGN §2). The stock check does the same
-    // but also console.warns on every such response.
-    shouldCacheResult: ({ result }) => !result.errors,
-  }) as Plugin;
 
   /** Runs the request again through Yoga, as the tenant, executing whatever the store holds. */
   async function refresh(params: RefreshParams, viewer: TenantViewer) {
@@ -298,9 +267,8 @@ export function useResponseCache(options: ResponseCacheOptions) {
   }
 
   return {
-    // Execution results pass prepare first (it strips the plugin's metadata fields and collects
-    // the entities), then envelopCache (TTL, set), then lookup.
-    plugins: [prepare as Plugin, envelopCache, lookup as Plugin],
+    // Execution results pass execution first (read, store), then lookup (headers, stats).
+    plugins: [execution as Plugin, lookup as Plugin],
     /** The request's cache state, for the GraphQL context. */
     stateFor: (request: Request) => states.get(request) ?? null,
     /**
