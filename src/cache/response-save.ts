@@ -2,7 +2,7 @@ import type { ExecutionResult, GraphQLSchema } from 'graphql';
 import { createDocumentPlans, type DocumentPlan } from './document-plan.js';
 import { analyticsMaxTtlMs, type TtlPolicy } from './policy.js';
 import type { RequestCacheState } from './request-state.js';
-import { identityBody, prepareBody } from './store/body.js';
+import { compresses, identityBody, prepareBody, type StoredBody } from './store/body.js';
 import type { ResilientStore } from './store/resilient-store.js';
 
 export interface ResponseSaveOptions {
@@ -44,6 +44,7 @@ function servedAs(result: ExecutionResult, body: string): void {
 export function createResponseSave(options: ResponseSaveOptions) {
   const { store, swrGraceMs, staleIfErrorMs } = options;
   const maxEntryBytes = options.maxEntryBytes ?? Number.POSITIVE_INFINITY;
+  const compressMinBytes = options.compressMinBytes ?? 0;
   const swrTypes = options.swrTypes ?? new Set<string>();
   const plans = createDocumentPlans(options.schema);
   const defaultTtlMs = options.policy.get('User') ?? 3_600_000;
@@ -103,16 +104,18 @@ export function createResponseSave(options: ResponseSaveOptions) {
       const tags = [...state.tags];
       const body = JSON.stringify(result);
       servedAs(result, body);
-      if (Buffer.byteLength(body) > maxEntryBytes) {
+      // Encoded once: its length is the bound's, and its bytes are the entry's.
+      const bytes = Buffer.from(body, 'utf8');
+      if (bytes.length > maxEntryBytes) {
         state.reason = 'too-large';
         return;
       }
       const finite = Number.isFinite(ms) ? Math.ceil(ms) : null;
       state.debug = { hit: false, ttl: finite === null ? null : finite / 1000, tags };
-      const identity = identityBody(body);
+      const identity = identityBody(bytes);
       state.etag = identity.etag;
       const { scope, key, seen } = state;
-      state.pendingSave = prepareBody(identity, options.compressMinBytes ?? 0).then((prepared) =>
+      const saveAs = (prepared: StoredBody) =>
         store.save(scope, key, {
           body,
           prepared,
@@ -122,8 +125,11 @@ export function createResponseSave(options: ResponseSaveOptions) {
           seenEpoch: seen.epoch,
           swrMs: state.swr ? swrGraceMs : 0,
           staleIfErrorMs,
-        }),
-      );
+        });
+      // A body under the gzip threshold is stored as it is: no promise to wait for first.
+      state.pendingSave = compresses(identity, compressMinBytes)
+        ? prepareBody(identity, compressMinBytes).then(saveAs)
+        : saveAs(identity);
     },
   };
 }
