@@ -12,12 +12,7 @@ import {
   visit,
   visitWithTypeInfo,
 } from 'graphql';
-import {
-  createPlanReader,
-  createResultWalker,
-  metadataSelections,
-  type ResultEntities,
-} from './result-entities.js';
+import { createPlanReader, createResultWalker, type ResultEntities } from './result-entities.js';
 
 /** Fields whose presence in a document means its result is never stored (DESIGN §3, §9). */
 export const NEVER_CACHED_FIELDS: ReadonlySet<string> = new Set([
@@ -28,19 +23,23 @@ export const NEVER_CACHED_FIELDS: ReadonlySet<string> = new Set([
 
 /** What the cache does with one parsed document, worked out once. */
 export interface DocumentPlan {
-  /** It selects a field of NEVER_CACHED_FIELDS: its result is never read nor stored. */
+  /**
+   * It selects a field of NEVER_CACHED_FIELDS: @envelop/response-cache runs it (its
+   * ttlPerSchemaCoordinate gives these fields a TTL of 0, so it is never stored).
+   */
   neverCached: boolean;
   /**
-   * The document as sent: every object of its result has a known type and selects its `id`,
-   * so the result is read as it is (no field added, no copy).
+   * Read in place: every object of its result has a known type and selects its `id`, and it
+   * may be stored. It executes as sent and Hotpath stores it. Otherwise @envelop/response-cache
+   * runs it (adds its metadata fields, saves through Hotpath's adapter).
    */
   plain: boolean;
-  /** What executes: the document as sent, or with the metadata fields added (see below). */
-  document: DocumentNode;
   /**
-   * Reads a result of `operationName` once for its entities and types (result-entities.ts);
-   * its `data` is the result's own when `plain`, else a copy without the metadata fields.
-   * null: no query of that name to read it by (nothing may be stored).
+   * Reads a result of `operationName` once for its entities and types (result-entities.ts):
+   * when `plain`, the document as sent and its result as it is (`data` is the result's own);
+   * else the document as @envelop/response-cache rewrote it, its `data` a copy without the
+   * plugin's metadata fields. null: no query of that name to read it by (nothing may be
+   * stored).
    */
   read(data: Record<string, unknown>, operationName?: string | null): ResultEntities | null;
 }
@@ -52,10 +51,10 @@ export interface DocumentPlan {
  * document selects objects.
  *
  * The others (a selection set on an interface or a union, an object whose `id` is not
- * selected, or selected only under @skip/@include) execute with the fields
- * @envelop/response-cache 9.3.1 added to every document, `__responseCacheTypeName` and
- * `__responseCacheId`, and are read by the schema-wide walk that strips them: the same tags as
- * before, at the same cost as before.
+ * selected, or selected only under @skip/@include, and documents never stored) go through
+ * @envelop/response-cache as every miss did before issue 19: it adds `__responseCacheTypeName`
+ * and `__responseCacheId` to the document, and the schema-wide walk strips them and collects
+ * the tags before the plugin's own walk (exponential in nested lists) would.
  *
  * Memoized per document object, as Yoga's parse cache (bounded in bytes) hands the same object
  * back for the same text: a plan lives as long as its document does.
@@ -118,15 +117,11 @@ export function createDocumentPlans(schema: GraphQLSchema) {
     if (known) return known;
     const { neverCached, plain } = analyse(document);
     let plan: DocumentPlan;
-    if (neverCached) {
-      // Never stored: executed as sent, and its result never read.
-      plan = { neverCached, plain, document, read: (data) => walk(data) };
-    } else if (plain) {
+    if (plain && !neverCached) {
       const roots = new Map<string, NonNullable<ReturnType<typeof reader.rootPlan>>>();
       plan = {
         neverCached,
         plain,
-        document,
         read(data, operationName) {
           // One root per operation the document holds (a name it lacks gets none, kept nowhere).
           const name = operationName ?? '';
@@ -139,12 +134,7 @@ export function createDocumentPlans(schema: GraphQLSchema) {
         },
       };
     } else {
-      plan = {
-        neverCached,
-        plain,
-        document: documentWithMetadata(schema, document),
-        read: (data) => walk(data),
-      };
+      plan = { neverCached, plain: false, read: (data) => walk(data) };
     }
     plans.set(document, plan);
     return plan;
@@ -181,28 +171,4 @@ function selectsId(
     }
   }
   return false;
-}
-
-/**
- * The document as @envelop/response-cache 9.3.1 executed it (its addTypeNameToDocument, with
- * invalidateViaMutation off): in every selection set of queries and fragments,
- * `__responseCacheTypeName: __typename` unless `__typename` is selected without an alias, and
- * `__responseCacheId: id` on types with an `id` field unless `id` is selected without one.
- */
-export function documentWithMetadata(schema: GraphQLSchema, document: DocumentNode): DocumentNode {
-  const typeInfo = new TypeInfo(schema);
-  return visit(
-    document,
-    visitWithTypeInfo(typeInfo, {
-      OperationDefinition(node) {
-        if (node.operation !== 'query') return false;
-      },
-      SelectionSet(node) {
-        const parent = typeInfo.getParentType();
-        const added = metadataSelections(node, parent);
-        if (added.length === 0) return undefined;
-        return { ...node, selections: [...node.selections, ...added] };
-      },
-    }),
-  );
 }

@@ -46,6 +46,13 @@ export class RequestCacheState {
   typeTtlMs: number | undefined = undefined;
   /** Work done reading the result for its entities: values visited (linear in its size). */
   walkedValues = 0;
+  /** Entities @envelop/response-cache collected itself: 0 while its own walk is bypassed. */
+  pluginEntities = 0;
+  /**
+   * @envelop/response-cache runs this miss: its document isn't read in place
+   * (src/cache/document-plan.ts). Set before the plugin's `enabled` reads it.
+   */
+  viaEnvelop = false;
   /** The query operation that executed, as its document names it ('anonymous'); null: none. */
   ranAs: string | null = null;
 

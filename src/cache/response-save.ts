@@ -88,20 +88,28 @@ export function createResponseSave(options: ResponseSaveOptions) {
     },
     /**
      * Stores a result under the request's key with the state's tags (the resolvers' and those
-     * read), for the shorter of the state's cap and its types' TTL. The write is left pending in
-     * `state.pendingSave` (the response waits for it: a read that follows finds it).
+     * read) and `tagged` (the entities @envelop/response-cache collected, when it ran the
+     * miss), for the shortest of `ttlMs` (the plugin's), the state's cap and its types' TTL.
+     * The write is left pending in `state.pendingSave` (the response waits for it: a read that
+     * follows finds it).
      *
      * The result is serialized once: the JSON stored is also the response's (servedAs), so a
      * miss doesn't pay for JSON.stringify twice and its response is byte for byte the entry.
      */
-    save(state: RequestCacheState, result: ExecutionResult) {
+    save(
+      state: RequestCacheState,
+      result: ExecutionResult,
+      tagged: readonly string[] = [],
+      ttlMs = Number.POSITIVE_INFINITY,
+    ) {
       if (!store || !state.seen || !state.key || !state.scope) return;
-      const ms = Math.min(state.ttlCapMs, state.typeTtlMs ?? defaultTtlMs);
+      const ms = Math.min(ttlMs, state.ttlCapMs, state.typeTtlMs ?? defaultTtlMs);
       if (ms <= 0) {
         state.reason = 'never-cached';
         return;
       }
-      const tags = [...state.tags];
+      state.pluginEntities = tagged.length;
+      const tags = tagged.length === 0 ? [...state.tags] : [...new Set([...tagged, ...state.tags])];
       const body = JSON.stringify(result);
       servedAs(result, body);
       // Encoded once: its length is the bound's, and its bytes are the entry's.

@@ -1,7 +1,6 @@
 import {
   type DocumentNode,
   type FieldNode,
-  type GraphQLCompositeType,
   type GraphQLObjectType,
   type GraphQLOutputType,
   type GraphQLSchema,
@@ -17,11 +16,17 @@ import {
 } from 'graphql';
 
 /**
- * The fields @envelop/response-cache 9.3.1 added to every selection set of a cached query, which
- * documents that need them still get (document-plan.ts).
+ * The fields @envelop/response-cache adds to every selection set of a query it runs (the
+ * documents document-plan.ts doesn't read in place).
  */
 const TYPENAME_FIELD = '__responseCacheTypeName';
 const ID_FIELD = '__responseCacheId';
+
+/**
+ * Data this walker has already cleaned. @envelop/response-cache returns an object whose
+ * prototype is neither null nor Object.prototype untouched, so its own walk stops at the top.
+ */
+const WALKED: object = Object.freeze(Object.create(null));
 
 export interface ResultEntities {
   /** The data without the metadata fields, ready to serialize. */
@@ -67,35 +72,15 @@ function schemaIndex(schema: GraphQLSchema) {
   return index;
 }
 
-const metadataField = (name: string, alias: string): FieldNode => ({
-  kind: Kind.FIELD,
-  name: { kind: Kind.NAME, value: name },
-  alias: { kind: Kind.NAME, value: alias },
-});
-
-/** The metadata fields a selection set on `parent` gets (see createResultWalker). */
-export function metadataSelections(
-  node: SelectionSetNode,
-  parent: GraphQLCompositeType | null | undefined,
-): FieldNode[] {
-  const selects = (name: string) =>
-    node.selections.some((s) => s.kind === Kind.FIELD && s.name.value === name && !s.alias);
-  const added: FieldNode[] = [];
-  if (!selects('__typename')) added.push(metadataField('__typename', TYPENAME_FIELD));
-  const hasId = (isObjectType(parent) || isInterfaceType(parent)) && 'id' in parent.getFields();
-  if (hasId && !selects('id')) added.push(metadataField('id', ID_FIELD));
-  return added;
-}
-
 /**
- * Reads a result whose document carries the metadata fields once: strips them and collects
- * the entities @envelop/response-cache 9.3.1 collected, from the result alone.
+ * Reads a result whose document @envelop/response-cache rewrote, once: strips the metadata
+ * fields it selected and collects the entities it would have collected.
  *
  * Why Hotpath does this itself: `removeMetadataFieldsFromResult` in @envelop/response-cache
  * 9.3.1 walks every list twice (once in its `Array.isArray` branch, again in its `object`
  * branch), so its cost doubles with each nested list: `user { services { user { services …` 28
- * levels deep ran the process out of memory. This walk visits each value once.
- * test/cache/linear.test.ts holds it.
+ * levels deep ran the process out of memory. This walk visits each value once; its result's
+ * prototype makes the plugin's walk return at the top. test/cache/linear.test.ts holds both.
  */
 export function createResultWalker(schema: GraphQLSchema) {
   const { fieldTypes, idFields } = schemaIndex(schema);
@@ -143,7 +128,7 @@ export function createResultWalker(schema: GraphQLSchema) {
     };
 
     const cleaned = visit(data) as Record<string, unknown>;
-    return { data: cleaned, tags, typenames, visited };
+    return { data: Object.setPrototypeOf(cleaned, WALKED), tags, typenames, visited };
   };
 }
 

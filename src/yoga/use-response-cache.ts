@@ -1,8 +1,13 @@
+import {
+  type CacheEntityRecord,
+  useResponseCache as useEnvelopResponseCache,
+} from '@envelop/response-cache';
 import { type ExecutionResult, getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import type { RequestAuth } from '../auth/request-auth.js';
 import type { TenantViewer } from '../auth/viewer.js';
+import { NEVER_CACHED_FIELDS } from '../cache/document-plan.js';
 import { operationNameIn, requestKey } from '../cache/key.js';
 import { cacheHeaders } from '../cache/outcome.js';
 import { asksNoCache, RequestCacheState, withDebug } from '../cache/request-state.js';
@@ -44,6 +49,10 @@ function failedUnexpectedly(result: ExecutionResult) {
   });
 }
 
+/** The tag of an entity @envelop/response-cache collected, as Hotpath's walks write it. */
+export const tagOf = (entity: CacheEntityRecord) =>
+  entity.id == null ? entity.typename : `${entity.typename}:${entity.id}`;
+
 /**
  * The response cache as Yoga plugins (DESIGN §1):
  * - onParams keys the raw request and looks it up (or takes the lookup the node:http hit path
@@ -51,7 +60,9 @@ function failedUnexpectedly(result: ExecutionResult) {
  *   any parse, validation or execution;
  * - a miss executes (identical concurrent misses share one execution: the cache's single
  *   flight), and its result is read once for its entities and TTL, as its document's plan
- *   says (src/cache/document-plan.ts);
+ *   says (src/cache/document-plan.ts): in place and stored by `execution` below, or through
+ *   @envelop/response-cache (its document rewrite, TTL and set) for the documents the plan
+ *   can't read in place;
  * - the result is saved with the lookup's sequence number, so a save that raced an
  *   invalidation is refused by the store (DESIGN §6).
  */
@@ -67,7 +78,28 @@ export function useResponseCache(options: ResponseCacheOptions) {
   /** Keys with a background refresh running in this process: one at a time. */
   const refreshing = new Set<string>();
 
+  // Introspection and cacheStats are never cached: the stock plugin only knows Query.__schema.
+  const ttlPerSchemaCoordinate = Object.fromEntries([...NEVER_CACHED_FIELDS].map((f) => [f, 0]));
+
   const stateOf = (context: CacheContext) => context.cache ?? null;
+
+  function adapterFor(context: CacheContext) {
+    const state = stateOf(context);
+    return {
+      get: (): Promise<ExecutionResult | null> =>
+        state ? flights.join(state) : Promise.resolve(null),
+      set(
+        _key: string,
+        result: ExecutionResult,
+        entities: Iterable<CacheEntityRecord>,
+        ttl: number,
+      ) {
+        if (state) save.save(state, result, Array.from(entities, tagOf), ttl);
+      },
+      // Writes invalidate their exact tags after commit (services); nothing to do here.
+      invalidate() {},
+    };
+  }
 
   const lookup: Plugin<CacheContext, ServerContext> = {
     // Only GraphQL requests get a state (in onParams); /health and /metrics stay out of stats.
@@ -200,12 +232,17 @@ export function useResponseCache(options: ResponseCacheOptions) {
     },
   };
 
-  // A miss of a query: joins the key's flight or executes, then reads the result for its
-  // entities and TTL and stores it. (@envelop/response-cache did this until issue 19: it added
-  // two fields to every selection set of every document, which every miss then resolved and
-  // a walk stripped again; document-plan.ts adds them only where the result can't tell.)
+  // A miss of a query. Its document's plan (src/cache/document-plan.ts) decides who runs it:
+  // - read in place: this plugin joins the key's flight or executes the document as sent,
+  //   reads the result where the document selects objects and stores it (issue 19: the
+  //   envelop plugin's two added fields per object, resolved on every miss and copied out
+  //   again, were most of the cache's share of a miss);
+  // - otherwise @envelop/response-cache (envelopCache below, after this plugin) rewrites the
+  //   document, joins the flight and saves through adapterFor; this plugin's onExecuteDone,
+  //   which runs before the plugin's, strips and collects in one pass first (its own walk is
+  //   exponential in nested lists).
   const execution: Plugin<CacheContext> = {
-    onExecute({ args, executeFn, setExecuteFn }) {
+    onExecute({ args, setExecuteFn }) {
       const state = stateOf(args.contextValue);
       if (state?.outcome !== 'miss') return;
       // Mutations and anything else that isn't the cacheable query path stay out of the stats.
@@ -219,28 +256,50 @@ export function useResponseCache(options: ResponseCacheOptions) {
       state.ranAs = operation.name?.value ?? 'anonymous';
       if (!state.seen) return;
       const plan = save.plan(args.document);
+      if (!plan.plain) {
+        state.viaEnvelop = true;
+        return {
+          onExecuteDone({ result, setResult }) {
+            if (Symbol.asyncIterator in result || !result.data) return;
+            const data = save.read(state, plan, result.data, args.operationName);
+            if (data) setResult({ ...result, data });
+          },
+        };
+      }
       return flights.join(state).then((shared) => {
         if (shared) {
           setExecuteFn(() => shared);
           return;
         }
-        if (plan.document !== args.document) {
-          setExecuteFn((execArgs) => executeFn({ ...execArgs, document: plan.document }));
-        }
         return {
-          onExecuteDone({ result, setResult }) {
-            if (Symbol.asyncIterator in result || !result.data) return;
-            // Errors and partial results are never stored (DESIGN §2): read only to strip.
-            if (plan.neverCached || (result.errors && plan.plain)) return;
-            const data = save.read(state, plan, result.data, args.operationName);
-            const read = data && data !== result.data ? { ...result, data } : result;
-            if (data && !result.errors) save.save(state, read);
-            if (read !== result) setResult(read);
+          onExecuteDone({ result }) {
+            // Errors and partial results are never stored (DESIGN §2).
+            if (Symbol.asyncIterator in result || !result.data || result.errors) return;
+            if (save.read(state, plan, result.data, args.operationName)) save.save(state, result);
           },
         };
       });
     },
   };
+
+  const envelopCache = useEnvelopResponseCache<CacheContext>({
+    session: (context) => stateOf(context)?.scope ?? null,
+    // Memoized per context, asked in its onExecute, after `execution` has set the flag.
+    enabled: (context) => Boolean(stateOf(context)?.viaEnvelop),
+    buildResponseCacheKey: ({ context }) => stateOf(context as CacheContext)?.key ?? '',
+    cache: adapterFor as never,
+    // The TTL comes from the types the walk found (set() applies it); the plugin only
+    // contributes its per-field zeros (introspection, cacheStats).
+    ttl: Number.POSITIVE_INFINITY,
+    ttlPerSchemaCoordinate,
+    // Writes invalidate their exact tags in the services; the plugin must not read (and walk)
+    // mutation results.
+    invalidateViaMutation: false,
+    includeExtensionMetadata: false,
+    // Errors and partial results are never cached (DESIGN §2). The stock check does the same
+    // but also console.warns on every such response.
+    shouldCacheResult: ({ result }) => !result.errors,
+  }) as Plugin;
 
   /** Runs the request again through Yoga, as the tenant, executing whatever the store holds. */
   async function refresh(params: RefreshParams, viewer: TenantViewer) {
@@ -267,8 +326,9 @@ export function useResponseCache(options: ResponseCacheOptions) {
   }
 
   return {
-    // Execution results pass execution first (read, store), then lookup (headers, stats).
-    plugins: [execution as Plugin, lookup as Plugin],
+    // Execution results pass execution first (read and store, or strip and collect), then
+    // envelopCache (TTL, set, for the documents it runs), then lookup (headers, stats).
+    plugins: [execution as Plugin, envelopCache, lookup as Plugin],
     /** The request's cache state, for the GraphQL context. */
     stateFor: (request: Request) => states.get(request) ?? null,
     /**

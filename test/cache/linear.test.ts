@@ -4,8 +4,9 @@ import { createProvider, createTestTenant } from '../support/fixtures.js';
 
 /**
  * DESIGN §12: the cache path costs time linear in the document and the result. Counted, not
- * timed: the values the cache reads in a result equal the values in it, at every depth (the
- * walk of @envelop/response-cache 9.3.1, exponential in nested lists, is no longer used).
+ * timed: the values the cache reads in a result equal the values in it, at every depth, and
+ * @envelop/response-cache's own walk (exponential in nested lists) never runs. These chains
+ * select a service without its id: the plugin runs them (src/cache/document-plan.ts).
  */
 
 /** Limits raised far enough to let the chains below through. */
@@ -71,6 +72,8 @@ describe.each([
       expect(body.errors).toBeUndefined();
       expect(response.headers.get('x-cache')).toBe('MISS');
       rows.push({ levels, values: valuesIn(body.data), walked: state?.walkedValues ?? -1 });
+      expect(state?.viaEnvelop).toBe(true);
+      expect(state?.pluginEntities).toBe(0);
       expect([...(state?.tags ?? [])]).toEqual(
         expect.arrayContaining([`User:${userId}`, ...serviceIds.map((id) => `Service:${id}`)]),
       );
