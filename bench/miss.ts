@@ -14,7 +14,7 @@
  * SERVER_CPU (the bench on LOADER_CPU), and measures every size; medians per target and size.
  * BENCH_DURATION (default 4 s) and BENCH_WARMUP (default 1 s) per size.
  *
- * BENCH_MISS_PROFILE=<dir>: one more pass of Hotpath (cache off, then memory) under
+ * BENCH_MISS_PROFILE=<dir>: one more pass of Hotpath (cache off, memory, Redis) under
  * `node --cpu-prof`, whose measured window is broken down by bench/lib/profile.ts into where
  * a miss goes (README: Where a miss goes).
  *
@@ -49,6 +49,10 @@ import { cacheOutcomes, METRICS_TOKEN } from './run-checks.js';
 export const MISS_TARGETS = ['ceiling', 'off', 'memory', 'redis'] as const;
 export type MissTarget = (typeof MISS_TARGETS)[number];
 
+/** The targets BENCH_MISS_PROFILE profiles (of those that run): every Hotpath one. */
+const PROFILED = ['off', 'memory', 'redis'] as const;
+type ProfiledTarget = (typeof PROFILED)[number];
+
 export const MISS_TARGET_LABELS: Record<MissTarget, string> = {
   ceiling: 'miss ceiling (same SQL, JSON by hand)',
   off: 'Hotpath, cache off',
@@ -68,7 +72,7 @@ export interface MissOptions {
   /** Which targets run; default all four. */
   targets?: readonly MissTarget[];
   redisUrl?: string;
-  /** A directory: also profile Hotpath (cache off, memory) and break the window down. */
+  /** A directory: also profile Hotpath (cache off, memory, Redis) and break the window down. */
   profileDir?: string;
   /** Progress lines; default stdout. */
   log?: (line: string) => void;
@@ -93,9 +97,7 @@ export interface MissFigures {
   loadBefore: number[];
   loadAfter: number[];
   /** Where a miss went, per profiled target (shares of the window's samples). */
-  profiles: Partial<
-    Record<'off' | 'memory', { shares: Record<MissPart, number>; samples: number }>
-  >;
+  profiles: Partial<Record<ProfiledTarget, { shares: Record<MissPart, number>; samples: number }>>;
 }
 
 const DAYS = ['2026-03-02', '2026-03-03', '2026-03-04', '2026-03-05', '2026-03-06'];
@@ -371,7 +373,7 @@ export async function measureMisses(options: MissOptions = {}): Promise<MissFigu
 
     const profiles: MissFigures['profiles'] = {};
     if (options.profileDir) {
-      for (const target of ['off', 'memory'] as const) {
+      for (const target of PROFILED.filter((t) => targets.includes(t))) {
         const dir = join(options.profileDir, target);
         rmSync(dir, { recursive: true, force: true });
         mkdirSync(dir, { recursive: true });

@@ -48,6 +48,11 @@ export class RequestCacheState {
   walkedValues = 0;
   /** Entities @envelop/response-cache collected itself: 0 while its own walk is bypassed. */
   pluginEntities = 0;
+  /**
+   * @envelop/response-cache runs this miss: its document isn't read in place
+   * (src/cache/document-plan.ts). Set before the plugin's `enabled` reads it.
+   */
+  viaEnvelop = false;
   /** The query operation that executed, as its document names it ('anonymous'); null: none. */
   ranAs: string | null = null;
 

@@ -1,8 +1,8 @@
 import type { ExecutionResult, GraphQLSchema } from 'graphql';
+import { createDocumentPlans, type DocumentPlan } from './document-plan.js';
 import { analyticsMaxTtlMs, type TtlPolicy } from './policy.js';
 import type { RequestCacheState } from './request-state.js';
-import { createResultWalker } from './result-entities.js';
-import { identityBody, prepareBody } from './store/body.js';
+import { compresses, identityBody, prepareBody, type StoredBody } from './store/body.js';
 import type { ResilientStore } from './store/resilient-store.js';
 
 export interface ResponseSaveOptions {
@@ -44,8 +44,9 @@ function servedAs(result: ExecutionResult, body: string): void {
 export function createResponseSave(options: ResponseSaveOptions) {
   const { store, swrGraceMs, staleIfErrorMs } = options;
   const maxEntryBytes = options.maxEntryBytes ?? Number.POSITIVE_INFINITY;
+  const compressMinBytes = options.compressMinBytes ?? 0;
   const swrTypes = options.swrTypes ?? new Set<string>();
-  const walk = createResultWalker(options.schema);
+  const plans = createDocumentPlans(options.schema);
   const defaultTtlMs = options.policy.get('User') ?? 3_600_000;
   // typename -> TTL, read by the result walk. AnalyticsReport's TTL depends on its date range:
   // the longest a report may live here, which its resolver caps.
@@ -60,13 +61,22 @@ export function createResponseSave(options: ResponseSaveOptions) {
   return {
     swrGraceMs,
     staleIfErrorMs,
+    /** What the cache does with a document (document-plan.ts), worked out once per document. */
+    plan: plans,
     /**
      * Reads a query's data once (linear in its size): its entity tags, the shortest TTL of its
-     * types and whether one opted into SWR go into the state; returns the data without the
-     * metadata fields the response-cache plugin selected.
+     * types and whether one opted into SWR go into the state; returns the data to answer with
+     * (without the metadata fields the plan added, if any), or null when it can't be read and
+     * must not be stored.
      */
-    read(state: RequestCacheState, data: Record<string, unknown>): Record<string, unknown> {
-      const walked = walk(data);
+    read(
+      state: RequestCacheState,
+      plan: DocumentPlan,
+      data: Record<string, unknown>,
+      operationName?: string | null,
+    ): Record<string, unknown> | null {
+      const walked = plan.read(data, operationName);
+      if (!walked) return null;
       state.walkedValues = walked.visited;
       state.tag(...walked.tags);
       for (const typename of walked.typenames) {
@@ -77,14 +87,21 @@ export function createResponseSave(options: ResponseSaveOptions) {
       return walked.data;
     },
     /**
-     * Stores a result under the request's key with the tags given and the state's own, for the
-     * shortest of `ttlMs`, the state's cap and its types' TTL. The write is left pending in
-     * `state.pendingSave` (the response waits for it: a read that follows finds it).
+     * Stores a result under the request's key with the state's tags (the resolvers' and those
+     * read) and `tagged` (the entities @envelop/response-cache collected, when it ran the
+     * miss), for the shortest of `ttlMs` (the plugin's), the state's cap and its types' TTL.
+     * The write is left pending in `state.pendingSave` (the response waits for it: a read that
+     * follows finds it).
      *
      * The result is serialized once: the JSON stored is also the response's (servedAs), so a
      * miss doesn't pay for JSON.stringify twice and its response is byte for byte the entry.
      */
-    save(state: RequestCacheState, result: ExecutionResult, tagged: string[], ttlMs: number) {
+    save(
+      state: RequestCacheState,
+      result: ExecutionResult,
+      tagged: readonly string[] = [],
+      ttlMs = Number.POSITIVE_INFINITY,
+    ) {
       if (!store || !state.seen || !state.key || !state.scope) return;
       const ms = Math.min(ttlMs, state.ttlCapMs, state.typeTtlMs ?? defaultTtlMs);
       if (ms <= 0) {
@@ -92,19 +109,21 @@ export function createResponseSave(options: ResponseSaveOptions) {
         return;
       }
       state.pluginEntities = tagged.length;
-      const tags = [...new Set([...tagged, ...state.tags])];
+      const tags = tagged.length === 0 ? [...state.tags] : [...new Set([...tagged, ...state.tags])];
       const body = JSON.stringify(result);
       servedAs(result, body);
-      if (Buffer.byteLength(body) > maxEntryBytes) {
+      // Encoded once: its length is the bound's, and its bytes are the entry's.
+      const bytes = Buffer.from(body, 'utf8');
+      if (bytes.length > maxEntryBytes) {
         state.reason = 'too-large';
         return;
       }
       const finite = Number.isFinite(ms) ? Math.ceil(ms) : null;
       state.debug = { hit: false, ttl: finite === null ? null : finite / 1000, tags };
-      const identity = identityBody(body);
+      const identity = identityBody(bytes);
       state.etag = identity.etag;
       const { scope, key, seen } = state;
-      state.pendingSave = prepareBody(identity, options.compressMinBytes ?? 0).then((prepared) =>
+      const saveAs = (prepared: StoredBody) =>
         store.save(scope, key, {
           body,
           prepared,
@@ -114,8 +133,11 @@ export function createResponseSave(options: ResponseSaveOptions) {
           seenEpoch: seen.epoch,
           swrMs: state.swr ? swrGraceMs : 0,
           staleIfErrorMs,
-        }),
-      );
+        });
+      // A body under the gzip threshold is stored as it is: no promise to wait for first.
+      state.pendingSave = compresses(identity, compressMinBytes)
+        ? prepareBody(identity, compressMinBytes).then(saveAs)
+        : saveAs(identity);
     },
   };
 }

@@ -1,14 +1,24 @@
 import {
+  type DocumentNode,
+  type FieldNode,
+  type GraphQLObjectType,
   type GraphQLOutputType,
   type GraphQLSchema,
+  getNamedType,
+  getOperationAST,
   isInterfaceType,
   isListType,
   isNonNullType,
   isObjectType,
   isUnionType,
+  Kind,
+  type SelectionSetNode,
 } from 'graphql';
 
-/** The fields @envelop/response-cache adds to every selection set of a cached query. */
+/**
+ * The fields @envelop/response-cache adds to every selection set of a query it runs (the
+ * documents document-plan.ts doesn't read in place).
+ */
 const TYPENAME_FIELD = '__responseCacheTypeName';
 const ID_FIELD = '__responseCacheId';
 
@@ -35,19 +45,19 @@ function namedTypes(type: GraphQLOutputType): string[] {
   return [type.name];
 }
 
+const indexes = new WeakMap<
+  GraphQLSchema,
+  { fieldTypes: Map<string, string[]>; idFields: Set<string> }
+>();
+
 /**
- * Reads a query result once: strips the metadata fields @envelop/response-cache selected and
- * collects the entities it would have collected.
- *
- * Why Hotpath does this itself: `removeMetadataFieldsFromResult` in @envelop/response-cache
- * 9.3.1 walks every list twice (once in its `Array.isArray` branch, again in its `object`
- * branch), so its cost doubles with each nested list: `user { services { user { services …` 28
- * levels deep ran the process out of memory. This walk visits each value once; its result's
- * prototype makes the plugin's walk return at the top. test/cache/linear.test.ts holds both.
+ * `Type.field` -> the types it returns, for fields that come back null or empty: their type is
+ * still part of the answer (as @envelop/response-cache did with its schema map); and the types
+ * with an `id` field.
  */
-export function createResultWalker(schema: GraphQLSchema) {
-  // `Type.field` -> the types it returns, for fields that come back null or empty: their type
-  // is still part of the answer (the plugin does the same with its schema map).
+function schemaIndex(schema: GraphQLSchema) {
+  let index = indexes.get(schema);
+  if (index) return index;
   const fieldTypes = new Map<string, string[]>();
   const idFields = new Set<string>();
   for (const type of Object.values(schema.getTypeMap())) {
@@ -57,6 +67,23 @@ export function createResultWalker(schema: GraphQLSchema) {
       if (name === 'id') idFields.add(type.name);
     }
   }
+  index = { fieldTypes, idFields };
+  indexes.set(schema, index);
+  return index;
+}
+
+/**
+ * Reads a result whose document @envelop/response-cache rewrote, once: strips the metadata
+ * fields it selected and collects the entities it would have collected.
+ *
+ * Why Hotpath does this itself: `removeMetadataFieldsFromResult` in @envelop/response-cache
+ * 9.3.1 walks every list twice (once in its `Array.isArray` branch, again in its `object`
+ * branch), so its cost doubles with each nested list: `user { services { user { services …` 28
+ * levels deep ran the process out of memory. This walk visits each value once; its result's
+ * prototype makes the plugin's walk return at the top. test/cache/linear.test.ts holds both.
+ */
+export function createResultWalker(schema: GraphQLSchema) {
+  const { fieldTypes, idFields } = schemaIndex(schema);
 
   return function walk(data: Record<string, unknown>): ResultEntities {
     const tags = new Set<string>();
@@ -106,3 +133,156 @@ export function createResultWalker(schema: GraphQLSchema) {
 }
 
 export type ResultWalker = ReturnType<typeof createResultWalker>;
+
+/** One response key of an object in the result. */
+interface FieldPlan {
+  key: string;
+  /** The field is the type's `id` (under any alias): its value names the entity. */
+  isId: boolean;
+  /** What a null or empty value stands for, by the response key (as the walk above reads it). */
+  inferred: readonly string[];
+  /** An object-typed field: the selections merged under the key, planned on first use. */
+  object: { type: GraphQLObjectType; sets: SelectionSetNode[]; plan?: ObjectPlan } | null;
+}
+
+/** What the document selects on objects of one type at one place of the result. */
+export interface ObjectPlan {
+  typename: string;
+  fields: FieldPlan[];
+}
+
+const NOTHING: readonly string[] = [];
+
+/**
+ * The result's plan from the document alone, for documents whose every selection set is on an
+ * object type and selects its `id` (document-plan.ts): the type of every object in the result
+ * is known beforehand, so no field is added to find it and nothing is stripped afterwards.
+ * Plans are made as the result reaches them (a fragment used many times under lists that come
+ * back empty costs nothing), each once per document.
+ */
+export function createPlanReader(schema: GraphQLSchema) {
+  const { fieldTypes } = schemaIndex(schema);
+
+  /** The fields under `sets` on `type`, merged by response key as graphql-js collects them. */
+  function planOf(
+    type: GraphQLObjectType,
+    sets: readonly SelectionSetNode[],
+    fragments: ReadonlyMap<string, SelectionSetNode>,
+  ): ObjectPlan {
+    const byKey = new Map<string, FieldNode[]>();
+    const seen = new Set<string>();
+    const collect = (set: SelectionSetNode) => {
+      for (const selection of set.selections) {
+        if (selection.kind === Kind.FIELD) {
+          const key = selection.alias?.value ?? selection.name.value;
+          const nodes = byKey.get(key);
+          if (nodes) nodes.push(selection);
+          else byKey.set(key, [selection]);
+        } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+          const on = selection.typeCondition?.name.value ?? type.name;
+          if (on === type.name) collect(selection.selectionSet);
+        } else {
+          const name = selection.name.value;
+          const fragment = fragments.get(name);
+          if (!fragment || seen.has(name)) continue;
+          seen.add(name);
+          collect(fragment);
+        }
+      }
+    };
+    for (const set of sets) collect(set);
+    const defs = type.getFields();
+    const fields: FieldPlan[] = [];
+    for (const [key, nodes] of byKey) {
+      const name = nodes[0].name.value;
+      const def = Object.hasOwn(defs, name) ? defs[name] : undefined;
+      const named = def ? getNamedType(def.type) : undefined;
+      fields.push({
+        key,
+        isId: def !== undefined && name === 'id',
+        inferred: fieldTypes.get(`${type.name}.${key}`) ?? NOTHING,
+        object: isObjectType(named)
+          ? {
+              type: named,
+              sets: nodes.flatMap((node) => (node.selectionSet ? [node.selectionSet] : [])),
+            }
+          : null,
+      });
+    }
+    return { typename: type.name, fields };
+  }
+
+  return {
+    /** The plan of a query operation's data; null when it is no query or has no plan. */
+    rootPlan(document: DocumentNode, operationName?: string | null) {
+      const operation = getOperationAST(document, operationName);
+      const root = schema.getQueryType();
+      if (operation?.operation !== 'query' || !root) return null;
+      const fragments = new Map<string, SelectionSetNode>();
+      for (const definition of document.definitions) {
+        if (definition.kind === Kind.FRAGMENT_DEFINITION) {
+          fragments.set(definition.name.value, definition.selectionSet);
+        }
+      }
+      const plan = planOf(root, [operation.selectionSet], fragments);
+      return { plan, fragments };
+    },
+
+    /**
+     * Reads a result once, where its document selects objects, for the entities and types the
+     * walk above finds in the same result with the metadata fields, in the same order; the
+     * data is left as it is.
+     */
+    read(
+      root: { plan: ObjectPlan; fragments: ReadonlyMap<string, SelectionSetNode> },
+      data: Record<string, unknown>,
+    ): ResultEntities {
+      const tags = new Set<string>();
+      const typenames = new Set<string>();
+      let visited = 0;
+      const leaf = (value: unknown): number => {
+        if (!Array.isArray(value)) return 1;
+        let n = 1;
+        for (const item of value) n += leaf(item);
+        return n;
+      };
+      const value = (plan: ObjectPlan, v: unknown): void => {
+        visited++;
+        if (v === null || typeof v !== 'object') return;
+        if (Array.isArray(v)) {
+          for (const item of v) value(plan, item);
+          return;
+        }
+        object(plan, v as Record<string, unknown>);
+      };
+      const object = (plan: ObjectPlan, source: Record<string, unknown>): void => {
+        const { typename, fields } = plan;
+        typenames.add(typename);
+        let id: unknown;
+        let empty = false;
+        for (const field of fields) {
+          const v = source[field.key];
+          if (v === undefined) continue; // @skip or @include left it out
+          if (v === null || (Array.isArray(v) && v.length === 0)) empty = true;
+          if (field.object) {
+            field.object.plan ??= planOf(field.object.type, field.object.sets, root.fragments);
+            value(field.object.plan, v);
+          } else visited += leaf(v);
+          if (field.isId && id == null) id = v;
+        }
+        if (id != null) tags.add(`${typename}:${id}`);
+        if (!empty) return;
+        for (const field of fields) {
+          const v = source[field.key];
+          if (v !== null && !(Array.isArray(v) && v.length === 0)) continue;
+          for (const inferred of field.inferred) {
+            typenames.add(inferred);
+            tags.add(inferred);
+          }
+        }
+      };
+      value(root.plan, data);
+      return { data, tags, typenames, visited };
+    },
+  };
+}

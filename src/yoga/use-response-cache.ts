@@ -7,6 +7,7 @@ import type { Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import type { RequestAuth } from '../auth/request-auth.js';
 import type { TenantViewer } from '../auth/viewer.js';
+import { NEVER_CACHED_FIELDS } from '../cache/document-plan.js';
 import { operationNameIn, requestKey } from '../cache/key.js';
 import { cacheHeaders } from '../cache/outcome.js';
 import { asksNoCache, RequestCacheState, withDebug } from '../cache/request-state.js';
@@ -48,7 +49,8 @@ function failedUnexpectedly(result: ExecutionResult) {
   });
 }
 
-const tagOf = (entity: CacheEntityRecord) =>
+/** The tag of an entity @envelop/response-cache collected, as Hotpath's walks write it. */
+export const tagOf = (entity: CacheEntityRecord) =>
   entity.id == null ? entity.typename : `${entity.typename}:${entity.id}`;
 
 /**
@@ -56,8 +58,11 @@ const tagOf = (entity: CacheEntityRecord) =>
  * - onParams keys the raw request and looks it up (or takes the lookup the node:http hit path
  *   already made, from the server context): a hit is answered with the stored bytes, before
  *   any parse, validation or execution;
- * - a miss goes through @envelop/response-cache, which collects the entities of the result
- *   and its TTL; identical concurrent misses share one execution (the cache's single flight);
+ * - a miss executes (identical concurrent misses share one execution: the cache's single
+ *   flight), and its result is read once for its entities and TTL, as its document's plan
+ *   says (src/cache/document-plan.ts): in place and stored by `execution` below, or through
+ *   @envelop/response-cache (its document rewrite, TTL and set) for the documents the plan
+ *   can't read in place;
  * - the result is saved with the lookup's sequence number, so a save that raced an
  *   invalidation is refused by the store (DESIGN §6).
  */
@@ -73,12 +78,8 @@ export function useResponseCache(options: ResponseCacheOptions) {
   /** Keys with a background refresh running in this process: one at a time. */
   const refreshing = new Set<string>();
 
-  // Introspection is never cached: the stock plugin only knows Query.__schema.
-  const ttlPerSchemaCoordinate: Record<string, number> = {
-    'Query.cacheStats': 0,
-    'Query.__schema': 0,
-    'Query.__type': 0,
-  };
+  // Introspection and cacheStats are never cached: the stock plugin only knows Query.__schema.
+  const ttlPerSchemaCoordinate = Object.fromEntries([...NEVER_CACHED_FIELDS].map((f) => [f, 0]));
 
   const stateOf = (context: CacheContext) => context.cache ?? null;
 
@@ -231,10 +232,17 @@ export function useResponseCache(options: ResponseCacheOptions) {
     },
   };
 
-  // Runs before the response-cache plugin: decides whether it takes part, and reads the result
-  // for its entities in one pass before the plugin's own (exponential) walk would.
-  const prepare: Plugin<CacheContext> = {
-    onExecute({ args }) {
+  // A miss of a query. Its document's plan (src/cache/document-plan.ts) decides who runs it:
+  // - read in place: this plugin joins the key's flight or executes the document as sent,
+  //   reads the result where the document selects objects and stores it (issue 19: the
+  //   envelop plugin's two added fields per object, resolved on every miss and copied out
+  //   again, were most of the cache's share of a miss);
+  // - otherwise @envelop/response-cache (envelopCache below, after this plugin) rewrites the
+  //   document, joins the flight and saves through adapterFor; this plugin's onExecuteDone,
+  //   which runs before the plugin's, strips and collects in one pass first (its own walk is
+  //   exponential in nested lists).
+  const execution: Plugin<CacheContext> = {
+    onExecute({ args, setExecuteFn }) {
       const state = stateOf(args.contextValue);
       if (state?.outcome !== 'miss') return;
       // Mutations and anything else that isn't the cacheable query path stay out of the stats.
@@ -246,21 +254,41 @@ export function useResponseCache(options: ResponseCacheOptions) {
         return;
       }
       state.ranAs = operation.name?.value ?? 'anonymous';
-      return {
-        onExecuteDone({ result, setResult }) {
-          if (Symbol.asyncIterator in result || !result.data) return;
-          setResult({ ...result, data: save.read(state, result.data as Record<string, unknown>) });
-        },
-      };
+      if (!state.seen) return;
+      const plan = save.plan(args.document);
+      if (!plan.plain) {
+        state.viaEnvelop = true;
+        return {
+          onExecuteDone({ result, setResult }) {
+            if (Symbol.asyncIterator in result || !result.data) return;
+            const data = save.read(state, plan, result.data, args.operationName);
+            if (data) setResult({ ...result, data });
+          },
+        };
+      }
+      return flights.join(state).then((shared) => {
+        if (shared) {
+          setExecuteFn(() => shared);
+          return;
+        }
+        return {
+          onExecuteDone({ result }) {
+            // Errors and partial results are never stored (DESIGN §2).
+            if (Symbol.asyncIterator in result || !result.data || result.errors) return;
+            if (save.read(state, plan, result.data, args.operationName)) save.save(state, result);
+          },
+        };
+      });
     },
   };
 
   const envelopCache = useEnvelopResponseCache<CacheContext>({
     session: (context) => stateOf(context)?.scope ?? null,
-    enabled: (context) => Boolean(stateOf(context)?.seen),
+    // Memoized per context, asked in its onExecute, after `execution` has set the flag.
+    enabled: (context) => Boolean(stateOf(context)?.viaEnvelop),
     buildResponseCacheKey: ({ context }) => stateOf(context as CacheContext)?.key ?? '',
     cache: adapterFor as never,
-    // The TTL comes from the types the walk above found (set() applies it); the plugin only
+    // The TTL comes from the types the walk found (set() applies it); the plugin only
     // contributes its per-field zeros (introspection, cacheStats).
     ttl: Number.POSITIVE_INFINITY,
     ttlPerSchemaCoordinate,
@@ -298,9 +326,9 @@ export function useResponseCache(options: ResponseCacheOptions) {
   }
 
   return {
-    // Execution results pass prepare first (it strips the plugin's metadata fields and collects
-    // the entities), then envelopCache (TTL, set), then lookup.
-    plugins: [prepare as Plugin, envelopCache, lookup as Plugin],
+    // Execution results pass execution first (read and store, or strip and collect), then
+    // envelopCache (TTL, set, for the documents it runs), then lookup (headers, stats).
+    plugins: [execution as Plugin, envelopCache, lookup as Plugin],
     /** The request's cache state, for the GraphQL context. */
     stateFor: (request: Request) => states.get(request) ?? null,
     /**

@@ -5,7 +5,8 @@ import { createProvider, createTestTenant } from '../support/fixtures.js';
 /**
  * DESIGN §12: the cache path costs time linear in the document and the result. Counted, not
  * timed: the values the cache reads in a result equal the values in it, at every depth, and
- * @envelop/response-cache's own walk (exponential in nested lists) never runs.
+ * @envelop/response-cache's own walk (exponential in nested lists) never runs. These chains
+ * select a service without its id: the plugin runs them (src/cache/document-plan.ts).
  */
 
 /** Limits raised far enough to let the chains below through. */
@@ -71,6 +72,7 @@ describe.each([
       expect(body.errors).toBeUndefined();
       expect(response.headers.get('x-cache')).toBe('MISS');
       rows.push({ levels, values: valuesIn(body.data), walked: state?.walkedValues ?? -1 });
+      expect(state?.viaEnvelop).toBe(true);
       expect(state?.pluginEntities).toBe(0);
       expect([...(state?.tags ?? [])]).toEqual(
         expect.arrayContaining([`User:${userId}`, ...serviceIds.map((id) => `Service:${id}`)]),

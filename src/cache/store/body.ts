@@ -136,10 +136,21 @@ export function etagOf(json: string | Buffer): string {
   return `"${createHash('sha256').update(json).digest('base64url').slice(0, 27)}"`;
 }
 
-/** A serialized response as it is, with its ETag. */
-export function identityBody(json: string): StoredBody {
-  const bytes = Buffer.from(json, 'utf8');
+/** A serialized response as it is (its text, or the UTF-8 bytes of it), with its ETag. */
+export function identityBody(json: string | Buffer): StoredBody {
+  const bytes = typeof json === 'string' ? Buffer.from(json, 'utf8') : json;
   return new StoredBody(bytes, 'identity', etagOf(bytes));
+}
+
+/**
+ * Whether prepareBody would try to gzip this body: `compressMinBytes` or more (0: never), and
+ * a JSON object (only one can be closed by a tail; every result is one).
+ */
+export function compresses(identity: StoredBody, compressMinBytes: number): boolean {
+  const { bytes } = identity;
+  return (
+    compressMinBytes > 0 && bytes.length >= compressMinBytes && bytes[bytes.length - 1] === CLOSE
+  );
 }
 
 const deflateRaw = promisify(deflateRawCallback);
@@ -157,10 +168,8 @@ export async function prepareBody(
   compressMinBytes = 0,
 ): Promise<StoredBody> {
   const identity = typeof json === 'string' ? identityBody(json) : json;
+  if (!compresses(identity, compressMinBytes)) return identity;
   const bytes = identity.bytes;
-  if (compressMinBytes <= 0 || bytes.length < compressMinBytes) return identity;
-  // Only a JSON object can be closed by a tail (every result is one).
-  if (bytes[bytes.length - 1] !== CLOSE) return identity;
   const open = bytes.subarray(0, bytes.length - 1);
   const deflated = await deflateRaw(open, { finishFlush: constants.Z_SYNC_FLUSH });
   const body = new StoredBody(
