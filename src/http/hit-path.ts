@@ -21,6 +21,7 @@ import {
   type Tracing,
   traceparentOf,
 } from '../telemetry/tracing.js';
+import { contentTypeOf, headerObject, hitHeaders } from './hit-headers.js';
 
 /** A request the hit path can answer, with its key (the same for every tenant). */
 export interface KeyedRequest {
@@ -200,19 +201,13 @@ export function createHitPath(deps: HitPathDeps) {
       span.setAttribute(ATTR.tagCount, found.tags.length);
       if (found.ttlMs !== null) span.setAttribute(ATTR.ttl, found.ttlMs / 1000);
     }
-    const headers = cacheHeaders('hit', seconds, {
-      scoped: true,
+    const headers = hitHeaders({
       etag,
-      vary: body.encoding === 'gzip' ? 'Accept-Encoding' : undefined,
+      seconds,
+      gzipStored: body.encoding === 'gzip',
       traceparent: span ? traceparentOf(span) : null,
+      origin: req.headers.origin,
     });
-    const origin = req.headers.origin;
-    if (origin) {
-      // Yoga's default CORS answer to a simple request.
-      headers['access-control-allow-origin'] = origin;
-      headers['access-control-allow-credentials'] = 'true';
-      headers.vary = `Origin, ${headers.vary}`;
-    }
     const stats = cache.stats;
     const ifNoneMatch = req.headers['if-none-match'];
     if (ifNoneMatch !== undefined && etagMatches(ifNoneMatch, etag)) {
@@ -221,7 +216,7 @@ export function createHitPath(deps: HitPathDeps) {
       stats.record('hit', name, seconds);
       return ANSWERED;
     }
-    headers['content-type'] = `${contentType}; charset=utf-8`;
+    headers.push('content-type', contentTypeOf(contentType));
     // A 304 costs nothing; a hit COST_HIT, from this process's view of the bucket: the charge
     // itself goes to Redis after the answer is written.
     let cost: string | null = null;
@@ -229,7 +224,8 @@ export function createHitPath(deps: HitPathDeps) {
       const charge = budgets.hit(viewer);
       const hitCost = budgets.config.hitCost;
       if (!charge.allowed) {
-        writeThrottled(res, headers, charge.retryAfter, costJson(hitCost, null, charge.status));
+        const refused = headerObject(headers);
+        writeThrottled(res, refused, charge.retryAfter, costJson(hitCost, null, charge.status));
         return ANSWERED;
       }
       cost = costJson(hitCost, hitCost, charge.status);
@@ -241,9 +237,13 @@ export function createHitPath(deps: HitPathDeps) {
       bytes = Buffer.from(cost ? spliceCost(debugged, cost) : debugged);
     } else if (gzip) {
       // The open gzip member as stored, then its closing: `}`, or the cost and `}`.
-      headers['content-encoding'] = 'gzip';
       const closing = body.closing(cost ? Buffer.from(costTail(cost)) : undefined);
-      headers['content-length'] = String(body.bytes.length + closing.length);
+      headers.push(
+        'content-encoding',
+        'gzip',
+        'content-length',
+        String(body.bytes.length + closing.length),
+      );
       res.writeHead(200, headers);
       res.cork();
       res.write(body.bytes);
@@ -259,13 +259,13 @@ export function createHitPath(deps: HitPathDeps) {
       // The stored bytes as they are, but their closing `}`, then the cost and the `}`: no copy
       // of the body, no serialisation.
       const tail = costTail(cost);
-      headers['content-length'] = String(bytes.length - 1 + Buffer.byteLength(tail));
+      headers.push('content-length', String(bytes.length - 1 + Buffer.byteLength(tail)));
       res.writeHead(200, headers);
       res.cork();
       res.write(bytes.subarray(0, bytes.length - 1));
       res.end(tail);
     } else {
-      headers['content-length'] = String(bytes.length);
+      headers.push('content-length', String(bytes.length));
       res.writeHead(200, headers);
       res.end(bytes);
     }
