@@ -4,7 +4,7 @@ import type { Payer } from '../budget/bucket.js';
 import type { Budgets } from '../budget/budgets.js';
 import { costJson, costTail, spliceCost } from '../budget/cost.js';
 import { operationNameIn, requestKeyOf } from '../cache/key.js';
-import { memoize } from '../cache/memo.js';
+import { memoize, memoizeBytes } from '../cache/memo.js';
 import { cacheHeaders } from '../cache/outcome.js';
 import { documentOf } from '../cache/persisted.js';
 import { asksNoCache, withDebug } from '../cache/request-state.js';
@@ -122,27 +122,26 @@ export function createHitPath(deps: HitPathDeps) {
   }
 
   /**
-   * The same for the raw request (a JSON body, or a GET's query string): parsed and keyed once
-   * per distinct text, so a repeat costs a Map lookup.
+   * The same for the raw request (a JSON body's bytes, or a GET's query string): parsed and
+   * keyed once per distinct input, so a repeat costs a lookup (memoizeBytes for a body).
    */
   // CACHE_KEY_MEMO_BYTES: half for bodies, a quarter for query strings (the document hash memo
-  // has the last quarter). An entry holds its text, the parsed parameters (about as much again)
-  // and the key.
+  // has the last quarter). An entry holds its input, the parsed parameters (about as much
+  // again) and the key: the input's size and 320.
   const memoBytes = cache.bounds.keyMemoBytes;
-  const keyedSize = (text: string) => stringBytes(text) + 320;
-  const keyedBody = memoize(
-    (text: string) => {
-      const params = bodyParams(text);
+  const keyedBody = memoizeBytes(
+    (raw: Buffer) => {
+      const params = bodyParams(raw.toString('utf8'));
       return params && keyed(params);
     },
-    { budget: cache.stats.budget('key_memo', memoBytes / 2), sizeOf: keyedSize },
+    { budget: cache.stats.budget('key_memo', memoBytes / 2), sizeOf: (raw) => raw.length + 320 },
   );
   const keyedSearch = memoize(
     (search: string) => {
       const params = queryStringParams(search);
       return params && keyed(params);
     },
-    { budget: cache.stats.budget('key_memo', memoBytes / 4), sizeOf: keyedSize },
+    { budget: cache.stats.budget('key_memo', memoBytes / 4), sizeOf: (q) => stringBytes(q) + 320 },
   );
 
   /**
