@@ -131,16 +131,15 @@ export function createHttpFront(
     readBody(req, limits.bodyBytes).then(
       async (raw) => {
         if (raw === null) return tooLarge(res, limits);
-        const text = raw.toString('utf8');
         if (deps.live && req.headers.accept?.includes('text/event-stream')) {
           let parsed: unknown;
           try {
-            parsed = JSON.parse(text);
+            parsed = JSON.parse(raw.toString('utf8'));
           } catch {}
           if (deps.live(req, res, viewer, parsed)) return;
         }
-        // A body seen before is keyed without parsing it again.
-        const request = hitPath.keyedBody(text);
+        // A body seen before is keyed without decoding or parsing it again.
+        const request = hitPath.keyedBody(raw);
         const served = request
           ? await hitPath.serve(req, res, request, startedAt, viewer).catch(() => hitPath.unlooked)
           : hitPath.unlooked;
@@ -149,7 +148,7 @@ export function createHttpFront(
         // its copy).
         let parsed: unknown;
         try {
-          parsed = JSON.parse(text);
+          parsed = JSON.parse(raw.toString('utf8'));
         } catch {
           (req as { body?: unknown }).body = raw; // Yoga answers malformed JSON
           return yoga(req, res, served.context);

@@ -3,8 +3,7 @@ import type { Viewer } from '../auth/viewer.js';
 import type { Budgets } from '../budget/budgets.js';
 import { costJson, costTail, spliceCost } from '../budget/cost.js';
 import { operationNameIn, requestKeyOf } from '../cache/key.js';
-import { memoize } from '../cache/memo.js';
-import { cacheHeaders } from '../cache/outcome.js';
+import { memoize, memoizeBytes } from '../cache/memo.js';
 import { documentOf } from '../cache/persisted.js';
 import { asksNoCache, withDebug } from '../cache/request-state.js';
 import type { CacheRuntime } from '../cache/runtime.js';
@@ -19,6 +18,7 @@ import {
   type Tracing,
   traceparentOf,
 } from '../telemetry/tracing.js';
+import { contentTypeOf, headerObject, hitHeaders } from './hit-headers.js';
 import { throttledEmpty, writeThrottled } from './throttled.js';
 
 /** A request the hit path can answer, with its key (the same for every tenant). */
@@ -120,27 +120,26 @@ export function createHitPath(deps: HitPathDeps) {
   }
 
   /**
-   * The same for the raw request (a JSON body, or a GET's query string): parsed and keyed once
-   * per distinct text, so a repeat costs a Map lookup.
+   * The same for the raw request (a JSON body's bytes, or a GET's query string): parsed and
+   * keyed once per distinct input, so a repeat costs a lookup (memoizeBytes for a body).
    */
   // CACHE_KEY_MEMO_BYTES: half for bodies, a quarter for query strings (the document hash memo
-  // has the last quarter). An entry holds its text, the parsed parameters (about as much again)
-  // and the key.
+  // has the last quarter). An entry holds its input, the parsed parameters (about as much
+  // again) and the key: the input's size and 320.
   const memoBytes = cache.bounds.keyMemoBytes;
-  const keyedSize = (text: string) => stringBytes(text) + 320;
-  const keyedBody = memoize(
-    (text: string) => {
-      const params = bodyParams(text);
+  const keyedBody = memoizeBytes(
+    (raw: Buffer) => {
+      const params = bodyParams(raw.toString('utf8'));
       return params && keyed(params);
     },
-    { budget: cache.stats.budget('key_memo', memoBytes / 2), sizeOf: keyedSize },
+    { budget: cache.stats.budget('key_memo', memoBytes / 2), sizeOf: (raw) => raw.length + 320 },
   );
   const keyedSearch = memoize(
     (search: string) => {
       const params = queryStringParams(search);
       return params && keyed(params);
     },
-    { budget: cache.stats.budget('key_memo', memoBytes / 4), sizeOf: keyedSize },
+    { budget: cache.stats.budget('key_memo', memoBytes / 4), sizeOf: (q) => stringBytes(q) + 320 },
   );
 
   /**
@@ -199,19 +198,13 @@ export function createHitPath(deps: HitPathDeps) {
       span.setAttribute(ATTR.tagCount, found.tags.length);
       if (found.ttlMs !== null) span.setAttribute(ATTR.ttl, found.ttlMs / 1000);
     }
-    const headers = cacheHeaders('hit', seconds, {
-      scoped: true,
+    const headers = hitHeaders({
       etag,
-      vary: body.encoding === 'gzip' ? 'Accept-Encoding' : undefined,
+      seconds,
+      gzipStored: body.encoding === 'gzip',
       traceparent: span ? traceparentOf(span) : null,
+      origin: req.headers.origin,
     });
-    const origin = req.headers.origin;
-    if (origin) {
-      // Yoga's default CORS answer to a simple request.
-      headers['access-control-allow-origin'] = origin;
-      headers['access-control-allow-credentials'] = 'true';
-      headers.vary = `Origin, ${headers.vary}`;
-    }
     const stats = cache.stats;
     const ifNoneMatch = req.headers['if-none-match'];
     if (ifNoneMatch !== undefined && etagMatches(ifNoneMatch, etag)) {
@@ -220,7 +213,7 @@ export function createHitPath(deps: HitPathDeps) {
       stats.record('hit', name, seconds);
       return ANSWERED;
     }
-    headers['content-type'] = `${contentType}; charset=utf-8`;
+    headers.push('content-type', contentTypeOf(contentType));
     // A 304 costs nothing; a hit COST_HIT, from this process's view of the bucket: the charge
     // itself goes to Redis after the answer is written.
     let cost: string | null = null;
@@ -228,7 +221,8 @@ export function createHitPath(deps: HitPathDeps) {
       const charge = budgets.hit(viewer);
       const hitCost = budgets.config.hitCost;
       if (!charge.allowed) {
-        writeThrottled(res, headers, charge.retryAfter, costJson(hitCost, null, charge.status));
+        const refused = headerObject(headers);
+        writeThrottled(res, refused, charge.retryAfter, costJson(hitCost, null, charge.status));
         return ANSWERED;
       }
       cost = costJson(hitCost, hitCost, charge.status);
@@ -240,9 +234,13 @@ export function createHitPath(deps: HitPathDeps) {
       bytes = Buffer.from(cost ? spliceCost(debugged, cost) : debugged);
     } else if (gzip) {
       // The open gzip member as stored, then its closing: `}`, or the cost and `}`.
-      headers['content-encoding'] = 'gzip';
       const closing = body.closing(cost ? Buffer.from(costTail(cost)) : undefined);
-      headers['content-length'] = String(body.bytes.length + closing.length);
+      headers.push(
+        'content-encoding',
+        'gzip',
+        'content-length',
+        String(body.bytes.length + closing.length),
+      );
       res.writeHead(200, headers);
       res.cork();
       res.write(body.bytes);
@@ -258,13 +256,13 @@ export function createHitPath(deps: HitPathDeps) {
       // The stored bytes as they are, but their closing `}`, then the cost and the `}`: no copy
       // of the body, no serialisation.
       const tail = costTail(cost);
-      headers['content-length'] = String(bytes.length - 1 + Buffer.byteLength(tail));
+      headers.push('content-length', String(bytes.length - 1 + Buffer.byteLength(tail)));
       res.writeHead(200, headers);
       res.cork();
       res.write(bytes.subarray(0, bytes.length - 1));
       res.end(tail);
     } else {
-      headers['content-length'] = String(bytes.length);
+      headers.push('content-length', String(bytes.length));
       res.writeHead(200, headers);
       res.end(bytes);
     }

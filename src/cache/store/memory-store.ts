@@ -133,8 +133,17 @@ export function createMemoryStore(options: MemoryStoreOptions): MemoryResponseSt
     inProcess: true,
 
     async lookup(scope, key): Promise<LookupResult> {
-      const entryKey = join(scope, epoch, key);
-      const entry = entries.get(entryKey);
+      // join(scope, epoch, key) without its array: this runs for every hit.
+      const entry = entries.get(`${scope}\0${epoch}\0${key}`);
+      const at = entry === undefined ? 0 : now();
+      if (entry !== undefined && (entry.neverExpires || at < entry.freshUntil)) {
+        return {
+          hit: true,
+          body: entry.body,
+          tags: entry.tags,
+          ttlMs: entry.neverExpires ? null : Math.max(0, Math.ceil(entry.freshUntil - at)),
+        };
+      }
       const seq = seqs.get(scope) ?? 0;
       const generation = String(seq);
       const miss = { hit: false as const, seq, epoch, generation, stale: null };
@@ -142,15 +151,6 @@ export function createMemoryStore(options: MemoryStoreOptions): MemoryResponseSt
         // The epoch too: a purge since the save reads as an invalidation.
         const reason = options.recent?.reasonOf(scope, key, `${epoch}.${generation}`);
         return reason ? { ...miss, reason } : miss;
-      }
-      const at = now();
-      if (entry.neverExpires || at < entry.freshUntil) {
-        return {
-          hit: true,
-          body: entry.body,
-          tags: entry.tags,
-          ttlMs: entry.neverExpires ? null : Math.max(0, Math.ceil(entry.freshUntil - at)),
-        };
       }
       return {
         ...miss,
