@@ -3,7 +3,9 @@
  * 19), by body size. For agendas of 6, 100 and 400 appointments (each appointment tagged, the
  * body gzipped from CACHE_COMPRESS_MIN_BYTES as the app stores it), on a private redis-server:
  * - the store's lookups (copies off), BENCH_LOOKUP_CONCURRENCY at a time (default `1,50`: one
- *   round trip per lookup, and 50 sharing one write as under load);
+ *   round trip per lookup, and 50 sharing one write as under load), as the hit path asks them
+ *   (`lookup`: no tags, tracing and CACHE_DEBUG off) and with the tags (`lookup+tags`: the Yoga
+ *   path, and a lookup that makes a copy in process);
  * - the floor: a plain GET of a string of the payload's size (what the lookup's HGET returns),
  *   at the same concurrency: moving those bytes through Redis, nothing judged.
  * Per lookup (or GET): Redis CPU from INFO cpu (used_cpu_user and used_cpu_sys apart) and, from
@@ -29,6 +31,7 @@ const rounds = positive('BENCH_ROUNDS', 3, true);
 const COUNT = positive('BENCH_LOOKUP_COUNT', 4_000, true);
 const CONCURRENCY = (process.env.BENCH_LOOKUP_CONCURRENCY ?? '1,50').split(',').map(Number);
 const SIZES = [6, 100, 400] as const;
+const KINDS = ['lookup', 'lookup+tags', 'floor'] as const;
 /** CACHE_COMPRESS_MIN_BYTES's default. */
 const COMPRESS_MIN_BYTES = 8_192;
 
@@ -130,12 +133,14 @@ async function main() {
     }
     const cases: [string, number, number][] = [];
     for (const c of CONCURRENCY)
-      for (const n of SIZES) for (const kind of ['lookup', 'floor']) cases.push([kind, n, c]);
+      for (const n of SIZES) for (const kind of KINDS) cases.push([kind, n, c]);
     await interleaved(rounds, cases, async ([kind, n, c], round) => {
+      const tags = kind === 'lookup+tags';
       const figures =
-        kind === 'lookup'
+        kind !== 'floor'
           ? await window(redis, c, async () => {
-              if (!(await store.lookup(scope, `a${n}`)).hit) throw new Error('expected a hit');
+              if (!(await store.lookup(scope, `a${n}`, { tags })).hit)
+                throw new Error('expected a hit');
             })
           : await window(redis, c, async () => {
               await client.getBuffer(`lookup-bytes:floor:${n}`);
@@ -156,7 +161,7 @@ async function main() {
   for (const c of CONCURRENCY) {
     for (const n of SIZES) {
       const size = sizes.get(n);
-      for (const kind of ['lookup', 'floor']) {
+      for (const kind of KINDS) {
         const all = results.get(`${kind}/${n}/${c}`) ?? [];
         const user = median(all.map((f) => f.user));
         const sys = median(all.map((f) => f.sys));
