@@ -98,8 +98,7 @@ function mediaTypeFor(accept: string | undefined): string | null {
 export function createHitPath(deps: HitPathDeps) {
   const { cache } = deps;
   const tracing = deps.tracing?.on ?? false;
-  // A hit's tags serve only tracing and CACHE_DEBUG here: without either, Redis keeps them.
-  const lookupOptions = { tags: tracing || deps.debug };
+  const lookupOptions = { tags: tracing || deps.debug }; // a hit's tags serve only these two
   // Accept headers are the client's: what they negotiate is remembered for a bounded set.
   const mediaTypeOf = memoize(mediaTypeFor, { max: 256, maxLength: 1_024 });
   const acceptsGzipOf = memoize(acceptsGzip, { max: 256, maxLength: 1_024 });

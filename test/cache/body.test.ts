@@ -14,12 +14,7 @@ import {
   prepareBody,
   StoredBody,
 } from '../../src/cache/store/body.js';
-import {
-  parsePayload,
-  payloadOf,
-  tagsField,
-  tagsOf,
-} from '../../src/cache/store/redis/payload.js';
+import { parsePayload, payloadOf, tagsField, tagsOf } from '../../src/cache/store/redis/payload.js';
 
 const THRESHOLD = 1_024;
 const STATUS = { maximumAvailable: 10_000, currentlyAvailable: 9_999, restoreRate: 500 };

@@ -1,11 +1,5 @@
 import type { Logger } from 'pino';
-import type {
-  LookupOptions,
-  LookupResult,
-  ResponseStore,
-  SaveEntry,
-  StoreInfo,
-} from './store.js';
+import type { LookupOptions, LookupResult, ResponseStore, SaveEntry, StoreInfo } from './store.js';
 
 export interface ResilientStoreOptions {
   /** A store call slower than this counts as a miss (CACHE_TIMEOUT_MS). */

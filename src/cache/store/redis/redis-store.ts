@@ -158,10 +158,7 @@ export function createRedisStore(options: RedisStoreOptions): ResponseStore {
       return judge(entryKey, scope, expected, true, withTags);
     });
     // Sent together: one round trip. On Redis Cluster they may go to two nodes, still at once.
-    const [current, { reply, payload, tags }] = await Promise.all([
-      redis.get(keys.epoch),
-      judged,
-    ]);
+    const [current, { reply, payload, tags }] = await Promise.all([redis.get(keys.epoch), judged]);
     return { current, reply, payload, tags, expected };
   }
 
