@@ -55,6 +55,7 @@ import { cpuSample, othersShare } from './lib/cpu.js';
 import { type Answer, post } from './lib/http.js';
 import { interleaved, runLoad } from './lib/load.js';
 import { LOADER_CPU, pinProcess, pinSelf, SERVER_CPU } from './lib/pin.js';
+import { commandCalls } from './lib/redis.js';
 import { docPath, medianOf, writeDocSection } from './lib/report.js';
 import { seedAppointments, seedProvider, seedTenant } from './lib/seed.js';
 import { positive } from './lib/settings.js';
@@ -174,6 +175,9 @@ interface Sample {
   writes: number;
   writesPerSec: number;
   others: number | null;
+  /** Copy checks (MGET) and entry reads (EVALSHA) per request, from INFO commandstats. */
+  checks: number;
+  reads: number;
 }
 
 async function measure(
@@ -210,11 +214,15 @@ async function measure(
     const metrics = c.kind !== 'ceiling' && c.redis;
     const countersBefore = metrics ? await hitCounters(c.server.port) : null;
     const writesBefore = writer?.done() ?? 0;
+    const callsBefore = commandCalls(await redis.info('commandstats'));
     const before = cpuSample(c.server.pid, await redis.info('cpu'));
     const t0 = performance.now();
     const measured = await load(seconds);
     const elapsed = (performance.now() - t0) / 1000;
     const after = cpuSample(c.server.pid, await redis.info('cpu'));
+    const callsAfter = commandCalls(await redis.info('commandstats'));
+    const per = (name: string) =>
+      ((callsAfter.get(name) ?? 0) - (callsBefore.get(name) ?? 0)) / measured.requests;
     const writes = (writer?.done() ?? 0) - writesBefore;
     const countersAfter = metrics ? await hitCounters(c.server.port) : null;
     const hits = countersBefore && countersAfter ? countersAfter.hits - countersBefore.hits : null;
@@ -229,6 +237,8 @@ async function measure(
       writes,
       writesPerSec: writes / elapsed,
       others: othersShare(before, after),
+      checks: per('mget'),
+      reads: per('evalsha') + per('eval'),
     };
   } finally {
     await writer?.stop();
@@ -466,6 +476,9 @@ async function main() {
         `${Math.round(sample.reqPerSec)} req/s, ${Math.round(sample.serverUs)} µs server` +
           (c.redis ? `, ${sample.redisUs.toFixed(1)} µs Redis` : '') +
           (sample.nearShare === null ? '' : `, ${(sample.nearShare * 100).toFixed(1)}% copies`) +
+          (c.redis
+            ? `, ${sample.checks.toFixed(2)} MGET and ${sample.reads.toFixed(2)} EVALSHA per hit`
+            : '') +
           (c.rate === null ? '' : `, ${sample.writesPerSec.toFixed(1)} writes/s`),
       );
     });

@@ -21,3 +21,10 @@ export async function deleteKeys(redis: Redis, pattern: string): Promise<number>
     deleted += await redis.unlink(...keys.slice(i, i + 500));
   return deleted;
 }
+
+/** Calls per command from the text of `INFO commandstats` (cmdstat_<name>:calls=…). */
+export function commandCalls(info: string): Map<string, number> {
+  const calls = new Map<string, number>();
+  for (const m of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) calls.set(m[1], Number(m[2]));
+  return calls;
+}

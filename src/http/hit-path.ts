@@ -97,6 +97,7 @@ function mediaTypeFor(accept: string | undefined): string | null {
 export function createHitPath(deps: HitPathDeps) {
   const { cache } = deps;
   const tracing = deps.tracing?.on ?? false;
+  const lookupOptions = { tags: tracing || deps.debug }; // a hit's tags serve only these two
   // Accept headers are the client's: what they negotiate is remembered for a bounded set.
   const mediaTypeOf = memoize(mediaTypeFor, { max: 256, maxLength: 1_024 });
   const acceptsGzipOf = memoize(acceptsGzip, { max: 256, maxLength: 1_024 });
@@ -163,7 +164,7 @@ export function createHitPath(deps: HitPathDeps) {
     const { key, params, name } = request;
     // An empty bucket was refused by the front (refuseWhenEmpty) before this request was read.
     const budgets = deps.budgets;
-    const found = await store.lookup(viewer.tenantId, key);
+    const found = await store.lookup(viewer.tenantId, key, lookupOptions);
     if (!found?.hit) {
       if (budgets && throttledEmpty(res, budgets, viewer, contentType, startedAt, 'miss')) {
         return ANSWERED;
@@ -195,7 +196,7 @@ export function createHitPath(deps: HitPathDeps) {
     if (span) {
       nameOperation(span, 'query', name);
       span.setAttribute(ATTR.outcome, 'hit');
-      span.setAttribute(ATTR.tagCount, found.tags.length);
+      span.setAttribute(ATTR.tagCount, found.tags?.length ?? 0);
       if (found.ttlMs !== null) span.setAttribute(ATTR.ttl, found.ttlMs / 1000);
     }
     const headers = hitHeaders({
@@ -230,7 +231,7 @@ export function createHitPath(deps: HitPathDeps) {
     let bytes: Buffer;
     if (deps.debug) {
       const ttl = found.ttlMs === null ? null : found.ttlMs / 1000;
-      const debugged = withDebug(body.text(), { hit: true, ttl, tags: found.tags });
+      const debugged = withDebug(body.text(), { hit: true, ttl, tags: found.tags ?? [] });
       bytes = Buffer.from(cost ? spliceCost(debugged, cost) : debugged);
     } else if (gzip) {
       // The open gzip member as stored, then its closing: `}`, or the cost and `}`.

@@ -160,7 +160,8 @@ export function useResponseCache(options: ResponseCacheOptions) {
       state.debug = {
         hit: true,
         ttl: found.ttlMs === null ? null : found.ttlMs / 1000,
-        tags: found.tags,
+        // Asked with its tags (the default): live queries index their groups by them.
+        tags: found.tags ?? [],
       };
       state.etag = found.body.etag;
       const text = found.body.text();

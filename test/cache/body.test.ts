@@ -14,7 +14,7 @@ import {
   prepareBody,
   StoredBody,
 } from '../../src/cache/store/body.js';
-import { parsePayload, payloadOf } from '../../src/cache/store/redis/payload.js';
+import { parsePayload, payloadOf, tagsField, tagsOf } from '../../src/cache/store/redis/payload.js';
 
 const THRESHOLD = 1_024;
 const STATUS = { maximumAvailable: 10_000, currentlyAvailable: 9_999, restoreRate: 500 };
@@ -166,7 +166,6 @@ describe('the Redis payload', () => {
     neverExpires: false,
     swrMs: 5,
     graceMs: 7,
-    tags: ['Report:r1', 'Agenda:u 1'],
     body,
   });
 
@@ -175,7 +174,6 @@ describe('the Redis payload', () => {
     const body = await prepareBody(json, THRESHOLD);
     const parsed = parsePayload(payloadOf(entry(body)));
     expect(parsed).toMatchObject({ neverExpires: false, swrMs: 5, graceMs: 7 });
-    expect(parsed.tags).toEqual(['Report:r1', 'Agenda:u 1']);
     expect(parsed.body).toMatchObject({
       encoding: 'gzip',
       etag: body.etag,
@@ -211,6 +209,10 @@ describe('the Redis payload', () => {
     expect(parsed.body.encoding).toBe('identity');
     expect(parsed.body.etag).toBe(etagOf(json));
     expect(parsed.body.text()).toBe(json);
-    expect(parsed.tags).toEqual(['Report:r1']);
+  });
+
+  it('leaves the tags to a field of their own, read back as saved', () => {
+    const tags = ['Report:r1', 'Agenda:u 1', 'Name:with "quotes" and\nnewline'];
+    expect(tagsOf(Buffer.from(tagsField(tags)))).toEqual(tags);
   });
 });

@@ -157,7 +157,6 @@ export function createMemoryStore(options: MemoryStoreOptions): MemoryResponseSt
         reason: 'expired',
         stale: {
           body: entry.body.text(),
-          tags: entry.tags,
           expiredMs: Math.floor(at - entry.freshUntil),
           swrMs: entry.swrMs,
         },

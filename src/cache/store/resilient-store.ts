@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { LookupResult, ResponseStore, SaveEntry, StoreInfo } from './store.js';
+import type { LookupOptions, LookupResult, ResponseStore, SaveEntry, StoreInfo } from './store.js';
 
 export interface ResilientStoreOptions {
   /** A store call slower than this counts as a miss (CACHE_TIMEOUT_MS). */
@@ -272,8 +272,8 @@ export function createResilientStore(store: ResponseStore, options: ResilientSto
       }
     },
     /** null: the store could not be asked; serve from the database and store nothing. */
-    lookup: (scope: string, key: string) =>
-      guarded<LookupResult | null>(() => store.lookup(scope, key), null),
+    lookup: (scope: string, key: string, options?: LookupOptions) =>
+      guarded<LookupResult | null>(() => store.lookup(scope, key, options), null),
     save: (scope: string, key: string, entry: SaveEntry) =>
       guarded<'stored' | 'stale' | 'skipped'>(() => store.save(scope, key, entry), 'skipped'),
     /**

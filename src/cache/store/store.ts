@@ -23,7 +23,6 @@ export type CacheBackendName = 'REDIS' | 'MEMORY';
 /** An entry whose TTL ran out, but which no write invalidated (DESIGN §8). */
 export interface StaleEntry {
   body: string;
-  tags: string[];
   /** How long ago its TTL ran out, in ms. */
   expiredMs: number;
   /** The stale-while-revalidate grace the entry was saved with (0: the type did not opt in). */
@@ -33,9 +32,11 @@ export interface StaleEntry {
 export type LookupResult =
   /**
    * `ttlMs`: the remaining time to live in ms, null when the entry never expires. `near`: served
-   * by the Redis store's in-process copy, after one round trip proved it still valid.
+   * by the Redis store's in-process copy, after one round trip proved it still valid. `tags`:
+   * null only when the lookup was asked without them ({ tags: false }) and the store did not
+   * have them at hand.
    */
-  | { hit: true; body: StoredBody; tags: string[]; ttlMs: number | null; near?: boolean }
+  | { hit: true; body: StoredBody; tags: string[] | null; ttlMs: number | null; near?: boolean }
   /**
    * `seq`: the scope's clock at the time of the lookup; `epoch`: the epoch the lookup used.
    * Both go back into the save that follows the execution. `generation`: the scope's last
@@ -51,6 +52,15 @@ export type LookupResult =
       stale: StaleEntry | null;
       reason?: MissReason;
     };
+
+export interface LookupOptions {
+  /**
+   * false: the caller has no use for a hit's tags (the node:http hit path without tracing or
+   * CACHE_DEBUG), so the Redis store doesn't read them: at 400 entities they are most of an
+   * entry's bytes. Default true.
+   */
+  tags?: boolean;
+}
 
 export interface SaveEntry {
   /** The serialized response. */
@@ -100,7 +110,7 @@ export interface ResponseStore {
   readonly backend: CacheBackendName;
   /** Answers from this process's memory: no I/O, so nothing to time out (the memory store). */
   readonly inProcess?: boolean;
-  lookup(scope: string, key: string): Promise<LookupResult>;
+  lookup(scope: string, key: string, options?: LookupOptions): Promise<LookupResult>;
   /**
    * 'stale' when any of the entry's tags (or a prefix of one) was invalidated after
    * entry.seenSeq, or when the store cannot prove it wasn't: nothing is written then.

@@ -1,6 +1,6 @@
 import { Cluster, type Redis } from 'ioredis';
 import type { RedisClient } from './redis/client.js';
-import type { ResponseStore, StoreInfo } from './store.js';
+import type { LookupOptions, ResponseStore, StoreInfo } from './store.js';
 
 /** Store figures over the whole topology: keys and memory summed over every master. */
 export interface TopologyStoreInfo extends StoreInfo {
@@ -192,8 +192,8 @@ export function guardFailover<S extends ResponseStore>(
   }
 
   const own: Partial<Record<PropertyKey, unknown>> = {
-    lookup: (scope: string, key: string) =>
-      suspect ? Promise.reject(new MasterChanged()) : store.lookup(scope, key),
+    lookup: (scope: string, key: string, options?: LookupOptions) =>
+      suspect ? Promise.reject(new MasterChanged()) : store.lookup(scope, key, options),
     close: () => {
       closed = true;
       return store.close();

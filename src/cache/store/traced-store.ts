@@ -14,7 +14,7 @@ export function traceStore(store: ResponseStore, tracing: Tracing): ResponseStor
     ...store,
     backend: store.backend,
     inProcess: store.inProcess,
-    lookup(scope, key) {
+    lookup(scope, key, options) {
       const request = trace.getActiveSpan();
       const startedAt = performance.now();
       return inSpan(
@@ -22,7 +22,7 @@ export function traceStore(store: ResponseStore, tracing: Tracing): ResponseStor
         'hotpath.cache.lookup',
         { ...call, [ATTR.storeCall]: 'lookup' },
         (span) =>
-          store.lookup(scope, key).then((found) => {
+          store.lookup(scope, key, options).then((found) => {
             const level = found.hit && found.near ? 'near' : backend;
             const ms = performance.now() - startedAt;
             span.setAttribute(ATTR.level, level);

@@ -12,8 +12,9 @@ import { PAYLOAD_VERSION } from './payload.js';
  *   <prefix>:{t:<scope>}:<schemaHash>.<v>:r:<key>
  *                                                the entry, a hash: `.` the payload (its format
  *                                                in payload.ts, version <v>: flag, SWR and
- *                                                grace, encoding,
- *                                                ETag, tags, then the body's bytes), `,` the
+ *                                                grace, encoding, ETag, then the body's bytes),
+ *                                                `#` its tags as saved (JSON, read only by a
+ *                                                lookup that needs them), `,` the
  *                                                grace (ms the entry outlives its TTL for SWR and
  *                                                stale-if-error), `@` the epoch it was saved
  *                                                under, `~` the scope clock it is known valid at,

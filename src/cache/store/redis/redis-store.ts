@@ -14,7 +14,7 @@ import {
 import type { RedisClient } from './client.js';
 import { redisKeys } from './keys.js';
 import { createNearCopies, type NearEntry } from './near.js';
-import { parsePayload, payloadOf } from './payload.js';
+import { parsePayload, payloadOf, tagsField, tagsOf } from './payload.js';
 import { INIT_EPOCH, INVALIDATE, LOOKUP, PURGE, SAVE, type Script } from './scripts.js';
 
 /** CACHE_LOG_MAX's default: the most tags a scope's invalidation log keeps. */
@@ -126,52 +126,64 @@ export function createRedisStore(options: RedisStoreOptions): ResponseStore {
   const str = (value: string | number | undefined) => (value === undefined ? '' : String(value));
 
   /**
-   * The lookup script, then an HGET of the entry's payload, written together (one round trip,
-   * auto-pipelined like every command) so its bytes never pass through Lua. Redis runs them in
-   * that order on this connection; a write of another client between them can only make the
-   * payload newer than the one judged (a save, itself proven fresh) or absent (a delete): a
-   * miss. The reverse order would not be safe, so a script Redis lost sends both again.
+   * The lookup script, then a read of the entry's payload (and of its tags when `withTags`),
+   * written together (one round trip, auto-pipelined like every command) so its bytes never
+   * pass through Lua. Redis runs them in that order on this connection; a write of another
+   * client between them can only make the payload newer than the one judged (a save, itself
+   * proven fresh) or absent (a delete): a miss. The reverse order would not be safe, so a script
+   * Redis lost sends both again.
    */
-  async function judge(entryKey: string, scope: string, expected: string, source: boolean) {
+  async function judge(
+    entryKey: string,
+    scope: string,
+    expected: string,
+    source: boolean,
+    withTags: boolean,
+  ) {
     const args = [entryKey, keys.seq(scope), keys.log(scope), expected] as const;
-    const [reply, payload] = await Promise.all([
+    const [reply, read] = await Promise.all([
       source ? redis.eval(LOOKUP.source, 3, ...args) : redis.evalsha(LOOKUP.sha, 3, ...args),
-      redis.hgetBuffer(entryKey, '.'),
+      withTags ? redis.hmgetBuffer(entryKey, '.', '#') : redis.hgetBuffer(entryKey, '.'),
     ]);
-    return { reply: reply as Reply, payload };
+    const [payload, tags] = Array.isArray(read) ? read : [read, null];
+    return { reply: reply as Reply, payload, tags };
   }
 
-  async function lookupOnce(scope: string, key: string) {
+  async function lookupOnce(scope: string, key: string, withTags: boolean) {
     // The epoch the script compares with: `epoch` may change while this lookup is in flight.
     const expected = epoch;
     const entryKey = keys.entry(scope, schemaHash, key);
-    const judged = judge(entryKey, scope, expected, false).catch((error: unknown) => {
+    const judged = judge(entryKey, scope, expected, false, withTags).catch((error: unknown) => {
       if (!(error instanceof Error) || !error.message.includes('NOSCRIPT')) throw error;
-      return judge(entryKey, scope, expected, true);
+      return judge(entryKey, scope, expected, true, withTags);
     });
     // Sent together: one round trip. On Redis Cluster they may go to two nodes, still at once.
-    const [current, { reply, payload }] = await Promise.all([redis.get(keys.epoch), judged]);
-    return { current, reply, payload, expected };
+    const [current, { reply, payload, tags }] = await Promise.all([redis.get(keys.epoch), judged]);
+    return { current, reply, payload, tags, expected };
   }
 
   return {
     backend: 'REDIS',
 
-    async lookup(scope, key): Promise<LookupResult> {
+    async lookup(scope, key, lookupOptions): Promise<LookupResult> {
       const nearKey = `${scope}\0${key}`;
       if (near) {
         const copy = await copies.lookup(scope, nearKey);
         if (copy) return copy;
       }
+      // The tags, when the caller wants them or a copy is to be made (its proof after a write
+      // reads them); otherwise the lookup leaves them in Redis (issue 19).
+      const withTags = near !== null || lookupOptions?.tags !== false;
       const startedAt = now();
-      let { current, reply, payload: bytes, expected } = await lookupOnce(scope, key);
-      if (current !== null && current !== expected) {
+      let found = await lookupOnce(scope, key, withTags);
+      if (found.current !== null && found.current !== found.expected) {
         // A purge since this process last looked: look again under the new epoch.
-        epoch = current;
-        ({ current, reply, payload: bytes, expected } = await lookupOnce(scope, key));
+        epoch = found.current;
+        found = await lookupOnce(scope, key, withTags);
       }
+      const { current, reply, payload: bytes, expected } = found;
       const code = Number(reply[0]);
-      if (code !== 0 && bytes === null) {
+      if (code !== 0 && (bytes === null || (withTags && found.tags === null))) {
         // Deleted between the script and the HGET (an invalidation, an eviction): a miss whose
         // save is refused (epoch -1), as this lookup saw no clock to save under.
         return { hit: false, seq: 0, epoch: -1, generation: '', stale: null };
@@ -210,14 +222,15 @@ export function createRedisStore(options: RedisStoreOptions): ResponseStore {
         return reason ? { ...miss, reason } : miss;
       }
       const payload = parsePayload(bytes as Buffer);
+      const tags = found.tags ? tagsOf(found.tags) : null;
       const pttl = Number(reply[1]);
       if (code === 1) {
         const ttlMs = payload.neverExpires ? null : Math.max(0, pttl - payload.graceMs);
-        if (near && clock !== '') {
+        if (near && clock !== '' && tags) {
           const copy: NearEntry = {
             body: payload.body,
-            tags: payload.tags,
-            expanded: new Set(expandTags(payload.tags)),
+            tags,
+            expanded: new Set(expandTags(tags)),
             neverExpires: payload.neverExpires,
             // From before the round trip: the copy never outlives the entry.
             freshUntil: startedAt + (ttlMs ?? pttl),
@@ -233,7 +246,7 @@ export function createRedisStore(options: RedisStoreOptions): ResponseStore {
           );
         }
         options.recent?.remember(scope, key, ttlMs, `${current}.${clock}`);
-        return { hit: true, body: payload.body, tags: payload.tags, ttlMs };
+        return { hit: true, body: payload.body, tags, ttlMs };
       }
       return {
         reason: 'expired',
@@ -243,7 +256,6 @@ export function createRedisStore(options: RedisStoreOptions): ResponseStore {
         generation,
         stale: {
           body: payload.body.text(),
-          tags: payload.tags,
           expiredMs: Math.max(0, payload.graceMs - pttl),
           swrMs: payload.swrMs,
         },
@@ -260,7 +272,6 @@ export function createRedisStore(options: RedisStoreOptions): ResponseStore {
         neverExpires,
         swrMs: neverExpires ? 0 : Math.ceil(entry.swrMs ?? 0),
         graceMs: grace,
-        tags: entry.tags,
         body: entry.prepared ?? identityBody(entry.body),
       });
       const stored = await run(
@@ -274,6 +285,7 @@ export function createRedisStore(options: RedisStoreOptions): ResponseStore {
           entry.seenSeq,
           String(entry.seenEpoch),
           indexMax,
+          tagsField(entry.tags),
           ...expanded,
         ],
       );

@@ -114,10 +114,11 @@ return out
 `);
 
 // KEYS: entry, seq, log. ARGV: index prefix, payload, px, grace, seenSeq, epoch, indexMax,
-// tags (expanded)... Returns the scope's generation (its seq as it was) when stored, 0 when
-// refused. Refused when a tag (or a prefix of one: the tags are expanded) was invalidated at or
-// after the lookup's clock, or when nothing proves it wasn't: the clock moved and the log is
-// missing, doesn't reach back to the lookup or lacks the clock's latest invalidation. A clock
+// tags JSON (the `#` field), tags (expanded)... Returns the scope's generation (its seq as it
+// was) when stored, 0 when refused. Refused when a tag (or a prefix of one: the tags are
+// expanded) was invalidated at or after the lookup's clock, or when nothing proves it wasn't:
+// the clock moved and the log is missing, doesn't reach back to the lookup or lacks the clock's
+// latest invalidation. A clock
 // still below the lookup's shows that no invalidation happened since ("quiet"); a missing
 // clock shows nothing.
 // The entry records the clock it is valid at (`~`); the log is created here when missing (its
@@ -125,7 +126,7 @@ return out
 export const SAVE = script(`${CLOCK}
 local seen = tonumber(ARGV[5])
 local px = tonumber(ARGV[3])
-local n = #ARGV - 7
+local n = #ARGV - 8
 local s = redis.call('GET', KEYS[2])
 if not (s and tonumber(s) < seen) then
   if not s then return 0 end
@@ -134,7 +135,7 @@ if not (s and tonumber(s) < seen) then
   local changed = redis.call('ZRANGEBYSCORE', KEYS[3], ARGV[5], '+inf', 'WITHSCORES')
   if #changed == 0 or tonumber(changed[#changed]) < tonumber(s) then return 0 end
   local mine = {}
-  for i = 1, n do mine[ARGV[7 + i]] = true end
+  for i = 1, n do mine[ARGV[8 + i]] = true end
   for i = 1, #changed, 2 do
     if mine[changed[i]] then return 0 end
   end
@@ -148,12 +149,12 @@ end
 if redis.call('EXISTS', KEYS[3]) == 0 then redis.call('ZADD', KEYS[3], s, '') end
 if redis.call('PTTL', KEYS[3]) < px then redis.call('PEXPIRE', KEYS[3], px) end
 redis.call('DEL', KEYS[1])
-local fields = {'.', ARGV[2], ',', ARGV[4], '@', ARGV[6], '~', s}
+local fields = {'.', ARGV[2], '#', ARGV[8], ',', ARGV[4], '@', ARGV[6], '~', s}
 for i = 1, n do
-  local tag = ARGV[7 + i]
+  local tag = ARGV[8 + i]
   -- A tag named like a fixed field is left out: HEXISTS finds the field anyway, so its
   -- invalidation still reaches the entry.
-  if tag ~= '.' and tag ~= ',' and tag ~= '@' and tag ~= '~' then
+  if tag ~= '.' and tag ~= '#' and tag ~= ',' and tag ~= '@' and tag ~= '~' then
     fields[#fields + 1] = tag
     fields[#fields + 1] = ''
   end
@@ -163,7 +164,7 @@ redis.call('PEXPIRE', KEYS[1], px)
 local now_ms = math.floor(now / 1000)
 local max = tonumber(ARGV[7])
 for i = 1, n do
-  local ik = ARGV[1] .. ARGV[7 + i]
+  local ik = ARGV[1] .. ARGV[8 + i]
   redis.call('ZADD', ik, now_ms + px, KEYS[1])
   redis.call('ZREMRANGEBYSCORE', ik, '-inf', now_ms)
   local extra = redis.call('ZCARD', ik) - max
