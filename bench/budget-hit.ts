@@ -8,13 +8,14 @@
  * Not included: the hit path's two writes (the stored bytes but their last, then the tail)
  * instead of one, which node:http sends corked as one packet.
  */
+import { loadavg } from 'node:os';
 import { setImmediate as tick } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { BUDGET_DEFAULTS, createBudgets } from '../src/budget/budgets.js';
 import { costJson, costTail } from '../src/budget/cost.js';
 import { deleteKeys } from './lib/redis.js';
-import { median, writeDocSection } from './lib/report.js';
+import { loads, median, writeDocSection } from './lib/report.js';
 import { positive } from './lib/settings.js';
 
 const hits = positive('BENCH_HITS', 2_000_000, true);
@@ -45,6 +46,7 @@ async function perHit(work: (payer: (typeof tenants)[number]) => number): Promis
 }
 
 async function main() {
+  const loadBefore = loadavg();
   const redis = new Redis(redisUrl);
   const prefix = `hp-bench-budget-${process.pid}`;
   const rows: string[] = [];
@@ -83,7 +85,7 @@ async function main() {
   writeDocSection(
     'budget-hit',
     [
-      `Run: ${new Date().toISOString()}, \`npm run bench:budget-hit\`, ${hits.toLocaleString('en-US')} hits over 100 API keys (one bucket each), medians of 5 rounds, process CPU (noisy, shared machine).`,
+      `Run: ${new Date().toISOString()}, \`npm run bench:budget-hit\`, ${hits.toLocaleString('en-US')} hits over 100 API keys (one bucket each), medians of 5 rounds, process CPU; load average ${loads(loadBefore)} before${loadBefore[0]! > 1 ? ' (**NOISY**: other work was running)' : ''}.`,
       '',
       '| buckets | loop alone, µs/hit | with budgets, µs/hit | added, µs/hit |',
       '| --- | --- | --- | --- |',
