@@ -18,6 +18,35 @@ export interface MemoOptions<T> {
 const ENTRY_BYTES = 64;
 
 /**
+ * Both memos' admission: false (a refusal counted) when an entry of `bytes` alone is over the
+ * budget; otherwise the oldest entries go (`dropOldest`) while the memo holds `max` of them or
+ * the budget has no room for it.
+ */
+function makeRoom(
+  bytes: number,
+  max: number,
+  budget: ByteBudget | undefined,
+  count: () => number,
+  dropOldest: () => void,
+): boolean {
+  if (budget && bytes > budget.maxBytes) {
+    budget.refusals++;
+    return false;
+  }
+  while (count() > 0 && (count() >= max || (budget && budget.held + bytes > budget.maxBytes))) {
+    dropOldest();
+  }
+  return true;
+}
+
+/** An entry of `bytes` let go: out of the budget, counted as an eviction. */
+function released(budget: ByteBudget | undefined, bytes: number) {
+  if (!budget) return;
+  budget.held -= bytes;
+  budget.evictions++;
+}
+
+/**
  * Remembers `compute(input)` for up to `max` distinct inputs of at most `maxLength` characters
  * (longer ones are computed every time), dropping the oldest first, and within `budget` bytes.
  * For what clients send over and over (documents, request bodies, Accept headers): the work is
@@ -34,21 +63,18 @@ export function memoize<T>(
     const value = compute(input);
     if (input.length > maxLength) return value;
     const bytes = budget ? ENTRY_BYTES + stringBytes(input) + sizeOf(input, value) : 0;
-    if (budget && bytes > budget.maxBytes) {
-      budget.refusals++;
-      return value;
-    }
-    while (
-      remembered.size > 0 &&
-      (remembered.size >= max || (budget && budget.held + bytes > budget.maxBytes))
-    ) {
-      const [oldest, entry] = remembered.entries().next().value as [string, { bytes: number }];
-      remembered.delete(oldest);
-      if (budget) {
-        budget.held -= entry.bytes;
-        budget.evictions++;
-      }
-    }
+    const fits = makeRoom(
+      bytes,
+      max,
+      budget,
+      () => remembered.size,
+      () => {
+        const [oldest, entry] = remembered.entries().next().value as [string, { bytes: number }];
+        remembered.delete(oldest);
+        released(budget, entry.bytes);
+      },
+    );
+    if (!fits) return value;
     remembered.set(input, { value, bytes });
     if (budget) budget.held += bytes;
     return value;
@@ -94,10 +120,7 @@ export function memoizeBytes<T>(
       slot.splice(slot.indexOf(entry), 1);
       if (slot.length === 0) slots.delete(entry.slot);
     }
-    if (budget) {
-      budget.held -= entry.size;
-      budget.evictions++;
-    }
+    released(budget, entry.size);
   };
   return (input) => {
     const slot = `${input.length}:${input.toString('latin1', Math.max(0, input.length - TAIL_BYTES))}`;
@@ -113,12 +136,15 @@ export function memoizeBytes<T>(
       return value;
     }
     if (candidates !== undefined && candidates.length >= PER_SLOT) drop(candidates[0]);
-    while (
-      entries.size > 0 &&
-      (entries.size >= max || (budget && budget.held + size > budget.maxBytes))
-    ) {
-      drop(entries.values().next().value as BytesEntry<T>);
-    }
+    makeRoom(
+      size,
+      max,
+      budget,
+      () => entries.size,
+      () => {
+        drop(entries.values().next().value as BytesEntry<T>);
+      },
+    );
     // A copy: the input may be a view of a larger buffer (a socket read), which it would keep.
     const entry: BytesEntry<T> = { bytes: Buffer.from(input), slot, value, size };
     entries.add(entry);
