@@ -6,29 +6,18 @@
  * the two-instance chaos test (test/cache/chaos.test.ts) runs with them on by default.
  */
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisKeys } from '../../src/cache/store/redis/keys.js';
 import { createRedisStore } from '../../src/cache/store/redis/redis-store.js';
 import type { LookupResult, ResponseStore } from '../../src/cache/store/store.js';
 import { type RedisServer, sharedRedisUrl, startRedisServer } from '../support/redis.js';
+import { connectRedis, saveAfterMiss } from '../support/store.js';
 
 const schemaHash = 'near1';
 const clients: Redis[] = [];
 
-async function connect(url: string): Promise<Redis> {
-  const client = new Redis(url, {
-    enableOfflineQueue: false,
-    lazyConnect: true,
-    maxRetriesPerRequest: 1,
-    commandTimeout: 2_000,
-  });
-  clients.push(client);
-  await client.connect();
-  return client;
-}
-
-type Miss = Extract<LookupResult, { hit: false }>;
+const connect = (url: string) => connectRedis(url, clients);
 
 /** Lookup (a miss), then save under it, as a request does. */
 async function put(
@@ -38,17 +27,8 @@ async function put(
   tags: string[],
   ttlMs = 60_000,
 ) {
-  const seen = (await store.lookup(scope, key)) as Miss;
-  if (seen.hit) throw new Error('expected a miss');
   const body = JSON.stringify({ data: { key, tags } });
-  const saved = await store.save(scope, key, {
-    body,
-    tags,
-    ttlMs,
-    seenSeq: seen.seq,
-    seenEpoch: seen.epoch,
-  });
-  expect(saved).toBe('stored');
+  await saveAfterMiss(store, scope, key, { body, tags, ttlMs });
   return body;
 }
 

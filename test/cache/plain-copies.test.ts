@@ -12,6 +12,7 @@ import { createMemoryStore } from '../../src/cache/store/memory-store.js';
 import { createRedisStore } from '../../src/cache/store/redis/redis-store.js';
 import type { LookupResult, ResponseStore } from '../../src/cache/store/store.js';
 import { sharedRedisUrl } from '../support/redis.js';
+import { saveAfterMiss } from '../support/store.js';
 
 const THRESHOLD = 1_024;
 type Hit = Extract<LookupResult, { hit: true }>;
@@ -27,19 +28,14 @@ const jsonOf = (seed: string, bytes: number) => {
 
 /** Lookup (a miss), then save the JSON prepared gzipped, as a request does. */
 async function put(store: ResponseStore, scope: string, key: string, json: string) {
-  const seen = await store.lookup(scope, key);
-  if (seen.hit) throw new Error('expected a miss');
   const prepared = await prepareBody(json, THRESHOLD);
   expect(prepared.encoding).toBe('gzip');
-  const saved = await store.save(scope, key, {
+  await saveAfterMiss(store, scope, key, {
     body: json,
     prepared,
     tags: [`Report:${key}`],
     ttlMs: 60_000,
-    seenSeq: seen.seq,
-    seenEpoch: seen.epoch,
   });
-  expect(saved).toBe('stored');
   return prepared;
 }
 

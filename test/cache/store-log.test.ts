@@ -5,17 +5,16 @@
  * the flat cost is shown without timing anything.
  */
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisKeys } from '../../src/cache/store/redis/keys.js';
 import {
   createRedisStore,
   type RedisStoreOptions,
 } from '../../src/cache/store/redis/redis-store.js';
-import type { LookupResult, ResponseStore } from '../../src/cache/store/store.js';
+import type { ResponseStore } from '../../src/cache/store/store.js';
 import { type RedisServer, startRedisServer } from '../support/redis.js';
-
-type Miss = Extract<LookupResult, { hit: false }>;
+import { connectRedis, type Miss, saveAfterMiss } from '../support/store.js';
 
 const prefix = 'hp-log';
 const schemaHash = 'log1';
@@ -24,17 +23,7 @@ let server: RedisServer;
 let raw: Redis;
 const clients: Redis[] = [];
 
-async function connect(): Promise<Redis> {
-  const client = new Redis(server.url, {
-    enableOfflineQueue: false,
-    lazyConnect: true,
-    maxRetriesPerRequest: 1,
-    commandTimeout: 2_000,
-  });
-  clients.push(client);
-  await client.connect();
-  return client;
-}
+const connect = () => connectRedis(server.url, clients);
 
 async function store(options: Partial<RedisStoreOptions> = {}): Promise<ResponseStore> {
   return createRedisStore({ redis: await connect(), prefix, schemaHash, ...options });
@@ -71,16 +60,11 @@ async function raiseClockWithoutLog(scope: string) {
 }
 
 async function put(s: ResponseStore, scope: string, key: string, tags: string[]) {
-  const seen = (await s.lookup(scope, key)) as Miss;
-  if (seen.hit) throw new Error('expected a miss');
-  const saved = await s.save(scope, key, {
+  await saveAfterMiss(s, scope, key, {
     body: JSON.stringify({ data: { key } }),
     tags,
     ttlMs: 60_000,
-    seenSeq: seen.seq,
-    seenEpoch: seen.epoch,
   });
-  expect(saved).toBe('stored');
 }
 
 /**

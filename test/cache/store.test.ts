@@ -8,31 +8,17 @@ import { createMemoryStore } from '../../src/cache/store/memory-store.js';
 import { redisKeys } from '../../src/cache/store/redis/keys.js';
 import { PAYLOAD_VERSION } from '../../src/cache/store/redis/payload.js';
 import { createRedisStore } from '../../src/cache/store/redis/redis-store.js';
-import {
-  expandTags,
-  type LookupResult,
-  type ResponseStore,
-  type SaveEntry,
-} from '../../src/cache/store/store.js';
+import { expandTags, type ResponseStore, type SaveEntry } from '../../src/cache/store/store.js';
 import { freePort, sharedRedisUrl } from '../support/redis.js';
+import { connectRedis, type Miss } from '../support/store.js';
 import { waitUntil } from '../support/wait.js';
 
 const prefix = `hp-test-${randomUUID().slice(0, 8)}`;
 const schemaHash = 'schema1';
 const clients: Redis[] = [];
 
-async function connect(url = sharedRedisUrl(), options: RedisOptions = {}): Promise<Redis> {
-  const client = new Redis(url, {
-    enableOfflineQueue: false,
-    lazyConnect: true,
-    maxRetriesPerRequest: 1,
-    commandTimeout: 2_000,
-    ...options,
-  });
-  clients.push(client);
-  await client.connect();
-  return client;
-}
+const connect = (url = sharedRedisUrl(), options: RedisOptions = {}) =>
+  connectRedis(url, clients, options);
 
 async function scanKeys(client: Redis, match: string): Promise<string[]> {
   const found: string[] = [];
@@ -75,8 +61,6 @@ const factories = [
     create: async (): Promise<ResponseStore> => createMemoryStore({ maxEntries: 10_000 }),
   },
 ];
-
-type Miss = Extract<LookupResult, { hit: false }>;
 
 /** An entry saved after the miss `seen`: with that miss's seq and epoch, as a request would. */
 const entry = (
