@@ -3,7 +3,18 @@ import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
 import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
 import { createComplexityRule } from '@pothos/plugin-complexity';
-import type { GraphQLError, ValidationContext, ValidationRule } from 'graphql';
+import {
+  type DocumentNode,
+  type GraphQLError,
+  type GraphQLSchema,
+  getVariableValues,
+  isInterfaceType,
+  isObjectType,
+  Kind,
+  type OperationDefinitionNode,
+  type ValidationContext,
+  type ValidationRule,
+} from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 
 import { isLimitError, limitExceeded } from '../errors/limit-errors.js';
@@ -64,6 +75,35 @@ function costRule(
   };
 }
 
+/** Per schema: whether some field's cost is a function of its arguments (then of variables). */
+const argumentCosts = new WeakMap<GraphQLSchema, boolean>();
+
+function costReadsArguments(schema: GraphQLSchema): boolean {
+  let reads = argumentCosts.get(schema);
+  if (reads === undefined) {
+    reads = Object.values(schema.getTypeMap()).some(
+      (type) =>
+        (isObjectType(type) || isInterfaceType(type)) &&
+        Object.values(type.getFields()).some(
+          (field) => typeof field.extensions?.complexity === 'function',
+        ),
+    );
+    argumentCosts.set(schema, reads);
+  }
+  return reads;
+}
+
+/** The document's only operation, or null when it has several (or none). */
+function soleOperation(document: DocumentNode): OperationDefinitionNode | null {
+  let found: OperationDefinitionNode | null = null;
+  for (const definition of document.definitions) {
+    if (definition.kind !== Kind.OPERATION_DEFINITION) continue;
+    if (found) return null;
+    found = definition;
+  }
+  return found;
+}
+
 /** Reads a body that declares no length, refusing it once it passes `max` bytes. */
 async function readBounded(request: Request, max: number): Promise<Buffer> {
   const chunks: Uint8Array[] = [];
@@ -97,6 +137,8 @@ export function useRequestLimits(
     armorRule('aliases', limits.aliases, maxAliasesRule as never),
     armorRule('directives', limits.directives, maxDirectivesRule as never),
   ];
+  /** Costs found for documents whose cost can't depend on their variables (see onValidate). */
+  const documentCosts = new WeakMap<DocumentNode, { schema: GraphQLSchema; cost: number }>();
   const requestLimits: Plugin = {
     onRequestParse({ request, requestParser, setRequestParser }) {
       if (request.method !== 'POST') return;
@@ -125,21 +167,35 @@ export function useRequestLimits(
     onParams({ params }) {
       checkParams(params as unknown as Record<string, unknown>, limits);
     },
-    onValidate({ addValidationRule, context }) {
+    onValidate({ addValidationRule, context, params: { schema, documentAST } }) {
       for (const rule of validationRules) addValidationRule(rule);
       const { params, request } = context as {
         params?: { variables?: unknown };
         request?: Request;
       };
-      const variables = params?.variables;
-      // The cost reads the variables: it runs on every request (use-validation-cache.ts).
+      const variables = isPlainObject(params?.variables)
+        ? (params?.variables as Record<string, unknown>)
+        : {};
+      const charge = onCost && request ? (cost: number) => onCost(request, cost) : undefined;
+      // Where no field's cost reads its arguments, a document of one operation costs the same
+      // whatever its variables: the cost rule's walk (a validation pass of its own, a tenth of
+      // an agenda miss) runs once per document, and its next requests are charged what it
+      // found, when their variables coerce, as the rule charges. A cost over the limit is not
+      // remembered: such a request runs the rule and gets its error every time.
+      const operation = costReadsArguments(schema) ? null : soleOperation(documentAST);
+      const known = operation ? documentCosts.get(documentAST) : undefined;
+      if (operation && known && known.schema === schema) {
+        const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables);
+        if (charge && !coerced.errors) charge(known.cost);
+        return;
+      }
+      // Otherwise the cost rule runs on every request (use-validation-cache.ts).
       addValidationRule(
         perRequest(
-          costRule(
-            limits.cost,
-            isPlainObject(variables) ? (variables as Record<string, unknown>) : {},
-            onCost && request ? (cost) => onCost(request, cost) : undefined,
-          ),
+          costRule(limits.cost, variables, (cost) => {
+            if (operation && cost <= limits.cost) documentCosts.set(documentAST, { schema, cost });
+            charge?.(cost);
+          }),
         ),
       );
     },
