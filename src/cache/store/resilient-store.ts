@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { syncLookupOf } from './memory-store.js';
 import type { LookupOptions, LookupResult, ResponseStore, SaveEntry, StoreInfo } from './store.js';
 
 export interface ResilientStoreOptions {
@@ -251,6 +252,20 @@ export function createResilientStore(store: ResponseStore, options: ResilientSto
     }
   }
 
+  const lookupSync = syncLookupOf(store);
+  /** guarded() for a lookup that doesn't wait: the same breaker, no promise. */
+  function lookupNow(scope: string, key: string): LookupResult | null {
+    if (state.fallbackActive || lookupSync === undefined) return null;
+    try {
+      const result = lookupSync(scope, key);
+      failures = 0;
+      return result;
+    } catch (error) {
+      failed(error);
+      return null;
+    }
+  }
+
   return {
     backend: store.backend,
     state: () => state,
@@ -274,6 +289,11 @@ export function createResilientStore(store: ResponseStore, options: ResilientSto
     /** null: the store could not be asked; serve from the database and store nothing. */
     lookup: (scope: string, key: string, options?: LookupOptions) =>
       guarded<LookupResult | null>(() => store.lookup(scope, key, options), null),
+    /**
+     * lookup() answered at once, when the store is a memory store itself (syncLookupOf); absent
+     * otherwise (Redis, or a traced store): use lookup().
+     */
+    lookupNow: lookupSync && lookupNow,
     save: (scope: string, key: string, entry: SaveEntry) =>
       guarded<'stored' | 'stale' | 'skipped'>(() => store.save(scope, key, entry), 'skipped'),
     /**
