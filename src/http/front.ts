@@ -123,6 +123,7 @@ export function createHttpFront(
   deps: HttpFrontDeps,
 ): (req: IncomingMessage, res: ServerResponse) => void {
   const { yoga, hitPath, limits, auth } = deps;
+  const traced = deps.tracing?.on ?? false;
 
   function authenticated(
     req: IncomingMessage,
@@ -151,32 +152,30 @@ export function createHttpFront(
       return answer(req, res, unsupportedMediaTypeAnswer());
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > limits.bodyBytes) return tooLarge(res, limits);
-    readBody(
-      req,
-      limits.bodyBytes,
-      (raw) => {
-        if (raw === null) return tooLarge(res, limits);
-        if (deps.live && req.headers.accept?.includes('text/event-stream')) {
-          let parsed: unknown;
-          try {
-            parsed = JSON.parse(raw.toString('utf8'));
-          } catch {}
-          if (deps.live(req, res, viewer, parsed)) return;
-        }
-        // A body seen before is keyed without decoding or parsing it again.
-        const request = hitPath.keyedBody(raw);
-        if (!request) return toYoga(req, res, raw, hitPath.unlooked);
-        const served = serveSafely(req, res, request, startedAt, viewer);
-        if (!(served instanceof Promise)) {
-          if (!served.answered) toYoga(req, res, raw, served);
-          return;
-        }
-        served.then((done) => done.answered || toYoga(req, res, raw, done));
-      },
-      () => {
-        if (!res.headersSent) res.destroy();
-      },
-    );
+    const read = (raw: Buffer | null) => {
+      if (raw === null) return tooLarge(res, limits);
+      if (deps.live && req.headers.accept?.includes('text/event-stream')) {
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(raw.toString('utf8'));
+        } catch {}
+        if (deps.live(req, res, viewer, parsed)) return;
+      }
+      // A body seen before is keyed without decoding or parsing it again.
+      const request = hitPath.keyedBody(raw);
+      if (!request) return toYoga(req, res, raw, hitPath.unlooked);
+      const served = serveSafely(req, res, request, startedAt, viewer);
+      if (!(served instanceof Promise)) {
+        if (!served.answered) toYoga(req, res, raw, served);
+        return;
+      }
+      served.then((done) => done.answered || toYoga(req, res, raw, done));
+    };
+    // The body's events run in the socket's context, not the request's: with tracing on, the
+    // rest (the store calls, Yoga's execution, SQL) is bound to the request's span.
+    readBody(req, limits.bodyBytes, traced ? context.bind(context.active(), read) : read, () => {
+      if (!res.headersSent) res.destroy();
+    });
   }
 
   /** hitPath.serve, with a failure (thrown or rejected) read as no lookup: Yoga answers. */
