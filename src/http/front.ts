@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import {
@@ -48,6 +49,11 @@ function readBody(
   let chunks: Buffer[] | null = null;
   let size = 0;
   let settled = false;
+  // The body's events run in the socket's async context, not the request's: `done` (the hit
+  // path, Yoga's execution, SQL) runs in the context readBody was called in, as a promise's
+  // callback would, so that a request's AsyncLocalStorage (the trace's span, a caller's own)
+  // reaches them. About 0.05 µs; with no AsyncLocalStorage in use, nothing is propagated.
+  const scope = new AsyncResource('hotpath.body');
   req.on('data', (chunk: Buffer) => {
     if (settled) return;
     size += chunk.length;
@@ -55,7 +61,7 @@ function readBody(
       settled = true;
       req.removeAllListeners('data');
       req.pause();
-      done(null);
+      scope.runInAsyncScope(done, null, null);
       return;
     }
     if (first === null) first = chunk;
@@ -65,12 +71,13 @@ function readBody(
   req.on('end', () => {
     if (settled) return;
     settled = true;
-    done(chunks !== null ? Buffer.concat(chunks) : (first ?? Buffer.concat([])));
+    const raw = chunks !== null ? Buffer.concat(chunks) : (first ?? Buffer.concat([]));
+    scope.runInAsyncScope(done, null, raw);
   });
   req.on('error', (error) => {
     if (settled) return;
     settled = true;
-    failed(error);
+    scope.runInAsyncScope(failed, null, error);
   });
 }
 
@@ -123,7 +130,6 @@ export function createHttpFront(
   deps: HttpFrontDeps,
 ): (req: IncomingMessage, res: ServerResponse) => void {
   const { yoga, hitPath, limits, auth } = deps;
-  const traced = deps.tracing?.on ?? false;
 
   function authenticated(
     req: IncomingMessage,
@@ -171,9 +177,7 @@ export function createHttpFront(
       }
       served.then((done) => done.answered || toYoga(req, res, raw, done));
     };
-    // The body's events run in the socket's context, not the request's: with tracing on, the
-    // rest (the store calls, Yoga's execution, SQL) is bound to the request's span.
-    readBody(req, limits.bodyBytes, traced ? context.bind(context.active(), read) : read, () => {
+    readBody(req, limits.bodyBytes, read, () => {
       if (!res.headersSent) res.destroy();
     });
   }

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,6 +21,10 @@ describe('a memory hit on node:http', () => {
   let userId: string;
   /** Whether the headers were sent when the body's `end` had been handled, per request. */
   const sentAtEnd: boolean[] = [];
+  /** The request's own AsyncLocalStorage, as seen where its answer is written. */
+  const requestId = new AsyncLocalStorage<number>();
+  const seenAtWrite: (number | undefined)[] = [];
+  let requests = 0;
 
   beforeAll(async () => {
     app = await buildTestApp('sqlite', { cache: { backend: 'MEMORY' }, via: 'yoga' });
@@ -27,7 +32,12 @@ describe('a memory hit on node:http', () => {
     key = tenant.key;
     userId = (await app.createUser(tenant.tenant.id, 'Rita')).id;
     server = createServer((req, res) => {
-      app.app.http(req, res);
+      const writeHead = res.writeHead;
+      res.writeHead = ((...args: Parameters<typeof writeHead>) => {
+        seenAtWrite.push(requestId.getStore());
+        return writeHead.apply(res, args);
+      }) as typeof writeHead;
+      requestId.run(++requests, () => app.app.http(req, res));
       req.on('end', () => sentAtEnd.push(res.headersSent));
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -76,5 +86,15 @@ describe('a memory hit on node:http', () => {
     expect(other.status).toBe(200);
     expect(other.cache).not.toBe('HIT');
     expect(sentAtEnd).toEqual([false]);
+  });
+
+  it("keeps the request's async context where a hit or a miss is written", async () => {
+    // The body's events run in the socket's context: the front runs the rest in the request's,
+    // as the promise it replaced did (the trace's span, a bench's per-request counts).
+    seenAtWrite.length = 0;
+    await post({ u: userId }); // a hit
+    const first = requests;
+    await post({ u: '00000000-0000-4000-8000-000000000001' }); // a miss, answered by Yoga
+    expect(seenAtWrite).toEqual([first, first + 1]);
   });
 });
