@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Viewer } from '../auth/viewer.js';
+import type { TenantViewer, Viewer } from '../auth/viewer.js';
 import type { Budgets } from '../budget/budgets.js';
 import { costJson, costTail, spliceCost } from '../budget/cost.js';
 import { operationNameIn, requestKeyOf } from '../cache/key.js';
@@ -8,6 +8,7 @@ import { documentOf } from '../cache/persisted.js';
 import { asksNoCache, withDebug } from '../cache/request-state.js';
 import type { CacheRuntime } from '../cache/runtime.js';
 import { stringBytes } from '../cache/stats/bounds.js';
+import type { LookupResult } from '../cache/store/store.js';
 import type { ServerContext } from '../context.js';
 import type { Limits } from '../limits.js';
 import { checkParams, type RawParams } from '../params.js';
@@ -36,11 +37,12 @@ export interface KeyedRequest {
  * What the hit path did with a request: answered it, or left it to Yoga with the server context
  * Yoga is to get (the lookup made, when there was one).
  */
-export type Served = { answered: true } | { answered: false; context: ServerContext };
+export type Served = { answered: true } | Unanswered;
+export type Unanswered = { answered: false; context: ServerContext };
 
 const ANSWERED: Served = Object.freeze({ answered: true });
 /** Left before any lookup: Yoga's response cache looks it up itself. */
-const UNLOOKED: Served = Object.freeze({ answered: false, context: Object.freeze({}) });
+const UNLOOKED: Unanswered = Object.freeze({ answered: false, context: Object.freeze({}) });
 
 export interface HitPathDeps {
   cache: CacheRuntime;
@@ -147,13 +149,13 @@ export function createHitPath(deps: HitPathDeps) {
    * Answers the request from the cache, or leaves it to Yoga with the lookup it made in the
    * server context (the miss path then doesn't ask the store twice).
    */
-  async function serve(
+  function serve(
     req: IncomingMessage,
     res: ServerResponse,
     request: KeyedRequest,
     startedAt: number,
     viewer: Viewer,
-  ): Promise<Served> {
+  ): Served | Promise<Served> {
     const store = cache.store;
     if (!store) return UNLOOKED;
     const contentType = mediaTypeOf(req.headers.accept ?? '');
@@ -161,10 +163,30 @@ export function createHitPath(deps: HitPathDeps) {
     if (viewer.kind !== 'tenant') return UNLOOKED; // operators read live data: Yoga's path
     // A client that asks for a fresh answer gets Yoga's BYPASS (no-cache).
     if (asksNoCache((header) => req.headers[header])) return UNLOOKED;
+    // The memory store answers at once: no promise between reading the request and writing
+    // the hit (issue 19).
+    if (store.lookupNow) {
+      const found = store.lookupNow(viewer.tenantId, request.key);
+      return answer(req, res, request, startedAt, viewer, contentType, found);
+    }
+    return store
+      .lookup(viewer.tenantId, request.key, lookupOptions)
+      .then((found) => answer(req, res, request, startedAt, viewer, contentType, found));
+  }
+
+  /** What serve() does with the lookup's result: writes the hit, or leaves it to Yoga. */
+  function answer(
+    req: IncomingMessage,
+    res: ServerResponse,
+    request: KeyedRequest,
+    startedAt: number,
+    viewer: TenantViewer,
+    contentType: string,
+    found: LookupResult | null,
+  ): Served {
     const { key, params, name } = request;
     // An empty bucket was refused by the front (refuseWhenEmpty) before this request was read.
     const budgets = deps.budgets;
-    const found = await store.lookup(viewer.tenantId, key, lookupOptions);
     if (!found?.hit) {
       if (budgets && throttledEmpty(res, budgets, viewer, contentType, startedAt, 'miss')) {
         return ANSWERED;

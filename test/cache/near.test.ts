@@ -74,6 +74,49 @@ describe('near copies on the shared Redis', () => {
     });
   });
 
+  it("checks a scope's clock once for all the hits of the scope that share a check", async () => {
+    // Issue 19: each hit of a turn used to add its scope's clock to the MGET again (50 hits of
+    // one tenant: 51 keys), and to wait on an answer of its own.
+    const counted = await connect(sharedRedisUrl());
+    const mgets: number[] = [];
+    const mget = counted.mget.bind(counted);
+    Object.assign(counted, {
+      mget: (...keys: string[]) => {
+        mgets.push(keys.length);
+        return mget(...keys);
+      },
+    });
+    const c = createRedisStore({
+      prefix,
+      schemaHash,
+      nearMaxBytes: 1_048_576,
+      now: () => clock,
+      redis: counted,
+    });
+    const [one, two] = [randomUUID(), randomUUID()];
+    await put(c, one, 'k', ['User:1']);
+    await put(c, two, 'k', ['User:2']);
+    await c.lookup(one, 'k');
+    await c.lookup(two, 'k');
+    mgets.length = 0;
+    const hits = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => c.lookup(i % 2 ? one : two, 'k')),
+    );
+    expect(hits.map(nearOf)).toEqual(Array(40).fill(true));
+    // The epoch and two clocks, in as many checks as the hits took (one, unless the first
+    // check went out before the last hit arrived).
+    expect(mgets.length).toBeGreaterThan(0);
+    for (const keys of mgets) expect(keys).toBeLessThanOrEqual(3);
+    // Another instance's invalidation in one scope: that scope's hits miss, the other's don't.
+    await b.invalidate(one, ['User:1']);
+    const after = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => c.lookup(i % 2 ? one : two, 'k')),
+    );
+    expect(after.map((found) => found.hit)).toEqual(
+      Array.from({ length: 10 }, (_, i) => i % 2 === 0),
+    );
+  });
+
   it("misses at once after another instance's invalidation of its tag, or a prefix of it", async () => {
     const scope = randomUUID();
     for (const invalidated of ['Agenda:u1:2026-11-22', 'Agenda:u1', 'Agenda']) {

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { syncLookupOf } from './memory-store.js';
 import type { LookupOptions, LookupResult, ResponseStore, SaveEntry, StoreInfo } from './store.js';
 
 export interface ResilientStoreOptions {
@@ -84,6 +85,13 @@ function armGroup(group: TimerGroup, ms: number, maxMs: number, key: string): vo
   );
 }
 
+let lastKey = { ms: Number.NaN, maxMs: Number.NaN, key: '' };
+/** `ms:maxMs`, built once for the limits every lookup uses (one string per call otherwise). */
+function groupKey(ms: number, maxMs: number): string {
+  if (lastKey.ms !== ms || lastKey.maxMs !== maxMs) lastKey = { ms, maxMs, key: `${ms}:${maxMs}` };
+  return lastKey.key;
+}
+
 /**
  * Bounds `work` by `ms` of the store's time, not of this process's: when the timer fires late
  * because the event loop was busy (a CPU-starved host), the late part is given back and the
@@ -94,7 +102,7 @@ function armGroup(group: TimerGroup, ms: number, maxMs: number, key: string): vo
  */
 export function withStoreTimeout<T>(work: Promise<T>, ms: number, maxMs = ms * 10): Promise<T> {
   const at = performance.now();
-  const key = `${ms}:${maxMs}`;
+  const key = groupKey(ms, maxMs);
   let group = openGroups.get(key);
   if (group === undefined || at - group.started >= 1) {
     group = { started: at, dueAt: at + ms + 1, waiters: [] };
@@ -144,6 +152,9 @@ export function createResilientStore(store: ResponseStore, options: ResilientSto
   let confirming = false;
   let closed = false;
   const counters = { timeouts: 0, slowLoopTimeouts: 0 };
+  // Read once: a Redis store comes wrapped in Proxies (topology.ts), where every property read
+  // of a call is a trap or two (issue 19).
+  const inProcess = store.inProcess === true;
 
   const withTimeout = <T>(work: Promise<T>, ms = options.timeoutMs) => withStoreTimeout(work, ms);
 
@@ -239,7 +250,7 @@ export function createResilientStore(store: ResponseStore, options: ResilientSto
     if (state.fallbackActive) return fallback;
     try {
       // A timer per call costs more than an in-process lookup itself, which can't hang.
-      const result = await (store.inProcess ? work() : withTimeout(work(), ms));
+      const result = await (inProcess ? work() : withTimeout(work(), ms));
       failures = 0;
       return result;
     } catch (error) {
@@ -248,6 +259,20 @@ export function createResilientStore(store: ResponseStore, options: ResilientSto
         confirmTimeout(error);
       } else failed(error);
       return fallback;
+    }
+  }
+
+  const lookupSync = syncLookupOf(store);
+  /** guarded() for a lookup that doesn't wait: the same breaker, no promise. */
+  function lookupNow(scope: string, key: string): LookupResult | null {
+    if (state.fallbackActive || lookupSync === undefined) return null;
+    try {
+      const result = lookupSync(scope, key);
+      failures = 0;
+      return result;
+    } catch (error) {
+      failed(error);
+      return null;
     }
   }
 
@@ -274,6 +299,11 @@ export function createResilientStore(store: ResponseStore, options: ResilientSto
     /** null: the store could not be asked; serve from the database and store nothing. */
     lookup: (scope: string, key: string, options?: LookupOptions) =>
       guarded<LookupResult | null>(() => store.lookup(scope, key, options), null),
+    /**
+     * lookup() answered at once, when the store is a memory store itself (syncLookupOf); absent
+     * otherwise (Redis, or a traced store): use lookup().
+     */
+    lookupNow: lookupSync && lookupNow,
     save: (scope: string, key: string, entry: SaveEntry) =>
       guarded<'stored' | 'stale' | 'skipped'>(() => store.save(scope, key, entry), 'skipped'),
     /**
