@@ -8,6 +8,7 @@ import { createMemoryStore } from '../../src/cache/store/memory-store.js';
 import { redisKeys } from '../../src/cache/store/redis/keys.js';
 import { PAYLOAD_VERSION } from '../../src/cache/store/redis/payload.js';
 import { createRedisStore } from '../../src/cache/store/redis/redis-store.js';
+import { SAVE } from '../../src/cache/store/redis/scripts.js';
 import { expandTags, type ResponseStore, type SaveEntry } from '../../src/cache/store/store.js';
 import { freePort, sharedRedisUrl } from '../support/redis.js';
 import { connectRedis, type Miss } from '../support/store.js';
@@ -422,6 +423,31 @@ describe('redis store keys', () => {
     await store.invalidate(scope, ['Service:s2']);
     expect(await raw.pttl(keys.log(scope))).toBeGreaterThan(115_000);
     expect(await raw.zscore(keys.log(scope), 'Service:s2')).toBe(await raw.get(keys.seq(scope)));
+  });
+
+  it('sends a body stored as it is as text, and stores the bytes of that text', async () => {
+    // A Buffer among a command's arguments makes ioredis copy every argument into a new Buffer
+    // (issue 19: a miss's save); the entry is the same either way.
+    const client = await connect();
+    const spied = createRedisStore({ redis: client, prefix, schemaHash });
+    const sent: unknown[][] = [];
+    const evalsha = client.evalsha.bind(client);
+    client.evalsha = ((...args: unknown[]) => {
+      sent.push(args);
+      return (evalsha as (...a: unknown[]) => unknown)(...args);
+    }) as typeof client.evalsha;
+    const scope = randomUUID();
+    const body = JSON.stringify({ data: { name: 'Ana "quoted" ção \u2028 😀' } });
+    expect(await lookupAndSave(spied, scope, 'text', ['User:u1'], { body })).toBe('stored');
+    const save = sent.find((args) => args[0] === SAVE.sha);
+    expect(save).toBeDefined();
+    expect(save?.every((arg) => typeof arg === 'string' || typeof arg === 'number')).toBe(true);
+    const payload = await raw.hgetBuffer(keys.entry(scope, schemaHash, 'text'), '.');
+    const bytes = payload?.subarray(payload.indexOf(0x0a) + 1);
+    expect(bytes?.equals(Buffer.from(body, 'utf8'))).toBe(true);
+    const found = await spied.lookup(scope, 'text');
+    expect(found.hit && found.body.text()).toBe(body);
+    expect(found.hit && found.body.etag).toBe(etagOf(body));
   });
 
   it('stores entries without ttl for maxTtlMs', async () => {

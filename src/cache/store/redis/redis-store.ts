@@ -14,7 +14,7 @@ import {
 import type { RedisClient } from './client.js';
 import { redisKeys } from './keys.js';
 import { createNearCopies, type NearEntry } from './near.js';
-import { parsePayload, payloadOf, tagsField, tagsOf } from './payload.js';
+import { parsePayload, payloadOf, payloadText, tagsField, tagsOf } from './payload.js';
 import { INIT_EPOCH, INVALIDATE, LOOKUP, PURGE, SAVE, type Script } from './scripts.js';
 
 /** CACHE_LOG_MAX's default: the most tags a scope's invalidation log keeps. */
@@ -268,13 +268,17 @@ export function createRedisStore(options: RedisStoreOptions): ResponseStore {
       const px = storedTtlMs(entry.ttlMs, maxTtlMs) + grace;
       const neverExpires = entry.ttlMs === null || entry.ttlMs === Number.POSITIVE_INFINITY;
       const expanded = expandTags(entry.tags);
-      const payload = payloadOf({
+      const body = entry.prepared ?? identityBody(entry.body);
+      const stored = {
         neverExpires,
         swrMs: neverExpires ? 0 : Math.ceil(entry.swrMs ?? 0),
         graceMs: grace,
-        body: entry.prepared ?? identityBody(entry.body),
-      });
-      const stored = await run(
+        body,
+      };
+      // A body stored as it is goes as the text it is (its bytes are that text's UTF-8).
+      const payload =
+        body.encoding === 'identity' ? payloadText(stored, entry.body) : payloadOf(stored);
+      const saved = await run(
         SAVE,
         [keys.entry(scope, schemaHash, key), keys.seq(scope), keys.log(scope)],
         [
@@ -289,12 +293,12 @@ export function createRedisStore(options: RedisStoreOptions): ResponseStore {
           ...expanded,
         ],
       );
-      if (stored === 0) return 'stale';
+      if (saved === 0) return 'stale';
       options.recent?.remember(
         scope,
         key,
         neverExpires ? null : storedTtlMs(entry.ttlMs, maxTtlMs),
-        `${entry.seenEpoch}.${String(stored)}`,
+        `${entry.seenEpoch}.${String(saved)}`,
       );
       return 'stored';
     },
