@@ -7,12 +7,27 @@ import type { Flight, RequestCacheState } from './request-state.js';
  * for its result. Only a flight that looked up under the same invalidation generation and
  * epoch is joined, so a waiter is never answered with a result older than its own lookup.
  * `lingerMs`: how long a finished execution still answers identical misses that looked up
- * before its result was stored.
+ * before its result was stored (up to half as long again: see tick).
  */
 export function createSingleFlight(lingerMs = 1_000) {
   const flights = new Map<string, Flight>();
+  // Ended flights by the half-linger in which they ended, newest first. One timer sweeps them
+  // every half-linger, while any linger, instead of one timer per execution (issue 19: a
+  // timer per miss): a flight goes at the third tick after it ended, so it lingers lingerMs to
+  // 1.5 × lingerMs.
+  let ended: [string, Flight][][] = [[], [], []];
+  let timer: NodeJS.Timeout | null = null;
+  const tick = () => {
+    for (const [flightKey, flight] of ended[2]) {
+      if (flights.get(flightKey) === flight) flights.delete(flightKey);
+    }
+    ended = [[], ended[0], ended[1]];
+    timer = ended[1].length + ended[2].length > 0 ? setTimeout(tick, lingerMs / 2).unref() : null;
+  };
 
   return {
+    /** Flights kept (running or lingering), for tests. */
+    size: () => flights.size,
     /**
      * The result of a running execution of the same lookup (a copy), or null: this request is
      * now the flight of its key, and must end() it.
@@ -49,10 +64,8 @@ export function createSingleFlight(lingerMs = 1_000) {
       state.flight = null;
       flight.reason = state.reason;
       flight.settle(result && !result.errors ? result : null);
-      const flightKey = `${state.scope}\0${state.key}`;
-      setTimeout(() => {
-        if (flights.get(flightKey) === flight) flights.delete(flightKey);
-      }, lingerMs).unref();
+      ended[0].push([`${state.scope}\0${state.key}`, flight]);
+      timer ??= setTimeout(tick, lingerMs / 2).unref();
     },
   };
 }
