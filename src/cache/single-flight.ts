@@ -16,13 +16,14 @@ export function createSingleFlight(lingerMs = 1_000) {
   // timer per miss): a flight goes at the third tick after it ended, so it lingers lingerMs to
   // 1.5 × lingerMs.
   let ended: [string, Flight][][] = [[], [], []];
-  let timer: NodeJS.Timeout | null = null;
+  let ticking = false;
   const tick = () => {
     for (const [flightKey, flight] of ended[2]) {
       if (flights.get(flightKey) === flight) flights.delete(flightKey);
     }
     ended = [[], ended[0], ended[1]];
-    timer = ended[1].length + ended[2].length > 0 ? setTimeout(tick, lingerMs / 2).unref() : null;
+    ticking = ended[1].length + ended[2].length > 0;
+    if (ticking) setTimeout(tick, lingerMs / 2).unref();
   };
 
   return {
@@ -65,7 +66,10 @@ export function createSingleFlight(lingerMs = 1_000) {
       flight.reason = state.reason;
       flight.settle(result && !result.errors ? result : null);
       ended[0].push([`${state.scope}\0${state.key}`, flight]);
-      timer ??= setTimeout(tick, lingerMs / 2).unref();
+      if (!ticking) {
+        ticking = true;
+        setTimeout(tick, lingerMs / 2).unref();
+      }
     },
   };
 }
