@@ -18,7 +18,7 @@ describe('single flight, after its execution ended', () => {
     vi.useRealTimers();
   });
 
-  it('answers identical misses for lingerMs, then forgets them, with one timer for all flights', async () => {
+  it('answers identical misses for 3/4 of lingerMs, forgets them by lingerMs, with one timer for all flights', async () => {
     vi.useFakeTimers();
     const flights = createSingleFlight(1_000);
     for (let i = 0; i < 100; i++) {
@@ -28,11 +28,12 @@ describe('single flight, after its execution ended', () => {
     }
     // One timer sweeps every ended flight (issue 19: not one timer per miss).
     expect(vi.getTimerCount()).toBe(1);
-    await vi.advanceTimersByTimeAsync(999);
+    await vi.advanceTimersByTimeAsync(749);
     const late = missed('k7');
     expect(await flights.join(late)).toEqual({ data: { i: 7 } });
     expect(late.shared).toBe(true);
-    await vi.advanceTimersByTimeAsync(501);
+    // Never past lingerMs: a request that shares a result stores nothing.
+    await vi.advanceTimersByTimeAsync(251);
     expect(flights.size()).toBe(0);
     expect(vi.getTimerCount()).toBe(0);
     // Forgotten: the next identical miss runs the execution itself.
@@ -41,7 +42,7 @@ describe('single flight, after its execution ended', () => {
     flights.end(next, null);
   });
 
-  it('keeps a flight that ended later until its own linger is over', async () => {
+  it('keeps a flight that ended later for its own linger, and no longer', async () => {
     vi.useFakeTimers();
     const flights = createSingleFlight(1_000);
     const first = missed('a');
@@ -51,9 +52,11 @@ describe('single flight, after its execution ended', () => {
     const second = missed('b');
     await flights.join(second);
     flights.end(second, { data: { b: 1 } });
-    await vi.advanceTimersByTimeAsync(999);
+    await vi.advanceTimersByTimeAsync(200);
+    expect(flights.size()).toBe(1);
+    await vi.advanceTimersByTimeAsync(549);
     expect(await flights.join(missed('b'))).toEqual({ data: { b: 1 } });
-    await vi.advanceTimersByTimeAsync(600);
+    await vi.advanceTimersByTimeAsync(251);
     expect(flights.size()).toBe(0);
     expect(vi.getTimerCount()).toBe(0);
   });
