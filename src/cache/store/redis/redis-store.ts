@@ -290,7 +290,8 @@ export function createRedisStore(options: RedisStoreOptions): ResponseStore {
           String(entry.seenEpoch),
           indexMax,
           tagsField(entry.tags),
-          ...expanded,
+          expanded.length,
+          expanded.join('\0'),
         ],
       );
       if (saved === 0) return 'stale';
