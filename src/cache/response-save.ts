@@ -78,7 +78,7 @@ export function createResponseSave(options: ResponseSaveOptions) {
       const walked = plan.read(data, operationName);
       if (!walked) return null;
       state.walkedValues = walked.visited;
-      state.tag(...walked.tags);
+      for (const tag of walked.tags) state.tags.add(tag);
       for (const typename of walked.typenames) {
         const ms = ttlPerType.get(typename);
         if (ms !== undefined) state.typeTtlMs = Math.min(state.typeTtlMs ?? ms, ms);

@@ -237,52 +237,68 @@ export function createPlanReader(schema: GraphQLSchema) {
       root: { plan: ObjectPlan; fragments: ReadonlyMap<string, SelectionSetNode> },
       data: Record<string, unknown>,
     ): ResultEntities {
-      const tags = new Set<string>();
-      const typenames = new Set<string>();
-      let visited = 0;
-      const leaf = (value: unknown): number => {
-        if (!Array.isArray(value)) return 1;
-        let n = 1;
-        for (const item of value) n += leaf(item);
-        return n;
+      const read: PlanRead = {
+        tags: new Set(),
+        typenames: new Set(),
+        visited: 0,
+        fragments: root.fragments,
       };
-      const value = (plan: ObjectPlan, v: unknown): void => {
-        visited++;
-        if (v === null || typeof v !== 'object') return;
-        if (Array.isArray(v)) {
-          for (const item of v) value(plan, item);
-          return;
-        }
-        object(plan, v as Record<string, unknown>);
-      };
-      const object = (plan: ObjectPlan, source: Record<string, unknown>): void => {
-        const { typename, fields } = plan;
-        typenames.add(typename);
-        let id: unknown;
-        let empty = false;
-        for (const field of fields) {
-          const v = source[field.key];
-          if (v === undefined) continue; // @skip or @include left it out
-          if (v === null || (Array.isArray(v) && v.length === 0)) empty = true;
-          if (field.object) {
-            field.object.plan ??= planOf(field.object.type, field.object.sets, root.fragments);
-            value(field.object.plan, v);
-          } else visited += leaf(v);
-          if (field.isId && id == null) id = v;
-        }
-        if (id != null) tags.add(`${typename}:${id}`);
-        if (!empty) return;
-        for (const field of fields) {
-          const v = source[field.key];
-          if (v !== null && !(Array.isArray(v) && v.length === 0)) continue;
-          for (const inferred of field.inferred) {
-            typenames.add(inferred);
-            tags.add(inferred);
-          }
-        }
-      };
-      value(root.plan, data);
-      return { data, tags, typenames, visited };
+      readValue(read, root.plan, data);
+      return { data, tags: read.tags, typenames: read.typenames, visited: read.visited };
     },
   };
+
+  // The walk's steps are made once per reader, not per read: a read runs on every miss.
+  function readValue(read: PlanRead, plan: ObjectPlan, v: unknown): void {
+    read.visited++;
+    if (v === null || typeof v !== 'object') return;
+    if (Array.isArray(v)) {
+      for (const item of v) readValue(read, plan, item);
+      return;
+    }
+    readObject(read, plan, v as Record<string, unknown>);
+  }
+
+  function readObject(read: PlanRead, plan: ObjectPlan, source: Record<string, unknown>): void {
+    const { typename, fields } = plan;
+    read.typenames.add(typename);
+    let id: unknown;
+    let empty = false;
+    for (const field of fields) {
+      const v = source[field.key];
+      if (v === undefined) continue; // @skip or @include left it out
+      if (v === null || (Array.isArray(v) && v.length === 0)) empty = true;
+      if (field.object) {
+        field.object.plan ??= planOf(field.object.type, field.object.sets, read.fragments);
+        readValue(read, field.object.plan, v);
+      } else read.visited += leafValues(v);
+      if (field.isId && id == null) id = v;
+    }
+    if (id != null) read.tags.add(`${typename}:${id}`);
+    if (!empty) return;
+    for (const field of fields) {
+      const v = source[field.key];
+      if (v !== null && !(Array.isArray(v) && v.length === 0)) continue;
+      for (const inferred of field.inferred) {
+        read.typenames.add(inferred);
+        read.tags.add(inferred);
+      }
+    }
+  }
+}
+
+/** What one read of a result has found so far. */
+interface PlanRead {
+  tags: Set<string>;
+  typenames: Set<string>;
+  visited: number;
+  fragments: ReadonlyMap<string, SelectionSetNode>;
+}
+
+/** Values a leaf field holds: 1, or for a list every item's (nested lists included) and 1. */
+function leafValues(value: unknown): number {
+  if (!Array.isArray(value)) return 1;
+  let n = 1;
+  for (const item of value) n += leafValues(item);
+  return n;
 }

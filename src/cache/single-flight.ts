@@ -7,12 +7,29 @@ import type { Flight, RequestCacheState } from './request-state.js';
  * for its result. Only a flight that looked up under the same invalidation generation and
  * epoch is joined, so a waiter is never answered with a result older than its own lookup.
  * `lingerMs`: how long a finished execution still answers identical misses that looked up
- * before its result was stored.
+ * before its result was stored (at least 3/4 of it: see tick).
  */
 export function createSingleFlight(lingerMs = 1_000) {
   const flights = new Map<string, Flight>();
+  // Ended flights by the quarter of lingerMs in which they ended, newest first. One timer
+  // sweeps them every quarter, while any linger, instead of one timer per execution (issue 19:
+  // a timer per miss): a flight goes at the fourth tick after it ended, so it lingers 3/4 of
+  // lingerMs to lingerMs, never longer (a request that shares a result stores nothing, so a
+  // flight that outlived its entry's TTL would keep the next request from storing the new one).
+  let ended: [string, Flight][][] = [[], [], [], []];
+  let ticking = false;
+  const tick = () => {
+    for (const [flightKey, flight] of ended[3]) {
+      if (flights.get(flightKey) === flight) flights.delete(flightKey);
+    }
+    ended = [[], ended[0], ended[1], ended[2]];
+    ticking = ended[1].length + ended[2].length + ended[3].length > 0;
+    if (ticking) setTimeout(tick, lingerMs / 4).unref();
+  };
 
   return {
+    /** Flights kept (running or lingering), for tests. */
+    size: () => flights.size,
     /**
      * The result of a running execution of the same lookup (a copy), or null: this request is
      * now the flight of its key, and must end() it.
@@ -49,10 +66,11 @@ export function createSingleFlight(lingerMs = 1_000) {
       state.flight = null;
       flight.reason = state.reason;
       flight.settle(result && !result.errors ? result : null);
-      const flightKey = `${state.scope}\0${state.key}`;
-      setTimeout(() => {
-        if (flights.get(flightKey) === flight) flights.delete(flightKey);
-      }, lingerMs).unref();
+      ended[0].push([`${state.scope}\0${state.key}`, flight]);
+      if (!ticking) {
+        ticking = true;
+        setTimeout(tick, lingerMs / 4).unref();
+      }
     },
   };
 }

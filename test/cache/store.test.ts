@@ -8,6 +8,7 @@ import { createMemoryStore } from '../../src/cache/store/memory-store.js';
 import { redisKeys } from '../../src/cache/store/redis/keys.js';
 import { PAYLOAD_VERSION } from '../../src/cache/store/redis/payload.js';
 import { createRedisStore } from '../../src/cache/store/redis/redis-store.js';
+import { SAVE } from '../../src/cache/store/redis/scripts.js';
 import { expandTags, type ResponseStore, type SaveEntry } from '../../src/cache/store/store.js';
 import { freePort, sharedRedisUrl } from '../support/redis.js';
 import { connectRedis, type Miss } from '../support/store.js';
@@ -422,6 +423,50 @@ describe('redis store keys', () => {
     await store.invalidate(scope, ['Service:s2']);
     expect(await raw.pttl(keys.log(scope))).toBeGreaterThan(115_000);
     expect(await raw.zscore(keys.log(scope), 'Service:s2')).toBe(await raw.get(keys.seq(scope)));
+  });
+
+  it('sends a save as text in a fixed number of arguments, and stores the bytes of that text', async () => {
+    // A Buffer among a command's arguments makes ioredis copy every argument into a new Buffer,
+    // and each argument costs its encoding (issue 19: a miss's save); the entry is the same.
+    const client = await connect();
+    const spied = createRedisStore({ redis: client, prefix, schemaHash });
+    const sent: unknown[][] = [];
+    const evalsha = client.evalsha.bind(client);
+    client.evalsha = ((...args: unknown[]) => {
+      sent.push(args);
+      return (evalsha as (...a: unknown[]) => unknown)(...args);
+    }) as typeof client.evalsha;
+    const scope = randomUUID();
+    const body = JSON.stringify({ data: { name: 'Ana "quoted" ção \u2028 😀' } });
+    const tags = ['User:u1', 'Agenda:u1:2026-03-02', 'Appointment:a1', 'Appointment:a2'];
+    expect(await lookupAndSave(spied, scope, 'text', tags, { body })).toBe('stored');
+    const save = sent.find((args) => args[0] === SAVE.sha);
+    expect(save).toBeDefined();
+    expect(save?.every((arg) => typeof arg === 'string' || typeof arg === 'number')).toBe(true);
+    // SHA, 3 keys and their count, 10 arguments: the 9 expanded tags are one of them.
+    expect(save).toHaveLength(15);
+    for (const tag of expandTags(tags)) {
+      expect(await raw.hexists(keys.entry(scope, schemaHash, 'text'), tag)).toBe(1);
+      expect(await raw.zcard(keys.index(scope, tag))).toBe(1);
+    }
+    // Each tag, or a prefix of it, still reaches the entry.
+    await spied.invalidate(scope, ['Agenda:u1']);
+    expect((await spied.lookup(scope, 'text')).hit).toBe(false);
+    expect(await lookupAndSave(spied, scope, 'text', tags, { body })).toBe('stored');
+    const payload = await raw.hgetBuffer(keys.entry(scope, schemaHash, 'text'), '.');
+    const bytes = payload?.subarray(payload.indexOf(0x0a) + 1);
+    expect(bytes?.equals(Buffer.from(body, 'utf8'))).toBe(true);
+    const found = await spied.lookup(scope, 'text');
+    expect(found.hit && found.body.text()).toBe(body);
+    expect(found.hit && found.body.etag).toBe(etagOf(body));
+  });
+
+  it('refuses, never stores incompletely, a save whose tag holds a NUL', async () => {
+    // The SAVE call joins the tags with NUL (issue 19); a tag holding one would split.
+    const scope = randomUUID();
+    expect(await lookupAndSave(store, scope, 'nul', ['User:u\u00001', 'Service:s1'])).toBe('stale');
+    expect(await raw.exists(keys.entry(scope, schemaHash, 'nul'))).toBe(0);
+    expect(await lookupAndSave(store, scope, 'none', [])).toBe('stored');
   });
 
   it('stores entries without ttl for maxTtlMs', async () => {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { promisify } from 'node:util';
 import { constants, crc32, deflateRaw as deflateRawCallback, gunzipSync } from 'node:zlib';
 
@@ -131,9 +131,12 @@ function closingOf(crc: number, size: number, tail: Buffer): Buffer {
   return out;
 }
 
-/** The ETag of a body: the same bytes give the same tag on every instance. */
+/**
+ * The ETag of a body: the same bytes give the same tag on every instance. One-shot (no Hash
+ * object): every miss that is stored computes one.
+ */
 export function etagOf(json: string | Buffer): string {
-  return `"${createHash('sha256').update(json).digest('base64url').slice(0, 27)}"`;
+  return `"${hash('sha256', json, 'base64url').slice(0, 27)}"`;
 }
 
 /** A serialized response as it is (its text, or the UTF-8 bytes of it), with its ETag. */

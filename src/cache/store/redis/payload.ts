@@ -18,18 +18,33 @@ export const PAYLOAD_VERSION = '3';
  * JSON it holds without its closing `}`: see StoredBody). The body's bytes are kept as they came
  * (a slice of the reply, no copy, no decoding). The tags are the entry's `#` field (tagsOf).
  */
-export function payloadOf(entry: {
+export function payloadOf(entry: PayloadEntry): Buffer {
+  return Buffer.concat([Buffer.from(headerOf(entry), 'utf8'), entry.body.bytes]);
+}
+
+/**
+ * The same payload as text, for a body stored as it is (`json` being the text of its bytes):
+ * a save command whose arguments are all strings is written as one string, where a Buffer among
+ * them makes ioredis copy every argument into a new Buffer (issue 19: a miss's save).
+ */
+export function payloadText(entry: PayloadEntry, json: string): string {
+  return headerOf(entry) + json;
+}
+
+interface PayloadEntry {
   neverExpires: boolean;
   swrMs: number;
   graceMs: number;
   body: StoredBody;
-}): Buffer {
+}
+
+function headerOf(entry: PayloadEntry): string {
   const { body } = entry;
   const encoding = body.encoding === 'gzip' ? `z${body.crc}.${body.size}` : 'i';
-  const header =
+  return (
     `${entry.neverExpires ? 'n' : 'e'}${entry.swrMs},${entry.graceMs} ` +
-    `${encoding} ${body.etag}\n`;
-  return Buffer.concat([Buffer.from(header, 'utf8'), body.bytes]);
+    `${encoding} ${body.etag}\n`
+  );
 }
 
 export function parsePayload(payload: Buffer) {

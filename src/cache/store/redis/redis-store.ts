@@ -14,7 +14,7 @@ import {
 import type { RedisClient } from './client.js';
 import { redisKeys } from './keys.js';
 import { createNearCopies, type NearEntry } from './near.js';
-import { parsePayload, payloadOf, tagsField, tagsOf } from './payload.js';
+import { parsePayload, payloadOf, payloadText, tagsField, tagsOf } from './payload.js';
 import { INIT_EPOCH, INVALIDATE, LOOKUP, PURGE, SAVE, type Script } from './scripts.js';
 
 /** CACHE_LOG_MAX's default: the most tags a scope's invalidation log keeps. */
@@ -319,13 +319,17 @@ export function createRedisStore(options: RedisStoreOptions): ResponseStore {
       const px = storedTtlMs(entry.ttlMs, maxTtlMs) + grace;
       const neverExpires = entry.ttlMs === null || entry.ttlMs === Number.POSITIVE_INFINITY;
       const expanded = expandTags(entry.tags);
-      const payload = payloadOf({
+      const body = entry.prepared ?? identityBody(entry.body);
+      const stored = {
         neverExpires,
         swrMs: neverExpires ? 0 : Math.ceil(entry.swrMs ?? 0),
         graceMs: grace,
-        body: entry.prepared ?? identityBody(entry.body),
-      });
-      const stored = await run(
+        body,
+      };
+      // A body stored as it is goes as the text it is (its bytes are that text's UTF-8).
+      const payload =
+        body.encoding === 'identity' ? payloadText(stored, entry.body) : payloadOf(stored);
+      const saved = await run(
         SAVE,
         [keys.entry(scope, schemaHash, key), keys.seq(scope), keys.log(scope)],
         [
@@ -337,15 +341,16 @@ export function createRedisStore(options: RedisStoreOptions): ResponseStore {
           String(entry.seenEpoch),
           indexMax,
           tagsField(entry.tags),
-          ...expanded,
+          expanded.length,
+          expanded.join('\0'),
         ],
       );
-      if (stored === 0) return 'stale';
+      if (saved === 0) return 'stale';
       options.recent?.remember(
         scope,
         key,
         neverExpires ? null : storedTtlMs(entry.ttlMs, maxTtlMs),
-        `${entry.seenEpoch}.${String(stored)}`,
+        `${entry.seenEpoch}.${String(saved)}`,
       );
       return 'stored';
     },

@@ -114,19 +114,35 @@ return out
 `);
 
 // KEYS: entry, seq, log. ARGV: index prefix, payload, px, grace, seenSeq, epoch, indexMax,
-// tags JSON (the `#` field), tags (expanded)... Returns the scope's generation (its seq as it
-// was) when stored, 0 when refused. Refused when a tag (or a prefix of one: the tags are
-// expanded) was invalidated at or after the lookup's clock, or when nothing proves it wasn't:
-// the clock moved and the log is missing, doesn't reach back to the lookup or lacks the clock's
-// latest invalidation. A clock
-// still below the lookup's shows that no invalidation happened since ("quiet"); a missing
-// clock shows nothing.
+// tags JSON (the `#` field), how many tags (expanded), those tags joined by NUL (one argument
+// instead of one each: every argument costs the client its encoding, issue 19). No tag holds a
+// NUL (memory-store.ts relies on it too); one that did would split into more tags than
+// counted, and the save is refused: a miss, never an entry missing one of its tags. Returns
+// the scope's generation (its seq as it was) when stored, 0 when refused. Refused when a tag
+// (or a prefix of one: the tags are expanded) was invalidated at or after the lookup's clock,
+// or when nothing proves it wasn't: the clock moved and the log is missing, doesn't reach back
+// to the lookup or lacks the clock's latest invalidation. A clock still below the lookup's
+// shows that no invalidation happened since ("quiet"); a missing clock shows nothing.
 // The entry records the clock it is valid at (`~`); the log is created here when missing (its
 // marker at that clock) and lives as long as the longest-lived entry of the scope.
 export const SAVE = script(`${CLOCK}
 local seen = tonumber(ARGV[5])
 local px = tonumber(ARGV[3])
-local n = #ARGV - 8
+local n = tonumber(ARGV[9])
+local tags = {}
+if n > 0 then
+  local joined, at = ARGV[10], 1
+  while true do
+    local z = string.find(joined, '\\0', at, true)
+    if not z then
+      tags[#tags + 1] = string.sub(joined, at)
+      break
+    end
+    tags[#tags + 1] = string.sub(joined, at, z - 1)
+    at = z + 1
+  end
+end
+if #tags ~= n then return 0 end
 local s = redis.call('GET', KEYS[2])
 if not (s and tonumber(s) < seen) then
   if not s then return 0 end
@@ -135,7 +151,7 @@ if not (s and tonumber(s) < seen) then
   local changed = redis.call('ZRANGEBYSCORE', KEYS[3], ARGV[5], '+inf', 'WITHSCORES')
   if #changed == 0 or tonumber(changed[#changed]) < tonumber(s) then return 0 end
   local mine = {}
-  for i = 1, n do mine[ARGV[8 + i]] = true end
+  for i = 1, n do mine[tags[i]] = true end
   for i = 1, #changed, 2 do
     if mine[changed[i]] then return 0 end
   end
@@ -151,7 +167,7 @@ if redis.call('PTTL', KEYS[3]) < px then redis.call('PEXPIRE', KEYS[3], px) end
 redis.call('DEL', KEYS[1])
 local fields = {'.', ARGV[2], '#', ARGV[8], ',', ARGV[4], '@', ARGV[6], '~', s}
 for i = 1, n do
-  local tag = ARGV[8 + i]
+  local tag = tags[i]
   -- A tag named like a fixed field is left out: HEXISTS finds the field anyway, so its
   -- invalidation still reaches the entry.
   if tag ~= '.' and tag ~= '#' and tag ~= ',' and tag ~= '@' and tag ~= '~' then
@@ -164,7 +180,7 @@ redis.call('PEXPIRE', KEYS[1], px)
 local now_ms = math.floor(now / 1000)
 local max = tonumber(ARGV[7])
 for i = 1, n do
-  local ik = ARGV[1] .. ARGV[8 + i]
+  local ik = ARGV[1] .. tags[i]
   redis.call('ZADD', ik, now_ms + px, KEYS[1])
   redis.call('ZREMRANGEBYSCORE', ik, '-inf', now_ms)
   local extra = redis.call('ZCARD', ik) - max

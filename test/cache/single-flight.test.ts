@@ -1,0 +1,63 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { ttlPolicy } from '../../src/cache/policy.js';
+import { RequestCacheState } from '../../src/cache/request-state.js';
+import { createSingleFlight } from '../../src/cache/single-flight.js';
+
+const policy = ttlPolicy({});
+
+/** A request that missed `key` under generation g1 of epoch 1. */
+function missed(key: string) {
+  const state = new RequestCacheState(policy, 'tenant', key, null, 0);
+  state.outcome = 'miss';
+  state.seen = { seq: 1, epoch: 1, generation: 'g1' };
+  return state;
+}
+
+describe('single flight, after its execution ended', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('answers identical misses for 3/4 of lingerMs, forgets them by lingerMs, with one timer for all flights', async () => {
+    vi.useFakeTimers();
+    const flights = createSingleFlight(1_000);
+    for (let i = 0; i < 100; i++) {
+      const state = missed(`k${i}`);
+      expect(await flights.join(state)).toBeNull();
+      flights.end(state, { data: { i } });
+    }
+    // One timer sweeps every ended flight (issue 19: not one timer per miss).
+    expect(vi.getTimerCount()).toBe(1);
+    await vi.advanceTimersByTimeAsync(749);
+    const late = missed('k7');
+    expect(await flights.join(late)).toEqual({ data: { i: 7 } });
+    expect(late.shared).toBe(true);
+    // Never past lingerMs: a request that shares a result stores nothing.
+    await vi.advanceTimersByTimeAsync(251);
+    expect(flights.size()).toBe(0);
+    expect(vi.getTimerCount()).toBe(0);
+    // Forgotten: the next identical miss runs the execution itself.
+    const next = missed('k7');
+    expect(await flights.join(next)).toBeNull();
+    flights.end(next, null);
+  });
+
+  it('keeps a flight that ended later for its own linger, and no longer', async () => {
+    vi.useFakeTimers();
+    const flights = createSingleFlight(1_000);
+    const first = missed('a');
+    await flights.join(first);
+    flights.end(first, { data: { a: 1 } });
+    await vi.advanceTimersByTimeAsync(900);
+    const second = missed('b');
+    await flights.join(second);
+    flights.end(second, { data: { b: 1 } });
+    await vi.advanceTimersByTimeAsync(200);
+    expect(flights.size()).toBe(1);
+    await vi.advanceTimersByTimeAsync(549);
+    expect(await flights.join(missed('b'))).toEqual({ data: { b: 1 } });
+    await vi.advanceTimersByTimeAsync(251);
+    expect(flights.size()).toBe(0);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});
