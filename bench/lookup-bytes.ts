@@ -15,6 +15,10 @@
  * includes delivering the bytes to the receiver). Medians of BENCH_ROUNDS (default 3)
  * interleaved rounds of BENCH_LOOKUP_COUNT lookups (default 4,000). Prints a table; figures
  * from a shared machine are NOISY: say so where they are quoted.
+ *
+ * BENCH_BASE=<another checkout> (with its node_modules): its store too, `base lookup`, on the
+ * same Redis under its own prefix, interleaved with this one's: a before and after measured in
+ * one run (e.g. `git worktree add /tmp/base <rev>`).
  */
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
@@ -31,7 +35,8 @@ const rounds = positive('BENCH_ROUNDS', 3, true);
 const COUNT = positive('BENCH_LOOKUP_COUNT', 4_000, true);
 const CONCURRENCY = (process.env.BENCH_LOOKUP_CONCURRENCY ?? '1,50').split(',').map(Number);
 const SIZES = [6, 100, 400] as const;
-const KINDS = ['lookup', 'lookup+tags', 'floor'] as const;
+const BASE = process.env.BENCH_BASE;
+const KINDS = ['lookup', 'lookup+tags', 'floor', ...(BASE ? ['base lookup'] : [])] as const;
 /** CACHE_COMPRESS_MIN_BYTES's default. */
 const COMPRESS_MIN_BYTES = 8_192;
 
@@ -104,42 +109,63 @@ async function main() {
   const results = new Map<string, Figures[]>();
   const sizes = new Map<number, { payload: number; body: number; json: number }>();
   try {
-    const store: ResponseStore = createRedisStore({
-      redis: client,
-      prefix: 'lookup-bytes',
-      schemaHash: 'bench',
-    });
-    const scope = randomUUID();
-    for (const n of SIZES) {
-      const { json, tags } = agenda(n);
-      const miss = await store.lookup(scope, `a${n}`);
-      if (miss.hit) throw new Error('expected a miss');
-      const prepared = await prepareBody(json, COMPRESS_MIN_BYTES);
-      const saved = await store.save(scope, `a${n}`, {
-        body: json,
-        prepared,
-        tags,
-        ttlMs: 3_600_000,
-        seenSeq: miss.seq,
-        seenEpoch: miss.epoch,
+    type Variant = {
+      create: typeof createRedisStore;
+      prepare: typeof prepareBody;
+      prefix: string;
+    };
+    const variants: Variant[] = [
+      { create: createRedisStore, prepare: prepareBody, prefix: 'lookup-bytes' },
+    ];
+    if (BASE) {
+      const base = await import(`${BASE}/src/cache/store/redis/redis-store.ts`);
+      const body = await import(`${BASE}/src/cache/store/body.ts`);
+      variants.push({
+        create: base.createRedisStore,
+        prepare: body.prepareBody,
+        prefix: 'lookup-bytes-base',
       });
-      if (saved !== 'stored') throw new Error(`save: ${saved}`);
-      const entryKey = redisKeys('lookup-bytes').entry(scope, 'bench', `a${n}`);
-      const payload = (await redis.hgetBuffer(entryKey, '.')) as Buffer;
-      sizes.set(n, { payload: payload.length, body: prepared.bytes.length, json: json.length });
-      // The floor: a string of the payload's size.
-      await redis.set(`lookup-bytes:floor:${n}`, payload);
-      for (let i = 0; i < 100; i++) await store.lookup(scope, `a${n}`); // scripts loaded
     }
+    const scope = randomUUID();
+    const stores: ResponseStore[] = [];
+    for (const variant of variants) {
+      const s = variant.create({ redis: client, prefix: variant.prefix, schemaHash: 'bench' });
+      stores.push(s);
+      for (const n of SIZES) {
+        const { json, tags } = agenda(n);
+        const miss = await s.lookup(scope, `a${n}`);
+        if (miss.hit) throw new Error('expected a miss');
+        const prepared = await variant.prepare(json, COMPRESS_MIN_BYTES);
+        const saved = await s.save(scope, `a${n}`, {
+          body: json,
+          prepared,
+          tags,
+          ttlMs: 3_600_000,
+          seenSeq: miss.seq,
+          seenEpoch: miss.epoch,
+        });
+        if (saved !== 'stored') throw new Error(`save: ${saved}`);
+        const entryKey = redisKeys(variant.prefix).entry(scope, 'bench', `a${n}`);
+        const payload = (await redis.hgetBuffer(entryKey, '.')) as Buffer;
+        if (variant === variants[0]) {
+          sizes.set(n, { payload: payload.length, body: prepared.bytes.length, json: json.length });
+          // The floor: a string of the payload's size.
+          await redis.set(`lookup-bytes:floor:${n}`, payload);
+        }
+        for (let i = 0; i < 100; i++) await s.lookup(scope, `a${n}`); // scripts loaded
+      }
+    }
+    const [store, baseStore] = stores;
     const cases: [string, number, number][] = [];
     for (const c of CONCURRENCY)
       for (const n of SIZES) for (const kind of KINDS) cases.push([kind, n, c]);
     await interleaved(rounds, cases, async ([kind, n, c], round) => {
       const tags = kind === 'lookup+tags';
+      const asked = kind === 'base lookup' ? baseStore : store;
       const figures =
         kind !== 'floor'
           ? await window(redis, c, async () => {
-              if (!(await store.lookup(scope, `a${n}`, { tags })).hit)
+              if (!(await asked.lookup(scope, `a${n}`, { tags })).hit)
                 throw new Error('expected a hit');
             })
           : await window(redis, c, async () => {
@@ -151,7 +177,7 @@ async function main() {
         `[${round}/${rounds}] ${id}: user ${figures.user.toFixed(1)} sys ${figures.sys.toFixed(1)} µs\n`,
       );
     });
-    await store.close();
+    for (const s of stores) await s.close();
   } finally {
     client.disconnect();
     redis.disconnect();
