@@ -1,4 +1,3 @@
-import { LRUCache } from 'lru-cache';
 import { DateTime, IANAZone } from 'luxon';
 
 export function isValidTimeZone(tz: string): boolean {
@@ -46,15 +45,6 @@ const DAY_MS = 86_400_000;
 const MARGIN_MS = 3 * 3_600_000;
 
 /**
- * The days asked for lately, by zone and date: the five offsets of a day are a twentieth of an
- * agenda miss (issue 19), and a dashboard asks for the same few days all day. At most 512 of
- * them, each a key of at most 75 characters (a plain date, a zone name of at most 64) and two
- * numbers: some 100 KB whatever clients send.
- */
-const recentDays = new LRUCache<string, { start: number; end: number }>({ max: 512 });
-const MAX_ZONE_LENGTH = 64;
-
-/**
  * The instants [start, end) of a calendar day in a time zone: 23 or 25 hours on DST days.
  *
  * Every agenda miss asks for one, so the usual day is computed from the zone's offset alone:
@@ -64,46 +54,33 @@ const MAX_ZONE_LENGTH = 64;
  */
 export function dayRange(date: string, tz: string): { start: Date; end: Date } {
   const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
-  if (match && tz !== '' && tz.length <= MAX_ZONE_LENGTH) {
-    const key = `${tz} ${date}`;
-    const known = recentDays.get(key);
-    if (known) return { start: new Date(known.start), end: new Date(known.end) };
-    const range = plainDayRange(match, tz);
-    if (range) {
-      recentDays.set(key, range);
-      return { start: new Date(range.start), end: new Date(range.end) };
+  if (match && tz !== '') {
+    const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
+    const wall = Date.UTC(year, month - 1, day);
+    const check = new Date(wall);
+    if (
+      year >= 1000 &&
+      check.getUTCFullYear() === year &&
+      check.getUTCMonth() === month - 1 &&
+      check.getUTCDate() === day
+    ) {
+      try {
+        const offset = offsetAt(tz, wall);
+        const start = wall - offset;
+        const end = start + DAY_MS;
+        if (
+          offsetAt(tz, start - MARGIN_MS) === offset &&
+          offsetAt(tz, start) === offset &&
+          offsetAt(tz, end) === offset &&
+          offsetAt(tz, end + MARGIN_MS) === offset
+        )
+          return { start: new Date(start), end: new Date(end) };
+      } catch {
+        // An unknown zone: luxon says what it says about it.
+      }
     }
   }
   return luxonDayRange(date, tz);
-}
-
-/** The day [start, end) in epoch ms from the zone's offset alone, or null: luxon's to judge. */
-function plainDayRange(match: RegExpExecArray, tz: string): { start: number; end: number } | null {
-  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
-  const wall = Date.UTC(year, month - 1, day);
-  const check = new Date(wall);
-  if (
-    year >= 1000 &&
-    check.getUTCFullYear() === year &&
-    check.getUTCMonth() === month - 1 &&
-    check.getUTCDate() === day
-  ) {
-    try {
-      const offset = offsetAt(tz, wall);
-      const start = wall - offset;
-      const end = start + DAY_MS;
-      if (
-        offsetAt(tz, start - MARGIN_MS) === offset &&
-        offsetAt(tz, start) === offset &&
-        offsetAt(tz, end) === offset &&
-        offsetAt(tz, end + MARGIN_MS) === offset
-      )
-        return { start, end };
-    } catch {
-      // An unknown zone: luxon says what it says about it.
-    }
-  }
-  return null;
 }
 
 /** The instants [start, end) from the first day's midnight to the midnight after the last day. */
