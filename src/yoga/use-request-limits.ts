@@ -185,8 +185,9 @@ export function useRequestLimits(
       const operation = costReadsArguments(schema) ? null : soleOperation(documentAST);
       const known = operation ? documentCosts.get(documentAST) : undefined;
       if (operation && known && known.schema === schema) {
-        const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables);
-        if (charge && !coerced.errors) charge(known.cost);
+        // Coerced only to be charged (budgets on): execution coerces them again anyway.
+        const definitions = operation.variableDefinitions ?? [];
+        if (charge && !getVariableValues(schema, definitions, variables).errors) charge(known.cost);
         return;
       }
       // Otherwise the cost rule runs on every request (use-validation-cache.ts).
