@@ -6,6 +6,7 @@ import {
   type RedisClient,
   whenReady,
 } from '../../src/cache/store/redis/client.js';
+import { createRedisStore } from '../../src/cache/store/redis/redis-store.js';
 import { clusterInfo } from '../../src/cache/store/topology.js';
 import type { RedisConfig } from '../../src/config.js';
 import {
@@ -19,6 +20,7 @@ import {
   startTlsRedis,
   type TlsRedisHandle,
 } from '../support/redis-topologies.js';
+import { saveAfterMiss } from '../support/store.js';
 
 // createRedisClient(config) on every topology the configuration accepts, against real servers.
 
@@ -87,6 +89,35 @@ describe('createRedisClient', () => {
     // Summed over the masters: at least the keys just written, which no single master holds.
     expect(info.keys).toBeGreaterThanOrEqual(4);
     expect(info.usedMemoryBytes).toBeGreaterThan(0);
+  });
+
+  it('cluster: a lookup is judged by the script, never by TIME (it may come from another node)', async () => {
+    const client = await connect(cluster.config);
+    const store = createRedisStore({ redis: client, prefix: 'hp-topology-judge', schemaHash: 'j1' });
+    const scope = randomBytes(8).toString('hex');
+    const tags = ['Agenda:u1:2026-11-22', 'Appointment:a1'];
+    await saveAfterMiss(store, scope, 'agenda', { body: '{"data":{}}', tags, ttlMs: 60_000 });
+    const masters = (await cluster.masterPorts()).map((port) => new Redis({ port }));
+    try {
+      await Promise.all(masters.map((node) => node.config('RESETSTAT')));
+      for (let i = 0; i < 3; i++) expect((await store.lookup(scope, 'agenda')).hit).toBe(true);
+      const counted: Record<string, number> = {};
+      for (const node of masters) {
+        for (const line of (await node.info('commandstats')).split('\n')) {
+          const match = /^cmdstat_(\w+):calls=(\d+)/.exec(line);
+          if (match) counted[match[1]] = (counted[match[1]] ?? 0) + Number(match[2]);
+        }
+      }
+      // One script call per lookup (the scope's clock read where the scope lives), no TIME and
+      // no MGET of the epoch beside the clock (their slots differ): the lookup without the
+      // script is a single-node shortcut (issue 19).
+      expect(counted.evalsha).toBe(3);
+      expect(counted.time).toBeUndefined();
+      expect(counted.mget).toBeUndefined();
+    } finally {
+      for (const node of masters) node.disconnect();
+      await store.close();
+    }
   });
 
   it('cluster: no offline queue; a command while not connected fails at once', async () => {
