@@ -93,7 +93,11 @@ describe('createRedisClient', () => {
 
   it('cluster: a lookup is judged by the script, never by TIME (it may come from another node)', async () => {
     const client = await connect(cluster.config);
-    const store = createRedisStore({ redis: client, prefix: 'hp-topology-judge', schemaHash: 'j1' });
+    const store = createRedisStore({
+      redis: client,
+      prefix: 'hp-topology-judge',
+      schemaHash: 'j1',
+    });
     const scope = randomBytes(8).toString('hex');
     const tags = ['Agenda:u1:2026-11-22', 'Appointment:a1'];
     await saveAfterMiss(store, scope, 'agenda', { body: '{"data":{}}', tags, ttlMs: 60_000 });
