@@ -86,6 +86,9 @@ export interface MissRow {
   cpuUs: Partial<Record<MissTarget, number>>;
   /** Every round's figure, per target. */
   samples: Partial<Record<MissTarget, number[]>>;
+  /** Of cpuUs, the median µs on the server's main thread (the rest: V8's helper threads). */
+  mainUs: Partial<Record<MissTarget, number>>;
+  mainSamples: Partial<Record<MissTarget, number[]>>;
 }
 
 export interface MissFigures {
@@ -177,7 +180,7 @@ function missBody(userId: string, runId: string) {
  * but its own CPU, SQLite being in process), few enough that a request doesn't queue for
  * seconds behind the others on a loaded machine.
  */
-export const MISS_CONNECTIONS = 10;
+export const MISS_CONNECTIONS = positive('BENCH_MISS_CONNECTIONS', 10, true);
 
 /** Misses from MISS_CONNECTIONS connections for `seconds`; rejects on any non-2xx or error. */
 function missLoad(port: number, headers: Record<string, string>, userId: string, runId: string) {
@@ -253,6 +256,8 @@ export async function measureMisses(options: MissOptions = {}): Promise<MissFigu
       ),
       cpuUs: {},
       samples: {},
+      mainUs: {},
+      mainSamples: {},
     }));
     const base = {
       ...inheritedEnv(),
@@ -329,6 +334,7 @@ export async function measureMisses(options: MissOptions = {}): Promise<MissFigu
         const from = performance.now();
         const requests = await load(durationS);
         const cpu = window.perRequest(requests);
+        const main = window.mainPerRequest(requests);
         onWindow?.(row.appointments, from, performance.now());
         if (outcomes && target !== 'off') {
           const after = await cacheOutcomes(server.port);
@@ -339,7 +345,10 @@ export async function measureMisses(options: MissOptions = {}): Promise<MissFigu
         }
         if (!onWindow) {
           row.samples[target] = [...(row.samples[target] ?? []), cpu];
-          log(`  ${target}, ${row.appointments} appointments: ${int(cpu)} µs CPU/request`);
+          row.mainSamples[target] = [...(row.mainSamples[target] ?? []), main];
+          log(
+            `  ${target}, ${row.appointments} appointments: ${int(cpu)} µs CPU/request (${int(main)} on the main thread)`,
+          );
         }
       }
     };
@@ -369,7 +378,10 @@ export async function measureMisses(options: MissOptions = {}): Promise<MissFigu
       }
     });
     for (const row of rows)
-      for (const target of targets) row.cpuUs[target] = median(row.samples[target] ?? []);
+      for (const target of targets) {
+        row.cpuUs[target] = median(row.samples[target] ?? []);
+        row.mainUs[target] = median(row.mainSamples[target] ?? []);
+      }
 
     const profiles: MissFigures['profiles'] = {};
     if (options.profileDir) {
@@ -431,6 +443,25 @@ export function missReport(figures: MissFigures): string {
       ];
     }),
   );
+  const threaded = MISS_TARGETS.filter(
+    (t) => t !== 'ceiling' && figures.rows.some((row) => row.mainUs[t] !== undefined),
+  );
+  const threads =
+    threaded.length === 0
+      ? ''
+      : `\n\nThe same µs split by thread: the server's main thread (JavaScript, and the garbage collection it does itself) + its other threads (V8's helpers: concurrent marking, parallel scavenges, sweeping, compilation; a CPU profile of the main thread doesn't see them):\n\n${markdownTable(
+          ['appointments', ...threaded.map((t) => MISS_TARGET_LABELS[t])],
+          figures.rows.map((row) => [
+            row.appointments,
+            ...threaded.map((t) => {
+              const all = row.cpuUs[t];
+              const main = row.mainUs[t];
+              return all === undefined || main === undefined
+                ? 'n/a'
+                : `${int(main)} + ${int(Math.max(0, all - main))}`;
+            }),
+          ]),
+        )}`;
   const parts = Object.entries(figures.profiles);
   const profile =
     parts.length === 0
@@ -463,7 +494,9 @@ export function missReport(figures: MissFigures): string {
         : []),
       '',
       table,
-    ].join('\n') + profile
+    ].join('\n') +
+    threads +
+    profile
   );
 }
 
