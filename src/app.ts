@@ -25,6 +25,7 @@ import { schema } from './schema/index.js';
 import { createServices } from './services/services.js';
 import { traceSql } from './telemetry/sql.js';
 import { TRACING_OFF, type Tracing } from './telemetry/tracing.js';
+import { rememberDays, rememberedDayBytes } from './time.js';
 import { createReplayPort } from './warming/replay.js';
 import { createWarmer } from './warming/warming.js';
 import { createServer, type ServerDeps } from './yoga/server.js';
@@ -97,6 +98,9 @@ export function createApp(deps: AppDeps) {
     store: deps.store,
     tracing,
   });
+  // The days the agenda's loader computed, bounded like every memo of what clients send.
+  const dayBytes = cache.bounds.dayRangeBytes;
+  rememberDays(dayBytes, cache.stats.budget('day_ranges', dayBytes, rememberedDayBytes));
   // Its stale-while-revalidate refreshes replay through the port.
   const responseCache = useResponseCache({
     cache,

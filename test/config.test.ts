@@ -128,6 +128,7 @@ describe('parseConfig', () => {
       apqTenantQuotaBytes: 4 * MiB,
       missReasonBytes: 1 * MiB,
       ttlSimBytes: 2 * MiB,
+      dayRangeBytes: MiB,
     });
     const config = parseConfig({
       CACHE_MAX_BYTES: '1000000',
@@ -140,6 +141,7 @@ describe('parseConfig', () => {
       APQ_TENANT_QUOTA_BYTES: '100000',
       CACHE_MISS_REASON_BYTES: '0',
       CACHE_TTL_SIM_BYTES: '65536',
+      DAY_RANGE_MEMO_BYTES: '0',
     });
     expect(config.cache.bounds).toEqual({
       storeBytes: 1_000_000,
@@ -152,6 +154,7 @@ describe('parseConfig', () => {
       apqTenantQuotaBytes: 100_000,
       missReasonBytes: 0,
       ttlSimBytes: 65_536,
+      dayRangeBytes: 0,
     });
     // A store, an APQ store and a quota of 0 bytes would keep nothing: use CACHE_ENABLED=false.
     for (const name of ['CACHE_MAX_BYTES', 'APQ_MAX_BYTES', 'APQ_TENANT_QUOTA_BYTES']) {

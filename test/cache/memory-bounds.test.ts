@@ -70,6 +70,7 @@ describe('in-memory structures bounded in bytes (an app on the memory store)', (
     parseCacheBytes: 256 * KiB,
     keyMemoBytes: 256 * KiB,
     apqBytes: 64 * KiB,
+    dayRangeBytes: 4 * KiB,
   };
 
   beforeAll(async () => {
@@ -132,6 +133,22 @@ describe('in-memory structures bounded in bytes (an app on the memory store)', (
     expect(held).toBeGreaterThan(0);
     expect(held).toBeLessThanOrEqual(bounds.keyMemoBytes);
     expect(await metric(app, 'evictions_total', 'key_memo')).toBeGreaterThan(0);
+  });
+
+  it('the days agendas asked for are remembered within DAY_RANGE_MEMO_BYTES', async () => {
+    const agenda = `query Days($u: ID!, $d: Date!) { agenda(userId: $u, date: $d) { appointments { id } } }`;
+    const from = Date.UTC(2026, 0, 1);
+    // 60 days of about 190 bytes each: more than the 4 KiB allowed here.
+    for (let i = 0; i < 60; i++) {
+      const d = new Date(from + i * 86_400_000).toISOString().slice(0, 10);
+      const res = await post(app, key, { query: agenda, variables: { u: userId, d } });
+      expect(res.status).toBe(200);
+    }
+    const held = await metric(app, 'bytes', 'day_ranges');
+    expect(held).toBeGreaterThan(bounds.dayRangeBytes / 2);
+    expect(held).toBeLessThanOrEqual(bounds.dayRangeBytes);
+    expect(await metric(app, 'max_bytes', 'day_ranges')).toBe(bounds.dayRangeBytes);
+    expect(await metric(app, 'evictions_total', 'day_ranges')).toBeGreaterThan(0);
   });
 
   it('a document over APQ_MAX_DOCUMENT_BYTES runs but is not registered', async () => {

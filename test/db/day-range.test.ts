@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
-import { describe, expect, it } from 'vitest';
-import { dayRange } from '../../src/time.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { dayRange, rememberDays, rememberedDayBytes } from '../../src/time.js';
 
 /** What dayRange gave before its fast path: luxon's local midnight and the day after it. */
 function luxonDayRange(date: string, tz: string) {
@@ -74,5 +74,59 @@ describe('dayRange', () => {
         want.end.getTime(),
       ]);
     }
+  });
+});
+
+describe('dayRange remembers the days asked for within DAY_RANGE_MEMO_BYTES', () => {
+  afterEach(() => rememberDays(0, { evictions: 0 }));
+  const DAY = 86_400_000;
+  const dateOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+  it('answers a day asked for again from memory, with Date objects of its own', () => {
+    rememberDays(1_048_576, { evictions: 0 });
+    const first = dayRange('2026-11-22', 'America/Sao_Paulo');
+    const held = rememberedDayBytes();
+    expect(held).toBeGreaterThan(0);
+    const again = dayRange('2026-11-22', 'America/Sao_Paulo');
+    expect(again).toEqual(first);
+    expect(again.start).not.toBe(first.start);
+    // A caller that changes its Date doesn't change what the next one gets.
+    again.start.setTime(0);
+    expect(dayRange('2026-11-22', 'America/Sao_Paulo')).toEqual(first);
+    expect(rememberedDayBytes()).toBe(held);
+    // A day next to a change of offset (luxon's answer) is remembered as it was computed.
+    const dst = dayRange('2026-11-01', 'America/New_York');
+    expect(dst).toEqual(luxonDayRange('2026-11-01', 'America/New_York'));
+    expect(dayRange('2026-11-01', 'America/New_York')).toEqual(dst);
+  });
+
+  it('holds no more than its bound whatever dates are asked for, the oldest going first', () => {
+    const counts = { evictions: 0 };
+    const bound = 20_000;
+    rememberDays(bound, counts);
+    const from = Date.UTC(2026, 0, 1);
+    for (let i = 0; i < 1_000; i++) dayRange(dateOf(from + i * DAY), 'Europe/London');
+    expect(rememberedDayBytes()).toBeLessThanOrEqual(bound);
+    expect(rememberedDayBytes()).toBeGreaterThan(bound * 0.9);
+    expect(counts.evictions).toBeGreaterThan(800);
+    // The newest are kept and right; an evicted one is computed again, still right.
+    for (const i of [999, 0]) {
+      const date = dateOf(from + i * DAY);
+      expect(dayRange(date, 'Europe/London')).toEqual(luxonDayRange(date, 'Europe/London'));
+    }
+  });
+
+  it('remembers nothing luxon could not read, nor a zone name longer than any IANA one', () => {
+    rememberDays(1_048_576, { evictions: 0 });
+    expect(Number.isNaN(dayRange('2026-11-22', 'Not/AZone').start.getTime())).toBe(true);
+    dayRange('2026-11-22', `Europe/${'x'.repeat(64)}`);
+    dayRange('2026-11-22T00:00', 'UTC');
+    expect(rememberedDayBytes()).toBe(0);
+  });
+
+  it('remembers nothing at 0', () => {
+    rememberDays(0, { evictions: 0 });
+    expect(dayRange('2026-11-22', 'UTC')).toEqual(luxonDayRange('2026-11-22', 'UTC'));
+    expect(rememberedDayBytes()).toBe(0);
   });
 });

@@ -22,6 +22,8 @@ export interface MemoryBounds {
   missReasonBytes: number;
   /** CACHE_TTL_SIM_BYTES: the TTL simulator's sampled keys and per-operation figures. */
   ttlSimBytes: number;
+  /** DAY_RANGE_MEMO_BYTES: the days (zone and date) whose instants dayRange remembers. */
+  dayRangeBytes: number;
 }
 
 export const DEFAULT_BOUNDS: MemoryBounds = {
@@ -35,6 +37,7 @@ export const DEFAULT_BOUNDS: MemoryBounds = {
   apqTenantQuotaBytes: 4 * 1_048_576,
   missReasonBytes: 1_048_576,
   ttlSimBytes: 2 * 1_048_576,
+  dayRangeBytes: 1_048_576,
 };
 
 /**
