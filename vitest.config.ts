@@ -28,7 +28,8 @@ const TIGHT = [
  * computes (Redis topologies and processes starting, TTLs, polls). With two at a time the whole
  * run used 39% of the two cores (293 s of CPU in 376 s, issue 20); a third file fills the waits.
  * A fourth does not: with 124 files it took 411 s on Node 24 where three took 370 s (the files
- * then compete for the CPU, importing the app above all).
+ * then compete for the CPU, importing the app above all). Both were measured when every file
+ * had a process of its own; now that WIDE files share them (below), a fourth is untried.
  */
 const WIDE = { groupOrder: 0, maxWorkers: 3, isolate: false };
 const NARROW = { groupOrder: 1, maxWorkers: 2, isolate: true };
