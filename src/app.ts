@@ -303,9 +303,13 @@ export function createApp(deps: AppDeps) {
     outbox,
     /** Live queries: their counts, and endAll() for a stopping process. */
     live,
-    /** Waits for the cache (and applies the outbox), then starts the outbox's sweeper. */
-    async start() {
-      const trusted = await cache.ready();
+    /**
+     * Waits for the cache (and applies the outbox), then starts the outbox's sweeper.
+     * `cacheReadyMs`: how long to wait for Redis to connect (3 s by default); without it the
+     * app starts all the same and serves from the database.
+     */
+    async start(options: { cacheReadyMs?: number } = {}) {
+      const trusted = await cache.ready(options.cacheReadyMs);
       await outbox.start();
       authenticate.start();
       if (budgets) await plans.start();

@@ -6,7 +6,7 @@ import {
   whenReady,
 } from '../../src/cache/store/redis/client.js';
 import type { RedisConfig } from '../../src/redis-config.js';
-import { startRedisCluster, startSentinelSet } from '../support/redis-topologies.js';
+import { startAll, startRedisCluster, startSentinelSet } from '../support/redis-topologies.js';
 
 /**
  * The budget script on Redis Cluster (tenants whose slots live on different masters) and on a
@@ -16,14 +16,33 @@ import { startRedisCluster, startSentinelSet } from '../support/redis-topologies
 
 const PLAN: Plan = { maximumAvailable: 10, restoreRate: 0.001 };
 
+type Topology = { config: RedisConfig; stop(): Promise<void> };
+/**
+ * Both start at once before the first suite (starting one is mostly waiting); each suite stops
+ * its own.
+ */
+const started: Topology[] = [];
+beforeAll(async () => {
+  started.push(
+    ...(await startAll(
+      () => startRedisCluster(),
+      () => startSentinelSet('hotpath-budget'),
+    )),
+  );
+}, 120_000);
+afterAll(async () => {
+  // Those a suite did not stop (a suite filtered out, say); stopping twice is harmless.
+  await Promise.all(started.map((topology) => topology.stop()));
+});
+
 describe.each([
-  ['Redis Cluster', async () => startRedisCluster()],
-  ['Sentinel', async () => startSentinelSet('hotpath-budget')],
-])('budgets on %s', (_name, start) => {
-  let topology: { config: RedisConfig; stop(): Promise<void> };
+  ['Redis Cluster', 0],
+  ['Sentinel', 1],
+])('budgets on %s', (_name, index) => {
+  let topology: Topology;
   let client: RedisClient;
   beforeAll(async () => {
-    topology = await start();
+    topology = started[index]!;
     client = createRedisClient(topology.config, { timeoutMs: 1_000 });
     client.on('error', () => {});
     expect(await whenReady(client, 10_000)).toBe(true);

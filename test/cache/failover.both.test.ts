@@ -7,6 +7,7 @@ import {
   restoreKeys,
   type SentinelHandle,
   snapshotKeys,
+  startAll,
   startRedisCluster,
   startSentinelSet,
   until,
@@ -85,6 +86,33 @@ async function underLoad(
   return { reads, writes, failed, stale };
 }
 
+/**
+ * A fresh topology for each test, all five started at once before the first: starting one is
+ * mostly waiting (gossip, replica sync, sentinels finding each other), and one after the other
+ * it took a fifth of this file's time. Each is failed over by one test only, which stops it.
+ */
+let fresh: {
+  slotCluster: RedisClusterHandle;
+  epochCluster: RedisClusterHandle;
+  sentinel: SentinelHandle;
+  lostCluster: RedisClusterHandle;
+  lostSentinel: SentinelHandle;
+};
+beforeAll(async () => {
+  const [slotCluster, epochCluster, sentinel, lostCluster, lostSentinel] = await startAll(
+    startRedisCluster,
+    startRedisCluster,
+    startSentinelSet,
+    startRedisCluster,
+    startSentinelSet,
+  );
+  fresh = { slotCluster, epochCluster, sentinel, lostCluster, lostSentinel };
+}, 120_000);
+afterAll(async () => {
+  // Those a test did not stop (a test filtered out, say); stopping twice is harmless.
+  await Promise.all(Object.values(fresh ?? {}).map((topology) => topology.stop()));
+});
+
 /** Hits among reads that started after `since`. */
 const hitsSince = (reads: Read[], since: number) =>
   reads.filter((r) => r.startedAt > since && r.xCache === 'HIT').length;
@@ -93,7 +121,7 @@ describe('failover on a 3-master cluster', () => {
   let cluster: RedisClusterHandle;
   let app: TestApp;
   beforeAll(async () => {
-    cluster = await startRedisCluster();
+    cluster = fresh.slotCluster;
     app = await buildTestApp('postgres', {
       cache: testCacheConfig({ backend: 'REDIS', redis: cluster.config, timeoutMs: 500 }),
     });
@@ -139,7 +167,7 @@ describe('failover of the cluster master that holds the epoch key', () => {
   let cluster: RedisClusterHandle;
   let app: TestApp;
   beforeAll(async () => {
-    cluster = await startRedisCluster();
+    cluster = fresh.epochCluster;
     app = await buildTestApp('postgres', {
       cache: testCacheConfig({ backend: 'REDIS', redis: cluster.config, timeoutMs: 500 }),
     });
@@ -192,7 +220,7 @@ describe('failover on Sentinel', () => {
   let sentinel: SentinelHandle;
   let app: TestApp;
   beforeAll(async () => {
-    sentinel = await startSentinelSet();
+    sentinel = fresh.sentinel;
     app = await buildTestApp('postgres', {
       cache: testCacheConfig({ backend: 'REDIS', redis: sentinel.config, timeoutMs: 500 }),
     });
@@ -303,7 +331,7 @@ async function lostReplication(
 
 describe('a promoted replica that missed the last invalidation', () => {
   it('cluster: no stale read from it', async () => {
-    const cluster = await startRedisCluster();
+    const cluster = fresh.lostCluster;
     const app = await buildTestApp('postgres', {
       cache: testCacheConfig({ backend: 'REDIS', redis: cluster.config, timeoutMs: 500 }),
     });
@@ -327,7 +355,7 @@ describe('a promoted replica that missed the last invalidation', () => {
   }, 120_000);
 
   it('sentinel: no stale read from it', async () => {
-    const sentinel = await startSentinelSet();
+    const sentinel = fresh.lostSentinel;
     const app = await buildTestApp('postgres', {
       cache: testCacheConfig({ backend: 'REDIS', redis: sentinel.config, timeoutMs: 500 }),
     });

@@ -164,9 +164,14 @@ describe.each(dialects)('when Redis fails (%s)', (dialect) => {
     redis = undefined;
   });
 
-  const build = (redisUrl: string) =>
+  /**
+   * `redisDown`: nothing answers at `redisUrl` yet, so start() would wait its whole 3 s for a
+   * connection that can't come; the app starts serving from the database at once either way.
+   */
+  const build = (redisUrl: string, { redisDown = false } = {}) =>
     buildTestApp(dialect, {
       cache: { backend: 'REDIS', redisUrl, timeoutMs: TIMEOUT_MS, probeIntervalMs: PROBE_MS },
+      ...(redisDown ? { cacheReadyMs: 100 } : {}),
     });
 
   it('keeps answering 200 with correct data while Redis is killed, and resumes caching when it returns', async () => {
@@ -423,7 +428,7 @@ describe.each(dialects)('when Redis fails (%s)', (dialect) => {
   it('starts with Redis down, serves from the database, and caches once Redis comes up', async () => {
     redis = await startRedisServer();
     await redis.stop(); // its port is free now; restart() brings it back on the same one
-    const a = await build(redis.url);
+    const a = await build(redis.url, { redisDown: true });
     app = a;
     expect(a.app.cache.connected()).toBe(false);
     const { tenant, key } = await a.createTenant('Cold start');
@@ -455,7 +460,7 @@ describe.each(dialects)('when Redis fails (%s)', (dialect) => {
   });
 
   it('survives a port where nothing ever listens', async () => {
-    const a = await build(`redis://127.0.0.1:${await freePort()}`);
+    const a = await build(`redis://127.0.0.1:${await freePort()}`, { redisDown: true });
     app = a;
     const { tenant, key } = await a.createTenant('Nobody');
     const { user, expected } = await provider(a, tenant.id, 'Nina');

@@ -11,7 +11,12 @@ import {
 } from '../support/app.js';
 import { CREATE_SERVICE, SERVICES_WITH_PRICES } from '../support/documents.js';
 import { createProvider } from '../support/fixtures.js';
-import { startRedisCluster, startSentinelSet, startTlsRedis } from '../support/redis-topologies.js';
+import {
+  startAll,
+  startRedisCluster,
+  startSentinelSet,
+  startTlsRedis,
+} from '../support/redis-topologies.js';
 
 // The cache's behaviour through the app (lookup, save, invalidation, purge and its pub/sub,
 // cacheStats) on a real Redis Cluster (tenants on different masters), a Sentinel set and a TLS
@@ -67,6 +72,24 @@ const topologies: Record<string, () => Promise<Topology>> = {
   },
 };
 
+/**
+ * Every topology starts at once, before the first suite: starting one is mostly waiting (gossip,
+ * replicas syncing, sentinels finding each other), one after the other it was most of this
+ * file's time. Each suite still has a topology of its own, and stops it when it is done.
+ */
+const started: Record<string, Topology> = {};
+beforeAll(async () => {
+  const names = Object.keys(topologies);
+  const all = await startAll(...names.map((name) => topologies[name]!));
+  names.forEach((name, i) => {
+    started[name] = all[i]!;
+  });
+}, 120_000);
+afterAll(async () => {
+  // Those a suite did not stop (a suite filtered out, say); stopping twice is harmless.
+  await Promise.all(Object.values(started).map((topology) => topology.stop()));
+});
+
 describe.each(Object.keys(topologies))('the cache on %s', (name) => {
   let topology: Topology;
   let database: Awaited<ReturnType<typeof openTestDatabase>>;
@@ -76,7 +99,7 @@ describe.each(Object.keys(topologies))('the cache on %s', (name) => {
   const tenants: { key: string; tenantId: string }[] = [];
 
   beforeAll(async () => {
-    topology = await topologies[name]!();
+    topology = started[name]!;
     database = await openTestDatabase('postgres');
     const cache = testCacheConfig({ backend: 'REDIS', redis: topology.config });
     a = await buildTestApp('postgres', { db: database.db, cache });

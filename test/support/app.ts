@@ -85,6 +85,11 @@ export interface TestAppOptions {
   /** Cache settings; DISABLED unless a test asks for a backend. */
   cache?: Partial<CacheConfig>;
   store?: ResponseStore;
+  /**
+   * How long start() waits for Redis to connect (the app's 3 s by default). A test whose Redis
+   * is down on purpose passes less: the app starts serving from the database either way.
+   */
+  cacheReadyMs?: number;
   /** Share a database with another app (scale-out tests). */
   db?: DataSource;
   /** Query limits; DEFAULT_LIMITS with a generous execution deadline unless given. */
@@ -185,7 +190,7 @@ export async function buildTestApp(dialect: TestDialect, options: TestAppOptions
           : undefined
         : (options.budget ?? undefined),
   });
-  await app.start();
+  await app.start({ cacheReadyMs: options.cacheReadyMs });
   const { yoga, services } = app;
   const via = options.via ?? testVia();
   let server: Server | null = null;
