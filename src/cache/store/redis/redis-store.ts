@@ -152,9 +152,9 @@ export function createRedisStore(options: RedisStoreOptions): ResponseStore {
   /**
    * A lookup without the script (issue 19: calling it was most of Redis's CPU per lookup): the
    * entry's PTTL, then its fields (the fixed three, the payload and, when `withTags`, the tags)
-   * in one HMGET, then the epoch and the scope clock in one MGET, then Redis TIME: four commands
-   * in that order on one connection (auto-pipelined; each command more was about 3 µs of a
-   * miss's CPU and garbage for the collector), answered as the script would answer.
+   * in one HMGET, the scope clock, Redis TIME and the epoch: five commands in that order in one
+   * write (auto-pipelined: never MGET, which the client sends at once, ahead of the others),
+   * answered as the script would answer.
    * - The entry was valid at the clock it records (`~`). When the clock read after it still has
    *   that value, no invalidation happened since (every one raises it): the script's O(1) case.
    *   The payload comes with `~` from one command, so it is the body that was proven. Between
@@ -166,17 +166,17 @@ export function createRedisStore(options: RedisStoreOptions): ResponseStore {
    *   invalidated later, at a clock at least that great, and refuses its save.
    * Anything else (a clock that moved since the entry was proven: the log must be read; an
    * entry of the previous format): no reply, and the script judges. Not on Redis Cluster,
-   * where TIME goes to any node and the epoch and the clock live in other slots: the script
-   * reads the clock of the node that holds the scope.
+   * where TIME goes to any node: the script reads the clock of the node that holds the scope.
    */
   async function plainLookup(entryKey: string, scope: string, expected: string, withTags: boolean) {
-    const [pttl, read, [current, clock], time] = await Promise.all([
+    const [pttl, read, clock, time, current] = await Promise.all([
       redis.pttl(entryKey),
       withTags
         ? redis.hmgetBuffer(entryKey, ',', '@', '~', '.', '#')
         : redis.hmgetBuffer(entryKey, ',', '@', '~', '.'),
-      redis.mget(keys.epoch, keys.seq(scope)),
+      redis.get(keys.seq(scope)),
       redis.time(),
+      redis.get(keys.epoch),
     ]);
     const [grace, saved, validAt] = read.slice(0, 3).map((field) => field?.toString() ?? null);
     const payload = read[3] ?? null;
