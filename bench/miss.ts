@@ -449,7 +449,7 @@ export function missReport(figures: MissFigures): string {
   const threads =
     threaded.length === 0
       ? ''
-      : `\n\nThe same µs split by thread: the server's main thread (JavaScript, and the garbage collection it does itself) + its other threads (V8's helpers: concurrent marking, parallel scavenges, sweeping, compilation; a CPU profile of the main thread doesn't see them):\n\n${markdownTable(
+      : `\n\nThe same µs split by thread: the server's main thread (JavaScript, and the garbage collection it does itself) + its other threads (V8's helpers: concurrent marking, parallel scavenges, sweeping, compilation; and libuv's, where the save gzips a body of 8 KiB or more; a CPU profile of the main thread sees none of them):\n\n${markdownTable(
           ['appointments', ...threaded.map((t) => MISS_TARGET_LABELS[t])],
           figures.rows.map((row) => [
             row.appointments,
