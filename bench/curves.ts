@@ -65,6 +65,13 @@ import { METRICS_TOKEN } from './run-checks.js';
 import { gitCommit } from './run-report.js';
 
 const seconds = positive('BENCH_SECONDS', 5);
+/** The most a ceiling may move between rounds (max ÷ min − 1) before the run is NOISY. */
+const MAX_SPREAD = 0.15;
+/** max ÷ min − 1 of positive figures; 0 for fewer than two. */
+const spread = (values: number[]) => {
+  const kept = values.filter((v) => v > 0);
+  return kept.length < 2 ? 0 : Math.max(...kept) / Math.min(...kept) - 1;
+};
 const warmup = positive('BENCH_WARMUP', 1);
 const rounds = positive('BENCH_ROUNDS', 3, true);
 const writeRates = (process.env.BENCH_WRITE_RATES ?? '0,1,10,100')
@@ -541,7 +548,19 @@ async function main() {
     const run: CurvesRun = { bodies, figures, writes, writesBody: WRITES_BODY, misses };
     const others = medianOf([...samples.values()].flat(), (s) => s.others);
     const loadAfter = loadavg();
+    // A machine whose speed changes between rounds (another tenant of the host) moves the
+    // ceilings with it, and ratios to a ceiling that slowed down look better than they are:
+    // the most any ceiling, or the cache-off miss, moved between rounds.
+    const moved = Math.max(
+      ...cases
+        .filter((c) => c.kind === 'ceiling')
+        .map((c) => spread((samples.get(c.id) ?? []).map((x) => x.reqPerSec))),
+      spread(missRow?.samples.off ?? []),
+    );
     const noisy = [
+      moved > MAX_SPREAD
+        ? `the machine's speed changed between rounds: a ceiling or the cache-off miss moved by ${(moved * 100).toFixed(0)}%`
+        : null,
       rounds < 3 || seconds < 3 ? `a short run (${rounds} round(s) of ${seconds} s)` : null,
       loadBefore[0] > 1 ? `load average ${loadBefore[0].toFixed(2)} before the run` : null,
       others !== null && others > 0.05
