@@ -1,0 +1,133 @@
+import type { RedisClient } from './client.js';
+import type { redisKeys } from './keys.js';
+import { LOOKUP } from './scripts.js';
+
+/**
+ * Hit: [1, pttl, clock, validAt]; expired: [2, pttl, clock, generation]; miss: [0, clock,
+ * generation, why] (scripts.ts LOOKUP).
+ */
+export type Reply = (string | number)[];
+export const str = (value: string | number | undefined) =>
+  value === undefined ? '' : String(value);
+
+export interface EntryReadsDeps {
+  redis: RedisClient;
+  keys: ReturnType<typeof redisKeys>;
+  schemaHash: string;
+  /** On Redis Cluster every lookup is the script's (TIME may come from another node). */
+  isCluster: boolean;
+  onError: (error: Error) => void;
+}
+
+/**
+ * How a lookup reads an entry from Redis (README: No stale read after a write): by the lookup
+ * script, or, when the scope's clock proves the entry, by plain reads answered as the script
+ * would answer (issue 19). What the reply means for the lookup is the store's (redis-store.ts).
+ */
+export function createEntryReads(deps: EntryReadsDeps) {
+  const { redis, keys, schemaHash, isCluster, onError } = deps;
+
+  /**
+   * The lookup script, then a read of the entry's payload (and of its tags when `withTags`),
+   * written together (one round trip, auto-pipelined like every command) so its bytes never
+   * pass through Lua. Redis runs them in that order on this connection; a write of another
+   * client between them can only make the payload newer than the one judged (a save, itself
+   * proven fresh) or absent (a delete): a miss. The reverse order would not be safe, so a script
+   * Redis lost sends both again.
+   */
+  async function judge(
+    entryKey: string,
+    scope: string,
+    expected: string,
+    source: boolean,
+    withTags: boolean,
+  ) {
+    const args = [entryKey, keys.seq(scope), keys.log(scope), expected] as const;
+    const [reply, read] = await Promise.all([
+      source ? redis.eval(LOOKUP.source, 3, ...args) : redis.evalsha(LOOKUP.sha, 3, ...args),
+      withTags ? redis.hmgetBuffer(entryKey, '.', '#') : redis.hgetBuffer(entryKey, '.'),
+    ]);
+    const [payload, tags] = Array.isArray(read) ? read : [read, null];
+    return { reply: reply as Reply, payload, tags };
+  }
+
+  /**
+   * A lookup without the script (issue 19: calling it was most of Redis's CPU per lookup): the
+   * entry's PTTL, then its fields (the fixed three, the payload and, when `withTags`, the tags)
+   * in one HMGET, the scope clock, Redis TIME and the epoch: five commands in that order in one
+   * write (auto-pipelined: never MGET, which the client sends at once, ahead of the others),
+   * answered as the script would answer.
+   * - The entry was valid at the clock it records (`~`). When the clock read after it still has
+   *   that value, no invalidation happened since (every one raises it): the script's O(1) case.
+   *   The payload comes with `~` from one command, so it is the body that was proven. Between
+   *   the PTTL and the HMGET a write of another client can only delete the entry (no fields: a
+   *   miss) or save a newer one, proven fresh at its save (its payload with a TTL read before
+   *   it, never longer than its own).
+   * - A miss (no entry, another epoch, an expired one) notes max(TIME, clock), as the script's
+   *   does: read before the miss executes, so any write its execution might not see is
+   *   invalidated later, at a clock at least that great, and refuses its save.
+   * Anything else (a clock that moved since the entry was proven: the log must be read; an
+   * entry of the previous format): no reply, and the script judges. Not on Redis Cluster,
+   * where TIME goes to any node: the script reads the clock of the node that holds the scope.
+   */
+  async function plainLookup(entryKey: string, scope: string, expected: string, withTags: boolean) {
+    const [pttl, read, clock, time, current] = await Promise.all([
+      redis.pttl(entryKey),
+      withTags
+        ? redis.hmgetBuffer(entryKey, ',', '@', '~', '.', '#')
+        : redis.hmgetBuffer(entryKey, ',', '@', '~', '.'),
+      redis.get(keys.seq(scope)),
+      redis.time(),
+      redis.get(keys.epoch),
+    ]);
+    const [grace, saved, validAt] = read.slice(0, 3).map((field) => field?.toString() ?? null);
+    const payload = read[3] ?? null;
+    const tags = withTags ? (read[4] ?? null) : null;
+    const judged = (reply: Reply | null) => ({ current, reply, payload, tags });
+    const now = Number(time[0]) * 1_000_000 + Number(time[1]);
+    if (clock === null) {
+      // An entry without its scope's clock: the script deletes it (it can't be proven).
+      if (grace !== null) return judged(null);
+      // A scope without a clock (new, or its clock was lost): started just below this lookup,
+      // as the script does, so that any later write is above it. Not waited for: the save
+      // goes out behind it on this connection, and refuses what it can't prove (a write that
+      // started the clock first, or a clock that still isn't there).
+      redis.set(keys.seq(scope), String(now - 1), 'NX').catch(onError);
+      return judged([0, String(now), String(now - 1), '']);
+    }
+    const atMiss = String(Math.max(now, Number(clock)));
+    const miss = (why: string) => judged([0, atMiss, clock, why]);
+    if (grace === null) return miss('');
+    if (saved !== expected) return miss('i');
+    if (validAt !== clock) return judged(null);
+    if (pttl > Number(grace)) return judged([1, pttl, clock, validAt]);
+    if (pttl < 0) return miss('');
+    return judged([2, pttl, atMiss, clock]);
+  }
+
+  return {
+    /**
+     * One lookup's reads of an entry, judged against `expected` (the epoch this process last
+     * read): the reply of the script (or of the reads that stand in for it), the payload and
+     * tags read with it, and the epoch Redis holds now (`current`).
+     */
+    async read(scope: string, key: string, expected: string, withTags: boolean) {
+      const entryKey = keys.entry(scope, schemaHash, key);
+      const scripted = () =>
+        judge(entryKey, scope, expected, false, withTags).catch((error: unknown) => {
+          if (!(error instanceof Error) || !error.message.includes('NOSCRIPT')) throw error;
+          return judge(entryKey, scope, expected, true, withTags);
+        });
+      if (isCluster) {
+        // Sent together: on Redis Cluster they may go to two nodes, still at once.
+        const [current, judged] = await Promise.all([redis.get(keys.epoch), scripted()]);
+        return { current, ...judged, expected };
+      }
+      // One round trip, and a second one only when the script must judge (the epoch read in
+      // the first is the one compared).
+      const plain = await plainLookup(entryKey, scope, expected, withTags);
+      if (plain.reply !== null) return { ...plain, reply: plain.reply, expected };
+      return { current: plain.current, ...(await scripted()), expected };
+    },
+  };
+}
