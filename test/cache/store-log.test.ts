@@ -240,6 +240,24 @@ async function bytesSent(): Promise<number> {
   return Number(/^total_net_output_bytes:(\d+)/m.exec(await raw.info('stats'))?.[1]);
 }
 
+describe('purges', () => {
+  it('never repeat an epoch, even when Redis lost the key after purges ran ahead of TIME', async () => {
+    const s = await store();
+    const scope = randomUUID();
+    // Purges faster than one a second run the epoch ahead of Redis TIME (in seconds).
+    const first = await s.purge();
+    await put(s, scope, 'agenda', agendaTags(10));
+    const later = [await s.purge(), await s.purge(), await s.purge()];
+    expect(later[2]).toBeGreaterThan(first);
+    // Evicted (allkeys-lru) or lost: the next purge still goes above every epoch before it, so
+    // the entry saved under the first one (a purge moves no scope clock) is never served again.
+    await raw.del(keys.epoch);
+    const after = await s.purge();
+    expect(after).toBeGreaterThan(later[2]);
+    expect(await hit(s, scope, 'agenda')).toBe(false);
+  });
+});
+
 describe('the cost of a lookup', () => {
   it('reads the same bytes for 10 and for 400 entities when the tags are not asked for', async () => {
     const s = await store();

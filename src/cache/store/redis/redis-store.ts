@@ -97,6 +97,12 @@ export function createRedisStore(options: RedisStoreOptions): ResponseStore {
   // The last epoch a lookup read: each lookup sends it and reads the real one in the same round
   // trip; when they differ (a purge), the lookup is repeated with the new one.
   let epoch = '';
+  // The greatest epoch this process has read or made: a purge goes above it even when Redis
+  // lost the key (PURGE), as a lost epoch is created again above it (INIT_EPOCH).
+  let greatestEpoch = '0';
+  const known = (value: string) => {
+    if (Number(value) > Number(greatestEpoch)) greatestEpoch = value;
+  };
   const copies = createNearCopies({
     redis,
     keys,
@@ -106,6 +112,7 @@ export function createRedisStore(options: RedisStoreOptions): ResponseStore {
     run,
     onEpoch: (current) => {
       epoch = current;
+      known(current);
     },
   });
   const near = copies.lru;
@@ -138,6 +145,7 @@ export function createRedisStore(options: RedisStoreOptions): ResponseStore {
       if (found.current !== null && found.current !== found.expected) {
         // A purge since this process last looked: look again under the new epoch.
         epoch = found.current;
+        known(epoch);
         found = await reads.read(scope, key, epoch, withTags);
       }
       const { current, reply, payload: bytes, expected } = found;
@@ -156,7 +164,10 @@ export function createRedisStore(options: RedisStoreOptions): ResponseStore {
         // saved before recorded another, so none of them is served; the save that follows
         // goes under the new one. An epoch that changed again meanwhile: save nothing.
         const fresh = current === null;
-        if (fresh) epoch = String(await run(INIT_EPOCH, [keys.epoch], [epoch || '0']));
+        if (fresh) {
+          epoch = String(await run(INIT_EPOCH, [keys.epoch], [greatestEpoch]));
+          known(epoch);
+        }
         const seq = code === 1 ? 0 : Number(clock);
         return {
           hit: false,
@@ -276,8 +287,9 @@ export function createRedisStore(options: RedisStoreOptions): ResponseStore {
     },
 
     async purge() {
-      const value = String(await run(PURGE, [keys.epoch], []));
+      const value = String(await run(PURGE, [keys.epoch], [greatestEpoch]));
       epoch = value;
+      known(value);
       near?.clear();
       return Number(value);
     },

@@ -261,10 +261,16 @@ local function now_s() return tonumber(redis.call('TIME')[1]) - 1735689600 end
 local function fmt(n) return string.format('%.0f', n) end
 `;
 
-// KEYS: epoch. Sets it to a value it never had.
+// KEYS: epoch. ARGV: the greatest epoch this process knew. Sets it to a value it never had:
+// above the current one and, when the key was lost (evicted), above the last one this process
+// knew. Without that, purges faster than one a second run the epoch ahead of TIME, and a purge
+// after an eviction went back to TIME: an epoch of seconds before, whose entries (a purge
+// moves no scope clock) were served again (a stale hit in the chaos suite, allkeys-lru).
 export const PURGE = script(`${EPOCH_CLOCK}
 local c = now_s()
 local e = tonumber(redis.call('GET', KEYS[1]) or '0')
+local last = tonumber(ARGV[1])
+if last and last > e then e = last end
 if e + 1 > c then c = e + 1 end
 redis.call('SET', KEYS[1], fmt(c))
 return fmt(c)
