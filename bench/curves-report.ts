@@ -72,8 +72,13 @@ export interface WriteFigures {
  * after the merge): the cache's own share of a miss, and a miss against the miss ceiling.
  */
 export interface MissFigures {
-  /** The cache's own work on a miss (key, tags, save) as a share of the miss's CPU. */
+  /**
+   * The cache's own work on a miss (key, tags, save) as a share of the miss's CPU: the Redis
+   * miss ÷ the cache-off miss in the same round, − 1, median over rounds.
+   */
   cacheShare: number;
+  /** The Redis miss ÷ the miss ceiling in the same round, median over rounds. */
+  missToCeiling: number;
   missUs: number;
   missCeilingUs: number;
 }
@@ -203,13 +208,9 @@ export function evaluateCurveTargets(run: CurvesRun): CurveVerdict[] {
   );
   push(
     `agenda miss ≤ ${TARGETS.missToCeiling}× the miss ceiling`,
+    misses ? (misses.missToCeiling <= TARGETS.missToCeiling ? 'met' : 'not met') : 'not measured',
     misses
-      ? misses.missUs <= TARGETS.missToCeiling * misses.missCeilingUs
-        ? 'met'
-        : 'not met'
-      : 'not measured',
-    misses
-      ? `${int(misses.missUs)} µs = ${two(misses.missUs / misses.missCeilingUs)}× ${int(misses.missCeilingUs)} µs`
+      ? `${int(misses.missUs)} µs against ${int(misses.missCeilingUs)} µs (medians); ${two(misses.missToCeiling)}× (the median of each round's own ratio)`
       : 'the misses were not measured',
   );
   return verdicts;

@@ -60,7 +60,7 @@ import { docPath, medianOf, writeDocSection } from './lib/report.js';
 import { seedAppointments, seedProvider, seedTenant } from './lib/seed.js';
 import { positive } from './lib/settings.js';
 import { linePlot } from './lib/svg.js';
-import { measureMisses } from './miss.js';
+import { measureMisses, pairedRatio } from './miss.js';
 import { METRICS_TOKEN } from './run-checks.js';
 import { gitCommit } from './run-report.js';
 
@@ -536,12 +536,19 @@ async function main() {
       targets: ['ceiling', 'off', 'redis'],
     });
     const missRow = missed.rows[0];
-    const missOff = missRow?.cpuUs.off;
     const missOn = missRow?.cpuUs.redis;
     const missCeiling = missRow?.cpuUs.ceiling;
+    // Each round's own ratio, medians over rounds (bench/miss.ts: pairedRatio).
+    const overhead = missRow && pairedRatio(missRow, 'redis', 'off');
+    const toCeiling = missRow && pairedRatio(missRow, 'redis', 'ceiling');
     const misses: MissFigures | null =
-      missOff && missOn && missCeiling
-        ? { cacheShare: (missOn - missOff) / missOff, missUs: missOn, missCeilingUs: missCeiling }
+      overhead && toCeiling && missOn && missCeiling
+        ? {
+            cacheShare: overhead.median - 1,
+            missToCeiling: toCeiling.median,
+            missUs: missOn,
+            missCeilingUs: missCeiling,
+          }
         : null;
     // -----------------------------------------------------------------------------------------
 

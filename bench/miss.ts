@@ -10,8 +10,12 @@
  * reading the same rows the ceiling reads. Before each measured load the bench checks that the
  * target answers exactly the ceiling's JSON, and after it, from /metrics, that no request hit.
  *
- * BENCH_RUNS rounds (default 3), interleaved: each round starts every target afresh, pinned to
- * SERVER_CPU (the bench on LOADER_CPU), and measures every size; medians per target and size.
+ * Every target is one process for the whole run, pinned to SERVER_CPU (the bench on LOADER_CPU).
+ * BENCH_RUNS rounds (default 3) measure every target and size, in one order in odd rounds and
+ * the reverse in even ones; figures are medians per target and size, and the ratios between
+ * targets (cache overhead, miss ÷ ceiling) are medians of each round's own ratio (pairedRatio):
+ * on a machine whose speed moves by tens of percent over minutes, two windows seconds apart are
+ * compared, not two medians of windows minutes apart.
  * BENCH_DURATION (default 4 s) and BENCH_WARMUP (default 1 s) per size.
  *
  * BENCH_MISS_PROFILE=<dir>: one more pass of Hotpath (cache off, memory, Redis) under
@@ -36,7 +40,6 @@ import { dayRange } from '../src/time.js';
 import { WARM_DOCUMENTS } from '../src/warming/warming.js';
 import { type BenchServer, inheritedEnv, root, startBenchServer } from './lib/child.js';
 import { cpuWindow } from './lib/cpu.js';
-import { interleaved } from './lib/load.js';
 import { createMissCeiling } from './lib/miss-ceiling.js';
 import { pinSelf, SERVER_CPU } from './lib/pin.js';
 import { MISS_PARTS, type MissPart, missBreakdown, readProfile } from './lib/profile.js';
@@ -240,7 +243,8 @@ export async function measureMisses(options: MissOptions = {}): Promise<MissFigu
   const prefix = `hotpath-miss-${randomBytes(4).toString('hex')}`;
   const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
   const runId = randomBytes(4).toString('hex');
-  let running: BenchServer | null = null;
+  /** Every target's server, started once for the whole run (see the file's comment). */
+  const running = new Map<MissTarget, BenchServer>();
   try {
     const seeded = await seed(sqlitePath, sizes);
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${seeded.key}` };
@@ -355,28 +359,34 @@ export async function measureMisses(options: MissOptions = {}): Promise<MissFigu
 
     const start = async (target: MissTarget, nodeArgs?: string[]) => {
       if (target === 'redis') await deleteKeys(redis, `${prefix}*`);
-      running = await startBenchServer(envOf(target), {
+      const server = await startBenchServer(envOf(target), {
         ...(pinned ? { cpu: SERVER_CPU } : {}),
         ...(target === 'ceiling' ? { entry: join(root, 'bench', 'lib', 'miss-ceiling.ts') } : {}),
         ...(nodeArgs ? { nodeArgs } : {}),
       });
-      return running;
+      running.set(target, server);
+      return server;
     };
-    const stop = async () => {
-      const server = running;
-      running = null;
+    const stop = async (target: MissTarget) => {
+      const server = running.get(target);
+      running.delete(target);
       await server?.stop();
     };
 
-    await interleaved(rounds, targets, async (target, round) => {
-      log(`[${round}/${rounds}] ${MISS_TARGET_LABELS[target]}`);
-      const server = await start(target);
-      try {
-        await measure(target, server);
-      } finally {
-        await stop();
+    // Every target runs in its own process for the whole run, so that one target's windows
+    // follow another's within seconds: a ratio is taken within a round (pairedRatio), where
+    // the machine's speed moved little, instead of between medians of windows minutes apart.
+    // Odd rounds go through the targets one way and even rounds the other (a, b, b, a, …), so
+    // a drift within a round touches both sides of a ratio alike.
+    for (const target of targets) await start(target);
+    const order = (round: number) => (round % 2 === 1 ? targets : [...targets].reverse());
+    for (let round = 1; round <= rounds; round++) {
+      for (const target of order(round)) {
+        log(`[${round}/${rounds}] ${MISS_TARGET_LABELS[target]}`);
+        await measure(target, running.get(target) as BenchServer);
       }
-    });
+    }
+    for (const target of targets) await stop(target);
     for (const row of rows)
       for (const target of targets) {
         row.cpuUs[target] = median(row.samples[target] ?? []);
@@ -393,7 +403,7 @@ export async function measureMisses(options: MissOptions = {}): Promise<MissFigu
         const windows: { from: number; to: number }[] = [];
         const server = await start(target, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
         await measure(target, server, (_size, from, to) => windows.push({ from, to }));
-        await stop();
+        await stop(target);
         const exitedAt = performance.now();
         const file = readdirSync(dir).find((name) => name.endsWith('.cpuprofile'));
         if (!file) throw new Error(`bench:miss: no profile in ${dir}`);
@@ -408,7 +418,7 @@ export async function measureMisses(options: MissOptions = {}): Promise<MissFigu
     reference.close();
     return { rows, rounds, durationS, pinned, loadBefore, loadAfter: loadavg(), profiles };
   } finally {
-    await (running as BenchServer | null)?.stop();
+    for (const server of running.values()) await server.stop();
     if (redis.status === 'ready') await deleteKeys(redis, `${prefix}*`);
     redis.disconnect();
     rmSync(work, { recursive: true, force: true });
@@ -417,8 +427,25 @@ export async function measureMisses(options: MissOptions = {}): Promise<MissFigu
 
 const pct = (share: number) => `${(100 * share).toFixed(1)}%`;
 
+/**
+ * The median, over rounds, of `a`'s CPU per request ÷ `b`'s in the same round (their windows
+ * seconds apart), with the lowest and highest round; null when either target didn't run.
+ */
+export function pairedRatio(
+  row: MissRow,
+  a: MissTarget,
+  b: MissTarget,
+): { median: number; min: number; max: number } | null {
+  const as = row.samples[a] ?? [];
+  const bs = row.samples[b] ?? [];
+  const ratios = as.slice(0, bs.length).map((value, i) => value / bs[i]);
+  if (ratios.length === 0) return null;
+  return { median: median(ratios), min: Math.min(...ratios), max: Math.max(...ratios) };
+}
+
 /** The report's markdown: the figures, issue 19's two miss targets, and the profile if any. */
 export function missReport(figures: MissFigures): string {
+  const rounds = figures.rounds;
   const us = (value: number | undefined) => (value === undefined ? 'n/a' : int(value));
   const table = markdownTable(
     [
@@ -430,16 +457,23 @@ export function missReport(figures: MissFigures): string {
       'cache overhead, Redis',
     ],
     figures.rows.map((row) => {
-      const { ceiling, off, memory, redis } = row.cpuUs;
-      const over = (on?: number) =>
-        on === undefined || off === undefined ? 'n/a' : `${(100 * (on / off - 1)).toFixed(1)}%`;
+      const percent = (ratio: number) => `${(100 * (ratio - 1)).toFixed(1)}%`;
+      const times = (ratio: number) => `${ratio.toFixed(2)}×`;
+      // The median of the rounds' own ratios, and the lowest and highest round.
+      const paired = (a: MissTarget, b: MissTarget, show: (ratio: number) => string) => {
+        const ratio = pairedRatio(row, a, b);
+        if (!ratio) return 'n/a';
+        return rounds > 1
+          ? `${show(ratio.median)} (${show(ratio.min)} to ${show(ratio.max)})`
+          : show(ratio.median);
+      };
       return [
         row.appointments,
         int(row.bytes),
         ...MISS_TARGETS.map((t) => us(row.cpuUs[t])),
-        ceiling && off ? `${(off / ceiling).toFixed(2)}×` : 'n/a',
-        over(memory),
-        over(redis),
+        paired('off', 'ceiling', times),
+        paired('memory', 'off', percent),
+        paired('redis', 'off', percent),
       ];
     }),
   );
@@ -481,7 +515,7 @@ export function missReport(figures: MissFigures): string {
     [
       `## Misses: last run ${new Date().toISOString().slice(0, 19)}Z`,
       '',
-      `Server CPU µs per agenda miss (every request a new key: see bench/miss.ts), medians of ${figures.rounds} interleaved rounds of ${figures.durationS} s per size, ${MISS_CONNECTIONS} connections, ` +
+      `Server CPU µs per agenda miss (every request a new key: see bench/miss.ts), medians of ${figures.rounds} rounds of ${figures.durationS} s per size and target (every target one process for the whole run, the order reversed every other round; the ratios are medians of each round's own ratio, with the lowest and highest round in brackets), ${MISS_CONNECTIONS} connections, ` +
         `${figures.pinned ? 'server and load generator pinned to their own cores' : 'NOT pinned'}; load average ${loads(figures.loadBefore)} before, ${loads(figures.loadAfter)} after on ${cpus().length} cores. ` +
         "Issue 19 targets: cache overhead on a miss ≤ 5%, Hotpath's miss ≤ 3× the miss ceiling.",
       ...(Math.max(figures.loadBefore[0] ?? 0, figures.loadAfter[0] ?? 0) > 1

@@ -109,12 +109,21 @@ describe("evaluateCurveTargets: issue 19's targets from a run's figures", () => 
 
   it('judges the misses from the misses section once it is wired', () => {
     const run = issueRun();
-    run.misses = { cacheShare: 0.04, missUs: 1_500, missCeilingUs: 400 };
+    run.misses = { cacheShare: 0.04, missToCeiling: 3.75, missUs: 1_500, missCeilingUs: 400 };
     expect(statusOf(run, 'cache overhead').status).toBe('met');
-    expect(statusOf(run, 'agenda miss').status).toBe('not met'); // 3.75×
-    run.misses = { cacheShare: 0.15, missUs: 1_200, missCeilingUs: 400 };
+    expect(statusOf(run, 'agenda miss').status).toBe('not met');
+    run.misses = { cacheShare: 0.15, missToCeiling: 3, missUs: 1_200, missCeilingUs: 400 };
     expect(statusOf(run, 'cache overhead').status).toBe('not met');
     expect(statusOf(run, 'agenda miss').status).toBe('met'); // exactly 3×
+  });
+
+  it("judges the miss by each round's own ratio, not by the ratio of two medians", () => {
+    // Medians of windows minutes apart say 2.5×; the rounds' own ratios say 3.5×.
+    const run = issueRun();
+    run.misses = { cacheShare: 0.1, missToCeiling: 3.5, missUs: 1_000, missCeilingUs: 400 };
+    const verdict = statusOf(run, 'agenda miss');
+    expect(verdict.status).toBe('not met');
+    expect(verdict.figures).toContain('3.50×');
   });
 });
 

@@ -11,6 +11,7 @@ import {
 import { interleaved } from '../../bench/lib/load.js';
 import { coreHalves, pinnedCommand } from '../../bench/lib/pin.js';
 import { medianOf, ratio, replaceSection, runtime, withRuntime } from '../../bench/lib/report.js';
+import { type MissRow, pairedRatio } from '../../bench/miss.js';
 
 /** Spends at least `seconds` of this process's CPU time (not wall time). */
 function burn(seconds: number): void {
@@ -90,6 +91,40 @@ describe('medianOf and ratio', () => {
   it('writes a ratio with two decimals and a ×', () => {
     expect(ratio(5, 2)).toBe('2.50×');
     expect(ratio(1, 3)).toBe('0.33×');
+  });
+});
+
+describe('pairedRatio: a ratio taken within each round of bench:miss', () => {
+  const row = (samples: MissRow['samples']): MissRow => ({
+    appointments: 10,
+    bytes: 3_000,
+    cpuUs: {},
+    samples,
+    mainUs: {},
+    mainSamples: {},
+  });
+
+  it("is the median of the rounds' own ratios, not the ratio of the medians", () => {
+    // The machine slowed down by half in round 2 and 3: each round's Redis miss is 10% above
+    // its cache-off miss, which the medians (1,000 ÷ 1,500 and 1,650) can't tell.
+    const ratio = pairedRatio(
+      row({ off: [1_000, 1_500, 1_500], redis: [1_100, 1_650, 1_650] }),
+      'redis',
+      'off',
+    );
+    expect(ratio?.median).toBeCloseTo(1.1, 10);
+    expect(ratio?.min).toBeCloseTo(1.1, 10);
+    expect(ratio?.max).toBeCloseTo(1.1, 10);
+    const skewed = pairedRatio(
+      row({ off: [1_000, 2_000, 1_000], redis: [1_050, 2_400, 1_300] }),
+      'redis',
+      'off',
+    );
+    expect(skewed).toEqual({ median: 1.2, min: 1.05, max: 1.3 });
+  });
+
+  it('is null when either target did not run', () => {
+    expect(pairedRatio(row({ off: [1_000] }), 'redis', 'off')).toBeNull();
   });
 });
 
