@@ -41,7 +41,14 @@ export class RequestCacheState {
   flight: Flight | null = null;
   /** Answered with another request's execution (single flight), not executed. */
   shared = false;
+  /** The save of this miss's result, until the store answers it. */
   pendingSave: Promise<unknown> | null = null;
+  /**
+   * Settles once the store has been handed the entry (the body compressed first when it is
+   * stored gzipped); null when it was handed over at once. The response waits for this, not
+   * for pendingSave (response-save.ts).
+   */
+  saveIssued: Promise<void> | null = null;
   /** The shortest TTL among the types of the result (DESIGN §3); undefined: none had one. */
   typeTtlMs: number | undefined = undefined;
   /** Work done reading the result for its entities: values visited (linear in its size). */

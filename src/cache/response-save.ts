@@ -90,8 +90,15 @@ export function createResponseSave(options: ResponseSaveOptions) {
      * Stores a result under the request's key with the state's tags (the resolvers' and those
      * read) and `tagged` (the entities @envelop/response-cache collected, when it ran the
      * miss), for the shortest of `ttlMs` (the plugin's), the state's cap and its types' TTL.
-     * The write is left pending in `state.pendingSave` (the response waits for it: a read that
-     * follows finds it).
+     * The write is left pending in `state.pendingSave`. The response waits only until the
+     * store has been handed the entry (`state.saveIssued`: the body's compression, when it is
+     * gzipped), not for the store's reply (issue 19): a miss that waited a Redis round trip for
+     * it kept everything it had allocated alive across that wait, and cost more CPU. A read
+     * that follows still finds the entry: this process's next command for it goes out on the
+     * same connection after the save (Redis answers a connection's commands in order; the
+     * memory store saves at once), and another instance's comes after the client's round trip.
+     * Where the store can't promise that order (store.savesInOrder()), the response waits for
+     * the save's answer as before.
      *
      * The result is serialized once: the JSON stored is also the response's (servedAs), so a
      * miss doesn't pay for JSON.stringify twice and its response is byte for byte the entry.
@@ -134,10 +141,27 @@ export function createResponseSave(options: ResponseSaveOptions) {
           swrMs: state.swr ? swrGraceMs : 0,
           staleIfErrorMs,
         });
-      // A body under the gzip threshold is stored as it is: no promise to wait for first.
-      state.pendingSave = compresses(identity, compressMinBytes)
-        ? prepareBody(identity, compressMinBytes).then(saveAs)
-        : saveAs(identity);
+      // Hands the entry to the store; the response must still wait for its answer when the
+      // store can't promise that it applies the save before this process's next call
+      // (savesInOrder: Redis before its save script is proven on the connection, a cluster).
+      // In a box: a promise's value that is itself a promise would be waited for.
+      const handOver = (prepared: StoredBody) => {
+        const inOrder = store.savesInOrder();
+        const saved = saveAs(prepared);
+        return { saved, answer: inOrder ? null : saved };
+      };
+      // A body under the gzip threshold is stored as it is: handed to the store at once.
+      if (!compresses(identity, compressMinBytes)) {
+        const { saved, answer } = handOver(identity);
+        state.pendingSave = saved;
+        state.saveIssued = answer && answer.then(() => undefined);
+        return;
+      }
+      const issued = prepareBody(identity, compressMinBytes).then(handOver);
+      state.saveIssued = issued.then(({ answer }) => answer).then(() => undefined);
+      state.pendingSave = issued.then(({ saved }) => saved);
+      // A compression that fails fails the response through saveIssued; not twice.
+      state.pendingSave.catch(() => {});
     },
   };
 }

@@ -190,7 +190,8 @@ export function useResponseCache(options: ResponseCacheOptions) {
         setResult(JSON.parse(state.stale.body) as ExecutionResult);
         return;
       }
-      if (state.pendingSave) await state.pendingSave;
+      // The entry handed to the store, not its reply (response-save.ts).
+      if (state.saveIssued) await state.saveIssued;
       if (options.debug && (state.outcome === 'miss' || state.reason)) {
         const debug = state.debug ?? { hit: false, ttl: null, tags: [] };
         setResult({

@@ -414,3 +414,35 @@ describe('the cost of a lookup', () => {
     expect(counted['four-hundred']).toEqual(counted.ten);
   });
 });
+
+// Last in the file: it flushes the server's scripts, which other tests count the commands of.
+describe('saves in order (response-save.ts: a miss answered before its save is acknowledged)', () => {
+  it('only once a save was applied on this connection, until a NOSCRIPT or a new connection', async () => {
+    await raw.script('FLUSH');
+    const client = await connect();
+    const s = createRedisStore({ redis: client, prefix, schemaHash });
+    // The script may be missing from the server: a first EVALSHA refused with NOSCRIPT is sent
+    // again as EVAL, after a round trip, behind what was sent meanwhile.
+    expect(s.savesInOrder?.()).toBe(false);
+    await put(s, 'order', 'k1', ['User:u1']);
+    expect(s.savesInOrder?.()).toBe(true);
+    // The server lost its scripts (a restart, a failover, SCRIPT FLUSH): the next save finds
+    // out; it is in order again once it went through.
+    await raw.script('FLUSH');
+    const seen = await s.lookup('order', 'k2');
+    if (seen.hit) throw new Error('expected a miss');
+    const saving = s.save('order', 'k2', {
+      body: '{"data":{}}',
+      tags: ['User:u1'],
+      ttlMs: 60_000,
+      seenSeq: seen.seq,
+      seenEpoch: seen.epoch,
+    });
+    expect(await saving).toBe('stored');
+    expect(s.savesInOrder?.()).toBe(true);
+    // A new connection may be to another server.
+    client.disconnect(true);
+    await new Promise((resolve) => client.once('ready', resolve));
+    expect(s.savesInOrder?.()).toBe(false);
+  });
+});

@@ -306,6 +306,8 @@ export function createResilientStore(store: ResponseStore, options: ResilientSto
     lookupNow: lookupSync && lookupNow,
     save: (scope: string, key: string, entry: SaveEntry) =>
       guarded<'stored' | 'stale' | 'skipped'>(() => store.save(scope, key, entry), 'skipped'),
+    /** ResponseStore.savesInOrder: an in-process store always is. */
+    savesInOrder: () => store.inProcess === true || (store.savesInOrder?.() ?? false),
     /**
      * null: not applied; the breaker opens, and the outbox (or, without one, an epoch bump)
      * makes it good before the store is trusted again. Writes can wait longer than reads: the

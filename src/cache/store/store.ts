@@ -129,6 +129,12 @@ export interface ResponseStore {
   info(): Promise<StoreInfo>;
   /** The Redis store's in-process copies (absent elsewhere, or null when turned off). */
   nearStats?(): NearStats | null;
+  /**
+   * Whether a save handed over now is sure to be applied before any call this process makes
+   * after it, so that a caller may go on without waiting for the save's answer and still read
+   * the entry back (response-save.ts). Absent: only an in-process store (inProcess) is.
+   */
+  savesInOrder?(): boolean;
   ping(): Promise<void>;
   close(): Promise<void>;
 }

@@ -116,14 +116,31 @@ export function createRedisStore(options: RedisStoreOptions): ResponseStore {
     },
   });
   const near = copies.lru;
+  // savesInOrder(): a save's EVALSHA goes out before any later command of this process, on the
+  // same connection, and Redis answers a connection's commands in order; unless Redis refuses
+  // it with NOSCRIPT (a new server, SCRIPT FLUSH): it is then sent again as EVAL after that
+  // round trip, behind the commands sent meanwhile. So saves are in order once one was applied
+  // on this connection (which leaves the script in the server's cache), until a NOSCRIPT or a
+  // new connection (which may be to another server: a failover). Never on a cluster, whose
+  // nodes each have a script cache of their own.
+  let saveScriptProven = false;
+  redis.on('ready', () => {
+    saveScriptProven = false;
+  });
   const reads = createEntryReads({ redis, keys, schemaHash, isCluster, onError });
 
   async function run(s: Script, scriptKeys: string[], args: (string | number | Buffer)[]) {
     try {
-      return await redis.evalsha(s.sha, scriptKeys.length, ...scriptKeys, ...args);
+      const reply = await redis.evalsha(s.sha, scriptKeys.length, ...scriptKeys, ...args);
+      if (s === SAVE) saveScriptProven = !isCluster;
+      return reply;
     } catch (error) {
       if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      return redis.eval(s.source, scriptKeys.length, ...scriptKeys, ...args);
+      if (s === SAVE) saveScriptProven = false;
+      const reply = await redis.eval(s.source, scriptKeys.length, ...scriptKeys, ...args);
+      // Loaded now: the next save's EVALSHA is answered in order.
+      if (s === SAVE) saveScriptProven = !isCluster;
+      return reply;
     }
   }
 
@@ -306,6 +323,7 @@ export function createRedisStore(options: RedisStoreOptions): ResponseStore {
     },
 
     nearStats: copies.stats,
+    savesInOrder: () => saveScriptProven,
 
     async ping() {
       await redis.ping();
