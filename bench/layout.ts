@@ -18,9 +18,8 @@
  * tune it, as for `npm run bench`.
  */
 import 'reflect-metadata';
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -33,7 +32,13 @@ import {
   type Sample,
   verdictLines,
 } from './layout-report.js';
-import { type BenchServer, inheritedEnv, root, startBenchServer } from './lib/child.js';
+import {
+  type BenchServer,
+  checkOut,
+  inheritedEnv,
+  startBenchServer,
+  type Checkout as Worktree,
+} from './lib/child.js';
 import { microsPerRequest, othersShare } from './lib/cpu.js';
 import { interleaved } from './lib/load.js';
 import { pinSelf, SERVER_CPU } from './lib/pin.js';
@@ -74,18 +79,10 @@ async function stopRunning() {
   await server?.stop();
 }
 
-function git(args: string[], cwd = root): string {
-  return execFileSync('git', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
-    .toString()
-    .trim();
-}
-
 /** BENCH_LAYOUT_BEFORE checked out (detached) under `work`, with this node_modules. */
-function checkOutBefore(work: string): Checkout {
-  const dir = join(work, 'before');
-  git(['worktree', 'add', '--detach', dir, before]);
-  symlinkSync(realpathSync(join(root, 'node_modules')), join(dir, 'node_modules'), 'dir');
-  return { name: 'before', dir, commit: git(['rev-parse', '--short', 'HEAD'], dir) };
+function checkOutBefore(work: string): Checkout & { worktree: Worktree } {
+  const worktree = checkOut(before, join(work, 'before'));
+  return { name: 'before', dir: worktree.dir, commit: worktree.commit, worktree };
 }
 
 interface Run {
@@ -165,7 +162,7 @@ async function main() {
       `Load average ${loads(loadBefore)} on ${cpus().length} cores: expect noisy numbers.`,
     );
   if (!pinned) console.warn('Not pinned: taskset is missing or the machine has one core.');
-  let beforeCheckout: Checkout | null = null;
+  let beforeCheckout: ReturnType<typeof checkOutBefore> | null = null;
   try {
     beforeCheckout = checkOutBefore(work);
     const after: Checkout = { name: 'after', dir: undefined, commit: gitCommit() };
@@ -242,13 +239,7 @@ async function main() {
       console.log(`Removed ${removed} Redis keys under ${prefix}*`);
     }
     redis.disconnect();
-    if (beforeCheckout?.dir) {
-      try {
-        git(['worktree', 'remove', '--force', beforeCheckout.dir]);
-      } catch (error) {
-        console.warn(`could not remove the worktree ${beforeCheckout.dir}: ${error}`);
-      }
-    }
+    beforeCheckout?.worktree.remove();
     rmSync(work, { recursive: true, force: true });
   }
 }

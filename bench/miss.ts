@@ -38,7 +38,14 @@ import { Appointment } from '../src/db/entities/appointment.entity.js';
 import { Service } from '../src/db/entities/service.entity.js';
 import { dayRange } from '../src/time.js';
 import { WARM_DOCUMENTS } from '../src/warming/warming.js';
-import { type BenchServer, inheritedEnv, root, startBenchServer } from './lib/child.js';
+import {
+  type BenchServer,
+  type Checkout,
+  checkOut,
+  inheritedEnv,
+  root,
+  startBenchServer,
+} from './lib/child.js';
 import { cpuWindow } from './lib/cpu.js';
 import { createMissCeiling } from './lib/miss-ceiling.js';
 import { pinSelf, SERVER_CPU } from './lib/pin.js';
@@ -49,7 +56,11 @@ import { seedProvider, seedTenant } from './lib/seed.js';
 import { benchRedisUrl, positive } from './lib/settings.js';
 import { cacheOutcomes, METRICS_TOKEN } from './run-checks.js';
 
-export const MISS_TARGETS = ['ceiling', 'off', 'memory', 'redis'] as const;
+/**
+ * `base`: the Redis target run from another commit (BENCH_MISS_BASE), checked out beside this
+ * one: a change to the miss is measured against the code before it, round by round.
+ */
+export const MISS_TARGETS = ['ceiling', 'off', 'memory', 'redis', 'base'] as const;
 export type MissTarget = (typeof MISS_TARGETS)[number];
 
 /** The targets BENCH_MISS_PROFILE profiles (of those that run): every Hotpath one. */
@@ -61,6 +72,7 @@ export const MISS_TARGET_LABELS: Record<MissTarget, string> = {
   off: 'Hotpath, cache off',
   memory: 'Hotpath, memory store',
   redis: 'Hotpath, Redis store',
+  base: 'Hotpath, Redis store, BENCH_MISS_BASE',
 };
 
 export interface MissOptions {
@@ -72,8 +84,10 @@ export interface MissOptions {
   durationS?: number;
   /** Seconds of misses before each measured window; default BENCH_WARMUP or 1. */
   warmupS?: number;
-  /** Which targets run; default all four. */
+  /** Which targets run; default all four, and `base` when there is a base. */
   targets?: readonly MissTarget[];
+  /** A commit whose Redis target runs as `base`; default BENCH_MISS_BASE. */
+  base?: string;
   redisUrl?: string;
   /** A directory: also profile Hotpath (cache off, memory, Redis) and break the window down. */
   profileDir?: string;
@@ -229,12 +243,15 @@ export async function measureMisses(options: MissOptions = {}): Promise<MissFigu
   const rounds = options.rounds ?? positive('BENCH_RUNS', 3, true);
   const durationS = options.durationS ?? positive('BENCH_DURATION', 4);
   const warmupS = options.warmupS ?? positive('BENCH_WARMUP', 1);
+  const base = options.base ?? process.env.BENCH_MISS_BASE;
   const targets =
     options.targets ??
     process.env.BENCH_MISS_TARGETS?.split(',').map((t) => t.trim() as MissTarget) ??
-    MISS_TARGETS;
+    MISS_TARGETS.filter((t) => t !== 'base' || base);
   for (const target of targets)
     if (!MISS_TARGETS.includes(target)) throw new Error(`bench:miss: no target ${target}`);
+  if (targets.includes('base') && !base)
+    throw new Error('bench:miss: the base target needs BENCH_MISS_BASE (a commit)');
   const redisUrl = options.redisUrl ?? benchRedisUrl();
   const pinned = pinSelf();
   const loadBefore = loadavg();
@@ -245,7 +262,12 @@ export async function measureMisses(options: MissOptions = {}): Promise<MissFigu
   const runId = randomBytes(4).toString('hex');
   /** Every target's server, started once for the whole run (see the file's comment). */
   const running = new Map<MissTarget, BenchServer>();
+  let baseCheckout: Checkout | null = null;
   try {
+    if (targets.includes('base')) {
+      baseCheckout = checkOut(base as string, join(work, 'base'));
+      log(`base: ${baseCheckout.commit} (BENCH_MISS_BASE), beside this checkout`);
+    }
     const seeded = await seed(sqlitePath, sizes);
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${seeded.key}` };
     const reference = createMissCeiling({
@@ -263,7 +285,7 @@ export async function measureMisses(options: MissOptions = {}): Promise<MissFigu
       mainUs: {},
       mainSamples: {},
     }));
-    const base = {
+    const env = {
       ...inheritedEnv(),
       NODE_ENV: 'production',
       LOG_LEVEL: 'warn',
@@ -283,21 +305,23 @@ export async function measureMisses(options: MissOptions = {}): Promise<MissFigu
             BENCH_TIMEZONE: TIMEZONE,
           };
         case 'off':
-          return { ...base, BENCH_TARGET: 'hotpath', CACHE_ENABLED: 'false' };
+          return { ...env, BENCH_TARGET: 'hotpath', CACHE_ENABLED: 'false' };
         case 'memory':
-          return { ...base, BENCH_TARGET: 'hotpath' };
+          return { ...env, BENCH_TARGET: 'hotpath' };
         case 'redis':
+        case 'base':
           // A miss's cost, not failing open: on a loaded machine the 50 ms default times out
           // some Redis calls, and the breaker would turn the misses into BYPASSes.
           return {
-            ...base,
+            ...env,
+            CACHE_PREFIX: `${prefix}.${target}`,
             BENCH_TARGET: 'hotpath',
             REDIS_URL: redisUrl,
             CACHE_TIMEOUT_MS: '2000',
           };
       }
     };
-    if (targets.includes('redis')) await redis.connect();
+    if (targets.includes('redis') || targets.includes('base')) await redis.connect();
 
     /** Checks one answer against the ceiling's JSON and the cache's verdict. */
     const check = async (target: MissTarget, port: number, userId: string) => {
@@ -358,10 +382,11 @@ export async function measureMisses(options: MissOptions = {}): Promise<MissFigu
     };
 
     const start = async (target: MissTarget, nodeArgs?: string[]) => {
-      if (target === 'redis') await deleteKeys(redis, `${prefix}*`);
+      if (target === 'redis' || target === 'base') await deleteKeys(redis, `${prefix}.${target}*`);
       const server = await startBenchServer(envOf(target), {
         ...(pinned ? { cpu: SERVER_CPU } : {}),
         ...(target === 'ceiling' ? { entry: join(root, 'bench', 'lib', 'miss-ceiling.ts') } : {}),
+        ...(target === 'base' && baseCheckout ? { checkout: baseCheckout.dir } : {}),
         ...(nodeArgs ? { nodeArgs } : {}),
       });
       running.set(target, server);
@@ -419,6 +444,7 @@ export async function measureMisses(options: MissOptions = {}): Promise<MissFigu
     return { rows, rounds, durationS, pinned, loadBefore, loadAfter: loadavg(), profiles };
   } finally {
     for (const server of running.values()) await server.stop();
+    baseCheckout?.remove();
     if (redis.status === 'ready') await deleteKeys(redis, `${prefix}*`);
     redis.disconnect();
     rmSync(work, { recursive: true, force: true });
@@ -444,17 +470,20 @@ export function pairedRatio(
 }
 
 /** The report's markdown: the figures, issue 19's two miss targets, and the profile if any. */
-export function missReport(figures: MissFigures): string {
+export function missReport(figures: MissFigures, base?: string): string {
   const rounds = figures.rounds;
+  const withBase = figures.rows.some((row) => row.cpuUs.base !== undefined);
+  const shown = MISS_TARGETS.filter((t) => t !== 'base' || withBase);
   const us = (value: number | undefined) => (value === undefined ? 'n/a' : int(value));
   const table = markdownTable(
     [
       'appointments',
       'bytes',
-      ...MISS_TARGETS.map((t) => `${MISS_TARGET_LABELS[t]}, µs`),
+      ...shown.map((t) => `${MISS_TARGET_LABELS[t]}, µs`),
       'off ÷ ceiling',
       'cache overhead, memory',
       'cache overhead, Redis',
+      ...(withBase ? [`Redis ÷ BENCH_MISS_BASE (${base ?? 'base'})`] : []),
     ],
     figures.rows.map((row) => {
       const percent = (ratio: number) => `${(100 * (ratio - 1)).toFixed(1)}%`;
@@ -470,10 +499,11 @@ export function missReport(figures: MissFigures): string {
       return [
         row.appointments,
         int(row.bytes),
-        ...MISS_TARGETS.map((t) => us(row.cpuUs[t])),
+        ...shown.map((t) => us(row.cpuUs[t])),
         paired('off', 'ceiling', times),
         paired('memory', 'off', percent),
         paired('redis', 'off', percent),
+        ...(withBase ? [paired('redis', 'base', times)] : []),
       ];
     }),
   );
@@ -537,7 +567,7 @@ export function missReport(figures: MissFigures): string {
 async function main() {
   const profileDir = process.env.BENCH_MISS_PROFILE;
   const figures = await measureMisses(profileDir ? { profileDir } : {});
-  const report = missReport(figures);
+  const report = missReport(figures, process.env.BENCH_MISS_BASE);
   console.log(`\n${report}`);
   writeDocSection('miss', report);
 }

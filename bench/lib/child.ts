@@ -4,8 +4,8 @@
  * /readyz. Each is started pinned or not (pin.ts) and stopped the same way: SIGTERM, then
  * SIGKILL if it has not exited in time.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { readFileSync, realpathSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +15,41 @@ import { pinnedCommand } from './pin.js';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const serverEntry = join(root, 'bench', 'server.ts');
+
+/** git in this checkout (or `cwd`); its output, trimmed. */
+export function git(args: string[], cwd = root): string {
+  return execFileSync('git', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
+    .toString()
+    .trim();
+}
+
+/** Another checkout of this repository, beside this one: its own bench/server.ts runs there. */
+export interface Checkout {
+  dir: string;
+  /** Its commit, short. */
+  commit: string;
+  remove(): void;
+}
+
+/**
+ * `commit` checked out (detached) at `dir` with `git worktree add`, sharing this checkout's
+ * node_modules; remove() takes the worktree away again (a warning if it can't).
+ */
+export function checkOut(commit: string, dir: string): Checkout {
+  git(['worktree', 'add', '--detach', dir, commit]);
+  symlinkSync(realpathSync(join(root, 'node_modules')), join(dir, 'node_modules'), 'dir');
+  return {
+    dir,
+    commit: git(['rev-parse', '--short', 'HEAD'], dir),
+    remove() {
+      try {
+        git(['worktree', 'remove', '--force', dir]);
+      } catch (error) {
+        console.warn(`could not remove the worktree ${dir}: ${error}`);
+      }
+    },
+  };
+}
 
 /** Stops a child: SIGTERM, SIGKILL after `graceMs` (0: SIGKILL at once); resolves on exit. */
 export async function stopProcess(child: ChildProcess, graceMs = 5_000): Promise<void> {
