@@ -38,6 +38,8 @@ export class RequestCacheState {
   debug: CacheDebug | null = null;
   /** The ETag of the body served (a hit) or stored (a miss). */
   etag: string | null = null;
+  /** The JSON a miss stored (response-save.ts): what its flight hands the requests sharing it. */
+  body: string | null = null;
   flight: Flight | null = null;
   /** Answered with another request's execution (single flight), not executed. */
   shared = false;
@@ -92,8 +94,13 @@ export interface Flight {
   epoch: number;
   /** Why the execution's result was not stored, if it wasn't: the requests sharing it say so too. */
   reason?: CacheReason | null;
-  result: Promise<ExecutionResult | null>;
-  settle(result: ExecutionResult | null): void;
+  /**
+   * The execution's result: the JSON it was stored as, or, when it wasn't stored, the result
+   * itself; null when it failed. A stored result lingers as its text: one string, instead of
+   * the result's tree of objects kept alive for the linger (issue 19).
+   */
+  result: Promise<ExecutionResult | string | null>;
+  settle(result: ExecutionResult | string | null): void;
 }
 
 /** Whether the client asked for a fresh answer (Cache-Control or Pragma: no-cache). */

@@ -129,6 +129,7 @@ export function createResponseSave(options: ResponseSaveOptions) {
       state.debug = { hit: false, ttl: finite === null ? null : finite / 1000, tags };
       const identity = identityBody(bytes);
       state.etag = identity.etag;
+      state.body = body;
       const { scope, key, seen } = state;
       const saveAs = (prepared: StoredBody) =>
         store.save(scope, key, {

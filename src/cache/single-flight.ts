@@ -48,24 +48,30 @@ export function createSingleFlight(lingerMs = 1_000) {
           // Its own lookup says why it missed, unless the result could not be stored.
           state.shared = true;
           if (running.reason && !isMissReason(running.reason)) state.reason = running.reason;
-          return { ...result };
+          // A copy: the stored JSON read again (what a hit would answer), or the result's.
+          return typeof result === 'string'
+            ? (JSON.parse(result) as ExecutionResult)
+            : { ...result };
         }
       }
-      let settle!: (result: ExecutionResult | null) => void;
-      const result = new Promise<ExecutionResult | null>((resolve) => {
+      let settle!: (result: ExecutionResult | string | null) => void;
+      const result = new Promise<ExecutionResult | string | null>((resolve) => {
         settle = resolve;
       });
       state.flight = { ...state.seen, result, settle };
       flights.set(flightKey, state.flight);
       return null;
     },
-    /** Ends the request's flight, if it runs one: waiters get the result, unless it failed. */
+    /**
+     * Ends the request's flight, if it runs one: waiters get the result, unless it failed; as
+     * the JSON it was stored as, when it was (state.body), so that what lingers is one string.
+     */
     end(state: RequestCacheState, result: ExecutionResult | null) {
       const flight = state.flight;
       if (!flight || !state.scope || !state.key) return;
       state.flight = null;
       flight.reason = state.reason;
-      flight.settle(result && !result.errors ? result : null);
+      flight.settle(result && !result.errors ? (state.body ?? result) : null);
       ended[0].push([`${state.scope}\0${state.key}`, flight]);
       if (!ticking) {
         ticking = true;

@@ -13,6 +13,36 @@ function missed(key: string) {
   return state;
 }
 
+describe('single flight, what lingers', () => {
+  it('is the JSON a stored result was saved as, not its objects; a waiter gets a copy of it', async () => {
+    const flights = createSingleFlight(1_000);
+    const state = missed('stored');
+    expect(await flights.join(state)).toBeNull();
+    const flight = state.flight;
+    const result = { data: { agenda: { id: 'a', appointments: [{ id: 'x' }] } } };
+    state.body = JSON.stringify(result);
+    flights.end(state, result);
+    // What the flight holds for its linger: one string (issue 19), not the result's tree.
+    expect(await flight?.result).toBe(state.body);
+    const waiter = missed('stored');
+    const shared = await flights.join(waiter);
+    expect(shared).toEqual(result);
+    expect(shared?.data).not.toBe(result.data);
+    expect(waiter.shared).toBe(true);
+  });
+
+  it('is the result itself when it was not stored (too large, never cached)', async () => {
+    const flights = createSingleFlight(1_000);
+    const state = missed('unstored');
+    await flights.join(state);
+    const flight = state.flight;
+    const result = { data: { big: 'x' } };
+    flights.end(state, result);
+    expect(await flight?.result).toBe(result);
+    expect(await flights.join(missed('unstored'))).toEqual(result);
+  });
+});
+
 describe('single flight, after its execution ended', () => {
   afterEach(() => {
     vi.useRealTimers();
