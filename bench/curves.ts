@@ -56,7 +56,7 @@ import { type Answer, post } from './lib/http.js';
 import { interleaved, runLoad } from './lib/load.js';
 import { LOADER_CPU, pinProcess, pinSelf, SERVER_CPU } from './lib/pin.js';
 import { commandCalls } from './lib/redis.js';
-import { docPath, medianOf, writeDocSection } from './lib/report.js';
+import { docPath, median, medianOf, writeDocSection } from './lib/report.js';
 import { seedAppointments, seedProvider, seedTenant } from './lib/seed.js';
 import { positive } from './lib/settings.js';
 import { linePlot } from './lib/svg.js';
@@ -478,7 +478,9 @@ async function main() {
     };
 
     const samples = new Map<string, Sample[]>(cases.map((c) => [c.id, []]));
-    await interleaved(rounds, cases, async (c, round) => {
+    // Every other round the other way (a, b, b, a): a drift within a round touches a hit and
+    // its ceiling alike.
+    await interleaved(rounds, cases, { alternate: true }, async (c, round) => {
       process.stdout.write(`[${round}/${rounds}] ${c.label}… `);
       const sample = await measure(c, redis, url, bookElsewhere);
       samples.get(c.id)?.push(sample);
@@ -495,6 +497,18 @@ async function main() {
 
     const med = (id: string, pick: (s: Sample) => number | null) =>
       medianOf(samples.get(id) ?? [], pick);
+    // A hit against its body's ceiling in the same round, median over rounds: the two windows
+    // are seconds apart, where medians of each are taken over rounds minutes apart (a machine
+    // whose speed moved between rounds moves both sides of a paired ratio alike).
+    const pairedMedian = (c: Case, pick: (hit: Sample, ceiling: Sample) => number) => {
+      const ceilingId = `${c.body}/ceiling`;
+      if (c.kind === 'ceiling') return null;
+      const ceilings = samples.get(ceilingId) ?? [];
+      const ratios = (samples.get(c.id) ?? [])
+        .slice(0, ceilings.length)
+        .map((s, i) => pick(s, ceilings[i]));
+      return ratios.length === 0 ? null : median(ratios);
+    };
     const figures: BodyFigures[] = cases
       .filter((c) => c.rate === null)
       .map((c) => ({
@@ -503,6 +517,8 @@ async function main() {
         reqPerSec: med(c.id, (s) => s.reqPerSec) ?? 0,
         p99: med(c.id, (s) => s.p99) ?? 0,
         serverUs: med(c.id, (s) => s.serverUs) ?? 0,
+        shareOfCeiling: pairedMedian(c, (hit, ceiling) => hit.reqPerSec / ceiling.reqPerSec),
+        cpuOfCeiling: pairedMedian(c, (hit, ceiling) => hit.serverUs / ceiling.serverUs),
         redisUs: c.redis ? med(c.id, (s) => s.redisUs) : null,
         nearShare: c.redis ? med(c.id, (s) => s.nearShare) : null,
       }));

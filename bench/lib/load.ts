@@ -80,12 +80,20 @@ export function runLoad(options: LoadOptions): Promise<LoadResult> {
 
 /**
  * `rounds` rounds, each running every case once in the same order (a, b, c, a, b, c, …), so
- * that a drift of the machine over time touches every case alike.
+ * that a drift of the machine over time touches every case alike; with `alternate`, every
+ * other round runs them the other way (a, b, c, c, b, a, …), so that a drift within a round
+ * touches two cases compared in it alike, whichever comes first.
  */
 export async function interleaved<T>(
   rounds: number,
   cases: readonly T[],
-  run: (item: T, round: number) => Promise<void>,
+  ...args:
+    | [run: (item: T, round: number) => Promise<void>]
+    | [options: { alternate: boolean }, run: (item: T, round: number) => Promise<void>]
 ): Promise<void> {
-  for (let round = 1; round <= rounds; round++) for (const item of cases) await run(item, round);
+  const [options, run] = args.length === 1 ? [{ alternate: false }, args[0]] : args;
+  for (let round = 1; round <= rounds; round++) {
+    const order = options.alternate && round % 2 === 0 ? [...cases].reverse() : cases;
+    for (const item of order) await run(item, round);
+  }
 }

@@ -17,7 +17,17 @@ const fig = (
   reqPerSec: number,
   serverUs: number,
   redisUs: number | null = null,
-): BodyFigures => ({ body, kind, reqPerSec, p99: 2, serverUs, redisUs, nearShare: null });
+): BodyFigures => ({
+  body,
+  kind,
+  reqPerSec,
+  p99: 2,
+  serverUs,
+  shareOfCeiling: null,
+  cpuOfCeiling: null,
+  redisUs,
+  nearShare: null,
+});
 
 const write = (rate: number, fullReadsPerWrite: number | null): WriteFigures => ({
   rate,
@@ -88,6 +98,26 @@ describe("evaluateCurveTargets: issue 19's targets from a run's figures", () => 
     expect(statusOf(run, 'hit of a').status).toBe('met'); // exactly 2×
     expect(statusOf(run, 'Redis CPU per lookup').status).toBe('met'); // exactly 15 µs
     expect(statusOf(run, 'a write elsewhere').status).toBe('met');
+  });
+
+  it("judges a hit by each round's own ratio to its ceiling when the run has them", () => {
+    const run = issueRun();
+    // The medians say 44,000 ÷ 55,000 = 0.80 (met), and 100 ÷ 72 µs (1.4×, met); each
+    // round's own ratio says 0.70 and 2.10× (the ceiling slowed down in the rounds where the
+    // hit was fast).
+    run.figures = run.figures.map((f) =>
+      f.body === 'demo' && f.kind === 'memory'
+        ? { ...f, reqPerSec: 44_000, shareOfCeiling: 0.7 }
+        : f.body === 'a400' && f.kind !== 'ceiling'
+          ? { ...f, serverUs: 100, cpuOfCeiling: f.kind === 'memory' ? 2.1 : 1.2 }
+          : f,
+    );
+    const memory = statusOf(run, 'memory hit');
+    expect(memory.status).toBe('not met');
+    expect(memory.figures).toContain('0.70 ×');
+    const large = statusOf(run, 'hit of a');
+    expect(large.status).toBe('not met');
+    expect(large.figures).toContain('worst: memory hit, without gzip');
   });
 
   it('judges the large body by its worst hit, gzip or not', () => {
