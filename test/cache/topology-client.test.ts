@@ -111,7 +111,7 @@ describe('createRedisClient', () => {
     expect(info.usedMemoryBytes).toBeGreaterThan(0);
   });
 
-  it('cluster: a lookup is judged by the script, never by TIME (it may come from another node)', async () => {
+  it("cluster: a lookup is judged by the script, never by TIME; a miss waits for its save's reply", async () => {
     const client = await connect(cluster.config);
     const store = createRedisStore({
       redis: client,
@@ -121,6 +121,11 @@ describe('createRedisClient', () => {
     const scope = randomBytes(8).toString('hex');
     const tags = ['Agenda:u1:2026-11-22', 'Appointment:a1'];
     await saveAfterMiss(store, scope, 'agenda', { body: '{"data":{}}', tags, ttlMs: 60_000 });
+    // Each node has a script cache of its own: a save may meet NOSCRIPT on any of them, so a
+    // miss on Cluster always waits for its save's reply (response-save.ts, savesInOrder).
+    expect(store.savesInOrder?.()).toBe(false);
+    await saveAfterMiss(store, scope, 'other', { body: '{"data":{}}', tags, ttlMs: 60_000 });
+    expect(store.savesInOrder?.()).toBe(false);
     const masters = (await cluster.masterPorts()).map((port) => new Redis({ port }));
     try {
       await Promise.all(masters.map((node) => node.config('RESETSTAT')));
