@@ -56,7 +56,7 @@ import { type Answer, post } from './lib/http.js';
 import { interleaved, runLoad } from './lib/load.js';
 import { LOADER_CPU, pinProcess, pinSelf, SERVER_CPU } from './lib/pin.js';
 import { commandCalls } from './lib/redis.js';
-import { docPath, median, medianOf, writeDocSection } from './lib/report.js';
+import { byRound, docPath, median, medianOf, writeDocSection } from './lib/report.js';
 import { seedAppointments, seedProvider, seedTenant } from './lib/seed.js';
 import { positive } from './lib/settings.js';
 import { linePlot } from './lib/svg.js';
@@ -480,20 +480,25 @@ async function main() {
     const samples = new Map<string, Sample[]>(cases.map((c) => [c.id, []]));
     // Every other round the other way (a, b, b, a): a drift within a round touches a hit and
     // its ceiling alike.
-    await interleaved(rounds, cases, { alternate: true }, async (c, round) => {
-      process.stdout.write(`[${round}/${rounds}] ${c.label}… `);
-      const sample = await measure(c, redis, url, bookElsewhere);
-      samples.get(c.id)?.push(sample);
-      console.log(
-        `${Math.round(sample.reqPerSec)} req/s, ${Math.round(sample.serverUs)} µs server` +
-          (c.redis ? `, ${sample.redisUs.toFixed(1)} µs Redis` : '') +
-          (sample.nearShare === null ? '' : `, ${(sample.nearShare * 100).toFixed(1)}% copies`) +
-          (c.redis
-            ? `, ${sample.checks.toFixed(2)} MGET and ${sample.reads.toFixed(2)} entry reads per hit`
-            : '') +
-          (c.rate === null ? '' : `, ${sample.writesPerSec.toFixed(1)} writes/s`),
-      );
-    });
+    await interleaved(
+      rounds,
+      cases,
+      async (c, round) => {
+        process.stdout.write(`[${round}/${rounds}] ${c.label}… `);
+        const sample = await measure(c, redis, url, bookElsewhere);
+        samples.get(c.id)?.push(sample);
+        console.log(
+          `${Math.round(sample.reqPerSec)} req/s, ${Math.round(sample.serverUs)} µs server` +
+            (c.redis ? `, ${sample.redisUs.toFixed(1)} µs Redis` : '') +
+            (sample.nearShare === null ? '' : `, ${(sample.nearShare * 100).toFixed(1)}% copies`) +
+            (c.redis
+              ? `, ${sample.checks.toFixed(2)} MGET and ${sample.reads.toFixed(2)} entry reads per hit`
+              : '') +
+            (c.rate === null ? '' : `, ${sample.writesPerSec.toFixed(1)} writes/s`),
+        );
+      },
+      { alternate: true },
+    );
 
     const med = (id: string, pick: (s: Sample) => number | null) =>
       medianOf(samples.get(id) ?? [], pick);
@@ -503,10 +508,7 @@ async function main() {
     const pairedMedian = (c: Case, pick: (hit: Sample, ceiling: Sample) => number) => {
       const ceilingId = `${c.body}/ceiling`;
       if (c.kind === 'ceiling') return null;
-      const ceilings = samples.get(ceilingId) ?? [];
-      const ratios = (samples.get(c.id) ?? [])
-        .slice(0, ceilings.length)
-        .map((s, i) => pick(s, ceilings[i]));
+      const ratios = byRound(samples.get(c.id) ?? [], samples.get(ceilingId) ?? [], pick);
       return ratios.length === 0 ? null : median(ratios);
     };
     const figures: BodyFigures[] = cases

@@ -47,11 +47,12 @@ import {
   startBenchServer,
 } from './lib/child.js';
 import { cpuWindow } from './lib/cpu.js';
+import { interleaved } from './lib/load.js';
 import { createMissCeiling } from './lib/miss-ceiling.js';
 import { pinSelf, SERVER_CPU } from './lib/pin.js';
 import { MISS_PARTS, type MissPart, missBreakdown, readProfile } from './lib/profile.js';
 import { deleteKeys } from './lib/redis.js';
-import { int, loads, markdownTable, median, writeDocSection } from './lib/report.js';
+import { byRound, int, loads, markdownTable, median, writeDocSection } from './lib/report.js';
 import { seedProvider, seedTenant } from './lib/seed.js';
 import { benchRedisUrl, positive } from './lib/settings.js';
 import { cacheOutcomes, METRICS_TOKEN } from './run-checks.js';
@@ -404,13 +405,15 @@ export async function measureMisses(options: MissOptions = {}): Promise<MissFigu
     // Odd rounds go through the targets one way and even rounds the other (a, b, b, a, …), so
     // a drift within a round touches both sides of a ratio alike.
     for (const target of targets) await start(target);
-    const order = (round: number) => (round % 2 === 1 ? targets : [...targets].reverse());
-    for (let round = 1; round <= rounds; round++) {
-      for (const target of order(round)) {
+    await interleaved(
+      rounds,
+      targets,
+      async (target, round) => {
         log(`[${round}/${rounds}] ${MISS_TARGET_LABELS[target]}`);
         await measure(target, running.get(target) as BenchServer);
-      }
-    }
+      },
+      { alternate: true },
+    );
     for (const target of targets) await stop(target);
     for (const row of rows)
       for (const target of targets) {
@@ -462,9 +465,7 @@ export function pairedRatio(
   a: MissTarget,
   b: MissTarget,
 ): { median: number; min: number; max: number } | null {
-  const as = row.samples[a] ?? [];
-  const bs = row.samples[b] ?? [];
-  const ratios = as.slice(0, bs.length).map((value, i) => value / bs[i]);
+  const ratios = byRound(row.samples[a] ?? [], row.samples[b] ?? [], (x, y) => x / y);
   if (ratios.length === 0) return null;
   return { median: median(ratios), min: Math.min(...ratios), max: Math.max(...ratios) };
 }

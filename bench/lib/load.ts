@@ -87,13 +87,11 @@ export function runLoad(options: LoadOptions): Promise<LoadResult> {
 export async function interleaved<T>(
   rounds: number,
   cases: readonly T[],
-  ...args:
-    | [run: (item: T, round: number) => Promise<void>]
-    | [options: { alternate: boolean }, run: (item: T, round: number) => Promise<void>]
+  run: (item: T, round: number) => Promise<void>,
+  { alternate = false } = {},
 ): Promise<void> {
-  const [options, run] = args.length === 1 ? [{ alternate: false }, args[0]] : args;
   for (let round = 1; round <= rounds; round++) {
-    const order = options.alternate && round % 2 === 0 ? [...cases].reverse() : cases;
+    const order = alternate && round % 2 === 0 ? [...cases].reverse() : cases;
     for (const item of order) await run(item, round);
   }
 }

@@ -22,6 +22,14 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
+/**
+ * `pick(a[i], b[i])` for every round both sides ran in (interleaved rounds, in order): a ratio
+ * taken within each round, whose median a bench judges rather than a ratio of two medians.
+ */
+export function byRound<A, B>(a: readonly A[], b: readonly B[], pick: (a: A, b: B) => number) {
+  return a.slice(0, b.length).map((value, i) => pick(value, b[i]));
+}
+
 /** The median of what `pick` gives, nulls left out; null when nothing is left. */
 export function medianOf<T>(items: readonly T[], pick: (item: T) => number | null): number | null {
   const values = items.map(pick).filter((v): v is number => v !== null);

@@ -158,9 +158,14 @@ describe('interleaved', () => {
 
   it('alternates the order every other round when asked (a, b, b, a)', async () => {
     const seen: string[] = [];
-    await interleaved(3, ['a', 'b', 'c'], { alternate: true }, async (item, round) => {
-      seen.push(`${round}${item}`);
-    });
+    await interleaved(
+      3,
+      ['a', 'b', 'c'],
+      async (item, round) => {
+        seen.push(`${round}${item}`);
+      },
+      { alternate: true },
+    );
     expect(seen).toEqual(['1a', '1b', '1c', '2c', '2b', '2a', '3a', '3b', '3c']);
   });
 });
