@@ -38,9 +38,10 @@ describe('cpuWindow: the server CPU per request convention', () => {
     expect(x).toBeGreaterThan(0);
     expect(window.mainPerRequest(1_000)).toBeGreaterThanOrEqual(50);
     // The process's time and its thread's are read at different instants and adjusted apart by
-    // the kernel: the main thread may show a tick or two (10 ms each: 10 µs a request here)
-    // more than the whole, never more.
-    expect(window.mainPerRequest(1_000)).toBeLessThanOrEqual(window.perRequest(1_000) + 20);
+    // the kernel: the main thread may show up to a few ticks (10 ms each: 10 µs a request here)
+    // more than the whole (two exactly, in a CI run on a loaded machine; the µs are floats, so
+    // the bound has room for their rounding), never more.
+    expect(window.mainPerRequest(1_000)).toBeLessThanOrEqual(window.perRequest(1_000) + 30.001);
     expect(window.mainPerRequest(0)).toBe(0);
   });
 
