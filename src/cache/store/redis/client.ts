@@ -25,10 +25,9 @@ function connectionOptions(config: RedisConfig, timeoutMs: number): RedisOptions
   return {
     enableOfflineQueue: false,
     // Commands issued in the same tick go out in one write: concurrent hits share round trips.
+    // (The copies' check is batched per event-loop turn already and sends its MGET at once:
+    // near.ts, mgetAtOnce.)
     enableAutoPipelining: true,
-    // Except the copies' check: it is batched per event-loop turn already (a DataLoader flushed
-    // by setImmediate), and pipelining it again would send it one turn later.
-    autoPipeliningIgnoredCommands: ['mget'],
     commandTimeout: timeoutMs,
     maxRetriesPerRequest: 0,
     connectTimeout: Math.max(1_000, timeoutMs * 20),

@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import { Command } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import type { StoredBody } from '../body.js';
 import type { RedisClient } from './client.js';
@@ -28,6 +29,17 @@ interface ScopeChanges {
   marker: string;
   /** [tag, clock of its latest invalidation], oldest first. */
   changed: [string, number][];
+}
+
+/**
+ * MGET sent at once, as ioredis sends a command that isn't auto-pipelined: the copies' check is
+ * batched per event-loop turn already (flushed by setImmediate), and auto-pipelining it again
+ * would send it one turn later. (A lookup's MGET is auto-pipelined: entry-reads.ts.)
+ */
+function mgetAtOnce(redis: RedisClient, keys: string[]): Promise<(string | null)[]> {
+  return redis.sendCommand(new Command('mget', keys, { replyEncoding: 'utf8' })) as Promise<
+    (string | null)[]
+  >;
 }
 
 /** Scopes read by one check at most (an MGET of the epoch and their clocks). */
@@ -92,7 +104,7 @@ export function createNearCopies(deps: NearCopiesDeps) {
       ]);
       return values.map((value): [string | null, string | null] => [current, value]);
     }
-    const [current, ...values] = await redis.mget(keys.epoch, ...scopes.map(keys.seq));
+    const [current, ...values] = await mgetAtOnce(redis, [keys.epoch, ...scopes.map(keys.seq)]);
     return values.map((value): [string | null, string | null] => [current, value]);
   }
   /** The check out at Redis, if any: settles when it is answered. */
