@@ -86,7 +86,10 @@ interface Entry {
 export const DEFAULT_MARKER_TTL_MS = 120_000;
 
 // Scopes are UUIDs or 'ops', and NUL appears in no tag, so these joined keys cannot collide.
-const join = (...parts: (string | number)[]) => parts.join('\0');
+// Template strings, not an array's join: a miss's save makes one per expanded tag, and the
+// eviction it causes as many again (issue 19).
+const tagKeyOf = (scope: string, tag: string) => `${scope}\0${tag}`;
+const entryKeyOf = (scope: string, epoch: number, key: string) => `${scope}\0${epoch}\0${key}`;
 
 /** The response store in process memory, with the same semantics as the Redis store. */
 export function createMemoryStore(options: MemoryStoreOptions): MemoryResponseStore {
@@ -112,7 +115,7 @@ export function createMemoryStore(options: MemoryStoreOptions): MemoryResponseSt
     dispose(entry, entryKey, reason) {
       if (reason === 'evict') onEvict();
       for (const tag of entry.indexedUnder) {
-        const tagKey = join(entry.scope, tag);
+        const tagKey = tagKeyOf(entry.scope, tag);
         const keys = index.get(tagKey);
         if (keys === undefined) continue;
         keys.delete(entryKey);
@@ -130,8 +133,7 @@ export function createMemoryStore(options: MemoryStoreOptions): MemoryResponseSt
 
   /** The lookup itself: nothing in it waits, so the hit path can take its answer at once. */
   function lookupNow(scope: string, key: string): LookupResult {
-    // join(scope, epoch, key) without its array: this runs for every hit.
-    const entry = entries.get(`${scope}\0${epoch}\0${key}`);
+    const entry = entries.get(entryKeyOf(scope, epoch, key));
     const at = entry === undefined ? 0 : now();
     if (entry !== undefined && (entry.neverExpires || at < entry.freshUntil)) {
       return {
@@ -172,13 +174,16 @@ export function createMemoryStore(options: MemoryStoreOptions): MemoryResponseSt
       const expanded = expandTags(entry.tags);
       const at = now();
       sweepMarkers(at);
-      for (const tag of expanded) {
-        const marker = markers.get(join(scope, tag));
-        if (marker !== undefined && marker.seq > entry.seenSeq) return 'stale';
+      const tagKeys = expanded.map((tag) => tagKeyOf(scope, tag));
+      if (markers.size > 0) {
+        for (const tagKey of tagKeys) {
+          const marker = markers.get(tagKey);
+          if (marker !== undefined && marker.seq > entry.seenSeq) return 'stale';
+        }
       }
       // Computed before a purge: its epoch is gone, so there is nothing to keep.
       if (entry.seenEpoch !== epoch) return 'stale';
-      const entryKey = join(scope, epoch, key);
+      const entryKey = entryKeyOf(scope, epoch, key);
       const stored: Entry = {
         scope,
         body: entry.prepared ?? identityBody(entry.body),
@@ -206,8 +211,7 @@ export function createMemoryStore(options: MemoryStoreOptions): MemoryResponseSt
       });
       const generation = `${epoch}.${seqs.get(scope) ?? 0}`;
       options.recent?.remember(scope, key, stored.neverExpires ? null : ttl, generation);
-      for (const tag of expanded) {
-        const tagKey = join(scope, tag);
+      for (const tagKey of tagKeys) {
         let keys = index.get(tagKey);
         if (keys === undefined) {
           keys = new Set();
@@ -227,7 +231,7 @@ export function createMemoryStore(options: MemoryStoreOptions): MemoryResponseSt
       sweepMarkers(at);
       let removed = 0;
       for (const tag of unique) {
-        const tagKey = join(scope, tag);
+        const tagKey = tagKeyOf(scope, tag);
         // Deleting an entry runs dispose, which edits this set: iterate over a copy.
         for (const entryKey of [...(index.get(tagKey) ?? [])]) {
           if (entries.has(entryKey)) removed++;
