@@ -205,7 +205,7 @@ async function measure(
         headers: c.headers,
         body: c.request,
         duration,
-        ...(c.kind === 'ceiling'
+        ...(c.kind === 'ceiling' || c.kind === 'http'
           ? { expectBody: c.expected.toString('utf8') }
           : { setupClient: (client) => checkResponses(client, c, tally) }),
         problems: (result) => [
@@ -351,7 +351,7 @@ async function main() {
     console.log('done');
 
     const url = (port: number) => `http://127.0.0.1:${port}/graphql`;
-    const hotpathServers: Record<Exclude<CaseKind, 'ceiling'>, BenchServer> = {
+    const hotpathServers: Record<Exclude<CaseKind, 'ceiling' | 'http'>, BenchServer> = {
       memory,
       'memory-gzip': memory,
       redis: withCopies,
@@ -372,7 +372,7 @@ async function main() {
       let plain: Answer | null = null;
       let zipped: Answer | null = null;
       for (const kind of CASE_KINDS) {
-        if (kind === 'ceiling') continue;
+        if (kind === 'ceiling' || kind === 'http') continue;
         const server = hotpathServers[kind];
         const headers = kind.endsWith('gzip') ? gzipHeaders : plainHeaders;
         let last: Answer | null = null;
@@ -421,29 +421,36 @@ async function main() {
       // The ceiling writes the plain bytes, with Hotpath's content type.
       const bodyFile = join(work, `${agenda.id}.json`);
       writeFileSync(bodyFile, answered.body);
-      const ceiling = await startBenchServer(
-        {
-          ...base,
-          BENCH_TARGET: 'ceiling',
-          BENCH_BODY_FILE: bodyFile,
-          BENCH_CONTENT_TYPE: String(answered.headers['content-type'] ?? 'application/json'),
-        },
-        pinned ? { cpu: SERVER_CPU } : {},
+      // The ceiling, and node:http doing a hit's HTTP work around the same bytes (`http`).
+      const references = await Promise.all(
+        (['ceiling', 'http'] as const).map(async (kind) => {
+          const server = await startBenchServer(
+            {
+              ...base,
+              BENCH_TARGET: 'ceiling',
+              BENCH_BODY_FILE: bodyFile,
+              BENCH_CONTENT_TYPE: String(answered.headers['content-type'] ?? 'application/json'),
+              ...(kind === 'http' ? { BENCH_CEILING_HTTP: '1' } : {}),
+            },
+            pinned ? { cpu: SERVER_CPU } : {},
+          );
+          servers.push(server);
+          return {
+            id: `${agenda.id}/${kind}`,
+            label: `${agenda.id}, ${CASE_LABELS[kind]}`,
+            body: agenda.id,
+            kind,
+            rate: null,
+            server,
+            headers: plainHeaders,
+            request: requestBody,
+            expected: answered.body,
+            gzip: false,
+            redis: false,
+          } satisfies Case;
+        }),
       );
-      servers.push(ceiling);
-      cases.splice(cases.length - 5, 0, {
-        id: `${agenda.id}/ceiling`,
-        label: `${agenda.id}, ${CASE_LABELS.ceiling}`,
-        body: agenda.id,
-        kind: 'ceiling',
-        rate: null,
-        server: ceiling,
-        headers: plainHeaders,
-        request: requestBody,
-        expected: answered.body,
-        gzip: false,
-        redis: false,
-      });
+      cases.splice(cases.length - 5, 0, ...references);
       console.log(
         `${agenda.id}: ${appointments} appointments, ${answered.body.length} bytes (${zipped?.body.length ?? '-'} with gzip)`,
       );

@@ -2,7 +2,9 @@
  * One benchmark target in its own process, started by bench/run.ts (and bench/polling.ts). It
  * reads its settings from the environment, listens on 127.0.0.1 on a free port, sends
  * `{ port }` over IPC and serves until SIGTERM. BENCH_TARGET picks what it serves:
- * - `ceiling`: node:http writing the bytes in BENCH_BODY_FILE, with BENCH_CONTENT_TYPE;
+ * - `ceiling`: node:http writing the bytes in BENCH_BODY_FILE, with BENCH_CONTENT_TYPE; with
+ *   BENCH_CEILING_HTTP=1, node:http doing a hit's HTTP work around the same bytes and nothing
+ *   else (bench:curves's `http` case);
  * - `hotpath`: the app as src/main.ts builds it from parseConfig(env), without seeding or warming;
  * - a peer of bench/peers.ts (`apollo-memory`, `mercurius-jit-redis`, `stock`…): another server
  *   and response cache over the same schema, services and API keys, with its Redis keys under
@@ -23,6 +25,7 @@ import { openDatabase } from '../src/db/data-source.js';
 import { createLogger } from '../src/logger.js';
 import { schema } from '../src/schema/index.js';
 import { startTracing } from '../src/telemetry/tracing.js';
+import { hitHttp } from './lib/hit-http.js';
 import { startPeer } from './peers.js';
 import { PEERS, type Peer } from './targets.js';
 
@@ -61,8 +64,9 @@ function countAgendaResolves(): void {
 
 async function ceiling() {
   const body = readFileSync(required('BENCH_BODY_FILE'));
+  const contentType = required('BENCH_CONTENT_TYPE');
   const headers = {
-    'content-type': required('BENCH_CONTENT_TYPE'),
+    'content-type': contentType,
     'content-length': String(body.length),
   };
   const handler: RequestListener = (req, res) => {
@@ -73,7 +77,10 @@ async function ceiling() {
       res.end(body);
     });
   };
-  return listen(handler, async () => {});
+  return listen(
+    process.env.BENCH_CEILING_HTTP === '1' ? hitHttp(body, contentType) : handler,
+    async () => {},
+  );
 }
 
 /**

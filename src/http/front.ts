@@ -39,7 +39,7 @@ export interface HttpFrontDeps {
  * passes them (the rest is not read); `failed` on a stream error before that. Callbacks rather
  * than a promise: a hit is answered in the turn its body arrives (issue 19).
  */
-function readBody(
+export function readBody(
   req: IncomingMessage,
   max: number,
   done: (raw: Buffer | null) => void,

@@ -130,6 +130,32 @@ describe("evaluateCurveTargets: issue 19's targets from a run's figures", () => 
     expect(verdict.figures).toContain('worst: memory hit, without gzip');
   });
 
+  it("says what a hit's HTTP work alone leaves of the ceiling, beside the hit's own share", () => {
+    const run = issueRun();
+    // Without the reference the verdict says nothing of it.
+    expect(statusOf(run, 'memory hit').figures).not.toContain('HTTP work');
+    run.figures.push({ ...fig('demo', 'http', 48_400, 20.5), shareOfCeiling: 0.88 });
+    const memory = statusOf(run, 'memory hit');
+    expect(memory.status).toBe('not met'); // judged by the hit, not by the reference
+    expect(memory.figures).toContain("a hit's HTTP work alone: 0.88 × the ceiling");
+    expect(statusOf(run, 'Redis hit').figures).toContain('0.88 × the ceiling');
+    // Its row in the tables: what serving a hit's HTTP costs, next to the ceiling's.
+    const markdown = curvesMarkdown(run, {
+      date: '2026-12-07T05:00:00Z',
+      commit: 'abc1234',
+      machine: 'Test CPU, 2 cores',
+      pinned: true,
+      loadBefore: [0, 0, 0],
+      loadAfter: [0, 0, 0],
+      othersShare: 0,
+      rounds: 3,
+      seconds: 5,
+      warmup: 1,
+      noisy: null,
+    });
+    expect(markdown).toMatch(/\| node:http doing a hit's HTTP work [^|]*, server µs\/request \| 21 \|/);
+  });
+
   it('says "not measured" for what the run did not measure, never met', () => {
     const run: CurvesRun = { ...issueRun(), figures: [], writes: [write(0, null)] };
     const verdicts = evaluateCurveTargets(run);
