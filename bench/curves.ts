@@ -87,6 +87,31 @@ const WARM_REQUESTS = 20;
 const imgDir = join(dirname(docPath), 'img');
 const databaseUrl = process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
 
+/** One body served one way (curve 1), checked against `expected`. */
+function caseOf(
+  body: BodyId,
+  kind: CaseKind,
+  server: BenchServer,
+  headers: Record<string, string>,
+  request: string,
+  expected: Buffer,
+  gzip: boolean,
+): Case {
+  return {
+    id: `${body}/${kind}`,
+    label: `${body}, ${CASE_LABELS[kind]}`,
+    body,
+    kind,
+    rate: null,
+    server,
+    headers,
+    request,
+    expected,
+    gzip,
+    redis: kind.startsWith('redis'),
+  };
+}
+
 function fail(message: string): never {
   throw new Error(`bench:curves: ${message}`);
 }
@@ -393,19 +418,7 @@ async function main() {
           fail(`${CASE_LABELS[kind]}, ${agenda.id}: not the same JSON as the other servers`);
         if (!plain && !gzip) plain = last;
         if (gzip || (kind.endsWith('gzip') && !zipped)) zipped = last;
-        cases.push({
-          id: `${agenda.id}/${kind}`,
-          label: `${agenda.id}, ${CASE_LABELS[kind]}`,
-          body: agenda.id,
-          kind,
-          rate: null,
-          server,
-          headers,
-          request: requestBody,
-          expected: last.body,
-          gzip,
-          redis: kind.startsWith('redis'),
-        });
+        cases.push(caseOf(agenda.id, kind, server, headers, requestBody, last.body, gzip));
       }
       if (!plain) fail(`${agenda.id}: no plain answer`);
       const answered = plain;
@@ -435,19 +448,7 @@ async function main() {
             pinned ? { cpu: SERVER_CPU } : {},
           );
           servers.push(server);
-          return {
-            id: `${agenda.id}/${kind}`,
-            label: `${agenda.id}, ${CASE_LABELS[kind]}`,
-            body: agenda.id,
-            kind,
-            rate: null,
-            server,
-            headers: plainHeaders,
-            request: requestBody,
-            expected: answered.body,
-            gzip: false,
-            redis: false,
-          } satisfies Case;
+          return caseOf(agenda.id, kind, server, plainHeaders, requestBody, answered.body, false);
         }),
       );
       cases.splice(cases.length - 5, 0, ...references);

@@ -65,6 +65,20 @@ function issueRun(): CurvesRun {
   };
 }
 
+/** How a run went, as curvesMarkdown takes it. */
+const RUN_FACTS = {
+  date: '2026-12-06T14:00:00Z',
+  commit: 'abc1234',
+  machine: 'Test CPU, 2 cores',
+  pinned: true,
+  loadBefore: [0, 0, 0] as [number, number, number],
+  loadAfter: [0, 0, 0] as [number, number, number],
+  othersShare: 0,
+  rounds: 3,
+  seconds: 5,
+  warmup: 1,
+};
+
 const statusOf = (run: CurvesRun, start: string) => {
   const verdict = evaluateCurveTargets(run).find((v) => v.target.startsWith(start));
   if (!verdict) throw new Error(`no target starting ${start}`);
@@ -140,20 +154,10 @@ describe("evaluateCurveTargets: issue 19's targets from a run's figures", () => 
     expect(memory.figures).toContain("a hit's HTTP work alone: 0.88 × the ceiling");
     expect(statusOf(run, 'Redis hit').figures).toContain('0.88 × the ceiling');
     // Its row in the tables: what serving a hit's HTTP costs, next to the ceiling's.
-    const markdown = curvesMarkdown(run, {
-      date: '2026-12-07T05:00:00Z',
-      commit: 'abc1234',
-      machine: 'Test CPU, 2 cores',
-      pinned: true,
-      loadBefore: [0, 0, 0],
-      loadAfter: [0, 0, 0],
-      othersShare: 0,
-      rounds: 3,
-      seconds: 5,
-      warmup: 1,
-      noisy: null,
-    });
-    expect(markdown).toMatch(/\| node:http doing a hit's HTTP work [^|]*, server µs\/request \| 21 \|/);
+    const markdown = curvesMarkdown(run, { ...RUN_FACTS, noisy: null });
+    expect(markdown).toMatch(
+      /\| node:http doing a hit's HTTP work [^|]*, server µs\/request \| 21 \|/,
+    );
   });
 
   it('says "not measured" for what the run did not measure, never met', () => {
@@ -186,16 +190,10 @@ describe("evaluateCurveTargets: issue 19's targets from a run's figures", () => 
 describe('the curves section and plots', () => {
   it('writes the targets, the tables and the image links, labelled NOISY when noisy', () => {
     const markdown = curvesMarkdown(issueRun(), {
-      date: '2026-12-06T14:00:00Z',
-      commit: 'abc1234',
-      machine: 'Test CPU, 2 cores',
-      pinned: true,
+      ...RUN_FACTS,
       loadBefore: [3, 2, 1],
       loadAfter: [3, 2, 1],
       othersShare: 0.4,
-      rounds: 3,
-      seconds: 5,
-      warmup: 1,
       noisy: 'other helpers were running',
     });
     expect(markdown).toContain('**NOISY: other helpers were running.**');

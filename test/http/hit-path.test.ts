@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryStore } from '../../src/cache/store/memory-store.js';
 import type { ResponseStore } from '../../src/cache/store/store.js';
 import { buildTestApp, OPS_TOKEN, sharedRedisCache, type TestApp } from '../support/app.js';
+import { rawPost } from '../support/http.js';
 
 /**
  * The node:http hit path (DESIGN §1, §10) answers exactly what Yoga's path answers for the same
@@ -210,36 +211,6 @@ describe('the hit path hands its lookup over', () => {
     }
   });
 });
-
-/** A raw node:http POST: the bytes as they came, no decompression. */
-function rawPost(baseUrl: string, body: string, headers: Record<string, string>) {
-  const { port } = new URL(baseUrl);
-  return new Promise<{ status: number; headers: Record<string, unknown>; body: Buffer }>(
-    (resolve, reject) => {
-      const req = httpRequest(
-        {
-          port,
-          method: 'POST',
-          path: '/graphql',
-          headers: { 'content-type': 'application/json', ...headers },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('end', () =>
-            resolve({
-              status: res.statusCode ?? 0,
-              headers: res.headers,
-              body: Buffer.concat(chunks),
-            }),
-          );
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
-    },
-  );
-}
 
 describe.each([
   ['memory', { backend: 'MEMORY' as const }],

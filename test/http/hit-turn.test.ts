@@ -1,8 +1,9 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { createServer, request as httpRequest, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../support/app.js';
+import { rawPost } from '../support/http.js';
 
 /**
  * Issue 19: a memory hit is written in the turn its body arrived, with no promise between the
@@ -48,29 +49,13 @@ describe('a memory hit on node:http', () => {
     await app.close();
   });
 
-  const post = (variables: Record<string, string>) =>
-    new Promise<{ status: number; cache: string | undefined; body: string }>((resolve, reject) => {
-      const req = httpRequest(
-        url,
-        {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('end', () =>
-            resolve({
-              status: res.statusCode ?? 0,
-              cache: res.headers['x-cache'] as string | undefined,
-              body: Buffer.concat(chunks).toString('utf8'),
-            }),
-          );
-        },
-      );
-      req.on('error', reject);
-      req.end(JSON.stringify({ query: QUERY, variables }));
+  const post = async (variables: Record<string, string>) => {
+    const answer = await rawPost(url, JSON.stringify({ query: QUERY, variables }), {
+      authorization: `Bearer ${key}`,
     });
+    const cache = answer.headers['x-cache'] as string | undefined;
+    return { status: answer.status, cache, body: answer.body.toString('utf8') };
+  };
 
   it('writes the hit before the turn that read its body ends; a miss goes on to Yoga', async () => {
     const miss = await post({ u: userId });
