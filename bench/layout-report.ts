@@ -27,16 +27,27 @@ export interface Sample {
   othersCpu: number | null;
 }
 
+/** The stores bench:layout can compare (BENCH_LAYOUT_STORES), by name in its table. */
+export const STORES = {
+  memory: 'memory',
+  redis: 'Redis',
+  /** Redis with no copies in process (CACHE_NEAR_MAX_BYTES=0): every hit asks Redis. */
+  'redis-nocopy': 'Redis without copies',
+} as const;
+export type StoreId = keyof typeof STORES;
+
 export interface Case {
   checkout: Checkout;
   target: TargetSpec;
+  store: StoreId;
   samples: Sample[];
 }
 
-export const label = (c: Case) => `${c.checkout.name} (${c.checkout.commit}), ${c.target.label}`;
+export const label = (c: Case) =>
+  `${c.checkout.name} (${c.checkout.commit}), ${c.target.label}${c.store === 'redis-nocopy' ? ' without copies' : ''}`;
 export const pct = (n: number | null) => (n === null ? '–' : `${Math.round(n * 100)}%`);
 const fixed = (n: number | null, digits = 0) => (n === null ? '–' : n.toFixed(digits));
-const storeOf = (c: Case) => (c.target.redis ? 'Redis' : 'memory');
+const storeOf = (c: Case) => STORES[c.store];
 
 /** The medians of one case, as a table row. */
 function row(c: Case): (string | number)[] {
@@ -76,7 +87,7 @@ export function layoutTable(cases: Case[]): string {
 }
 
 export interface Ratio {
-  store: 'memory' | 'Redis';
+  store: (typeof STORES)[StoreId];
   /** after / before of the median req/s: at least 1 - TOLERANCE to pass. */
   reqPerSec: number;
   /** after / before of the median server CPU per hit: at most 1 + TOLERANCE to pass. */
@@ -86,7 +97,7 @@ export interface Ratio {
 
 /** after / before of the medians, per store, and whether both are within TOLERANCE. */
 export function ratios(cases: Case[]): Ratio[] {
-  return (['memory', 'Redis'] as const).map((store) => {
+  return [...new Set(cases.map(storeOf))].map((store) => {
     const pick = (name: Checkout['name']) => {
       const found = cases.find((c) => c.checkout.name === name && storeOf(c) === store);
       if (!found?.samples.length) throw new Error(`bench: no ${name} samples on ${store}`);

@@ -15,7 +15,9 @@
  * the ratios after/before; it goes to stdout and docs/benchmarks.md (the layout section).
  *
  * BENCH_DURATION (measured seconds, default 8), BENCH_WARMUP (default 2) and BENCH_REDIS_URL
- * tune it, as for `npm run bench`.
+ * tune it, as for `npm run bench`. BENCH_LAYOUT_STORES (default `memory,redis`) picks the stores;
+ * `redis-nocopy` adds Redis hits without copies in process (CACHE_NEAR_MAX_BYTES=0), where every
+ * hit is a lookup in Redis.
  */
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
@@ -30,6 +32,8 @@ import {
   layoutTable,
   pct,
   type Sample,
+  STORES,
+  type StoreId,
   verdictLines,
 } from './layout-report.js';
 import {
@@ -66,6 +70,13 @@ const before = process.env.BENCH_LAYOUT_BEFORE || 'b15385d';
 const durationS = positive('BENCH_DURATION', 8);
 const warmupS = positive('BENCH_WARMUP', 2);
 const runs = positive('BENCH_RUNS', 3, true);
+/** The stores compared: issue 15's two by default; `redis-nocopy` adds Redis without copies. */
+const stores = (process.env.BENCH_LAYOUT_STORES || 'memory,redis').split(',').map((store) => {
+  const id = store.trim();
+  if (!Object.hasOwn(STORES, id))
+    throw new Error(`BENCH_LAYOUT_STORES: ${id} is not one of ${Object.keys(STORES).join(', ')}`);
+  return id as StoreId;
+});
 const redisUrl = benchRedisUrl();
 /** A hit row may execute the query for at most this share of its measured requests. */
 const MISS_ALLOWANCE = 0.01;
@@ -106,6 +117,7 @@ async function measureOnce(c: Case, run: Run): Promise<Sample> {
     BENCH_TARGET: 'hotpath',
     CACHE_PREFIX: prefixOf(run, c),
     ...(c.target.redis ? { REDIS_URL: redisUrl } : {}),
+    ...(c.store === 'redis-nocopy' ? { CACHE_NEAR_MAX_BYTES: '0' } : {}),
   };
   running = await startBenchServer(env, {
     ...(run.pinned ? { cpu: SERVER_CPU } : {}),
@@ -167,7 +179,7 @@ async function main() {
     beforeCheckout = checkOutBefore(work);
     const after: Checkout = { name: 'after', dir: undefined, commit: gitCommit() };
     console.log(
-      `before: ${beforeCheckout.commit}, after: ${after.commit}; 4 cases × ${runs} rounds of ` +
+      `before: ${beforeCheckout.commit}, after: ${after.commit}; ${2 * stores.length} cases × ${runs} rounds of ` +
         `${warmupS} + ${durationS} s`,
     );
     await redis.connect();
@@ -191,12 +203,16 @@ async function main() {
         CACHE_TIMEOUT_MS: '1000',
       },
     };
-    const targets = ['memory', 'redis'].map(
-      (id) => TARGETS.find((t) => t.id === id) ?? fail(`no ${id} target`),
-    );
-    const cases: Case[] = targets.flatMap((target) =>
-      [beforeCheckout as Checkout, after].map((checkout) => ({ checkout, target, samples: [] })),
-    );
+    const cases: Case[] = stores.flatMap((store) => {
+      const id = store === 'memory' ? 'memory' : 'redis';
+      const target = TARGETS.find((t) => t.id === id) ?? fail(`no ${id} target`);
+      return [beforeCheckout as Checkout, after].map((checkout) => ({
+        checkout,
+        target,
+        store,
+        samples: [],
+      }));
+    });
     const started = Date.now();
     await interleaved(runs, cases, async (c, round) => {
       process.stdout.write(`[${round}/${runs}] ${label(c)}: starting… `);

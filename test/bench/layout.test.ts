@@ -5,6 +5,7 @@ import {
   layoutTable,
   ratios,
   type Sample,
+  type StoreId,
   verdictLines,
 } from '../../bench/layout-report.js';
 import { TARGETS } from '../../bench/targets.js';
@@ -27,11 +28,15 @@ const sample = (reqPerSec: number, cpuPerHit: number): Sample => ({
   othersCpu: 0,
 });
 /** One case per checkout and store, each with the rounds given as [req/s, CPU µs] pairs. */
-function cases(rounds: Record<string, [number, number][]>): Case[] {
-  return (['memory', 'redis'] as const).flatMap((id) =>
+function cases(
+  rounds: Record<string, [number, number][]>,
+  stores: StoreId[] = ['memory', 'redis'],
+): Case[] {
+  return stores.flatMap((id) =>
     (['before', 'after'] as const).map((name) => ({
       checkout: checkout(name),
-      target: target(id),
+      target: target(id === 'memory' ? 'memory' : 'redis'),
+      store: id,
       samples: (rounds[`${name}/${id}`] ?? []).map(([rps, cpu]) => sample(rps, cpu)),
     })),
   );
@@ -104,5 +109,22 @@ describe("bench:layout's ratios", () => {
       '- memory: req/s after/before 1.000, server CPU per hit after/before 1.000: within 5%',
       '- Redis: req/s after/before 0.800, server CPU per hit after/before 1.000: NOT within 5%',
     ]);
+  });
+
+  it('compares Redis without copies as a store of its own when asked (BENCH_LAYOUT_STORES)', () => {
+    const all = cases(
+      {
+        'before/memory': [[1_000, 50]],
+        'after/memory': [[1_000, 50]],
+        'before/redis-nocopy': [[8_000, 120]],
+        'after/redis-nocopy': [[9_400, 102]],
+      },
+      ['memory', 'redis-nocopy'],
+    );
+    expect(ratios(all).map((r) => r.store)).toEqual(['memory', 'Redis without copies']);
+    expect(layoutTable(all)).toContain('| Redis without copies |');
+    expect(verdictLines(all)[1]).toBe(
+      '- Redis without copies: req/s after/before 1.175, server CPU per hit after/before 0.850: within 5%',
+    );
   });
 });
