@@ -157,12 +157,11 @@ interface PlainReads {
 function plainReply(r: PlainReads): Reply | null {
   const { pttl, grace, clock, now } = r;
   if (clock === null) return grace !== null ? null : [0, String(now), String(now - 1), ''];
-  if (r.validAt === clock && r.saved === r.expected && grace !== null && pttl > Number(grace))
-    return [1, pttl, clock, r.validAt];
   const atMiss = String(Math.max(now, Number(clock)));
   if (grace === null) return [0, atMiss, clock, ''];
   if (r.saved !== r.expected) return [0, atMiss, clock, 'i'];
   if (r.validAt !== clock) return null;
+  if (pttl > Number(grace)) return [1, pttl, clock, r.validAt];
   if (pttl < 0) return [0, atMiss, clock, ''];
   return [2, pttl, atMiss, clock];
 }
