@@ -69,6 +69,7 @@ const envSchema = z.object({
   APQ_TENANT_QUOTA_BYTES: mebibytes(1, 4),
   CACHE_MISS_REASON_BYTES: mebibytes(0, 1),
   DAY_RANGE_MEMO_BYTES: mebibytes(0, 1),
+  CACHE_FLIGHT_LINGER_BYTES: mebibytes(0, 16),
   CACHE_TTL_SIM_BYTES: mebibytes(0, 2),
   // The share of keys the TTL simulator follows (README: TTL simulator).
   CACHE_TTL_SIM_SAMPLE: z.coerce.number().min(0).max(1).default(0.1),
@@ -346,6 +347,7 @@ export function parseConfig(env: Env): Config {
         missReasonBytes: e.CACHE_MISS_REASON_BYTES,
         ttlSimBytes: e.CACHE_TTL_SIM_BYTES,
         dayRangeBytes: e.DAY_RANGE_MEMO_BYTES,
+        flightLingerBytes: e.CACHE_FLIGHT_LINGER_BYTES,
       },
       ttlSimSample: e.CACHE_TTL_SIM_SAMPLE,
       ttlOverrides: Object.fromEntries(

@@ -129,6 +129,7 @@ describe('parseConfig', () => {
       missReasonBytes: 1 * MiB,
       ttlSimBytes: 2 * MiB,
       dayRangeBytes: MiB,
+      flightLingerBytes: 16 * MiB,
     });
     const config = parseConfig({
       CACHE_MAX_BYTES: '1000000',
@@ -142,6 +143,7 @@ describe('parseConfig', () => {
       CACHE_MISS_REASON_BYTES: '0',
       CACHE_TTL_SIM_BYTES: '65536',
       DAY_RANGE_MEMO_BYTES: '0',
+      CACHE_FLIGHT_LINGER_BYTES: '0',
     });
     expect(config.cache.bounds).toEqual({
       storeBytes: 1_000_000,
@@ -155,6 +157,7 @@ describe('parseConfig', () => {
       missReasonBytes: 0,
       ttlSimBytes: 65_536,
       dayRangeBytes: 0,
+      flightLingerBytes: 0,
     });
     // A store, an APQ store and a quota of 0 bytes would keep nothing: use CACHE_ENABLED=false.
     for (const name of ['CACHE_MAX_BYTES', 'APQ_MAX_BYTES', 'APQ_TENANT_QUOTA_BYTES']) {

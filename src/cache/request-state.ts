@@ -38,7 +38,10 @@ export class RequestCacheState {
   debug: CacheDebug | null = null;
   /** The ETag of the body served (a hit) or stored (a miss). */
   etag: string | null = null;
-  /** The JSON a miss stored (response-save.ts): what its flight hands the requests sharing it. */
+  /**
+   * The JSON of a miss's result, stored or too large to be (response-save.ts): what its flight
+   * hands the requests sharing it.
+   */
   body: string | null = null;
   flight: Flight | null = null;
   /** Answered with another request's execution (single flight), not executed. */

@@ -119,6 +119,8 @@ export function createResponseSave(options: ResponseSaveOptions) {
       const tags = tagged.length === 0 ? [...state.tags] : [...new Set([...tagged, ...state.tags])];
       const body = JSON.stringify(result);
       servedAs(result, body);
+      // What its flight hands identical misses, stored or too large to be (counted in bytes).
+      state.body = body;
       // Encoded once: its length is the bound's, and its bytes are the entry's.
       const bytes = Buffer.from(body, 'utf8');
       if (bytes.length > maxEntryBytes) {
@@ -129,7 +131,6 @@ export function createResponseSave(options: ResponseSaveOptions) {
       state.debug = { hit: false, ttl: finite === null ? null : finite / 1000, tags };
       const identity = identityBody(bytes);
       state.etag = identity.etag;
-      state.body = body;
       const { scope, key, seen } = state;
       const saveAs = (prepared: StoredBody) =>
         store.save(scope, key, {

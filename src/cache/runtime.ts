@@ -229,7 +229,7 @@ export function createCacheRuntime(options: CacheRuntimeOptions) {
     cluster,
     policy,
     /** One execution per key at a time (DESIGN §8). */
-    flights: createSingleFlight(),
+    flights: createSingleFlight(1_000, stats.budget('single_flight', bounds.flightLingerBytes)),
     /** Reads a miss's result for its tags and TTL, and stores it with the lookup's clock. */
     save,
     /** The most requested cacheable requests of this instance, which the warmer sends again. */

@@ -1,26 +1,30 @@
 import type { ExecutionResult } from 'graphql';
 import { isMissReason } from './outcome.js';
 import type { Flight, RequestCacheState } from './request-state.js';
+import { type ByteBudget, stringBytes } from './stats/bounds.js';
 
 /**
  * Single flight (DESIGN §8): identical concurrent misses run one execution, the others wait
  * for its result. Only a flight that looked up under the same invalidation generation and
  * epoch is joined, so a waiter is never answered with a result older than its own lookup.
  * `lingerMs`: how long a finished execution still answers identical misses that looked up
- * before its result was stored (at least 3/4 of it: see tick).
+ * before its result was stored (at least 3/4 of it: see tick). `budget`
+ * (CACHE_FLIGHT_LINGER_BYTES): the stored JSON the finished flights hold while they linger; one
+ * that would pass it ends at once instead (refused), since lingering only spares a repeat.
  */
-export function createSingleFlight(lingerMs = 1_000) {
+export function createSingleFlight(lingerMs = 1_000, budget?: ByteBudget) {
   const flights = new Map<string, Flight>();
   // Ended flights by the quarter of lingerMs in which they ended, newest first. One timer
   // sweeps them every quarter, while any linger, instead of one timer per execution (issue 19:
   // a timer per miss): a flight goes at the fourth tick after it ended, so it lingers 3/4 of
   // lingerMs to lingerMs, never longer (a request that shares a result stores nothing, so a
   // flight that outlived its entry's TTL would keep the next request from storing the new one).
-  let ended: [string, Flight][][] = [[], [], [], []];
+  let ended: [string, Flight, number][][] = [[], [], [], []];
   let ticking = false;
   const tick = () => {
-    for (const [flightKey, flight] of ended[3]) {
+    for (const [flightKey, flight, bytes] of ended[3]) {
       if (flights.get(flightKey) === flight) flights.delete(flightKey);
+      if (budget) budget.held -= bytes;
     }
     ended = [[], ended[0], ended[1], ended[2]];
     ticking = ended[1].length + ended[2].length + ended[3].length > 0;
@@ -71,8 +75,18 @@ export function createSingleFlight(lingerMs = 1_000) {
       if (!flight || !state.scope || !state.key) return;
       state.flight = null;
       flight.reason = state.reason;
-      flight.settle(result && !result.errors ? (state.body ?? result) : null);
-      ended[0].push([`${state.scope}\0${state.key}`, flight]);
+      const settled = result && !result.errors ? (state.body ?? result) : null;
+      flight.settle(settled);
+      const flightKey = `${state.scope}\0${state.key}`;
+      // What lingers: the stored JSON (state.body), else the result or nothing, counted small.
+      const bytes = typeof settled === 'string' ? stringBytes(settled) : 0;
+      if (budget && bytes > 0 && budget.held + bytes > budget.maxBytes) {
+        budget.refusals++;
+        if (flights.get(flightKey) === flight) flights.delete(flightKey);
+        return;
+      }
+      if (budget) budget.held += bytes;
+      ended[0].push([flightKey, flight, bytes]);
       if (!ticking) {
         ticking = true;
         setTimeout(tick, lingerMs / 4).unref();

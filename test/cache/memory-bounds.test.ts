@@ -71,6 +71,7 @@ describe('in-memory structures bounded in bytes (an app on the memory store)', (
     keyMemoBytes: 256 * KiB,
     apqBytes: 64 * KiB,
     dayRangeBytes: 4 * KiB,
+    flightLingerBytes: 1 * KiB,
   };
 
   beforeAll(async () => {
@@ -133,6 +134,21 @@ describe('in-memory structures bounded in bytes (an app on the memory store)', (
     expect(held).toBeGreaterThan(0);
     expect(held).toBeLessThanOrEqual(bounds.keyMemoBytes);
     expect(await metric(app, 'evictions_total', 'key_memo')).toBeGreaterThan(0);
+  });
+
+  it('finished misses linger for identical ones within CACHE_FLIGHT_LINGER_BYTES', async () => {
+    // About 2 KB of JSON: answered and stored, but past the 1 KiB its flight may keep.
+    const fields = Array.from({ length: 30 }, (_, i) => `u${i}: user(id: $u) { id name }`);
+    const query = `query Wide($u: ID!) { ${fields.join(' ')} }`;
+    const res = await post(app, key, { query, variables: { u: userId } });
+    expect(res.status).toBe(200);
+    expect((await res.text()).length).toBeGreaterThan(KiB);
+    expect(await metric(app, 'refusals_total', 'single_flight')).toBeGreaterThan(0);
+    expect(await metric(app, 'bytes', 'single_flight')).toBeLessThanOrEqual(KiB);
+    expect(await metric(app, 'max_bytes', 'single_flight')).toBe(KiB);
+    // The next one is a hit: the entry was stored all the same.
+    const again = await post(app, key, { query, variables: { u: userId } });
+    expect(again.headers.get('x-cache')).toBe('HIT');
   });
 
   it('the days agendas asked for are remembered within DAY_RANGE_MEMO_BYTES', async () => {

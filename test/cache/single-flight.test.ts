@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ttlPolicy } from '../../src/cache/policy.js';
 import { RequestCacheState } from '../../src/cache/request-state.js';
 import { createSingleFlight } from '../../src/cache/single-flight.js';
+import { ByteBudget, stringBytes } from '../../src/cache/stats/bounds.js';
 
 const policy = ttlPolicy({});
 
@@ -89,5 +90,36 @@ describe('single flight, after its execution ended', () => {
     await vi.advanceTimersByTimeAsync(251);
     expect(flights.size()).toBe(0);
     expect(vi.getTimerCount()).toBe(0);
+  });
+});
+
+describe('single flight, what lingers, in bytes', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('holds the lingering JSON within CACHE_FLIGHT_LINGER_BYTES; one past it ends at once', async () => {
+    vi.useFakeTimers();
+    const budget = new ByteBudget('single_flight', 1_000);
+    const flights = createSingleFlight(1_000, budget);
+    const end = async (key: string, chars: number) => {
+      const state = missed(key);
+      await flights.join(state);
+      const result = { data: { text: 'x'.repeat(chars) } };
+      state.body = JSON.stringify(result);
+      flights.end(state, result);
+      return result;
+    };
+    const kept = await end('kept', 600);
+    expect(budget.held).toBe(stringBytes(JSON.stringify(kept)));
+    // Past the budget: answered all the same, but not kept for identical misses.
+    await end('over', 600);
+    expect(budget.refusals).toBe(1);
+    expect(await flights.join(missed('over'))).toBeNull();
+    expect(await flights.join(missed('kept'))).toEqual(kept);
+    // Its bytes go with its linger.
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(budget.held).toBe(0);
+    expect(flights.size()).toBe(1); // the 'over' miss that joined above runs on
   });
 });

@@ -24,6 +24,8 @@ export interface MemoryBounds {
   ttlSimBytes: number;
   /** DAY_RANGE_MEMO_BYTES: the days (zone and date) whose instants dayRange remembers. */
   dayRangeBytes: number;
+  /** CACHE_FLIGHT_LINGER_BYTES: finished misses' JSON kept up to a second for identical ones. */
+  flightLingerBytes: number;
 }
 
 export const DEFAULT_BOUNDS: MemoryBounds = {
@@ -38,6 +40,7 @@ export const DEFAULT_BOUNDS: MemoryBounds = {
   missReasonBytes: 1_048_576,
   ttlSimBytes: 2 * 1_048_576,
   dayRangeBytes: 1_048_576,
+  flightLingerBytes: 16 * 1_048_576,
 };
 
 /**
