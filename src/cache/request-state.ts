@@ -43,6 +43,8 @@ export class RequestCacheState {
    * hands the requests sharing it.
    */
   body: string | null = null;
+  /** Its UTF-8 bytes, measured once by the save: what its flight's linger counts. */
+  bodyBytes = 0;
   flight: Flight | null = null;
   /** Answered with another request's execution (single flight), not executed. */
   shared = false;

@@ -123,6 +123,7 @@ export function createResponseSave(options: ResponseSaveOptions) {
       state.body = body;
       // Encoded once: its length is the bound's, and its bytes are the entry's.
       const bytes = Buffer.from(body, 'utf8');
+      state.bodyBytes = bytes.length;
       if (bytes.length > maxEntryBytes) {
         state.reason = 'too-large';
         return;

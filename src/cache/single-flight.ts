@@ -1,7 +1,7 @@
 import type { ExecutionResult } from 'graphql';
 import { isMissReason } from './outcome.js';
 import type { Flight, RequestCacheState } from './request-state.js';
-import { type ByteBudget, stringBytes } from './stats/bounds.js';
+import type { ByteBudget } from './stats/bounds.js';
 
 /**
  * Single flight (DESIGN §8): identical concurrent misses run one execution, the others wait
@@ -78,8 +78,9 @@ export function createSingleFlight(lingerMs = 1_000, budget?: ByteBudget) {
       const settled = result && !result.errors ? (state.body ?? result) : null;
       flight.settle(settled);
       const flightKey = `${state.scope}\0${state.key}`;
-      // What lingers: the stored JSON (state.body), else the result or nothing, counted small.
-      const bytes = typeof settled === 'string' ? stringBytes(settled) : 0;
+      // What lingers: the JSON (state.body, its UTF-8 bytes measured by the save), or a result
+      // never stringified (never cached: TTL 0), uncounted.
+      const bytes = typeof settled === 'string' ? state.bodyBytes : 0;
       if (budget && bytes > 0 && budget.held + bytes > budget.maxBytes) {
         budget.refusals++;
         if (flights.get(flightKey) === flight) flights.delete(flightKey);
