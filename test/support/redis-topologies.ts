@@ -24,12 +24,14 @@ function portIsFree(port: number): Promise<boolean> {
 
 const taken = new Set<number>();
 /**
- * A free port whose +10000 neighbour is free too (a cluster node's bus port), below the
- * ephemeral range so that the bus port exists.
+ * A free port whose +10000 neighbour is free too (a cluster node's bus port), both below the
+ * ephemeral range (Linux: from 32768), so that the bus port exists and no client connection
+ * takes it between this check and the node's start. (Ports up to 32,000 put bus ports at up to
+ * 42,000: CI once failed when a connection's own port was the bus port, 37750.)
  */
 export async function freeClusterPort(): Promise<number> {
   for (let tries = 0; tries < 500; tries++) {
-    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const port = 10_000 + Math.floor(Math.random() * 12_000);
     if (taken.has(port) || taken.has(port + 10_000)) continue;
     if ((await portIsFree(port)) && (await portIsFree(port + 10_000))) {
       taken.add(port);
