@@ -14,7 +14,7 @@ import { limitExceeded } from '../errors/limit-errors.js';
 import type { Limits } from '../limits.js';
 import type { LiveListener } from '../live/listener.js';
 import { adoptSpan, context, startRequestSpan, type Tracing } from '../telemetry/tracing.js';
-import type { HitPath, Served, Unanswered } from './hit-path.js';
+import type { HitPath, Unanswered } from './hit-path.js';
 
 export interface HttpFrontDeps {
   /**
@@ -145,13 +145,7 @@ export function createHttpFront(
       // A GET that asks for JSON may be a hit.
       const request = hitPath.keyedSearch(url.slice(queryAt + 1));
       if (!request) return yoga(req, res);
-      const served = serveSafely(req, res, request, startedAt, viewer);
-      if (!(served instanceof Promise)) {
-        if (!served.answered) yoga(req, res, served.context);
-        return;
-      }
-      served.then((done) => done.answered || yoga(req, res, done.context));
-      return;
+      return hitPath.serve(req, res, request, startedAt, viewer, searched, null);
     }
     if (req.method !== 'POST') return yoga(req, res);
     if (!isJsonType(req.headers['content-type']))
@@ -188,27 +182,17 @@ export function createHttpFront(
     }
     // A body seen before is keyed without decoding or parsing it again.
     const request = hitPath.keyedBody(raw);
-    if (!request) return toYoga(req, res, raw, hitPath.unlooked);
-    const served = serveSafely(req, res, request, startedAt, viewer);
-    if (!(served instanceof Promise)) {
-      if (!served.answered) toYoga(req, res, raw, served);
-      return;
-    }
-    served.then((done) => done.answered || toYoga(req, res, raw, done));
+    if (!request) return toYoga(req, res, hitPath.unlooked, raw);
+    hitPath.serve(req, res, request, startedAt, viewer, toYoga, raw);
   }
 
-  /** hitPath.serve, with a failure (thrown or rejected) read as no lookup: Yoga answers. */
-  function serveSafely(...args: Parameters<HitPath['serve']>): Served | Promise<Served> {
-    try {
-      const served = hitPath.serve(...args);
-      return served instanceof Promise ? served.catch(() => hitPath.unlooked) : served;
-    } catch {
-      return hitPath.unlooked;
-    }
+  /** A GET the hit path left, to Yoga with the lookup made. */
+  function searched(req: IncomingMessage, res: ServerResponse, served: Unanswered) {
+    yoga(req, res, served.context);
   }
 
   /** A POST the hit path left, to Yoga with its body and the lookup made. */
-  function toYoga(req: IncomingMessage, res: ServerResponse, raw: Buffer, served: Unanswered) {
+  function toYoga(req: IncomingMessage, res: ServerResponse, served: Unanswered, raw: Buffer) {
     // Yoga gets a parse of its own (its plugins may change the object; the hit path keeps
     // its copy).
     let parsed: unknown;

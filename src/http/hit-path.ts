@@ -39,6 +39,13 @@ export interface KeyedRequest {
  */
 export type Served = { answered: true } | Unanswered;
 export type Unanswered = { answered: false; context: ServerContext };
+/** What serve() calls when it doesn't answer (`extra`: what the caller passed along). */
+export type Leave<T> = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  unanswered: Unanswered,
+  extra: T,
+) => void;
 
 const ANSWERED: Served = Object.freeze({ answered: true });
 /** Left before any lookup: Yoga's response cache looks it up itself. */
@@ -146,32 +153,72 @@ export function createHitPath(deps: HitPathDeps) {
   );
 
   /**
-   * Answers the request from the cache, or leaves it to Yoga with the lookup it made in the
-   * server context (the miss path then doesn't ask the store twice).
+   * Answers the request from the cache, or calls `leave(req, res, unanswered, extra)` once with
+   * the lookup it made in the server context (the miss path then doesn't ask the store twice);
+   * a failure (thrown or rejected) leaves it unlooked: Yoga answers. A continuation rather than
+   * a promise: a Redis hit took three promises and their turns more between the lookup's answer
+   * and the write (issue 19), and the memory store's answer comes back in the same turn.
    */
-  function serve(
+  function serve<T>(
     req: IncomingMessage,
     res: ServerResponse,
     request: KeyedRequest,
     startedAt: number,
     viewer: Viewer,
-  ): Served | Promise<Served> {
-    const store = cache.store;
-    if (!store) return UNLOOKED;
-    const contentType = mediaTypeOf(req.headers.accept ?? '');
-    if (!contentType) return UNLOOKED;
-    if (viewer.kind !== 'tenant') return UNLOOKED; // operators read live data: Yoga's path
-    // A client that asks for a fresh answer gets Yoga's BYPASS (no-cache).
-    if (asksNoCache((header) => req.headers[header])) return UNLOOKED;
-    // The memory store answers at once: no promise between reading the request and writing
-    // the hit (issue 19).
-    if (store.lookupNow) {
-      const found = store.lookupNow(viewer.tenantId, request.key);
-      return answer(req, res, request, startedAt, viewer, contentType, found);
+    leave: Leave<T>,
+    extra: T,
+  ): void {
+    let served: Served;
+    try {
+      const store = cache.store;
+      const contentType = store ? mediaTypeOf(req.headers.accept ?? '') : null;
+      // Not JSON, an operator (who reads live data: Yoga's path), or a client that asks for a
+      // fresh answer (Yoga's BYPASS, no-cache): no lookup.
+      if (
+        !store ||
+        !contentType ||
+        viewer.kind !== 'tenant' ||
+        asksNoCache((header) => req.headers[header])
+      ) {
+        served = UNLOOKED;
+      } else if (store.lookupNow) {
+        // The memory store answers at once: nothing between reading the request and writing
+        // the hit (issue 19).
+        const found = store.lookupNow(viewer.tenantId, request.key);
+        served = answer(req, res, request, startedAt, viewer, contentType, found);
+      } else {
+        store.lookup(viewer.tenantId, request.key, lookupOptions).then(
+          (found) =>
+            answered(req, res, request, startedAt, viewer, contentType, found, leave, extra),
+          () => leave(req, res, UNLOOKED, extra),
+        );
+        return;
+      }
+    } catch {
+      served = UNLOOKED;
     }
-    return store
-      .lookup(viewer.tenantId, request.key, lookupOptions)
-      .then((found) => answer(req, res, request, startedAt, viewer, contentType, found));
+    if (!served.answered) leave(req, res, served, extra);
+  }
+
+  /** answer() once the store's lookup has come back, then `leave` if it didn't answer. */
+  function answered<T>(
+    req: IncomingMessage,
+    res: ServerResponse,
+    request: KeyedRequest,
+    startedAt: number,
+    viewer: TenantViewer,
+    contentType: string,
+    found: LookupResult | null,
+    leave: Leave<T>,
+    extra: T,
+  ) {
+    let served: Served;
+    try {
+      served = answer(req, res, request, startedAt, viewer, contentType, found);
+    } catch {
+      served = UNLOOKED;
+    }
+    if (!served.answered) leave(req, res, served, extra);
   }
 
   /** What serve() does with the lookup's result: writes the hit, or leaves it to Yoga. */
@@ -315,7 +362,7 @@ export function createHitPath(deps: HitPathDeps) {
   }
 
   return {
-    /** What serve() returns when it fails: Yoga answers, looking the request up itself. */
+    /** Left before any lookup: Yoga answers, looking the request up itself. */
     unlooked: UNLOOKED,
     /**
      * A POST's JSON body or a GET's query string, keyed: null when the hit path can't answer it
