@@ -6,6 +6,7 @@ import {
   DEFAULT_MAX_TTL_MS,
   expandTags,
   graceMs,
+  type LookupOptions,
   type LookupResult,
   type ResponseStore,
   type StoreInfo,
@@ -14,7 +15,7 @@ import {
 import type { RedisClient } from './client.js';
 import { createEntryReads, str } from './entry-reads.js';
 import { redisKeys } from './keys.js';
-import { createNearCopies, type NearEntry } from './near.js';
+import { createNearCopies, type NearEntry, nearKeyOf } from './near.js';
 import { parsePayload, payloadOf, payloadText, tagsField, tagsOf } from './payload.js';
 import { INIT_EPOCH, INVALIDATE, PURGE, SAVE, type Script } from './scripts.js';
 
@@ -144,109 +145,116 @@ export function createRedisStore(options: RedisStoreOptions): ResponseStore {
     }
   }
 
-  return {
-    backend: 'REDIS',
-
-    async lookup(scope, key, lookupOptions): Promise<LookupResult> {
-      const nearKey = `${scope}\0${key}`;
-      if (near) {
-        const copy = await copies.lookup(scope, nearKey);
-        if (copy) return copy;
-      }
-      // The tags, when the caller wants them or a copy is to be made (its proof after a write
-      // reads them); otherwise the lookup leaves them in Redis (issue 19).
-      const withTags = near !== null || lookupOptions?.tags !== false;
-      const startedAt = now();
-      // The epoch the lookup compares with: `epoch` may change while it is in flight.
-      let found = await reads.read(scope, key, epoch, withTags);
-      if (found.current !== null && found.current !== found.expected) {
-        // A purge since this process last looked: look again under the new epoch.
-        epoch = found.current;
+  /** A lookup in Redis: the entry's read, and a copy kept of what it served. */
+  async function read(
+    scope: string,
+    key: string,
+    lookupOptions: LookupOptions | undefined,
+  ): Promise<LookupResult> {
+    const nearKey = nearKeyOf(scope, key);
+    // The tags, when the caller wants them or a copy is to be made (its proof after a write
+    // reads them); otherwise the lookup leaves them in Redis (issue 19).
+    const withTags = near !== null || lookupOptions?.tags !== false;
+    const startedAt = now();
+    // The epoch the lookup compares with: `epoch` may change while it is in flight.
+    let found = await reads.read(scope, key, epoch, withTags);
+    if (found.current !== null && found.current !== found.expected) {
+      // A purge since this process last looked: look again under the new epoch.
+      epoch = found.current;
+      known(epoch);
+      found = await reads.read(scope, key, epoch, withTags);
+    }
+    const { current, reply, payload: bytes, expected } = found;
+    const code = Number(reply[0]);
+    if (code !== 0 && (bytes === null || (withTags && found.tags === null))) {
+      // Deleted between the script and the HGET (an invalidation, an eviction): a miss whose
+      // save is refused (epoch -1), as this lookup saw no clock to save under.
+      return { hit: false, seq: 0, epoch: -1, generation: '', stale: null };
+    }
+    const [clock, generation] =
+      code === 0
+        ? [str(reply[1]), str(reply[2])]
+        : [str(reply[2]), code === 2 ? str(reply[3]) : ''];
+    if (current === null || current !== expected) {
+      // No epoch (never purged, evicted, a Redis that lost its data): create one. Entries
+      // saved before recorded another, so none of them is served; the save that follows
+      // goes under the new one. An epoch that changed again meanwhile: save nothing.
+      const fresh = current === null;
+      if (fresh) {
+        epoch = String(await run(INIT_EPOCH, [keys.epoch], [greatestEpoch]));
         known(epoch);
-        found = await reads.read(scope, key, epoch, withTags);
       }
-      const { current, reply, payload: bytes, expected } = found;
-      const code = Number(reply[0]);
-      if (code !== 0 && (bytes === null || (withTags && found.tags === null))) {
-        // Deleted between the script and the HGET (an invalidation, an eviction): a miss whose
-        // save is refused (epoch -1), as this lookup saw no clock to save under.
-        return { hit: false, seq: 0, epoch: -1, generation: '', stale: null };
-      }
-      const [clock, generation] =
-        code === 0
-          ? [str(reply[1]), str(reply[2])]
-          : [str(reply[2]), code === 2 ? str(reply[3]) : ''];
-      if (current === null || current !== expected) {
-        // No epoch (never purged, evicted, a Redis that lost its data): create one. Entries
-        // saved before recorded another, so none of them is served; the save that follows
-        // goes under the new one. An epoch that changed again meanwhile: save nothing.
-        const fresh = current === null;
-        if (fresh) {
-          epoch = String(await run(INIT_EPOCH, [keys.epoch], [greatestEpoch]));
-          known(epoch);
-        }
-        const seq = code === 1 ? 0 : Number(clock);
-        return {
-          hit: false,
-          seq,
-          epoch: fresh && code !== 1 ? Number(epoch) : -1,
-          generation,
-          stale: null,
-        };
-      }
-      if (code === 0) {
-        const reason =
-          str(reply[3]) === 'i'
-            ? ('invalidated' as const)
-            : options.recent?.reasonOf(scope, key, `${current}.${generation}`);
-        const miss = {
-          hit: false as const,
-          seq: Number(clock),
-          epoch: Number(current),
-          generation,
-          stale: null,
-        };
-        return reason ? { ...miss, reason } : miss;
-      }
-      const payload = parsePayload(bytes as Buffer);
-      const tags = found.tags ? tagsOf(found.tags) : null;
-      const pttl = Number(reply[1]);
-      if (code === 1) {
-        const ttlMs = payload.neverExpires ? null : Math.max(0, pttl - payload.graceMs);
-        if (near && clock !== '' && tags) {
-          const copy: NearEntry = {
-            body: payload.body,
-            tags,
-            expanded: new Set(expandTags(tags)),
-            neverExpires: payload.neverExpires,
-            // From before the round trip: the copy never outlives the entry.
-            freshUntil: startedAt + (ttlMs ?? pttl),
-            epoch: current,
-            // The clock the script proved the entry valid at.
-            clock: str(reply[3]),
-          };
-          near.set(nearKey, copy);
-          // Its JSON, once a client that doesn't take gzip asked for it, counted in the bound:
-          // the LRU measures only a new value (issue 19; memory-store.ts does the same).
-          payload.body.keepPlain(
-            () => near.peek(nearKey) === copy && copies.keepResized(nearKey, copy),
-          );
-        }
-        options.recent?.remember(scope, key, ttlMs, `${current}.${clock}`);
-        return { hit: true, body: payload.body, tags, ttlMs };
-      }
+      const seq = code === 1 ? 0 : Number(clock);
       return {
-        reason: 'expired',
         hit: false,
+        seq,
+        epoch: fresh && code !== 1 ? Number(epoch) : -1,
+        generation,
+        stale: null,
+      };
+    }
+    if (code === 0) {
+      const reason =
+        str(reply[3]) === 'i'
+          ? ('invalidated' as const)
+          : options.recent?.reasonOf(scope, key, `${current}.${generation}`);
+      const miss = {
+        hit: false as const,
         seq: Number(clock),
         epoch: Number(current),
         generation,
-        stale: {
-          body: payload.body.text(),
-          expiredMs: Math.max(0, payload.graceMs - pttl),
-          swrMs: payload.swrMs,
-        },
+        stale: null,
       };
+      return reason ? { ...miss, reason } : miss;
+    }
+    const payload = parsePayload(bytes as Buffer);
+    const tags = found.tags ? tagsOf(found.tags) : null;
+    const pttl = Number(reply[1]);
+    if (code === 1) {
+      const ttlMs = payload.neverExpires ? null : Math.max(0, pttl - payload.graceMs);
+      if (near && clock !== '' && tags) {
+        const copy: NearEntry = {
+          body: payload.body,
+          tags,
+          expanded: new Set(expandTags(tags)),
+          neverExpires: payload.neverExpires,
+          // From before the round trip: the copy never outlives the entry.
+          freshUntil: startedAt + (ttlMs ?? pttl),
+          epoch: current,
+          // The clock the script proved the entry valid at.
+          clock: str(reply[3]),
+        };
+        near.set(nearKey, copy);
+        // Its JSON, once a client that doesn't take gzip asked for it, counted in the bound:
+        // the LRU measures only a new value (issue 19; memory-store.ts does the same).
+        payload.body.keepPlain(
+          () => near.peek(nearKey) === copy && copies.keepResized(nearKey, copy),
+        );
+      }
+      options.recent?.remember(scope, key, ttlMs, `${current}.${clock}`);
+      return { hit: true, body: payload.body, tags, ttlMs };
+    }
+    return {
+      reason: 'expired',
+      hit: false,
+      seq: Number(clock),
+      epoch: Number(current),
+      generation,
+      stale: {
+        body: payload.body.text(),
+        expiredMs: Math.max(0, payload.graceMs - pttl),
+        swrMs: payload.swrMs,
+      },
+    };
+  }
+
+  return {
+    backend: 'REDIS',
+
+    lookup(scope, key, lookupOptions): Promise<LookupResult> {
+      // A copy held: its check, then Redis if it fails, in one promise (issue 19).
+      const checked = near && copies.lookup(scope, key, () => read(scope, key, lookupOptions));
+      return checked || read(scope, key, lookupOptions);
     },
 
     async save(scope, key, entry) {
