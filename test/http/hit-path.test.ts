@@ -163,6 +163,62 @@ describe('the hit path hands its lookup over', () => {
     }
   });
 
+  it('leaves a hit it fails to write to Yoga, once, for a POST and a GET', async () => {
+    // The hit path's first lookup per request finds an entry whose body can't be read: its
+    // answer throws after the lookup came back (the store's promise), and Yoga answers instead,
+    // once, with the store's real answer.
+    const store = createMemoryStore({ maxEntries: 1_000 });
+    let broken = 0;
+    const brokenBody = {
+      get etag(): string {
+        throw new Error('unreadable entry');
+      },
+    };
+    let pending = false;
+    const flaky: ResponseStore = Object.create(store, {
+      lookup: {
+        value: async (scope: string, key: string) => {
+          if (pending) {
+            pending = false;
+            broken++;
+            return { hit: true, body: brokenBody, tags: [], ttlMs: 1_000 };
+          }
+          return store.lookup(scope, key);
+        },
+      },
+    });
+    const app = await buildTestApp('sqlite', {
+      cache: { backend: 'MEMORY' },
+      store: flaky,
+      via: 'http',
+    });
+    try {
+      const { tenant, key } = await app.createTenant();
+      const user = await app.createUser(tenant.id, 'Rita');
+      await app.execute(QUERY, { u: user.id }, key);
+      const body = JSON.stringify({ query: QUERY, variables: { u: user.id } });
+      const auth = { authorization: `Bearer ${key}` };
+      pending = true;
+      const posted = await rawPost(app.baseUrl, body, auth);
+      expect(broken).toBe(1);
+      expect(posted.status).toBe(200);
+      expect(JSON.parse(posted.body.toString('utf8')).data.user.name).toBe('Rita');
+      const search = new URLSearchParams({
+        query: QUERY,
+        variables: JSON.stringify({ u: user.id }),
+      });
+      pending = true;
+      const got = await fetch(`${app.baseUrl}/graphql?${search}`, {
+        headers: { ...auth, accept: 'application/json' },
+      });
+      expect(broken).toBe(2);
+      expect(got.status).toBe(200);
+      expect(((await got.json()) as any).data.user.name).toBe('Rita');
+    } finally {
+      await app.close();
+    }
+  });
+
   it('refuses a chunked body once it passes the limit', async () => {
     const app = await buildTestApp('sqlite', {
       cache: { backend: 'MEMORY' },
