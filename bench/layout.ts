@@ -12,7 +12,8 @@
  * moment of the machine touches both checkouts alike. Every measured request must be a hit
  * (Query.agenda's resolver may run for at most 1% of them, and /metrics gives the hit share).
  * The table gives the medians of req/s and of the server's CPU µs per hit (and Redis's), and
- * the ratios after/before; it goes to stdout and docs/benchmarks.md (the layout section).
+ * the ratios after/before, each the median of the rounds' own ratios; it goes to stdout and
+ * docs/benchmarks.md (the layout section).
  *
  * BENCH_DURATION (measured seconds, default 8), BENCH_WARMUP (default 2) and BENCH_REDIS_URL
  * tune it, as for `npm run bench`. BENCH_LAYOUT_STORES (default `memory,redis`) picks the stores;
