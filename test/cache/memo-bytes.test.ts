@@ -51,6 +51,21 @@ describe('memoizeBytes', () => {
     expect(calls).toHaveLength(7);
   });
 
+  it('gives bodies of one length that end differently slots of their own', () => {
+    const { calls, compute } = counting();
+    const budget = new ByteBudget('key_memo', 1_000_000);
+    const memo = memoizeBytes(compute, { budget });
+    // Twelve bodies of one length, each ending in another variable: more than one slot holds.
+    const bodies = Array.from(
+      { length: 12 },
+      (_, i) => `{"query":"{ a }","v":"${'x'.repeat(40)}${String(i).padStart(2, '0')}"}`,
+    );
+    for (const body of bodies) memo(Buffer.from(body));
+    for (const body of bodies) memo(Buffer.from(body));
+    expect(budget.evictions).toBe(0);
+    expect(calls).toHaveLength(12);
+  });
+
   it('holds its bytes within the budget, refusing an input over it', () => {
     const { compute } = counting();
     const budget = new ByteBudget('key_memo', 4_000);
