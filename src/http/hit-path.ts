@@ -20,6 +20,7 @@ import {
   traceparentOf,
 } from '../telemetry/tracing.js';
 import { contentTypeOf, headerObject, hitHeaders } from './hit-headers.js';
+import { acceptsGzip, etagMatches, mediaTypeFor } from './negotiation.js';
 import { throttledEmpty, writeThrottled } from './throttled.js';
 
 /** A request the hit path can answer, with its key (the same for every tenant). */
@@ -61,39 +62,6 @@ export interface HitPathDeps {
   tracing?: Tracing;
   /** Cost budgets (DESIGN §15): a hit costs COST_HIT, charged after it is written. */
   budgets?: Budgets | null;
-}
-
-const JSON_TYPES = ['application/graphql-response+json', 'application/json'];
-// Yoga's result processors in its order; of a regular result the last match wins (see
-// graphql-yoga's use-result-processor.js). A stream type winning means Yoga must answer.
-const PROCESSORS = [['text/event-stream'], ['multipart/mixed'], JSON_TYPES];
-
-// Whether the client's `asked` type (a wildcard such as application/* too) covers `processor`'s.
-const matches = (processor: string, asked: string) => {
-  const [pre, suf] = asked.split('/');
-  const [ppre, psuf] = processor.split('/');
-  return (pre === '*' || pre === ppre) && (suf === '*' || suf === psuf);
-};
-
-/** The media type Yoga would answer a regular result with, or null when it isn't JSON. */
-function mediaTypeFor(accept: string | undefined): string | null {
-  const asked = (accept || '*/*')
-    .replace(/\s/g, '')
-    .toLowerCase()
-    .split(',')
-    .filter((part) => {
-      const charset = part.split(';').find((p) => p.includes('charset='));
-      return !charset || charset === 'charset=utf-8';
-    })
-    .map((part) => part.split(';')[0])
-    .reverse();
-  let chosen: string | null = null;
-  for (const types of PROCESSORS) {
-    for (const type of asked) {
-      for (const processor of types) if (matches(processor, type)) chosen = processor;
-    }
-  }
-  return chosen && JSON_TYPES.includes(chosen) ? chosen : null;
 }
 
 /**
@@ -402,30 +370,6 @@ function queryStringParams(search: string): RawParams | null {
   } catch {
     return null;
   }
-}
-
-/** If-None-Match: `*`, or a list of (possibly weak) tags, compared weakly (RFC 9110 13.1.2). */
-function etagMatches(header: string, etag: string): boolean {
-  if (header === etag || header.trim() === '*') return true;
-  for (const part of header.split(',')) {
-    const tag = part.trim();
-    if ((tag.startsWith('W/') ? tag.slice(2) : tag) === etag) return true;
-  }
-  return false;
-}
-
-/** Whether an Accept-Encoding header takes gzip: `gzip` or `*` with a q above 0. */
-function acceptsGzip(header: string | undefined): boolean {
-  if (!header) return false;
-  let star = false;
-  for (const part of header.toLowerCase().split(',')) {
-    const [coding, ...params] = part.split(';').map((p) => p.trim());
-    const q = params.find((p) => p.startsWith('q='));
-    const accepted = q === undefined || Number(q.slice(2)) > 0;
-    if (coding === 'gzip' || coding === 'x-gzip') return accepted;
-    if (coding === '*') star = accepted;
-  }
-  return star;
 }
 
 export type HitPath = ReturnType<typeof createHitPath>;

@@ -34,6 +34,7 @@ const HOT = [
   'src/http/front.ts',
   'src/http/hit-path.ts',
   'src/http/hit-headers.ts',
+  'src/http/negotiation.ts',
   'src/auth/authenticator.ts',
   'src/cache/memo.ts',
   'src/cache/stats/stats.ts',
