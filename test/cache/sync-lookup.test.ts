@@ -68,7 +68,9 @@ describe('the resilient store over a memory store', () => {
   });
 
   it('answers as lookup() does, and null while the breaker is open', async () => {
-    const memory = createMemoryStore({ maxEntries: 100 });
+    // A clock that stands still: the two answers are compared whole, remaining TTL included,
+    // and a busy host can let milliseconds pass between them.
+    const memory = createMemoryStore({ maxEntries: 100, now: () => 1_000 });
     let failing = false;
     // The memory store with an invalidation that can fail: a failed invalidation opens the
     // breaker at once (its entries may still be there).
