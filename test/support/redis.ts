@@ -125,9 +125,16 @@ export async function startRedisServer(extraArgs: string[] = []): Promise<RedisS
 
 export interface TcpProxy {
   url: string;
+  port: number;
   /** A partition: drops every connection and refuses new ones until heal(). */
   cut(): void;
   heal(): void;
+  /**
+   * A slow server for new connections only: they are accepted, and reach the server (so get
+   * their replies) only at release(). Connections made before go on as they were.
+   */
+  hold(): void;
+  release(): void;
   close(): Promise<void>;
 }
 
@@ -135,6 +142,7 @@ export interface TcpProxy {
 export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
   let cut = false;
+  let held: (() => void)[] | null = null;
   const server: Server = createServer((client) => {
     if (cut) {
       client.destroy();
@@ -153,16 +161,28 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
     upstream.on('error', drop);
     client.on('close', drop);
     upstream.on('close', drop);
-    upstream.connect(targetPort, '127.0.0.1', () => {
-      client.pipe(upstream);
-      upstream.pipe(client);
-    });
+    const connect = () =>
+      upstream.connect(targetPort, '127.0.0.1', () => {
+        client.pipe(upstream);
+        upstream.pipe(client);
+      });
+    if (held) held.push(connect);
+    else connect();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : 0;
   return {
     url: `redis://127.0.0.1:${port}`,
+    port,
+    hold() {
+      held ??= [];
+    },
+    release() {
+      const waiting = held ?? [];
+      held = null;
+      for (const connect of waiting) connect();
+    },
     cut() {
       cut = true;
       for (const socket of sockets) socket.destroy();

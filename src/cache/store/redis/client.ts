@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { Socket } from 'node:net';
+import { Cluster, Redis, type RedisOptions, SentinelConnector } from 'ioredis';
 import type { RedisConfig } from '../../../redis-config.js';
 
 /**
@@ -79,6 +80,7 @@ export function createRedisClient(
         sentinelCommandTimeout: Math.max(1_000, options.timeoutMs * 20),
         // Listen to +switch-master instead of only learning of a failover by a broken socket.
         failoverDetector: true,
+        Connector: ReconnectingSentinelConnector,
       });
     case 'cluster': {
       const { retryStrategy: _perNode, ...redisOptions } = common;
@@ -99,6 +101,30 @@ export function createRedisClient(
         slotsRefreshTimeout: Math.max(1_000, options.timeoutMs * 20),
       });
     }
+  }
+}
+
+/**
+ * ioredis's SentinelConnector, except that a connection attempt that fails is a connection that
+ * closed. ioredis 5.11 ends a Sentinel client for good (status 'end', no retry) when its
+ * failover detector hears +switch-master while the client is reconnecting and a sentinel has
+ * not answered yet: the detector's disconnect makes that attempt throw "Connection is closed."
+ * and Redis#_connect gives up. Handed a closed stream instead, the client runs its own close
+ * handler, which reconnects (retryStrategy) unless the close was asked for (disconnect, quit).
+ * test/cache/sentinel-reconnect.test.ts makes that moment certain.
+ */
+class ReconnectingSentinelConnector extends SentinelConnector {
+  // ioredis's ConnectorConstructor takes `unknown`; it passes the client's options.
+  constructor(options: unknown) {
+    super(options as ConstructorParameters<typeof SentinelConnector>[0]);
+  }
+
+  override connect(...args: Parameters<SentinelConnector['connect']>) {
+    return super.connect(...args).catch(() => {
+      const closed = new Socket();
+      closed.destroy();
+      return closed;
+    });
   }
 }
 
