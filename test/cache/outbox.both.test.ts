@@ -8,8 +8,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { pino } from 'pino';
 import type { DataSource } from 'typeorm';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createOutbox } from '../../src/cache/invalidation/outbox.js';
 import { openDatabase } from '../../src/db/data-source.js';
 import {
   buildTestApp,
@@ -54,6 +56,54 @@ describe.each(['sqlite', 'postgres'] as const)('the outbox on %s', (dialect) => 
     cleanups.push(() => b.destroy());
     return { a, b };
   }
+
+  it('the sweep the store waits for before it is trusted applies young rows too, while a background sweep of older ones runs', async () => {
+    // Before, the breaker's sweep shared a background sweep in flight, which takes only rows
+    // older than the grace: a row written during the outage's last 150 ms was left, and the
+    // store was trusted with the entries it should have removed.
+    const database = await openTestDatabase(dialect);
+    cleanups.push(() => database.close());
+    let clock = Date.parse('2026-01-01T00:00:00Z');
+    let openGate = () => {};
+    const gate = new Promise<void>((resolve) => {
+      openGate = resolve;
+    });
+    const asked: string[] = [];
+    const applied: string[] = [];
+    const outbox = createOutbox({
+      db: database.db,
+      logger: pino({ level: 'silent' }),
+      // The breaker is open: the writer applies nothing, every row stays.
+      invalidate: async () => null,
+      invalidateNow: async (_tenantId, tags) => {
+        asked.push(tags.join());
+        if (tags[0] === 'Service:old') await gate;
+        applied.push(tags.join());
+        return 0;
+      },
+      pollMs: 20,
+      graceMs: 150,
+      clock: () => clock,
+    });
+    cleanups.push(() => outbox.close());
+    const tenantId = randomUUID();
+    await outbox.invalidator.transaction(async (_em, invalidate) =>
+      invalidate(tenantId, ['Service:old']),
+    );
+    clock += 1_000;
+    await outbox.invalidator.transaction(async (_em, invalidate) =>
+      invalidate(tenantId, ['Service:young']),
+    );
+    await outbox.start();
+    // A background sweep takes the old row and waits on it; the young one is not its to take.
+    for (let i = 0; i < 200 && asked.length === 0; i++) await sleep(10);
+    expect(asked).toEqual(['Service:old']);
+    const beforeTrust = outbox.sweep();
+    openGate();
+    await beforeTrust;
+    expect(applied).toEqual(['Service:old', 'Service:young']);
+    expect(await outbox.pending()).toBe(0);
+  });
 
   it('applies a cut-off writer’s invalidation through another instance within 1 s', async () => {
     const redis = await startRedisServer();

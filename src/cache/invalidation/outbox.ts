@@ -49,7 +49,8 @@ export function createOutbox(options: OutboxOptions) {
   let timer: NodeJS.Timeout | null = null;
   let listener: pg.Client | null = null;
   let closed = false;
-  let sweeping: Promise<number> | null = null;
+  // The sweep in flight and the youngest rows it takes (its minimum age).
+  let sweeping: { minAgeMs: number; done: Promise<number> } | null = null;
   // The pending rows as last counted (each poll), moved at once by what this instance leaves
   // or applies: what hotpath_outbox_pending reports.
   let lastPending = 0;
@@ -94,18 +95,37 @@ export function createOutbox(options: OutboxOptions) {
     return applied;
   }
 
+  /**
+   * One sweep at a time: a sweep in flight is shared when it takes the rows asked for, and
+   * followed by a sweep of its own when it leaves younger ones (a background sweep skips the
+   * rows within the grace, which the breaker's sweep must apply before trusting the store).
+   */
   function sweep(minAgeMs = 0): Promise<number> {
-    sweeping ??= sweepOnce(minAgeMs).finally(() => {
-      sweeping = null;
+    const current = sweeping;
+    if (current !== null) {
+      if (current.minAgeMs <= minAgeMs) return current.done;
+      return current.done.then(
+        () => sweep(minAgeMs),
+        () => sweep(minAgeMs),
+      );
+    }
+    const done = sweepOnce(minAgeMs).finally(() => {
+      if (sweeping?.done === done) sweeping = null;
     });
-    return sweeping;
+    sweeping = { minAgeMs, done };
+    return done;
   }
 
+  // The poll in flight (its sweep, then the count), which close() waits for.
+  let polling: Promise<void> | null = null;
   const background = () => {
-    if (closed || !options.invalidate) return;
-    sweep(graceMs)
+    if (closed || !options.invalidate || polling) return;
+    polling = sweep(graceMs)
       .catch((err) => log.debug({ err }, 'outbox sweep failed; retrying'))
-      .finally(recount);
+      .then(recount)
+      .finally(() => {
+        polling = null;
+      });
   };
 
   async function listen(url: string) {
@@ -187,7 +207,8 @@ export function createOutbox(options: OutboxOptions) {
       const client = listener;
       listener = null;
       await client?.end().catch(() => {});
-      await sweeping?.catch(() => {});
+      await polling;
+      await sweeping?.done.catch(() => {});
     },
   };
 }
