@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createMemoryStore } from '../../src/cache/store/memory-store.js';
 import { createRedisClient } from '../../src/cache/store/redis/client.js';
 import { createRedisStore } from '../../src/cache/store/redis/redis-store.js';
 import {
@@ -153,5 +154,51 @@ describe('the breaker on a busy host', () => {
     }
     expect(store.state().fallbackActive).toBe(true);
     expect(performance.now() - started).toBeLessThan(1_200);
+  });
+});
+
+describe('a breaker that stays open', () => {
+  it('logs why the store is still unavailable as a warning, once a minute, and a debug line per probe', async () => {
+    const lines: { level: number; msg: string; err?: { message: string }; downMs?: number }[] = [];
+    const logger = pino(
+      { level: 'debug' },
+      { write: (line: string) => lines.push(JSON.parse(line)) },
+    );
+    let clock = Date.parse('2026-01-01T00:00:00Z');
+    const memory = createMemoryStore({ maxEntries: 10 });
+    // A store that refuses everything, as a client whose connection is gone does.
+    const refused = () => Promise.reject(new Error("Stream isn't writeable"));
+    const store = Object.assign(memory, { invalidate: refused, ping: refused });
+    const resilient = createResilientStore(store, {
+      timeoutMs: 20,
+      confirmTimeoutMs: 20,
+      probeIntervalMs: 5,
+      logger,
+      now: () => new Date(clock),
+    });
+    cleanups.push(() => resilient.close());
+    expect(await resilient.invalidate('t1', ['User:1'])).toBeNull();
+    const probes = () => lines.filter((l) => l.msg === 'cache still unavailable').length;
+    const warnings = () =>
+      lines.filter((l) => l.msg === 'cache still unavailable: serving from the database');
+    for (let i = 0; i < 200 && probes() < 3; i++) await sleep(5);
+    expect(probes()).toBeGreaterThanOrEqual(3);
+    expect(warnings()).toEqual([]);
+
+    clock += 60_000;
+    for (let i = 0; i < 200 && warnings().length === 0; i++) await sleep(5);
+    const probesThen = probes();
+    for (let i = 0; i < 200 && probes() < probesThen + 3; i++) await sleep(5);
+    expect(warnings()).toHaveLength(1);
+    expect(warnings()[0]).toMatchObject({
+      level: 40,
+      err: { message: "Stream isn't writeable" },
+      downMs: 60_000,
+    });
+
+    clock += 60_000;
+    for (let i = 0; i < 200 && warnings().length < 2; i++) await sleep(5);
+    expect(warnings()).toHaveLength(2);
+    expect(warnings()[1]?.downMs).toBe(120_000);
   });
 });

@@ -21,6 +21,11 @@ export interface ResilientStoreOptions {
    * succeeds.
    */
   beforeTrust?: () => Promise<void>;
+  /**
+   * While the breaker stays open, how often the probe's last failure is logged as a warning
+   * (default 60 s): the reason caching has not resumed, not only that it stopped.
+   */
+  stillDownLogMs?: number;
   logger: Logger;
   /** Told of every failure and every state change, for stats and metrics. */
   onError?: (error: unknown) => void;
@@ -143,6 +148,9 @@ export function createResilientStore(store: ResponseStore, options: ResilientSto
   const probeIntervalMs = options.probeIntervalMs ?? 1_000;
   const confirmMs = options.confirmTimeoutMs ?? Math.max(500, options.timeoutMs * 10);
   const now = options.now ?? (() => new Date());
+  const stillDownLogMs = options.stillDownLogMs ?? 60_000;
+  // When the probe's failure was last logged as a warning (ms since the epoch).
+  let stillDownLoggedAt = 0;
   const log = options.logger.child({ component: 'cache' });
   let failures = 0;
   // An invalidation that failed, or was skipped while open, may have left stale entries.
@@ -215,11 +223,26 @@ export function createResilientStore(store: ResponseStore, options: ResilientSto
       }
       return true;
     } catch (err) {
-      log.debug({ err }, 'cache still unavailable');
+      stillDown(err);
       return false;
     } finally {
       recovering = false;
     }
+  }
+
+  /** The probe failed: a debug line each time, a warning with the reason once a while. */
+  function stillDown(err: unknown) {
+    const since = state.fallbackSince?.getTime();
+    const at = now().getTime();
+    if (since === undefined || at - Math.max(since, stillDownLoggedAt) < stillDownLogMs) {
+      log.debug({ err }, 'cache still unavailable');
+      return;
+    }
+    stillDownLoggedAt = at;
+    log.warn(
+      { err, backend: store.backend, downMs: at - since },
+      'cache still unavailable: serving from the database',
+    );
   }
 
   /** A timeout: the store or the event loop? A PING with a generous timeout decides. */
