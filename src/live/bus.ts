@@ -35,6 +35,8 @@ export interface InvalidationBusOptions {
  * run on their own (and may miss, as it did).
  */
 const LOCAL_FIRST_MS = 150;
+/** How often the bus's subscriber on a Redis Cluster checks the cluster through its pool. */
+const CLUSTER_HEARTBEAT_MS = 500;
 
 /**
  * Tells every instance which tags were invalidated, over Redis pub/sub (one channel per
@@ -59,6 +61,19 @@ export function createInvalidationBus(options: InvalidationBusOptions) {
         })
       : publisher.duplicate({ autoResubscribe: false });
   let broken = false;
+  // ioredis 5.11 on a Redis Cluster: the duplicate's pub/sub connection, when it ends, picks
+  // another node at once, with no delay, and does so again as each attempt fails. Its own pool
+  // sends nothing else, so when every node is down it never learns that the cluster is gone,
+  // and the picking went on as fast as connections were refused: a core of CPU for as long as
+  // the outage lasted (test/live/bus.test.ts). A PING through the pool every half second makes
+  // it notice, reconnect with the backoff of the rest, and stop the picking until it is back.
+  const heartbeat =
+    subscriber instanceof Cluster
+      ? setInterval(() => {
+          if (subscriber.status === 'ready') subscriber.ping().catch(() => {});
+        }, CLUSTER_HEARTBEAT_MS)
+      : null;
+  heartbeat?.unref();
   if (subscriber) {
     subscriber.on('error', (err) => log.debug({ err }, 'live subscription error'));
     subscriber.on('close', () => {
@@ -118,6 +133,7 @@ export function createInvalidationBus(options: InvalidationBusOptions) {
       });
     },
     async close() {
+      if (heartbeat) clearInterval(heartbeat);
       subscriber?.disconnect();
     },
   };

@@ -1,9 +1,11 @@
+import { Socket } from 'node:net';
 import { Redis } from 'ioredis';
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createRedisClient } from '../../src/cache/store/redis/client.js';
 import { createInvalidationBus, type InvalidationNotice } from '../../src/live/bus.js';
 import { type RedisServer, startRedisServer } from '../support/redis.js';
+import { type RedisClusterHandle, startRedisCluster } from '../support/redis-topologies.js';
 import { waitUntil } from '../support/wait.js';
 
 // The live bus's subscription across a Redis restart: it subscribes again itself, once, with its
@@ -76,4 +78,66 @@ describe('the live invalidation bus across a Redis restart', () => {
       redisB.disconnect();
     }
   });
+});
+
+describe('the live bus on a Redis Cluster that dies whole', () => {
+  let cluster: RedisClusterHandle;
+  beforeAll(async () => {
+    cluster = await startRedisCluster();
+  }, 120_000);
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  it('does not spin on connections to the dead nodes while the outage lasts', async () => {
+    const logger = pino({ level: 'silent' });
+    const heard: InvalidationNotice[] = [];
+    const redisA = createRedisClient(cluster.config, { timeoutMs: 500 });
+    const redisB = createRedisClient(cluster.config, { timeoutMs: 500 });
+    for (const r of [redisA, redisB]) r.on('error', () => {});
+    const a = createInvalidationBus({
+      redis: redisA,
+      prefix: 'bus-cluster-test',
+      logger,
+      onNotice: (notice) => {
+        heard.push(notice);
+        return undefined;
+      },
+      onResync: () => {},
+    });
+    const b = createInvalidationBus({
+      redis: redisB,
+      prefix: 'bus-cluster-test',
+      logger,
+      onNotice: () => undefined,
+      onResync: () => {},
+    });
+    // The app's own client keeps asking (lookups, the breaker's probe): it notices the outage.
+    const asking = setInterval(() => {
+      redisA.ping().catch(() => {});
+    }, 100);
+    const connects = vi.spyOn(Socket.prototype, 'connect');
+    try {
+      // A hears B: A's subscription is up.
+      await waitUntil(async () => {
+        b.publish('t1', ['Service:1']);
+        return heard.length > 0;
+      }, 10_000);
+      await cluster.stop();
+      // The first second is the heartbeat's to notice; then count attempts for two seconds.
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      connects.mockClear();
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      // Reconnections with their backoff (at most 1 s) are a few a second for six nodes and
+      // two clients; the subscriber's picking without a delay was thousands.
+      expect(connects.mock.calls.length).toBeLessThan(200);
+    } finally {
+      clearInterval(asking);
+      connects.mockRestore();
+      await a.close();
+      await b.close();
+      redisA.disconnect();
+      redisB.disconnect();
+    }
+  }, 60_000);
 });
