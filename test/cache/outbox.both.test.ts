@@ -199,3 +199,58 @@ describe.each(['sqlite', 'postgres'] as const)('the outbox on %s', (dialect) => 
     expect(a.app.cache.store?.state().fallbackActive).toBe(false);
   });
 });
+
+describe('the outbox’s LISTEN on postgres', () => {
+  it('listens again after the database was unreachable for longer than one retry', async () => {
+    const database = await openTestDatabase('postgres');
+    cleanups.push(() => database.close());
+    const url = new URL(postgresUrl());
+    const proxy = await startTcpProxy(Number(url.port || 5432));
+    cleanups.push(() => proxy.close());
+    url.host = `127.0.0.1:${proxy.port}`;
+    const logger = pino({ level: 'silent' });
+    const swept: string[] = [];
+    // The listener: polls once an hour, so only a NOTIFY makes it sweep.
+    const listener = createOutbox({
+      db: database.db,
+      logger,
+      invalidate: async () => 0,
+      invalidateNow: async (_tenantId, tags) => {
+        swept.push(tags.join());
+        return 0;
+      },
+      pollMs: 3_600_000,
+      graceMs: 0,
+      listenUrl: url.toString(),
+    });
+    cleanups.push(() => listener.close());
+    // Another instance's write, left in the outbox (its Redis is down), with its NOTIFY.
+    const writer = createOutbox({
+      db: database.db,
+      logger,
+      invalidate: async () => null,
+      invalidateNow: async () => 0,
+      pollMs: 3_600_000,
+    });
+    const tenantId = randomUUID();
+    const write = (tag: string) =>
+      writer.invalidator.transaction(async (_em, invalidate) => invalidate(tenantId, [tag]));
+    const sweptWithin = async (tag: string, ms: number) => {
+      for (let waited = 0; waited < ms && !swept.includes(tag); waited += 20) await sleep(20);
+      return swept.includes(tag);
+    };
+
+    await listener.start();
+    await write('Service:before');
+    expect(await sweptWithin('Service:before', 2_000)).toBe(true);
+
+    // Unreachable for 2.5 s: the listener's connection drops, and its retry after 1 s fails.
+    proxy.cut();
+    await sleep(2_500);
+    proxy.heal();
+    // Written once it could listen again: its NOTIFY must reach it.
+    await sleep(3_000);
+    await write('Service:after');
+    expect(await sweptWithin('Service:after', 2_000)).toBe(true);
+  }, 30_000);
+});

@@ -128,21 +128,44 @@ export function createOutbox(options: OutboxOptions) {
       });
   };
 
-  async function listen(url: string) {
+  /**
+   * LISTENs on a connection of its own; when that connection fails (or can't be made), tries
+   * again every second until it listens, polling meanwhile. Once listening again it sweeps at
+   * once: a NOTIFY sent while it wasn't is lost. (It tried again once, before: when that one
+   * attempt found the database still down, the instance polled only, for good.)
+   */
+  async function listen(url: string, again = false): Promise<void> {
+    if (closed) return;
     const client = new pg.Client({ connectionString: url });
     listener = client;
-    client.on('error', (err) => {
-      log.warn({ err }, 'outbox listener lost; polling until it is back');
-      listener = null;
+    let failed = false;
+    const retry = (err: unknown, wasListening: boolean) => {
+      if (failed) return;
+      failed = true;
+      if (listener === client) listener = null;
       client.end().catch(() => {});
-      if (!closed) setTimeout(() => listen(url).catch(() => {}), 1_000).unref();
-    });
+      if (wasListening) log.warn({ err }, 'outbox listener lost; polling until it is back');
+      else log.debug({ err }, 'outbox listener still down; trying again in 1 s');
+      if (!closed) setTimeout(() => void listen(url, true).catch(() => {}), 1_000).unref();
+    };
+    let listening = false;
+    client.on('error', (err) => retry(err, listening));
     client.on('notification', () => {
       // The writer applies its own rows at once; a row still there after the grace is ours.
       setTimeout(background, graceMs + 10).unref();
     });
-    await client.connect();
-    await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
+    } catch (err) {
+      retry(err, false);
+      throw err;
+    }
+    listening = true;
+    if (again) {
+      log.info('outbox listener back');
+      background();
+    }
   }
 
   const invalidator: CacheInvalidator = {
@@ -196,7 +219,7 @@ export function createOutbox(options: OutboxOptions) {
       timer.unref();
       if (postgres && options.listenUrl) {
         await listen(options.listenUrl).catch((err) =>
-          log.warn({ err }, 'outbox LISTEN failed; polling only'),
+          log.warn({ err }, 'outbox LISTEN failed; polling until it listens'),
         );
       }
     },
