@@ -1,11 +1,11 @@
 import { hash, timingSafeEqual } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import pg from 'pg';
 import type { Logger } from 'pino';
 import { Gauge, type Registry } from 'prom-client';
 import type { DataSource } from 'typeorm';
 import { ApiKey } from '../db/entities/api-key.entity.js';
 import { Tenant } from '../db/entities/tenant.entity.js';
+import { type Listener, listen } from '../db/listen.js';
 import { KEY_REVOCATION_CHANNEL } from './keys.js';
 import type { TenantViewer, Viewer } from './viewer.js';
 
@@ -235,23 +235,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticate
 
   const timers: NodeJS.Timeout[] = [];
   const log = options.logger?.child({ component: 'auth' });
-  let listener: pg.Client | null = null;
-  let closed = false;
-  async function listen(url: string) {
-    const client = new pg.Client({ connectionString: url });
-    listener = client;
-    client.on('error', (err) => {
-      log?.warn({ err }, 'revocation listener lost; polling until it is back');
-      listener = null;
-      client.end().catch(() => {});
-      if (!closed) setTimeout(() => listen(url).catch(() => {}), 1_000).unref();
-    });
-    client.on('notification', (message) => {
-      if (message.payload) revoked(message.payload);
-    });
-    await client.connect();
-    await client.query(`LISTEN ${KEY_REVOCATION_CHANNEL}`);
-  }
+  let listener: Listener | null = null;
   return Object.assign(authenticate, {
     known: (authorization: string | null | undefined) => {
       if (!authorization) return undefined;
@@ -283,17 +267,24 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticate
       flushTimer.unref();
       timers.push(pollTimer, flushTimer);
       if (options.listenUrl) {
-        listen(options.listenUrl).catch((err) =>
-          log?.warn({ err }, 'revocation LISTEN failed; polling only'),
+        listener = listen({
+          url: options.listenUrl,
+          channel: KEY_REVOCATION_CHANNEL,
+          name: 'revocation listener',
+          onNotification: (payload) => {
+            if (payload) revoked(payload);
+          },
+          ...(log ? { log } : {}),
+        });
+        listener.started.catch((err) =>
+          log?.warn({ err }, 'revocation LISTEN failed; polling until it listens'),
         );
       }
     },
     async close() {
-      closed = true;
       for (const timer of timers.splice(0)) clearInterval(timer);
-      const client = listener;
+      await listener?.close();
       listener = null;
-      await client?.end().catch(() => {});
       await polling;
       await flush().catch((err) => log?.warn({ err }, 'writing last use of keys failed'));
     },

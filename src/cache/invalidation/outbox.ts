@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import pg from 'pg';
 import type { Logger } from 'pino';
 import { type DataSource, type EntityManager, In, LessThanOrEqual } from 'typeorm';
 import { dialectOf, inTransaction } from '../../db/data-source.js';
 import { CacheOutbox } from '../../db/entities/cache-outbox.entity.js';
+import { type Listener, listen } from '../../db/listen.js';
 import type { CacheInvalidator } from './tags.js';
 
 export const OUTBOX_CHANNEL = 'hotpath_cache_outbox';
@@ -47,7 +47,7 @@ export function createOutbox(options: OutboxOptions) {
   const postgres = dialectOf(db) === 'postgres';
   const repo = () => db.getRepository(CacheOutbox);
   let timer: NodeJS.Timeout | null = null;
-  let listener: pg.Client | null = null;
+  let listener: Listener | null = null;
   let closed = false;
   // The sweep in flight and the youngest rows it takes (its minimum age).
   let sweeping: { minAgeMs: number; done: Promise<number> } | null = null;
@@ -128,46 +128,6 @@ export function createOutbox(options: OutboxOptions) {
       });
   };
 
-  /**
-   * LISTENs on a connection of its own; when that connection fails (or can't be made), tries
-   * again every second until it listens, polling meanwhile. Once listening again it sweeps at
-   * once: a NOTIFY sent while it wasn't is lost. (It tried again once, before: when that one
-   * attempt found the database still down, the instance polled only, for good.)
-   */
-  async function listen(url: string, again = false): Promise<void> {
-    if (closed) return;
-    const client = new pg.Client({ connectionString: url });
-    listener = client;
-    let failed = false;
-    const retry = (err: unknown, wasListening: boolean) => {
-      if (failed) return;
-      failed = true;
-      if (listener === client) listener = null;
-      client.end().catch(() => {});
-      if (wasListening) log.warn({ err }, 'outbox listener lost; polling until it is back');
-      else log.debug({ err }, 'outbox listener still down; trying again in 1 s');
-      if (!closed) setTimeout(() => void listen(url, true).catch(() => {}), 1_000).unref();
-    };
-    let listening = false;
-    client.on('error', (err) => retry(err, listening));
-    client.on('notification', () => {
-      // The writer applies its own rows at once; a row still there after the grace is ours.
-      setTimeout(background, graceMs + 10).unref();
-    });
-    try {
-      await client.connect();
-      await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
-    } catch (err) {
-      retry(err, false);
-      throw err;
-    }
-    listening = true;
-    if (again) {
-      log.info('outbox listener back');
-      background();
-    }
-  }
-
   const invalidator: CacheInvalidator = {
     async transaction(work) {
       const rows: CacheOutbox[] = [];
@@ -218,7 +178,16 @@ export function createOutbox(options: OutboxOptions) {
       timer = setInterval(background, pollMs);
       timer.unref();
       if (postgres && options.listenUrl) {
-        await listen(options.listenUrl).catch((err) =>
+        listener = listen({
+          url: options.listenUrl,
+          channel: OUTBOX_CHANNEL,
+          name: 'outbox listener',
+          // The writer applies its own rows at once; a row still there after the grace is ours.
+          onNotification: () => setTimeout(background, graceMs + 10).unref(),
+          onBack: background,
+          log,
+        });
+        await listener.started.catch((err) =>
           log.warn({ err }, 'outbox LISTEN failed; polling until it listens'),
         );
       }
@@ -227,9 +196,8 @@ export function createOutbox(options: OutboxOptions) {
       closed = true;
       if (timer) clearInterval(timer);
       timer = null;
-      const client = listener;
+      await listener?.close();
       listener = null;
-      await client?.end().catch(() => {});
       await polling;
       await sweeping?.done.catch(() => {});
     },
