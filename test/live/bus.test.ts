@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createRedisClient } from '../../src/cache/store/redis/client.js';
+import type { RedisConfig } from '../../src/config.js';
 import { createInvalidationBus, type InvalidationNotice } from '../../src/live/bus.js';
 import { type RedisServer, startRedisServer } from '../support/redis.js';
 import { type RedisClusterHandle, startRedisCluster } from '../support/redis-topologies.js';
@@ -11,6 +12,36 @@ import { waitUntil } from '../support/wait.js';
 // The live bus's subscription across a Redis restart: it subscribes again itself, once, with its
 // failure handled. ioredis's own resubscription sent a second SUBSCRIBE whose promise nobody
 // held, and a connection cut right after 'ready' made it an unhandled rejection (seen in CI).
+
+/** Two instances' buses on `target`: A records what it hears and counts its resyncs. */
+function twoBuses(target: RedisConfig, prefix: string, timeoutMs: number) {
+  const logger = pino({ level: 'silent' });
+  const heard: InvalidationNotice[] = [];
+  const resyncs = { count: 0 };
+  const redisA = createRedisClient(target, { timeoutMs });
+  const redisB = createRedisClient(target, { timeoutMs });
+  for (const r of [redisA, redisB]) r.on('error', () => {});
+  const a = createInvalidationBus({
+    redis: redisA,
+    prefix,
+    logger,
+    onNotice: (notice) => {
+      heard.push(notice);
+      return undefined;
+    },
+    onResync: () => {
+      resyncs.count++;
+    },
+  });
+  const b = createInvalidationBus({
+    redis: redisB,
+    prefix,
+    logger,
+    onNotice: () => undefined,
+    onResync: () => {},
+  });
+  return { heard, resyncs, redisA, redisB, a, b };
+}
 
 describe('the live invalidation bus across a Redis restart', () => {
   let server: RedisServer;
@@ -22,31 +53,11 @@ describe('the live invalidation bus across a Redis restart', () => {
   });
 
   it('subscribes again exactly once, and hears the other instances again', async () => {
-    const logger = pino({ level: 'silent' });
-    const heard: InvalidationNotice[] = [];
-    let resyncs = 0;
-    const redisA = createRedisClient(server.url, { timeoutMs: 1_000 });
-    const redisB = createRedisClient(server.url, { timeoutMs: 1_000 });
-    for (const r of [redisA, redisB]) r.on('error', () => {});
-    const a = createInvalidationBus({
-      redis: redisA,
-      prefix: 'bus-test',
-      logger,
-      onNotice: (notice) => {
-        heard.push(notice);
-        return undefined;
-      },
-      onResync: () => {
-        resyncs++;
-      },
-    });
-    const b = createInvalidationBus({
-      redis: redisB,
-      prefix: 'bus-test',
-      logger,
-      onNotice: () => undefined,
-      onResync: () => {},
-    });
+    const { heard, resyncs, redisA, redisB, a, b } = twoBuses(
+      { topology: { kind: 'standalone', url: server.url } },
+      'bus-test',
+      1_000,
+    );
     const subscribes = async () => {
       const probe = new Redis(server.url, { maxRetriesPerRequest: 1 });
       try {
@@ -60,7 +71,7 @@ describe('the live invalidation bus across a Redis restart', () => {
       // Two buses, one subscription each.
       await waitUntil(async () => (await subscribes()) === 2, 5_000);
       await server.restart(); // empty, its command counts at zero
-      await waitUntil(() => resyncs === 1, 10_000);
+      await waitUntil(() => resyncs.count === 1, 10_000);
       await waitUntil(async () => (await subscribes()) >= 2, 5_000);
       // Give a second, automatic SUBSCRIBE the time to show up: it came right after 'ready'.
       await new Promise((resolve) => setTimeout(resolve, 300));
@@ -90,28 +101,7 @@ describe('the live bus on a Redis Cluster that dies whole', () => {
   });
 
   it('does not spin on connections to the dead nodes while the outage lasts', async () => {
-    const logger = pino({ level: 'silent' });
-    const heard: InvalidationNotice[] = [];
-    const redisA = createRedisClient(cluster.config, { timeoutMs: 500 });
-    const redisB = createRedisClient(cluster.config, { timeoutMs: 500 });
-    for (const r of [redisA, redisB]) r.on('error', () => {});
-    const a = createInvalidationBus({
-      redis: redisA,
-      prefix: 'bus-cluster-test',
-      logger,
-      onNotice: (notice) => {
-        heard.push(notice);
-        return undefined;
-      },
-      onResync: () => {},
-    });
-    const b = createInvalidationBus({
-      redis: redisB,
-      prefix: 'bus-cluster-test',
-      logger,
-      onNotice: () => undefined,
-      onResync: () => {},
-    });
+    const { heard, redisA, redisB, a, b } = twoBuses(cluster.config, 'bus-cluster-test', 500);
     // The app's own client keeps asking (lookups, the breaker's probe): it notices the outage.
     const asking = setInterval(() => {
       redisA.ping().catch(() => {});
