@@ -134,7 +134,7 @@ async function cachingResumes(app: TestApp, reads: Read[], since: number) {
     }
     const cache = app.app.cache;
     throw new Error(
-      `${(error as Error).message}; reads since: ${JSON.stringify(outcomes)}; breaker open: ${cache.store?.state().fallbackActive}; connected: ${cache.connected()}`,
+      `${(error as Error).message}; reads since: ${JSON.stringify(outcomes)}; breaker open: ${cache.store?.state().fallbackActive}; connected: ${cache.connected()}; client: ${cache.redis?.status}`,
     );
   }
 }
