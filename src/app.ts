@@ -284,6 +284,8 @@ export function createApp(deps: AppDeps) {
     responseCache,
     warmer,
     auth,
+    /** The API key table: known keys, revocations, and whether it LISTENs for them. */
+    authenticate,
     /** Cost budgets (null when off) and their Yoga plugins. */
     budgets,
     costBudget,

@@ -52,6 +52,8 @@ export type Authenticate = ((
   close(): Promise<void>;
   /** Entries held, for the metrics. */
   sizes(): { keys: number; unknown: number };
+  /** PostgreSQL: revocations from other instances arrive by NOTIFY now (else by the poll). */
+  listening(): boolean;
 };
 
 interface KeyEntry {
@@ -289,6 +291,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticate
       await flush().catch((err) => log?.warn({ err }, 'writing last use of keys failed'));
     },
     sizes: () => ({ keys: byKey.size, unknown: unknown.size }),
+    listening: () => listener?.listening() ?? false,
   });
 }
 

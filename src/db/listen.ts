@@ -18,6 +18,8 @@ export interface ListenOptions {
 export interface Listener {
   /** Resolves once listening; rejects when the first attempt failed (it tries again anyway). */
   started: Promise<void>;
+  /** LISTENing now: notifications reach it (between a loss and the next attempt, they don't). */
+  listening(): boolean;
   close(): Promise<void>;
 }
 
@@ -31,6 +33,8 @@ export function listen(options: ListenOptions): Listener {
   const retryMs = options.retryMs ?? 1_000;
   let current: pg.Client | null = null;
   let closed = false;
+  // The client that LISTENs now, if any.
+  let active: pg.Client | null = null;
 
   async function attempt(again: boolean): Promise<void> {
     if (closed) return;
@@ -42,6 +46,7 @@ export function listen(options: ListenOptions): Listener {
       if (failed) return;
       failed = true;
       if (current === client) current = null;
+      if (active === client) active = null;
       client.end().catch(() => {});
       if (listening) options.log?.warn({ err }, `${options.name} lost; polling until it is back`);
       else options.log?.debug({ err }, `${options.name} still down; trying again`);
@@ -57,6 +62,8 @@ export function listen(options: ListenOptions): Listener {
       throw err;
     }
     listening = true;
+    if (failed || closed) return;
+    active = client;
     if (again) {
       options.log?.info(`${options.name} back`);
       options.onBack?.();
@@ -65,8 +72,10 @@ export function listen(options: ListenOptions): Listener {
 
   return {
     started: attempt(false),
+    listening: () => active !== null,
     async close() {
       closed = true;
+      active = null;
       const client = current;
       current = null;
       await client?.end().catch(() => {});

@@ -159,6 +159,9 @@ describe('revocation announced with NOTIFY on PostgreSQL', () => {
       auth: { revocationPollMs: 60_000 },
     });
     try {
+      // Revoked only once C listens: a NOTIFY sent before is lost (it failed so in CI once,
+      // when C's LISTEN connection came up after the revocation on a busy machine).
+      await expect.poll(() => c.app.authenticate.listening(), { timeout: 10_000 }).toBe(true);
       const { tenant } = await a.createTenant('Listened');
       const key = (await a.execute(CREATE_KEY, { t: tenant.id }, OPS_TOKEN)).data.createApiKey;
       const send = () => c.execute(STORES, {}, key);

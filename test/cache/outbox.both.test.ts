@@ -241,15 +241,18 @@ describe('the outbox’s LISTEN on postgres', () => {
     };
 
     await listener.start();
+    expect(listener.listening()).toBe(true);
     await write('Service:before');
     expect(await sweptWithin('Service:before', 2_000)).toBe(true);
 
     // Unreachable for 2.5 s: the listener's connection drops, and its retry after 1 s fails.
     proxy.cut();
     await sleep(2_500);
+    expect(listener.listening()).toBe(false);
     proxy.heal();
-    // Written once it could listen again: its NOTIFY must reach it.
-    await sleep(3_000);
+    // Written once it listens again: its NOTIFY must reach it.
+    for (let waited = 0; waited < 5_000 && !listener.listening(); waited += 20) await sleep(20);
+    expect(listener.listening()).toBe(true);
     await write('Service:after');
     expect(await sweptWithin('Service:after', 2_000)).toBe(true);
   }, 30_000);
