@@ -188,7 +188,13 @@ export function createApp(deps: AppDeps) {
   const invalidator: CacheInvalidator = {
     transaction: (work) => drain.track(writes.transaction(work)),
   };
-  cache.stats.provide({ outboxPending: () => outbox.pendingNow() });
+  cache.stats.provide({
+    outboxPending: () => outbox.pendingNow(),
+    listeners: () => [
+      { name: 'outbox', listening: outbox.listening() },
+      { name: 'revocations', listening: authenticate.listening() },
+    ],
+  });
   registerAuthMetrics(cache.stats.registry, authenticate);
   const warmer = createWarmer({
     db: deps.db,

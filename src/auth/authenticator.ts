@@ -52,8 +52,11 @@ export type Authenticate = ((
   close(): Promise<void>;
   /** Entries held, for the metrics. */
   sizes(): { keys: number; unknown: number };
-  /** PostgreSQL: revocations from other instances arrive by NOTIFY now (else by the poll). */
-  listening(): boolean;
+  /**
+   * PostgreSQL: whether revocations from other instances arrive by NOTIFY now (else by the
+   * poll); null without a listener (SQLite, or not started).
+   */
+  listening(): boolean | null;
 };
 
 interface KeyEntry {
@@ -291,7 +294,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticate
       await flush().catch((err) => log?.warn({ err }, 'writing last use of keys failed'));
     },
     sizes: () => ({ keys: byKey.size, unknown: unknown.size }),
-    listening: () => listener?.listening() ?? false,
+    listening: () => listener?.listening() ?? null,
   });
 }
 

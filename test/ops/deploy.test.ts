@@ -3,7 +3,13 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, OPS_TOKEN, sharedRedisCache, type TestApp } from '../support/app.js';
+import {
+  buildTestApp,
+  OPS_TOKEN,
+  postgresUrl,
+  sharedRedisCache,
+  type TestApp,
+} from '../support/app.js';
 
 // Issue 10: deploy/ holds a Grafana dashboard over /metrics and Prometheus alert rules. The rules
 // pass promtool's check and unit tests; every PromQL expression of the dashboard parses; every
@@ -50,7 +56,11 @@ describe('deploy/: dashboard and alert rules', () => {
   let app: TestApp;
 
   beforeAll(async () => {
-    app = await buildTestApp('sqlite', { cache: sharedRedisCache() });
+    // PostgreSQL with its LISTEN connections, as in production: every gauge is there.
+    app = await buildTestApp('postgres', {
+      cache: sharedRedisCache(),
+      databaseUrl: postgresUrl(),
+    });
   });
   afterAll(async () => {
     await app?.close();
@@ -58,7 +68,7 @@ describe('deploy/: dashboard and alert rules', () => {
 
   it('promtool accepts the rules, their unit tests pass, and the scrape config is valid', () => {
     const check = promtool('check', 'rules', RULES);
-    expect(check.output).toContain('SUCCESS: 5 rules found');
+    expect(check.output).toContain('SUCCESS: 6 rules found');
     expect(check.status).toBe(0);
     const tests = promtool('test', 'rules', RULE_TESTS);
     expect(tests.output).toContain('SUCCESS');
@@ -105,6 +115,8 @@ describe('deploy/: dashboard and alert rules', () => {
   });
 
   it('every metric the dashboard and the rules query exists in /metrics', async () => {
+    // The outbox listens once the app has started; the key table's LISTEN comes up after.
+    await expect.poll(() => app.app.authenticate.listening(), { timeout: 10_000 }).toBe(true);
     const { tenant, key } = await app.createTenant('Metrics');
     const user = await app.createUser(tenant.id, 'Provider');
     const read = () =>
@@ -136,6 +148,7 @@ describe('deploy/: dashboard and alert rules', () => {
       'hotpath_cache_errors_total',
       'hotpath_outbox_pending',
       'hotpath_cache_reasons_total',
+      'hotpath_db_listening',
     ]) {
       expect(queried, `the dashboard or the rules should use ${name}`).toContain(name);
     }
@@ -144,6 +157,9 @@ describe('deploy/: dashboard and alert rules', () => {
     // The outbox gauge is there from the start, 0 until the outbox feeds it.
     expect(text).toMatch(/^hotpath_outbox_pending 0$/m);
     expect(text).toMatch(/^hotpath_cache_fallback_active 0$/m);
+    // Both LISTEN connections listen.
+    expect(text).toMatch(/^hotpath_db_listening\{listener="outbox"\} 1$/m);
+    expect(text).toMatch(/^hotpath_db_listening\{listener="revocations"\} 1$/m);
     // The store gauges are filled by this very scrape, not the one before.
     expect(text).toMatch(/^hotpath_cache_store_up 1$/m);
     expect(text).toMatch(/^hotpath_cache_used_memory_bytes [1-9]\d*$/m);

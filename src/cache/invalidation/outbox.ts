@@ -169,8 +169,11 @@ export function createOutbox(options: OutboxOptions) {
     sweep: () => sweep(0),
     /** Pending rows, counted in the database now. */
     pending: () => repo().count(),
-    /** PostgreSQL with `listenUrl`: other instances' rows are announced by NOTIFY now. */
-    listening: () => listener?.listening() ?? false,
+    /**
+     * PostgreSQL with `listenUrl`: whether other instances' rows are announced by NOTIFY now;
+     * null without a listener (SQLite, or not started).
+     */
+    listening: (): boolean | null => listener?.listening() ?? null,
     /** Pending rows as last counted (hotpath_outbox_pending). */
     pendingNow: () => lastPending,
     /** Starts polling and, on PostgreSQL with `listenUrl`, listening. */

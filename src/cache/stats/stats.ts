@@ -46,6 +46,8 @@ export function createCacheStats(options: CacheStatsOptions = {}) {
       usedMemoryBytes: null,
     }),
     nearStats: (): NearStats | null => null,
+    /** Each LISTEN connection to PostgreSQL: listening, or null where there is none. */
+    listeners: (): { name: string; listening: boolean | null }[] => [],
   };
 
   const registry = new Registry();
@@ -80,6 +82,18 @@ export function createCacheStats(options: CacheStatsOptions = {}) {
     registers: [registry],
     collect() {
       this.set(providers.outboxPending());
+    },
+  });
+  new Gauge({
+    name: 'hotpath_db_listening',
+    help: "1 while this LISTEN connection to PostgreSQL listens, 0 while it reconnects (other instances' invalidations and revocations then arrive by polling); absent without one.",
+    labelNames: ['listener'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const { name, listening } of providers.listeners()) {
+        if (listening !== null) this.set({ listener: name }, listening ? 1 : 0);
+      }
     },
   });
   // One store call serves the three store gauges of a scrape (they collect concurrently).
