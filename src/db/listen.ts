@@ -40,15 +40,16 @@ export function listen(options: ListenOptions): Listener {
     if (closed) return;
     const client = new pg.Client({ connectionString: options.url });
     current = client;
-    let listening = false;
     let failed = false;
     const retry = (err: unknown) => {
       if (failed) return;
       failed = true;
+      const wasListening = active === client;
       if (current === client) current = null;
-      if (active === client) active = null;
+      if (wasListening) active = null;
       client.end().catch(() => {});
-      if (listening) options.log?.warn({ err }, `${options.name} lost; polling until it is back`);
+      if (wasListening)
+        options.log?.warn({ err }, `${options.name} lost; polling until it is back`);
       else options.log?.debug({ err }, `${options.name} still down; trying again`);
       if (!closed) setTimeout(() => void attempt(true).catch(() => {}), retryMs).unref();
     };
@@ -61,7 +62,6 @@ export function listen(options: ListenOptions): Listener {
       retry(err);
       throw err;
     }
-    listening = true;
     if (failed || closed) return;
     active = client;
     if (again) {
