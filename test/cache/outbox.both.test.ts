@@ -247,12 +247,17 @@ describe('the outbox’s LISTEN on postgres', () => {
 
     // Unreachable for 2.5 s: the listener's connection drops, and its retry after 1 s fails.
     proxy.cut();
+    // Written while it can't listen: this NOTIFY is lost, and nothing polls within the hour.
+    await write('Service:during');
     await sleep(2_500);
     expect(listener.listening()).toBe(false);
+    expect(swept).not.toContain('Service:during');
     proxy.heal();
     // Written once it listens again: its NOTIFY must reach it.
     for (let waited = 0; waited < 5_000 && !listener.listening(); waited += 20) await sleep(20);
     expect(listener.listening()).toBe(true);
+    // Back, it sweeps at once: the row whose NOTIFY it missed is applied.
+    expect(await sweptWithin('Service:during', 2_000)).toBe(true);
     await write('Service:after');
     expect(await sweptWithin('Service:after', 2_000)).toBe(true);
   }, 30_000);
