@@ -7,14 +7,22 @@
  *   and per character of text, next to documentBytes (parse-cache.ts);
  * - a live group's bookkeeping: heap before and after 20,000 groups as the hub holds them (key,
  *   digest, expiry timer, one stream, two tags in the index), bodies made beforehand, next to
- *   GROUP_BYTES (live-config.ts).
+ *   GROUP_BYTES (live-config.ts);
+ * - a query compiled by graphql-jit: heap before and after compiling 300 parsed documents of
+ *   each query shape against the app's schema, per token, next to JIT_BYTES_PER_TOKEN
+ *   (use-jit.ts), and the CPU a compilation takes.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import 'reflect-metadata';
 import { parse } from 'graphql';
+import { compileQuery } from 'graphql-jit';
 import { createMemoryStore } from '../src/cache/store/memory-store.js';
 import { createTagIndex, newGroup, type Stream } from '../src/live/group.js';
 import { GROUP_BYTES } from '../src/live/live-config.js';
-import { documentBytes } from '../src/yoga/parse-cache.js';
+import { schema } from '../src/schema/index.js';
+import { WARM_DOCUMENTS } from '../src/warming/warming.js';
+import { documentBytes, documentTokens } from '../src/yoga/parse-cache.js';
+import { JIT_BYTES_PER_TOKEN } from '../src/yoga/use-jit.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run with node --expose-gc');
@@ -124,6 +132,31 @@ for (const [name, make] of Object.entries(shapes)) {
       `bytes measured (${(measured / tokens).toFixed(0)} a token, ` +
       `${(measured / texts[0].length).toFixed(0)}× the text), ` +
       `${documentBytes(texts[0], documents[0])} counted`,
+  );
+}
+const queries: Record<string, string> = {
+  agenda: WARM_DOCUMENTS.agenda,
+  'agenda ×25 (aliases)': `query($u: ID!, $d: Date!) { ${Array.from(
+    { length: 25 },
+    (_, k) =>
+      `a${k}: agenda(userId: $u, date: $d) { id appointments { id clientName startsAt status service { id name priceCents } } }`,
+  ).join(' ')} }`,
+};
+for (const [name, text] of Object.entries(queries)) {
+  const n = 300;
+  const documents = Array.from({ length: n }, () => parse(text));
+  keep.push(documents);
+  const before = used();
+  const startedAt = performance.now();
+  const compiled = documents.map((document) => compileQuery(schema, document));
+  const ms = (performance.now() - startedAt) / n;
+  const measured = (used() - before) / n;
+  keep.push(compiled);
+  const tokens = documentTokens(text, documents[0]);
+  console.log(
+    `compiled ${name}: ${tokens} tokens: ${measured.toFixed(0)} bytes measured ` +
+      `(${(measured / tokens).toFixed(0)} a token; counted ${JIT_BYTES_PER_TOKEN}), ` +
+      `${ms.toFixed(2)} ms to compile`,
   );
 }
 void keep;

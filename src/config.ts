@@ -70,6 +70,8 @@ const envSchema = z.object({
   CACHE_MISS_REASON_BYTES: mebibytes(0, 1),
   DAY_RANGE_MEMO_BYTES: mebibytes(0, 1),
   CACHE_FLIGHT_LINGER_BYTES: mebibytes(0, 16),
+  JIT_MAX_BYTES: mebibytes(0, 8),
+  JIT_AFTER_RUNS: z.coerce.number().int().min(0).default(2),
   CACHE_TTL_SIM_BYTES: mebibytes(0, 2),
   // The share of keys the TTL simulator follows (README: TTL simulator).
   CACHE_TTL_SIM_SAMPLE: z.coerce.number().min(0).max(1).default(0.1),
@@ -348,6 +350,8 @@ export function parseConfig(env: Env): Config {
         ttlSimBytes: e.CACHE_TTL_SIM_BYTES,
         dayRangeBytes: e.DAY_RANGE_MEMO_BYTES,
         flightLingerBytes: e.CACHE_FLIGHT_LINGER_BYTES,
+        jitBytes: e.JIT_MAX_BYTES,
+        jitAfterRuns: e.JIT_AFTER_RUNS,
       },
       ttlSimSample: e.CACHE_TTL_SIM_SAMPLE,
       ttlOverrides: Object.fromEntries(

@@ -130,6 +130,8 @@ describe('parseConfig', () => {
       ttlSimBytes: 2 * MiB,
       dayRangeBytes: MiB,
       flightLingerBytes: 16 * MiB,
+      jitBytes: 8 * MiB,
+      jitAfterRuns: 2,
     });
     const config = parseConfig({
       CACHE_MAX_BYTES: '1000000',
@@ -144,6 +146,8 @@ describe('parseConfig', () => {
       CACHE_TTL_SIM_BYTES: '65536',
       DAY_RANGE_MEMO_BYTES: '0',
       CACHE_FLIGHT_LINGER_BYTES: '0',
+      JIT_MAX_BYTES: '0',
+      JIT_AFTER_RUNS: '5',
     });
     expect(config.cache.bounds).toEqual({
       storeBytes: 1_000_000,
@@ -158,6 +162,8 @@ describe('parseConfig', () => {
       ttlSimBytes: 65_536,
       dayRangeBytes: 0,
       flightLingerBytes: 0,
+      jitBytes: 0,
+      jitAfterRuns: 5,
     });
     // A store, an APQ store and a quota of 0 bytes would keep nothing: use CACHE_ENABLED=false.
     for (const name of ['CACHE_MAX_BYTES', 'APQ_MAX_BYTES', 'APQ_TENANT_QUOTA_BYTES']) {

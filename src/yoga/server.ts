@@ -18,6 +18,7 @@ import { createParseCache } from './parse-cache.js';
 import { useAuthFirst } from './use-auth-first.js';
 import type { CostBudgetPlugins } from './use-cost-budget.js';
 import { useErrorCodes, useInputErrorCodes } from './use-error-codes.js';
+import { useJit } from './use-jit.js';
 import { useOperations } from './use-operations.js';
 import { usePersistedQueries } from './use-persisted-queries.js';
 import { useRequestLimits } from './use-request-limits.js';
@@ -115,6 +116,13 @@ export function createServer(deps: ServerDeps) {
       useValidationCache(),
       // Over budget is refused before a flight is joined or a bulkhead slot taken.
       ...(deps.costBudget ? [deps.costBudget.admission] : []),
+      // Before the cache: a flight's joiner gets the shared result, not a compiled run.
+      useJit({
+        afterRuns: deps.cache.bounds.jitAfterRuns,
+        maxBytes: deps.cache.bounds.jitBytes,
+        budget: deps.cache.stats.budget('jit', deps.cache.bounds.jitBytes),
+        logger: deps.logger,
+      }),
       ...deps.responseCache.plugins,
       // After the cache: its onResponse reads the outcome and the Server-Timing it wrote.
       ...(deps.tracing?.on ? [useTracing(deps.tracing, deps.responseCache.stateFor)] : []),

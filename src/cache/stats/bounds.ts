@@ -26,6 +26,10 @@ export interface MemoryBounds {
   dayRangeBytes: number;
   /** CACHE_FLIGHT_LINGER_BYTES: finished misses' JSON kept up to a second for identical ones. */
   flightLingerBytes: number;
+  /** JIT_MAX_BYTES: queries compiled by graphql-jit, with their documents (0: none). */
+  jitBytes: number;
+  /** JIT_AFTER_RUNS: a kept document is compiled at this run (0: never). */
+  jitAfterRuns: number;
 }
 
 export const DEFAULT_BOUNDS: MemoryBounds = {
@@ -41,6 +45,8 @@ export const DEFAULT_BOUNDS: MemoryBounds = {
   ttlSimBytes: 2 * 1_048_576,
   dayRangeBytes: 1_048_576,
   flightLingerBytes: 16 * 1_048_576,
+  jitBytes: 8 * 1_048_576,
+  jitAfterRuns: 2,
 };
 
 /**

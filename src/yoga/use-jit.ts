@@ -1,0 +1,151 @@
+import type { ExecutionArgs, Plugin } from '@envelop/core';
+import type { DocumentNode, ExecutionResult } from 'graphql';
+import { Kind } from 'graphql';
+import { type CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
+import { LRUCache } from 'lru-cache';
+import type { Logger } from 'pino';
+import type { ByteBudget } from '../cache/stats/bounds.js';
+import { documentBytes, documentTokens } from './parse-cache.js';
+
+/**
+ * Heap a compiled query holds per token of its document, measured by bench/memory-sizes.ts
+ * (graphql-jit 0.8, this schema): 150 to 200 bytes a token (the agenda, 53 tokens: 10.5 KB;
+ * 25 aliased agendas, 742 tokens: 112 KB). Rounded up, with room.
+ */
+export const JIT_BYTES_PER_TOKEN = 256;
+
+export interface JitOptions {
+  /** JIT_AFTER_RUNS: a document is compiled at its run of this number (0: never). */
+  afterRuns: number;
+  /** JIT_MAX_BYTES: what the compiled queries and their documents may hold together. */
+  maxBytes: number;
+  /** hotpath_memory_*{structure="jit"}. */
+  budget: ByteBudget;
+  logger?: Logger;
+}
+
+/** A document graphql-jit refused to compile: the interpreter runs it, and it isn't tried again. */
+const REFUSED = Symbol('refused');
+type Compiled = CompiledQuery | typeof REFUSED;
+
+/**
+ * Executes a document that has already run `afterRuns` times with graphql-jit, a function
+ * compiled once per document instead of graphql-js's walk of the document on every run
+ * (issue 19: execution was the largest share of a miss). What a client sees is what the
+ * interpreter gives:
+ * - only a document the parse cache keeps can be compiled: its runs are counted per parsed
+ *   document (a text parsed again is a new document, counted from 0), so a client sending a
+ *   new document each time, or one too long to be kept (PARSE_CACHE_MAX_TEXT_BYTES), never
+ *   costs a compilation, and a compilation (the agenda's: 2 ms, about 3 of its misses; 25
+ *   aliased agendas: 16 ms, about one run of them) follows at least `afterRuns` runs;
+ * - the compiled queries, with the documents they hold, fit in `maxBytes` (least recently used
+ *   first out), and only queries with one operation are compiled;
+ * - an answer with errors (variables that don't coerce, a resolver's error, a null where the
+ *   schema says non-null) is the interpreter's: it runs the query again (settled());
+ * - the execution deadline (LIMIT_EXECUTION_MS, the request's signal) ends it as it ends the
+ *   interpreter: rejected with the signal's reason.
+ */
+export function useJit(options: JitOptions): Plugin {
+  const { afterRuns, maxBytes, budget } = options;
+  const runs = new WeakMap<DocumentNode, number>();
+  const compiled =
+    afterRuns > 0 && maxBytes > 0
+      ? new LRUCache<DocumentNode, Compiled>({
+          maxSize: maxBytes,
+          sizeCalculation: (_value, document) => jitBytes(document),
+          dispose: (_value, _key, reason) => {
+            if (reason === 'evict') budget.evictions++;
+          },
+        })
+      : null;
+  budget.reader = () => compiled?.calculatedSize ?? 0;
+
+  function compiledFor(args: ExecutionArgs): CompiledQuery | null {
+    const document = args.document;
+    let found = compiled?.get(document);
+    if (found === undefined) {
+      if (!compiled) return null;
+      const count = (runs.get(document) ?? 0) + 1;
+      runs.set(document, count);
+      if (count < afterRuns || onlyOperation(document) === null) return null;
+      if (jitBytes(document) > maxBytes) {
+        budget.refusals++;
+        return null;
+      }
+      const result = compileQuery(args.schema, document);
+      if (isCompiledQuery(result)) found = result;
+      else {
+        found = REFUSED;
+        options.logger?.warn({ errors: result.errors }, 'graphql-jit refused a document');
+      }
+      compiled.set(document, found);
+      runs.delete(document);
+    }
+    if (found === REFUSED) return null;
+    // Any other name is the interpreter's error to give (graphql-jit would run the one).
+    const name = args.operationName;
+    return name == null || (name !== '' && name === onlyOperation(document)) ? found : null;
+  }
+
+  return {
+    onExecute({ args, executeFn, setExecuteFn }) {
+      const query = compiledFor(args);
+      if (!query) return;
+      const { document, operationName } = args;
+      // A plugin after this one may still change the document (@envelop/response-cache adds
+      // the fields it reads): the compiled query runs only the document it was compiled for.
+      setExecuteFn((execArgs) =>
+        execArgs.document === document && execArgs.operationName === operationName
+          ? runCompiled(query, execArgs, executeFn)
+          : executeFn(execArgs),
+      );
+    },
+  };
+}
+
+/** Bytes a compiled document is counted for: the document (held as the key) and its code. */
+function jitBytes(document: DocumentNode): number {
+  const text = document.loc?.source.body ?? '';
+  return documentBytes(text, document) + JIT_BYTES_PER_TOKEN * documentTokens(text, document);
+}
+
+/**
+ * The name of a document's one operation ('' when anonymous); null with none or several, or
+ * when it isn't a query (a mutation is never compiled: see settled()).
+ */
+function onlyOperation(document: DocumentNode): string | null {
+  let name: string | null = null;
+  for (const definition of document.definitions) {
+    if (definition.kind !== Kind.OPERATION_DEFINITION) continue;
+    if (name !== null || definition.operation !== 'query') return null;
+    name = definition.name?.value ?? '';
+  }
+  return name;
+}
+
+type Interpreter = (args: ExecutionArgs) => unknown;
+
+function runCompiled(query: CompiledQuery, args: ExecutionArgs, interpreter: Interpreter) {
+  const signal = (args as { signal?: AbortSignal }).signal;
+  signal?.throwIfAborted();
+  const result = query.query(args.rootValue, args.contextValue, args.variableValues ?? {});
+  if (!(result instanceof Promise)) return settled(result, args, interpreter);
+  const done = result.then((value) => settled(value, args, interpreter));
+  if (!signal) return done;
+  return new Promise((resolve, reject) => {
+    const abort = () => reject(signal.reason);
+    signal.addEventListener('abort', abort, { once: true });
+    done.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort));
+  });
+}
+
+/**
+ * The compiled query's result, or the interpreter's when it has errors: graphql-jit words,
+ * orders and locates errors its own way (a resolver's own GraphQLError comes without its
+ * locations, variables that don't coerce with other messages). A query runs no write, and the
+ * request's DataLoaders still hold what the compiled run read: the second run is mostly the
+ * walk (README: graphql-jit).
+ */
+function settled(result: ExecutionResult, args: ExecutionArgs, interpreter: Interpreter) {
+  return result.errors ? interpreter(args) : result;
+}
