@@ -1,7 +1,7 @@
-import type { ExecutionArgs, Plugin } from '@envelop/core';
-import type { DocumentNode, ExecutionResult } from 'graphql';
+import type { DocumentNode, ExecutionArgs, ExecutionResult, GraphQLSchema } from 'graphql';
 import { Kind } from 'graphql';
 import { type CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
+import type { Plugin } from 'graphql-yoga';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import type { ByteBudget } from '../cache/stats/bounds.js';
@@ -26,7 +26,8 @@ export interface JitOptions {
 
 /** A document graphql-jit refused to compile: the interpreter runs it, and it isn't tried again. */
 const REFUSED = Symbol('refused');
-type Compiled = CompiledQuery | typeof REFUSED;
+/** A compiled query, and the schema whose resolvers it calls. */
+type Compiled = { query: CompiledQuery; schema: GraphQLSchema } | typeof REFUSED;
 
 /**
  * Executes a document that has already run `afterRuns` times with graphql-jit, a function
@@ -73,7 +74,7 @@ export function useJit(options: JitOptions): Plugin {
         return null;
       }
       const result = compileQuery(args.schema, document);
-      if (isCompiledQuery(result)) found = result;
+      if (isCompiledQuery(result)) found = { query: result, schema: args.schema };
       else {
         found = REFUSED;
         options.logger?.warn({ errors: result.errors }, 'graphql-jit refused a document');
@@ -81,21 +82,24 @@ export function useJit(options: JitOptions): Plugin {
       compiled.set(document, found);
       runs.delete(document);
     }
-    if (found === REFUSED) return null;
+    // Another schema (none here, but a plugin could give one): its own resolvers, interpreted.
+    if (found === REFUSED || found.schema !== args.schema) return null;
     // Any other name is the interpreter's error to give (graphql-jit would run the one).
     const name = args.operationName;
-    return name == null || (name !== '' && name === onlyOperation(document)) ? found : null;
+    return name == null || (name !== '' && name === onlyOperation(document)) ? found.query : null;
   }
 
   return {
     onExecute({ args, executeFn, setExecuteFn }) {
       const query = compiledFor(args);
       if (!query) return;
-      const { document, operationName } = args;
+      const { document, operationName, schema } = args;
       // A plugin after this one may still change the document (@envelop/response-cache adds
-      // the fields it reads): the compiled query runs only the document it was compiled for.
+      // the fields it reads): the compiled query runs only what it was compiled for.
       setExecuteFn((execArgs) =>
-        execArgs.document === document && execArgs.operationName === operationName
+        execArgs.document === document &&
+        execArgs.operationName === operationName &&
+        execArgs.schema === schema
           ? runCompiled(query, execArgs, executeFn)
           : executeFn(execArgs),
       );

@@ -1,4 +1,8 @@
+import { type DocumentNode, GraphQLObjectType, GraphQLSchema, GraphQLString, parse } from 'graphql';
+import { createYoga, type Plugin } from 'graphql-yoga';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ByteBudget } from '../../src/cache/stats/bounds.js';
+import { useJit } from '../../src/yoga/use-jit.js';
 import { buildTestApp, OPS_TOKEN, type TestApp } from '../support/app.js';
 import { CREATE_SERVICE } from '../support/documents.js';
 
@@ -221,6 +225,54 @@ describe('what graphql-jit keeps (JIT_AFTER_RUNS, JIT_MAX_BYTES)', () => {
     } finally {
       await app.close();
     }
+  });
+});
+
+describe('useJit on its own: it runs only what it compiled', () => {
+  const schemaAnswering = (answer: string) =>
+    new GraphQLSchema({
+      query: new GraphQLObjectType({
+        name: 'Query',
+        fields: { hello: { type: GraphQLString, resolve: () => answer } },
+      }),
+    });
+  const a = schemaAnswering('a');
+  const b = schemaAnswering('b');
+  // Set before a request: what the plugins around useJit do to its arguments.
+  let schemaBefore: GraphQLSchema | null = null;
+  let documentAfter: DocumentNode | null = null;
+  const before: Plugin = {
+    onExecute({ args }) {
+      if (schemaBefore) (args as { schema: GraphQLSchema }).schema = schemaBefore;
+    },
+  };
+  const after: Plugin = {
+    onExecute({ args }) {
+      if (documentAfter) (args as { document: DocumentNode }).document = documentAfter;
+    },
+  };
+  const budget = new ByteBudget('jit', 1_048_576);
+  const yoga = createYoga({
+    schema: a,
+    plugins: [before, useJit({ afterRuns: 1, maxBytes: 1_048_576, budget }), after],
+  });
+  const ask = async (query: string) => {
+    const response = await yoga.fetch('http://yoga/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query }),
+    });
+    return response.json();
+  };
+
+  it('another schema, or a document rewritten after it: the interpreter', async () => {
+    expect(await ask('{ hello }')).toEqual({ data: { hello: 'a' } });
+    expect(budget.bytes).toBeGreaterThan(0); // compiled against a
+    schemaBefore = b;
+    expect(await ask('{ hello }')).toEqual({ data: { hello: 'b' } });
+    schemaBefore = null;
+    documentAfter = parse('{ hello again: hello }');
+    expect(await ask('{ hello }')).toEqual({ data: { hello: 'a', again: 'a' } });
   });
 });
 
