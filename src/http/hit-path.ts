@@ -329,19 +329,25 @@ export function createHitPath(deps: HitPathDeps) {
     return throttledEmpty(res, budgets, viewer, contentType, startedAt, 'bypass');
   }
 
+  // With the cache off there is nothing to look up: a request goes to Yoga unkeyed, and the
+  // memos keep nothing of it.
+  const cacheOn = cache.store !== null;
   return {
     /** Left before any lookup: Yoga answers, looking the request up itself. */
     unlooked: UNLOOKED,
     /**
      * A POST's JSON body or a GET's query string, keyed: null when the hit path can't answer it
-     * (not a parameters object, bad parameters, no document); Yoga then judges it.
+     * (not a parameters object, bad parameters, no document, the cache off); Yoga then judges it.
      */
-    keyedBody,
-    keyedSearch,
+    keyedBody: cacheOn ? keyedBody : unkeyed,
+    keyedSearch: cacheOn ? keyedSearch : unkeyed,
     refuseWhenEmpty,
     serve,
   };
 }
+
+/** keyedBody and keyedSearch with the cache off. */
+const unkeyed = (_raw: unknown): KeyedRequest | null => null;
 
 /** A JSON body's parameters; null when it isn't a JSON object (Yoga answers). */
 function bodyParams(text: string): RawParams | null {
