@@ -9,8 +9,9 @@
  *   digest, expiry timer, one stream, two tags in the index), bodies made beforehand, next to
  *   GROUP_BYTES (live-config.ts);
  * - a query compiled by graphql-jit: heap before and after compiling 300 parsed documents of
- *   each query shape against the app's schema, per token, next to JIT_BYTES_PER_TOKEN
- *   (use-jit.ts), and the CPU a compilation takes.
+ *   each query shape against the app's schema, next to what use-jit.ts counts for it
+ *   (JIT_FIXED_BYTES and JIT_BYTES_PER_FIELD per field once fragments are spread), and the CPU
+ *   a compilation takes.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import 'reflect-metadata';
@@ -21,8 +22,8 @@ import { createTagIndex, newGroup, type Stream } from '../src/live/group.js';
 import { GROUP_BYTES } from '../src/live/live-config.js';
 import { schema } from '../src/schema/index.js';
 import { WARM_DOCUMENTS } from '../src/warming/warming.js';
-import { documentBytes, documentTokens } from '../src/yoga/parse-cache.js';
-import { JIT_BYTES_PER_TOKEN } from '../src/yoga/use-jit.js';
+import { documentBytes } from '../src/yoga/parse-cache.js';
+import { JIT_BYTES_PER_FIELD, JIT_FIXED_BYTES, spreadFields } from '../src/yoga/use-jit.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run with node --expose-gc');
@@ -135,15 +136,22 @@ for (const [name, make] of Object.entries(shapes)) {
   );
 }
 const queries: Record<string, string> = {
+  'a user by id': 'query($u: ID!) { user(id: $u) { id } }',
   agenda: WARM_DOCUMENTS.agenda,
   'agenda ×25 (aliases)': `query($u: ID!, $d: Date!) { ${Array.from(
     { length: 25 },
     (_, k) =>
       `a${k}: agenda(userId: $u, date: $d) { id appointments { id clientName startsAt status service { id name priceCents } } }`,
   ).join(' ')} }`,
+  'one fragment in 30 aliases': `fragment F on Appointment { id clientName startsAt endsAt status
+    service { id name priceCents active durationMinutes } }
+    query($u: ID!, $d: Date!) { ${Array.from(
+      { length: 30 },
+      (_, k) => `a${k}: agenda(userId: $u, date: $d) { id appointments { ...F } }`,
+    ).join(' ')} }`,
 };
 for (const [name, text] of Object.entries(queries)) {
-  const n = 300;
+  const n = 100;
   const documents = Array.from({ length: n }, () => parse(text));
   keep.push(documents);
   const before = used();
@@ -152,10 +160,10 @@ for (const [name, text] of Object.entries(queries)) {
   const ms = (performance.now() - startedAt) / n;
   const measured = (used() - before) / n;
   keep.push(compiled);
-  const tokens = documentTokens(text, documents[0]);
+  const fields = spreadFields(documents[0], Number.POSITIVE_INFINITY);
   console.log(
-    `compiled ${name}: ${tokens} tokens: ${measured.toFixed(0)} bytes measured ` +
-      `(${(measured / tokens).toFixed(0)} a token; counted ${JIT_BYTES_PER_TOKEN}), ` +
+    `compiled ${name}: ${fields} fields: ${measured.toFixed(0)} bytes measured, ` +
+      `${JIT_FIXED_BYTES + fields * JIT_BYTES_PER_FIELD} counted (besides the document), ` +
       `${ms.toFixed(2)} ms to compile`,
   );
 }

@@ -1,18 +1,58 @@
-import type { DocumentNode, ExecutionArgs, ExecutionResult, GraphQLSchema } from 'graphql';
+import type {
+  DocumentNode,
+  ExecutionArgs,
+  ExecutionResult,
+  GraphQLSchema,
+  SelectionSetNode,
+} from 'graphql';
 import { Kind } from 'graphql';
 import { type CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
 import type { Plugin } from 'graphql-yoga';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import type { ByteBudget } from '../cache/stats/bounds.js';
-import { documentBytes, documentTokens } from './parse-cache.js';
+import { documentBytes } from './parse-cache.js';
 
 /**
- * Heap a compiled query holds per token of its document, measured by bench/memory-sizes.ts
- * (graphql-jit 0.8, this schema): 150 to 200 bytes a token (the agenda, 53 tokens: 10.5 KB;
- * 25 aliased agendas, 742 tokens: 112 KB). Rounded up, with room.
+ * Heap a compiled query holds: a fixed part, and a part per field of its document once its
+ * fragments are spread (what graphql-jit writes code for, which the document's tokens don't
+ * say: 30 aliases spreading one fragment are 666 tokens and 420 fields). Measured by
+ * bench/memory-sizes.ts (graphql-jit 0.8, this schema): 4.0 KB for 2 fields, 9 to 15 KB for
+ * the agenda's 17, 117 KB for 275 and 151 KB for 420. Rounded up, with room.
  */
-export const JIT_BYTES_PER_TOKEN = 256;
+export const JIT_FIXED_BYTES = 4_096;
+export const JIT_BYTES_PER_FIELD = 1_024;
+
+/**
+ * The fields of a document's operation with its fragments spread, counted up to `max` (the
+ * walk stops there: a document past it is refused anyway). Validated documents only: no
+ * fragment cycles.
+ */
+export function spreadFields(document: DocumentNode, max: number): number {
+  const fragments = new Map<string, SelectionSetNode>();
+  let operation: SelectionSetNode | null = null;
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION)
+      fragments.set(definition.name.value, definition.selectionSet);
+    else if (definition.kind === Kind.OPERATION_DEFINITION) operation ??= definition.selectionSet;
+  }
+  let count = 0;
+  const visit = (set: SelectionSetNode) => {
+    for (const selection of set.selections) {
+      if (count > max) return;
+      if (selection.kind === Kind.FIELD) {
+        count++;
+        if (selection.selectionSet) visit(selection.selectionSet);
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) visit(selection.selectionSet);
+      else {
+        const fragment = fragments.get(selection.name.value);
+        if (fragment) visit(fragment);
+      }
+    }
+  };
+  if (operation) visit(operation);
+  return count;
+}
 
 export interface JitOptions {
   /** JIT_AFTER_RUNS: a document is compiled at its run of this number (0: never). */
@@ -24,10 +64,12 @@ export interface JitOptions {
   logger?: Logger;
 }
 
-/** A document graphql-jit refused to compile: the interpreter runs it, and it isn't tried again. */
-const REFUSED = Symbol('refused');
-/** A compiled query, and the schema whose resolvers it calls. */
-type Compiled = { query: CompiledQuery; schema: GraphQLSchema } | typeof REFUSED;
+/**
+ * A compiled query (null: graphql-jit refused the document, which the interpreter then runs
+ * and is not compiled again), the schema whose resolvers it calls, and the bytes it is counted
+ * for.
+ */
+type Compiled = { query: CompiledQuery | null; schema: GraphQLSchema; bytes: number };
 
 /**
  * Executes a document that has already run `afterRuns` times with graphql-jit, a function
@@ -53,7 +95,7 @@ export function useJit(options: JitOptions): Plugin {
     afterRuns > 0 && maxBytes > 0
       ? new LRUCache<DocumentNode, Compiled>({
           maxSize: maxBytes,
-          sizeCalculation: (_value, document) => jitBytes(document),
+          sizeCalculation: (value) => value.bytes,
           dispose: (_value, _key, reason) => {
             if (reason === 'evict') budget.evictions++;
           },
@@ -69,21 +111,29 @@ export function useJit(options: JitOptions): Plugin {
       const count = (runs.get(document) ?? 0) + 1;
       runs.set(document, count);
       if (count < afterRuns || onlyOperation(document) === null) return null;
-      if (jitBytes(document) > maxBytes) {
+      // Counted before compiling: the document (held as the key) and the code its fields make.
+      const kept = documentBytes(document.loc?.source.body ?? '', document);
+      const room = Math.floor((maxBytes - kept - JIT_FIXED_BYTES) / JIT_BYTES_PER_FIELD);
+      const fields = room < 0 ? 0 : spreadFields(document, room);
+      if (room < 0 || fields > room) {
+        // Over the whole bound: never compiled, and not counted again.
         budget.refusals++;
+        runs.set(document, Number.NEGATIVE_INFINITY);
         return null;
       }
       const result = compileQuery(args.schema, document);
-      if (isCompiledQuery(result)) found = { query: result, schema: args.schema };
-      else {
-        found = REFUSED;
+      if (!isCompiledQuery(result))
         options.logger?.warn({ errors: result.errors }, 'graphql-jit refused a document');
-      }
+      found = {
+        query: isCompiledQuery(result) ? result : null,
+        schema: args.schema,
+        bytes: kept + JIT_FIXED_BYTES + fields * JIT_BYTES_PER_FIELD,
+      };
       compiled.set(document, found);
       runs.delete(document);
     }
     // Another schema (none here, but a plugin could give one): its own resolvers, interpreted.
-    if (found === REFUSED || found.schema !== args.schema) return null;
+    if (!found.query || found.schema !== args.schema) return null;
     // Any other name is the interpreter's error to give (graphql-jit would run the one).
     const name = args.operationName;
     return name == null || (name !== '' && name === onlyOperation(document)) ? found.query : null;
@@ -105,12 +155,6 @@ export function useJit(options: JitOptions): Plugin {
       );
     },
   };
-}
-
-/** Bytes a compiled document is counted for: the document (held as the key) and its code. */
-function jitBytes(document: DocumentNode): number {
-  const text = document.loc?.source.body ?? '';
-  return documentBytes(text, document) + JIT_BYTES_PER_TOKEN * documentTokens(text, document);
 }
 
 /**

@@ -2,7 +2,13 @@ import { type DocumentNode, GraphQLObjectType, GraphQLSchema, GraphQLString, par
 import { createYoga, type Plugin } from 'graphql-yoga';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ByteBudget } from '../../src/cache/stats/bounds.js';
-import { useJit } from '../../src/yoga/use-jit.js';
+import { documentBytes } from '../../src/yoga/parse-cache.js';
+import {
+  JIT_BYTES_PER_FIELD,
+  JIT_FIXED_BYTES,
+  spreadFields,
+  useJit,
+} from '../../src/yoga/use-jit.js';
 import { buildTestApp, OPS_TOKEN, type TestApp } from '../support/app.js';
 import { CREATE_SERVICE } from '../support/documents.js';
 
@@ -273,6 +279,45 @@ describe('useJit on its own: it runs only what it compiled', () => {
     schemaBefore = null;
     documentAfter = parse('{ hello again: hello }');
     expect(await ask('{ hello }')).toEqual({ data: { hello: 'a', again: 'a' } });
+  });
+});
+
+describe('what a compiled query is counted for', () => {
+  const schema = new GraphQLSchema({
+    query: new GraphQLObjectType({
+      name: 'Query',
+      fields: { hello: { type: GraphQLString, resolve: () => 'hi' } },
+    }),
+  });
+  // Five fields written once, spread twice: ten fields of code for few tokens.
+  const spread =
+    'fragment F on Query { a: hello b: hello c: hello d: hello e: hello } ' +
+    'query { ...F ... on Query { ...F } }';
+
+  it('counts the fields once fragments are spread, up to where it stops', () => {
+    expect(spreadFields(parse(spread), Number.POSITIVE_INFINITY)).toBe(10);
+    expect(spreadFields(parse(spread), 3)).toBe(4);
+  });
+
+  it('refuses a document whose spread fields pass the bound, not counting its tokens', async () => {
+    const kept = documentBytes(spread, parse(spread));
+    for (const [fields, compiles] of [
+      [9, false],
+      [10, true],
+    ] as const) {
+      const budget = new ByteBudget('jit', 0);
+      const maxBytes = kept + JIT_FIXED_BYTES + fields * JIT_BYTES_PER_FIELD;
+      const yoga = createYoga({ schema, plugins: [useJit({ afterRuns: 1, maxBytes, budget })] });
+      const response = await yoga.fetch('http://yoga/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: spread }),
+      });
+      expect(((await response.json()) as { data: { a: string } }).data.a).toBe('hi');
+      expect({ bytes: budget.bytes, refusals: budget.refusals }).toEqual(
+        compiles ? { bytes: maxBytes, refusals: 0 } : { bytes: 0, refusals: 1 },
+      );
+    }
   });
 });
 
