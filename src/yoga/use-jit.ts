@@ -24,9 +24,10 @@ export const JIT_FIXED_BYTES = 4_096;
 export const JIT_BYTES_PER_FIELD = 1_024;
 
 /**
- * The fields of a document's operation with its fragments spread, counted up to `max` (the
- * walk stops there: a document past it is refused anyway). Validated documents only: no
- * fragment cycles.
+ * The selections of a document's operation with its fragments spread (fields, and the spreads
+ * and inline fragments on the way), counted up to `max`: the walk stops there, so a document
+ * whose spreads multiply (a fragment spreading another twice, and so on) costs at most `max`
+ * steps, and past it is refused anyway. Validated documents only: no fragment cycles.
  */
 export function spreadFields(document: DocumentNode, max: number): number {
   const fragments = new Map<string, SelectionSetNode>();
@@ -40,8 +41,8 @@ export function spreadFields(document: DocumentNode, max: number): number {
   const visit = (set: SelectionSetNode) => {
     for (const selection of set.selections) {
       if (count > max) return;
+      count++;
       if (selection.kind === Kind.FIELD) {
-        count++;
         if (selection.selectionSet) visit(selection.selectionSet);
       } else if (selection.kind === Kind.INLINE_FRAGMENT) visit(selection.selectionSet);
       else {

@@ -289,21 +289,29 @@ describe('what a compiled query is counted for', () => {
       fields: { hello: { type: GraphQLString, resolve: () => 'hi' } },
     }),
   });
-  // Five fields written once, spread twice: ten fields of code for few tokens.
+  // Five fields written once, spread twice: ten fields of code (13 selections) for few tokens.
   const spread =
     'fragment F on Query { a: hello b: hello c: hello d: hello e: hello } ' +
     'query { ...F ... on Query { ...F } }';
 
-  it('counts the fields once fragments are spread, up to where it stops', () => {
-    expect(spreadFields(parse(spread), Number.POSITIVE_INFINITY)).toBe(10);
+  it('counts the selections once fragments are spread, up to where it stops', () => {
+    // Ten fields, two spreads and an inline fragment.
+    expect(spreadFields(parse(spread), Number.POSITIVE_INFINITY)).toBe(13);
     expect(spreadFields(parse(spread), 3)).toBe(4);
+    // Spreads that double at each of 30 levels: 2^31 selections, walked only up to the bound.
+    const levels = Array.from(
+      { length: 30 },
+      (_, i) => `fragment L${i} on Query { ...L${i + 1} ... on Query { ...L${i + 1} } }`,
+    );
+    const doubling = parse(`${levels.join(' ')} fragment L30 on Query { hello } query { ...L0 }`);
+    expect(spreadFields(doubling, 8_192)).toBe(8_193);
   });
 
   it('refuses a document whose spread fields pass the bound, not counting its tokens', async () => {
     const kept = documentBytes(spread, parse(spread));
     for (const [fields, compiles] of [
-      [9, false],
-      [10, true],
+      [12, false],
+      [13, true],
     ] as const) {
       const budget = new ByteBudget('jit', 0);
       const maxBytes = kept + JIT_FIXED_BYTES + fields * JIT_BYTES_PER_FIELD;
