@@ -162,7 +162,7 @@ for (const [name, text] of Object.entries(queries)) {
   keep.push(compiled);
   const fields = spreadFields(documents[0], Number.POSITIVE_INFINITY);
   console.log(
-    `compiled ${name}: ${fields} fields: ${measured.toFixed(0)} bytes measured, ` +
+    `compiled ${name}: ${fields} selections: ${measured.toFixed(0)} bytes measured, ` +
       `${JIT_FIXED_BYTES + fields * JIT_BYTES_PER_FIELD} counted (besides the document), ` +
       `${ms.toFixed(2)} ms to compile`,
   );

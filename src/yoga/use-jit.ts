@@ -14,11 +14,11 @@ import type { ByteBudget } from '../cache/stats/bounds.js';
 import { documentBytes } from './parse-cache.js';
 
 /**
- * Heap a compiled query holds: a fixed part, and a part per field of its document once its
+ * Heap a compiled query holds: a fixed part, and a part per selection of its document once its
  * fragments are spread (what graphql-jit writes code for, which the document's tokens don't
- * say: 30 aliases spreading one fragment are 666 tokens and 420 fields). Measured by
- * bench/memory-sizes.ts (graphql-jit 0.8, this schema): 4.0 KB for 2 fields, 9 to 15 KB for
- * the agenda's 17, 117 KB for 275 and 151 KB for 420. Rounded up, with room.
+ * say: 30 aliases spreading one fragment are 666 tokens and 450 selections). Measured by
+ * bench/memory-sizes.ts (graphql-jit 0.8, this schema): 4.9 KB for 2 selections, 9 to 15 KB
+ * for the agenda's 17, 120 KB for 275 and 140 KB for 450. Rounded up, with room.
  */
 export const JIT_FIXED_BYTES = 4_096;
 export const JIT_BYTES_PER_FIELD = 1_024;
