@@ -10,19 +10,13 @@ import type { ByteBudget } from '../cache/stats/bounds.js';
  */
 export const BYTES_PER_TOKEN = 480;
 
-/**
- * A parsed document's tokens; parsed without locations, one per two characters of its text,
- * about the densest text.
- */
-export function documentTokens(text: string, document: DocumentNode): number {
-  let tokens = 0;
-  for (let token = document.loc?.startToken ?? null; token; token = token.next) tokens++;
-  return tokens === 0 ? Math.ceil(text.length / 2) : tokens;
-}
-
 /** The bytes a parsed document is counted for: its tokens, its text and a fixed part. */
 export function documentBytes(text: string, document: DocumentNode): number {
-  return 512 + 2 * text.length + BYTES_PER_TOKEN * documentTokens(text, document);
+  let tokens = 0;
+  for (let token = document.loc?.startToken ?? null; token; token = token.next) tokens++;
+  // Parsed without locations: count one token per two characters, about the densest text.
+  if (tokens === 0) tokens = Math.ceil(text.length / 2);
+  return 512 + 2 * text.length + BYTES_PER_TOKEN * tokens;
 }
 
 export interface ParseCacheOptions {
