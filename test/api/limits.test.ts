@@ -104,6 +104,15 @@ describe.each(backends)('hostile requests, cache on %s', (_name, cache) => {
     expect(answer.body.errors?.[0]?.extensions?.found).toBeGreaterThan(DEFAULT_LIMITS.cost);
   });
 
+  it('refuses fragments that double at every level (2^30 fields once spread) by their depth', async () => {
+    const levels = Array.from(
+      { length: 30 },
+      (_, i) => `fragment L${i} on Query { ...L${i + 1} ... on Query { ...L${i + 1} } }`,
+    );
+    const query = `${levels.join(' ')} fragment L30 on Query { stores { id } } query { ...L0 }`;
+    expectLimit(await send({ query }), 'depth');
+  });
+
   it("admits GraphiQL's introspection query and the README's examples", async () => {
     const introspection = getIntrospectionQuery({
       descriptions: true,
