@@ -2,6 +2,7 @@ import { IANAZone } from 'luxon';
 import { z } from 'zod';
 import { BUDGET_DEFAULTS, type BudgetConfig } from './budget/budgets.js';
 import type { CacheConfig } from './cache/cache-config.js';
+import { boundsEnv, boundsOf } from './cache/memory-bounds.js';
 import { TTL_RULES } from './cache/policy.js';
 import type { DatabaseConfig } from './db/data-source.js';
 import type { HttpServerConfig } from './http/node-server.js';
@@ -20,14 +21,6 @@ const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 const zone = z.string().refine((tz) => IANAZone.isValidZone(tz), 'must be an IANA time zone');
-
-/** A byte count of at least `min` bytes, `defaultMiB` MiB when unset. */
-const mebibytes = (min: number, defaultMiB: number) =>
-  z.coerce
-    .number()
-    .int()
-    .min(min)
-    .default(defaultMiB * 1_048_576);
 
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -59,20 +52,7 @@ const envSchema = z.object({
     .default('hotpath'),
   CACHE_MAX_ENTRIES: z.coerce.number().int().min(1).default(10_000),
   // In-memory bounds (README: Memory bounds).
-  CACHE_MAX_BYTES: mebibytes(1, 64),
-  CACHE_KEY_MEMO_BYTES: mebibytes(0, 8),
-  CACHE_WARM_MAX_BYTES: mebibytes(0, 2),
-  PARSE_CACHE_MAX_BYTES: mebibytes(0, 16),
-  PARSE_CACHE_MAX_TEXT_BYTES: z.coerce.number().int().min(0).max(1_048_576).default(4_096),
-  APQ_MAX_BYTES: mebibytes(1, 16),
-  APQ_MAX_DOCUMENT_BYTES: z.coerce.number().int().min(1).max(1_048_576).default(16_384),
-  APQ_TENANT_QUOTA_BYTES: mebibytes(1, 4),
-  CACHE_MISS_REASON_BYTES: mebibytes(0, 1),
-  DAY_RANGE_MEMO_BYTES: mebibytes(0, 1),
-  CACHE_FLIGHT_LINGER_BYTES: mebibytes(0, 16),
-  JIT_MAX_BYTES: mebibytes(0, 8),
-  JIT_AFTER_RUNS: z.coerce.number().int().min(0).default(2),
-  CACHE_TTL_SIM_BYTES: mebibytes(0, 2),
+  ...boundsEnv,
   // The share of keys the TTL simulator follows (README: TTL simulator).
   CACHE_TTL_SIM_SAMPLE: z.coerce.number().min(0).max(1).default(0.1),
   // Tracing is on when either standard variable is set (the SDK reads the rest of OTEL_*).
@@ -337,22 +317,7 @@ export function parseConfig(env: Env): Config {
       outboxPollMs: e.CACHE_OUTBOX_POLL_MS,
       apqTtlSeconds: e.APQ_TTL,
       apqMaxEntries: e.APQ_MAX_ENTRIES,
-      bounds: {
-        storeBytes: e.CACHE_MAX_BYTES,
-        keyMemoBytes: e.CACHE_KEY_MEMO_BYTES,
-        popularBytes: e.CACHE_WARM_MAX_BYTES,
-        parseCacheBytes: e.PARSE_CACHE_MAX_BYTES,
-        parseCacheTextBytes: e.PARSE_CACHE_MAX_TEXT_BYTES,
-        apqBytes: e.APQ_MAX_BYTES,
-        apqDocumentBytes: e.APQ_MAX_DOCUMENT_BYTES,
-        apqTenantQuotaBytes: e.APQ_TENANT_QUOTA_BYTES,
-        missReasonBytes: e.CACHE_MISS_REASON_BYTES,
-        ttlSimBytes: e.CACHE_TTL_SIM_BYTES,
-        dayRangeBytes: e.DAY_RANGE_MEMO_BYTES,
-        flightLingerBytes: e.CACHE_FLIGHT_LINGER_BYTES,
-        jitBytes: e.JIT_MAX_BYTES,
-        jitAfterRuns: e.JIT_AFTER_RUNS,
-      },
+      bounds: boundsOf(e),
       ttlSimSample: e.CACHE_TTL_SIM_SAMPLE,
       ttlOverrides: Object.fromEntries(
         TTL_RULES.map((rule) => [

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEFAULT_BOUNDS } from '../src/cache/stats/bounds.js';
+import { DEFAULT_BOUNDS } from '../src/cache/memory-bounds.js';
 import { LIVE_DEFAULTS, liveGroupsBound } from '../src/live/live-config.js';
 import { type LiveStream, openLive } from './live/sse.js';
 import {

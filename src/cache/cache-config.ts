@@ -1,5 +1,5 @@
 import type { RedisConfig } from '../redis-config.js';
-import type { MemoryBounds } from './stats/bounds.js';
+import type { MemoryBounds } from './memory-bounds.js';
 
 /**
  * The settings the cache is built from (src/cache/runtime.ts). Declared here, by the part that

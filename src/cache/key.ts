@@ -1,7 +1,8 @@
 import { createHash, hash } from 'node:crypto';
 import { type GraphQLSchema, printSchema } from 'graphql';
 import { memoize } from './memo.js';
-import { DEFAULT_BOUNDS, processBudget } from './stats/bounds.js';
+import { DEFAULT_BOUNDS } from './memory-bounds.js';
+import { processBudget } from './stats/bounds.js';
 
 /**
  * The document hash memo's bytes: a quarter of CACHE_KEY_MEMO_BYTES (the cache runtime sets

@@ -1,54 +1,5 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 
-/** Bytes each in-memory structure may hold (README: Memory bounds). */
-export interface MemoryBounds {
-  /** CACHE_MAX_BYTES: the memory store's entries. */
-  storeBytes: number;
-  /** CACHE_KEY_MEMO_BYTES: the hit path's and the document hash's memos, together. */
-  keyMemoBytes: number;
-  /** CACHE_WARM_MAX_BYTES: the popular list's texts. */
-  popularBytes: number;
-  /** PARSE_CACHE_MAX_BYTES: Yoga's parsed documents (sized by their tokens). */
-  parseCacheBytes: number;
-  /** PARSE_CACHE_MAX_TEXT_BYTES: longer texts are parsed every time, never kept. */
-  parseCacheTextBytes: number;
-  /** APQ_MAX_BYTES: the in-process APQ store (without Redis). */
-  apqBytes: number;
-  /** APQ_MAX_DOCUMENT_BYTES: larger documents still run but are not registered. */
-  apqDocumentBytes: number;
-  /** APQ_TENANT_QUOTA_BYTES: what one tenant may register in Redis per APQ_TTL window. */
-  apqTenantQuotaBytes: number;
-  /** CACHE_MISS_REASON_BYTES: the keys a store remembers to tell why a lookup missed. */
-  missReasonBytes: number;
-  /** CACHE_TTL_SIM_BYTES: the TTL simulator's sampled keys and per-operation figures. */
-  ttlSimBytes: number;
-  /** DAY_RANGE_MEMO_BYTES: the days (zone and date) whose instants dayRange remembers. */
-  dayRangeBytes: number;
-  /** CACHE_FLIGHT_LINGER_BYTES: finished misses' JSON kept up to a second for identical ones. */
-  flightLingerBytes: number;
-  /** JIT_MAX_BYTES: queries compiled by graphql-jit, with their documents (0: none). */
-  jitBytes: number;
-  /** JIT_AFTER_RUNS: a kept document is compiled at this run (0: never). */
-  jitAfterRuns: number;
-}
-
-export const DEFAULT_BOUNDS: MemoryBounds = {
-  storeBytes: 64 * 1_048_576,
-  keyMemoBytes: 8 * 1_048_576,
-  popularBytes: 2 * 1_048_576,
-  parseCacheBytes: 16 * 1_048_576,
-  parseCacheTextBytes: 4_096,
-  apqBytes: 16 * 1_048_576,
-  apqDocumentBytes: 16_384,
-  apqTenantQuotaBytes: 4 * 1_048_576,
-  missReasonBytes: 1_048_576,
-  ttlSimBytes: 2 * 1_048_576,
-  dayRangeBytes: 1_048_576,
-  flightLingerBytes: 16 * 1_048_576,
-  jitBytes: 8 * 1_048_576,
-  jitAfterRuns: 2,
-};
-
 /**
  * One in-memory structure that grows with what clients send, and its bound in bytes (DESIGN
  * §12). The structure counts what it holds; the metrics below read it at each scrape.

@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache';
-import { ByteBudget, DEFAULT_BOUNDS, stringBytes } from '../stats/bounds.js';
+import { DEFAULT_BOUNDS } from '../memory-bounds.js';
+import { ByteBudget, stringBytes } from '../stats/bounds.js';
 import type { RedisClient } from './redis/client.js';
 
 /**
