@@ -62,7 +62,7 @@ const BOUNDS_SUM =
   liveGroupsBound(LIVE_DEFAULTS);
 /**
  * The documented worst case of a process on the default settings (README: Memory bounds): the
- * baseline (255 to 290 MiB measured for `npm start`), the bounds (BOUNDS_SUM, 192 MiB), the
+ * baseline (255 to 290 MiB measured for `npm start`), the bounds (BOUNDS_SUM, 216 MiB), the
  * 1,000 live streams the fill holds open (about 11 MiB), and what requests in flight leave for
  * the GC: V8 lets garbage pile up between major collections and keeps the pages after.
  * Measured here before live groups were filled, with four 640 KB requests in flight all the
