@@ -16,7 +16,11 @@
  * targets (cache overhead, miss ÷ ceiling) are medians of each round's own ratio (pairedRatio):
  * on a machine whose speed moves by tens of percent over minutes, two windows seconds apart are
  * compared, not two medians of windows minutes apart.
- * BENCH_DURATION (default 4 s) and BENCH_WARMUP (default 1 s) per size.
+ * BENCH_DURATION (default 4 s) and BENCH_WARMUP (default 1 s) per size. Before the first
+ * round, every target gets WARM_ROUND_S of misses (shared by the sizes), not measured: a fresh
+ * process's first windows cost up to twice the later ones (most of it on V8's helper threads),
+ * which put the first round of every run out of line with the others. 3 s of warming still did;
+ * 12 s did not (issue 19).
  *
  * BENCH_MISS_PROFILE=<dir>: one more pass of Hotpath (cache off, memory, Redis) under
  * `node --cpu-prof`, whose measured window is broken down by bench/lib/profile.ts into where
@@ -55,14 +59,34 @@ import { deleteKeys } from './lib/redis.js';
 import { byRound, int, loads, markdownTable, median, writeDocSection } from './lib/report.js';
 import { seedProvider, seedTenant } from './lib/seed.js';
 import { benchRedisUrl, positive } from './lib/settings.js';
+import type { PlainPeer } from './peers.js';
 import { cacheOutcomes, METRICS_TOKEN } from './run-checks.js';
 
 /**
  * `base`: the Redis target run from another commit (BENCH_MISS_BASE), checked out beside this
  * one: a change to the miss is measured against the code before it, round by round.
  */
-export const MISS_TARGETS = ['ceiling', 'off', 'memory', 'redis', 'base'] as const;
+export const MISS_TARGETS = [
+  'ceiling',
+  'yoga',
+  'mercurius',
+  'off',
+  'memory',
+  'redis',
+  'base',
+] as const;
 export type MissTarget = (typeof MISS_TARGETS)[number];
+/**
+ * The same schema, resolvers, DataLoaders and SQLite file in another server, without any cache
+ * (bench/peers.ts PLAIN_PEERS): what the miss costs where Hotpath's own code decides nothing
+ * but the schema. Not run by default (BENCH_MISS_TARGETS names them).
+ */
+const PLAIN: Partial<Record<MissTarget, PlainPeer>> = {
+  yoga: 'yoga-plain',
+  mercurius: 'mercurius-jit-plain',
+};
+/** The targets that run when BENCH_MISS_TARGETS doesn't say (base: with BENCH_MISS_BASE). */
+const DEFAULT_TARGETS: readonly MissTarget[] = ['ceiling', 'off', 'memory', 'redis', 'base'];
 
 /** The targets BENCH_MISS_PROFILE profiles (of those that run): every Hotpath one. */
 const PROFILED = ['off', 'memory', 'redis'] as const;
@@ -70,6 +94,8 @@ type ProfiledTarget = (typeof PROFILED)[number];
 
 export const MISS_TARGET_LABELS: Record<MissTarget, string> = {
   ceiling: 'miss ceiling (same SQL, JSON by hand)',
+  yoga: 'graphql-yoga alone (same schema, no cache, no plugins)',
+  mercurius: 'mercurius with graphql-jit alone (same schema, no cache)',
   off: 'Hotpath, cache off',
   memory: 'Hotpath, memory store',
   redis: 'Hotpath, Redis store',
@@ -85,7 +111,7 @@ export interface MissOptions {
   durationS?: number;
   /** Seconds of misses before each measured window; default BENCH_WARMUP or 1. */
   warmupS?: number;
-  /** Which targets run; default all four, and `base` when there is a base. */
+  /** Which targets run; default ceiling, off, memory and redis, and `base` with a base. */
   targets?: readonly MissTarget[];
   /** A commit whose Redis target runs as `base`; default BENCH_MISS_BASE. */
   base?: string;
@@ -183,6 +209,12 @@ async function seed(sqlitePath: string, sizes: number[]): Promise<Seeded> {
   }
 }
 
+/** Hotpath itself (its /metrics and X-Cache are checked), not the ceiling or another server. */
+const isHotpath = (target: MissTarget) => target !== 'ceiling' && PLAIN[target] === undefined;
+
+/** Seconds of unmeasured misses per target before the first round (see above). */
+const WARM_ROUND_S = 12;
+
 let missCounter = 0;
 /** A request for one of the provider's days that no cache has seen. */
 function missBody(userId: string, runId: string) {
@@ -248,7 +280,7 @@ export async function measureMisses(options: MissOptions = {}): Promise<MissFigu
   const targets =
     options.targets ??
     process.env.BENCH_MISS_TARGETS?.split(',').map((t) => t.trim() as MissTarget) ??
-    MISS_TARGETS.filter((t) => t !== 'base' || base);
+    DEFAULT_TARGETS.filter((t) => t !== 'base' || base);
   for (const target of targets)
     if (!MISS_TARGETS.includes(target)) throw new Error(`bench:miss: no target ${target}`);
   if (targets.includes('base') && !base)
@@ -298,6 +330,9 @@ export async function measureMisses(options: MissOptions = {}): Promise<MissFigu
     };
     const envOf = (target: MissTarget): Record<string, string> => {
       switch (target) {
+        case 'yoga':
+        case 'mercurius':
+          return { ...env, BENCH_TARGET: PLAIN[target] as PlainPeer, BENCH_PEER_PREFIX: prefix };
         case 'ceiling':
           return {
             ...inheritedEnv(),
@@ -342,7 +377,7 @@ export async function measureMisses(options: MissOptions = {}): Promise<MissFigu
       )
         throw new Error(`bench:miss: ${target} answered ${response.status} ${text.slice(0, 300)}`);
       const xCache = response.headers.get('x-cache');
-      const wanted = target === 'ceiling' ? null : target === 'off' ? 'BYPASS' : 'MISS';
+      const wanted = !isHotpath(target) ? null : target === 'off' ? 'BYPASS' : 'MISS';
       if (xCache !== wanted)
         throw new Error(`bench:miss: ${target} answered X-Cache ${xCache}, expected ${wanted}`);
     };
@@ -358,7 +393,7 @@ export async function measureMisses(options: MissOptions = {}): Promise<MissFigu
         await check(target, server.port, userId);
         const load = missLoad(server.port, headers, userId, runId);
         await load(warmupS);
-        const outcomes = target === 'ceiling' ? null : await cacheOutcomes(server.port);
+        const outcomes = isHotpath(target) ? await cacheOutcomes(server.port) : null;
         const window = cpuWindow(server.pid);
         const from = performance.now();
         const requests = await load(durationS);
@@ -405,6 +440,14 @@ export async function measureMisses(options: MissOptions = {}): Promise<MissFigu
     // Odd rounds go through the targets one way and even rounds the other (a, b, b, a, …), so
     // a drift within a round touches both sides of a ratio alike.
     for (const target of targets) await start(target);
+    for (const target of targets) {
+      log(`warming ${MISS_TARGET_LABELS[target]} (${WARM_ROUND_S} s, not measured)`);
+      const server = running.get(target) as BenchServer;
+      for (const row of rows) {
+        const userId = seeded.providers.get(row.appointments) ?? '';
+        await missLoad(server.port, headers, userId, runId)(WARM_ROUND_S / rows.length);
+      }
+    }
     await interleaved(
       rounds,
       targets,
@@ -473,8 +516,10 @@ export function pairedRatio(
 /** The report's markdown: the figures, issue 19's two miss targets, and the profile if any. */
 export function missReport(figures: MissFigures, base?: string): string {
   const rounds = figures.rounds;
-  const withBase = figures.rows.some((row) => row.cpuUs.base !== undefined);
-  const shown = MISS_TARGETS.filter((t) => t !== 'base' || withBase);
+  const ran = (t: MissTarget) => figures.rows.some((row) => row.cpuUs[t] !== undefined);
+  const withBase = ran('base');
+  const shown = MISS_TARGETS.filter((t) => (PLAIN[t] || t === 'base' ? ran(t) : true));
+  const plains = shown.filter((t) => PLAIN[t]);
   const us = (value: number | undefined) => (value === undefined ? 'n/a' : int(value));
   const table = markdownTable(
     [
@@ -482,6 +527,7 @@ export function missReport(figures: MissFigures, base?: string): string {
       'bytes',
       ...shown.map((t) => `${MISS_TARGET_LABELS[t]}, µs`),
       'off ÷ ceiling',
+      ...plains.map((t) => `${t} ÷ ceiling`),
       'cache overhead, memory',
       'cache overhead, Redis',
       ...(withBase ? [`Redis ÷ BENCH_MISS_BASE (${base ?? 'base'})`] : []),
@@ -502,6 +548,7 @@ export function missReport(figures: MissFigures, base?: string): string {
         int(row.bytes),
         ...shown.map((t) => us(row.cpuUs[t])),
         paired('off', 'ceiling', times),
+        ...plains.map((t) => paired(t, 'ceiling', times)),
         paired('memory', 'off', percent),
         paired('redis', 'off', percent),
         ...(withBase ? [paired('redis', 'base', times)] : []),

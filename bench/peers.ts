@@ -4,6 +4,9 @@
  * keys (the same resolvers, the same SQLite file), so the only difference is the server and its
  * response cache. Every cache is keyed per tenant, as Hotpath's is: two tenants never share an
  * entry. bench/server.ts starts one of them per process.
+ *
+ * PLAIN_PEERS are two of them without a cache, for bench:miss: what the same miss costs in
+ * another server (issue 19: where a miss goes that Hotpath's own code doesn't decide).
  */
 import { createServer } from 'node:http';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
@@ -29,6 +32,10 @@ import { unauthenticated } from '../src/errors/errors.js';
 import { yogaLogger } from '../src/logger.js';
 import type { Services } from '../src/services/services.js';
 import type { Peer } from './targets.js';
+
+/** Peers without any cache (bench:miss): plain Yoga, and mercurius with graphql-jit. */
+export const PLAIN_PEERS = ['yoga-plain', 'mercurius-jit-plain'] as const;
+export type PlainPeer = (typeof PLAIN_PEERS)[number];
 
 /** What every peer shares with Hotpath: its schema, services and API key table. */
 export interface PeerDeps {
@@ -96,22 +103,25 @@ function listenNode(handler: Parameters<typeof createServer>[0]): Promise<Runnin
 /**
  * graphql-yoga with @envelop/response-cache, the cache Yoga's docs point to: in memory (its
  * default LRU) or, for `stock`, on Redis with @envelop/response-cache-redis. Session: the tenant.
+ * Without a cache (`yoga-plain`): Yoga's defaults and the schema, nothing else.
  */
-async function yoga(deps: PeerDeps, onRedis: boolean): Promise<RunningPeer> {
-  const redis = onRedis ? await connectRedis(deps, 'stock') : null;
+async function yoga(deps: PeerDeps, cache: 'memory' | 'redis' | null): Promise<RunningPeer> {
+  const redis = cache === 'redis' ? await connectRedis(deps, 'stock') : null;
   const server = createYoga<Record<string, unknown>, Context>({
     schema: deps.schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
     graphiql: false,
     logging: yogaLogger(deps.logger),
-    plugins: [
-      useResponseCache<Context>({
-        session: (context) => scopeOf(context.viewer),
-        ...(redis ? { cache: createRedisCache({ redis }) } : {}),
-        ttl: TTL_S * 1000,
-      }),
-    ],
+    plugins: cache
+      ? [
+          useResponseCache<Context>({
+            session: (context) => scopeOf(context.viewer),
+            ...(redis ? { cache: createRedisCache({ redis }) } : {}),
+            ttl: TTL_S * 1000,
+          }),
+        ]
+      : [],
     context: ({ request }) => contextFor(deps, request.headers.get('authorization') ?? undefined),
   });
   const running = await listenNode(server as unknown as Parameters<typeof createServer>[0]);
@@ -209,7 +219,7 @@ const MERCURIUS_POLICY_FIELDS = {
  */
 async function fastifyMercurius(
   deps: PeerDeps,
-  options: { jit: boolean; onRedis: boolean },
+  options: { jit: boolean; onRedis: boolean; cache?: boolean },
 ): Promise<RunningPeer> {
   const redis = options.onRedis
     ? await connectRedis(deps, options.jit ? 'mercurius-jit' : 'mercurius')
@@ -229,11 +239,13 @@ async function fastifyMercurius(
     ...(options.jit ? { jit: 1 } : {}),
     context: (request) => contextFor(deps, request.headers.authorization),
   });
-  await app.register(mercuriusCache, {
-    ttl: TTL_S,
-    policy,
-    ...(redis ? { storage: { type: 'redis', options: { client: redis } } } : {}),
-  });
+  if (options.cache !== false) {
+    await app.register(mercuriusCache, {
+      ttl: TTL_S,
+      policy,
+      ...(redis ? { storage: { type: 'redis', options: { client: redis } } } : {}),
+    });
+  }
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   if (!address || typeof address === 'string') throw new Error('no port');
@@ -246,12 +258,16 @@ async function fastifyMercurius(
   };
 }
 
-export function startPeer(peer: Peer, deps: PeerDeps): Promise<RunningPeer> {
+export function startPeer(peer: Peer | PlainPeer, deps: PeerDeps): Promise<RunningPeer> {
   switch (peer) {
     case 'yoga-memory':
-      return yoga(deps, false);
+      return yoga(deps, 'memory');
     case 'stock':
-      return yoga(deps, true);
+      return yoga(deps, 'redis');
+    case 'yoga-plain':
+      return yoga(deps, null);
+    case 'mercurius-jit-plain':
+      return fastifyMercurius(deps, { jit: true, onRedis: false, cache: false });
     case 'apollo-memory':
       return apollo(deps, false);
     case 'apollo-redis':

@@ -26,7 +26,7 @@ import { createLogger } from '../src/logger.js';
 import { schema } from '../src/schema/index.js';
 import { startTracing } from '../src/telemetry/tracing.js';
 import { hitHttp } from './lib/hit-http.js';
-import { startPeer } from './peers.js';
+import { PLAIN_PEERS, type PlainPeer, startPeer } from './peers.js';
 import { PEERS, type Peer } from './targets.js';
 
 type Target = 'ceiling' | 'hotpath' | Peer;
@@ -168,7 +168,7 @@ async function hotpath() {
 }
 
 /** A peer over Hotpath's services and API keys, with Hotpath's own cache off. */
-async function peer(name: Peer) {
+async function peer(name: Peer | PlainPeer) {
   const { app, db, logger, close } = await openHotpath({ ...process.env, CACHE_ENABLED: 'false' });
   const running = await startPeer(name, {
     schema,
@@ -209,8 +209,13 @@ function listen(handler: RequestListener, close: () => Promise<void>) {
 }
 
 async function main() {
-  const target = required('BENCH_TARGET') as Target;
-  if (target !== 'ceiling' && target !== 'hotpath' && !PEERS.includes(target))
+  const target = required('BENCH_TARGET') as Target | PlainPeer;
+  if (
+    target !== 'ceiling' &&
+    target !== 'hotpath' &&
+    !PEERS.includes(target as Peer) &&
+    !PLAIN_PEERS.includes(target as PlainPeer)
+  )
     throw new Error(`bench/server.ts: unknown BENCH_TARGET ${target}`);
   countAgendaResolves();
   const built =
