@@ -10,6 +10,7 @@ import { costJson, costTail, spliceCost } from '../../src/budget/cost.js';
 import {
   etagOf,
   GZIP_EXTRA_BYTES,
+  INLINE_DEFLATE_MAX_BYTES,
   inflationCount,
   prepareBody,
   StoredBody,
@@ -102,6 +103,29 @@ describe('an open gzip member', () => {
   it('refuses a tail longer than one stored block', async () => {
     const body = await prepareBody(jsonOf(20_000), THRESHOLD);
     expect(() => body.closing(Buffer.alloc(65_536))).toThrow(RangeError);
+  });
+});
+
+describe('where a body is deflated', () => {
+  /** Whether prepareBody answered before the event loop's next check phase (setImmediate). */
+  const answeredInTurn = async (json: string) => {
+    let turned = false;
+    setImmediate(() => {
+      turned = true;
+    });
+    const body = await prepareBody(json, THRESHOLD);
+    expect(body.encoding).toBe('gzip');
+    expect(gunzipSync(written(body)).toString('utf8')).toBe(json);
+    return !turned;
+  };
+
+  it('in the calling turn under INLINE_DEFLATE_MAX_BYTES: no stream, no hand-over to the pool', async () => {
+    expect(await answeredInTurn(jsonOf(INLINE_DEFLATE_MAX_BYTES - 100))).toBe(true);
+  });
+
+  it("on libuv's thread pool from INLINE_DEFLATE_MAX_BYTES, off the event loop", async () => {
+    expect(await answeredInTurn(jsonOf(INLINE_DEFLATE_MAX_BYTES + 100))).toBe(false);
+    expect(await answeredInTurn(jsonOf(300_000))).toBe(false);
   });
 });
 
