@@ -4,6 +4,7 @@ import { analyticsMaxTtlMs, type TtlPolicy } from './policy.js';
 import type { RequestCacheState } from './request-state.js';
 import { compresses, identityBody, prepareBody, type StoredBody } from './store/body.js';
 import type { ResilientStore } from './store/resilient-store.js';
+import type { SaveEntry } from './store/store.js';
 
 export interface ResponseSaveOptions {
   /** null: caching disabled (CACHE_ENABLED=false); nothing is stored. */
@@ -30,10 +31,32 @@ export interface ResponseSaveOptions {
  * JSON.stringify.
  */
 function servedAs(result: ExecutionResult, body: string): void {
-  Object.defineProperty(result, 'stringify', {
-    value: (value: unknown = result) => (value === result ? body : JSON.stringify(value)),
-    configurable: true,
-  });
+  // A method, not a property's arrow: tsx names those as they are made, once per miss here.
+  const served = {
+    stringify(value: unknown = result) {
+      return value === result ? body : JSON.stringify(value);
+    },
+  };
+  Object.defineProperty(result, 'stringify', { value: served.stringify, configurable: true });
+}
+
+/**
+ * Hands the entry to the store; the response must still wait for its answer when the store
+ * can't promise that it applies the save before this process's next call (savesInOrder: Redis
+ * before its save script is proven on the connection, a cluster). In a box: a promise's value
+ * that is itself a promise would be waited for. A function of its own, not closures made per
+ * miss (tsx names those as they are made: test/http/tsx-names.test.ts).
+ */
+function handOver(
+  store: ResilientStore,
+  scope: string,
+  key: string,
+  entry: Omit<SaveEntry, 'prepared'>,
+  prepared: StoredBody,
+) {
+  const inOrder = store.savesInOrder();
+  const saved = store.save(scope, key, { ...entry, prepared });
+  return { saved, answer: inOrder ? null : saved };
 }
 
 /**
@@ -133,34 +156,25 @@ export function createResponseSave(options: ResponseSaveOptions) {
       const identity = identityBody(bytes);
       state.etag = identity.etag;
       const { scope, key, seen } = state;
-      const saveAs = (prepared: StoredBody) =>
-        store.save(scope, key, {
-          body,
-          prepared,
-          tags,
-          ttlMs: finite,
-          seenSeq: seen.seq,
-          seenEpoch: seen.epoch,
-          swrMs: state.swr ? swrGraceMs : 0,
-          staleIfErrorMs,
-        });
-      // Hands the entry to the store; the response must still wait for its answer when the
-      // store can't promise that it applies the save before this process's next call
-      // (savesInOrder: Redis before its save script is proven on the connection, a cluster).
-      // In a box: a promise's value that is itself a promise would be waited for.
-      const handOver = (prepared: StoredBody) => {
-        const inOrder = store.savesInOrder();
-        const saved = saveAs(prepared);
-        return { saved, answer: inOrder ? null : saved };
+      const entry = {
+        body,
+        tags,
+        ttlMs: finite,
+        seenSeq: seen.seq,
+        seenEpoch: seen.epoch,
+        swrMs: state.swr ? swrGraceMs : 0,
+        staleIfErrorMs,
       };
       // A body under the gzip threshold is stored as it is: handed to the store at once.
       if (!compresses(identity, compressMinBytes)) {
-        const { saved, answer } = handOver(identity);
+        const { saved, answer } = handOver(store, scope, key, entry, identity);
         state.pendingSave = saved;
         state.saveIssued = answer && answer.then(() => undefined);
         return;
       }
-      const issued = prepareBody(identity, compressMinBytes).then(handOver);
+      const issued = prepareBody(identity, compressMinBytes).then((prepared) =>
+        handOver(store, scope, key, entry, prepared),
+      );
       state.saveIssued = issued.then(({ answer }) => answer).then(() => undefined);
       state.pendingSave = issued.then(({ saved }) => saved);
       // A compression that fails fails the response through saveIssued; not twice.

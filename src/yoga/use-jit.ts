@@ -182,7 +182,12 @@ function runCompiled(query: CompiledQuery, args: ExecutionArgs, interpreter: Int
   const done = result.then((value) => settled(value, args, interpreter));
   if (!signal) return done;
   return new Promise((resolve, reject) => {
-    const abort = () => reject(signal.reason);
+    // A listener object with a method, not a named closure: tsx names those as they are made.
+    const abort = {
+      handleEvent() {
+        reject(signal.reason);
+      },
+    };
     signal.addEventListener('abort', abort, { once: true });
     done.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort));
   });

@@ -86,8 +86,9 @@ export function useResponseCache(options: ResponseCacheOptions) {
   function adapterFor(context: CacheContext) {
     const state = stateOf(context);
     return {
-      get: (): Promise<ExecutionResult | null> =>
-        state ? flights.join(state) : Promise.resolve(null),
+      get(): Promise<ExecutionResult | null> {
+        return state ? flights.join(state) : Promise.resolve(null);
+      },
       set(
         _key: string,
         result: ExecutionResult,
@@ -99,6 +100,20 @@ export function useResponseCache(options: ResponseCacheOptions) {
       // Writes invalidate their exact tags after commit (services); nothing to do here.
       invalidate() {},
     };
+  }
+
+  /**
+   * A request that doesn't take part, with why. Made once, not per request: tsx names every
+   * named closure as it is made (test/http/tsx-names.test.ts).
+   */
+  function bypassed(
+    request: Request,
+    operationName: string | null,
+    startedAt: number,
+    reason: RequestCacheState['reason'],
+  ) {
+    const state = new RequestCacheState(cache.policy, null, null, operationName, startedAt);
+    states.set(request, Object.assign(state, { reason }));
   }
 
   const lookup: Plugin<CacheContext, ServerContext> = {
@@ -113,15 +128,17 @@ export function useResponseCache(options: ResponseCacheOptions) {
       const startedAt = handOver?.startedAt ?? arrivals.get(request) ?? performance.now();
       const operationName = params.operationName ?? operationNameIn(params.query);
       // Why it doesn't take part (README: Why a miss); null: not a cache matter (a 401).
-      const bypass = (reason: RequestCacheState['reason']) => {
-        const state = new RequestCacheState(cache.policy, null, null, operationName, startedAt);
-        states.set(request, Object.assign(state, { reason }));
-      };
-      if (!store || !params.query) return bypass(store ? null : 'disabled');
+      if (!store || !params.query) {
+        return bypassed(request, operationName, startedAt, store ? null : 'disabled');
+      }
       const viewer = await auth.viewerOf(request);
       // No key, no entry: a 401 follows. Operators read live data.
-      if (viewer?.kind !== 'tenant') return bypass(viewer ? 'operator' : null);
-      if (asksNoCache((name) => request.headers.get(name))) return bypass('no-cache');
+      if (viewer?.kind !== 'tenant') {
+        return bypassed(request, operationName, startedAt, viewer ? 'operator' : null);
+      }
+      if (asksNoCache((name) => request.headers.get(name))) {
+        return bypassed(request, operationName, startedAt, 'no-cache');
+      }
       const key = requestKey(params.query, params.operationName, params.variables, keySalt);
       const state = new RequestCacheState(
         cache.policy,
@@ -150,7 +167,11 @@ export function useResponseCache(options: ResponseCacheOptions) {
           state.reason = null;
           state.seen = null;
           refreshInBackground(viewer, key, { ...params, query: params.query });
-          setResult({ stringify: () => stale.body } as ExecutionResult);
+          setResult({
+            stringify() {
+              return stale.body;
+            },
+          } as ExecutionResult);
           return;
         }
         if (stale && stale.expiredMs <= staleIfErrorMs) state.stale = stale;
@@ -166,7 +187,11 @@ export function useResponseCache(options: ResponseCacheOptions) {
       state.etag = found.body.etag;
       const text = found.body.text();
       const body = options.debug ? withDebug(text, state.debug) : text;
-      setResult({ stringify: () => body } as ExecutionResult);
+      setResult({
+        stringify() {
+          return body;
+        },
+      } as ExecutionResult);
     },
     async onExecutionResult({ request, result, setResult }) {
       const state = states.get(request);
