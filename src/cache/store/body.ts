@@ -167,12 +167,12 @@ const deflateRaw = promisify(deflateRawCallback);
 /**
  * Bodies under this many bytes are deflated in the calling turn, larger ones on libuv's thread
  * pool (issue 19). zlib's asynchronous call goes through a Transform stream, its chunks and a
- * hand-over to the pool and back: for a 27 KB agenda that cost 457 µs of CPU against 208 µs
- * for the deflate itself (one core, best of 5 × 300), so a miss of a mid-sized body paid more
- * for the pool than for the compression. Under 32 KiB the calling turn is held for at most
- * about 250 µs, a fraction of what the miss that produced the body took on the same thread;
- * above it the pool keeps a large report's milliseconds off the event loop (109 KB: 1,309 µs
- * inline against 1,451 through the pool, so little is lost there).
+ * hand-over to the pool and back: for a 28 KB agenda that cost 413 to 462 µs of CPU against
+ * 267 to 290 µs for the deflate itself (npm run bench:deflate, one core, three runs), so a miss
+ * of a mid-sized body paid half as much again for the pool. Under 32 KiB the calling turn is
+ * held for about 300 µs at most, a fraction of what the miss that produced the body took on
+ * the same thread; above it the pool keeps a large report's milliseconds off the event loop
+ * (112 KB: 865 to 1,184 µs inline against 1,074 to 1,274 through the pool, so little is lost).
  */
 export const INLINE_DEFLATE_MAX_BYTES = 32 * 1024;
 
