@@ -28,6 +28,8 @@ const OPERATIONS = 2_400;
 const MIN_OPERATIONS = 2_000;
 /** A loaded machine (four engineers' test runs on two cores) needs longer for the same count. */
 const MAX_RUN_MS = 40_000;
+/** Races run until the one that refuses an old save (see the test). */
+const MAX_RACES = 3;
 const READERS = 12;
 const SLOW_READ_MS = 5;
 /**
@@ -133,6 +135,8 @@ interface Harness {
   key: string;
   userId: string;
   serviceIds: string[];
+  /** The writes answered so far, over every race on this harness: the next race goes on from them. */
+  written: Versions;
   close(): Promise<void>;
 }
 
@@ -198,6 +202,7 @@ async function setUp(
     key,
     userId,
     serviceIds,
+    written: { prices: new Map(serviceIds.map((id) => [id, 0])), bookings: 0 },
     async close() {
       await app.close();
       if (redis) {
@@ -270,9 +275,10 @@ async function race(
 ): Promise<RaceResult> {
   const { app, key, userId, serviceIds } = h;
   const started = Date.now();
-  // The writes whose responses have arrived.
-  const prices = new Map(serviceIds.map((id) => [id, 0]));
-  let bookings = 0;
+  // The writes whose responses have arrived (from the races before on this harness: prices keep
+  // rising, and bookings take the next free minutes).
+  const prices = new Map(h.written.prices);
+  let bookings = h.written.bookings;
   const committed = (): Versions => ({ prices: new Map(prices), bookings });
   // What each writer is writing, and what the store has applied the invalidation of: a writer's
   // invalidation runs after its commit, and it is the only one invalidating its tag.
@@ -388,6 +394,7 @@ async function race(
   ]);
   h.hooks.onSave = null;
   h.hooks.onInvalidated = null;
+  h.written = committed();
   expect(failures.slice(0, 3)).toEqual([]);
   r.saves = {
     stored: h.saves.stored - savesBefore.stored,
@@ -415,22 +422,34 @@ describe.each(cases)('no stale read after a write (%s, %s)', (dialect, backend) 
   });
   afterAll(() => h?.close());
 
-  it(`${OPERATIONS} concurrent operations: zero stale reads, the race met and refused`, async () => {
-    const result = await race(h, { operations: OPERATIONS, maxMs: MAX_RUN_MS });
-    report(`${dialect}/${backend}`, result);
-    expect(result.operations).toBeGreaterThanOrEqual(MIN_OPERATIONS);
-    expect(result.examples).toEqual([]);
-    expect(result.staleReads).toBe(0);
-    // The cache was really used: a good share of the reads were answered from it...
-    expect(result.outcomes.HIT ?? 0).toBeGreaterThan(result.reads / 10);
-    // On Redis, hits came from the copies in process too (each checked by one MGET).
-    if (backend === 'REDIS') expect(h.nearHits()).toBeGreaterThan(0);
-    // ...and the race really happened: saves of rows older than an invalidation the store had
-    // already applied reached it, and it refused them. Nothing old was stored.
-    expect(result.refusedOld).toBeGreaterThan(0);
-    expect(result.storedOld).toBe(0);
-    expect(result.saves.stored).toBeGreaterThan(0);
-  }, 60_000);
+  it(
+    `${OPERATIONS} concurrent operations: zero stale reads, the race met and refused`,
+    async () => {
+      // The race below is met by chance: on PostgreSQL a run met it 0 to 15 times in CI
+      // (2026-12-07). Until it has been met, the race runs again (MAX_RACES at most), each run
+      // held to every guarantee.
+      let refusedOld = 0;
+      for (let run = 1; run <= MAX_RACES && refusedOld === 0; run++) {
+        const result = await race(h, { operations: OPERATIONS, maxMs: MAX_RUN_MS });
+        report(`${dialect}/${backend}${run > 1 ? `, run ${run}` : ''}`, result);
+        expect(result.operations).toBeGreaterThanOrEqual(MIN_OPERATIONS);
+        expect(result.examples).toEqual([]);
+        expect(result.staleReads).toBe(0);
+        // The cache was really used: a good share of the reads were answered from it...
+        expect(result.outcomes.HIT ?? 0).toBeGreaterThan(result.reads / 10);
+        // Nothing old was stored.
+        expect(result.storedOld).toBe(0);
+        expect(result.saves.stored).toBeGreaterThan(0);
+        refusedOld += result.refusedOld;
+      }
+      // On Redis, hits came from the copies in process too (each checked by one MGET).
+      if (backend === 'REDIS') expect(h.nearHits()).toBeGreaterThan(0);
+      // ...and the race really happened: saves of rows older than an invalidation the store had
+      // already applied reached it, and it refused them.
+      expect(refusedOld).toBeGreaterThan(0);
+    },
+    MAX_RACES * 60_000,
+  );
 });
 
 describe.each<[TestDialect, Backend]>([
