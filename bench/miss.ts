@@ -70,6 +70,7 @@ export const MISS_TARGETS = [
   'ceiling',
   'yoga',
   'mercurius',
+  'bare',
   'off',
   'memory',
   'redis',
@@ -79,11 +80,15 @@ export type MissTarget = (typeof MISS_TARGETS)[number];
 /**
  * The same schema, resolvers, DataLoaders and SQLite file in another server, without any cache
  * (bench/peers.ts PLAIN_PEERS): what the miss costs where Hotpath's own code decides nothing
- * but the schema. Not run by default (BENCH_MISS_TARGETS names them).
+ * but the schema. And `bare` (bench/server.ts): Hotpath with the cache off, each request run
+ * by Yoga's getResultForParams with none of Yoga's HTTP handling around it, which is not a
+ * server to deploy but the measure of what a miss path beside Yoga could save at most. Not run
+ * by default (BENCH_MISS_TARGETS names them).
  */
-const PLAIN: Partial<Record<MissTarget, PlainPeer>> = {
+const PLAIN: Partial<Record<MissTarget, PlainPeer | 'hotpath-bare'>> = {
   yoga: 'yoga-plain',
   mercurius: 'mercurius-jit-plain',
+  bare: 'hotpath-bare',
 };
 /** The targets that run when BENCH_MISS_TARGETS doesn't say (base: with BENCH_MISS_BASE). */
 const DEFAULT_TARGETS: readonly MissTarget[] = ['ceiling', 'off', 'memory', 'redis', 'base'];
@@ -96,6 +101,7 @@ export const MISS_TARGET_LABELS: Record<MissTarget, string> = {
   ceiling: 'miss ceiling (same SQL, JSON by hand)',
   yoga: 'graphql-yoga alone (same schema, no cache, no plugins)',
   mercurius: 'mercurius with graphql-jit alone (same schema, no cache)',
+  bare: "Hotpath, cache off, without Yoga's HTTP handling",
   off: 'Hotpath, cache off',
   memory: 'Hotpath, memory store',
   redis: 'Hotpath, Redis store',
@@ -332,7 +338,8 @@ export async function measureMisses(options: MissOptions = {}): Promise<MissFigu
       switch (target) {
         case 'yoga':
         case 'mercurius':
-          return { ...env, BENCH_TARGET: PLAIN[target] as PlainPeer, BENCH_PEER_PREFIX: prefix };
+        case 'bare':
+          return { ...env, BENCH_TARGET: PLAIN[target] as string, BENCH_PEER_PREFIX: prefix };
         case 'ceiling':
           return {
             ...inheritedEnv(),

@@ -6,6 +6,7 @@
  *   BENCH_CEILING_HTTP=1, node:http doing a hit's HTTP work around the same bytes and nothing
  *   else (bench:curves's `http` case);
  * - `hotpath`: the app as src/main.ts builds it from parseConfig(env), without seeding or warming;
+ * - `hotpath-bare`: bench:miss's `bare` target (below), not a server to deploy;
  * - a peer of bench/peers.ts (`apollo-memory`, `mercurius-jit-redis`, `stock`…): another server
  *   and response cache over the same schema, services and API keys, with its Redis keys under
  *   BENCH_PEER_PREFIX on BENCH_REDIS_URL.
@@ -17,7 +18,7 @@
 import 'reflect-metadata';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { readFileSync } from 'node:fs';
-import { createServer, type RequestListener } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener } from 'node:http';
 import type { GraphQLFieldResolver } from 'graphql';
 import { createApp } from '../src/app.js';
 import { parseConfig } from '../src/config.js';
@@ -29,7 +30,7 @@ import { hitHttp } from './lib/hit-http.js';
 import { PLAIN_PEERS, type PlainPeer, startPeer } from './peers.js';
 import { PEERS, type Peer } from './targets.js';
 
-type Target = 'ceiling' | 'hotpath' | Peer;
+type Target = 'ceiling' | 'hotpath' | 'hotpath-bare' | Peer;
 
 /** What run.ts reads to prove that a cached target served hits. */
 export interface Counts {
@@ -167,6 +168,47 @@ async function hotpath() {
   return listen(byKind ? countingStatements(app.http) : app.http, close);
 }
 
+/**
+ * Hotpath with the cache off, each POST run by Yoga's getResultForParams: Yoga's onParams and
+ * onExecutionResult hooks and every envelop plugin (limits, validation, the compiled query,
+ * the context and its API key), but none of Yoga's HTTP handling: no server adapter, no
+ * onRequest, onRequestParse, onResultProcess or onResponse hook, no Fetch Response; the
+ * result's JSON is written with node:http. It skips what Hotpath needs (its front's limits,
+ * CORS, error codes, the cache's headers and stats), so it only measures how much of a miss is
+ * Yoga's request handling: what a miss path beside Yoga could save at most (issue 19).
+ */
+async function bare() {
+  const { app, close } = await openHotpath({ ...process.env, CACHE_ENABLED: 'false' });
+  const { yoga } = app;
+  const run = async (req: IncomingMessage, raw: Buffer) => {
+    const request = new yoga.fetchAPI.Request(`http://${req.headers.host}${req.url}`, {
+      method: 'POST',
+      headers: req.headers as Record<string, string>,
+    });
+    const params = JSON.parse(raw.toString('utf8'));
+    return JSON.stringify(await yoga.getResultForParams({ params, request }, {}));
+  };
+  return listen((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      run(req, Buffer.concat(chunks)).then(
+        (json) => {
+          res.writeHead(200, {
+            'content-type': 'application/json; charset=utf-8',
+            'content-length': Buffer.byteLength(json),
+          });
+          res.end(json);
+        },
+        (error: unknown) => {
+          res.writeHead(500, { 'content-type': 'text/plain' });
+          res.end(String(error));
+        },
+      );
+    });
+  }, close);
+}
+
 /** A peer over Hotpath's services and API keys, with Hotpath's own cache off. */
 async function peer(name: Peer | PlainPeer) {
   const { app, db, logger, close } = await openHotpath({ ...process.env, CACHE_ENABLED: 'false' });
@@ -213,6 +255,7 @@ async function main() {
   if (
     target !== 'ceiling' &&
     target !== 'hotpath' &&
+    target !== 'hotpath-bare' &&
     !PEERS.includes(target as Peer) &&
     !PLAIN_PEERS.includes(target as PlainPeer)
   )
@@ -223,7 +266,9 @@ async function main() {
       ? await ceiling()
       : target === 'hotpath'
         ? await hotpath()
-        : await peer(target);
+        : target === 'hotpath-bare'
+          ? await bare()
+          : await peer(target);
   process.on('message', (message: { type?: string }) => {
     if (message?.type === 'counts') process.send?.({ type: 'counts', ...counts });
   });
