@@ -169,7 +169,7 @@ export function createResponseSave(options: ResponseSaveOptions) {
       if (!compresses(identity, compressMinBytes)) {
         const { saved, answer } = handOver(store, scope, key, entry, identity);
         state.pendingSave = saved;
-        state.saveIssued = answer && answer.then(() => undefined);
+        state.saveIssued = answer ? answer.then(() => undefined) : null;
         return;
       }
       const issued = prepareBody(identity, compressMinBytes).then((prepared) =>
