@@ -106,6 +106,8 @@ export interface Flight {
    */
   result: Promise<ExecutionResult | string | null>;
   settle(result: ExecutionResult | string | null): void;
+  /** The stored JSON's ETag, once the result is that JSON: the requests sharing it send it. */
+  etag?: string | null;
 }
 
 /** Whether the client asked for a fresh answer (Cache-Control or Pragma: no-cache). */

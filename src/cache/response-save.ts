@@ -30,7 +30,7 @@ export interface ResponseSaveOptions {
  * by spreading this one, which leaves the non-enumerable property behind, and gets its own
  * JSON.stringify.
  */
-function servedAs(result: ExecutionResult, body: string): void {
+export function servedAs(result: ExecutionResult, body: string): void {
   // A method, not a property's arrow: tsx names those as they are made, once per miss here.
   const served = {
     stringify(value: unknown = result) {

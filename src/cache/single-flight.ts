@@ -1,6 +1,7 @@
 import type { ExecutionResult } from 'graphql';
 import { isMissReason } from './outcome.js';
 import type { Flight, RequestCacheState } from './request-state.js';
+import { servedAs } from './response-save.js';
 import type { ByteBudget } from './stats/bounds.js';
 
 /**
@@ -52,10 +53,13 @@ export function createSingleFlight(lingerMs = 1_000, budget?: ByteBudget) {
           // Its own lookup says why it missed, unless the result could not be stored.
           state.shared = true;
           if (running.reason && !isMissReason(running.reason)) state.reason = running.reason;
-          // A copy: the stored JSON read again (what a hit would answer), or the result's.
-          return typeof result === 'string'
-            ? (JSON.parse(result) as ExecutionResult)
-            : { ...result };
+          if (typeof result !== 'string') return { ...result };
+          // A copy: the stored JSON read again, answered as those very bytes (what a hit would
+          // answer), with their ETag.
+          const copy = JSON.parse(result) as ExecutionResult;
+          servedAs(copy, result);
+          state.etag = running.etag ?? null;
+          return copy;
         }
       }
       let settle!: (result: ExecutionResult | string | null) => void;
@@ -76,6 +80,7 @@ export function createSingleFlight(lingerMs = 1_000, budget?: ByteBudget) {
       state.flight = null;
       flight.reason = state.reason;
       const settled = result && !result.errors ? (state.body ?? result) : null;
+      flight.etag = typeof settled === 'string' ? state.etag : null;
       flight.settle(settled);
       const flightKey = `${state.scope}\0${state.key}`;
       // What lingers: the JSON (state.body, its UTF-8 bytes measured by the save), or a result

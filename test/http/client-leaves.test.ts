@@ -111,6 +111,9 @@ describe('a client that leaves while its miss runs (postgres, memory store, node
       const again = await post();
       expect(again.status).toBe(200);
       expect(again.headers.get('x-cache')).toBe('HIT');
+      // The shared answer is the stored entry, byte for byte, and says so with its ETag.
+      expect(again.headers.get('etag')).toMatch(/^"/);
+      expect(shared.headers.get('etag')).toBe(again.headers.get('etag'));
       expect(await again.json()).toEqual(expected);
     } finally {
       socket?.destroy();
