@@ -12,79 +12,10 @@ import {
   startSentinelSet,
   until,
 } from '../support/redis-topologies.js';
+import { cachingResumes, hitsSince, underLoad, writesGoOn } from '../support/under-load.js';
 
 // Kill the Redis master that holds a tenant's data while that tenant reads and writes:
 // no request fails, no read is stale, and caching resumes once the replica is promoted.
-
-interface Read {
-  startedAt: number;
-  status: number;
-  errors: unknown;
-  xCache: string | null;
-  names: string[];
-}
-interface Write {
-  name: string;
-  doneAt: number;
-  status: number;
-  errors: unknown;
-}
-
-/**
- * Two readers and one writer for one tenant until `stopWhen` holds. A read is stale when it
- * started after a write had been answered and does not show that write.
- */
-async function underLoad(
-  app: TestApp,
-  key: string,
-  userId: string,
-  script: (progress: { reads: Read[]; writes: Write[] }) => Promise<void>,
-) {
-  const reads: Read[] = [];
-  const writes: Write[] = [];
-  let running = true;
-  const reader = async () => {
-    while (running) {
-      const startedAt = performance.now();
-      const res = await app.execute(SERVICES, { u: userId }, key);
-      reads.push({
-        startedAt,
-        status: res.status,
-        errors: res.body.errors,
-        xCache: res.headers.get('x-cache'),
-        names: (res.data?.services ?? []).map((s: { name: string }) => s.name),
-      });
-      await sleep(5);
-    }
-  };
-  const writer = async () => {
-    for (let i = 0; running; i++) {
-      const name = `Write ${i}`;
-      const res = await app.execute(
-        CREATE_SERVICE,
-        { i: { userId, name, durationMinutes: 30, priceCents: 1000 + i } },
-        key,
-      );
-      writes.push({ name, doneAt: performance.now(), status: res.status, errors: res.body.errors });
-      await sleep(100);
-    }
-  };
-  const load = Promise.all([reader(), reader(), writer()]);
-  try {
-    await script({ reads, writes });
-  } finally {
-    running = false;
-    await load;
-  }
-  const failed = [
-    ...reads.filter((r) => r.status !== 200 || r.errors),
-    ...writes.filter((w) => w.status !== 200 || w.errors),
-  ];
-  const stale = reads.filter((r) =>
-    writes.some((w) => w.doneAt < r.startedAt && w.status === 200 && !r.names.includes(w.name)),
-  );
-  return { reads, writes, failed, stale };
-}
 
 /**
  * A fresh topology for each test, all five started at once before the first: starting one is
@@ -112,45 +43,6 @@ afterAll(async () => {
   // Those a test did not stop (a test filtered out, say); stopping twice is harmless.
   await Promise.all(Object.values(fresh ?? {}).map((topology) => topology.stop()));
 });
-
-/** Hits among reads that started after `since`. */
-const hitsSince = (reads: Read[], since: number) =>
-  reads.filter((r) => r.startedAt > since && r.xCache === 'HIT').length;
-
-/**
- * Waits until 10 reads that started after `since` were hits; when they don't come in time, the
- * error says what those reads were answered with and whether the breaker was open, so that a
- * failure under load can be told apart from one of the failover (it failed once in CI on a
- * busy machine, and passed alone every time).
- */
-async function cachingResumes(app: TestApp, reads: Read[], since: number) {
-  try {
-    await until('caching resumes', () => hitsSince(reads, since) >= 10, 30_000);
-  } catch (error) {
-    const outcomes: Record<string, number> = {};
-    for (const r of reads) {
-      if (r.startedAt > since)
-        outcomes[r.xCache ?? 'none'] = (outcomes[r.xCache ?? 'none'] ?? 0) + 1;
-    }
-    const cache = app.app.cache;
-    throw new Error(
-      `${(error as Error).message}; reads since: ${JSON.stringify(outcomes)}; breaker open: ${cache.store?.state().fallbackActive}; connected: ${cache.connected()}; client: ${cache.redis?.status}`,
-    );
-  }
-}
-
-/**
- * The load goes on (readers too) until the writer has written at least 6 times in all and
- * twice since `since`. A failover whose invalidation waited out the promotion (the writer
- * blocked in it) and whose caching then resumed at once ended the test after 2 writes, in CI.
- */
-async function writesGoOn(writes: { doneAt: number }[], since: number) {
-  await until(
-    'the writer writes after the promotion',
-    () => writes.length > 5 && writes.filter((w) => w.doneAt > since).length >= 2,
-    30_000,
-  );
-}
 
 describe('failover on a 3-master cluster', () => {
   let cluster: RedisClusterHandle;
