@@ -1,6 +1,15 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { syncLookupOf } from './memory-store.js';
-import type { LookupOptions, LookupResult, ResponseStore, SaveEntry, StoreInfo } from './store.js';
+import {
+  isSlotMoving,
+  type LookupOptions,
+  type LookupResult,
+  type ResponseStore,
+  type SaveEntry,
+  SlotMoving,
+  type StoreInfo,
+} from './store.js';
 
 export interface ResilientStoreOptions {
   /** A store call slower than this counts as a miss (CACHE_TIMEOUT_MS). */
@@ -38,6 +47,9 @@ export interface BreakerState {
   fallbackActive: boolean;
   fallbackSince: Date | null;
 }
+
+/** How long an invalidation refused by a moving Redis Cluster slot waits to be tried again. */
+const SLOT_RETRY_MS = 20;
 
 export class StoreTimeout extends Error {
   constructor(ms: number) {
@@ -169,7 +181,8 @@ export function createResilientStore(store: ResponseStore, options: ResilientSto
   /**
    * `work` bounded by `ms`, tried again while it times out: the client's own command timeout
    * (as short as CACHE_TIMEOUT_MS) fires during an event-loop stall too, so one timeout proves
-   * nothing; `ms` of them in a row do.
+   * nothing; `ms` of them in a row do. Tried again too, every SLOT_RETRY_MS, while Redis
+   * refuses it because its Redis Cluster slot is moving (it did nothing then).
    */
   async function patiently<T>(work: () => Promise<T>, ms: number): Promise<T> {
     const deadline = performance.now() + ms;
@@ -177,7 +190,9 @@ export function createResilientStore(store: ResponseStore, options: ResilientSto
       try {
         return await withTimeout(work(), Math.max(1, deadline - performance.now()));
       } catch (error) {
-        if (!isTimeout(error) || performance.now() >= deadline) throw error;
+        if (performance.now() >= deadline) throw error;
+        if (isSlotMoving(error)) await sleep(SLOT_RETRY_MS);
+        else if (!isTimeout(error)) throw error;
       }
     }
   }
@@ -280,7 +295,8 @@ export function createResilientStore(store: ResponseStore, options: ResilientSto
       if (isTimeout(error)) {
         options.onError?.(error);
         confirmTimeout(error);
-      } else failed(error);
+      } else if (!isSlotMoving(error)) failed(error);
+      // A slot on the move: a miss (or a save left out) for its tenants, not an outage.
       return fallback;
     }
   }
@@ -334,7 +350,9 @@ export function createResilientStore(store: ResponseStore, options: ResilientSto
     /**
      * null: not applied; the breaker opens, and the outbox (or, without one, an epoch bump)
      * makes it good before the store is trusted again. Writes can wait longer than reads: the
-     * timeout is `confirmTimeoutMs`.
+     * timeout is `confirmTimeoutMs`. Also null, the breaker closed, when the scope's Redis
+     * Cluster slot is moving (SlotMoving): its entries miss already, and the outbox row, kept,
+     * is applied again once the slot has moved.
      */
     async invalidate(scope: string, tags: string[]): Promise<number | null> {
       if (state.fallbackActive) {
@@ -346,6 +364,12 @@ export function createResilientStore(store: ResponseStore, options: ResilientSto
         failures = 0;
         return removed;
       } catch (error) {
+        if (error instanceof SlotMoving) {
+          // Its entries miss already; the outbox applies the rest once the slot has moved.
+          // Redis answered: no outage, and the breaker (every tenant's cache) stays closed.
+          log.debug({ err: error, scope }, 'invalidation left to the outbox: its slot is moving');
+          return null;
+        }
         invalidationsLost = true;
         failed(error, { openNow: true });
         return null;

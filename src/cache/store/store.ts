@@ -106,6 +106,37 @@ export interface NearStats {
   bytes: number;
 }
 
+/**
+ * An invalidation that wrote the scope's clock and log (every entry it touches misses from
+ * then on) while the scope's Redis Cluster slot was moving to another master, and could not do
+ * the rest there (the previous format's versions, freeing the entries): to be applied again
+ * once the slot has moved. Not an outage: the breaker stays closed, the outbox row stays.
+ */
+export class SlotMoving extends Error {
+  constructor() {
+    super("the scope's Redis Cluster slot is moving to another master");
+    this.name = 'SlotMoving';
+  }
+}
+
+/**
+ * Redis refused a command because a slot is moving between masters right now: TRYAGAIN (a
+ * command's keys on both sides), a script's undeclared key not here, or a redirection (MOVED,
+ * ASK) that ioredis hands back instead of following: it follows them for a single command, not
+ * for every command of an auto-pipelined batch that one redirected command sent to the new
+ * master. Nothing was done; the same command succeeds once the client knows where the slot is.
+ */
+export function isSlotMoving(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const { message } = error;
+  return (
+    message.startsWith('TRYAGAIN') ||
+    message.startsWith('MOVED ') ||
+    message.startsWith('ASK ') ||
+    message.includes('non local key')
+  );
+}
+
 export interface ResponseStore {
   readonly backend: CacheBackendName;
   /** Answers from this process's memory: no I/O, so nothing to time out (the memory store). */
@@ -118,7 +149,7 @@ export interface ResponseStore {
   save(scope: string, key: string, entry: SaveEntry): Promise<'stored' | 'stale'>;
   /**
    * Removes every entry of that scope carrying one of the tags or a tag below it; returns how
-   * many entries it removed.
+   * many entries it removed. Throws SlotMoving when it must be applied again.
    */
   invalidate(scope: string, tags: string[]): Promise<number>;
   /**

@@ -9,6 +9,7 @@ import {
   type LookupOptions,
   type LookupResult,
   type ResponseStore,
+  SlotMoving,
   type StoreInfo,
   storedTtlMs,
 } from '../store.js';
@@ -302,13 +303,15 @@ export function createRedisStore(options: RedisStoreOptions): ResponseStore {
     async invalidate(scope, tags) {
       const unique = [...new Set(tags)].filter((tag) => tag !== '');
       if (unique.length === 0) return 0;
-      return Number(
+      const removed = Number(
         await run(
           INVALIDATE,
           [keys.seq(scope), keys.log(scope)],
           [keys.index(scope, ''), logMax, keys.version(scope, ''), ...unique],
         ),
       );
+      if (removed < 0) throw new SlotMoving();
+      return removed;
     },
 
     async purge() {

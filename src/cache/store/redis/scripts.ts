@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 
 /**
  * The store's Lua scripts, each sent by its SHA-1 (EVALSHA, EVAL when Redis lost it). Every
- * script touches the keys of one hash slot only, so they run on Redis Cluster too.
+ * script touches the keys of one hash slot only, so they run on Redis Cluster too, and while
+ * that slot moves to another master (HERE below; test/cache/reshard.test.ts).
  */
 export interface Script {
   source: string;
@@ -21,6 +22,22 @@ local function now_us()
   return tonumber(t[1]) * 1000000 + tonumber(t[2])
 end
 local function fmt(n) return string.format('%.0f', n) end
+`;
+
+// The scope's undeclared keys (its tag index and entries, the previous format's versions: they
+// carry the scope's {t:<scope>} hash tag, so they live in the slot of the declared keys). While
+// an operator moves that slot to another master (CLUSTER SETSLOT MIGRATING / IMPORTING), a key
+// already moved, or not there, is refused as "non local" (Redis can't redirect a key a script
+// didn't declare): \`here\` answers nil then, and raises any other error.
+const HERE = `
+local function here(...)
+  local r = redis.pcall(...)
+  if type(r) == 'table' and r.err then
+    if string.find(r.err, 'non local key', 1, true) then return nil end
+    error(r)
+  end
+  return r
+end
 `;
 
 // The scope's log (a ZSET): member a tag as it was invalidated, score the scope clock of its
@@ -125,7 +142,7 @@ return out
 // shows that no invalidation happened since ("quiet"); a missing clock shows nothing.
 // The entry records the clock it is valid at (`~`); the log is created here when missing (its
 // marker at that clock) and lives as long as the longest-lived entry of the scope.
-export const SAVE = script(`${CLOCK}
+export const SAVE = script(`${CLOCK}${HERE}
 local seen = tonumber(ARGV[5])
 local px = tonumber(ARGV[3])
 local n = tonumber(ARGV[9])
@@ -179,9 +196,11 @@ redis.call('HSET', KEYS[1], unpack(fields))
 redis.call('PEXPIRE', KEYS[1], px)
 local now_ms = math.floor(now / 1000)
 local max = tonumber(ARGV[7])
+-- The index only frees memory (an invalidation deletes what it lists): while the slot moves,
+-- the entry is left out of what is not here (it expires with its TTL).
 for i = 1, n do
   local ik = ARGV[1] .. tags[i]
-  redis.call('ZADD', ik, now_ms + px, KEYS[1])
+  if not here('ZADD', ik, now_ms + px, KEYS[1]) then break end
   redis.call('ZREMRANGEBYSCORE', ik, '-inf', now_ms)
   local extra = redis.call('ZCARD', ik) - max
   if extra > 0 then redis.call('ZREMRANGEBYRANK', ik, 0, extra - 1) end
@@ -197,8 +216,11 @@ return generation
 // whose newest clock is below the clock as it was missed an invalidation: it starts again at
 // that clock. Returns how many entries it deleted. The entry keys read from the index are not
 // declared in KEYS; they carry the same {t:<scope>} hash tag, so they live in the same slot as
-// the declared keys.
-export const INVALIDATE = script(`${CLOCK}
+// the declared keys. While that slot moves to another master, -1 once one of them is not here:
+// the clock and the log are written (every entry of those tags already misses), but the
+// previous format's versions and the frees are not all done, so the caller applies it again
+// once the slot has moved (SlotMoving, store.ts).
+export const INVALIDATE = script(`${CLOCK}${HERE}
 local now = now_us()
 local s = redis.call('GET', KEYS[1])
 local c = now
@@ -241,11 +263,16 @@ for i = 4, #ARGV do
   -- The previous format's per-tag versions, still read by its processes during a rolling
   -- deploy: raised as before while they exist (they expire with the entries that use them).
   local vk = ARGV[3] .. ARGV[i]
-  if redis.call('EXISTS', vk) == 1 then redis.call('SET', vk, cs, 'KEEPTTL') end
+  local exists = here('EXISTS', vk)
+  if exists == nil then return -1 end
+  if exists == 1 then redis.call('SET', vk, cs, 'KEEPTTL') end
   local ik = ARGV[1] .. ARGV[i]
-  local members = redis.call('ZRANGEBYSCORE', ik, now_ms, '+inf')
+  local members = here('ZRANGEBYSCORE', ik, now_ms, '+inf')
+  if members == nil then return -1 end
   for j = 1, #members, 1000 do
-    removed = removed + redis.call('DEL', unpack(members, j, math.min(j + 999, #members)))
+    local deleted = here('DEL', unpack(members, j, math.min(j + 999, #members)))
+    if deleted == nil then return -1 end
+    removed = removed + deleted
   end
   redis.call('DEL', ik)
 end

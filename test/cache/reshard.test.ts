@@ -1,0 +1,116 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildTestApp, type TestApp, testCacheConfig } from '../support/app.js';
+import { type RedisClusterHandle, startRedisCluster, until } from '../support/redis-topologies.js';
+import { cachingResumes, hitsSince, underLoad, writesGoOn } from '../support/under-load.js';
+
+// Resharding a Redis Cluster (an operator moving slots to another master, as `redis-cli
+// --cluster reshard` does) while a tenant reads and writes: the slot of the tenant's keys moves
+// a few keys at a time, so that lookups, saves and invalidations meet the slot half-moved
+// (ASK redirections, TRYAGAIN for the scripts whose keys are on both sides). No request may
+// fail, no read may be stale, caching resumes on the new master, and the breaker (every
+// tenant's cache) stays closed: a slot on the move is a miss for its tenants, not an outage.
+
+/** Moves `slot` from the master on `from` to the one on `to`, `batch` keys at a time. */
+async function moveSlot(
+  cluster: RedisClusterHandle,
+  slot: number,
+  from: number,
+  to: number,
+  batch: number,
+): Promise<number> {
+  const client = (port: number) => new Redis({ host: '127.0.0.1', port, lazyConnect: true });
+  const source = client(from);
+  const target = client(to);
+  const masters = await Promise.all((await cluster.masterPorts()).map(async (p) => client(p)));
+  try {
+    const [sourceId, targetId] = await Promise.all([
+      source.cluster('MYID') as Promise<string>,
+      target.cluster('MYID') as Promise<string>,
+    ]);
+    await target.cluster('SETSLOT', slot, 'IMPORTING', sourceId);
+    await source.cluster('SETSLOT', slot, 'MIGRATING', targetId);
+    let moved = 0;
+    for (;;) {
+      const keys = (await source.cluster('GETKEYSINSLOT', slot, batch)) as string[];
+      if (keys.length === 0) break;
+      await source.call('MIGRATE', '127.0.0.1', to, '', 0, 5_000, 'KEYS', ...keys);
+      moved += keys.length;
+      // The requests meet the slot half-moved meanwhile.
+      await sleep(60);
+    }
+    // The new owner first, then the old one, then the others (as redis-cli does).
+    await target.cluster('SETSLOT', slot, 'NODE', targetId);
+    await source.cluster('SETSLOT', slot, 'NODE', targetId);
+    for (const master of masters) await master.cluster('SETSLOT', slot, 'NODE', targetId);
+    return moved;
+  } finally {
+    for (const r of [source, target, ...masters]) r.disconnect();
+  }
+}
+
+describe('resharding a 3-master cluster', () => {
+  let cluster: RedisClusterHandle;
+  let app: TestApp;
+  beforeAll(async () => {
+    cluster = await startRedisCluster();
+    app = await buildTestApp('postgres', {
+      cache: testCacheConfig({ backend: 'REDIS', redis: cluster.config, timeoutMs: 500 }),
+    });
+  }, 120_000);
+  afterAll(async () => {
+    await app?.close();
+    await cluster?.stop();
+  });
+
+  it("moving a tenant's slot to another master: 0 failed, 0 stale, caching resumes", async () => {
+    const { key, tenant } = await app.createTenant('Reshard');
+    const user = await app.createUser(tenant.id, 'Rosa');
+    const slotKey = `${app.cacheConfig.prefix}:{t:${tenant.id}}:seq`;
+    const from = await cluster.masterPortOf(slotKey);
+    const to = (await cluster.masterPorts()).find((port) => port !== from) as number;
+    const probe = new Redis({ host: '127.0.0.1', port: from });
+    const slot = (await probe.cluster('KEYSLOT', slotKey)) as number;
+    probe.disconnect();
+    let moved = 0;
+    let movedAt = 0;
+    let opened = 0;
+    const result = await underLoad(app, key, user.id, async ({ reads, writes }) => {
+      await until('hits before the move', () => hitsSince(reads, 0) >= 5, 10_000);
+      const startedAt = performance.now();
+      // The breaker is the whole cache's, every tenant's: one slot on the move must not open it.
+      const watch = setInterval(() => {
+        if (app.app.cache.store?.state().fallbackActive) opened++;
+      }, 10);
+      try {
+        moved = await moveSlot(cluster, slot, from, to, 1);
+      } finally {
+        clearInterval(watch);
+      }
+      movedAt = performance.now();
+      console.log(
+        `[reshard] slot ${slot}: ${moved} keys moved in ${Math.round(movedAt - startedAt)} ms`,
+      );
+      await until(
+        'the new master owns the slot',
+        async () => (await cluster.masterPortOf(slotKey)) === to,
+        10_000,
+      );
+      await cachingResumes(app, reads, movedAt);
+      await writesGoOn(writes, movedAt);
+    });
+    const outcomes: Record<string, number> = {};
+    for (const r of result.reads)
+      outcomes[r.xCache ?? 'none'] = (outcomes[r.xCache ?? 'none'] ?? 0) + 1;
+    console.log(
+      `[reshard] ${result.reads.length} reads ${JSON.stringify(outcomes)}, ${result.writes.length} writes; ${result.failed.length} failed, ${result.stale.length} stale`,
+    );
+    expect(moved).toBeGreaterThan(2);
+    expect(opened).toBe(0);
+    expect(result.failed).toEqual([]);
+    expect(result.stale).toEqual([]);
+    expect(hitsSince(result.reads, movedAt)).toBeGreaterThanOrEqual(10);
+    expect(app.app.cache.connected()).toBe(true);
+  }, 120_000);
+});
