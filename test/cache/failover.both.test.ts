@@ -12,7 +12,14 @@ import {
   startSentinelSet,
   until,
 } from '../support/redis-topologies.js';
-import { cachingResumes, hitsSince, underLoad, writesGoOn } from '../support/under-load.js';
+import {
+  appOnRedis,
+  cachingResumes,
+  hitsSince,
+  tenantWithSlot,
+  underLoad,
+  writesGoOn,
+} from '../support/under-load.js';
 
 // Kill the Redis master that holds a tenant's data while that tenant reads and writes:
 // no request fails, no read is stale, and caching resumes once the replica is promoted.
@@ -49,9 +56,7 @@ describe('failover on a 3-master cluster', () => {
   let app: TestApp;
   beforeAll(async () => {
     cluster = fresh.slotCluster;
-    app = await buildTestApp('postgres', {
-      cache: testCacheConfig({ backend: 'REDIS', redis: cluster.config, timeoutMs: 500 }),
-    });
+    app = await appOnRedis(cluster.config);
   }, 120_000);
   afterAll(async () => {
     await app?.close();
@@ -61,9 +66,7 @@ describe('failover on a 3-master cluster', () => {
   // Its waits allow up to 70 s (hits, promotion, caching again) on a loaded machine, as the
   // other failover tests' 120 s do; the suite's 30 s default cut one short in CI.
   it("killing the master of a tenant's slot: 0 failed, 0 stale, caching resumes", async () => {
-    const { key, tenant } = await app.createTenant('Failover');
-    const user = await app.createUser(tenant.id, 'Rita');
-    const slotKey = `${app.cacheConfig.prefix}:{t:${tenant.id}}:seq`;
+    const { key, user, slotKey } = await tenantWithSlot(app, 'Failover', 'Rita');
     const victim = await cluster.masterPortOf(slotKey);
     let killedAt = 0;
     let promotedAt = 0;

@@ -1,10 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { TestApp } from './app.js';
+import type { RedisConfig } from '../../src/config.js';
+import { buildTestApp, type TestApp, testCacheConfig } from './app.js';
 import { CREATE_SERVICE, SERVICES } from './documents.js';
 import { until } from './redis-topologies.js';
 
 // A tenant read and written while its Redis is failed over or resharded
-// (test/cache/failover.both.test.ts, test/cache/reshard.test.ts): no request may fail, no read
+// (test/cache/failover.both.test.ts, test/cache/reshard.both.test.ts): no request may fail, no read
 // may be stale, and caching must resume.
 
 export interface Read {
@@ -114,4 +115,18 @@ export async function writesGoOn(writes: { doneAt: number }[], since: number) {
     () => writes.length > 5 && writes.filter((w) => w.doneAt > since).length >= 2,
     30_000,
   );
+}
+
+/** An app on PostgreSQL caching in `redis`, its store calls timed out at 500 ms. */
+export function appOnRedis(redis: RedisConfig): Promise<TestApp> {
+  return buildTestApp('postgres', {
+    cache: testCacheConfig({ backend: 'REDIS', redis, timeoutMs: 500 }),
+  });
+}
+
+/** A tenant with its key and a provider, and a key in the Redis Cluster slot of its keys. */
+export async function tenantWithSlot(app: TestApp, name: string, provider: string) {
+  const { key, tenant } = await app.createTenant(name);
+  const user = await app.createUser(tenant.id, provider);
+  return { key, tenant, user, slotKey: `${app.cacheConfig.prefix}:{t:${tenant.id}}:seq` };
 }

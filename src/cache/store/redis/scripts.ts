@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 /**
  * The store's Lua scripts, each sent by its SHA-1 (EVALSHA, EVAL when Redis lost it). Every
  * script touches the keys of one hash slot only, so they run on Redis Cluster too, and while
- * that slot moves to another master (HERE below; test/cache/reshard.test.ts).
+ * that slot moves to another master (HERE below; test/cache/reshard.both.test.ts).
  */
 export interface Script {
   source: string;

@@ -1,9 +1,16 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, type TestApp, testCacheConfig } from '../support/app.js';
+import type { TestApp } from '../support/app.js';
 import { type RedisClusterHandle, startRedisCluster, until } from '../support/redis-topologies.js';
-import { cachingResumes, hitsSince, underLoad, writesGoOn } from '../support/under-load.js';
+import {
+  appOnRedis,
+  cachingResumes,
+  hitsSince,
+  tenantWithSlot,
+  underLoad,
+  writesGoOn,
+} from '../support/under-load.js';
 
 // Resharding a Redis Cluster (an operator moving slots to another master, as `redis-cli
 // --cluster reshard` does) while a tenant reads and writes: the slot of the tenant's keys moves
@@ -55,9 +62,7 @@ describe('resharding a 3-master cluster', () => {
   let app: TestApp;
   beforeAll(async () => {
     cluster = await startRedisCluster();
-    app = await buildTestApp('postgres', {
-      cache: testCacheConfig({ backend: 'REDIS', redis: cluster.config, timeoutMs: 500 }),
-    });
+    app = await appOnRedis(cluster.config);
   }, 120_000);
   afterAll(async () => {
     await app?.close();
@@ -65,9 +70,7 @@ describe('resharding a 3-master cluster', () => {
   });
 
   it("moving a tenant's slot to another master: 0 failed, 0 stale, caching resumes", async () => {
-    const { key, tenant } = await app.createTenant('Reshard');
-    const user = await app.createUser(tenant.id, 'Rosa');
-    const slotKey = `${app.cacheConfig.prefix}:{t:${tenant.id}}:seq`;
+    const { key, user, slotKey } = await tenantWithSlot(app, 'Reshard', 'Rosa');
     const from = await cluster.masterPortOf(slotKey);
     const to = (await cluster.masterPorts()).find((port) => port !== from) as number;
     const probe = new Redis({ host: '127.0.0.1', port: from });
