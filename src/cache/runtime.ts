@@ -193,7 +193,11 @@ export function createCacheRuntime(options: CacheRuntimeOptions) {
       ? await invalidationSpan(tags, () => store.invalidate(tenantId, tags))
       : await store.invalidate(tenantId, tags);
     if (removed === null) {
-      log.warn({ tenantId, tags }, 'invalidation not applied: left in the outbox');
+      // With the breaker closed, a Redis Cluster slot on the move (logged by the store, at
+      // info): planned maintenance, not a warning per write.
+      if (store.state().fallbackActive)
+        log.warn({ tenantId, tags }, 'invalidation not applied: left in the outbox');
+      else log.debug({ tenantId, tags }, 'invalidation not applied: left in the outbox');
       return null;
     }
     stats.invalidated(removed, { tenantId, tags, purge: false });

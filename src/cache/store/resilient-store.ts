@@ -367,7 +367,10 @@ export function createResilientStore(store: ResponseStore, options: ResilientSto
         if (error instanceof SlotMoving) {
           // Its entries miss already; the outbox applies the rest once the slot has moved.
           // Redis answered: no outage, and the breaker (every tenant's cache) stays closed.
-          log.debug({ err: error, scope }, 'invalidation left to the outbox: its slot is moving');
+          log.info(
+            { scope, tags },
+            'invalidation left to the outbox: its Redis Cluster slot is moving',
+          );
           return null;
         }
         invalidationsLost = true;
