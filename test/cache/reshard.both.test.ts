@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestApp } from '../support/app.js';
+import { buildTestApp, type TestApp } from '../support/app.js';
 import { type RedisClusterHandle, startRedisCluster, until } from '../support/redis-topologies.js';
 import {
   appOnRedis,
@@ -60,17 +60,22 @@ async function moveSlot(
 describe('resharding a 3-master cluster', () => {
   let cluster: RedisClusterHandle;
   let app: TestApp;
+  let other: TestApp;
   beforeAll(async () => {
     cluster = await startRedisCluster();
     app = await appOnRedis(cluster.config);
+    // A second instance on the same database, Redis and prefix, with its own copies in process.
+    other = await buildTestApp('postgres', { db: app.db, cache: app.cacheConfig });
   }, 120_000);
   afterAll(async () => {
+    await other?.close();
     await app?.close();
     await cluster?.stop();
   });
 
-  it("moving a tenant's slot to another master: 0 failed, 0 stale, caching resumes", async () => {
-    const { key, user, slotKey } = await tenantWithSlot(app, 'Reshard', 'Rosa');
+  /** Moves the slot of a new tenant's keys while `app` writes and `readVia` read. */
+  async function reshardUnderLoad(name: string, readVia: TestApp[]) {
+    const { key, user, slotKey } = await tenantWithSlot(app, name, 'Rosa');
     const from = await cluster.masterPortOf(slotKey);
     const to = (await cluster.masterPorts()).find((port) => port !== from) as number;
     const probe = new Redis({ host: '127.0.0.1', port: from });
@@ -79,41 +84,56 @@ describe('resharding a 3-master cluster', () => {
     let moved = 0;
     let movedAt = 0;
     let opened = 0;
-    const result = await underLoad(app, key, user.id, async ({ reads, writes }) => {
-      await until('hits before the move', () => hitsSince(reads, 0) >= 5, 10_000);
-      const startedAt = performance.now();
-      // The breaker is the whole cache's, every tenant's: one slot on the move must not open it.
-      const watch = setInterval(() => {
-        if (app.app.cache.store?.state().fallbackActive) opened++;
-      }, 10);
-      try {
-        moved = await moveSlot(cluster, slot, from, to, 1);
-      } finally {
-        clearInterval(watch);
-      }
-      movedAt = performance.now();
-      console.log(
-        `[reshard] slot ${slot}: ${moved} keys moved in ${Math.round(movedAt - startedAt)} ms`,
-      );
-      await until(
-        'the new master owns the slot',
-        async () => (await cluster.masterPortOf(slotKey)) === to,
-        10_000,
-      );
-      await cachingResumes(app, reads, movedAt);
-      await writesGoOn(writes, movedAt);
-    });
+    const instances = [...new Set([app, ...readVia])];
+    const result = await underLoad(
+      app,
+      key,
+      user.id,
+      async ({ reads, writes }) => {
+        await until('hits before the move', () => hitsSince(reads, 0) >= 5, 10_000);
+        const startedAt = performance.now();
+        // The breaker is the whole cache's, every tenant's: one slot on the move must not open it.
+        const watch = setInterval(() => {
+          for (const i of instances) if (i.app.cache.store?.state().fallbackActive) opened++;
+        }, 10);
+        try {
+          moved = await moveSlot(cluster, slot, from, to, 1);
+        } finally {
+          clearInterval(watch);
+        }
+        movedAt = performance.now();
+        console.log(
+          `[reshard] ${name}, slot ${slot}: ${moved} keys moved in ${Math.round(movedAt - startedAt)} ms`,
+        );
+        await until(
+          'the new master owns the slot',
+          async () => (await cluster.masterPortOf(slotKey)) === to,
+          10_000,
+        );
+        await cachingResumes(app, reads, movedAt);
+        await writesGoOn(writes, movedAt);
+      },
+      readVia,
+    );
     const outcomes: Record<string, number> = {};
     for (const r of result.reads)
       outcomes[r.xCache ?? 'none'] = (outcomes[r.xCache ?? 'none'] ?? 0) + 1;
     console.log(
-      `[reshard] ${result.reads.length} reads ${JSON.stringify(outcomes)}, ${result.writes.length} writes; ${result.failed.length} failed, ${result.stale.length} stale`,
+      `[reshard] ${name}: ${result.reads.length} reads ${JSON.stringify(outcomes)}, ${result.writes.length} writes; ${result.failed.length} failed, ${result.stale.length} stale`,
     );
     expect(moved).toBeGreaterThan(2);
     expect(opened).toBe(0);
     expect(result.failed).toEqual([]);
     expect(result.stale).toEqual([]);
     expect(hitsSince(result.reads, movedAt)).toBeGreaterThanOrEqual(10);
-    expect(app.app.cache.connected()).toBe(true);
+    for (const i of instances) expect(i.app.cache.connected()).toBe(true);
+  }
+
+  it("moving a tenant's slot to another master: 0 failed, 0 stale, caching resumes", async () => {
+    await reshardUnderLoad('Reshard', [app, app]);
+  }, 120_000);
+
+  it('two instances, one writing, both reading (their copies in process): the same', async () => {
+    await reshardUnderLoad('Reshard two', [app, other]);
   }, 120_000);
 });

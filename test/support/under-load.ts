@@ -24,21 +24,24 @@ export interface Write {
 
 /**
  * Two readers and one writer for one tenant until `stopWhen` holds. A read is stale when it
- * started after a write had been answered and does not show that write.
+ * started after a write had been answered and does not show that write. The writer writes
+ * through `app`, each reader reads through its app of `readVia` (both through `app` unless
+ * given: another instance sharing the database and Redis, say).
  */
 export async function underLoad(
   app: TestApp,
   key: string,
   userId: string,
   script: (progress: { reads: Read[]; writes: Write[] }) => Promise<void>,
+  readVia: readonly TestApp[] = [app, app],
 ) {
   const reads: Read[] = [];
   const writes: Write[] = [];
   let running = true;
-  const reader = async () => {
+  const reader = async (via: TestApp) => {
     while (running) {
       const startedAt = performance.now();
-      const res = await app.execute(SERVICES, { u: userId }, key);
+      const res = await via.execute(SERVICES, { u: userId }, key);
       reads.push({
         startedAt,
         status: res.status,
@@ -61,7 +64,7 @@ export async function underLoad(
       await sleep(100);
     }
   };
-  const load = Promise.all([reader(), reader(), writer()]);
+  const load = Promise.all([...readVia.map(reader), writer()]);
   try {
     await script({ reads, writes });
   } finally {
