@@ -122,9 +122,10 @@ export class SlotMoving extends Error {
 /**
  * Redis refused a command because a slot is moving between masters right now: TRYAGAIN (a
  * command's keys on both sides), a script's undeclared key not here, or a redirection (MOVED,
- * ASK) that ioredis hands back instead of following: it follows them for a single command, not
- * for every command of an auto-pipelined batch that one redirected command sent to the new
- * master. Nothing was done; the same command succeeds once the client knows where the slot is.
+ * ASK) that ioredis hands back instead of following. It follows one for a single command, but
+ * an auto-pipelined batch only when every failed command of it got the same answer and the
+ * others are read-only (ioredis's Pipeline): a batch that mixes a script with reads doesn't.
+ * Nothing was done; the same command succeeds once the client knows where the slot is.
  */
 export function isSlotMoving(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
