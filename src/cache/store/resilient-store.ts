@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { syncLookupOf } from './memory-store.js';
 import {
-  isSlotMoving,
+  isSlotRefusal,
   type LookupOptions,
   type LookupResult,
   type ResponseStore,
@@ -191,7 +191,7 @@ export function createResilientStore(store: ResponseStore, options: ResilientSto
         return await withTimeout(work(), Math.max(1, deadline - performance.now()));
       } catch (error) {
         if (performance.now() >= deadline) throw error;
-        if (isSlotMoving(error)) await sleep(SLOT_RETRY_MS);
+        if (isSlotRefusal(error)) await sleep(SLOT_RETRY_MS);
         else if (!isTimeout(error)) throw error;
       }
     }
@@ -295,7 +295,7 @@ export function createResilientStore(store: ResponseStore, options: ResilientSto
       if (isTimeout(error)) {
         options.onError?.(error);
         confirmTimeout(error);
-      } else if (!isSlotMoving(error)) failed(error);
+      } else if (!isSlotRefusal(error)) failed(error);
       // A slot on the move: a miss (or a save left out) for its tenants, not an outage.
       return fallback;
     }

@@ -125,9 +125,10 @@ export class SlotMoving extends Error {
  * ASK) that ioredis hands back instead of following. It follows one for a single command, but
  * an auto-pipelined batch only when every failed command of it got the same answer and the
  * others are read-only (ioredis's Pipeline): a batch that mixes a script with reads doesn't.
- * Nothing was done; the same command succeeds once the client knows where the slot is.
+ * Nothing was done (unlike SlotMoving, an invalidation applied in part); the same command
+ * succeeds once the client knows where the slot is.
  */
-export function isSlotMoving(error: unknown): boolean {
+export function isSlotRefusal(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const { message } = error;
   return (
