@@ -71,8 +71,12 @@ describe('supported runtimes', () => {
     const ci = readFileSync('.ci/run', 'utf8')
       .split('\n')
       .filter((line) => !line.trimStart().startsWith('#'));
-    expect(ci.some((line) => line.includes(`.ci/node24 ${command}; then`))).toBe(true);
-    expect(ci.some((line) => line.trim() === `if ${command}; then`)).toBe(true);
+    // Each run's output also goes to a log (its failures are printed again at the end): with
+    // pipefail, the pipeline fails when the command does.
+    expect(ci).toContain('set -euo pipefail');
+    const teed = (run: string) => new RegExp(`^if ${run} 2>&1 \\| tee "[^"]+"; then$`);
+    expect(ci.some((line) => teed(`\\.ci/node24 ${command}`).test(line.trim()))).toBe(true);
+    expect(ci.some((line) => teed(command as string).test(line.trim()))).toBe(true);
     // Both passes run whatever the first gives; either failing fails CI.
     expect(ci.join('\n')).toMatch(/failed\+=\('Node 24'\)[\s\S]*failed\+=\([\s\S]*exit 1/);
   });
