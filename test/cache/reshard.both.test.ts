@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../support/app.js';
+import { CREATE_SERVICE, SERVICES } from '../support/documents.js';
 import { type RedisClusterHandle, startRedisCluster, until } from '../support/redis-topologies.js';
 import {
   appOnRedis,
@@ -19,6 +20,55 @@ import {
 // fail, no read may be stale, caching resumes on the new master, and the breaker (every
 // tenant's cache) stays closed: a slot on the move is a miss for its tenants, not an outage.
 
+/** A slot's move begun (IMPORTING on `to`, MIGRATING on `from`), to be finished by `finish`. */
+async function startMove(cluster: RedisClusterHandle, slot: number, from: number, to: number) {
+  const client = (port: number) => new Redis({ host: '127.0.0.1', port, lazyConnect: true });
+  const source = client(from);
+  const target = client(to);
+  const [sourceId, targetId] = await Promise.all([
+    source.cluster('MYID') as Promise<string>,
+    target.cluster('MYID') as Promise<string>,
+  ]);
+  await target.cluster('SETSLOT', slot, 'IMPORTING', sourceId);
+  await source.cluster('SETSLOT', slot, 'MIGRATING', targetId);
+  let finished = false;
+  return {
+    source,
+    /** MIGRATE of these keys alone: the slot half-moved, as it is between two batches. */
+    migrate: (keys: string[]) =>
+      source.call('MIGRATE', '127.0.0.1', to, '', 0, 5_000, 'KEYS', ...keys),
+    /** Moves what is left, `batch` keys at a time, then gives the slot to `to` everywhere. */
+    async finish(batch: number): Promise<number> {
+      const masters = (await cluster.masterPorts()).map(client);
+      try {
+        let moved = 0;
+        for (;;) {
+          const keys = (await source.cluster('GETKEYSINSLOT', slot, batch)) as string[];
+          if (keys.length === 0) break;
+          await this.migrate(keys);
+          moved += keys.length;
+          // The requests meet the slot half-moved meanwhile.
+          await sleep(60);
+        }
+        // The new owner first, then the old one, then the others (as redis-cli does).
+        await target.cluster('SETSLOT', slot, 'NODE', targetId);
+        await source.cluster('SETSLOT', slot, 'NODE', targetId);
+        for (const master of masters) await master.cluster('SETSLOT', slot, 'NODE', targetId);
+        finished = true;
+        return moved;
+      } finally {
+        for (const r of masters) r.disconnect();
+      }
+    },
+    /** Finishes the move if a failed test left it half-done, then disconnects. */
+    async close() {
+      if (!finished) await this.finish(10).catch(() => {});
+      source.disconnect();
+      target.disconnect();
+    },
+  };
+}
+
 /** Moves `slot` from the master on `from` to the one on `to`, `batch` keys at a time. */
 async function moveSlot(
   cluster: RedisClusterHandle,
@@ -27,33 +77,11 @@ async function moveSlot(
   to: number,
   batch: number,
 ): Promise<number> {
-  const client = (port: number) => new Redis({ host: '127.0.0.1', port, lazyConnect: true });
-  const source = client(from);
-  const target = client(to);
-  const masters = await Promise.all((await cluster.masterPorts()).map(async (p) => client(p)));
+  const move = await startMove(cluster, slot, from, to);
   try {
-    const [sourceId, targetId] = await Promise.all([
-      source.cluster('MYID') as Promise<string>,
-      target.cluster('MYID') as Promise<string>,
-    ]);
-    await target.cluster('SETSLOT', slot, 'IMPORTING', sourceId);
-    await source.cluster('SETSLOT', slot, 'MIGRATING', targetId);
-    let moved = 0;
-    for (;;) {
-      const keys = (await source.cluster('GETKEYSINSLOT', slot, batch)) as string[];
-      if (keys.length === 0) break;
-      await source.call('MIGRATE', '127.0.0.1', to, '', 0, 5_000, 'KEYS', ...keys);
-      moved += keys.length;
-      // The requests meet the slot half-moved meanwhile.
-      await sleep(60);
-    }
-    // The new owner first, then the old one, then the others (as redis-cli does).
-    await target.cluster('SETSLOT', slot, 'NODE', targetId);
-    await source.cluster('SETSLOT', slot, 'NODE', targetId);
-    for (const master of masters) await master.cluster('SETSLOT', slot, 'NODE', targetId);
-    return moved;
+    return await move.finish(batch);
   } finally {
-    for (const r of [source, target, ...masters]) r.disconnect();
+    await move.close();
   }
 }
 
@@ -72,6 +100,14 @@ describe('resharding a 3-master cluster', () => {
     await app?.close();
     await cluster?.stop();
   });
+
+  /** Until both instances trust Redis again (a test before may have opened a breaker). */
+  const breakersClosed = () =>
+    until(
+      'both breakers closed',
+      () => [app, other].every((i) => i.app.cache.store?.state().fallbackActive === false),
+      10_000,
+    );
 
   /** Moves the slot of a new tenant's keys while `app` writes and `readVia` read. */
   async function reshardUnderLoad(name: string, readVia: TestApp[]) {
@@ -173,6 +209,103 @@ describe('resharding a 3-master cluster', () => {
     } finally {
       source.disconnect();
       target.disconnect();
+    }
+  }, 30_000);
+
+  // A scope whose declared keys are on both sides of the move (its log moved, its clock not, as
+  // between two MIGRATE batches), or whose log is missing on the old master: Redis answers
+  // INVALIDATE with TRYAGAIN until they are together again, however long the move takes. Its
+  // clock alone can be written: every entry of the scope misses from then on, and the rest is
+  // left to the outbox with the breaker closed. Before, the invalidation was tried again until
+  // its 500 ms ran out and then opened the writer's breaker, and meanwhile the copies in process
+  // (their clock unmoved) served what the write had made stale.
+  it('a write while its scope is split across the move: nothing stale on either instance, the breaker stays closed', async () => {
+    await breakersClosed();
+    const { key, user, tenant, slotKey } = await tenantWithSlot(app, 'Split', 'Iris');
+    const from = await cluster.masterPortOf(slotKey);
+    const to = (await cluster.masterPorts()).find((port) => port !== from) as number;
+    const probe = new Redis({ host: '127.0.0.1', port: from });
+    const slot = (await probe.cluster('KEYSLOT', slotKey)) as number;
+    probe.disconnect();
+    const names = async (via: TestApp) => {
+      const res = await via.execute(SERVICES, { u: user.id }, key);
+      expect(res.status).toBe(200);
+      expect(res.body.errors).toBeUndefined();
+      return {
+        xCache: res.headers.get('x-cache'),
+        names: (res.data?.services ?? []).map((s: { name: string }) => s.name),
+      };
+    };
+    // Each instance serves the scope from a copy in process.
+    for (const via of [app, other]) {
+      const copies = () => via.app.cache.store?.nearStats()?.hits ?? 0;
+      const before = copies();
+      await until(
+        'a hit from a copy in process',
+        async () => {
+          await names(via);
+          return copies() > before;
+        },
+        10_000,
+      );
+    }
+    const move = await startMove(cluster, slot, from, to);
+    try {
+      await move.migrate([`${app.cacheConfig.prefix}:{t:${tenant.id}}:log`]);
+      const write = await app.execute(
+        CREATE_SERVICE,
+        { i: { userId: user.id, name: 'After the split', durationMinutes: 30, priceCents: 1000 } },
+        key,
+      );
+      expect(write.status).toBe(200);
+      expect(write.body.errors).toBeUndefined();
+      const after = [(await names(other)).names, (await names(app)).names];
+      expect(after).toEqual([expect.arrayContaining(['After the split']), expect.anything()]);
+      expect(after[1]).toContain('After the split');
+      expect([app, other].map((i) => i.app.cache.store?.state().fallbackActive)).toEqual([
+        false,
+        false,
+      ]);
+      // Once the slot has moved, the outbox applies the invalidation whole and caching resumes.
+      await move.finish(10);
+      await until(
+        'the new master owns the slot',
+        async () => (await cluster.masterPortOf(slotKey)) === to,
+        10_000,
+      );
+      for (const via of [app, other]) {
+        await until('caching resumes', async () => (await names(via)).xCache === 'HIT', 10_000);
+        expect((await names(via)).names).toContain('After the split');
+        expect(via.app.cache.store?.state().fallbackActive).toBe(false);
+      }
+    } finally {
+      await move.close();
+    }
+  }, 60_000);
+
+  it('an invalidation of a scope without its log on the old master: the clock is written, the breaker stays closed', async () => {
+    await breakersClosed();
+    const scope = 'no-log';
+    const seq = `${app.cacheConfig.prefix}:{t:${scope}}:seq`;
+    const from = await cluster.masterPortOf(seq);
+    const to = (await cluster.masterPorts()).find((port) => port !== from) as number;
+    const store = app.app.cache.store;
+    if (!store) throw new Error('the app has no cache store');
+    expect(await store.invalidate(scope, ['Service:1'])).toBe(0);
+    const probe = new Redis({ host: '127.0.0.1', port: from });
+    const slot = (await probe.cluster('KEYSLOT', seq)) as number;
+    probe.disconnect();
+    const move = await startMove(cluster, slot, from, to);
+    try {
+      const before = Number(await move.source.get(seq));
+      expect(await store.invalidate(scope, ['Service:1'])).toBeNull();
+      expect(store.state().fallbackActive).toBe(false);
+      expect(Number(await move.source.get(seq))).toBeGreaterThan(before);
+      await move.finish(10);
+      expect(await store.invalidate(scope, ['Service:1'])).toBe(0);
+      expect(store.state().fallbackActive).toBe(false);
+    } finally {
+      await move.close();
     }
   }, 30_000);
 });

@@ -18,7 +18,7 @@ import { createEntryReads, str } from './entry-reads.js';
 import { redisKeys } from './keys.js';
 import { createNearCopies, type NearEntry, nearKeyOf } from './near.js';
 import { parsePayload, payloadOf, payloadText, tagsField, tagsOf } from './payload.js';
-import { INIT_EPOCH, INVALIDATE, PURGE, SAVE, type Script } from './scripts.js';
+import { ADVANCE, INIT_EPOCH, INVALIDATE, PURGE, SAVE, type Script } from './scripts.js';
 
 /** CACHE_LOG_MAX's default: the most tags a scope's invalidation log keeps. */
 export const DEFAULT_LOG_MAX = 1_000;
@@ -303,13 +303,24 @@ export function createRedisStore(options: RedisStoreOptions): ResponseStore {
     async invalidate(scope, tags) {
       const unique = [...new Set(tags)].filter((tag) => tag !== '');
       if (unique.length === 0) return 0;
-      const removed = Number(
-        await run(
-          INVALIDATE,
-          [keys.seq(scope), keys.log(scope)],
-          [keys.index(scope, ''), logMax, keys.version(scope, ''), ...unique],
-        ),
-      );
+      let removed: number;
+      try {
+        removed = Number(
+          await run(
+            INVALIDATE,
+            [keys.seq(scope), keys.log(scope)],
+            [keys.index(scope, ''), logMax, keys.version(scope, ''), ...unique],
+          ),
+        );
+      } catch (error) {
+        if (!(error instanceof Error) || !error.message.startsWith('TRYAGAIN')) throw error;
+        // The clock and the log on both sides of a slot on the move (or the log not on the old
+        // master): refused for as long as the move keeps them apart, while other instances'
+        // copies, checked against the clock alone, would serve what this write made stale. The
+        // clock alone can be raised: every entry of the scope misses from then on.
+        await run(ADVANCE, [keys.seq(scope)], []);
+        throw new SlotMoving();
+      }
       if (removed < 0) throw new SlotMoving();
       return removed;
     },

@@ -279,6 +279,20 @@ end
 return removed
 `);
 
+// KEYS: seq. The clock alone, raised as INVALIDATE raises it, for when INVALIDATE can't run:
+// its declared keys on both sides of a slot on the move (TRYAGAIN, as long as the move keeps
+// them apart). One key, so Redis runs it wherever the key is (redirecting with ASK). The log
+// then lacks the clock's latest invalidation, so it proves no entry of the scope valid past its
+// clock: every entry of the scope misses, and no save is taken, until INVALIDATE applies (it
+// starts the log again at this clock). Returns the clock.
+export const ADVANCE = script(`${CLOCK}
+local s = redis.call('GET', KEYS[1])
+local c = now_us()
+if s and tonumber(s) + 1 > c then c = tonumber(s) + 1 end
+redis.call('SET', KEYS[1], fmt(c))
+return fmt(c)
+`);
+
 // Epochs are seconds since 2025-01-01 by Redis TIME (the API reports them as a 32-bit Int),
 // raised above the current value: an epoch lost and created again repeats no earlier one
 // (unless purges ran faster than one a second just before the loss; the creating process also
