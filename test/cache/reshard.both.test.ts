@@ -20,8 +20,29 @@ import {
 // fail, no read may be stale, caching resumes on the new master, and the breaker (every
 // tenant's cache) stays closed: a slot on the move is a miss for its tenants, not an outage.
 
-/** A slot's move begun (IMPORTING on `to`, MIGRATING on `from`), to be finished by `finish`. */
-async function startMove(cluster: RedisClusterHandle, slot: number, from: number, to: number) {
+/** Where `key` lives: its slot, the master that has it and another to move it to. */
+interface Placement {
+  slot: number;
+  from: number;
+  to: number;
+}
+
+async function placementOf(cluster: RedisClusterHandle, key: string): Promise<Placement> {
+  const from = await cluster.masterPortOf(key);
+  const to = (await cluster.masterPorts()).find((port) => port !== from) as number;
+  const probe = new Redis({ host: '127.0.0.1', port: from });
+  try {
+    return { slot: (await probe.cluster('KEYSLOT', key)) as number, from, to };
+  } finally {
+    probe.disconnect();
+  }
+}
+
+/**
+ * A slot's move begun (IMPORTING on `to`, MIGRATING on `from`), to be finished by `finish` or
+ * called off by `cancel`.
+ */
+async function startMove(cluster: RedisClusterHandle, { slot, from, to }: Placement) {
   const client = (port: number) => new Redis({ host: '127.0.0.1', port, lazyConnect: true });
   const source = client(from);
   const target = client(to);
@@ -31,7 +52,7 @@ async function startMove(cluster: RedisClusterHandle, slot: number, from: number
   ]);
   await target.cluster('SETSLOT', slot, 'IMPORTING', sourceId);
   await source.cluster('SETSLOT', slot, 'MIGRATING', targetId);
-  let finished = false;
+  let settled = false;
   return {
     source,
     /** MIGRATE of these keys alone: the slot half-moved, as it is between two batches. */
@@ -54,30 +75,34 @@ async function startMove(cluster: RedisClusterHandle, slot: number, from: number
         await target.cluster('SETSLOT', slot, 'NODE', targetId);
         await source.cluster('SETSLOT', slot, 'NODE', targetId);
         for (const master of masters) await master.cluster('SETSLOT', slot, 'NODE', targetId);
-        finished = true;
+        settled = true;
         return moved;
       } finally {
         for (const r of masters) r.disconnect();
       }
     },
+    /** Calls the move off before any key moved: the slot stays on `from`. */
+    async cancel() {
+      await source.cluster('SETSLOT', slot, 'STABLE');
+      await target.cluster('SETSLOT', slot, 'STABLE');
+      settled = true;
+    },
     /** Finishes the move if a failed test left it half-done, then disconnects. */
     async close() {
-      if (!finished) await this.finish(10).catch(() => {});
+      if (!settled) await this.finish(10).catch(() => {});
       source.disconnect();
       target.disconnect();
     },
   };
 }
 
-/** Moves `slot` from the master on `from` to the one on `to`, `batch` keys at a time. */
+/** Moves a slot to another master, `batch` keys at a time; how many keys moved. */
 async function moveSlot(
   cluster: RedisClusterHandle,
-  slot: number,
-  from: number,
-  to: number,
+  placement: Placement,
   batch: number,
 ): Promise<number> {
-  const move = await startMove(cluster, slot, from, to);
+  const move = await startMove(cluster, placement);
   try {
     return await move.finish(batch);
   } finally {
@@ -112,11 +137,8 @@ describe('resharding a 3-master cluster', () => {
   /** Moves the slot of a new tenant's keys while `app` writes and `readVia` read. */
   async function reshardUnderLoad(name: string, readVia: TestApp[]) {
     const { key, user, slotKey } = await tenantWithSlot(app, name, 'Rosa');
-    const from = await cluster.masterPortOf(slotKey);
-    const to = (await cluster.masterPorts()).find((port) => port !== from) as number;
-    const probe = new Redis({ host: '127.0.0.1', port: from });
-    const slot = (await probe.cluster('KEYSLOT', slotKey)) as number;
-    probe.disconnect();
+    const placement = await placementOf(cluster, slotKey);
+    const { slot, to } = placement;
     let moved = 0;
     let movedAt = 0;
     let opened = 0;
@@ -133,7 +155,7 @@ describe('resharding a 3-master cluster', () => {
           for (const i of instances) if (i.app.cache.store?.state().fallbackActive) opened++;
         }, 10);
         try {
-          moved = await moveSlot(cluster, slot, from, to, 1);
+          moved = await moveSlot(cluster, placement, 1);
         } finally {
           clearInterval(watch);
         }
@@ -181,34 +203,26 @@ describe('resharding a 3-master cluster', () => {
   it('an invalidation that meets its slot half-moved: the clock is written, the breaker stays closed', async () => {
     const scope = 'half-moved';
     const seq = `${app.cacheConfig.prefix}:{t:${scope}}:seq`;
-    const from = await cluster.masterPortOf(seq);
-    const to = (await cluster.masterPorts()).find((port) => port !== from) as number;
-    const [source, target] = [from, to].map((port) => new Redis({ host: '127.0.0.1', port }));
     const store = app.app.cache.store;
     if (!store) throw new Error('the app has no cache store');
+    expect(await store.invalidate(scope, ['Service:1'])).toBe(0);
+    const placement = await placementOf(cluster, seq);
+    const source = new Redis({ host: '127.0.0.1', port: placement.from });
+    const before = Number(await source.get(seq));
+    // The scope's log, as a save leaves it (its marker at the clock): both declared keys here.
+    await source.zadd(`${app.cacheConfig.prefix}:{t:${scope}}:log`, before, '');
+    source.disconnect();
+    const move = await startMove(cluster, placement);
     try {
-      expect(await store.invalidate(scope, ['Service:1'])).toBe(0);
-      const before = Number(await source.get(seq));
-      // The scope's log, as a save leaves it (its marker at the clock): both declared keys here.
-      await source.zadd(`${app.cacheConfig.prefix}:{t:${scope}}:log`, before, '');
-      const slot = (await source.cluster('KEYSLOT', seq)) as number;
-      const [sourceId, targetId] = await Promise.all([
-        source.cluster('MYID') as Promise<string>,
-        target.cluster('MYID') as Promise<string>,
-      ]);
-      await target.cluster('SETSLOT', slot, 'IMPORTING', sourceId);
-      await source.cluster('SETSLOT', slot, 'MIGRATING', targetId);
       expect(await store.invalidate(scope, ['Service:1'])).toBeNull();
       expect(store.state().fallbackActive).toBe(false);
       // Every entry proven before it misses from here on.
-      expect(Number(await source.get(seq))).toBeGreaterThan(before);
-      await source.cluster('SETSLOT', slot, 'STABLE');
-      await target.cluster('SETSLOT', slot, 'STABLE');
+      expect(Number(await move.source.get(seq))).toBeGreaterThan(before);
+      await move.cancel();
       expect(await store.invalidate(scope, ['Service:1'])).toBe(0);
       expect(store.state().fallbackActive).toBe(false);
     } finally {
-      source.disconnect();
-      target.disconnect();
+      await move.close();
     }
   }, 30_000);
 
@@ -222,11 +236,7 @@ describe('resharding a 3-master cluster', () => {
   it('a write while its scope is split across the move: nothing stale on either instance, the breaker stays closed', async () => {
     await breakersClosed();
     const { key, user, tenant, slotKey } = await tenantWithSlot(app, 'Split', 'Iris');
-    const from = await cluster.masterPortOf(slotKey);
-    const to = (await cluster.masterPorts()).find((port) => port !== from) as number;
-    const probe = new Redis({ host: '127.0.0.1', port: from });
-    const slot = (await probe.cluster('KEYSLOT', slotKey)) as number;
-    probe.disconnect();
+    const placement = await placementOf(cluster, slotKey);
     const names = async (via: TestApp) => {
       const res = await via.execute(SERVICES, { u: user.id }, key);
       expect(res.status).toBe(200);
@@ -249,7 +259,7 @@ describe('resharding a 3-master cluster', () => {
         10_000,
       );
     }
-    const move = await startMove(cluster, slot, from, to);
+    const move = await startMove(cluster, placement);
     try {
       await move.migrate([`${app.cacheConfig.prefix}:{t:${tenant.id}}:log`]);
       const write = await app.execute(
@@ -270,7 +280,7 @@ describe('resharding a 3-master cluster', () => {
       await move.finish(10);
       await until(
         'the new master owns the slot',
-        async () => (await cluster.masterPortOf(slotKey)) === to,
+        async () => (await cluster.masterPortOf(slotKey)) === placement.to,
         10_000,
       );
       for (const via of [app, other]) {
@@ -287,15 +297,10 @@ describe('resharding a 3-master cluster', () => {
     await breakersClosed();
     const scope = 'no-log';
     const seq = `${app.cacheConfig.prefix}:{t:${scope}}:seq`;
-    const from = await cluster.masterPortOf(seq);
-    const to = (await cluster.masterPorts()).find((port) => port !== from) as number;
     const store = app.app.cache.store;
     if (!store) throw new Error('the app has no cache store');
     expect(await store.invalidate(scope, ['Service:1'])).toBe(0);
-    const probe = new Redis({ host: '127.0.0.1', port: from });
-    const slot = (await probe.cluster('KEYSLOT', seq)) as number;
-    probe.disconnect();
-    const move = await startMove(cluster, slot, from, to);
+    const move = await startMove(cluster, await placementOf(cluster, seq));
     try {
       const before = Number(await move.source.get(seq));
       expect(await store.invalidate(scope, ['Service:1'])).toBeNull();

@@ -107,10 +107,11 @@ export interface NearStats {
 }
 
 /**
- * An invalidation that wrote the scope's clock and log (every entry it touches misses from
- * then on) while the scope's Redis Cluster slot was moving to another master, and could not do
- * the rest there (the previous format's versions, freeing the entries): to be applied again
- * once the slot has moved. Not an outage: the breaker stays closed, the outbox row stays.
+ * An invalidation that raised the scope's clock (every entry it touches misses from then on)
+ * while the scope's Redis Cluster slot was moving to another master, and could not do the rest
+ * there (the log when its keys were split, the previous format's versions, freeing the
+ * entries): to be applied again once the slot has moved. Not an outage: the breaker stays
+ * closed, the outbox row stays.
  */
 export class SlotMoving extends Error {
   constructor() {
