@@ -133,10 +133,27 @@ export function isSlotRefusal(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const { message } = error;
   return (
-    message.startsWith('TRYAGAIN') ||
+    isTryAgain(error) ||
     message.startsWith('MOVED ') ||
     message.startsWith('ASK ') ||
+    message.startsWith(GAVE_UP) ||
     message.includes('non local key')
+  );
+}
+
+/** What ioredis's cluster client says when it gave up following a command's redirections. */
+const GAVE_UP = 'Too many Cluster redirections';
+
+/**
+ * TRYAGAIN: the command's keys are on both sides of a slot on the move. ioredis tries a single
+ * command again itself (retryDelayOnTryAgain) and, past maxRedirections, gives up with the
+ * last error in its message.
+ */
+export function isTryAgain(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const { message } = error;
+  return (
+    message.startsWith('TRYAGAIN') || (message.startsWith(GAVE_UP) && message.includes('TRYAGAIN'))
   );
 }
 

@@ -6,6 +6,7 @@ import {
   DEFAULT_MAX_TTL_MS,
   expandTags,
   graceMs,
+  isTryAgain,
   type LookupOptions,
   type LookupResult,
   type ResponseStore,
@@ -313,7 +314,7 @@ export function createRedisStore(options: RedisStoreOptions): ResponseStore {
           ),
         );
       } catch (error) {
-        if (!(error instanceof Error) || !error.message.startsWith('TRYAGAIN')) throw error;
+        if (!isTryAgain(error)) throw error;
         // The clock and the log on both sides of a slot on the move (or the log not on the old
         // master): refused for as long as the move keeps them apart, while other instances'
         // copies, checked against the clock alone, would serve what this write made stale. The
