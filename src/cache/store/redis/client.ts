@@ -92,8 +92,8 @@ export function createRedisClient(
         // meets an ASK redirection is sent again whole to the importing master, so a key still
         // on the old one reads as missing (test/cache/cluster-ask.test.ts), and that retry can
         // end in an uncaught TypeError in autoPipelining.js ("results[i] is not iterable",
-        // redis/ioredis#1931), which ends the process: it did once in CI, during the resharding
-        // test. Each command goes on its own and ioredis follows its redirection alone.
+        // redis/ioredis#1931), which ends the process (Vitest caught one in CI, during the
+        // resharding test). Each command goes on its own and ioredis follows its redirection.
         enableAutoPipelining: false,
         // A node that went away is dropped from the pool; the cluster reconnects through the
         // others, forever.
