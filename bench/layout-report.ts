@@ -33,7 +33,15 @@ export const STORES = {
   redis: 'Redis',
   /** Redis with no copies in process (CACHE_NEAR_MAX_BYTES=0): every hit asks Redis. */
   'redis-nocopy': 'Redis without copies',
+  /** A private Redis Cluster of 3 masters and 3 replicas (REDIS_CLUSTER_NODES). */
+  cluster: 'Redis Cluster',
+  /** The same cluster with no copies in process. */
+  'cluster-nocopy': 'Redis Cluster without copies',
 } as const;
+/** A store that keeps no copies in process (CACHE_NEAR_MAX_BYTES=0). */
+export const noCopies = (store: StoreId) => store.endsWith('-nocopy');
+/** A store on the bench's private Redis Cluster. */
+export const onCluster = (store: StoreId) => store.startsWith('cluster');
 export type StoreId = keyof typeof STORES;
 
 export interface Case {
@@ -44,7 +52,7 @@ export interface Case {
 }
 
 export const label = (c: Case) =>
-  `${c.checkout.name} (${c.checkout.commit}), ${c.target.label}${c.store === 'redis-nocopy' ? ' without copies' : ''}`;
+  `${c.checkout.name} (${c.checkout.commit}), ${c.target.label}${onCluster(c.store) ? ' on a cluster' : ''}${noCopies(c.store) ? ' without copies' : ''}`;
 export const pct = (n: number | null) => (n === null ? '–' : `${Math.round(n * 100)}%`);
 const fixed = (n: number | null, digits = 0) => (n === null ? '–' : n.toFixed(digits));
 const storeOf = (c: Case) => STORES[c.store];

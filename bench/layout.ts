@@ -18,7 +18,11 @@
  * BENCH_DURATION (measured seconds, default 8), BENCH_WARMUP (default 2) and BENCH_REDIS_URL
  * tune it, as for `npm run bench`. BENCH_LAYOUT_STORES (default `memory,redis`) picks the stores;
  * `redis-nocopy` adds Redis hits without copies in process (CACHE_NEAR_MAX_BYTES=0), where every
- * hit is a lookup in Redis.
+ * hit is a lookup in Redis. `cluster` and `cluster-nocopy` are the same two on a private Redis
+ * Cluster (3 masters, 3 replicas, started by the run on the load generator's core and stopped at
+ * the end; test/support/redis-topologies.ts), emptied before each case: Redis's CPU is then the
+ * sum over its six processes. BENCH_LAYOUT_BEFORE=eb1b0d1 BENCH_LAYOUT_STORES=cluster,cluster-nocopy
+ * measured what turning auto-pipelining off on a cluster cost a hit (README: The Redis store).
  */
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
@@ -26,11 +30,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { startRedisCluster } from '../test/support/redis-topologies.js';
 import {
   type Case,
   type Checkout,
   label,
   layoutTable,
+  noCopies,
+  onCluster,
   pct,
   type Sample,
   STORES,
@@ -44,9 +51,9 @@ import {
   startBenchServer,
   type Checkout as Worktree,
 } from './lib/child.js';
-import { microsPerRequest, othersShare } from './lib/cpu.js';
+import { microsPerRequest, othersShare, redisCpuSeconds } from './lib/cpu.js';
 import { interleaved } from './lib/load.js';
-import { pinSelf, SERVER_CPU } from './lib/pin.js';
+import { LOADER_CPU, pinProcess, pinSelf, SERVER_CPU } from './lib/pin.js';
 import { deleteKeys } from './lib/redis.js';
 import { int, loads, writeDocSection } from './lib/report.js';
 import { benchRedisUrl, positive } from './lib/settings.js';
@@ -55,6 +62,7 @@ import {
   checkAgenda,
   fail,
   hitShare,
+  type InfoSource,
   METRICS_TOKEN,
   measureWindow,
   post,
@@ -71,7 +79,7 @@ const before = process.env.BENCH_LAYOUT_BEFORE || 'b15385d';
 const durationS = positive('BENCH_DURATION', 8);
 const warmupS = positive('BENCH_WARMUP', 2);
 const runs = positive('BENCH_RUNS', 3, true);
-/** The stores compared: issue 15's two by default; `redis-nocopy` adds Redis without copies. */
+/** The stores compared: issue 15's two by default; see above for the others. */
 const stores = (process.env.BENCH_LAYOUT_STORES || 'memory,redis').split(',').map((store) => {
   const id = store.trim();
   if (!Object.hasOwn(STORES, id))
@@ -104,6 +112,44 @@ interface Run {
   pinned: boolean;
   base: Record<string, string>;
   reference: Reference | null;
+  /** The private cluster, when a store wants one. */
+  cluster: PrivateCluster | null;
+}
+
+/** The bench's own Redis Cluster: its seed nodes, its CPU (INFO cpu summed) and a FLUSHALL. */
+interface PrivateCluster extends InfoSource {
+  nodes: string;
+  flush(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+async function startPrivateCluster(pinned: boolean): Promise<PrivateCluster> {
+  const handle = await startRedisCluster();
+  const clients = handle.processes.map((p) => {
+    if (pinned && p.child.pid) pinProcess(p.child.pid, LOADER_CPU);
+    return new Redis(p.port, '127.0.0.1', { maxRetriesPerRequest: 1 });
+  });
+  return {
+    nodes: handle.nodes.map((node) => `${node.host}:${node.port}`).join(','),
+    async info() {
+      let seconds = 0;
+      for (const client of clients) seconds += redisCpuSeconds(await client.info('cpu'));
+      return `used_cpu_user:${seconds}\r\nused_cpu_sys:0\r\n`;
+    },
+    async flush() {
+      const masters = new Set(await handle.masterPorts());
+      // A replica refuses writes: the masters' FLUSHALL reaches it.
+      await Promise.all(
+        handle.processes
+          .filter((p) => masters.has(p.port))
+          .map((p) => clients[handle.processes.indexOf(p)].flushall()),
+      );
+    },
+    async stop() {
+      for (const client of clients) client.disconnect();
+      await handle.stop();
+    },
+  };
 }
 
 /** Each checkout's entries under a prefix of its own (CACHE_PREFIX allows no colon). */
@@ -112,13 +158,19 @@ const prefixOf = (run: Run, c: Case) => `${run.prefix}.${c.checkout.name}`;
 async function measureOnce(c: Case, run: Run): Promise<Sample> {
   const { workload, redis } = run;
   // Every round starts from an empty cache.
-  if (c.target.redis) await deleteKeys(redis, `${prefixOf(run, c)}:*`);
+  const cluster = onCluster(c.store) ? run.cluster : null;
+  if (cluster) await cluster.flush();
+  else if (c.target.redis) await deleteKeys(redis, `${prefixOf(run, c)}:*`);
   const env = {
     ...run.base,
     BENCH_TARGET: 'hotpath',
     CACHE_PREFIX: prefixOf(run, c),
-    ...(c.target.redis ? { REDIS_URL: redisUrl } : {}),
-    ...(c.store === 'redis-nocopy' ? { CACHE_NEAR_MAX_BYTES: '0' } : {}),
+    ...(cluster
+      ? { REDIS_CLUSTER_NODES: cluster.nodes }
+      : c.target.redis
+        ? { REDIS_URL: redisUrl }
+        : {}),
+    ...(noCopies(c.store) ? { CACHE_NEAR_MAX_BYTES: '0' } : {}),
   };
   running = await startBenchServer(env, {
     ...(run.pinned ? { cpu: SERVER_CPU } : {}),
@@ -133,7 +185,7 @@ async function measureOnce(c: Case, run: Run): Promise<Sample> {
   process.stdout.write('warming up… ');
   await load(warmupS);
   process.stdout.write(`measuring ${durationS} s… `);
-  const window = await measureWindow(server, redis, true, () => load(durationS));
+  const window = await measureWindow(server, cluster ?? redis, true, () => load(durationS));
   await stopRunning();
   const { measured, cpuBefore, cpuAfter, resolverCalls, outcomes } = window;
   if (resolverCalls > MISS_ALLOWANCE * measured.requests || !outcomes)
@@ -176,7 +228,9 @@ async function main() {
     );
   if (!pinned) console.warn('Not pinned: taskset is missing or the machine has one core.');
   let beforeCheckout: ReturnType<typeof checkOutBefore> | null = null;
+  let cluster: PrivateCluster | null = null;
   try {
+    if (stores.some(onCluster)) cluster = await startPrivateCluster(pinned);
     beforeCheckout = checkOutBefore(work);
     const after: Checkout = { name: 'after', dir: undefined, commit: gitCommit() };
     console.log(
@@ -190,6 +244,7 @@ async function main() {
       prefix,
       pinned,
       reference: null,
+      cluster,
       base: {
         ...inheritedEnv(),
         NODE_ENV: 'production',
@@ -256,6 +311,7 @@ async function main() {
       console.log(`Removed ${removed} Redis keys under ${prefix}*`);
     }
     redis.disconnect();
+    await cluster?.stop();
     beforeCheckout?.worktree.remove();
     rmSync(work, { recursive: true, force: true });
   }

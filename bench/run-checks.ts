@@ -241,9 +241,14 @@ export interface MeasuredWindow {
  * The measured window of a running target (lib/cpu.ts's convention): every counter read right
  * before and right after `load`, nothing else inside it.
  */
+/** What a window's Redis CPU is read from: a Redis, or the sum over a cluster's processes. */
+export interface InfoSource {
+  info(section: 'cpu'): Promise<string>;
+}
+
 export async function measureWindow(
   server: BenchServer,
-  redis: Redis,
+  redis: InfoSource,
   hotpath: boolean,
   load: () => Promise<LoadResult>,
 ): Promise<MeasuredWindow> {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   type Case,
   type Checkout,
+  label,
   layoutTable,
   ratios,
   type Sample,
@@ -129,5 +130,28 @@ describe("bench:layout's ratios", () => {
     expect(verdictLines(all)[1]).toBe(
       '- Redis without copies: req/s after/before 1.175, server CPU per hit after/before 0.850: within 5%',
     );
+  });
+
+  it('names the cluster stores in the table and in each case label', () => {
+    const all = cases(
+      {
+        'before/cluster': [[20_000, 48]],
+        'after/cluster': [[21_000, 44]],
+        'before/cluster-nocopy': [[6_400, 154]],
+        'after/cluster-nocopy': [[7_000, 139]],
+      },
+      ['cluster', 'cluster-nocopy'],
+    );
+    expect(ratios(all).map((r) => r.store)).toEqual([
+      'Redis Cluster',
+      'Redis Cluster without copies',
+    ]);
+    expect(layoutTable(all)).toContain('| Redis Cluster without copies |');
+    expect(all.map(label)).toEqual([
+      'before (before), Hotpath, Redis hit on a cluster',
+      'after (after), Hotpath, Redis hit on a cluster',
+      'before (before), Hotpath, Redis hit on a cluster without copies',
+      'after (after), Hotpath, Redis hit on a cluster without copies',
+    ]);
   });
 });
