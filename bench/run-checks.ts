@@ -5,7 +5,6 @@
  * outcomes, the checked load and the measured window.
  */
 import { isDeepStrictEqual } from 'node:util';
-import type { Redis } from 'ioredis';
 import { openDatabase } from '../src/db/data-source.js';
 import { DEMO_TENANTS, seedDemo } from '../src/db/seed.js';
 import { localDate } from '../src/time.js';
