@@ -1,7 +1,11 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RedisServer, startRedisServer } from '../support/redis.js';
 
 /**
  * tsx, which runs `npm start` and every bench, transforms with esbuild's keepNames: each named
@@ -9,7 +13,9 @@ import { describe, expect, it } from 'vitest';
  * a memory hit 10% of its server CPU (issue 19; production's `node dist/main.js`, compiled by
  * tsc, pays nothing). The modules a hit runs through make their closures once, when the app is
  * built, never per request: no `const f = () => …` and no `function f() {}` inside a function of
- * theirs.
+ * theirs. The source check below reads the modules a hit and a miss run through; the run-time
+ * check after it serves hits and misses under tsx and counts every naming, wherever it is made
+ * (a property's arrow, `{ f: () => … }`, is named too, and the source check doesn't see it).
  */
 
 // The esbuild tsx itself transforms with, with the option tsx sets.
@@ -66,4 +72,55 @@ describe('the hit and miss paths under tsx', () => {
     const source = readFileSync(join(import.meta.dirname, '..', '..', file), 'utf8');
     expect(named(source)).toEqual([]);
   });
+});
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const run = promisify(execFile);
+
+interface ProbeReport {
+  control: string[];
+  hits: { outcomes: string[]; named: string[] };
+  misses: { outcomes: string[]; named: string[] };
+}
+
+/** test/support/tsx-names-probe.ts under tsx, with `env` over this process's environment. */
+async function probe(env: Record<string, string>): Promise<ProbeReport> {
+  const { stdout } = await run(
+    process.execPath,
+    ['--import', 'tsx', join(ROOT, 'test', 'support', 'tsx-names-probe.ts')],
+    { cwd: ROOT, env: { ...process.env, NODE_ENV: 'production', ...env }, timeout: 60_000 },
+  );
+  return JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as ProbeReport;
+}
+
+describe('the hit and miss paths under tsx, at run time', () => {
+  let redis: RedisServer;
+  beforeAll(async () => {
+    redis = await startRedisServer();
+  });
+  afterAll(async () => {
+    await redis?.stop();
+  });
+
+  it.each([
+    ['the memory store', () => ({})],
+    ['Redis, with copies in process', () => ({ REDIS_URL: redis.url })],
+    ['Redis, without copies', () => ({ REDIS_URL: redis.url, CACHE_NEAR_MAX_BYTES: '0' })],
+  ])(
+    'on %s, names no function per hit or per miss',
+    async (_store, env) => {
+      // A prefix of its own: the Redis probes share a server, and each must miss its misses.
+      const report = await probe({
+        CACHE_PREFIX: `tsxnames${randomBytes(4).toString('hex')}`,
+        ...env(),
+      });
+      // The probe's control makes a named closure: the count works.
+      expect(report.control).toEqual([
+        expect.stringMatching(/^inner at control \(test\/support\/tsx-names-control\.ts:/),
+      ]);
+      expect(report.hits).toEqual({ outcomes: ['HIT'], named: [] });
+      expect(report.misses).toEqual({ outcomes: ['MISS'], named: [] });
+    },
+    90_000,
+  );
 });

@@ -1,0 +1,93 @@
+/**
+ * Run by test/http/tsx-names.test.ts under tsx (`node --import tsx`), as `npm start` and every
+ * bench run the app: serves the demo over node:http, then counts the functions given a name
+ * (esbuild's keepNames: `Object.defineProperty(f, 'name', …)`) while it answers hits, then
+ * misses. Prints one JSON line: for each phase, the outcomes seen (X-Cache) and where each
+ * naming was made from (the first frame of the app's own code); `control` is a phase that calls
+ * a function making a named closure, so the count is seen to work.
+ */
+// First: the spy must be in place before any module of the app is evaluated.
+import { namings } from './tsx-names-spy.js';
+import 'reflect-metadata';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createApp } from '../../src/app.js';
+import { parseConfig } from '../../src/config.js';
+import { openDatabase } from '../../src/db/data-source.js';
+import { DEMO_TENANTS, seedDemo } from '../../src/db/seed.js';
+import { createLogger } from '../../src/logger.js';
+import { localDate } from '../../src/time.js';
+import { WARM_DOCUMENTS } from '../../src/warming/warming.js';
+import { control } from './tsx-names-control.js';
+
+const REQUESTS = 50;
+const dir = mkdtempSync(join(tmpdir(), 'hp-tsx-names-'));
+const config = parseConfig({
+  ...process.env,
+  SQLITE_PATH: join(dir, 'probe.sqlite'),
+  SEED_DEMO: 'false',
+  CACHE_WARM_INTERVAL: '0',
+  LOG_LEVEL: 'warn',
+  OPS_TOKEN: 'ops-token-for-the-probe',
+  // Compiled at its first run, before the phases: a compilation is once per document.
+  JIT_AFTER_RUNS: '1',
+});
+const logger = createLogger('warn');
+const db = await openDatabase(config.database);
+const seed = await seedDemo(db);
+const app = createApp({
+  db,
+  logger,
+  cache: config.cache,
+  opsToken: 'ops-token-for-the-probe',
+  defaultTimezone: config.defaultTimezone,
+  introspection: config.introspection,
+});
+if (!(await app.start())) throw new Error('the cache store did not become ready');
+const server = createServer(app.http).listen(0, '127.0.0.1');
+await once(server, 'listening');
+const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+const demo = DEMO_TENANTS[0];
+const tenant = seed.tenants.find((t) => t.id === demo.id);
+if (!tenant) throw new Error('no demo tenant');
+const variables = { userId: tenant.users[0].id, date: localDate(new Date(), tenant.timezone) };
+
+async function post(extra: Record<string, unknown>): Promise<string> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${demo.apiKey}` },
+    // A variable the document doesn't declare makes a new key (graphql-js ignores it).
+    body: JSON.stringify({ query: WARM_DOCUMENTS.agenda, variables: { ...variables, ...extra } }),
+  });
+  await response.arrayBuffer();
+  if (response.status !== 200) throw new Error(`HTTP ${response.status}`);
+  return response.headers.get('x-cache') ?? '';
+}
+
+/** `count` requests (`extra(i)` their extra variables), with what got a name meanwhile. */
+async function phase(count: number, extra: (i: number) => Record<string, unknown>) {
+  const outcomes = new Set<string>();
+  const named: string[] = [];
+  namings.list = named;
+  for (let i = 0; i < count; i++) outcomes.add(await post(extra(i)));
+  namings.list = null;
+  return { outcomes: [...outcomes], named };
+}
+
+await post({}); // the miss that stores it
+await post({}); // a first hit: whatever a first hit sets up once
+const hits = await phase(REQUESTS, () => ({}));
+const misses = await phase(REQUESTS, (i) => ({ probe: `miss-${i}` }));
+namings.list = [];
+control();
+const controlled = namings.list;
+namings.list = null;
+process.stdout.write(`${JSON.stringify({ control: controlled, hits, misses })}\n`);
+server.close();
+await app.close();
+await db.destroy();
+rmSync(dir, { recursive: true, force: true });
