@@ -35,6 +35,8 @@ const config = parseConfig({
   OPS_TOKEN: 'ops-token-for-the-probe',
   // Compiled at its first run, before the phases: a compilation is once per document.
   JIT_AFTER_RUNS: '1',
+  // A loaded machine (the whole suite at once) must not turn the store's answers into BYPASS.
+  CACHE_TIMEOUT_MS: '5000',
 });
 const logger = createLogger('warn');
 const db = await openDatabase(config.database);
