@@ -11,6 +11,7 @@ import type { Plugin } from 'graphql-yoga';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import type { ByteBudget } from '../cache/stats/bounds.js';
+import { deadlineOf } from './deadline.js';
 import { documentBytes } from './parse-cache.js';
 
 /**
@@ -175,11 +176,20 @@ function onlyOperation(document: DocumentNode): string | null {
 type Interpreter = (args: ExecutionArgs) => unknown;
 
 function runCompiled(query: CompiledQuery, args: ExecutionArgs, interpreter: Interpreter) {
-  const signal = (args as { signal?: AbortSignal }).signal;
+  // LIMIT_EXECUTION_MS: the deadline's callback, without making its AbortSignal (deadline.ts).
+  const deadline = deadlineOf(args);
+  const signal = deadline ? undefined : (args as { signal?: AbortSignal }).signal;
+  deadline?.throwIfExpired();
   signal?.throwIfAborted();
   const result = query.query(args.rootValue, args.contextValue, args.variableValues ?? {});
   if (!(result instanceof Promise)) return settled(result, args, interpreter);
   const done = result.then((value) => settled(value, args, interpreter));
+  if (deadline) {
+    return new Promise((resolve, reject) => {
+      deadline.onExpire(reject);
+      done.then(resolve, reject);
+    });
+  }
   if (!signal) return done;
   return new Promise((resolve, reject) => {
     // A listener object with a method, not a named closure: tsx names those as they are made.

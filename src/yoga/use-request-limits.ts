@@ -20,6 +20,7 @@ import type { Plugin } from 'graphql-yoga';
 import { isLimitError, limitExceeded } from '../errors/limit-errors.js';
 import type { Limits } from '../limits.js';
 import { checkParams, isPlainObject } from '../params.js';
+import { Deadline, setDeadline } from './deadline.js';
 import { perRequest } from './use-validation-cache.js';
 
 /** armor reports `... limit of N exceeded, found M.`; the number found is the last one. */
@@ -200,20 +201,28 @@ export function useRequestLimits(
         ),
       );
     },
-    onExecute({ args }) {
+    onExecute({ args, executeFn, setExecuteFn }) {
       if (!Number.isFinite(limits.executionMs)) return;
-      const controller = new AbortController();
-      const timer = setTimeout(
-        () => controller.abort(limitExceeded('executionMs', limits.executionMs, null)),
-        limits.executionMs,
+      const deadline = new Deadline(limits.executionMs, () =>
+        limitExceeded('executionMs', limits.executionMs, null),
       );
-      const mutable = args as { signal?: AbortSignal };
-      mutable.signal = mutable.signal
-        ? AbortSignal.any([mutable.signal, controller.signal])
-        : controller.signal;
+      const given = (args as { signal?: AbortSignal }).signal;
+      if (given) {
+        // A signal of the caller's own (Yoga's cancellation, not turned on here) joins the
+        // deadline's, made now.
+        (args as { signal?: AbortSignal }).signal = AbortSignal.any([given, deadline.signal]);
+      } else {
+        // A compiled run takes the deadline itself (use-jit); the interpreter, which this
+        // plugin's executeFn is (the first to wrap it), gets its signal, made only then.
+        setDeadline(args, deadline);
+        setExecuteFn((run) => {
+          (run as { signal?: AbortSignal }).signal = deadline.signal;
+          return executeFn(run);
+        });
+      }
       return {
         onExecuteDone() {
-          clearTimeout(timer);
+          deadline.clear();
         },
       };
     },
