@@ -10,6 +10,7 @@ import {
   monthsOf,
 } from '../services/analytics.service.js';
 import { builder, FIELD_WEIGHTS, listBound } from './builder.js';
+import { byKey, loadableRef, loadedBy, requestLoader } from './loading.js';
 
 const MetricEnum = builder.enumType('AnalyticsMetric', {
   values: {
@@ -28,10 +29,19 @@ const DimensionEnum = builder.enumType('AnalyticsDimension', {
   } satisfies Record<(typeof ANALYTICS_DIMENSIONS)[number], object>,
 });
 
-export const StoreRef = builder.loadableObject('Store', {
+export const StoreRef = loadableRef<Store>(
+  'Store',
+  requestLoader(
+    byKey(
+      (ids: string[], ctx) => loadStores(ctx.db, requireTenant(ctx.viewer).tenantId, ids),
+      (store) => store.id,
+    ),
+  ),
+);
+
+builder.objectType(StoreRef, {
+  extensions: loadedBy(StoreRef),
   description: 'A point of sale.',
-  load: async (ids: string[], ctx) => loadStores(ctx.db, requireTenant(ctx.viewer).tenantId, ids),
-  toKey: (store: Store) => store.id,
   fields: (t) => ({
     id: t.exposeID('id', { description: 'What the STORE dimension and storeIds filter use.' }),
     name: t.exposeString('name', { description: '1 to 200 characters.' }),

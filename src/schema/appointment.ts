@@ -2,7 +2,7 @@ import { APPOINTMENT_STATUSES, type Appointment } from '../db/entities/appointme
 import { type AgendaKey, agendaId, loadAgendaAppointments } from '../loaders/appointment.loader.js';
 import { requireTenant } from '../services/access.js';
 import { builder, listBound } from './builder.js';
-import { loadOrNotFound } from './loading.js';
+import { loadOrNotFound, requestLoader } from './loading.js';
 import { ServiceRef } from './service.js';
 import { UserRef } from './user.js';
 
@@ -42,6 +42,16 @@ export const AppointmentRef = builder.objectRef<Appointment>('Appointment').impl
   }),
 });
 
+/** A request's agendas' appointments, by agenda id ('<userId>:<date>'). */
+const agendaAppointments = requestLoader(async (ids: string[], ctx) => {
+  const tenant = requireTenant(ctx.viewer);
+  const keys = ids.map((id) => {
+    const cut = id.lastIndexOf(':');
+    return { userId: id.slice(0, cut), date: id.slice(cut + 1) };
+  });
+  return loadAgendaAppointments(ctx.db, tenant.tenantId, tenant.timezone, keys);
+});
+
 export const AgendaRef = builder.objectRef<AgendaKey>('Agenda').implement({
   description: "One provider's appointments on one day. id is '<userId>:<date>'.",
   fields: (t) => ({
@@ -56,20 +66,12 @@ export const AgendaRef = builder.objectRef<AgendaKey>('Agenda').implement({
       description: "The day, in the tenant's time zone.",
       resolve: (agenda) => agenda.date,
     }),
-    appointments: t.loadableList({
+    appointments: t.field({
       description: 'In start order, cancelled ones included.',
       // A provider's day: 50 appointments is a very full one.
       complexity: listBound(50),
-      type: AppointmentRef,
-      load: async (ids: string[], ctx) => {
-        const tenant = requireTenant(ctx.viewer);
-        const keys = ids.map((id) => {
-          const cut = id.lastIndexOf(':');
-          return { userId: id.slice(0, cut), date: id.slice(cut + 1) };
-        });
-        return loadAgendaAppointments(ctx.db, tenant.tenantId, tenant.timezone, keys);
-      },
-      resolve: agendaId,
+      type: [AppointmentRef],
+      resolve: (agenda, _, ctx) => agendaAppointments(ctx).load(agendaId(agenda)),
     }),
   }),
 });

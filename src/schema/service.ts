@@ -3,15 +3,37 @@ import type { Service } from '../db/entities/service.entity.js';
 import { loadServices, loadServicesOfUsers } from '../loaders/service.loader.js';
 import { requireTenant } from '../services/access.js';
 import { builder, listBound } from './builder.js';
-import { loadOrNotFound } from './loading.js';
+import {
+  byKey,
+  groupedBy,
+  loadableRef,
+  loadedBy,
+  loadOrNotFound,
+  requestLoader,
+} from './loading.js';
 import { UserRef } from './user.js';
 
-export const ServiceRef = builder.loadableObjectRef('Service', {
-  load: async (ids: string[], ctx) => loadServices(ctx.db, requireTenant(ctx.viewer).tenantId, ids),
-  toKey: (service: Service) => service.id,
-});
+export const ServiceRef = loadableRef<Service>(
+  'Service',
+  requestLoader(
+    byKey(
+      (ids: string[], ctx) => loadServices(ctx.db, requireTenant(ctx.viewer).tenantId, ids),
+      (service) => service.id,
+    ),
+  ),
+);
 
-ServiceRef.implement({
+/** A request's services of users, by user id (the `services` query and `User.services`). */
+export const servicesOfUsers = requestLoader(
+  groupedBy(
+    (userIds: string[], ctx) =>
+      loadServicesOfUsers(ctx.db, requireTenant(ctx.viewer).tenantId, userIds),
+    (service: Service) => service.userId,
+  ),
+);
+
+builder.objectType(ServiceRef, {
+  extensions: loadedBy(ServiceRef),
   description: 'Something a provider offers, with its length and price.',
   fields: (t) => ({
     id: t.exposeID('id', { description: 'UUID.' }),
@@ -47,18 +69,15 @@ const UpdateServiceInput = builder.inputType('UpdateServiceInput', {
 });
 
 builder.queryFields((t) => ({
-  services: t.loadableGroup({
+  services: t.field({
     description: "The user's services, by name; NOT_FOUND for a user of another tenant.",
     complexity: listBound(30),
-    type: ServiceRef,
+    type: [ServiceRef],
     args: { userId: t.arg.id({ required: true }) },
-    load: async (userIds: string[], ctx) =>
-      loadServicesOfUsers(ctx.db, requireTenant(ctx.viewer).tenantId, userIds),
-    group: (service) => (service as Service).userId,
     resolve: async (_, args, ctx) => {
       const user = await loadOrNotFound(UserRef, ctx, 'User', String(args.userId));
       ctx.cache?.tag(serviceListTag(user.id));
-      return user.id;
+      return servicesOfUsers(ctx).load(user.id);
     },
   }),
 }));

@@ -4,7 +4,7 @@ import { SESSION_STATES, type WhatsAppSession } from '../db/entities/whatsapp-se
 import { loadSessions } from '../loaders/session.loader.js';
 import { requireTenant } from '../services/access.js';
 import { builder } from './builder.js';
-import { loadOrNotFound } from './loading.js';
+import { byKey, loadableRef, loadedBy, loadOrNotFound, requestLoader } from './loading.js';
 
 const SessionStateEnum = builder.enumType('SessionState', {
   description: 'Where pairing stands: new sessions start DISCONNECTED.',
@@ -55,10 +55,19 @@ const DeviceCredentialRef = builder.objectRef<WhatsAppSession>('DeviceCredential
   }),
 });
 
-const SessionRef = builder.loadableObject('WhatsAppSession', {
+const SessionRef = loadableRef<WhatsAppSession>(
+  'WhatsAppSession',
+  requestLoader(
+    byKey(
+      (ids: string[], ctx) => loadSessions(ctx.db, requireTenant(ctx.viewer).tenantId, ids),
+      (session) => session.id,
+    ),
+  ),
+);
+
+builder.objectType(SessionRef, {
+  extensions: loadedBy(SessionRef),
   description: 'A WhatsApp connection of the tenant; cached 24 h, invalidated by its mutations.',
-  load: async (ids: string[], ctx) => loadSessions(ctx.db, requireTenant(ctx.viewer).tenantId, ids),
-  toKey: (session: WhatsAppSession) => session.id,
   fields: (t) => ({
     id: t.exposeID('id', { description: 'UUID.' }),
     name: t.exposeString('name', { description: '1 to 200 characters.' }),

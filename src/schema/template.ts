@@ -4,24 +4,33 @@ import { loadTemplates } from '../loaders/template.loader.js';
 import { requireTenant } from '../services/access.js';
 import { type TemplateView, templateVariables } from '../services/template.service.js';
 import { builder } from './builder.js';
-import { loadOrNotFound } from './loading.js';
+import { byKey, loadableRef, loadedBy, loadOrNotFound, requestLoader } from './loading.js';
 
 export const TemplateTypeEnum = builder.enumType('TemplateType', {
   description: 'What a message is for; each type has a built-in template.',
   values: TEMPLATE_TYPES,
 });
 
-export const MessageTemplateRef = builder.loadableObject('MessageTemplate', {
+export const MessageTemplateRef = loadableRef<TemplateView>(
+  'MessageTemplate',
+  requestLoader(
+    byKey(
+      async (ids: string[], ctx): Promise<(TemplateView | null)[]> => {
+        const { tenantId } = requireTenant(ctx.viewer);
+        const stored = ids.filter((id) => !ctx.services.templates.builtInById(id));
+        const rows = stored.length > 0 ? await loadTemplates(ctx.db, tenantId, stored) : [];
+        return ids.map(
+          (id) => ctx.services.templates.builtInById(id) ?? rows[stored.indexOf(id)] ?? null,
+        );
+      },
+      (template) => template.id,
+    ),
+  ),
+);
+
+builder.objectType(MessageTemplateRef, {
+  extensions: loadedBy(MessageTemplateRef),
   description: "A message with {{variables}}. Built-in templates have ids 'builtin:<TYPE>'.",
-  load: async (ids: string[], ctx): Promise<(TemplateView | null)[]> => {
-    const { tenantId } = requireTenant(ctx.viewer);
-    const stored = ids.filter((id) => !ctx.services.templates.builtInById(id));
-    const rows = stored.length > 0 ? await loadTemplates(ctx.db, tenantId, stored) : [];
-    return ids.map(
-      (id) => ctx.services.templates.builtInById(id) ?? rows[stored.indexOf(id)] ?? null,
-    );
-  },
-  toKey: (template: TemplateView) => template.id,
   fields: (t) => ({
     id: t.exposeID('id', { description: "A stored template's id, or 'builtin:<TYPE>'." }),
     type: t.field({

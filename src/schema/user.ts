@@ -1,24 +1,28 @@
 import { serviceListTag } from '../cache/invalidation/tags.js';
-import type { Service } from '../db/entities/service.entity.js';
 import { PLANS, type User } from '../db/entities/user.entity.js';
-import { loadServicesOfUsers } from '../loaders/service.loader.js';
 import { loadUsers } from '../loaders/user.loader.js';
 import { requireTenant } from '../services/access.js';
 import { builder, listBound } from './builder.js';
-import { loadOrNotFound } from './loading.js';
-import { ServiceRef } from './service.js';
+import { byKey, loadableRef, loadedBy, loadOrNotFound, requestLoader } from './loading.js';
+import { ServiceRef, servicesOfUsers } from './service.js';
 
 export const PlanEnum = builder.enumType('Plan', {
   description: "The user's subscription; paid plans are warmed first.",
   values: PLANS,
 });
 
-export const UserRef = builder.loadableObjectRef('User', {
-  load: async (ids: string[], ctx) => loadUsers(ctx.db, requireTenant(ctx.viewer).tenantId, ids),
-  toKey: (user: User) => user.id,
-});
+export const UserRef = loadableRef<User>(
+  'User',
+  requestLoader(
+    byKey(
+      (ids: string[], ctx) => loadUsers(ctx.db, requireTenant(ctx.viewer).tenantId, ids),
+      (user) => user.id,
+    ),
+  ),
+);
 
-UserRef.implement({
+builder.objectType(UserRef, {
+  extensions: loadedBy(UserRef),
   description: 'A provider: someone with an agenda and services.',
   fields: (t) => ({
     id: t.exposeID('id', { description: 'UUID.' }),
@@ -28,16 +32,13 @@ UserRef.implement({
       description: 'The subscription; cache warming serves paid plans first.',
       resolve: (user) => user.plan,
     }),
-    services: t.loadableGroup({
+    services: t.field({
       description: 'The services the user offers (active and inactive; deleted ones are gone).',
       complexity: listBound(30),
-      type: ServiceRef,
-      load: async (userIds: string[], ctx) =>
-        loadServicesOfUsers(ctx.db, requireTenant(ctx.viewer).tenantId, userIds),
-      group: (service) => (service as Service).userId,
+      type: [ServiceRef],
       resolve: (user, _, ctx) => {
         ctx.cache?.tag(serviceListTag(user.id));
-        return user.id;
+        return servicesOfUsers(ctx).load(user.id);
       },
     }),
   }),

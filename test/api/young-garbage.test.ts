@@ -1,0 +1,60 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+/**
+ * What a miss leaves behind once it is answered must be garbage to V8's young generation, not
+ * promoted to the old one (README: Where a miss's garbage collection comes from). Two things
+ * kept every miss's rows and result alive past the scavenges, each alone enough: the loaders
+ * of @pothos/plugin-dataloader, kept in WeakMaps keyed by the context (V8 clears a WeakMap's
+ * entries only in a full collection), and an AbortSignal for LIMIT_EXECUTION_MS handed to
+ * every execution. An in-process loop of agenda misses promoted about 2 MB per scavenge with
+ * either; without both, about 16 KB. This reads V8's own account (--trace-gc-nvp) of the
+ * scavenges during the misses: what each promoted.
+ */
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const run = promisify(execFile);
+
+/** promoted= of each scavenge between the probe's two marker lines. */
+function promotedPerScavenge(stdout: string): number[] {
+  const lines = stdout.split('\n');
+  const from = lines.indexOf('young-garbage:start');
+  const to = lines.indexOf('young-garbage:end');
+  if (from === -1 || to === -1)
+    throw new Error(`the probe printed no markers:\n${stdout.slice(-2000)}`);
+  return lines
+    .slice(from + 1, to)
+    .filter((line) => / gc=s /.test(line))
+    .map((line) => Number(/ promoted=(\d+)/.exec(line)?.[1] ?? Number.NaN));
+}
+
+const median = (values: number[]) =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+describe("a miss's garbage", () => {
+  it('dies young: the scavenges during agenda misses promote next to nothing', async () => {
+    const { stdout } = await run(
+      process.execPath,
+      [
+        '--trace-gc-nvp',
+        '--import',
+        'tsx',
+        join(ROOT, 'test', 'support', 'young-garbage-probe.ts'),
+      ],
+      {
+        cwd: ROOT,
+        env: { ...process.env, NODE_ENV: 'production' },
+        timeout: 120_000,
+        maxBuffer: 64 * 1024 * 1024,
+      },
+    );
+    const promoted = promotedPerScavenge(stdout);
+    // 3,000 misses allocate far more than one young generation: enough scavenges to judge.
+    expect(promoted.length).toBeGreaterThanOrEqual(10);
+    expect(promoted.every(Number.isFinite)).toBe(true);
+    // Before: about 2 MB per scavenge (the misses' whole rows and results); now about 16 KB.
+    expect(median(promoted)).toBeLessThan(256 * 1024);
+  }, 150_000);
+});
