@@ -10,7 +10,7 @@ import {
   monthsOf,
 } from '../services/analytics.service.js';
 import { builder, FIELD_WEIGHTS, listBound } from './builder.js';
-import { byKey, loadableRef, loadedBy, requestLoader } from './loading.js';
+import { loadableRef, loadedBy, tenantLoader } from './loading.js';
 
 const MetricEnum = builder.enumType('AnalyticsMetric', {
   values: {
@@ -29,15 +29,7 @@ const DimensionEnum = builder.enumType('AnalyticsDimension', {
   } satisfies Record<(typeof ANALYTICS_DIMENSIONS)[number], object>,
 });
 
-export const StoreRef = loadableRef<Store>(
-  'Store',
-  requestLoader(
-    byKey(
-      (ids: string[], ctx) => loadStores(ctx.db, requireTenant(ctx.viewer).tenantId, ids),
-      (store) => store.id,
-    ),
-  ),
-);
+export const StoreRef = loadableRef<Store>('Store', tenantLoader(loadStores));
 
 builder.objectType(StoreRef, {
   extensions: loadedBy(StoreRef),

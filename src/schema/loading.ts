@@ -1,5 +1,6 @@
 import { LoadableObjectRef } from '@pothos/plugin-dataloader';
 import DataLoader from 'dataloader';
+import type { DataSource } from 'typeorm';
 import type { Context } from '../context.js';
 import { notFound } from '../errors/errors.js';
 import { requireTenant } from '../services/access.js';
@@ -31,34 +32,16 @@ export function requestLoader<K, V>(batch: Batch<K, V>): (context: Context) => D
   };
 }
 
-/** `load`'s rows matched to the keys by `toKey` (null for a key without one), as plugin-dataloader's `toKey` does. */
-export function byKey<K, V>(
-  load: (keys: K[], context: Context) => Promise<(V | null)[]>,
-  toKey: (value: V) => K,
-): Batch<K, V | null> {
-  return async (keys, context) => {
-    const found = new Map<K, V>();
-    for (const value of await load(keys, context))
-      if (value != null) found.set(toKey(value), value);
-    return keys.map((key) => found.get(key) ?? null);
-  };
-}
-
-/** `load`'s rows grouped by `group` into one list per key, as `loadableGroup` does. */
-export function groupedBy<K, V>(
-  load: (keys: K[], context: Context) => Promise<V[]>,
-  group: (value: V) => K,
-): Batch<K, V[]> {
-  return async (keys, context) => {
-    const groups = new Map<K, V[]>();
-    for (const value of await load(keys, context)) {
-      const key = group(value);
-      const list = groups.get(key);
-      if (list) list.push(value);
-      else groups.set(key, [value]);
-    }
-    return keys.map((key) => groups.get(key) ?? []);
-  };
+/**
+ * A request loader of the caller's tenant's rows: `load(db, tenantId, keys)` answers in the
+ * keys' order (src/loaders: inKeyOrder, groupedByKeys).
+ */
+export function tenantLoader<K, V>(
+  load: (db: DataSource, tenantId: string, keys: K[]) => Promise<(V | Error)[]>,
+): (context: Context) => DataLoader<K, V> {
+  return requestLoader((keys, context) =>
+    load(context.db, requireTenant(context.viewer).tenantId, keys),
+  );
 }
 
 /**

@@ -1,35 +1,16 @@
 import { serviceListTag } from '../cache/invalidation/tags.js';
 import type { Service } from '../db/entities/service.entity.js';
+import { groupedByKeys } from '../loaders/rows.js';
 import { loadServices, loadServicesOfUsers } from '../loaders/service.loader.js';
-import { requireTenant } from '../services/access.js';
 import { builder, listBound } from './builder.js';
-import {
-  byKey,
-  groupedBy,
-  loadableRef,
-  loadedBy,
-  loadOrNotFound,
-  requestLoader,
-} from './loading.js';
+import { loadableRef, loadedBy, loadOrNotFound, tenantLoader } from './loading.js';
 import { UserRef } from './user.js';
 
-export const ServiceRef = loadableRef<Service>(
-  'Service',
-  requestLoader(
-    byKey(
-      (ids: string[], ctx) => loadServices(ctx.db, requireTenant(ctx.viewer).tenantId, ids),
-      (service) => service.id,
-    ),
-  ),
-);
+export const ServiceRef = loadableRef<Service>('Service', tenantLoader(loadServices));
 
 /** A request's services of users, by user id (the `services` query and `User.services`). */
-export const servicesOfUsers = requestLoader(
-  groupedBy(
-    (userIds: string[], ctx) =>
-      loadServicesOfUsers(ctx.db, requireTenant(ctx.viewer).tenantId, userIds),
-    (service: Service) => service.userId,
-  ),
+export const servicesOfUsers = tenantLoader(async (db, tenantId, userIds: string[]) =>
+  groupedByKeys(userIds, await loadServicesOfUsers(db, tenantId, userIds), (s) => s.userId),
 );
 
 builder.objectType(ServiceRef, {

@@ -2,9 +2,8 @@ import { sessionTag } from '../cache/invalidation/tags.js';
 import type { Context } from '../context.js';
 import { SESSION_STATES, type WhatsAppSession } from '../db/entities/whatsapp-session.entity.js';
 import { loadSessions } from '../loaders/session.loader.js';
-import { requireTenant } from '../services/access.js';
 import { builder } from './builder.js';
-import { byKey, loadableRef, loadedBy, loadOrNotFound, requestLoader } from './loading.js';
+import { loadableRef, loadedBy, loadOrNotFound, tenantLoader } from './loading.js';
 
 const SessionStateEnum = builder.enumType('SessionState', {
   description: 'Where pairing stands: new sessions start DISCONNECTED.',
@@ -55,15 +54,7 @@ const DeviceCredentialRef = builder.objectRef<WhatsAppSession>('DeviceCredential
   }),
 });
 
-const SessionRef = loadableRef<WhatsAppSession>(
-  'WhatsAppSession',
-  requestLoader(
-    byKey(
-      (ids: string[], ctx) => loadSessions(ctx.db, requireTenant(ctx.viewer).tenantId, ids),
-      (session) => session.id,
-    ),
-  ),
-);
+const SessionRef = loadableRef<WhatsAppSession>('WhatsAppSession', tenantLoader(loadSessions));
 
 builder.objectType(SessionRef, {
   extensions: loadedBy(SessionRef),

@@ -4,7 +4,7 @@ import { loadTemplates } from '../loaders/template.loader.js';
 import { requireTenant } from '../services/access.js';
 import { type TemplateView, templateVariables } from '../services/template.service.js';
 import { builder } from './builder.js';
-import { byKey, loadableRef, loadedBy, loadOrNotFound, requestLoader } from './loading.js';
+import { loadableRef, loadedBy, loadOrNotFound, requestLoader } from './loading.js';
 
 export const TemplateTypeEnum = builder.enumType('TemplateType', {
   description: 'What a message is for; each type has a built-in template.',
@@ -13,19 +13,14 @@ export const TemplateTypeEnum = builder.enumType('TemplateType', {
 
 export const MessageTemplateRef = loadableRef<TemplateView>(
   'MessageTemplate',
-  requestLoader(
-    byKey(
-      async (ids: string[], ctx): Promise<(TemplateView | null)[]> => {
-        const { tenantId } = requireTenant(ctx.viewer);
-        const stored = ids.filter((id) => !ctx.services.templates.builtInById(id));
-        const rows = stored.length > 0 ? await loadTemplates(ctx.db, tenantId, stored) : [];
-        return ids.map(
-          (id) => ctx.services.templates.builtInById(id) ?? rows[stored.indexOf(id)] ?? null,
-        );
-      },
-      (template) => template.id,
-    ),
-  ),
+  requestLoader(async (ids: string[], ctx): Promise<(TemplateView | null)[]> => {
+    const { tenantId } = requireTenant(ctx.viewer);
+    const stored = ids.filter((id) => !ctx.services.templates.builtInById(id));
+    const rows = stored.length > 0 ? await loadTemplates(ctx.db, tenantId, stored) : [];
+    return ids.map(
+      (id) => ctx.services.templates.builtInById(id) ?? rows[stored.indexOf(id)] ?? null,
+    );
+  }),
 );
 
 builder.objectType(MessageTemplateRef, {

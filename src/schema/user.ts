@@ -1,9 +1,8 @@
 import { serviceListTag } from '../cache/invalidation/tags.js';
 import { PLANS, type User } from '../db/entities/user.entity.js';
 import { loadUsers } from '../loaders/user.loader.js';
-import { requireTenant } from '../services/access.js';
 import { builder, listBound } from './builder.js';
-import { byKey, loadableRef, loadedBy, loadOrNotFound, requestLoader } from './loading.js';
+import { loadableRef, loadedBy, loadOrNotFound, tenantLoader } from './loading.js';
 import { ServiceRef, servicesOfUsers } from './service.js';
 
 export const PlanEnum = builder.enumType('Plan', {
@@ -11,15 +10,7 @@ export const PlanEnum = builder.enumType('Plan', {
   values: PLANS,
 });
 
-export const UserRef = loadableRef<User>(
-  'User',
-  requestLoader(
-    byKey(
-      (ids: string[], ctx) => loadUsers(ctx.db, requireTenant(ctx.viewer).tenantId, ids),
-      (user) => user.id,
-    ),
-  ),
-);
+export const UserRef = loadableRef<User>('User', tenantLoader(loadUsers));
 
 builder.objectType(UserRef, {
   extensions: loadedBy(UserRef),
