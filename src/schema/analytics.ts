@@ -10,7 +10,7 @@ import {
   monthsOf,
 } from '../services/analytics.service.js';
 import { builder, FIELD_WEIGHTS, listBound } from './builder.js';
-import { loadableRef, loadedBy, tenantLoader } from './loading.js';
+import { loadableRef, tenantLoader } from './loading.js';
 
 const MetricEnum = builder.enumType('AnalyticsMetric', {
   values: {
@@ -32,7 +32,6 @@ const DimensionEnum = builder.enumType('AnalyticsDimension', {
 export const StoreRef = loadableRef<Store>('Store', tenantLoader(loadStores));
 
 builder.objectType(StoreRef, {
-  extensions: loadedBy(StoreRef),
   description: 'A point of sale.',
   fields: (t) => ({
     id: t.exposeID('id', { description: 'What the STORE dimension and storeIds filter use.' }),

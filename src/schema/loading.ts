@@ -4,7 +4,7 @@ import type { DataSource } from 'typeorm';
 import type { Context } from '../context.js';
 import { notFound } from '../errors/errors.js';
 import { requireTenant } from '../services/access.js';
-import type { builder } from './builder.js';
+import { builder } from './builder.js';
 
 type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
 
@@ -46,22 +46,23 @@ export function tenantLoader<K, V>(
 
 /**
  * An object type whose fields may return its id: @pothos/plugin-dataloader loads it through
- * `getDataloader` (the type's `extensions`, as the plugin's own refs set them; see loadedBy).
+ * `getDataloader`, which this sets as the type's `extensions.getDataloader`, where the plugin
+ * reads it (as its own ImplementableLoadableObjectRef does). Implement it with
+ * `builder.objectType(ref, …)`.
  */
 export function loadableRef<Shape>(
   name: string,
   getDataloader: (context: Context) => DataLoader<string, Shape | null>,
 ) {
-  return new LoadableObjectRef<Types, Shape | string, Shape, string, string>(
+  const ref = new LoadableObjectRef<Types, Shape | string, Shape, string, string>(
     name,
     getDataloader as (context: Context) => DataLoader<string, Shape, string>,
   );
+  builder.configStore.onTypeConfig(ref, (config) => {
+    config.extensions = { ...config.extensions, getDataloader };
+  });
+  return ref;
 }
-
-/** The `extensions` that make the plugin load a loadableRef's ids through its loader. */
-export const loadedBy = (ref: { getDataloader: unknown }) => ({
-  getDataloader: ref.getDataloader,
-});
 
 interface LoadableRef<T> {
   getDataloader(context: Context): DataLoader<string, T | null>;

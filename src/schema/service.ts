@@ -3,7 +3,7 @@ import type { Service } from '../db/entities/service.entity.js';
 import { groupedByKeys } from '../loaders/rows.js';
 import { loadServices, loadServicesOfUsers } from '../loaders/service.loader.js';
 import { builder, listBound } from './builder.js';
-import { loadableRef, loadedBy, loadOrNotFound, tenantLoader } from './loading.js';
+import { loadableRef, loadOrNotFound, tenantLoader } from './loading.js';
 import { UserRef } from './user.js';
 
 export const ServiceRef = loadableRef<Service>('Service', tenantLoader(loadServices));
@@ -14,7 +14,6 @@ export const servicesOfUsers = tenantLoader(async (db, tenantId, userIds: string
 );
 
 builder.objectType(ServiceRef, {
-  extensions: loadedBy(ServiceRef),
   description: 'Something a provider offers, with its length and price.',
   fields: (t) => ({
     id: t.exposeID('id', { description: 'UUID.' }),

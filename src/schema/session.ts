@@ -3,7 +3,7 @@ import type { Context } from '../context.js';
 import { SESSION_STATES, type WhatsAppSession } from '../db/entities/whatsapp-session.entity.js';
 import { loadSessions } from '../loaders/session.loader.js';
 import { builder } from './builder.js';
-import { loadableRef, loadedBy, loadOrNotFound, tenantLoader } from './loading.js';
+import { loadableRef, loadOrNotFound, tenantLoader } from './loading.js';
 
 const SessionStateEnum = builder.enumType('SessionState', {
   description: 'Where pairing stands: new sessions start DISCONNECTED.',
@@ -57,7 +57,6 @@ const DeviceCredentialRef = builder.objectRef<WhatsAppSession>('DeviceCredential
 const SessionRef = loadableRef<WhatsAppSession>('WhatsAppSession', tenantLoader(loadSessions));
 
 builder.objectType(SessionRef, {
-  extensions: loadedBy(SessionRef),
   description: 'A WhatsApp connection of the tenant; cached 24 h, invalidated by its mutations.',
   fields: (t) => ({
     id: t.exposeID('id', { description: 'UUID.' }),

@@ -4,7 +4,7 @@ import { loadTemplates } from '../loaders/template.loader.js';
 import { requireTenant } from '../services/access.js';
 import { type TemplateView, templateVariables } from '../services/template.service.js';
 import { builder } from './builder.js';
-import { loadableRef, loadedBy, loadOrNotFound, requestLoader } from './loading.js';
+import { loadableRef, loadOrNotFound, requestLoader } from './loading.js';
 
 export const TemplateTypeEnum = builder.enumType('TemplateType', {
   description: 'What a message is for; each type has a built-in template.',
@@ -24,7 +24,6 @@ export const MessageTemplateRef = loadableRef<TemplateView>(
 );
 
 builder.objectType(MessageTemplateRef, {
-  extensions: loadedBy(MessageTemplateRef),
   description: "A message with {{variables}}. Built-in templates have ids 'builtin:<TYPE>'.",
   fields: (t) => ({
     id: t.exposeID('id', { description: "A stored template's id, or 'builtin:<TYPE>'." }),

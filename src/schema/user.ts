@@ -2,7 +2,7 @@ import { serviceListTag } from '../cache/invalidation/tags.js';
 import { PLANS, type User } from '../db/entities/user.entity.js';
 import { loadUsers } from '../loaders/user.loader.js';
 import { builder, listBound } from './builder.js';
-import { loadableRef, loadedBy, loadOrNotFound, tenantLoader } from './loading.js';
+import { loadableRef, loadOrNotFound, tenantLoader } from './loading.js';
 import { ServiceRef, servicesOfUsers } from './service.js';
 
 export const PlanEnum = builder.enumType('Plan', {
@@ -13,7 +13,6 @@ export const PlanEnum = builder.enumType('Plan', {
 export const UserRef = loadableRef<User>('User', tenantLoader(loadUsers));
 
 builder.objectType(UserRef, {
-  extensions: loadedBy(UserRef),
   description: 'A provider: someone with an agenda and services.',
   fields: (t) => ({
     id: t.exposeID('id', { description: 'UUID.' }),
