@@ -6,62 +6,32 @@
  * naming was made from (the first frame of the app's own code); `control` is a phase that calls
  * a function making a named closure, so the count is seen to work.
  */
-// First: the spy must be in place before any module of the app is evaluated.
-import { namings } from './tsx-names-spy.js';
-import 'reflect-metadata';
+// First, on its own (an import for its side effect, which import sorting leaves first): the spy
+// must be in place before any module of the app is evaluated.
+import './tsx-names-spy.js';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createApp } from '../../src/app.js';
-import { parseConfig } from '../../src/config.js';
-import { openDatabase } from '../../src/db/data-source.js';
-import { DEMO_TENANTS, seedDemo } from '../../src/db/seed.js';
-import { createLogger } from '../../src/logger.js';
-import { localDate } from '../../src/time.js';
 import { WARM_DOCUMENTS } from '../../src/warming/warming.js';
+import { startProbeApp } from './probe-app.js';
 import { control } from './tsx-names-control.js';
+import { namings } from './tsx-names-spy.js';
 
 const REQUESTS = 50;
-const dir = mkdtempSync(join(tmpdir(), 'hp-tsx-names-'));
-const config = parseConfig({
-  ...process.env,
-  SQLITE_PATH: join(dir, 'probe.sqlite'),
-  SEED_DEMO: 'false',
-  CACHE_WARM_INTERVAL: '0',
-  LOG_LEVEL: 'warn',
-  OPS_TOKEN: 'ops-token-for-the-probe',
+const { app, apiKey, variables, close } = await startProbeApp('tsx-names', {
   // Compiled at its first run, before the phases: a compilation is once per document.
   JIT_AFTER_RUNS: '1',
   // A loaded machine (the whole suite at once) must not turn the store's answers into BYPASS.
   CACHE_TIMEOUT_MS: '5000',
 });
-const logger = createLogger('warn');
-const db = await openDatabase(config.database);
-const seed = await seedDemo(db);
-const app = createApp({
-  db,
-  logger,
-  cache: config.cache,
-  opsToken: 'ops-token-for-the-probe',
-  defaultTimezone: config.defaultTimezone,
-  introspection: config.introspection,
-});
-if (!(await app.start())) throw new Error('the cache store did not become ready');
 const server = createServer(app.http).listen(0, '127.0.0.1');
 await once(server, 'listening');
 const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
-const demo = DEMO_TENANTS[0];
-const tenant = seed.tenants.find((t) => t.id === demo.id);
-if (!tenant) throw new Error('no demo tenant');
-const variables = { userId: tenant.users[0].id, date: localDate(new Date(), tenant.timezone) };
 
 async function post(extra: Record<string, unknown>): Promise<string> {
   const response = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${demo.apiKey}` },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
     // A variable the document doesn't declare makes a new key (graphql-js ignores it).
     body: JSON.stringify({ query: WARM_DOCUMENTS.agenda, variables: { ...variables, ...extra } }),
   });
@@ -90,6 +60,4 @@ const controlled = namings.list;
 namings.list = null;
 process.stdout.write(`${JSON.stringify({ control: controlled, hits, misses })}\n`);
 server.close();
-await app.close();
-await db.destroy();
-rmSync(dir, { recursive: true, force: true });
+await close();

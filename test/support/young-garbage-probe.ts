@@ -7,53 +7,22 @@
  * V8's collections printed for those misses alone. The cache is off: a stored entry is meant
  * to outlive its request.
  */
-import 'reflect-metadata';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { constants, PerformanceObserver } from 'node:perf_hooks';
-import { createApp } from '../../src/app.js';
-import { parseConfig } from '../../src/config.js';
-import { openDatabase } from '../../src/db/data-source.js';
-import { DEMO_TENANTS, seedDemo } from '../../src/db/seed.js';
-import { createLogger } from '../../src/logger.js';
-import { localDate } from '../../src/time.js';
 import { WARM_DOCUMENTS } from '../../src/warming/warming.js';
+import { startProbeApp } from './probe-app.js';
 
 /** Young collections to see during the measured misses, and the most misses to wait for them. */
 const SCAVENGES = 20;
 const MAX_MISSES = 40_000;
-const dir = mkdtempSync(join(tmpdir(), 'hp-young-garbage-'));
-const config = parseConfig({
-  ...process.env,
-  SQLITE_PATH: join(dir, 'probe.sqlite'),
-  SEED_DEMO: 'false',
+const { app, apiKey, variables, close } = await startProbeApp('young-garbage', {
   CACHE_ENABLED: 'false',
-  CACHE_WARM_INTERVAL: '0',
-  LOG_LEVEL: 'warn',
-  OPS_TOKEN: 'ops-token-for-the-probe',
   JIT_AFTER_RUNS: '1',
 });
-const db = await openDatabase(config.database);
-const seed = await seedDemo(db);
-const app = createApp({
-  db,
-  logger: createLogger('warn'),
-  cache: config.cache,
-  opsToken: 'ops-token-for-the-probe',
-  defaultTimezone: config.defaultTimezone,
-  introspection: config.introspection,
-});
-await app.start();
-const demo = DEMO_TENANTS[0];
-const tenant = seed.tenants.find((t) => t.id === demo.id);
-if (!tenant) throw new Error('no demo tenant');
-const variables = { userId: tenant.users[0].id, date: localDate(new Date(), tenant.timezone) };
 
 async function miss(n: number) {
   const request = new app.yoga.fetchAPI.Request('http://localhost/graphql', {
     method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${demo.apiKey}` },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
   });
   // A variable the document doesn't declare: a new request each time (graphql-js ignores it).
   const params = { query: WARM_DOCUMENTS.agenda, variables: { ...variables, probe: n } };
@@ -89,6 +58,4 @@ while (scavenges < SCAVENGES && n < MAX_MISSES) {
 }
 process.stdout.write('young-garbage:end\n');
 observer.disconnect();
-await app.close();
-await db.destroy();
-rmSync(dir, { recursive: true, force: true });
+await close();
