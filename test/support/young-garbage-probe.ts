@@ -14,10 +14,23 @@ import { startProbeApp } from './probe-app.js';
 /** Young collections to see during the measured misses, and the most misses to wait for them. */
 const SCAVENGES = 20;
 const MAX_MISSES = 40_000;
-const { app, apiKey, variables, close } = await startProbeApp('young-garbage', {
-  CACHE_ENABLED: 'false',
-  JIT_AFTER_RUNS: '1',
-});
+const redisUrl = process.env.YOUNG_GARBAGE_REDIS_URL;
+const prefix = `hp-young-garbage-${process.pid}`;
+const { app, apiKey, variables, close } = await startProbeApp(
+  'young-garbage',
+  redisUrl
+    ? {
+        REDIS_URL: redisUrl,
+        CACHE_PREFIX: prefix,
+        JIT_AFTER_RUNS: '1',
+        // What is kept by design, each for a while, is left out: finished flights (up to 1 s),
+        // what the store remembers of the keys it saved, the TTL simulator's sample.
+        CACHE_FLIGHT_LINGER_BYTES: '0',
+        CACHE_MISS_REASON_BYTES: '0',
+        CACHE_TTL_SIM_SAMPLE: '0',
+      }
+    : { CACHE_ENABLED: 'false', JIT_AFTER_RUNS: '1' },
+);
 
 async function miss(n: number) {
   const request = new app.yoga.fetchAPI.Request('http://localhost/graphql', {

@@ -29,7 +29,7 @@ export function createEntryReads(deps: EntryReadsDeps) {
 
   /**
    * The lookup script, then a read of the entry's payload (and of its tags when `withTags`),
-   * written together (one round trip, auto-pipelined like every command) so its bytes never
+   * written together (one round trip, in the turn's write like every command) so its bytes never
    * pass through Lua. Redis runs them in that order on this connection; a write of another
    * client between them can only make the payload newer than the one judged (a save, itself
    * proven fresh) or absent (a delete): a miss. The reverse order would not be safe, so a script
@@ -55,7 +55,7 @@ export function createEntryReads(deps: EntryReadsDeps) {
    * A lookup without the script (issue 19: calling it was most of Redis's CPU per lookup): the
    * entry's PTTL, then its fields (the fixed three, the payload and, when `withTags`, the tags)
    * in one HMGET, the scope clock with the epoch in one MGET, and Redis TIME: four commands in
-   * that order in one write (auto-pipelined, the MGET too: only the copies' check sends its
+   * that order in one write (the turn's write, client.ts; the MGET too: only the copies' check sends its
    * MGET at once, near.ts), answered as the script would answer. (Five until the clock and the
    * epoch shared their MGET: every command costs Redis and the client CPU of its own, issue 19.)
    * - The entry was valid at the clock it records (`~`). When the clock read after it still has

@@ -1,9 +1,8 @@
 import DataLoader from 'dataloader';
-import { Command } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import type { StoredBody } from '../body.js';
 import type { LookupResult } from '../store.js';
-import type { RedisClient } from './client.js';
+import { flushWrites, type RedisClient } from './client.js';
 import type { redisKeys } from './keys.js';
 import { CHANGES, type Script } from './scripts.js';
 
@@ -33,14 +32,14 @@ interface ScopeChanges {
 }
 
 /**
- * MGET sent at once, as ioredis sends a command that isn't auto-pipelined: the copies' check is
- * batched per event-loop turn already (flushed by setImmediate), and auto-pipelining it again
- * would send it one turn later. (A lookup's MGET is auto-pipelined: entry-reads.ts.)
+ * MGET written at once: the copies' check is batched per event-loop turn already (sent from an
+ * immediate), and holding it back for the turn's write (client.ts, CoalescingRedis) would send
+ * it one turn later. (A lookup's MGET goes with the turn's write: entry-reads.ts.)
  */
 function mgetAtOnce(redis: RedisClient, keys: string[]): Promise<(string | null)[]> {
-  return redis.sendCommand(new Command('mget', keys, { replyEncoding: 'utf8' })) as Promise<
-    (string | null)[]
-  >;
+  const read = redis.mget(keys);
+  flushWrites(redis);
+  return read;
 }
 
 /** A copy's key: its scope's and its entry's. */
