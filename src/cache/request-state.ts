@@ -99,13 +99,20 @@ export interface Flight {
   epoch: number;
   /** Why the execution's result was not stored, if it wasn't: the requests sharing it say so too. */
   reason?: CacheReason | null;
+  /** The execution has ended: `value` is its result. */
+  ended: boolean;
   /**
-   * The execution's result: the JSON it was stored as, or, when it wasn't stored, the result
-   * itself; null when it failed. A stored result lingers as its text: one string, instead of
-   * the result's tree of objects kept alive for the linger (issue 19).
+   * The execution's result, once it ended: the JSON it was stored as, or, when it wasn't stored,
+   * the result itself; null when it failed. A stored result lingers as its text: one string,
+   * instead of the result's tree of objects kept alive for the linger (issue 19).
    */
-  result: Promise<ExecutionResult | string | null>;
-  settle(result: ExecutionResult | string | null): void;
+  value: ExecutionResult | string | null;
+  /**
+   * What identical requests that joined it while it ran wait for, made by the first of them:
+   * a miss nobody joins makes no promise (single-flight.ts).
+   */
+  waiting: Promise<ExecutionResult | string | null> | null;
+  settle: ((result: ExecutionResult | string | null) => void) | null;
   /** The stored JSON's ETag, once the result is that JSON: the requests sharing it send it. */
   etag?: string | null;
 }

@@ -36,10 +36,14 @@ export function createSingleFlight(lingerMs = 1_000, budget?: ByteBudget) {
     /** Flights kept (running or lingering), for tests. */
     size: () => flights.size,
     /**
-     * The result of a running execution of the same lookup (a copy), or null: this request is
-     * now the flight of its key, and must end() it.
+     * null: this request is now the flight of its key (or takes no part), and must end() it. A
+     * promise: an execution of the same lookup runs (or just ended), and its result is this
+     * request's (a copy); null from the promise when that execution failed, and this request is
+     * the flight then. Synchronous when there is nothing to wait for: a miss nobody shares makes
+     * no promise (issue 19: the flight's promise, resolved with the result, was most of what a
+     * Redis miss promoted to V8's old generation once ioredis's were gone).
      */
-    async join(state: RequestCacheState): Promise<ExecutionResult | null> {
+    join(state: RequestCacheState): Promise<ExecutionResult | null> | null {
       if (!state.seen || !state.key || !state.scope) return null;
       const flightKey = `${state.scope}\0${state.key}`;
       const running = flights.get(flightKey);
@@ -48,26 +52,9 @@ export function createSingleFlight(lingerMs = 1_000, budget?: ByteBudget) {
         running.generation === state.seen.generation &&
         running.epoch === state.seen.epoch
       ) {
-        const result = await running.result;
-        if (result) {
-          // Its own lookup says why it missed, unless the result could not be stored.
-          state.shared = true;
-          if (running.reason && !isMissReason(running.reason)) state.reason = running.reason;
-          if (typeof result !== 'string') return { ...result };
-          // A copy: the stored JSON read again, answered as those very bytes (what a hit would
-          // answer), with their ETag.
-          const copy = JSON.parse(result) as ExecutionResult;
-          servedAs(copy, result);
-          state.etag = running.etag ?? null;
-          return copy;
-        }
+        return share(running, state, flights, flightKey);
       }
-      let settle!: (result: ExecutionResult | string | null) => void;
-      const result = new Promise<ExecutionResult | string | null>((resolve) => {
-        settle = resolve;
-      });
-      state.flight = { ...state.seen, result, settle };
-      flights.set(flightKey, state.flight);
+      begin(state, flights, flightKey);
       return null;
     },
     /**
@@ -81,7 +68,10 @@ export function createSingleFlight(lingerMs = 1_000, budget?: ByteBudget) {
       flight.reason = state.reason;
       const settled = result && !result.errors ? (state.body ?? result) : null;
       flight.etag = typeof settled === 'string' ? state.etag : null;
-      flight.settle(settled);
+      flight.ended = true;
+      flight.value = settled;
+      flight.settle?.(settled);
+      flight.settle = null;
       const flightKey = `${state.scope}\0${state.key}`;
       // What lingers: the JSON (state.body, its UTF-8 bytes measured by the save), or a result
       // never stringified (never cached: TTL 0), uncounted.
@@ -102,3 +92,48 @@ export function createSingleFlight(lingerMs = 1_000, budget?: ByteBudget) {
 }
 
 export type SingleFlight = ReturnType<typeof createSingleFlight>;
+
+/** Makes the request the flight of its key. */
+function begin(state: RequestCacheState, flights: Map<string, Flight>, flightKey: string): void {
+  const { epoch, generation } = state.seen as NonNullable<RequestCacheState['seen']>;
+  state.flight = { epoch, generation, ended: false, value: null, waiting: null, settle: null };
+  flights.set(flightKey, state.flight);
+}
+
+/** The flight's result, waited for by the first request that needs to (made once per flight). */
+function resultOf(
+  flight: Flight,
+): ExecutionResult | string | null | Promise<ExecutionResult | string | null> {
+  if (flight.ended) return flight.value;
+  flight.waiting ??= new Promise((resolve) => {
+    flight.settle = resolve;
+  });
+  return flight.waiting;
+}
+
+/**
+ * A copy of the running flight's result for `state`; when the flight failed, `state` becomes
+ * the flight of its key instead (null).
+ */
+async function share(
+  running: Flight,
+  state: RequestCacheState,
+  flights: Map<string, Flight>,
+  flightKey: string,
+): Promise<ExecutionResult | null> {
+  const result = await resultOf(running);
+  if (result) {
+    // Its own lookup says why it missed, unless the result could not be stored.
+    state.shared = true;
+    if (running.reason && !isMissReason(running.reason)) state.reason = running.reason;
+    if (typeof result !== 'string') return { ...result };
+    // A copy: the stored JSON read again, answered as those very bytes (what a hit would
+    // answer), with their ETag.
+    const copy = JSON.parse(result) as ExecutionResult;
+    servedAs(copy, result);
+    state.etag = running.etag ?? null;
+    return copy;
+  }
+  begin(state, flights, flightKey);
+  return null;
+}

@@ -66,6 +66,12 @@ export const tagOf = (entity: CacheEntityRecord) =>
  * - the result is saved with the lookup's sequence number, so a save that raced an
  *   invalidation is refused by the store (DESIGN §6).
  */
+/** What an onExecute hook may hand back: its onExecuteDone. */
+type ExecuteHooks = Exclude<
+  Awaited<ReturnType<NonNullable<Plugin<CacheContext>['onExecute']>>>,
+  undefined
+>;
+
 export function useResponseCache(options: ResponseCacheOptions) {
   const { cache, auth } = options;
   const { store, stats, flights, save } = cache;
@@ -87,7 +93,7 @@ export function useResponseCache(options: ResponseCacheOptions) {
     const state = stateOf(context);
     return {
       get(): Promise<ExecutionResult | null> {
-        return state ? flights.join(state) : Promise.resolve(null);
+        return (state && flights.join(state)) || Promise.resolve(null);
       },
       set(
         _key: string,
@@ -293,18 +299,20 @@ export function useResponseCache(options: ResponseCacheOptions) {
           },
         };
       }
-      return flights.join(state).then((shared) => {
-        if (shared) {
-          setExecuteFn(() => shared);
-          return;
-        }
-        return {
-          onExecuteDone({ result }) {
-            // Errors and partial results are never stored (DESIGN §2).
-            if (Symbol.asyncIterator in result || !result.data || result.errors) return;
-            if (save.read(state, plan, result.data, args.operationName)) save.save(state, result);
-          },
-        };
+      const stores: ExecuteHooks = {
+        onExecuteDone({ result }) {
+          // Errors and partial results are never stored (DESIGN §2).
+          if (Symbol.asyncIterator in result || !result.data || result.errors) return;
+          if (save.read(state, plan, result.data, args.operationName)) save.save(state, result);
+        },
+      };
+      // Synchronous unless an identical miss runs (single-flight.ts: no promise per miss).
+      const joined = flights.join(state);
+      if (!joined) return stores;
+      return joined.then((shared) => {
+        if (!shared) return stores;
+        setExecuteFn(() => shared);
+        return undefined;
       });
     },
   };

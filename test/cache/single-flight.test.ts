@@ -24,7 +24,7 @@ describe('single flight, what lingers', () => {
     state.body = JSON.stringify(result);
     flights.end(state, result);
     // What the flight holds for its linger: one string (issue 19), not the result's tree.
-    expect(await flight?.result).toBe(state.body);
+    expect(flight?.value).toBe(state.body);
     const waiter = missed('stored');
     const shared = await flights.join(waiter);
     expect(shared).toEqual(result);
@@ -39,8 +39,54 @@ describe('single flight, what lingers', () => {
     const flight = state.flight;
     const result = { data: { big: 'x' } };
     flights.end(state, result);
-    expect(await flight?.result).toBe(result);
+    expect(flight?.value).toBe(result);
     expect(await flights.join(missed('unstored'))).toEqual(result);
+  });
+});
+
+describe('single flight, while it runs', () => {
+  it('makes no promise for a miss nobody joins: the request learns it runs the flight at once', () => {
+    const flights = createSingleFlight(1_000);
+    const state = missed('alone');
+    // Not a promise: nothing to wait for (issue 19: the flight's promise, resolved with the
+    // result, was what a Redis miss promoted most to V8's old generation).
+    expect(flights.join(state)).toBeNull();
+    flights.end(state, { data: { alone: true } });
+    expect(state.flight).toBeNull();
+    expect(flights.size()).toBe(1);
+  });
+
+  it('hands every request that joined while it ran the result once it ends, and only then', async () => {
+    const flights = createSingleFlight(1_000);
+    const first = missed('busy');
+    expect(flights.join(first)).toBeNull();
+    const flight = first.flight;
+    const waiters = [missed('busy'), missed('busy')];
+    const shared = waiters.map((waiter) => flights.join(waiter));
+    expect(flight?.waiting).toBeInstanceOf(Promise);
+    let settled = false;
+    void Promise.all(shared).then(() => {
+      settled = true;
+    });
+    await new Promise(setImmediate);
+    expect(settled).toBe(false);
+    const result = { data: { busy: 1 } };
+    first.body = JSON.stringify(result);
+    flights.end(first, result);
+    for (const copy of await Promise.all(shared)) expect(copy).toEqual(result);
+    expect(waiters.every((waiter) => waiter.shared && waiter.flight === null)).toBe(true);
+  });
+
+  it('lets a request that joined a failed execution run the flight itself', async () => {
+    const flights = createSingleFlight(1_000);
+    const first = missed('fails');
+    flights.join(first);
+    const second = missed('fails');
+    const joined = flights.join(second);
+    flights.end(first, null);
+    expect(await joined).toBeNull();
+    expect(second.flight).not.toBeNull();
+    expect(second.shared).toBe(false);
   });
 });
 
