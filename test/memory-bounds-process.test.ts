@@ -233,17 +233,25 @@ describe('a production process on the default bounds, every structure filled', (
         expect(answer.xCache).toBe('MISS');
       }
     });
-    // GET query strings for the other memo: 400 of 6 KB.
+    // GET query strings for the other memo: 400 of 6 KB, each sent twice (it remembers what
+    // comes again: memo.ts, admitOnRepeat), asking for a fresh answer: never a hit, which would
+    // list these smaller requests in the popular list in place of the bodies above.
     await pool(400, 8, async (i) => {
       const query = encodeURIComponent(`query Get${i} { __typename }`);
       const variables = encodeURIComponent(
         JSON.stringify({ f: randomBytes(3_000).toString('hex') }),
       );
-      const res = await fetch(`${base}/graphql?query=${query}&variables=${variables}`, {
-        headers: { authorization: `Bearer ${key}`, accept: 'application/json' },
-      });
-      expect(res.status).toBe(200);
-      await res.arrayBuffer();
+      for (let time = 0; time < 2; time++) {
+        const res = await fetch(`${base}/graphql?query=${query}&variables=${variables}`, {
+          headers: {
+            authorization: `Bearer ${key}`,
+            accept: 'application/json',
+            'cache-control': 'no-cache',
+          },
+        });
+        expect(res.status).toBe(200);
+        await res.arrayBuffer();
+      }
     });
 
     const rss = rssOf(app.child.pid as number);

@@ -103,21 +103,30 @@ export function createHitPath(deps: HitPathDeps) {
    */
   // CACHE_KEY_MEMO_BYTES: half for bodies, a quarter for query strings (the document hash memo
   // has the last quarter). An entry holds its input, the parsed parameters (about as much
-  // again) and the key: the input's size and 320.
+  // again) and the key: the input's size and 320. Only a request sent again is remembered: a
+  // one-off (a miss with variables of its own) is parsed and forgotten (memo.ts, admitOnRepeat).
   const memoBytes = cache.bounds.keyMemoBytes;
   const keyedBody = memoizeBytes(
     (raw: Buffer) => {
       const params = bodyParams(raw.toString('utf8'));
       return params && keyed(params);
     },
-    { budget: cache.stats.budget('key_memo', memoBytes / 2), sizeOf: (raw) => raw.length + 320 },
+    {
+      budget: cache.stats.budget('key_memo', memoBytes / 2),
+      sizeOf: (raw) => raw.length + 320,
+      admitOnRepeat: true,
+    },
   );
   const keyedSearch = memoize(
     (search: string) => {
       const params = queryStringParams(search);
       return params && keyed(params);
     },
-    { budget: cache.stats.budget('key_memo', memoBytes / 4), sizeOf: (q) => stringBytes(q) + 320 },
+    {
+      budget: cache.stats.budget('key_memo', memoBytes / 4),
+      sizeOf: (q) => stringBytes(q) + 320,
+      admitOnRepeat: true,
+    },
   );
 
   /**

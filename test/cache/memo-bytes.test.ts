@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { memoizeBytes } from '../../src/cache/memo.js';
+import { memoize, memoizeBytes } from '../../src/cache/memo.js';
 import { ByteBudget } from '../../src/cache/stats/bounds.js';
 
 /** A request body's memo (the hit path's keyedBody): keyed by its bytes, bounded in bytes. */
@@ -85,5 +85,45 @@ describe('memoizeBytes', () => {
     memo(Buffer.from('0123456789ab'));
     memo(Buffer.from('0123456789ab'));
     expect(calls).toHaveLength(2);
+  });
+});
+
+describe('memoizeBytes and memoize with admitOnRepeat (the hit path: issue 19)', () => {
+  it('computes a one-off input and keeps nothing of it; remembers it from its second time', () => {
+    const budget = new ByteBudget('key_memo', 1_048_576);
+    const calls: string[] = [];
+    const memo = memoizeBytes(
+      (input: Buffer) => {
+        calls.push(input.toString());
+        return input.length;
+      },
+      { budget, admitOnRepeat: true },
+    );
+    for (let i = 0; i < 100; i++) memo(Buffer.from(`{"query":"{ a }","variables":{"n":${i}}}`));
+    expect(budget.held).toBe(0);
+    const repeated = Buffer.from('{"query":"{ a }","variables":{"n":"again"}}');
+    memo(repeated);
+    memo(repeated);
+    expect(budget.held).toBeGreaterThan(0);
+    memo(repeated);
+    memo(repeated);
+    expect(calls.filter((body) => body === repeated.toString())).toHaveLength(2);
+  });
+
+  it('does the same for strings (query strings)', () => {
+    const budget = new ByteBudget('key_memo', 1_048_576);
+    let computed = 0;
+    const memo = memoize(
+      (input: string) => {
+        computed++;
+        return input.length;
+      },
+      { budget, admitOnRepeat: true },
+    );
+    for (let i = 0; i < 100; i++) memo(`query=%7B%20a%20%7D&n=${i}`);
+    expect(budget.held).toBe(0);
+    for (let i = 0; i < 5; i++) memo('query=%7B%20a%20%7D&n=again');
+    expect(computed).toBe(102);
+    expect(budget.held).toBeGreaterThan(0);
   });
 });
