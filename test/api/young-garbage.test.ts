@@ -16,7 +16,8 @@ import { type RedisServer, startRedisServer } from '../support/redis.js';
  *
  * With Redis, ioredis's auto-pipelining kept every command of a miss (its arguments, the
  * callbacks waiting for it) alive until the next full collection (src/cache/store/redis/
- * client.ts, CoalescingRedis): about 900 KB per scavenge, against about 160 KB without it.
+ * client.ts, CoalescingRedis): about 900 KB per scavenge on Node 20, against about 160 KB
+ * without it.
  */
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -38,8 +39,17 @@ function promotedPerScavenge(stdout: string): number[] {
 const median = (values: number[]) =>
   [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
-/** What each scavenge promoted while the probe ran its misses, with `env` over this one's. */
-async function probe(env: Record<string, string> = {}): Promise<number[]> {
+/** How many misses the probe ran between its markers. */
+function missesRun(stdout: string): number {
+  const line = stdout.split('\n').find((l) => l.startsWith('young-garbage:misses '));
+  return Number(line?.slice('young-garbage:misses '.length) ?? Number.NaN);
+}
+
+/**
+ * What each scavenge promoted while the probe ran its misses, with `env` over this one's, and
+ * how many misses it ran.
+ */
+async function probe(env: Record<string, string> = {}) {
   const { stdout } = await run(
     process.execPath,
     ['--trace-gc-nvp', '--import', 'tsx', join(ROOT, 'test', 'support', 'young-garbage-probe.ts')],
@@ -54,12 +64,14 @@ async function probe(env: Record<string, string> = {}): Promise<number[]> {
   // The probe goes on until it has seen 20 young collections: enough to judge.
   expect(promoted.length).toBeGreaterThanOrEqual(15);
   expect(promoted.every(Number.isFinite)).toBe(true);
-  return promoted;
+  const misses = missesRun(stdout);
+  expect(misses).toBeGreaterThan(0);
+  return { promoted, misses };
 }
 
 describe("a miss's garbage", () => {
   it('dies young: the scavenges during agenda misses promote next to nothing', async () => {
-    const promoted = await probe();
+    const { promoted } = await probe();
     // Before: about 2 MB per scavenge (the misses' whole rows and results); now about 16 KB.
     expect(median(promoted)).toBeLessThan(256 * 1024);
   }, 150_000);
@@ -75,9 +87,14 @@ describe("a miss's garbage", () => {
     });
 
     it("dies young too: a miss's Redis commands are not kept until a full collection", async () => {
-      const promoted = await probe({ YOUNG_GARBAGE_REDIS_URL: redis.url });
-      // Through ioredis's Pipelines: about 900 KB per scavenge; without, about 160 KB.
-      expect(median(promoted)).toBeLessThan(450 * 1024);
+      const { promoted, misses } = await probe({ YOUNG_GARBAGE_REDIS_URL: redis.url });
+      // Per miss: the runtimes' young generations differ in size (Node 24 collects about a
+      // third as often), so a scavenge's share differs too. Through ioredis's Pipelines a miss
+      // promoted about 11 KB on Node 20 and 14 KB on Node 24; without them, 1.7 to 1.9 KB and
+      // 8.3 to 8.7 KB (what Node 24 still promotes is not found yet: README, Where a miss goes).
+      const perMiss = promoted.reduce((sum, bytes) => sum + bytes, 0) / misses;
+      const node = Number(process.versions.node.split('.')[0]);
+      expect(perMiss).toBeLessThan(node >= 24 ? 11_500 : 5_000);
     }, 150_000);
   });
 });

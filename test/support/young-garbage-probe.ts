@@ -70,5 +70,6 @@ while (scavenges < SCAVENGES && n < MAX_MISSES) {
   await new Promise(setImmediate);
 }
 process.stdout.write('young-garbage:end\n');
+process.stdout.write(`young-garbage:misses ${n - 300}\n`);
 observer.disconnect();
 await close();
