@@ -45,6 +45,11 @@ async function miss(n: number) {
   };
   if (result.errors || !result.data?.agenda?.appointments?.length)
     throw new Error(`not the agenda: ${JSON.stringify(result).slice(0, 300)}`);
+  // The response doesn't wait for Redis to acknowledge the save; the next miss does, so that
+  // what is judged is what an answered and saved miss leaves behind, not a save still out on a
+  // loaded machine. A lookup goes out after the save on the same connection and is answered
+  // after it.
+  if (redisUrl) await app.cache.store?.lookup('young-garbage-fence', 'fence');
 }
 
 // Young collections, counted as they are reported. A young generation's size differs between
