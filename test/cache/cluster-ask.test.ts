@@ -26,6 +26,38 @@ describe('reads of a slot half-moved, issued together (Redis Cluster)', () => {
     await cluster?.stop();
   });
 
+  it("writes a node's commands of one turn in one write, in the order sent", async () => {
+    const keys = ['{turn}a', '{turn}b', '{turn}c'];
+    await client.get(keys[0]);
+    const port = await cluster.masterPortOf(keys[0]);
+    const node = (client as import('ioredis').Cluster)
+      .nodes('master')
+      .find((n) => n.options.port === port) as Redis;
+    const writes: string[][] = [];
+    const socket = node.stream as unknown as {
+      _write: (chunk: unknown, encoding: string, callback: () => void) => void;
+      _writev: (chunks: { chunk: unknown }[], callback: () => void) => void;
+    };
+    const write = socket._write.bind(socket);
+    const writev = socket._writev.bind(socket);
+    socket._write = (chunk, encoding, callback) => {
+      writes.push([String(chunk)]);
+      write(chunk, encoding, callback);
+    };
+    socket._writev = (chunks, callback) => {
+      writes.push(chunks.map(({ chunk }) => String(chunk)));
+      writev(chunks, callback);
+    };
+    try {
+      await Promise.all(keys.map((key) => client.get(key)));
+      expect(writes).toHaveLength(1);
+      expect(writes[0].map((chunk) => chunk.split('\r\n')[4])).toEqual(keys);
+    } finally {
+      socket._write = write;
+      socket._writev = writev;
+    }
+  });
+
   it('each read answers its own key, wherever it is during the move', async () => {
     const values = { '{ask}moved': 'moved', '{ask}stays': 'stays', '{ask}also-moved': 'also' };
     for (const [key, value] of Object.entries(values)) await client.set(key, value);

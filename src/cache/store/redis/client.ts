@@ -83,14 +83,15 @@ export function createRedisClient(
       });
     case 'cluster': {
       const { retryStrategy: _perNode, ...redisOptions } = common;
-      return new Cluster(topology.nodes, {
+      const cluster = new Cluster(topology.nodes, {
         enableOfflineQueue: false,
         // Not on a cluster (ioredis 5.11): while a slot moves, an auto-pipelined batch that
         // meets an ASK redirection is sent again whole to the importing master, so a key still
         // on the old one reads as missing (test/cache/cluster-ask.test.ts), and that retry can
         // end in an uncaught TypeError in autoPipelining.js ("results[i] is not iterable",
         // redis/ioredis#1931), which ends the process (Vitest caught one in CI, during the
-        // resharding test). Each command goes on its own and ioredis follows its redirection.
+        // resharding test). Each command goes on its own and ioredis follows its redirection;
+        // a node's commands of one turn share a write (holdTurns).
         enableAutoPipelining: false,
         // A node that went away is dropped from the pool; the cluster reconnects through the
         // others, forever.
@@ -105,6 +106,10 @@ export function createRedisClient(
         slotsRefreshInterval: 1_000,
         slotsRefreshTimeout: Math.max(1_000, options.timeoutMs * 20),
       });
+      // Each node's commands of a turn in one write (holdTurns); its first nodes connect after
+      // this turn, so none is missed.
+      cluster.on('+node', holdTurns);
+      return cluster;
     }
   }
 }
@@ -124,29 +129,51 @@ export function createRedisClient(
  * own stream (ioredis's handshake, a Pipeline) or sent while not ready goes through at once.
  */
 export class CoalescingRedis extends Redis {
-  #held: Command[] = [];
-
   override sendCommand(command: Command, stream?: Parameters<Redis['sendCommand']>[1]): unknown {
     if (stream !== undefined || this.status !== 'ready') return super.sendCommand(command, stream);
-    this.#held.push(command);
-    if (this.#held.length === 1) setImmediate(CoalescingRedis.#write, this);
-    return command.promise;
+    return hold(this, command);
   }
 
   /** Writes the commands held back in this turn now, instead of after the turn's I/O. */
   flush(): void {
-    CoalescingRedis.#write(this);
+    writeHeld(this);
   }
+}
 
-  static #write(client: CoalescingRedis): void {
-    const held = client.#held;
-    if (held.length === 0) return;
-    client.#held = [];
-    const socket = client.stream;
-    socket?.cork();
-    for (const command of held) Redis.prototype.sendCommand.call(client, command);
-    socket?.uncork();
-  }
+/** The commands a connection holds for its turn's write. */
+const HELD = Symbol('hotpath.held');
+type Holding = Redis & { [HELD]?: Command[] };
+
+function hold(client: Holding, command: Command): unknown {
+  client[HELD] ??= [];
+  const held = client[HELD];
+  held.push(command);
+  if (held.length === 1) setImmediate(writeHeld, client);
+  return command.promise;
+}
+
+function writeHeld(client: Holding): void {
+  const held = client[HELD];
+  if (!held || held.length === 0) return;
+  client[HELD] = [];
+  const socket = client.stream;
+  socket?.cork();
+  for (const command of held) Redis.prototype.sendCommand.call(client, command);
+  socket?.uncork();
+}
+
+/**
+ * A Redis Cluster's connection to one node (ioredis makes them), made to hold its turn's
+ * commands as CoalescingRedis does: the commands sent to one node in a turn go in one write,
+ * which ioredis's cluster client, without auto-pipelining, wrote one by one. Each command is
+ * still handed to ioredis on its own, so each follows its own redirection (ASK, MOVED), and an
+ * ASKING goes right before the command it is for.
+ */
+function holdTurns(node: Holding): void {
+  node.sendCommand = (command: Command, stream?: Parameters<Redis['sendCommand']>[1]) =>
+    stream !== undefined || node.status !== 'ready'
+      ? Redis.prototype.sendCommand.call(node, command, stream)
+      : hold(node, command);
 }
 
 /** Writes the commands held back in this turn now (CoalescingRedis); nothing on a cluster. */
