@@ -25,8 +25,8 @@ export interface MemoOptions<T> {
  * (or shares a fingerprint with one that was: it is then admitted at once, which costs nothing
  * but memory the bounds already count). Why: a request body kept for its repeats was, for every
  * one-off request (each miss with variables of its own), an entry that outlived V8's young
- * collections and died in the old generation (about 4% of a Redis miss's CPU, issue 19), and it
- * pushed out the entries of the requests that do repeat.
+ * collections and died in the old generation (about 40 KB of the 360 KB a Redis miss promoted
+ * per scavenge, issue 19), and it pushed out the entries of the requests that do repeat.
  */
 const DOORKEEPER_SLOTS = 4_096;
 
