@@ -16,7 +16,7 @@ import { type RedisServer, startRedisServer } from '../support/redis.js';
  *
  * With Redis, ioredis's auto-pipelining kept every command of a miss (its arguments, the
  * callbacks waiting for it) alive until the next full collection (src/cache/store/redis/
- * client.ts, CoalescingRedis): about 900 KB per scavenge on Node 20, against about 160 KB
+ * client.ts, holdTurns): about 900 KB per scavenge on Node 20, against about 160 KB
  * without it.
  */
 

@@ -88,7 +88,7 @@ describe('the breaker on a busy host', () => {
     server = await startRedisServer();
     cleanups.push(() => server.stop());
     const redis = createRedisClient(server.url, { timeoutMs: 50 });
-    // Unbatched: each command written as it is sent, past the turn's write (CoalescingRedis).
+    // Unbatched: each command written as it is sent, past the turn's write (holdTurns).
     if (!batched)
       Object.assign(redis, {
         sendCommand: (...args: Parameters<Redis['sendCommand']>) =>
@@ -109,7 +109,7 @@ describe('the breaker on a busy host', () => {
     return store;
   }
 
-  // In the turn's write (as configured: CoalescingRedis), commands are written after the
+  // In the turn's write (as configured: holdTurns), commands are written after the
   // stall, so the client's own timeout hardly ever fires; written at once, it fires late after
   // every stall, and each timeout must be blamed on the loop by the confirming PING.
   it.each([{ batched: true }, { batched: false }])(

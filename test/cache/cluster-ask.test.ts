@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisClient, type RedisClient } from '../../src/cache/store/redis/client.js';
+import { writeRecorder } from '../support/redis.js';
 import { type RedisClusterHandle, startRedisCluster } from '../support/redis-topologies.js';
 
 // While an operator moves a slot (MIGRATING on the old master, some keys already on the new
@@ -33,28 +34,13 @@ describe('reads of a slot half-moved, issued together (Redis Cluster)', () => {
     const node = (client as import('ioredis').Cluster)
       .nodes('master')
       .find((n) => n.options.port === port) as Redis;
-    const writes: string[][] = [];
-    const socket = node.stream as unknown as {
-      _write: (chunk: unknown, encoding: string, callback: () => void) => void;
-      _writev: (chunks: { chunk: unknown }[], callback: () => void) => void;
-    };
-    const write = socket._write.bind(socket);
-    const writev = socket._writev.bind(socket);
-    socket._write = (chunk, encoding, callback) => {
-      writes.push([String(chunk)]);
-      write(chunk, encoding, callback);
-    };
-    socket._writev = (chunks, callback) => {
-      writes.push(chunks.map(({ chunk }) => String(chunk)));
-      writev(chunks, callback);
-    };
+    const { writes, restore } = writeRecorder(node.stream);
     try {
       await Promise.all(keys.map((key) => client.get(key)));
       expect(writes).toHaveLength(1);
       expect(writes[0].map((chunk) => chunk.split('\r\n')[4])).toEqual(keys);
     } finally {
-      socket._write = write;
-      socket._writev = writev;
+      restore();
     }
   });
 

@@ -9,6 +9,7 @@ import {
 import { createRedisStore } from '../../src/cache/store/redis/redis-store.js';
 import { clusterInfo } from '../../src/cache/store/topology.js';
 import type { RedisConfig } from '../../src/config.js';
+import { writeRecorder } from '../support/redis.js';
 import {
   type AclRedisHandle,
   type RedisClusterHandle,
@@ -164,6 +165,20 @@ describe('createRedisClient', () => {
     const port = Number((await client.info('server')).match(/^tcp_port:(\d+)/m)?.[1]);
     expect(port).toBe(await sentinel.masterPort());
     expect(port).toBe(sentinel.master.port);
+    // The master's commands of one turn go in one write, in order (holdTurns), as on a single
+    // server (turn-writes.test.ts) and a cluster's nodes (cluster-ask.test.ts).
+    const { writes, restore } = writeRecorder((client as Redis).stream);
+    try {
+      await Promise.all([client.get('turn:a'), client.get('turn:b'), client.get('turn:c')]);
+      expect(writes).toHaveLength(1);
+      expect(writes[0].map((chunk) => chunk.split('\r\n')[4])).toEqual([
+        'turn:a',
+        'turn:b',
+        'turn:c',
+      ]);
+    } finally {
+      restore();
+    }
   });
 
   it('TLS: rediss:// with REDIS_TLS_CA connects; another CA is refused', async () => {

@@ -1,11 +1,11 @@
 import { setImmediate as turn } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRedisClient, flushWrites } from '../../src/cache/store/redis/client.js';
-import { sharedRedisUrl } from '../support/redis.js';
+import { sharedRedisUrl, writeRecorder } from '../support/redis.js';
 
 /**
  * The cache's client sends the commands of one event-loop turn in one write, in the order they
- * were sent (src/cache/store/redis/client.ts, CoalescingRedis), as ioredis's auto-pipelining
+ * were sent (src/cache/store/redis/client.ts, holdTurns), as ioredis's auto-pipelining
  * did, without its Pipeline objects (issue 19: test/api/young-garbage.test.ts).
  */
 
@@ -24,21 +24,7 @@ async function recorded() {
       reject(new Error(`Redis at ${sharedRedisUrl()} (start it: see the env entry): ${error}`)),
     );
   });
-  const writes: string[][] = [];
-  const socket = client.stream as unknown as {
-    _write: (chunk: unknown, encoding: string, callback: () => void) => void;
-    _writev: (chunks: { chunk: unknown }[], callback: () => void) => void;
-  };
-  const write = socket._write.bind(socket);
-  const writev = socket._writev.bind(socket);
-  socket._write = (chunk, encoding, callback) => {
-    writes.push([String(chunk)]);
-    write(chunk, encoding, callback);
-  };
-  socket._writev = (chunks, callback) => {
-    writes.push(chunks.map(({ chunk }) => String(chunk)));
-    writev(chunks, callback);
-  };
+  const { writes } = writeRecorder(client.stream);
   return { client, writes };
 }
 

@@ -198,3 +198,35 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
     },
   };
 }
+
+/** The socket methods writeRecorder wraps (Node's net.Socket, reached past its types). */
+interface WritableInternals {
+  _write: (chunk: unknown, encoding: string, callback: () => void) => void;
+  _writev: (chunks: { chunk: unknown }[], callback: () => void) => void;
+}
+
+/**
+ * Records what a socket writes: the chunks of each write (one for `_write`, several for a
+ * corked `_writev`), as text. `restore()` puts the socket's own methods back.
+ */
+export function writeRecorder(stream: unknown) {
+  const socket = stream as WritableInternals;
+  const writes: string[][] = [];
+  const write = socket._write;
+  const writev = socket._writev;
+  socket._write = (chunk, encoding, callback) => {
+    writes.push([String(chunk)]);
+    write.call(socket, chunk, encoding, callback);
+  };
+  socket._writev = (chunks, callback) => {
+    writes.push(chunks.map(({ chunk }) => String(chunk)));
+    writev.call(socket, chunks, callback);
+  };
+  return {
+    writes,
+    restore() {
+      socket._write = write;
+      socket._writev = writev;
+    },
+  };
+}

@@ -18,15 +18,15 @@ const reconnect = (attempt: number) => Math.min(50 * 2 ** attempt, 1_000);
 
 /**
  * The options every connection shares: no offline queue (a command while disconnected rejects
- * at once instead of waiting for a reconnect), no auto-pipelining (CoalescingRedis below sends
- * a turn's commands in one write instead), every command bounded by the cache timeout, no
+ * at once instead of waiting for a reconnect), no auto-pipelining (holdTurns below sends a
+ * turn's commands in one write instead), every command bounded by the cache timeout, no
  * retry of a failed command (the breaker decides), reconnection forever in the background, and
  * the ACL user, password and TLS CA of the configuration.
  */
 function connectionOptions(config: RedisConfig, timeoutMs: number): RedisOptions {
   return {
     enableOfflineQueue: false,
-    // Its Pipeline objects outlive their replies in V8's young collections (CoalescingRedis).
+    // Its Pipeline objects outlive their replies in V8's young collections (holdTurns).
     enableAutoPipelining: false,
     commandTimeout: timeoutMs,
     maxRetriesPerRequest: 0,
@@ -53,6 +53,12 @@ function readCa(path: string): Buffer {
  * master at every (re)connection, so a failover is followed. `duplicate()` gives a second
  * connection of the same kind (for pub/sub) on both.
  */
+/** `client`, holding its turn's commands for one write (holdTurns). */
+function holding(client: Redis): Redis {
+  holdTurns(client);
+  return client;
+}
+
 export function createRedisClient(url: string, options: RedisClientOptions): Redis;
 export function createRedisClient(config: RedisConfig, options: RedisClientOptions): RedisClient;
 export function createRedisClient(
@@ -66,21 +72,23 @@ export function createRedisClient(
   const { topology } = config;
   switch (topology.kind) {
     case 'standalone':
-      return new CoalescingRedis(topology.url, common);
+      return holding(new Redis(topology.url, common));
     case 'sentinel':
-      return new CoalescingRedis({
-        ...common,
-        // With a CA, the sentinels are spoken to over TLS as well as the master.
-        ...(common.tls ? { enableTLSForSentinelMode: true, sentinelTLS: common.tls } : {}),
-        sentinels: topology.sentinels,
-        name: topology.name,
-        role: 'master',
-        sentinelRetryStrategy: reconnect,
-        sentinelCommandTimeout: Math.max(1_000, options.timeoutMs * 20),
-        // Listen to +switch-master instead of only learning of a failover by a broken socket.
-        failoverDetector: true,
-        Connector: ReconnectingSentinelConnector,
-      });
+      return holding(
+        new Redis({
+          ...common,
+          // With a CA, the sentinels are spoken to over TLS as well as the master.
+          ...(common.tls ? { enableTLSForSentinelMode: true, sentinelTLS: common.tls } : {}),
+          sentinels: topology.sentinels,
+          name: topology.name,
+          role: 'master',
+          sentinelRetryStrategy: reconnect,
+          sentinelCommandTimeout: Math.max(1_000, options.timeoutMs * 20),
+          // Listen to +switch-master instead of only learning of a failover by a broken socket.
+          failoverDetector: true,
+          Connector: ReconnectingSentinelConnector,
+        }),
+      );
     case 'cluster': {
       const { retryStrategy: _perNode, ...redisOptions } = common;
       const cluster = new Cluster(topology.nodes, {
@@ -115,38 +123,36 @@ export function createRedisClient(
 }
 
 /**
- * A single server's (or Sentinel master's) client whose commands sent in one event-loop turn go
- * out in one write, after the turn's I/O callbacks, in the order they were sent: what ioredis's
- * auto-pipelining did, without its Pipeline objects (issue 19). ioredis 5.11 defines an accessor
- * with a closure of its own on every Pipeline it makes (`length`), so each Pipeline gets a hidden
- * class of its own, which lives in the old generation and holds the Pipeline, its commands, their
- * arguments and the callbacks waiting for them: all of it survived V8's young collections until
- * the next full one. An agenda miss with Redis promoted about 900 KB per scavenge that way,
- * against under 1 KB with the cache off (test/api/young-garbage.test.ts).
+ * Makes a connection write the commands sent in one event-loop turn in one write, after the
+ * turn's I/O callbacks, in the order they were sent: what ioredis's auto-pipelining did, without
+ * its Pipeline objects (issue 19). ioredis 5.11 defines an accessor with a closure of its own on
+ * every Pipeline it makes (`length`), so each Pipeline gets a hidden class of its own, which
+ * lives in the old generation and holds the Pipeline, its commands, their arguments and the
+ * callbacks waiting for them: all of it survived V8's young collections until the next full
+ * one. An agenda miss with Redis promoted about 900 KB per scavenge that way, against under
+ * 1 KB with the cache off (test/api/young-garbage.test.ts).
  * A command is handed to ioredis when the turn's commands are written, as auto-pipelining did:
  * its timeout (CACHE_TIMEOUT_MS) runs from there, so an event loop that stalls after sending it
- * doesn't time it out before it was written (test/cache/breaker.test.ts). A command given its
- * own stream (ioredis's handshake, a Pipeline) or sent while not ready goes through at once.
+ * doesn't time it out before it was written (test/cache/breaker.test.ts). Each is handed over
+ * on its own: on a cluster's node connection (which ioredis's cluster client, without
+ * auto-pipelining, wrote one by one) each follows its own redirection (ASK, MOVED), and an
+ * ASKING goes right before the command it is for. A command given its own stream (ioredis's
+ * handshake, a Pipeline) or sent while not ready goes through at once.
  */
-export class CoalescingRedis extends Redis {
-  override sendCommand(command: Command, stream?: Parameters<Redis['sendCommand']>[1]): unknown {
-    if (stream !== undefined || this.status !== 'ready') return super.sendCommand(command, stream);
-    return hold(this, command);
-  }
-
-  /** Writes the commands held back in this turn now, instead of after the turn's I/O. */
-  flush(): void {
-    writeHeld(this);
-  }
+function holdTurns(client: Holding): void {
+  client[HELD] = [];
+  client.sendCommand = (command: Command, stream?: Parameters<Redis['sendCommand']>[1]) =>
+    stream !== undefined || client.status !== 'ready'
+      ? Redis.prototype.sendCommand.call(client, command, stream)
+      : hold(client, command);
 }
 
-/** The commands a connection holds for its turn's write. */
+/** The commands a connection holds for its turn's write (holdTurns). */
 const HELD = Symbol('hotpath.held');
 type Holding = Redis & { [HELD]?: Command[] };
 
 function hold(client: Holding, command: Command): unknown {
-  client[HELD] ??= [];
-  const held = client[HELD];
+  const held = client[HELD] as Command[];
   held.push(command);
   if (held.length === 1) setImmediate(writeHeld, client);
   return command.promise;
@@ -163,22 +169,11 @@ function writeHeld(client: Holding): void {
 }
 
 /**
- * A Redis Cluster's connection to one node (ioredis makes them), made to hold its turn's
- * commands as CoalescingRedis does: the commands sent to one node in a turn go in one write,
- * which ioredis's cluster client, without auto-pipelining, wrote one by one. Each command is
- * still handed to ioredis on its own, so each follows its own redirection (ASK, MOVED), and an
- * ASKING goes right before the command it is for.
+ * Writes the commands a single server's (or Sentinel master's) client holds for this turn now,
+ * instead of after the turn's I/O; nothing on a cluster.
  */
-function holdTurns(node: Holding): void {
-  node.sendCommand = (command: Command, stream?: Parameters<Redis['sendCommand']>[1]) =>
-    stream !== undefined || node.status !== 'ready'
-      ? Redis.prototype.sendCommand.call(node, command, stream)
-      : hold(node, command);
-}
-
-/** Writes the commands held back in this turn now (CoalescingRedis); nothing on a cluster. */
 export function flushWrites(client: RedisClient): void {
-  if (client instanceof CoalescingRedis) client.flush();
+  if (HELD in client) writeHeld(client as Holding);
 }
 
 /**

@@ -33,7 +33,7 @@ interface ScopeChanges {
 
 /**
  * MGET written at once: the copies' check is batched per event-loop turn already (sent from an
- * immediate), and holding it back for the turn's write (client.ts, CoalescingRedis) would send
+ * immediate), and holding it back for the turn's write (client.ts, holdTurns) would send
  * it one turn later. (A lookup's MGET goes with the turn's write: entry-reads.ts.)
  */
 function mgetAtOnce(redis: RedisClient, keys: string[]): Promise<(string | null)[]> {
